@@ -1,0 +1,240 @@
+"""The bottom-up model of MODEL.md: what supply, power, money and data allow each year.
+
+``world_compute`` is the arithmetic: pure JAX, in natural-log space, for any batch of
+worlds (each parameter an array of shape ``batch``) and a vector of years; every output has
+shape ``batch + (n_years,)``. ``bottom_up_model`` is the NumPyro model that draws one world
+from a prior set and records every derived quantity as a deterministic site.
+
+Multiplicative outputs are returned as log10 (``log10_training_compute`` ...): they cannot
+overflow for any valid prior, and that is the scale every plot and probability uses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+
+from priors import FRACTION, POSITIVE, REAL, PriorSet
+
+#: Calendar year that every growth term counts from (100K-H100 systems appeared in 2024).
+BASE_YEAR = 2024
+#: Compute at which ``tokens_per_param_ref`` is stated (Llama 3: 40 tokens/param at 4e25).
+C_REF = 4e25
+#: FLOP per parameter per token (the 6 N D convention).
+FLOP_PER_PARAM_TOKEN = 6.0
+MAX_DURATION_DAYS = 365.0
+SECONDS_PER_DAY = 86400.0
+#: Below this, 1 + slope makes the compute-optimal data equation ill-posed (a ratio that
+#: falls as fast as compute grows); the slope is held there. Priors never reach it.
+MIN_ONE_PLUS_SLOPE = 0.05
+
+#: The model's parameters and the domain each prior must stay in (a contract, as data).
+PARAMETERS = {
+    "lag_years": REAL,
+    "chips_base": POSITIVE,
+    "chip_growth": POSITIVE,
+    "chip_flops_base": POSITIVE,
+    "chip_flops_growth": POSITIVE,
+    "low_precision_year": REAL,
+    "low_precision_gain": POSITIVE,
+    "mfu": FRACTION,
+    "duration_days_base": POSITIVE,
+    "duration_growth": POSITIVE,
+    "watts_per_chip_base": POSITIVE,
+    "watts_per_chip_growth": POSITIVE,
+    "power_limit_gw_base": POSITIVE,
+    "power_limit_growth": POSITIVE,
+    "capex_per_chip_base": POSITIVE,
+    "capex_per_chip_growth": POSITIVE,
+    "capex_limit_usd_base": POSITIVE,
+    "capex_limit_growth": POSITIVE,
+    "text_tokens_base": POSITIVE,
+    "text_tokens_growth": POSITIVE,
+    "max_epochs": POSITIVE,
+    "repetition_decay": POSITIVE,
+    "tokens_per_param_ref": POSITIVE,
+    "tokens_per_param_slope": REAL,
+    "tokens_per_param_scale": POSITIVE,
+}
+
+#: Codes of ``binding_constraint`` (and, for the first three, of ``chips_cap``).
+CONSTRAINTS = ("supply", "power", "funding", "data")
+
+#: Unit of every output of ``world_compute``.
+OUTPUT_UNITS = {
+    "log10_chips": "log10 chips",
+    "chips_cap": "code: " + ", ".join(f"{i}={c}" for i, c in enumerate(CONSTRAINTS[:3])),
+    "log10_flops_per_chip": "log10 FLOP/s",
+    "duration_days": "days",
+    "log10_hardware_compute": "log10 FLOP",
+    "log10_power_gw": "log10 GW",
+    "log10_capex_usd": "log10 USD",
+    "log10_data_compute": "log10 FLOP",
+    "log10_training_compute": "log10 FLOP",
+    "binding_constraint": "code: " + ", ".join(f"{i}={c}" for i, c in enumerate(CONSTRAINTS)),
+    "log10_params": "log10 parameters",
+    "log10_tokens": "log10 tokens",
+    "log10_tokens_per_param": "log10 tokens/param",
+    "epochs": "x",
+    "data_efficiency": "fraction",
+    "log10_effective_compute": "log10 FLOP",
+}
+
+_LN10 = math.log(10.0)
+
+
+def _log_growth(log_base, growth, t):
+    """log(base * growth**t), for t of any sign."""
+    return log_base + t * jnp.log(growth)
+
+
+def chip_caps(p: Mapping, t):
+    """Natural logs of the three caps on the chip count: supply, power, funding."""
+    log_watts = _log_growth(jnp.log(p["watts_per_chip_base"]), p["watts_per_chip_growth"], t)
+    log_capex_per_chip = _log_growth(
+        jnp.log(p["capex_per_chip_base"]), p["capex_per_chip_growth"], t
+    )
+    supply = _log_growth(jnp.log(p["chips_base"]), p["chip_growth"], t)
+    power = (
+        _log_growth(jnp.log(p["power_limit_gw_base"]), p["power_limit_growth"], t)
+        + jnp.log(1e9)
+        - log_watts
+    )
+    funding = (
+        _log_growth(jnp.log(p["capex_limit_usd_base"]), p["capex_limit_growth"], t)
+        - log_capex_per_chip
+    )
+    return supply, power, funding, log_watts, log_capex_per_chip
+
+
+def log_flops_per_chip(p: Mapping, t, years):
+    """Per-chip FLOP/s: growth counted at the system's time, 8-bit by calendar year."""
+    low_precision = jnp.where(years >= p["low_precision_year"], jnp.log(p["low_precision_gain"]), 0.0)
+    return _log_growth(jnp.log(p["chip_flops_base"]), p["chip_flops_growth"], t) + low_precision
+
+
+def log_duration_days(p: Mapping, t):
+    grown = _log_growth(jnp.log(p["duration_days_base"]), p["duration_growth"], t)
+    return jnp.minimum(grown, math.log(MAX_DURATION_DAYS))
+
+
+def _one_plus_slope(p: Mapping):
+    return jnp.maximum(1.0 + p["tokens_per_param_slope"], MIN_ONE_PLUS_SLOPE)
+
+
+def log_tokens_per_param(p: Mapping, log_compute):
+    """r(C) = scale * ref * (C / C_REF)^slope, as a natural log."""
+    slope = _one_plus_slope(p) - 1.0
+    log_ratio_ref = jnp.log(p["tokens_per_param_scale"]) + jnp.log(p["tokens_per_param_ref"])
+    return log_ratio_ref + slope * (log_compute - math.log(C_REF))
+
+
+def log_data_compute(p: Mapping, log_trainable_tokens):
+    """The compute C that solves C = 6 D^2 / r(C): where data, not hardware, runs out."""
+    one_plus_slope = _one_plus_slope(p)
+    log_ratio_ref = jnp.log(p["tokens_per_param_scale"]) + jnp.log(p["tokens_per_param_ref"])
+    numerator = (
+        math.log(FLOP_PER_PARAM_TOKEN)
+        + 2.0 * log_trainable_tokens
+        - log_ratio_ref
+        + (one_plus_slope - 1.0) * math.log(C_REF)
+    )
+    return numerator / one_plus_slope
+
+
+def data_efficiency(epochs, repetition_decay):
+    """Value of E epochs of repeated data per token, relative to unique data (Muennighoff).
+
+    U (1 + R* (1 - exp(-(E - 1) / R*))) / (U E), with E = max(epochs, 1).
+    """
+    e = jnp.maximum(epochs, 1.0)
+    return (1.0 + repetition_decay * -jnp.expm1(-(e - 1.0) / repetition_decay)) / e
+
+
+def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> dict:
+    """Every derived quantity of MODEL.md for a batch of worlds and a vector of years.
+
+    Parameters
+    ----------
+    params
+        One array (or scalar) per name of :data:`PARAMETERS`, all of one batch shape.
+    years
+        Calendar years of the runs, shape ``(n_years,)``.
+    base_year
+        Year from which growth is counted.
+
+    Returns
+    -------
+    dict
+        The outputs listed in :data:`OUTPUT_UNITS`, each of shape ``batch + (n_years,)``.
+    """
+    p = {name: jnp.asarray(params[name])[..., None] for name in PARAMETERS}
+    years = jnp.asarray(years, dtype=float)
+    t = years - base_year - p["lag_years"]  # growth at the time the run's system stood
+
+    supply, power, funding, log_watts, log_capex_per_chip = chip_caps(p, t)
+    caps = jnp.stack([supply, power, funding], axis=-1)
+    log_chips = jnp.min(caps, axis=-1)
+    chips_cap = jnp.argmin(caps, axis=-1)
+
+    log_flops = log_flops_per_chip(p, t, years)
+    log_days = log_duration_days(p, t)
+    log_hardware = (
+        log_chips + log_flops + jnp.log(p["mfu"]) + log_days + math.log(SECONDS_PER_DAY)
+    )
+
+    log_text = _log_growth(jnp.log(p["text_tokens_base"]), p["text_tokens_growth"], t)
+    log_data = log_data_compute(p, log_text + jnp.log(p["max_epochs"]))
+
+    log_compute = jnp.minimum(log_hardware, log_data)
+    binding = jnp.where(log_data < log_hardware, CONSTRAINTS.index("data"), chips_cap)
+
+    log_ratio = log_tokens_per_param(p, log_compute)
+    log_params = 0.5 * (log_compute - math.log(FLOP_PER_PARAM_TOKEN) - log_ratio)
+    log_tokens = log_ratio + log_params
+    epochs = jnp.exp(log_tokens - log_text)
+    efficiency = data_efficiency(epochs, p["repetition_decay"])
+
+    natural = {
+        "log10_chips": log_chips,
+        "log10_flops_per_chip": log_flops,
+        "log10_hardware_compute": log_hardware,
+        "log10_power_gw": log_chips + log_watts - math.log(1e9),
+        "log10_capex_usd": log_chips + log_capex_per_chip,
+        "log10_data_compute": log_data,
+        "log10_training_compute": log_compute,
+        "log10_params": log_params,
+        "log10_tokens": log_tokens,
+        "log10_tokens_per_param": log_ratio,
+        "log10_effective_compute": log_compute + jnp.log(efficiency),
+    }
+    out = {name: value / _LN10 for name, value in natural.items()}
+    out.update(
+        chips_cap=chips_cap.astype(jnp.int8),
+        duration_days=jnp.exp(log_days),
+        binding_constraint=binding.astype(jnp.int8),
+        epochs=epochs,
+        data_efficiency=efficiency,
+    )
+    return {name: out[name] for name in OUTPUT_UNITS}
+
+
+def bottom_up_model(priors: PriorSet, years, *, base_year: float = BASE_YEAR):
+    """NumPyro model of one world: standard-normal scores -> prior values -> compute by year.
+
+    The only sample site is ``z`` (one score per uncertain prior; MODEL.md "How worlds are
+    drawn"). Conditioning ``z`` on a design (Sobol, Latin hypercube, a copula) or letting
+    NUTS sample it reuses this one model. Each prior value and each output of
+    :func:`world_compute` is recorded as a deterministic site.
+    """
+    n_latent = len(priors.latent_names)
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([n_latent]).to_event(1))
+    params = priors.values_from_normal(z)
+    for name, value in params.items():
+        numpyro.deterministic(name, value)
+    for name, value in world_compute(params, years, base_year=base_year).items():
+        numpyro.deterministic(name, value)

@@ -1,0 +1,14 @@
+"""Priors: the prior language, validated prior sets, and the prior files shipped with it."""
+
+from . import _precision  # noqa: F401  (must run before any JAX array exists)
+from .domains import FRACTION, POSITIVE, REAL, Domain
+from .errors import InputError, PriorError
+from .families import FAMILIES, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
+from .prior_set import Prior, PriorSet, builtin_prior_files, load_prior_set
+from .spec import parse_spec
+
+__all__ = [
+    "FAMILIES", "FRACTION", "POSITIVE", "REAL", "Beta", "Domain", "Family", "Fixed",
+    "InputError", "LogNormal", "LogUniform", "Normal", "Prior", "PriorError", "PriorSet",
+    "Uniform", "builtin_prior_files", "load_prior_set", "parse_spec",
+]

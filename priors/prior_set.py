@@ -1,0 +1,278 @@
+"""Prior sets: the named priors of one forecast, read from a TOML file.
+
+A file holds a few optional top-level keys and one table per prior::
+
+    name = "power_wall"
+    description = "The 5 GW systems are not approved."
+    inherit = "default"            # "default" (the default), another file, or "none"
+
+    [priors.power_limit_growth]
+    spec = "lognormal 1.2 to 1.8"  # see priors.spec
+    unit = "x/yr"
+    source = "..."
+
+A prior may also be written as one line, ``[priors] mfu = "beta 0.3 to 0.5"``. A file that
+inherits names only what it changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+import jax.numpy as jnp
+
+from .domains import Domain
+from .errors import PriorError
+from .families import Z_MAX, Family
+from .spec import parse_spec
+
+_PRIOR_KEYS = {"spec", "unit", "source", "description"}
+_TOP_KEYS = {"name", "description", "inherit", "priors"}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One named uncertain input with its distribution, unit and evidence."""
+
+    name: str
+    spec: str
+    family: Family
+    unit: str = ""
+    source: str = ""
+    description: str = ""
+    origin: str = ""  # the file (or "--set") this prior was last written in
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.family.is_fixed
+
+
+@dataclass(frozen=True)
+class PriorSet:
+    """An ordered, validated collection of priors; hashable so it can key a compile cache."""
+
+    name: str
+    priors: tuple[Prior, ...]
+    description: str = ""
+    source: str = ""
+
+    def __post_init__(self):
+        seen = set()
+        for prior in self.priors:
+            if prior.name in seen:
+                raise PriorError("defined twice", source=self.source, key=prior.name)
+            seen.add(prior.name)
+
+    # -- access ------------------------------------------------------------------------
+    def __iter__(self):
+        return iter(self.priors)
+
+    def __len__(self):
+        return len(self.priors)
+
+    def __contains__(self, name) -> bool:
+        return any(p.name == name for p in self.priors)
+
+    def __getitem__(self, name: str) -> Prior:
+        for prior in self.priors:
+            if prior.name == name:
+                return prior
+        raise self.unknown_name_error(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.priors)
+
+    @property
+    def latent_names(self) -> tuple[str, ...]:
+        """Names of the uncertain (non-fixed) priors: the coordinates of a world."""
+        return tuple(p.name for p in self.priors if not p.is_fixed)
+
+    def unknown_name_error(self, name: str, *, source: str | None = None) -> PriorError:
+        close = difflib.get_close_matches(name, self.names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(self.names)}"
+        return PriorError(f"unknown prior name{hint}", source=source or self.source, key=name)
+
+    # -- worlds ------------------------------------------------------------------------
+    def values_from_normal(self, z) -> dict:
+        """Every prior's value in the worlds given by standard-normal scores.
+
+        ``z`` has shape ``(..., len(latent_names))``; each returned array has shape ``(...)``.
+        """
+        z = jnp.clip(jnp.asarray(z), -Z_MAX, Z_MAX)
+        scores = iter(jnp.moveaxis(z, -1, 0))
+        return {
+            p.name: p.family.from_normal(z[..., 0] * 0.0 if p.is_fixed else next(scores))
+            for p in self.priors
+        }
+
+    def values_from_uniform(self, u) -> dict:
+        """Every prior's value in the worlds given by unit-cube points ``u`` (Sobol, LHS)."""
+        u = jnp.asarray(u)
+        scores = iter(jnp.moveaxis(u, -1, 0))
+        return {
+            p.name: p.family.from_normal(u[..., 0] * 0.0) if p.is_fixed else p.family.quantile(next(scores))
+            for p in self.priors
+        }
+
+    # -- derived sets ------------------------------------------------------------------
+    def with_priors(self, priors: Iterable[Prior], *, name: str | None = None) -> "PriorSet":
+        """A copy with some priors replaced; names must already exist in this set."""
+        replaced = {}
+        for prior in priors:
+            if prior.name not in self:
+                raise self.unknown_name_error(prior.name, source=prior.origin)
+            replaced[prior.name] = prior
+        merged = tuple(
+            replace(replaced[p.name], unit=replaced[p.name].unit or p.unit) if p.name in replaced else p
+            for p in self.priors
+        )
+        return replace(self, priors=merged, name=name or self.name)
+
+    def with_overrides(self, overrides: Mapping[str, str] | Iterable[str] | None) -> "PriorSet":
+        """Apply command-line style overrides: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``."""
+        if not overrides:
+            return self
+        pairs = _override_pairs(overrides)
+        changed = [_make_prior(name, {"spec": spec}, "--set") for name, spec in pairs]
+        return self.with_priors(changed, name=f"{self.name} (+{len(changed)} set)")
+
+    def validate(self, domains: Mapping[str, Domain]) -> "PriorSet":
+        """Check names and supports against a model's parameter domains; returns self."""
+        for prior in self.priors:
+            if prior.name not in domains:
+                close = difflib.get_close_matches(prior.name, list(domains), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise PriorError(f"the model has no such prior{hint}", source=prior.origin, key=prior.name)
+            low, high = prior.family.value_range()
+            if not domains[prior.name].contains(low, high):
+                raise PriorError(
+                    f"{prior.spec!r} reaches values in [{low:.3g}, {high:.3g}], "
+                    f"but this prior must be {domains[prior.name]}",
+                    source=prior.origin,
+                    key=prior.name,
+                )
+        missing = [name for name in domains if name not in self]
+        if missing:
+            raise PriorError(f"missing priors: {', '.join(missing)}", source=self.source)
+        return self
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the resolved priors (name, distribution): equal sets, equal hashes."""
+        text = "\n".join(f"{p.name}={p.family!r}" for p in self.priors)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _override_pairs(overrides) -> list[tuple[str, str]]:
+    if isinstance(overrides, Mapping):
+        return [(str(k), str(v)) for k, v in overrides.items()]
+    pairs = []
+    for item in overrides:
+        name, sep, spec = str(item).partition("=")
+        if not sep or not name.strip() or not spec.strip():
+            raise PriorError(f"expected NAME=SPEC, got {item!r}", source="--set")
+        pairs.append((name.strip(), spec.strip().strip("'\"")))
+    return pairs
+
+
+def _make_prior(name: str, entry, origin: str) -> Prior:
+    if isinstance(entry, (str, int, float)) and not isinstance(entry, bool):
+        entry = {"spec": entry}
+    if not isinstance(entry, dict):
+        raise PriorError("expected a spec string or a table with 'spec'", source=origin, key=name)
+    unknown = set(entry) - _PRIOR_KEYS
+    if unknown:
+        raise PriorError(
+            f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_PRIOR_KEYS))}",
+            source=origin,
+            key=name,
+        )
+    if "spec" not in entry:
+        raise PriorError("missing 'spec' (for example spec = \"lognormal 1 to 10\")", source=origin, key=name)
+    try:
+        family = parse_spec(entry["spec"])
+    except PriorError as err:
+        raise err.located(source=origin, key=name) from None
+    fields = {k: str(entry.get(k, "")) for k in ("unit", "source", "description")}
+    return Prior(name=name, spec=str(entry["spec"]), family=family, origin=origin, **fields)
+
+
+DEFAULT_NAME = "default"
+
+
+def builtin_prior_files() -> dict[str, Path]:
+    """The prior sets shipped with the package, by name: ``default`` and the scenarios."""
+    root = resources.files("priors")
+    files = {DEFAULT_NAME: Path(str(root / "default.toml"))}
+    for entry in sorted((root / "scenarios").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            files[entry.name.removesuffix(".toml")] = Path(str(entry))
+    return files
+
+
+def resolve_prior_path(path_or_name: str | Path | None) -> Path:
+    """A file path, or the name of a built-in set (``default``, ``moe``, ...)."""
+    if path_or_name is None:
+        path_or_name = DEFAULT_NAME
+    builtin = builtin_prior_files()
+    if isinstance(path_or_name, str) and path_or_name in builtin and not Path(path_or_name).exists():
+        return builtin[path_or_name]
+    path = Path(path_or_name)
+    if not path.is_file():
+        raise PriorError(
+            f"no such prior file (built-in sets: {', '.join(builtin)})", source=str(path_or_name)
+        )
+    return path
+
+
+def load_prior_set(
+    path_or_name: str | Path | None = None,
+    *,
+    overrides: Mapping[str, str] | Iterable[str] | None = None,
+    _seen: tuple[Path, ...] = (),
+) -> PriorSet:
+    """Read a prior file (or a built-in set by name), resolve inheritance, apply overrides.
+
+    Raises
+    ------
+    PriorError
+        For anything wrong in the file, with the file and the key in the message.
+    """
+    path = resolve_prior_path(path_or_name)
+    where = str(path)
+    if path.resolve() in _seen:
+        raise PriorError("files inherit from each other in a cycle", source=where)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise PriorError(f"invalid TOML: {err}", source=where) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise PriorError(f"cannot read: {err}", source=where) from None
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise PriorError(
+            f"unknown top-level key(s) {', '.join(sorted(unknown))}; "
+            f"use {', '.join(sorted(_TOP_KEYS))} and one [priors.NAME] table per prior",
+            source=where,
+        )
+    table = data.get("priors", {})
+    if not isinstance(table, dict):
+        raise PriorError("'priors' must be a table: [priors.NAME]", source=where)
+    own = [_make_prior(name, entry, where) for name, entry in table.items()]
+    name = str(data.get("name", path.stem))
+    description = str(data.get("description", ""))
+    is_default = path.resolve() == builtin_prior_files()[DEFAULT_NAME].resolve()
+    parent = str(data.get("inherit", "none" if is_default else DEFAULT_NAME))
+    if parent == "none":
+        prior_set = PriorSet(name=name, priors=tuple(own), description=description, source=where)
+    else:
+        parent_path = parent if parent in builtin_prior_files() else path.parent / parent
+        base = load_prior_set(parent_path, _seen=_seen + (path.resolve(),))
+        prior_set = replace(base.with_priors(own, name=name), description=description, source=where)
+    return prior_set.with_overrides(overrides)

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 import jax.numpy as jnp
+from jax.scipy.special import ndtri
 
 from .domains import Domain
 from .errors import PriorError
@@ -106,20 +107,19 @@ class PriorSet:
         ``z`` has shape ``(..., len(latent_names))``; each returned array has shape ``(...)``.
         """
         z = jnp.clip(jnp.asarray(z), -Z_MAX, Z_MAX)
+        if z.shape[-1:] != (len(self.latent_names),):
+            raise ValueError(f"z needs a last axis of {len(self.latent_names)} scores, got {z.shape}")
         scores = iter(jnp.moveaxis(z, -1, 0))
+        at_median = jnp.zeros(z.shape[:-1])  # fixed priors take this batch shape
         return {
-            p.name: p.family.from_normal(z[..., 0] * 0.0 if p.is_fixed else next(scores))
+            p.name: p.family.from_normal(at_median if p.is_fixed else next(scores))
             for p in self.priors
         }
 
     def values_from_uniform(self, u) -> dict:
         """Every prior's value in the worlds given by unit-cube points ``u`` (Sobol, LHS)."""
-        u = jnp.asarray(u)
-        scores = iter(jnp.moveaxis(u, -1, 0))
-        return {
-            p.name: p.family.from_normal(u[..., 0] * 0.0) if p.is_fixed else p.family.quantile(next(scores))
-            for p in self.priors
-        }
+        tiny = jnp.finfo(float).tiny
+        return self.values_from_normal(ndtri(jnp.clip(jnp.asarray(u, dtype=float), tiny, 1.0 - 1e-16)))
 
     # -- derived sets ------------------------------------------------------------------
     def with_priors(self, priors: Iterable[Prior], *, name: str | None = None) -> "PriorSet":

@@ -1,0 +1,30 @@
+"""Shared fixtures: the default priors, and prior sets of point masses for exact cases."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+import forecast  # noqa: F401  (silences ArviZ's import warning once for the session)
+from priors import PriorSet, load_prior_set
+
+@pytest.fixture(scope="session")
+def default_priors() -> PriorSet:
+    return load_prior_set()
+
+
+@pytest.fixture(scope="session")
+def small_run():
+    """One small default forecast shared by the tests that only read it."""
+    return forecast.run(samples=4000, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -1,0 +1,182 @@
+"""The prior language: golden parameters, quantiles, and one-line errors naming file and key."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from models import PARAMETERS
+from priors import (
+    Beta,
+    Fixed,
+    LogNormal,
+    LogUniform,
+    Normal,
+    PriorError,
+    Uniform,
+    builtin_prior_files,
+    load_prior_set,
+    parse_spec,
+)
+
+Z95 = float(stats.norm.ppf(0.95))
+
+
+@pytest.mark.parametrize(
+    "spec, family, params",
+    [
+        # a lognormal whose 90% interval is 1..e^(2*1.645) has mu 1.645 and sigma 1
+        (f"lognormal 1 to {math.exp(2 * Z95)!r}", LogNormal, {"mu": Z95, "sigma": 1.0}),
+        (f"normal {-Z95!r} to {Z95!r}", Normal, {"mu": 0.0, "sigma": 1.0}),
+        ("normal mean 0.0607 sd 0.03", Normal, {"mu": 0.0607, "sigma": 0.03}),
+        # 90% of a uniform in 1..10 leaves 5% (0.5) on each side
+        ("uniform 1 to 10", Uniform, {"low": 0.5, "high": 10.5}),
+        ("uniform between 2024 and 2031", Uniform, {"low": 2024.0, "high": 2031.0}),
+        ("loguniform 1 to 1e9", LogUniform, {"low": 10**-0.5, "high": 10**9.5}),
+        ("fixed 1e15", Fixed, {"value": 1e15}),
+        ("0.45", Fixed, {"value": 0.45}),
+    ],
+    ids=["lognormal", "normal-interval", "normal-moments", "uniform", "uniform-between",
+         "loguniform", "fixed", "bare-number"],
+)
+def test_golden_parameters(spec, family, params):
+    parsed = parse_spec(spec)
+    assert type(parsed) is family
+    for name, expected in params.items():
+        assert getattr(parsed, name) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "spec, p5, p95",
+    [("lognormal 5e4 to 2e5", 5e4, 2e5), ("normal 1.2 to 1.8", 1.2, 1.8),
+     ("uniform 0.5 to 1.5", 0.5, 1.5), ("loguniform 3 to 300", 3, 300), ("beta 0.3 to 0.5", 0.3, 0.5)],
+    ids=["lognormal", "normal", "uniform", "loguniform", "beta"],
+)
+def test_interval_specs_hit_their_percentiles(spec, p5, p95):
+    family = parse_spec(spec)
+    np.testing.assert_allclose(family.ppf([0.05, 0.95]), [p5, p95], rtol=2e-5)
+
+
+def test_beta_by_mean_puts_ninety_percent_in_the_interval():
+    family = parse_spec("beta mean 0.40, 0.30 to 0.50")
+    assert isinstance(family, Beta)
+    assert family.mean == pytest.approx(0.40, rel=1e-9)
+    dist = stats.beta(family.alpha, family.beta)
+    assert dist.cdf(0.50) - dist.cdf(0.30) == pytest.approx(0.90, abs=1e-6)
+
+
+def test_beta_quantile_table_matches_scipy():
+    family = Beta(2.5, 7.0)
+    u = np.array([1e-6, 0.01, 0.05, 0.3, 0.5, 0.77, 0.95, 0.999999])
+    np.testing.assert_allclose(family.ppf(u), stats.beta.ppf(u, 2.5, 7.0), rtol=1e-4)
+
+
+def test_quantiles_stay_finite_at_the_edges_of_the_unit_interval():
+    for spec in ("lognormal 1 to 10", "normal 0 to 1", "beta 0.3 to 0.5", "uniform 0 to 1"):
+        values = parse_spec(spec).ppf([0.0, 1e-300, 1.0])
+        assert np.isfinite(values).all(), spec
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("gamma 1 to 2", "unknown distribution 'gamma'"),
+        ("lognormal 2e5 to 5e4", "5th percentile .* must be below the 95th"),
+        ("lognormal 0 to 5", "lognormal bounds must be positive"),
+        ("lognormal -1 to 5", "lognormal bounds must be positive"),
+        ("beta 0.3 to 1.5", "strictly between 0 and 1"),
+        ("beta mean 0.6, 0.3 to 0.5", "must lie inside its interval"),
+        ("normal mean 1 sd 0", "sd of a normal must be positive"),
+        ("lognormal 5e4", "cannot read"),
+        ("uniform between 3 and 1", "lower bound .* must be below the upper bound"),
+        ("lognormal 1e299 to 1e300", "astronomically large"),
+    ],
+)
+def test_bad_specs_say_what_is_wrong(spec, message):
+    with pytest.raises(PriorError, match=message):
+        parse_spec(spec)
+
+
+def test_default_set_matches_the_model_and_model_md(default_priors):
+    default_priors.validate(PARAMETERS)
+    assert set(default_priors.names) == set(PARAMETERS)
+    for prior in default_priors:
+        assert prior.unit and prior.source, f"{prior.name} needs a unit and a source"
+    # MODEL.md: chips_base lognormal 5e4..2e5, mfu beta mean 0.40
+    np.testing.assert_allclose(default_priors["chips_base"].family.ppf([0.05, 0.95]), [5e4, 2e5], rtol=1e-6)
+    assert default_priors["mfu"].family.mean == pytest.approx(0.40)
+    assert default_priors["chip_flops_base"].family == Fixed(1e15)
+
+
+@pytest.mark.parametrize("name", ["moe", "no_fp8", "power_wall", "fast_buildout", "data_wall"])
+def test_scenarios_inherit_from_default(name, default_priors):
+    scenario = load_prior_set(name).validate(PARAMETERS)
+    changed = [p.name for p in scenario if p.family != default_priors[p.name].family]
+    assert 1 <= len(changed) <= 2
+    assert scenario.name == name
+
+
+def test_scenario_changes_what_model_md_says():
+    assert load_prior_set("no_fp8")["low_precision_gain"].family == Fixed(1.0)
+    moe = load_prior_set("moe")["tokens_per_param_scale"].family
+    np.testing.assert_allclose(moe.ppf([0.05, 0.95]), [0.2, 0.5], rtol=1e-6)
+    assert set(builtin_prior_files()) >= {"default", "moe", "no_fp8", "power_wall", "fast_buildout", "data_wall"}
+
+
+def test_overrides_use_the_same_grammar(default_priors):
+    changed = default_priors.with_overrides(["mfu=0.45", 'chip_growth="lognormal 1.5 to 3"'])
+    assert changed["mfu"].family == Fixed(0.45)
+    np.testing.assert_allclose(changed["chip_growth"].family.ppf([0.05, 0.95]), [1.5, 3.0], rtol=1e-6)
+    assert changed["mfu"].unit == "fraction"  # unit kept from the prior it replaces
+
+
+def write(tmp_path, text, name="p.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, key, message",
+    [
+        ("[priors.mfu\nspec = 1", None, "invalid TOML"),
+        ('[priors.chip_grwth]\nspec = "lognormal 1 to 2"', "chip_grwth", "did you mean 'chip_growth'"),
+        ('[priors.mfu]\nspec = "triangle 1 to 2"', "mfu", "unknown distribution"),
+        ('[priors.chips_base]\nspec = "lognormal 9 to 2"', "chips_base", "must be below"),
+        ('[priors.mfu]\nspec = "beta 0.2 to 1.2"', "mfu", "between 0 and 1"),
+        ('[priors.mfu]\nspek = "0.4"', "mfu", "unknown field"),
+        ('colour = "red"', None, "unknown top-level key"),
+    ],
+    ids=["toml-syntax", "unknown-name", "unknown-distribution", "reversed", "beta-range",
+         "unknown-field", "unknown-top-key"],
+)
+def test_file_errors_name_the_file_and_key(tmp_path, text, key, message):
+    path = write(tmp_path, text)
+    with pytest.raises(PriorError, match=message) as info:
+        load_prior_set(path)
+    line = str(info.value)
+    assert "\n" not in line
+    assert line.startswith(str(path))
+    if key:
+        assert f": {key}: " in line
+
+
+def test_domain_errors_name_the_key(tmp_path):
+    path = write(tmp_path, '[priors.chips_base]\nspec = "normal 1 to 5"')
+    with pytest.raises(PriorError, match=r"chips_base: .* must be positive") as info:
+        load_prior_set(path).validate(PARAMETERS)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_lists_the_builtin_sets():
+    with pytest.raises(PriorError, match="no such prior file .*power_wall"):
+        load_prior_set("no-such-file.toml")
+
+
+def test_a_full_file_without_inherit_must_name_every_prior(tmp_path):
+    path = write(tmp_path, 'inherit = "none"\n[priors]\nmfu = "0.4"')
+    with pytest.raises(PriorError, match="missing priors: lag_years"):
+        load_prior_set(path).validate(PARAMETERS)

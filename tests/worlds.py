@@ -1,0 +1,47 @@
+"""Point-mass worlds for exact tests: every prior fixed, nothing grows, only supply binds."""
+
+from __future__ import annotations
+
+from models import PARAMETERS
+from priors import Fixed, Prior, PriorSet
+
+#: A neutral world: nothing grows, no cap binds but supply, data is plentiful, no 8-bit.
+NEUTRAL_WORLD = {
+    "lag_years": 0.0,
+    "chips_base": 1e5,
+    "chip_growth": 1.0,
+    "chip_flops_base": 1e15,
+    "chip_flops_growth": 1.0,
+    "low_precision_year": 9999.0,
+    "low_precision_gain": 1.0,
+    "mfu": 0.4,
+    "duration_days_base": 120.0,
+    "duration_growth": 1.0,
+    "watts_per_chip_base": 1000.0,
+    "watts_per_chip_growth": 1.0,
+    "power_limit_gw_base": 1e9,
+    "power_limit_growth": 1.0,
+    "capex_per_chip_base": 1.0,
+    "capex_per_chip_growth": 1.0,
+    "capex_limit_usd_base": 1e30,
+    "capex_limit_growth": 1.0,
+    "text_tokens_base": 1e20,
+    "text_tokens_growth": 1.0,
+    "max_epochs": 1.0,
+    "repetition_decay": 15.0,
+    "tokens_per_param_ref": 40.0,
+    "tokens_per_param_slope": 0.0,
+    "tokens_per_param_scale": 1.0,
+}
+if set(NEUTRAL_WORLD) != set(PARAMETERS):  # keep the neutral world complete
+    raise RuntimeError("NEUTRAL_WORLD must name every model parameter")
+
+
+def point_mass_priors(**values) -> PriorSet:
+    """A prior set of fixed values: the neutral world with ``values`` changed."""
+    world = {**NEUTRAL_WORLD, **values}
+    priors = tuple(
+        Prior(name=name, spec=repr(value), family=Fixed(float(value)), origin="test")
+        for name, value in world.items()
+    )
+    return PriorSet(name="point-mass", priors=priors, source="test")

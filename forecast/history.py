@@ -191,7 +191,10 @@ def frontier_series(runs: pd.DataFrame) -> pd.DataFrame:
     ordered = _with_derived(runs)
     compute = ordered["training_compute_flop"].to_numpy(dtype=float)
     previous_max = np.concatenate([[-np.inf], np.maximum.accumulate(compute)[:-1]])
-    return ordered.loc[compute > previous_max].reset_index(drop=True)
+    records = ordered.loc[compute > previous_max]
+    # two records on one day: only the day's largest (last, by the sort) stands
+    records = records.drop_duplicates(subset="date", keep="last")
+    return records.reset_index(drop=True)
 
 
 def yearly_frontier(

@@ -29,7 +29,7 @@ import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS, Predictive
 
-from forecast.history import frontier_series, runs_before
+from forecast.history import decimal_year, frontier_series, runs_before
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
 
 __all__ = [
@@ -212,7 +212,12 @@ def _training_rows(runs: pd.DataFrame, cutoff, frontier_only: bool) -> pd.DataFr
         runs = runs_before(runs, cutoff)
     if runs.empty:
         raise ValueError(f"no runs before the cutoff {cutoff}: nothing to fit")
-    rows = frontier_series(runs) if frontier_only else runs
+    if frontier_only:
+        rows = frontier_series(runs)
+    else:
+        rows = runs.sort_values("date", kind="stable").reset_index(drop=True)
+        rows["year_frac"] = decimal_year(rows["date"])
+        rows["log10_compute"] = np.log10(rows["training_compute_flop"].to_numpy(dtype=float))
     if len(rows) < 2:
         raise ValueError(
             f"only {len(rows)} run(s) to fit (cutoff {cutoff}); the trend needs at least 2"

@@ -4,7 +4,8 @@ A design of worlds is a matrix of standard-normal scores ``z`` (one row a world,
 an uncertain prior; MODEL.md "How worlds are drawn"). Plain Monte Carlo draws ``z`` i.i.d.
 inside the compiled call; Sobol or Latin-hypercube designs pass their own ``z``. Either way
 NumPyro's ``Predictive`` runs the one bottom-up model, vectorized over the chunk and
-jit-compiled once per (prior set, years, chunk size).
+jit-compiled once per (prior-set structure, years, chunk size): the priors' numbers are
+traced, so new intervals or pinned values reuse the compiled code.
 """
 
 from __future__ import annotations
@@ -27,23 +28,21 @@ from priors import InputError, PriorSet
 CHUNK_SIZE = 2**16
 
 
-@functools.lru_cache(maxsize=16)
-def _compiled_push(priors: PriorSet, years: tuple[int, ...], base_year: float):
-    """Jitted ``push(z)`` and ``draw_and_push(key, n)`` for one prior set and year range."""
-    years_array = np.asarray(years, dtype=float)
-    sites = list(priors.names) + list(OUTPUT_UNITS)
+@functools.partial(jax.jit, static_argnames=("years", "base_year"))
+def _push(transform, z, *, years: tuple[int, ...], base_year: float):
+    """Every site of the bottom-up model for the worlds ``z``; compiled once per structure."""
+    sites = list(transform.names) + list(OUTPUT_UNITS)
+    predictive = Predictive(bottom_up_model, posterior_samples={"z": z}, return_sites=sites, parallel=True)
+    # Nothing is left to sample once z is given, so the key is never used.
+    return predictive(
+        jax.random.PRNGKey(0), transform, np.asarray(years, dtype=float), base_year=base_year
+    )
 
-    def push(z):
-        predictive = Predictive(
-            bottom_up_model, posterior_samples={"z": z}, return_sites=sites, parallel=True
-        )
-        # Nothing is left to sample once z is given, so the key is never used.
-        return predictive(jax.random.PRNGKey(0), priors, years_array, base_year=base_year)
 
-    def draw_and_push(key, n_worlds: int):
-        return push(jax.random.normal(key, (n_worlds, len(priors.latent_names))))
-
-    return jax.jit(push), jax.jit(draw_and_push, static_argnums=1)
+@functools.partial(jax.jit, static_argnames=("n_worlds", "years", "base_year"))
+def _draw_and_push(transform, key, *, n_worlds: int, years: tuple[int, ...], base_year: float):
+    z = jax.random.normal(key, (n_worlds, transform.n_latent))
+    return _push(transform, z, years=years, base_year=base_year)
 
 
 def check_settings(*, samples: int, years: tuple[int, ...]) -> None:
@@ -79,12 +78,13 @@ def simulate(
     check_settings(samples=samples, years=years)
     priors.validate(PARAMETERS)
     chunk = min(samples, CHUNK_SIZE)
-    _, draw_and_push = _compiled_push(priors, years, float(base_year))
+    transform = priors.transform()
     root = jax.random.PRNGKey(seed)
     n_chunks = math.ceil(samples / chunk)
     parts = []
     for index in tqdm(range(n_chunks), desc="worlds", unit="chunk", disable=not progress or n_chunks == 1):
-        out = draw_and_push(jax.random.fold_in(root, index), chunk)
+        key = jax.random.fold_in(root, index)
+        out = _draw_and_push(transform, key, n_worlds=chunk, years=years, base_year=float(base_year))
         parts.append(jax.device_get(out))
     arrays = {name: np.concatenate([p[name] for p in parts])[:samples] for name in parts[0]}
     return to_dataset(arrays, priors, years)
@@ -97,8 +97,11 @@ def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR) -> 
     compiled model as :func:`simulate`, arrays in, arrays out.
     """
     priors.validate(PARAMETERS)
-    push, _ = _compiled_push(priors, tuple(int(y) for y in years), float(base_year))
-    return jax.device_get(push(jnp.asarray(z, dtype=float)))
+    out = _push(
+        priors.transform(), jnp.asarray(z, dtype=float),
+        years=tuple(int(y) for y in years), base_year=float(base_year),
+    )
+    return jax.device_get(out)
 
 
 def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from priors import FRACTION, POSITIVE, REAL, PriorSet
+from priors import FRACTION, POSITIVE, REAL
 
 #: Calendar year that every growth term counts from (100K-H100 systems appeared in 2024).
 BASE_YEAR = 2024
@@ -223,16 +223,18 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     return {name: out[name] for name in OUTPUT_UNITS}
 
 
-def bottom_up_model(priors: PriorSet, years, *, base_year: float = BASE_YEAR):
+def bottom_up_model(priors, years, *, base_year: float = BASE_YEAR):
     """NumPyro model of one world: standard-normal scores -> prior values -> compute by year.
+
+    ``priors`` is a :class:`~priors.PriorSet` or its ``transform()`` (a pytree whose numbers
+    can be traced, so one compiled model serves every prior set of the same shape).
 
     The only sample site is ``z`` (one score per uncertain prior; MODEL.md "How worlds are
     drawn"). Conditioning ``z`` on a design (Sobol, Latin hypercube, a copula) or letting
     NUTS sample it reuses this one model. Each prior value and each output of
     :func:`world_compute` is recorded as a deterministic site.
     """
-    n_latent = len(priors.latent_names)
-    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([n_latent]).to_event(1))
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([priors.n_latent]).to_event(1))
     params = priors.values_from_normal(z)
     for name, value in params.items():
         numpyro.deterministic(name, value)

@@ -44,9 +44,18 @@ class Family:
         low, high = np.asarray(self.from_normal(jnp.array([-Z_MAX, Z_MAX])), dtype=float)
         return float(low), float(high)
 
+    def leaves(self) -> tuple:
+        """The numbers the quantile kernel needs; traced, so changing them never recompiles."""
+        raise NotImplementedError
+
+    @staticmethod
+    def kernel(leaves: tuple, z):
+        """Quantile function at ``Phi(z)`` from ``leaves``: pure JAX, vectorized."""
+        raise NotImplementedError
+
     def from_normal(self, z):
         """Quantile function at ``Phi(z)``, vectorized JAX."""
-        raise NotImplementedError
+        return self.kernel(self.leaves(), jnp.asarray(z, dtype=float))
 
     def quantile(self, u):
         """Quantile function at probabilities ``u`` in (0, 1), vectorized JAX."""
@@ -73,9 +82,12 @@ class Fixed(Family):
     def is_fixed(self) -> bool:
         return True
 
+    def leaves(self):
+        return (self.value,)
 
-    def from_normal(self, z):
-        return jnp.full_like(jnp.asarray(z, dtype=float), self.value)
+    @staticmethod
+    def kernel(leaves, z):
+        return jnp.zeros_like(z) + leaves[0]
 
     def describe(self):
         return f"fixed {self.value:.4g}"
@@ -87,9 +99,13 @@ class Normal(Family):
     sigma: float
     kind: ClassVar[str] = "normal"
 
+    def leaves(self):
+        return (self.mu, self.sigma)
 
-    def from_normal(self, z):
-        return self.mu + self.sigma * z
+    @staticmethod
+    def kernel(leaves, z):
+        mu, sigma = leaves
+        return mu + sigma * z
 
     def describe(self):
         return f"normal(mu={self.mu:.4g}, sigma={self.sigma:.4g})"
@@ -103,9 +119,13 @@ class LogNormal(Family):
     sigma: float
     kind: ClassVar[str] = "lognormal"
 
+    def leaves(self):
+        return (self.mu, self.sigma)
 
-    def from_normal(self, z):
-        return jnp.exp(self.mu + self.sigma * z)
+    @staticmethod
+    def kernel(leaves, z):
+        mu, sigma = leaves
+        return jnp.exp(mu + sigma * z)
 
     def describe(self):
         return f"lognormal(median={math.exp(self.mu):.4g}, sigma={self.sigma:.4g})"
@@ -117,9 +137,13 @@ class Uniform(Family):
     high: float
     kind: ClassVar[str] = "uniform"
 
+    def leaves(self):
+        return (self.low, self.high)
 
-    def from_normal(self, z):
-        return self.low + (self.high - self.low) * ndtr(z)
+    @staticmethod
+    def kernel(leaves, z):
+        low, high = leaves
+        return low + (high - low) * ndtr(z)
 
     def describe(self):
         return f"uniform({self.low:.4g}, {self.high:.4g})"
@@ -131,9 +155,12 @@ class LogUniform(Family):
     high: float
     kind: ClassVar[str] = "loguniform"
 
+    def leaves(self):
+        return (math.log(self.low), math.log(self.high))
 
-    def from_normal(self, z):
-        log_low, log_high = math.log(self.low), math.log(self.high)
+    @staticmethod
+    def kernel(leaves, z):
+        log_low, log_high = leaves
         return jnp.exp(log_low + (log_high - log_low) * ndtr(z))
 
     def describe(self):
@@ -157,14 +184,16 @@ class Beta(Family):
     beta: float
     kind: ClassVar[str] = "beta"
 
-
     @property
     def mean(self) -> float:
         return self.alpha / (self.alpha + self.beta)
 
-    def from_normal(self, z):
-        z = jnp.asarray(z)
-        return jnp.interp(z, jnp.asarray(_BETA_Z_GRID), jnp.asarray(_beta_table(self.alpha, self.beta)))
+    def leaves(self):
+        return (_beta_table(self.alpha, self.beta),)
+
+    @staticmethod
+    def kernel(leaves, z):
+        return jnp.interp(z, jnp.asarray(_BETA_Z_GRID), leaves[0])
 
     def describe(self):
         return f"beta(alpha={self.alpha:.4g}, beta={self.beta:.4g})"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
@@ -95,26 +96,31 @@ class PriorSet:
         """Names of the uncertain (non-fixed) priors: the coordinates of a world."""
         return tuple(p.name for p in self.priors if not p.is_fixed)
 
+    @property
+    def n_latent(self) -> int:
+        return len(self.latent_names)
+
     def unknown_name_error(self, name: str, *, source: str | None = None) -> PriorError:
         close = difflib.get_close_matches(name, self.names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(self.names)}"
         return PriorError(f"unknown prior name{hint}", source=source or self.source, key=name)
 
     # -- worlds ------------------------------------------------------------------------
+    def transform(self) -> "WorldTransform":
+        """The map from normal scores to prior values, as a JAX pytree (see WorldTransform)."""
+        return WorldTransform(
+            names=self.names,
+            kernels=tuple(type(p.family).kernel for p in self.priors),
+            latent=tuple(not p.is_fixed for p in self.priors),
+            leaves=tuple(p.family.leaves() for p in self.priors),
+        )
+
     def values_from_normal(self, z) -> dict:
         """Every prior's value in the worlds given by standard-normal scores.
 
         ``z`` has shape ``(..., len(latent_names))``; each returned array has shape ``(...)``.
         """
-        z = jnp.clip(jnp.asarray(z), -Z_MAX, Z_MAX)
-        if z.shape[-1:] != (len(self.latent_names),):
-            raise ValueError(f"z needs a last axis of {len(self.latent_names)} scores, got {z.shape}")
-        scores = iter(jnp.moveaxis(z, -1, 0))
-        at_median = jnp.zeros(z.shape[:-1])  # fixed priors take this batch shape
-        return {
-            p.name: p.family.from_normal(at_median if p.is_fixed else next(scores))
-            for p in self.priors
-        }
+        return self.transform().values_from_normal(z)
 
     def values_from_uniform(self, u) -> dict:
         """Every prior's value in the worlds given by unit-cube points ``u`` (Sobol, LHS)."""
@@ -167,6 +173,46 @@ class PriorSet:
         """SHA-256 of the resolved priors (name, distribution): equal sets, equal hashes."""
         text = "\n".join(f"{p.name}={p.family!r}" for p in self.priors)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclass(frozen=True)
+class WorldTransform:
+    """Normal scores -> prior values, split into static structure and traced numbers.
+
+    The structure (names, families, which priors are fixed) is static; the numbers are
+    pytree leaves. A jitted model taking a transform therefore compiles once per structure:
+    changing an interval, pinning a value or swapping a scenario that keeps the families
+    reuses the compiled code (tornado runs, scenario comparisons, live prior tweaking).
+    """
+
+    names: tuple[str, ...]
+    kernels: tuple
+    latent: tuple[bool, ...]
+    leaves: tuple[tuple, ...]
+
+    @property
+    def n_latent(self) -> int:
+        return sum(self.latent)
+
+    def tree_flatten(self):
+        return (self.leaves,), (self.names, self.kernels, self.latent)
+
+    @classmethod
+    def tree_unflatten(cls, static, children):
+        names, kernels, latent = static
+        return cls(names=names, kernels=kernels, latent=latent, leaves=children[0])
+
+    def values_from_normal(self, z) -> dict:
+        z = jnp.clip(jnp.asarray(z, dtype=float), -Z_MAX, Z_MAX)
+        if z.shape[-1:] != (self.n_latent,):
+            raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {z.shape}")
+        scores = iter(jnp.moveaxis(z, -1, 0))
+        at_median = jnp.zeros(z.shape[:-1])  # fixed priors take the batch shape
+        return {
+            name: kernel(leaves, next(scores) if latent else at_median)
+            for name, kernel, latent, leaves in zip(self.names, self.kernels, self.latent, self.leaves)
+        }
 
 
 def _override_pairs(overrides) -> list[tuple[str, str]]:

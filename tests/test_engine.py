@@ -1,0 +1,115 @@
+"""The Monte Carlo engine and the timeline kernels, on labelled data."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+import forecast
+from forecast.engine import CHUNK_SIZE, push_worlds
+from forecast.timeline import (
+    crossing_year_quantiles,
+    first_crossing_year,
+    reach_probability,
+    running_max,
+)
+from models import OUTPUT_UNITS
+from priors import InputError
+
+
+def test_samples_have_named_dims_and_units(small_run):
+    ds = small_run.samples
+    assert ds["log10_training_compute"].dims == ("sample", "year")
+    assert ds["chips_base"].dims == ("sample",)
+    assert list(ds["year"].values) == list(range(2025, 2036))
+    for name, unit in OUTPUT_UNITS.items():
+        assert ds[name].attrs["units"] == unit
+    assert ds["binding_constraint"].attrs["flag_meanings"] == "supply power funding data"
+    assert small_run.timeline["probability"].dims == ("threshold", "year")
+
+
+def test_samples_follow_the_priors(small_run, default_priors):
+    # 4000 draws: the 5th/95th percentiles of each prior are within a few percent of its spec
+    for name in ("chips_base", "chip_growth", "power_limit_growth"):
+        expected = default_priors[name].family.ppf([0.05, 0.95])
+        observed = small_run.samples[name].quantile([0.05, 0.95], "sample").values
+        np.testing.assert_allclose(observed, expected, rtol=0.06)
+
+
+def test_chunks_do_not_change_the_statistics(monkeypatch):
+    small = forecast.run(samples=3000, seed=3, years="2030")
+    monkeypatch.setattr("forecast.engine.CHUNK_SIZE", 1024)  # 3 chunks, the last trimmed
+    chunked = forecast.run(samples=3000, seed=3, years="2030")
+    assert chunked.n_samples == 3000
+    a, b = small.log10_compute.values.ravel(), chunked.log10_compute.values.ravel()
+    assert not np.array_equal(a, b)  # other worlds ...
+    assert abs(np.median(a) - np.median(b)) < 0.05  # ... from the same distribution
+    assert CHUNK_SIZE >= 2**14
+
+
+def test_designed_worlds_push_through_the_same_model(default_priors):
+    z = np.zeros((2, default_priors.n_latent))
+    out = push_worlds(default_priors, z, years=[2025, 2030])
+    # z = 0 is every prior at its median: chips_base median 1e5 (lognormal 5e4..2e5)
+    np.testing.assert_allclose(out["chips_base"], 1e5, rtol=1e-9)
+    assert out["log10_training_compute"].shape == (2, 2)
+
+
+def test_running_max_and_first_crossing_by_hand():
+    log10 = xr.DataArray(
+        [[25.0, 27.0, 26.0], [24.0, 24.5, 28.5]], dims=("sample", "year"),
+        coords={"year": [2025, 2026, 2027]},
+    )
+    np.testing.assert_array_equal(running_max(log10).values, [[25, 27, 27], [24, 24.5, 28.5]])
+    reach = reach_probability(log10, [1e26, 1e28])
+    np.testing.assert_array_equal(reach["probability"].values, [[0, 0.5, 1.0], [0, 0, 0.5]])
+    first = first_crossing_year(log10, [1e26, 1e28])
+    np.testing.assert_array_equal(first.transpose("sample", "threshold").values, [[2026, np.nan], [2027, 2027]])
+    quantiles = crossing_year_quantiles(reach["probability"], probs=(0.5, 0.95))
+    np.testing.assert_array_equal(quantiles.values, [[2026, 2027], [2027, np.nan]])
+
+
+def test_intervals_by_arviz_contain_the_median(small_run):
+    iv = small_run.intervals
+    for kind in ("eti", "hdi"):
+        lower = iv[kind].sel(bound="lower")
+        upper = iv[kind].sel(bound="upper")
+        assert (lower <= iv["median"]).all() and (iv["median"] <= upper).all()
+        width = upper - lower
+        assert (width.sel(prob=0.5) < width.sel(prob=0.9)).all()
+    # the 90% equal-tailed interval holds 90% of the worlds in every year
+    inside = (small_run.log10_compute >= iv["eti"].sel(prob=0.9, bound="lower")) & (
+        small_run.log10_compute <= iv["eti"].sel(prob=0.9, bound="upper")
+    )
+    np.testing.assert_allclose(inside.mean("sample"), 0.9, atol=0.002)
+
+
+def test_netcdf_opens_with_arviz_and_xarray_and_round_trips(small_run, tmp_path):
+    path = small_run.to_netcdf(tmp_path / "samples.nc")
+    idata = az.from_netcdf(path)
+    assert idata.prior["log10_training_compute"].dims == ("chain", "draw", "year")
+    summary = xr.open_dataset(path)
+    np.testing.assert_allclose(summary["reach_probability"], small_run.timeline["probability"])
+    again = forecast.load(tmp_path)
+    np.testing.assert_allclose(again.log10_compute, small_run.log10_compute, rtol=1e-6)
+    assert again.seed == small_run.seed and again.thresholds == small_run.thresholds
+    assert again.priors.fingerprint() == small_run.priors.fingerprint()
+    summary.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"samples": 0}, "positive integer"),
+        ({"years": "2030:2025"}, "reversed"),
+        ({"years": "soon"}, "START:END"),
+        ({"thresholds": "1e26,-5"}, "positive number"),
+        ({"overrides": ["mfu=1.5"]}, r"mfu: .* must be a fraction"),
+        ({"overrides": ["mfuu=0.4"]}, "did you mean 'mfu'"),
+    ],
+)
+def test_bad_settings_raise_input_errors(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        forecast.run(**kwargs)

@@ -1,0 +1,97 @@
+"""The one plot style of the project: colours as data, the style file, FLOP axis labels.
+
+Nothing here changes matplotlib at import. Wrap drawing in :func:`plot_style`::
+
+    with plot_style():
+        ax = plot_fan(result)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.style
+import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from models import CONSTRAINTS
+
+__all__ = [
+    "CONSTRAINT_COLORS", "STYLE_FILE", "THRESHOLD_COLORS", "BAND_COLOR", "MEDIAN_COLOR",
+    "constraint_color", "log10_flop_formatter", "plot_style", "power_of_ten", "threshold_color",
+]
+
+STYLE_FILE = Path(__file__).with_name("forecast.mplstyle")
+
+#: Colour of each default threshold (by its power of ten), dark to light as they grow.
+THRESHOLD_COLORS = {
+    26: "#3b0f70",
+    27: "#8c2981",
+    28: "#de4968",
+    29: "#f66e3c",
+    30: "#d9a300",
+}
+
+#: Colour of each binding constraint (Okabe-Ito, colour-blind safe).
+CONSTRAINT_COLORS = {
+    "supply": "#0072B2",
+    "power": "#E69F00",
+    "funding": "#009E73",
+    "data": "#CC79A7",
+}
+
+#: The fan: median line and its bands.
+MEDIAN_COLOR = "#1f3b73"
+BAND_COLOR = "#4a78c2"
+
+#: Seed estimates of the largest runs around 2024, for the fan chart (log10 FLOP).
+REFERENCE_POINTS = (
+    {"year": 2024, "log10_flop": 26.0, "label": "30K H100 systems (2023-24 runs): ~1e26"},
+    {"year": 2024, "log10_flop": math.log10(4e26), "label": "100K H100, 4 months (2024 systems): 4e26"},
+)
+
+if set(CONSTRAINT_COLORS) != set(CONSTRAINTS):  # pragma: no cover - a model change must add a colour
+    raise RuntimeError(f"outputs.style: CONSTRAINT_COLORS must name exactly {CONSTRAINTS}")
+
+
+def threshold_color(threshold: float) -> str:
+    """The colour of a FLOP threshold: fixed for 1e26..1e30, else read off a colour map by
+    its log10, so the same threshold has the same colour in every plot."""
+    log10 = math.log10(float(threshold))
+    if log10.is_integer() and int(log10) in THRESHOLD_COLORS:
+        return THRESHOLD_COLORS[int(log10)]
+    position = float(np.clip((log10 - 25.5) / 5.5, 0, 1)) * 0.85
+    return mpl.colors.to_hex(mpl.colormaps["magma"](0.15 + position * 0.8))
+
+
+def constraint_color(name: str) -> str:
+    return CONSTRAINT_COLORS[name]
+
+
+def power_of_ten(log10: float) -> str:
+    """``$10^{26}$`` for 26, ``$4{\\times}10^{26}$`` for log10(4e26)."""
+    exponent = math.floor(log10 + 1e-9)
+    mantissa = 10 ** (log10 - exponent)
+    if abs(mantissa - round(mantissa)) < 1e-6 and round(mantissa) == 1:
+        return f"$10^{{{exponent}}}$"
+    return f"${mantissa:.2g}{{\\times}}10^{{{exponent}}}$"
+
+
+def log10_flop_formatter() -> FuncFormatter:
+    """Tick labels ``10^26`` for an axis that holds log10 FLOP values."""
+    return FuncFormatter(lambda value, _pos: power_of_ten(value))
+
+
+def log10_flop_locator() -> MaxNLocator:
+    """Ticks at whole powers of ten only."""
+    return MaxNLocator(integer=True, steps=[1, 2, 5, 10])
+
+
+@contextlib.contextmanager
+def plot_style(*extra):
+    """Apply the project's style (and any further styles or rc dicts) inside the block."""
+    with mpl.style.context([str(STYLE_FILE), *extra]):
+        yield

@@ -165,6 +165,10 @@ def swap_file_set(priors: PriorSet, path_or_name: str | Path) -> PriorSet:
 # --------------------------------------------------------------------------- model pushes
 
 
+#: Chunk size of small runs (tests, quick looks); large runs use the engine's CHUNK_SIZE.
+_SMALL_CHUNK = 8192
+
+
 def _push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float) -> np.ndarray:
     """log10 training compute (n, n_years) for a design of scores, in compiled chunks.
 
@@ -172,7 +176,9 @@ def _push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float
     output bounded; the last one is padded so that one compiled shape serves them all.
     """
     n = z.shape[0]
-    chunk = min(n, CHUNK_SIZE)
+    # Two chunk sizes only, so that every design, tornado and swap of one prior structure
+    # shares the same compiled model; padding costs far less than a compile.
+    chunk = _SMALL_CHUNK if n <= 8 * _SMALL_CHUNK else CHUNK_SIZE
     parts = []
     for start in range(0, n, chunk):
         block = z[start : start + chunk]
@@ -358,7 +364,8 @@ def tornado(
     target = log10_c[:, :, t]
     median = np.median(target, axis=1)
     prob = (_running_max(log10_c)[:, :, t] >= math.log10(threshold)).mean(axis=1)
-    values = np.array([[float(priors[n].family.ppf(q)) for q in (lo, hi)] for n in names])
+    at_pins = priors.values_from_normal(np.repeat(ndtri([[lo], [hi]]), k, axis=1))
+    values = np.stack([np.asarray(at_pins[n], dtype=float) for n in names])  # (prior, pin)
     ds = xr.Dataset(
         {
             "value": (("prior", "pin"), values),

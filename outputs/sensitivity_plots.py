@@ -22,8 +22,9 @@ _OUTPUT_LABELS = {
     "crossing_year": "year of first run >= {threshold:.0e} FLOP",
     "reached": "run >= {threshold:.0e} FLOP by {year}",
 }
-_S1_COLOR, _ST_COLOR = "#4C72B0", "#DD8452"
-_LOW_COLOR, _HIGH_COLOR = "#4C72B0", "#C44E52"
+# Okabe-Ito, as the rest of the project's plots.
+_S1_COLOR, _ST_COLOR = "#0072B2", "#E69F00"
+_LOW_COLOR, _HIGH_COLOR = "#0072B2", "#D55E00"
 
 
 def sensitivity_plot_style():

@@ -104,7 +104,11 @@ def main(args) -> int:
 
 
 def markdown_table(frame: pd.DataFrame, *, floatfmt: str = ".3f", index: bool = True) -> str:
-    """A GitHub Markdown table (pandas' ``to_markdown`` needs ``tabulate``, not a dependency)."""
+    """A GitHub Markdown table, numbers written with ``floatfmt``.
+
+    Uses the project's ``outputs.tables.to_markdown`` where it exists (pandas' own
+    ``to_markdown`` needs ``tabulate``, not a dependency), else a minimal local one.
+    """
     frame = frame.reset_index() if index else frame
 
     def cell(value) -> str:
@@ -112,13 +116,18 @@ def markdown_table(frame: pd.DataFrame, *, floatfmt: str = ".3f", index: bool = 
             if not math.isfinite(value):
                 return ""
             return format(value, floatfmt) if abs(value) < 1e6 else f"{value:.3g}"
-        return str(value).replace("|", "\\|")
+        return str(value)
 
-    header = [str(c) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    rule = ["---:" if is_num else ":---" for is_num in numeric]
-    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
-    return "\n".join("| " + " | ".join(r) + " |" for r in [header, rule, *rows])
+    text = frame.map(cell) if hasattr(frame, "map") else frame.applymap(cell)
+    try:
+        from outputs.tables import to_markdown
+    except ImportError:
+        header = [str(c) for c in frame.columns]
+        rule = ["---:" if is_num else ":---" for is_num in numeric]
+        rows = [[c.replace("|", "\\|") for c in row] for row in text.itertuples(index=False)]
+        return "\n".join("| " + " | ".join(r) + " |" for r in [header, rule, *rows])
+    return to_markdown(text, index=False)
 
 
 def _sobol_summary(result: SensitivityResult) -> pd.DataFrame:
@@ -166,6 +175,14 @@ def _notes(result: SensitivityResult) -> list[str]:
     return notes
 
 
+def _tornado_display(result: SensitivityResult) -> pd.DataFrame:
+    """The tornado table with prior values in 4 significant digits (they span 1e-2..1e14)."""
+    table = result.tornado_table()
+    for column in ("low value", "high value"):
+        table[column] = [f"{v:.4g}" for v in table[column]]
+    return table
+
+
 def _swap_wide(result: SensitivityResult, variable: str) -> pd.DataFrame:
     ds = result.swaps
     frame = ds[variable].to_pandas()
@@ -175,7 +192,7 @@ def _swap_wide(result: SensitivityResult, variable: str) -> pd.DataFrame:
     for swap in frame.index:
         rows[swap] = frame.loc[swap]
         rows[f"  change ({swap})"] = delta.loc[swap]
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows).T.rename_axis("priors")
 
 
 def report_markdown(result: SensitivityResult, *, images: dict[str, str] | None = None) -> str:
@@ -222,7 +239,7 @@ def report_markdown(result: SensitivityResult, *, images: dict[str, str] | None 
             f"P(>= {thr:.3g} by {year}) = {float(result.tornado['base_probability']):.3f}. "
             "Widest first.",
             "",
-            markdown_table(result.tornado_table(), floatfmt=".3f"),
+            markdown_table(_tornado_display(result), floatfmt=".3f"),
             "",
         ]
         for key in ("tornado_median", "tornado_probability"):
@@ -333,10 +350,13 @@ def write_sensitivity(result: SensitivityResult, folder: Path | str, *, formats=
         for name, (plot, kwargs) in drawings.items():
             ax = plot(result, **kwargs)
             fig = ax.figure
-            fig.tight_layout()
+            if fig.get_layout_engine() is None:  # the project style lays out by itself
+                fig.tight_layout()
             for fmt in formats:
                 path = folder / f"{name}.{fmt}"
-                fig.savefig(path, dpi=150)
+                # No timestamps in the files: the same result gives the same bytes.
+                metadata = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
+                fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
                 written.append(path)
             images[name] = f"{name}.{formats[0]}"
             plt.close(fig)

@@ -39,10 +39,28 @@ def _push(transform, z, *, years: tuple[int, ...], base_year: float):
     )
 
 
-@functools.partial(jax.jit, static_argnames=("n_worlds", "years", "base_year"))
+@functools.partial(jax.jit, static_argnames=("n_worlds", "n_latent"))
+def _draw_scores(key, *, n_worlds: int, n_latent: int):
+    return jax.random.normal(key, (n_worlds, n_latent))
+
+
 def _draw_and_push(transform, key, *, n_worlds: int, years: tuple[int, ...], base_year: float):
-    z = jax.random.normal(key, (n_worlds, transform.n_latent))
+    """Plain Monte Carlo: i.i.d. normal scores, then the model.
+
+    Two compiled calls, not one: fused into the model, the generator is re-run inside
+    each consumer of z by XLA on CPU, which doubled the time per chunk.
+    """
+    z = _draw_scores(key, n_worlds=n_worlds, n_latent=transform.n_latent)
     return _push(transform, z, years=years, base_year=base_year)
+
+
+def root_key(seed: int):
+    """The key all worlds of a run derive from.
+
+    XLA's RngBitGenerator ("rbg") draws the 1e5-1e6 x 25 normal scores about 3x faster than
+    threefry on CPU; same seed, same numbers on a given backend.
+    """
+    return jax.random.key(seed, impl="rbg")
 
 
 def check_settings(*, samples: int, years: tuple[int, ...]) -> None:
@@ -79,7 +97,7 @@ def simulate(
     priors.validate(PARAMETERS)
     chunk = min(samples, CHUNK_SIZE)
     transform = priors.transform()
-    root = jax.random.PRNGKey(seed)
+    root = root_key(seed)
     n_chunks = math.ceil(samples / chunk)
     parts = []
     for index in tqdm(range(n_chunks), desc="worlds", unit="chunk", disable=not progress or n_chunks == 1):

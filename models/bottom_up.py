@@ -177,9 +177,9 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     t = years - base_year - p["lag_years"]  # growth at the time the run's system stood
 
     supply, power, funding, log_watts, log_capex_per_chip = chip_caps(p, t)
-    caps = jnp.stack([supply, power, funding], axis=-1)
-    log_chips = jnp.min(caps, axis=-1)
-    chips_cap = jnp.argmin(caps, axis=-1)
+    log_chips = jnp.minimum(jnp.minimum(supply, power), funding)
+    # first cap attaining the minimum (as argmin would), without stacking the three arrays
+    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), 0, jnp.where(power <= funding, 1, 2))
 
     log_flops = log_flops_per_chip(p, t, years)
     log_days = log_duration_days(p, t)
@@ -212,7 +212,7 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
         "log10_tokens_per_param": log_ratio,
         "log10_effective_compute": log_compute + jnp.log(efficiency),
     }
-    out = {name: value / _LN10 for name, value in natural.items()}
+    out = {name: value * (1.0 / _LN10) for name, value in natural.items()}
     out.update(
         chips_cap=chips_cap.astype(jnp.int8),
         duration_days=jnp.exp(log_days),

@@ -1,0 +1,91 @@
+"""Benchmark: the JAX engine against the NumPy implementation of the same model.
+
+Both draw the same number of worlds from the default priors (normal scores -> quantile
+functions) and compute every output of the model for every year; the JAX engine as the
+compiled chunked call that ``forecast run`` uses, NumPy vectorized over all worlds at once.
+
+    python -m bench.engine [--worlds 1000000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import numpy as np
+
+from bench.numpy_model import numpy_world_compute
+from forecast.engine import CHUNK_SIZE, _draw_and_push, root_key
+from priors import load_prior_set
+from priors.families import _BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform
+
+YEARS = tuple(range(2025, 2036))
+
+
+def numpy_draw(priors, n: int, rng: np.random.Generator) -> dict:
+    """The default priors' quantile functions, in NumPy (the same families as the engine)."""
+    z = rng.standard_normal((n, priors.n_latent))
+    scores = iter(z.T)
+    values = {}
+    for prior in priors:
+        family = prior.family
+        if isinstance(family, Fixed):
+            values[prior.name] = np.full(n, family.value)
+        elif isinstance(family, LogNormal):
+            values[prior.name] = np.exp(family.mu + family.sigma * next(scores))
+        elif isinstance(family, Normal):
+            values[prior.name] = family.mu + family.sigma * next(scores)
+        elif isinstance(family, Uniform):
+            from scipy.special import ndtr
+
+            values[prior.name] = family.low + (family.high - family.low) * ndtr(next(scores))
+        elif isinstance(family, Beta):
+            values[prior.name] = np.interp(next(scores), _BETA_Z_GRID, family.leaves()[0])
+        else:
+            raise TypeError(f"no NumPy quantile for {family}")
+    return values
+
+
+def time_numpy(priors, n: int, seed: int) -> float:
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    for first in range(0, n, CHUNK_SIZE):  # same chunking as the engine, to bound memory
+        numpy_world_compute(numpy_draw(priors, min(CHUNK_SIZE, n - first), rng), YEARS)
+    return time.perf_counter() - start
+
+
+def time_jax(priors, n: int, seed: int) -> float:
+    transform = priors.transform()
+    root = root_key(seed)
+    chunk = min(n, CHUNK_SIZE)
+    start = time.perf_counter()
+    for index in range(-(-n // chunk)):
+        out = _draw_and_push(transform, jax.random.fold_in(root, index), n_worlds=chunk, years=YEARS, base_year=2024.0)
+        jax.block_until_ready(out)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    priors = load_prior_set()
+
+    compile_start = time.perf_counter()
+    time_jax(priors, min(args.worlds, CHUNK_SIZE), seed=0)  # first call compiles
+    compile_s = time.perf_counter() - compile_start
+
+    jax_s = min(time_jax(priors, args.worlds, seed=r) for r in range(args.repeats))
+    numpy_s = min(time_numpy(priors, args.worlds, seed=r) for r in range(args.repeats))
+    print(f"{args.worlds:,} worlds x {len(YEARS)} years, all {len(priors)} priors and 16 outputs, "
+          f"{jax.device_count()} {jax.default_backend()} device(s)")
+    print(f"  compile (first chunk, incl. its run): {compile_s:7.2f} s")
+    print(f"  JAX engine (after compile):           {jax_s:7.2f} s   ({args.worlds / jax_s:,.0f} worlds/s)")
+    print(f"  NumPy, same model:                    {numpy_s:7.2f} s   ({args.worlds / numpy_s:,.0f} worlds/s)")
+    print(f"  speed-up of JAX over NumPy:           {numpy_s / jax_s:7.1f} x")
+
+
+if __name__ == "__main__":
+    main()

@@ -21,7 +21,7 @@ import xarray as xr
 from .api import ForecastResult
 
 __all__ = [
-    "HEADLINE_YEARS", "MC_INTERVAL", "crossing_phrase", "crossing_sentence", "decimals_for",
+    "HEADLINE_YEARS", "MC_INTERVAL", "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for",
     "flop_label", "format_percent", "format_probability", "headline_sentences", "headline_table",
     "headline_years", "probability_sentence",
 ]
@@ -139,18 +139,29 @@ def probability_sentence(threshold: float, year: int, p: float, mcse: float, n: 
     return f"A {flop_label(threshold)} FLOP run by {year}: {format_probability(p, mcse, n)}."
 
 
-def _year_text(year: float, *, first_year: int, last_year: int) -> str:
+def _year_text(year: float, *, first_year: int, last_year: int, short: bool = False) -> str:
     if not np.isfinite(year):
         return f"after {last_year}"
-    if int(year) == first_year:
-        return f"{first_year} or earlier"  # the range starts there; it may have happened before
+    if int(year) == first_year:  # the range starts there: the run may have happened before
+        return f"≤{first_year}" if short else f"{first_year} or earlier"
     return str(int(year))
+
+
+def crossing_texts(quantiles: Sequence[float], *, first_year: int, last_year: int) -> tuple[str, str]:
+    """``("2029", "2027 to after 2035")``: the median first-crossing year and its 90% interval,
+    from the 5th, 50th and 95th percentile (NaN: after the last year)."""
+    lo, mid, hi = quantiles
+    return (
+        _year_text(mid, first_year=first_year, last_year=last_year),
+        f"{_year_text(lo, first_year=first_year, last_year=last_year, short=True)} to "
+        f"{_year_text(hi, first_year=first_year, last_year=last_year, short=True)}",
+    )
 
 
 def crossing_phrase(quantiles: Sequence[float], *, first_year: int, last_year: int) -> str:
     """``2029 (90% interval 2027 to after 2035)`` from the 5th, 50th and 95th percentile."""
-    lo, mid, hi = (_year_text(q, first_year=first_year, last_year=last_year) for q in quantiles)
-    return f"{mid} (90% interval {lo} to {hi})"
+    median, interval = crossing_texts(quantiles, first_year=first_year, last_year=last_year)
+    return f"{median} (90% interval {interval})"
 
 
 def crossing_sentence(threshold: float, quantiles: Sequence[float], *, first_year: int, last_year: int) -> str:

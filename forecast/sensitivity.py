@@ -432,10 +432,7 @@ def prior_swaps(
     def headline(prior_set: PriorSet, label: str) -> xr.Dataset:
         if prior_set.names != priors.names:
             raise InputError(f"swap {label!r}: its priors are not those of {priors.name!r}")
-        try:
-            prior_set.validate(PARAMETERS)
-        except PriorError as err:
-            raise InputError(f"swap {label!r}: {err}") from None
+        prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
         z = _latent_scores(scores, priors.names, prior_set)
         return headline_numbers(_push_log10_compute(prior_set, z, years, base_year), years, threshold)
 
@@ -605,6 +602,8 @@ def sensitivity(
     prior_set.validate(PARAMETERS)
     alternatives = [(s, parse_swap(prior_set, s)) for s in swaps]
     alternatives += [(f"file {Path(str(f)).name}", swap_file_set(prior_set, f)) for f in swap_files]
+    for _, alternative in alternatives:
+        alternative.validate(PARAMETERS)  # refuse a swap outside a prior's domain before any run
     labels = [label for label, _ in alternatives]
     if len(set(labels)) != len(labels):
         raise InputError("--swap: the same swap is given twice")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .plots import PLOTS, as_result, caption, plot_constraints, plot_fan, plot_timeline, save_plots
 from .style import CONSTRAINT_COLORS, THRESHOLD_COLORS, constraint_color, plot_style, threshold_color
+from .report import SECTION_FILES, Section, find_sections, report_markdown, write_report
 from .tables import (
     crossing_display,
     crossing_table,
@@ -22,6 +23,7 @@ from .tables import (
     timeline_table,
     to_markdown,
     to_text,
+    write_tables,
 )
 
 __all__ = [
@@ -29,32 +31,9 @@ __all__ = [
     "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table",
     "per_year_table", "plot_constraints", "plot_fan", "plot_style", "plot_timeline",
     "prior_table", "save_plots", "shares_table", "threshold_color", "timeline_table",
-    "to_markdown", "to_text", "write_run", "write_tables",
+    "to_markdown", "to_text", "write_run", "write_tables", "SECTION_FILES", "Section",
+    "find_sections", "report_markdown", "write_report",
 ]
-
-
-def write_tables(result, folder: str | Path) -> list[Path]:
-    """summary.csv/.md (per year), timeline.csv, crossing.csv, priors.csv/.md into ``folder``."""
-    folder = Path(folder)
-    written = []
-
-    def put(name: str, text: str) -> None:
-        path = folder / name
-        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        written.append(path)
-
-    put("summary.csv", per_year_table(result).to_csv(float_format="%.6g"))
-    put("summary.md", f"# {_title(result)}\n\n{to_markdown(per_year_table(result, display=True))}\n")
-    put("timeline.csv", timeline_table(result).to_csv(index=False, float_format="%.6g"))
-    put("crossing.csv", crossing_table(result).to_csv(float_format="%.6g", na_rep=""))
-    put("priors.csv", prior_table(result.priors).to_csv(index=False, float_format="%.6g"))
-    put("priors.md", format_prior_table(result.priors, markdown=True))
-    return written
-
-
-def _title(result) -> str:
-    return (f"Largest training run by year: prior set {result.name}, "
-            f"{result.n_samples:,} worlds, seed {result.seed}")
 
 
 def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:

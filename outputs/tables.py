@@ -6,6 +6,8 @@ Numeric tables are :class:`pandas.DataFrame` objects (written to CSV as they are
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,7 @@ from priors import PriorSet
 
 __all__ = [
     "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table", "per_year_table",
-    "prior_table", "shares_table", "timeline_table", "to_markdown", "to_text",
+    "prior_table", "shares_table", "timeline_table", "to_markdown", "to_text", "write_tables",
 ]
 
 _PERCENTILES = (0.05, 0.5, 0.95)
@@ -230,3 +232,27 @@ def crossing_display(result: ForecastResult) -> pd.DataFrame:
 
     rows = {flop_label(t): [year(v) for v in q.sel(threshold=t).values] for t in q["threshold"].values}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["5%", "median", "95%"]).rename_axis("threshold")
+
+
+def write_tables(result, folder: str | Path) -> list[Path]:
+    """summary.csv/.md (per year), timeline.csv, crossing.csv, priors.csv/.md into ``folder``."""
+    folder = Path(folder)
+    written = []
+
+    def put(name: str, text: str) -> None:
+        path = folder / name
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        written.append(path)
+
+    put("summary.csv", per_year_table(result).to_csv(float_format="%.6g"))
+    put("summary.md", f"# {_title(result)}\n\n{to_markdown(per_year_table(result, display=True))}\n")
+    put("timeline.csv", timeline_table(result).to_csv(index=False, float_format="%.6g"))
+    put("crossing.csv", crossing_table(result).to_csv(float_format="%.6g", na_rep=""))
+    put("priors.csv", prior_table(result.priors).to_csv(index=False, float_format="%.6g"))
+    put("priors.md", format_prior_table(result.priors, markdown=True))
+    return written
+
+
+def _title(result) -> str:
+    return (f"Largest training run by year: prior set {result.name}, "
+            f"{result.n_samples:,} worlds, seed {result.seed}")

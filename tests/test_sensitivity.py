@@ -245,8 +245,10 @@ def test_swap_file_takes_only_the_files_own_priors(tmp_path, default_priors):
         ({"swaps": ["nonsense=0.5"]}, "unknown prior name"),
         ({"swaps": ["mfu"]}, "NAME=SPEC"),
         ({"swaps": ["mfu=gaussian 1 to 2"]}, "unknown distribution"),
+        ({"swaps": ["mfu=lognormal 0.3 to 0.6"]}, "must be a fraction"),
     ],
-    ids=["year", "negative-threshold", "text-threshold", "n-base", "swap-name", "swap-form", "swap-spec"],
+    ids=["year", "negative-threshold", "text-threshold", "n-base", "swap-name", "swap-form", "swap-spec",
+         "swap-domain"],
 )
 def test_bad_input_is_refused(kwargs, match):
     with pytest.raises(InputError, match=match):

@@ -1,0 +1,188 @@
+"""A small Markdown-to-HTML converter for the reports this package writes.
+
+It covers what report.md and the section files (sensitivity.md, backtest.md) use: ATX
+headings, paragraphs, bullet and numbered lists, pipe tables with alignment, fenced code,
+images on their own line, and inline code, bold, italics and links. Everything else is
+shown as escaped text, never as raw HTML. Local images are inlined as data URIs so the page
+opens anywhere as a single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+
+__all__ = ["image_data_uri", "markdown_to_html", "html_page"]
+
+_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+         ".gif": "image/gif"}
+_IMAGE_LINE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+def image_data_uri(path: str | Path) -> str:
+    """``data:image/png;base64,...`` for a local image file."""
+    path = Path(path)
+    mime = _MIME.get(path.suffix.lower())
+    if mime is None:
+        raise ValueError(f"{path}: not an image type that can be inlined ({', '.join(_MIME)})")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline(text: str) -> str:
+    """Escape, then apply code spans, images, links, bold and italics (code spans first, so
+    their contents stay literal)."""
+    pieces = re.split(r"(`[^`]+`)", text)
+    out = []
+    for piece in pieces:
+        if len(piece) > 1 and piece.startswith("`") and piece.endswith("`"):
+            out.append(f"<code>{html.escape(piece[1:-1])}</code>")
+            continue
+        s = html.escape(piece, quote=False)
+        s = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: f'<img alt="{m[1]}" src="{html.escape(m[2])}">', s)
+        s = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", lambda m: f'<a href="{html.escape(m[2])}">{m[1]}</a>', s)
+        s = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", s)
+        s = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", s)
+        out.append(s)
+    return "".join(out)
+
+
+def _split_row(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    cells = re.split(r"(?<!\\)\|", line)
+    return [c.strip().replace("\\|", "|") for c in cells]
+
+
+def _alignments(rule: str) -> list[str]:
+    aligns = []
+    for cell in _split_row(rule):
+        left, right = cell.startswith(":"), cell.endswith(":")
+        aligns.append("center" if left and right else "right" if right else "left")
+    return aligns
+
+
+def _table(lines: list[str]) -> str:
+    header, aligns, body = _split_row(lines[0]), _alignments(lines[1]), [_split_row(l) for l in lines[2:]]
+    def cell(tag, text, i):
+        align = aligns[i] if i < len(aligns) else "left"
+        style = f' style="text-align:{align}"' if align != "left" else ""
+        return f"<{tag}{style}>{_inline(text)}</{tag}>"
+    head = "".join(cell("th", c, i) for i, c in enumerate(header))
+    rows = "\n".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in body)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+
+
+def _image(alt: str, src: str, base: Path | None) -> str:
+    local = base / src if base is not None and "://" not in src and not src.startswith("data:") else None
+    if local is not None and local.is_file() and local.suffix.lower() in _MIME:
+        src = image_data_uri(local)
+    return (f'<figure><img alt="{html.escape(alt)}" src="{html.escape(src)}">'
+            f"<figcaption>{_inline(alt)}</figcaption></figure>" if alt else
+            f'<figure><img alt="" src="{html.escape(src)}"></figure>')
+
+
+def markdown_to_html(text: str, *, base: str | Path | None = None) -> str:
+    """Convert the Markdown subset described in the module docstring to an HTML fragment.
+
+    Parameters
+    ----------
+    text
+        The Markdown.
+    base
+        Folder that relative image paths are read from, to inline them as data URIs; images
+        that are not found there keep their path.
+    """
+    base = Path(base) if base is not None else None
+    lines = text.splitlines()
+    blocks: list[str] = []
+    paragraph: list[str] = []
+    i = 0
+
+    def flush():
+        if paragraph:
+            blocks.append("<p>" + _inline(" ".join(s.strip() for s in paragraph)) + "</p>")
+            paragraph.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped:
+            flush()
+            i += 1
+        elif stripped.startswith("```"):
+            flush()
+            j = i + 1
+            while j < len(lines) and not lines[j].strip().startswith("```"):
+                j += 1
+            code = "\n".join(lines[i + 1 : j])
+            blocks.append(f"<pre><code>{html.escape(code)}</code></pre>")
+            i = j + 1
+        elif m := _HEADING.match(stripped):
+            flush()
+            level = len(m[1])
+            blocks.append(f"<h{level}>{_inline(m[2])}</h{level}>")
+            i += 1
+        elif m := _IMAGE_LINE.match(stripped):
+            flush()
+            blocks.append(_image(m["alt"], m["src"], base))
+            i += 1
+        elif stripped.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip()):
+            flush()
+            j = i + 2
+            while j < len(lines) and lines[j].strip().startswith("|"):
+                j += 1
+            blocks.append(_table([l.strip() for l in lines[i:j]]))
+            i = j
+        elif _BULLET.match(line) or _NUMBERED.match(line):
+            flush()
+            pattern, tag = (_BULLET, "ul") if _BULLET.match(line) else (_NUMBERED, "ol")
+            items = []
+            while i < len(lines) and lines[i].strip():
+                m = pattern.match(lines[i])
+                if m:
+                    items.append(m[1])
+                elif items:  # a continuation line of the item above
+                    items[-1] += " " + lines[i].strip()
+                else:
+                    break
+                i += 1
+            blocks.append(f"<{tag}>\n" + "\n".join(f"<li>{_inline(t)}</li>" for t in items) + f"\n</{tag}>")
+        else:
+            paragraph.append(line)
+            i += 1
+    flush()
+    return "\n".join(blocks)
+
+
+_CSS = """
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
+       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2rem;
+     border-bottom: 1px solid #ddd; } h3 { font-size: 1.1rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem;
+        font-variant-numeric: tabular-nums; display: block; overflow-x: auto; }
+th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
+th { border-bottom: 2px solid #bbb; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
+figcaption { color: #666; font-size: 0.85rem; }
+code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 0.85rem; }
+pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; }
+"""
+
+
+def html_page(body: str, *, title: str) -> str:
+    """A complete, self-contained HTML document around ``body``."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )

@@ -1,0 +1,180 @@
+"""Provenance of a forecast: what ``metadata.json`` records, and re-running from it.
+
+The record holds everything :func:`forecast.run` needs to draw the same worlds again (prior
+file, overrides, seed, samples, years, thresholds) plus what explains a difference if one
+appears anyway (package, git commit, library versions, the priors' SHA-256).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import platform
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from forecast import ForecastResult
+from forecast import run as run_forecast
+from priors import InputError, builtin_prior_files, load_prior_set
+
+__all__ = ["PACKAGE", "git_commit", "overrides_of", "package_version", "rerun", "run_metadata",
+           "reproduce_command", "sha256_file"]
+
+PACKAGE = "compute-forecast"
+
+
+def package_version(name: str = PACKAGE) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit(cwd: str | Path | None = None) -> dict | None:
+    """``{"commit": sha, "dirty": bool}`` of the git repository at ``cwd``; None outside one
+    (or without git)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                                capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(status.strip())} if commit else None
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _builtin_name(source: str) -> str | None:
+    try:
+        target = Path(source).resolve()
+    except (OSError, TypeError):
+        return None
+    for name, path in builtin_prior_files().items():
+        if Path(path).resolve() == target:
+            return name
+    return None
+
+
+def overrides_of(result: ForecastResult) -> dict[str, str] | None:
+    """The ``--set`` overrides that turn the prior file into the result's priors.
+
+    Found by comparing each prior's spec with the file's, so it works for results read back
+    from a NetCDF file too. None when the prior file can no longer be read.
+    """
+    try:
+        base = load_prior_set(result.priors.source or None)
+    except (InputError, OSError):
+        return None
+    changed = {}
+    for prior in result.priors:
+        if prior.name not in base or base[prior.name].spec != prior.spec:
+            changed[prior.name] = prior.spec
+    return changed
+
+
+def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
+    """The ``forecast`` command line that draws the same worlds as ``meta`` records."""
+    parts = ["forecast", command]
+    priors = meta.get("priors_builtin") or meta.get("priors_file")
+    if priors and priors != "default":
+        parts += ["--priors", str(priors)]
+    for name, spec in (meta.get("overrides") or {}).items():
+        parts += ["--set", f"{name}={spec}"]
+    years = meta["years"]
+    parts += ["--samples", str(meta["samples"]), "--seed", str(meta["seed"]),
+              "--years", f"{years[0]}:{years[-1]}",
+              "--thresholds", ",".join(f"{t:g}" for t in meta["thresholds"])]
+    return shlex.join(parts)
+
+
+def run_metadata(
+    result: ForecastResult,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    source_run: str | Path | None = None,
+    now: dt.datetime | None = None,
+    cwd: str | Path | None = None,
+) -> dict:
+    """Everything needed to reproduce ``result``'s numbers, as a JSON-ready dict.
+
+    Parameters
+    ----------
+    result
+        The forecast.
+    overrides
+        The ``--set`` overrides it was run with; found from the priors when None.
+    source_run
+        The run folder or NetCDF file it was read from, if any.
+    now
+        The timestamp to record (UTC now by default).
+    cwd
+        Folder whose git commit is recorded (the current directory by default).
+    """
+    years = [int(y) for y in result.years]
+    if overrides is None:
+        overrides = overrides_of(result)
+    elif not isinstance(overrides, Mapping):
+        overrides = dict(str(item).split("=", 1) for item in overrides)
+    meta = {
+        "package": PACKAGE,
+        "version": package_version(),
+        "git": git_commit(cwd),
+        "timestamp": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "prior_set": result.priors.name,
+        "priors_file": result.priors.source or None,
+        "priors_builtin": _builtin_name(result.priors.source) if result.priors.source else None,
+        "priors_sha256": result.priors.fingerprint(),
+        "overrides": dict(overrides) if overrides is not None else None,
+        "seed": int(result.seed),
+        "samples": int(result.n_samples),
+        "years": years,
+        "thresholds": [float(t) for t in result.thresholds],
+        "label": result.name,
+        "source_run": str(source_run) if source_run is not None else None,
+        "priors": {p.name: p.spec for p in result.priors},
+        "environment": {
+            "python": platform.python_version(),
+            **{lib: package_version(lib) for lib in ("jax", "numpyro", "arviz", "xarray", "numpy")},
+        },
+    }
+    meta["command"] = reproduce_command(meta)
+    return meta
+
+
+def rerun(meta: Mapping | str | Path) -> ForecastResult:
+    """Run the forecast a ``metadata.json`` (or its dict) records: same worlds, same numbers.
+
+    Raises
+    ------
+    priors.InputError
+        When the record lacks what a re-run needs (e.g. the prior file is gone).
+    """
+    if not isinstance(meta, Mapping):
+        path = Path(meta)
+        if path.is_dir():
+            path = path / "metadata.json"
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    if meta.get("overrides") is None:
+        raise InputError("metadata: the overrides of this run are unknown (its prior file could not be read)")
+    result = run_forecast(
+        meta.get("priors_file") or meta.get("priors_builtin"),
+        overrides=meta["overrides"] or None,
+        samples=int(meta["samples"]),
+        seed=int(meta["seed"]),
+        years=[int(y) for y in meta["years"]],
+        thresholds=[float(t) for t in meta["thresholds"]],
+    )
+    if result.priors.fingerprint() != meta.get("priors_sha256", result.priors.fingerprint()):
+        raise InputError("metadata: the prior file has changed since this run (its SHA-256 differs)")
+    return result

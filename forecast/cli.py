@@ -14,7 +14,7 @@ import sys
 from priors import InputError
 
 #: Subcommands, in the order ``forecast --help`` lists them.
-COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest")
+COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ __all__ = [
     "TrendFitWarning",
     "compare_trend_models",
     "fit_trend",
+    "nuts_diagnostics",
 ]
 
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
@@ -225,7 +226,8 @@ def _training_rows(runs: pd.DataFrame, cutoff, frontier_only: bool) -> pd.DataFr
     return rows
 
 
-def _diagnostics(idata: az.InferenceData, names) -> TrendDiagnostics:
+def nuts_diagnostics(idata: az.InferenceData, names) -> TrendDiagnostics:
+    """r_hat, bulk/tail ESS and divergences of the variables ``names`` of a NUTS fit."""
     summary = az.summary(idata, var_names=list(names), round_to="none")
     divergences = int(idata.sample_stats["diverging"].sum())
     return TrendDiagnostics(
@@ -319,7 +321,7 @@ def fit_trend(
     names = _HINGE_PARAMS if hinge else _LINE_PARAMS
     fit = TrendFit(
         idata=idata,
-        diagnostics=_diagnostics(idata, names),
+        diagnostics=nuts_diagnostics(idata, names),
         hinge=hinge,
         priors=priors,
         data=rows.loc[:, ["model", "date", "year_frac", "log10_compute"]].copy(),

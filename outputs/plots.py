@@ -32,7 +32,7 @@ from .style import (
     threshold_color,
 )
 
-__all__ = ["PLOTS", "as_result", "caption", "plot_constraints", "plot_fan", "plot_timeline", "save_plots"]
+__all__ = ["PLOTS", "as_result", "caption", "plot_constraints", "plot_fan", "plot_timeline", "save_figure", "save_plots"]
 
 _CAPTION_COLOR = "#666666"
 
@@ -321,13 +321,19 @@ def save_plots(
         for kind in kinds:
             figure = Figure()
             PLOTS[kind](result, ax=figure.add_subplot())
-            for fmt in formats:
-                path = folder / f"{kind}.{fmt}"
-                # No timestamps in the files: the same result gives the same bytes.
-                metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
-                if fmt == "pdf":
-                    metadata["CreationDate"] = None
-                    metadata.pop("Date")
-                figure.savefig(path, format=fmt, metadata=metadata)
-                written.append(path)
+            written += save_figure(figure, folder, kind, formats=formats)
     return written
+
+
+#: Metadata that would put the time into a file: left out, so the same plot gives the same bytes.
+_NO_TIMESTAMP = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
+    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths."""
+    paths = []
+    for fmt in formats:
+        path = Path(folder) / f"{stem}.{fmt}"
+        figure.savefig(path, format=fmt, metadata=_NO_TIMESTAMP[fmt])
+        paths.append(path)
+    return paths

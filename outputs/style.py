@@ -20,8 +20,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from models import CONSTRAINTS
 
 __all__ = [
-    "CONSTRAINT_COLORS", "STYLE_FILE", "THRESHOLD_COLORS", "BAND_COLOR", "MEDIAN_COLOR",
-    "constraint_color", "log10_flop_formatter", "plot_style", "power_of_ten", "threshold_color",
+    "CONSTRAINT_COLORS", "FORECAST_COLORS", "STYLE_FILE", "THRESHOLD_COLORS", "BAND_COLOR", "MEDIAN_COLOR",
+    "constraint_color", "forecast_color", "log10_flop_formatter", "plot_style", "power_of_ten", "threshold_color",
 ]
 
 STYLE_FILE = Path(__file__).with_name("forecast.mplstyle")
@@ -47,6 +47,9 @@ CONSTRAINT_COLORS = {
 MEDIAN_COLOR = "#1f3b73"
 BAND_COLOR = "#4a78c2"
 
+#: Colours of forecasts drawn side by side, in order (Okabe-Ito after the fan's own blue).
+FORECAST_COLORS = (MEDIAN_COLOR, "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999")
+
 #: Seed estimates of the largest runs around 2024, for the fan chart (log10 FLOP).
 REFERENCE_POINTS = (
     {"year": 2024, "log10_flop": 26.0, "label": "30K H100 systems (2023-24 runs): ~1e26"},
@@ -65,6 +68,11 @@ def threshold_color(threshold: float) -> str:
         return THRESHOLD_COLORS[int(log10)]
     position = float(np.clip((log10 - 25.5) / 5.5, 0, 1)) * 0.85
     return mpl.colors.to_hex(mpl.colormaps["magma"](0.15 + position * 0.8))
+
+
+def forecast_color(index: int) -> str:
+    """The colour of the ``index``-th forecast in a comparison (cycles after seven)."""
+    return FORECAST_COLORS[index % len(FORECAST_COLORS)]
 
 
 def constraint_color(name: str) -> str:

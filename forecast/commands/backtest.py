@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outputs.backtest_plots import plot_backtest
+from outputs.plots import save_figure
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
@@ -164,9 +165,7 @@ def main(args) -> int:
             axes = figure.subplots(1, len(cutoffs), sharey=True, squeeze=False)[0]
             plot_backtest(result, ax=axes)
             figure.suptitle("Backtest: forecast fans (median, 90% band) against the realized frontier")
-            for fmt in formats:
-                metadata = {"CreationDate": None} if fmt == "pdf" else ({"Date": None} if fmt == "svg" else {})
-                figure.savefig(staging / f"backtest.{fmt}", format=fmt, metadata=metadata)
+            save_figure(figure, staging, "backtest", formats=formats)
         (staging / "backtest.md").write_text(
             backtest_markdown(result, args=args, plot_name=f"backtest.{formats[0]}"), encoding="utf-8")
 

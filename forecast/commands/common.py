@@ -19,14 +19,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_forecast_options(parser: argparse.ArgumentParser) -> None:
-    """--priors, --set, --samples, --seed, --years, --thresholds."""
+def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool = True) -> None:
+    """--priors and --set (unless ``prior_options`` is False), --samples, --seed, --years, --thresholds."""
     group = parser.add_argument_group("forecast")
-    group.add_argument("--priors", metavar="FILE", default=None,
-                       help="prior file, or a built-in set: default, moe, no_fp8, power_wall, "
-                            "fast_buildout, data_wall (default: default)")
-    group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
-                       help='override one prior, e.g. --set mfu=0.45 --set chip_growth="lognormal 1.5 to 3"')
+    if prior_options:
+        group.add_argument("--priors", metavar="FILE", default=None,
+                           help="prior file, or a built-in set: default, moe, no_fp8, power_wall, "
+                                "fast_buildout, data_wall (default: default)")
+        group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
+                           help='override one prior, e.g. --set mfu=0.45 --set chip_growth="lognormal 1.5 to 3"')
     group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                        help=f"number of Monte Carlo worlds (default {DEFAULT_SAMPLES:,})")
     group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.plots import save_figure
 
 from ..sensitivity import (
     DEFAULT_N_BASE,
@@ -352,12 +353,7 @@ def write_sensitivity(result: SensitivityResult, folder: Path | str, *, formats=
             fig = ax.figure
             if fig.get_layout_engine() is None:  # the project style lays out by itself
                 fig.tight_layout()
-            for fmt in formats:
-                path = folder / f"{name}.{fmt}"
-                # No timestamps in the files: the same result gives the same bytes.
-                metadata = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
-                fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
-                written.append(path)
+            written += save_figure(fig, folder, name, formats=formats)
             images[name] = f"{name}.{formats[0]}"
             plt.close(fig)
 

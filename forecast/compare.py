@@ -1,0 +1,164 @@
+"""Several forecasts side by side: bottom-up prior sets, saved runs, the trend, the calibration.
+
+Every forecast is a :class:`~forecast.api.ForecastResult` (the trend's posterior predictive
+and the calibrated worlds are wrapped as one), so the comparison is computed from each
+result's own timeline and intervals on the years they share. :func:`forecast_from_source`
+reads the sources the ``forecast compare`` command accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
+
+from .api import ForecastResult, load, run
+from .report import flop_label
+from .settings import parse_thresholds, parse_years
+
+__all__ = [
+    "SOURCE_HELP", "compare", "forecast_from_source", "probability_table", "source_kind", "trend_result",
+]
+
+SOURCE_HELP = (
+    "a built-in prior set (default, moe, ...), a prior file (.toml), a saved run (folder or "
+    "samples.nc), 'trend' or 'trend:hinge' (the NUTS fit to the record), or 'calibrated' / "
+    "'calibrated:PRIORS' (that prior set calibrated on history)"
+)
+
+
+def trend_result(fit, *, years, thresholds, seed: int) -> ForecastResult:
+    """A fitted trend's posterior predictive per year, as a forecast result.
+
+    It holds ``log10_training_compute`` only (no priors, no constraints), so timelines,
+    intervals, tables and the fan and timeline plots work on it unchanged.
+    """
+    samples = fit.predict(parse_years(years), seed=seed)
+    samples["log10_training_compute"].attrs.update(units="log10 FLOP", kind="output")
+    label = "trend (hinged)" if fit.hinge else "trend"
+    return ForecastResult(
+        samples=samples, priors=PriorSet(name=label, priors=()),
+        thresholds=parse_thresholds(thresholds), seed=seed,
+        label=f"{label}, NUTS fit to the record",
+    )
+
+
+def _is_saved_run(text: str) -> bool:
+    path = Path(text)
+    return path.is_dir() or (path.is_file() and path.suffix == ".nc")
+
+
+def source_kind(source: str) -> str:
+    """``"trend"``, ``"calibrated"``, ``"saved"`` or ``"priors"``: what a source names.
+
+    Cheap, so every source is checked before any is run. Raises
+    :class:`priors.InputError` for anything else.
+    """
+    kind, _, argument = source.partition(":")
+    if kind == "trend" and argument in ("", "hinge"):
+        return "trend"
+    if kind == "calibrated":
+        load_prior_set(argument or None)  # a bad prior set fails here, not after a fit
+        return "calibrated"
+    if _is_saved_run(source):
+        return "saved"
+    if source in builtin_prior_files() or Path(source).suffix == ".toml":
+        return "priors"
+    raise InputError(f"{source}: not a forecast to compare; give {SOURCE_HELP}")
+
+
+def forecast_from_source(
+    source: str, *, samples: int, seed: int, years, thresholds, draws: int = 1000
+) -> ForecastResult:
+    """The forecast a ``forecast compare`` source names (see :data:`SOURCE_HELP`).
+
+    Bottom-up runs use ``samples`` worlds; the trend and the calibration use ``draws`` NUTS
+    draws per chain (4 chains).
+    """
+    from .calibrate import calibrate
+    from .history import load_runs
+    from .trend_fit import fit_trend
+
+    kind, argument = source_kind(source), source.partition(":")[2]
+    if kind == "trend":
+        fit = fit_trend(load_runs(), draws=draws, warmup=draws, seed=seed, hinge=argument == "hinge")
+        return trend_result(fit, years=years, thresholds=thresholds, seed=seed)
+    if kind == "calibrated":
+        calibration = calibrate(argument or None, draws=draws, warmup=draws, seed=seed)
+        return calibration.forecast(years=years, thresholds=thresholds, seed=seed)
+    if kind == "saved":
+        return load(source)
+    return run(source, samples=samples, seed=seed, years=years, thresholds=thresholds)
+
+
+def _common_years(results: Sequence[ForecastResult]) -> np.ndarray:
+    common = set(results[0].years.tolist())
+    for result in results[1:]:
+        common &= set(result.years.tolist())
+    if not common:
+        raise InputError("the forecasts share no year; run them over overlapping --years")
+    return np.array(sorted(common))
+
+
+def compare(results: Sequence[ForecastResult], *, thresholds=None) -> xr.Dataset:
+    """The headline numbers of several forecasts on the years they share.
+
+    Parameters
+    ----------
+    results
+        Two or more forecasts with distinct names.
+    thresholds
+        FLOP thresholds; the first result's by default.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``forecast``, ``threshold``, ``year`` (and ``bound``, ``quantile``):
+        ``probability`` and ``mcse`` of a run >= threshold by year, ``median`` and the 90%
+        equal-tailed ``interval`` of log10 compute, and ``crossing_year`` (5th, 50th and
+        95th percentile of the first-crossing year; NaN: after the last year).
+    """
+    names = [r.name for r in results]
+    if len(results) < 2:
+        raise InputError("compare: give at least two forecasts")
+    if len(set(names)) != len(names):
+        raise InputError(f"compare: two forecasts have the same name ({', '.join(names)})")
+    thresholds = results[0].thresholds if thresholds is None else parse_thresholds(thresholds)
+    years = _common_years(results)
+    aligned = [
+        replace(r, samples=r.samples.sel(year=years), thresholds=thresholds) for r in results
+    ]
+    per_forecast = [
+        xr.Dataset({
+            "probability": r.timeline["probability"],
+            "mcse": r.timeline["mcse"],
+            "median": r.intervals["median"],
+            "interval": r.intervals["eti"].sel(prob=0.9, drop=True),
+            "crossing_year": r.crossing_quantiles,
+        })
+        for r in aligned
+    ]
+    forecast = xr.DataArray(names, dims="forecast", name="forecast")
+    out = xr.concat(per_forecast, dim=forecast, coords="minimal", compat="override")
+    out["interval"].attrs["prob"] = 0.9
+    out["median"].attrs["units"] = "log10 FLOP"
+    out.attrs["samples"] = [r.n_samples for r in results]
+    return out
+
+
+def probability_table(comparison: xr.Dataset, *, years=None) -> pd.DataFrame:
+    """P(a run >= threshold by year), one column per forecast, rows (threshold, year)."""
+    p = comparison["probability"]
+    if years is not None:
+        p = p.sel(year=[y for y in years if y in p["year"].values])
+    table = p.to_series().unstack("forecast")[list(comparison["forecast"].values)]
+    table.index = table.index.set_levels(
+        [flop_label(t) for t in table.index.levels[0]], level="threshold"
+    )
+    return table

@@ -278,7 +278,8 @@ def plot_constraints(
     years = result.years.astype(float)
     ax.stackplot(years, shares.transpose("constraint", "year").values, labels=names, **stack_kwargs)
     _year_axis(ax, years)
-    ax.set_xlim(years.min(), years.max())
+    if len(years) > 1:  # one year keeps the margins _year_axis gave it
+        ax.set_xlim(years.min(), years.max())
     ax.set_ylim(0, 1)
     ax.grid(False)
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))

@@ -220,3 +220,27 @@ def test_summarize_backtest_by_hand():
 def test_backtest_refuses_years_beyond_the_record():
     with pytest.raises(ValueError, match="beyond the record"):
         run_backtest(_hand_runs(), cutoffs=(2016,), last_year=2030)
+
+
+def test_cli_backtest_writes_table_and_fans(tmp_path, capsys):
+    from forecast.cli import main as cli
+
+    out = tmp_path / "bt"
+    assert cli(["backtest", "--cutoffs", "2022", "--draws", "150", "--chains", "2", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.md", "backtest.png"}
+    scores = pd.read_csv(out / "backtest.csv")
+    assert set(scores["cutoff"]) == {2022}
+    assert set(scores["year"]) == {2022, 2023, 2024, 2025}
+    printed = capsys.readouterr().out
+    assert "Pooled over cutoffs" in printed and "last_value_4x" in printed
+
+
+@pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"]],
+                         ids=["cutoff-after-last-year", "not-a-year", "beyond-record"])
+def test_cli_backtest_bad_input_exits_2(argv, tmp_path, capsys):
+    from forecast.cli import main as cli
+
+    out = tmp_path / "bt"
+    assert cli(["backtest", *argv, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()

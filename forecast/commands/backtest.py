@@ -28,7 +28,7 @@ from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 from priors import InputError
 
-from ..backtest import run_backtest
+from ..backtest import run_backtest, summarize_backtest
 from ..history import load_runs
 from .common import add_output_options, parse_formats, positive_int
 
@@ -77,34 +77,27 @@ def parse_cutoffs(text: str, *, last_year: int, first_year: int) -> tuple[int, .
     return tuple(sorted(cutoffs))
 
 
+def _score_columns(s: pd.DataFrame) -> dict:
+    return {
+        "years": s["n"].astype(int),
+        "CRPS": s["mean_crps"].round(3),
+        "cover 50%": s["coverage50"].round(2),
+        "cover 90%": s["coverage90"].round(2),
+        "median |err| (OOM)": s["median_abs_error"].round(2),
+        "mean err (OOM)": s["mean_error"].round(2),
+    }
+
+
 def summary_table(result) -> pd.DataFrame:
     """method x cutoff: CRPS, 50%/90% coverage, median |error| and mean error (OOM)."""
     s = result.summary.reset_index()
-    return pd.DataFrame({
-        "method": s["method"],
-        "cutoff": s["cutoff"].astype(int),
-        "years": s["n"].astype(int),
-        "CRPS": s["mean_crps"].round(3),
-        "cover 50%": s["coverage50"].round(2),
-        "cover 90%": s["coverage90"].round(2),
-        "median |err| (OOM)": s["median_abs_error"].round(2),
-        "mean err (OOM)": s["mean_error"].round(2),
-    })
+    return pd.DataFrame({"method": s["method"], "cutoff": s["cutoff"].astype(int), **_score_columns(s)})
 
 
 def pooled_table(result) -> pd.DataFrame:
-    from ..backtest import summarize_backtest
-
+    """The same scores per method, pooled over the cutoffs."""
     s = summarize_backtest(result.scores, by=("method",)).reset_index()
-    return pd.DataFrame({
-        "method": s["method"],
-        "years": s["n"].astype(int),
-        "CRPS": s["mean_crps"].round(3),
-        "cover 50%": s["coverage50"].round(2),
-        "cover 90%": s["coverage90"].round(2),
-        "median |err| (OOM)": s["median_abs_error"].round(2),
-        "mean err (OOM)": s["mean_error"].round(2),
-    })
+    return pd.DataFrame({"method": s["method"], **_score_columns(s)})
 
 
 def backtest_markdown(result, *, args, plot_name: str | None) -> str:

@@ -30,6 +30,10 @@ from .timeline import (
 
 #: The quantity every headline number is about.
 TARGET = "log10_training_compute"
+#: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
+#: forecast was conditioned on, and the command line that draws the same worlds again
+#: (when it is not the plain ``forecast run`` of the recorded settings).
+METADATA_KEYS = ("calibrated_on", "command")
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ def load(path: str | Path) -> ForecastResult:
         thresholds=tuple(float(t) for t in np.atleast_1d(attrs["thresholds"])),
         seed=int(attrs["seed"]),
         label=str(attrs.get("label", "")),
+        metadata={key: attrs[key] for key in METADATA_KEYS if key in attrs},
     )
 
 

@@ -148,7 +148,8 @@ def run_metadata(
             **{lib: package_version(lib) for lib in ("jax", "numpyro", "arviz", "xarray", "numpy")},
         },
     }
-    meta["command"] = reproduce_command(meta)
+    meta["calibrated_on"] = result.metadata.get("calibrated_on")
+    meta["command"] = result.metadata.get("command") or reproduce_command(meta)
     return meta
 
 
@@ -165,6 +166,9 @@ def rerun(meta: Mapping | str | Path) -> ForecastResult:
         if path.is_dir():
             path = path / "metadata.json"
         meta = json.loads(path.read_text(encoding="utf-8"))
+    if meta.get("calibrated_on"):
+        raise InputError(f"metadata: this forecast was calibrated on {meta['calibrated_on']}; "
+                         f"draw it again with: {meta.get('command')}")
     if meta.get("overrides") is None:
         raise InputError("metadata: the overrides of this run are unknown (its prior file could not be read)")
     result = run_forecast(

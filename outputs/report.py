@@ -2,7 +2,8 @@
 files behind every number (samples.nc, tables, plots).
 
 Extra sections plug in as ``(title, markdown)`` pairs, or as files found in a run folder
-(:data:`SECTION_FILES`: ``sensitivity.md``, ``backtest.md``); images they reference are
+(:data:`SECTION_FILES`: ``calibration.md``, ``sensitivity.md``, ``backtest.md``,
+``comparison.md``); images they reference are
 copied along so the folder stays self-contained.
 """
 
@@ -36,7 +37,12 @@ __all__ = ["SECTION_FILES", "Section", "find_sections", "headline_frame", "repor
            "write_report"]
 
 #: Files of a run folder that become report sections, with their default titles.
-SECTION_FILES = {"sensitivity.md": "Sensitivity", "backtest.md": "Backtest"}
+SECTION_FILES = {
+    "calibration.md": "Calibration on history",
+    "sensitivity.md": "Sensitivity",
+    "backtest.md": "Backtest",
+    "comparison.md": "Comparison",
+}
 
 #: Formats every report has (PNG for the HTML page, SVG for print); PDF on request.
 REPORT_FORMATS = ("png", "svg")

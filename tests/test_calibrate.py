@@ -148,6 +148,14 @@ def test_cli_calibrate_writes_a_run_folder_with_the_calibration(tmp_path, capsys
 
     again = forecast.load(out)
     assert again.n_samples == 300 and "calibrated" in again.name
+    # what a report records to reproduce it is the calibration, not a plain run
+    from outputs.provenance import rerun, run_metadata
+
+    meta = run_metadata(again)
+    assert meta["calibrated_on"] == "2016-2024"
+    assert meta["command"].startswith("forecast calibrate ") and "--draws 150 --seed 2024" in meta["command"]
+    with pytest.raises(InputError, match="calibrated on 2016-2024"):
+        rerun(meta)
 
 
 def test_cli_calibrate_bad_since_exits_2_and_writes_nothing(tmp_path, capsys):

@@ -16,7 +16,9 @@ calibrated_fan plots (the forecast before and after calibration), and comparison
 
 from __future__ import annotations
 
+import shlex
 import warnings
+from dataclasses import replace
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -110,6 +112,20 @@ def calibration_markdown(calibration: Calibration, comparison, *, args, image: s
     ])
 
 
+def reproduce_command(args) -> str:
+    """The command line that draws the same calibrated worlds again."""
+    parts = ["forecast", "calibrate"]
+    if args.priors:
+        parts += ["--priors", str(args.priors)]
+    for override in args.overrides:
+        parts += ["--set", override]
+    parts += ["--since", str(args.since), "--chains", str(args.chains), "--draws", str(args.draws),
+              "--seed", str(args.seed), "--years", args.years]
+    if args.thresholds:
+        parts += ["--thresholds", args.thresholds]
+    return shlex.join(parts)
+
+
 def main(args) -> int:
     formats = parse_formats(args.format)
     check_forecast_options(args)
@@ -120,6 +136,7 @@ def main(args) -> int:
         calibration = calibrate(prior_set, since=args.since, chains=args.chains, draws=args.draws,
                                 warmup=args.draws, seed=args.seed)
     after = calibration.forecast(years=args.years, thresholds=args.thresholds, seed=args.seed)
+    after = replace(after, metadata={**after.metadata, "command": reproduce_command(args)})
     before = run(prior_set, samples=args.samples, seed=args.seed, years=args.years,
                  thresholds=args.thresholds, label=f"{prior_set.name} (prior)")
     comparison = compare_forecasts([before, after])

@@ -10,8 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .plots import PLOTS, as_result, caption, plot_constraints, plot_fan, plot_timeline, save_plots
-from .style import CONSTRAINT_COLORS, THRESHOLD_COLORS, constraint_color, plot_style, threshold_color
 from .report import SECTION_FILES, Section, find_sections, report_markdown, write_report
+from .style import (
+    CONSTRAINT_COLORS,
+    THRESHOLD_COLORS,
+    constraint_color,
+    plot_style,
+    threshold_color,
+)
 from .tables import (
     crossing_display,
     crossing_table,

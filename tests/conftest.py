@@ -11,6 +11,7 @@ import pytest
 import forecast  # noqa: F401  (silences ArviZ's import warning once for the session)
 from priors import PriorSet, load_prior_set
 
+
 @pytest.fixture(scope="session")
 def default_priors() -> PriorSet:
     return load_prior_set()

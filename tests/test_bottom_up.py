@@ -16,7 +16,6 @@ import pytest
 import forecast
 from bench.numpy_model import numpy_world_compute
 from models import CONSTRAINTS, PARAMETERS, world_compute
-
 from tests.worlds import NEUTRAL_WORLD, point_mass_priors
 
 SECONDS_PER_DAY = 86400.0

@@ -38,7 +38,7 @@ from forecast.sensitivity import (
     tornado,
 )
 from models import PARAMETERS
-from priors import Fixed, InputError, Prior, PriorSet, load_prior_set, parse_spec
+from priors import Fixed, InputError, Prior, PriorSet, parse_spec
 
 YEARS = tuple(range(2025, 2031))
 N_BASE = 2048

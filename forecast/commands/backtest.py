@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from outputs.backtest_plots import plot_backtest
-from outputs.plots import save_figure
 from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.plots import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 from priors import InputError

@@ -33,10 +33,16 @@ from priors import load_prior_set
 
 from ..api import run
 from ..calibrate import DEFAULT_SINCE, Calibration, CalibrationWarning, calibrate
-from ..compare import probability_table
 from ..compare import compare as compare_forecasts
+from ..compare import probability_table
 from ..report import HEADLINE_YEARS
-from .common import add_forecast_options, add_output_options, check_forecast_options, parse_formats, positive_int
+from .common import (
+    add_forecast_options,
+    add_output_options,
+    check_forecast_options,
+    parse_formats,
+    positive_int,
+)
 from .compare import percent_table
 
 HELP = "condition the bottom-up priors on the record of frontier runs (NUTS) and forecast again"

@@ -26,7 +26,13 @@ from priors import InputError
 
 from ..compare import SOURCE_HELP, compare, forecast_from_source, probability_table, source_kind
 from ..report import HEADLINE_YEARS, decimals_for, flop_label, format_percent
-from .common import add_forecast_options, add_output_options, check_forecast_options, parse_formats, positive_int
+from .common import (
+    add_forecast_options,
+    add_output_options,
+    check_forecast_options,
+    parse_formats,
+    positive_int,
+)
 
 HELP = "overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them"
 

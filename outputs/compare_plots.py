@@ -90,8 +90,10 @@ def plot_compare_fan(
     for index, name in enumerate(comparison["forecast"].values):
         one = comparison.sel(forecast=name)
         color = forecast_color(index)
-        ax.fill_between(years, one["interval"].sel(bound="lower").values,
-                        one["interval"].sel(bound="upper").values, color=color, **band_kwargs)
+        lower, upper = one["interval"].sel(bound="lower").values, one["interval"].sel(bound="upper").values
+        ax.fill_between(years, lower, upper, color=color, **band_kwargs)
+        for edge in (lower, upper):  # outlined, so overlapping bands stay apart
+            ax.plot(years, edge, color=color, linewidth=0.6, alpha=0.7)
         line = {"color": color, "label": f"{name}: median, 90% band", **(median_kwargs or {})}
         ax.plot(years, one["median"].values, **line)
     if observed:

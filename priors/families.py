@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import ndtr, ndtri
+from jax.scipy.special import erfc, ndtri
 from scipy import special, stats
 
 #: Standard-normal score of the 95th percentile: a 90% interval is mu -/+ Z95 * sigma.
@@ -26,6 +26,15 @@ Z95 = float(stats.norm.ppf(0.95))
 #: Scores are clipped to +/- Z_MAX (Phi(-9) ~ 1e-19, beyond any float64 normal draw), so
 #: the values at +/- Z_MAX bound every value the engine can meet, whatever samples z.
 Z_MAX = 9.0
+
+
+def _phi(z):
+    """Standard-normal CDF, as 0.5 erfc(-z / sqrt 2).
+
+    As accurate as ``jax.scipy.special.ndtr`` (2e-15 relative against scipy on [-9, 9]) and
+    about 5x faster on CPU, where ndtr evaluates both erf and erfc.
+    """
+    return 0.5 * erfc(z * -math.sqrt(0.5))
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,7 @@ class Uniform(Family):
     @staticmethod
     def kernel(leaves, z):
         low, high = leaves
-        return low + (high - low) * ndtr(z)
+        return low + (high - low) * _phi(z)
 
     def describe(self):
         return f"uniform({self.low:.4g}, {self.high:.4g})"
@@ -161,7 +170,7 @@ class LogUniform(Family):
     @staticmethod
     def kernel(leaves, z):
         log_low, log_high = leaves
-        return jnp.exp(log_low + (log_high - log_low) * ndtr(z))
+        return jnp.exp(log_low + (log_high - log_low) * _phi(z))
 
     def describe(self):
         return f"loguniform({self.low:.4g}, {self.high:.4g})"
@@ -170,6 +179,8 @@ class LogUniform(Family):
 #: Standard-normal scores at which the beta quantile function is tabulated. Linear
 #: interpolation in z is smooth (x(z) has no kinks) and the ends reach Phi(-9) ~ 1e-19.
 _BETA_Z_GRID = np.linspace(-Z_MAX, Z_MAX, 4097)
+#: Its step, 9/2048: exact in binary, and so is every grid point.
+_BETA_Z_STEP = 2 * Z_MAX / (len(_BETA_Z_GRID) - 1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -193,7 +204,13 @@ class Beta(Family):
 
     @staticmethod
     def kernel(leaves, z):
-        return jnp.interp(z, jnp.asarray(_BETA_Z_GRID), leaves[0])
+        # jnp.interp(z, _BETA_Z_GRID, table), with the cell found by arithmetic on the
+        # uniform grid instead of a binary search (a 13-step loop on CPU)
+        table = jnp.asarray(leaves[0])
+        z = jnp.clip(z, -Z_MAX, Z_MAX)
+        cell = jnp.clip(jnp.floor((z + Z_MAX) / _BETA_Z_STEP).astype(int), 0, len(_BETA_Z_GRID) - 2)
+        left = table[cell]
+        return left + ((z - (cell * _BETA_Z_STEP - Z_MAX)) / _BETA_Z_STEP) * (table[cell + 1] - left)
 
     def describe(self):
         return f"beta(alpha={self.alpha:.4g}, beta={self.beta:.4g})"

@@ -204,10 +204,12 @@ class WorldTransform:
         return cls(names=names, kernels=kernels, latent=latent, leaves=children[0])
 
     def values_from_normal(self, z) -> dict:
-        z = jnp.clip(jnp.asarray(z, dtype=float), -Z_MAX, Z_MAX)
+        z = jnp.asarray(z, dtype=float)
         if z.shape[-1:] != (self.n_latent,):
             raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {z.shape}")
-        scores = iter(jnp.moveaxis(z, -1, 0))
+        # clipped one prior at a time: XLA then fuses each clip into its kernel instead of
+        # writing a clipped copy of the whole of z
+        scores = (jnp.clip(column, -Z_MAX, Z_MAX) for column in jnp.moveaxis(z, -1, 0))
         at_median = jnp.zeros(z.shape[:-1])  # fixed priors take the batch shape
         return {
             name: kernel(leaves, next(scores) if latent else at_median)

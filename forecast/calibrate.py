@@ -60,7 +60,7 @@ def observed_frontier(runs: pd.DataFrame, *, since: int, until: int) -> pd.DataF
     if since < first_record:
         raise InputError(f"--since: {since} is before the record starts ({first_record})")
     if until > last_record:
-        raise InputError(f"--since: the record ends in {last_record}, before {until}")
+        raise InputError(f"calibrate: the record ends in {last_record}, before the last year observed ({until})")
     if until - since < 1:
         raise InputError(f"--since: {since} leaves fewer than two years to observe (up to {until})")
     return yearly_frontier(runs, first_year=since, last_year=until)

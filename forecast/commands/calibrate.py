@@ -5,7 +5,8 @@ observed through the model run backwards (supply-driven compute; the caps of the
 build-out did not bind the past), with a Student-t error. NUTS samples the posterior of
 every uncertain prior's score; the record informs the priors that shape past compute and
 leaves the others as they were. The posterior worlds then go through the same model as
-'forecast run'.
+'forecast run': one world per posterior draw (--chains x --draws); --samples sets the
+worlds of the uncalibrated forecast it is compared with.
 
 The new folder is a run folder of the calibrated forecast (samples.nc, tables, plots: so
 'forecast plot' and 'forecast report --from' read it) plus calibration.md and

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import forecast
-from bench.numpy_model import numpy_world_compute
-from models import CONSTRAINTS, PARAMETERS, world_compute
+from bench.numpy_model import numpy_log_world_compute, numpy_world_compute
+from models import CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, world_compute
 from tests.worlds import NEUTRAL_WORLD, point_mass_priors
 
 SECONDS_PER_DAY = 86400.0
@@ -173,3 +173,18 @@ def test_jax_model_agrees_with_independent_numpy_model():
         ours = 10**ours if key.startswith("log10_") else ours
         np.testing.assert_allclose(ours, reference, rtol=1e-5, err_msg=name)
     assert set(PARAMETERS) == set(world)
+
+
+def test_log_space_numpy_baseline_returns_the_engine_outputs():
+    # the baseline of bench/engine.py: same names, same log10 scale, same numbers
+    years = np.arange(2020, 2041)
+    world = random_worlds(4000, seed=5)
+    engine = world_compute(world, years)
+    baseline = numpy_log_world_compute(world, years)
+    assert list(baseline) == list(OUTPUT_UNITS)
+    for name, value in baseline.items():
+        assert value.dtype == engine[name].dtype, name
+        if name in ("chips_cap", "binding_constraint"):
+            assert np.mean(value == np.asarray(engine[name])) > 0.9999, name
+        else:
+            np.testing.assert_allclose(value, engine[name], rtol=1e-12, atol=1e-12, err_msg=name)

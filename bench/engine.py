@@ -63,7 +63,7 @@ def time_jax(priors, n: int, seed: int) -> float:
     chunk = min(n, CHUNK_SIZE)
     start = time.perf_counter()
     for index in range(-(-n // chunk)):
-        out = _draw_and_push(transform, jax.random.fold_in(root, index), n_worlds=chunk, years=YEARS, base_year=2024.0)
+        out = _draw_and_push(transform, root, index, n_worlds=chunk, years=YEARS, base_year=2024.0)
         jax.block_until_ready(out)
     return time.perf_counter() - start
 

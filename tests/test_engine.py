@@ -72,13 +72,14 @@ def test_scores_are_the_normal_quantiles_of_their_bits_to_float64_accuracy():
 
 
 def test_scores_are_standard_normal_and_repeat_with_their_key():
-    z = np.asarray(_draw_scores(root_key(5), n_worlds=100_000, n_latent=2))
+    z = np.asarray(_draw_scores(root_key(5), 0, n_worlds=100_000, n_latent=2))
     assert z.shape == (2, 100_000)
     assert stats.kstest(z.ravel(), "norm").pvalue > 1e-3
     assert abs(np.corrcoef(z)[0, 1]) < 0.02  # the rows are independent
-    np.testing.assert_array_equal(z, _draw_scores(root_key(5), n_worlds=100_000, n_latent=2))
-    other = np.asarray(_draw_scores(jax.random.fold_in(root_key(5), 1), n_worlds=100_000, n_latent=2))
-    assert not np.any(z == other)
+    np.testing.assert_array_equal(z, _draw_scores(root_key(5), 0, n_worlds=100_000, n_latent=2))
+    for other in (_draw_scores(root_key(5), 1, n_worlds=100_000, n_latent=2),  # another chunk
+                  _draw_scores(root_key(6), 0, n_worlds=100_000, n_latent=2)):  # another seed
+        assert not np.any(z == np.asarray(other))
 
 
 def test_vectorized_log_is_within_one_ulp():

@@ -27,8 +27,16 @@ from priors import InputError, PriorSet
 #: one chunk of every output fits in memory on a laptop (2**16 x 11 years x 16 outputs).
 CHUNK_SIZE = 2**16
 
+#: XLA options for the engine's compiled calls (set per call, never as global flags):
+#: 512-bit vectors on CPUs that have them. Ignored by other backends.
+_CPU_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+#: The model also takes min/max without NaN propagation: its scores are finite by
+#: construction (clipped to +/- 9), so no NaN reaches a min or max. Together ~20% faster,
+#: same numbers.
+_MODEL_OPTIONS = {**_CPU_OPTIONS, "xla_cpu_enable_fast_min_max": True}
 
-@functools.partial(jax.jit, static_argnames=("years", "base_year"))
+
+@functools.partial(jax.jit, static_argnames=("years", "base_year"), compiler_options=_MODEL_OPTIONS)
 def _push(transform, z_by_prior, *, years: tuple[int, ...], base_year: float):
     """Every site of the bottom-up model for the worlds ``z_by_prior.T``; compiled once per structure.
 
@@ -126,20 +134,24 @@ def _normal_from_bits(bits):
     return jnp.where(upper, magnitude, -magnitude)
 
 
-@functools.partial(jax.jit, static_argnames=("shape",))
-def _random_bits(root, chunk, shape: tuple[int, ...]):
-    """uint64 bits for chunk ``chunk`` of a run: XLA's ThreeFry generator, keyed by
-    ``fold_in(root, chunk)``.
+@jax.jit
+def _chunk_key(root, chunk):
+    """The key of chunk ``chunk`` of a run: its own call, as XLA would otherwise recompute
+    this hash for every number drawn with it (and eager ``fold_in`` costs 3 ms)."""
+    return jax.random.key_data(jax.random.fold_in(root, chunk))
 
-    ThreeFry is about twice as fast on CPU as the Philox that "rbg" keys use, and the same on
-    every backend; folding in here saves an eager ``fold_in`` (3 ms) per chunk.
+
+@functools.partial(jax.jit, static_argnames=("shape",), compiler_options=_CPU_OPTIONS)
+def _random_bits(key, shape: tuple[int, ...]):
+    """uint64 bits from XLA's ThreeFry generator keyed by ``key`` (a chunk key's data).
+
+    About twice as fast on CPU as the Philox that "rbg" keys use, and the same on every backend.
     """
-    key = jax.random.key_data(jax.random.fold_in(root, chunk))
     _, bits = jax.lax.rng_bit_generator(key, shape, jnp.uint64, algorithm=jax.lax.RandomAlgorithm.RNG_THREE_FRY)
     return bits
 
 
-_normal_scores = jax.jit(_normal_from_bits)
+_normal_scores = jax.jit(_normal_from_bits, compiler_options=_CPU_OPTIONS)
 
 
 def _draw_scores(root, chunk: int, *, n_worlds: int, n_latent: int):
@@ -148,7 +160,7 @@ def _draw_scores(root, chunk: int, *, n_worlds: int, n_latent: int):
     Two compiled calls: fused, XLA recomputes the generator in both of the loops it splits
     AS241 into, which costs half as much again.
     """
-    return _normal_scores(_random_bits(root, chunk, (n_latent, n_worlds)))
+    return _normal_scores(_random_bits(_chunk_key(root, chunk), (n_latent, n_worlds)))
 
 
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float):
@@ -202,7 +214,7 @@ def simulate(
     check_settings(samples=samples, years=years)
     priors.validate(PARAMETERS)
     chunk = min(samples, CHUNK_SIZE)
-    transform = priors.transform()
+    transform = jax.device_put(priors.transform())  # numbers sent once, not every chunk
     root = root_key(seed)
     n_chunks = math.ceil(samples / chunk)
     arrays: dict[str, np.ndarray] = {}

@@ -6,7 +6,7 @@ Valid for priors whose products stay inside float64 (the default priors do, by f
 
 ``numpy_log_world_compute`` returns exactly what the engine returns (log10 for the
 multiplicative outputs). It works in log space: products become sums and powers become
-products, so it is also the faster way to get those outputs in NumPy (about 30% faster than
+products, so it is also the faster way to get those outputs in NumPy (a little faster than
 the linear formulas followed by log10). It is the baseline of bench/engine.py.
 """
 

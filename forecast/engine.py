@@ -2,10 +2,11 @@
 
 A design of worlds is a matrix of standard-normal scores ``z`` (one row a world, one column
 an uncertain prior; MODEL.md "How worlds are drawn"). Plain Monte Carlo draws ``z`` i.i.d.
-inside the compiled call; Sobol or Latin-hypercube designs pass their own ``z``. Either way
-NumPyro's ``Predictive`` runs the one bottom-up model, vectorized over the chunk and
-jit-compiled once per (prior-set structure, years, chunk size): the priors' numbers are
-traced, so new intervals or pinned values reuse the compiled code.
+in compiled calls of its own (random bits, then the inverse normal CDF); Sobol or
+Latin-hypercube designs pass their own ``z``. Either way NumPyro's ``Predictive`` runs the
+one bottom-up model, vectorized over the chunk and jit-compiled once per (prior-set
+structure, years, chunk size): the priors' numbers are traced, so new intervals or pinned
+values reuse the compiled code.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def _push(transform, z_by_prior, *, years: tuple[int, ...], base_year: float):
     """Every site of the bottom-up model for the worlds ``z_by_prior.T``; compiled once per structure.
 
     The scores come one row per prior, ``(n_latent, n_worlds)``: the model reads each prior's
-    scores as a column of ``z``, and XLA fuses that slice into every consumer, so a row-major
-    ``z`` would be read with a stride of ``n_latent`` (about 3x slower in all).
+    scores as a column of ``z``, and XLA fuses that slice into every consumer, so from a
+    row-major ``z`` every column would be read through the whole of ``z``.
     """
     sites = list(transform.names) + list(OUTPUT_UNITS)
     z = z_by_prior.T
@@ -88,7 +89,7 @@ def _rational(coefficients, x):
     return numerator / denominator
 
 
-#: fdlibm's log: ln 2 split in two, and the minimax coefficients of log(1+f) - f + f^2/2.
+#: fdlibm's log: ln 2 split in two, and the minimax series in s^2, s = f / (2 + f).
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01, 2.222219843214978396e-01,
        1.818357216161805012e-01, 1.531383769920937332e-01, 1.479819860511658591e-01)

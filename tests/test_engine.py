@@ -11,7 +11,9 @@ import xarray as xr
 from scipy import special, stats
 
 import forecast
-from forecast.engine import CHUNK_SIZE, _draw_scores, _log, _normal_from_bits, push_worlds, root_key
+from forecast.engine import (
+    CHUNK_SIZE, _draw_scores, _log, _normal_from_bits, _push, push_worlds, root_key,
+)
 from forecast.timeline import (
     crossing_year_quantiles,
     first_crossing_year,
@@ -86,6 +88,20 @@ def test_vectorized_log_is_within_one_ulp():
     x = np.concatenate([np.logspace(-300, 300, 100_001), np.random.default_rng(0).uniform(0.5, 2.0, 100_000)])
     ours, reference = np.asarray(_log(jnp.asarray(x))), np.log(x)
     assert np.all(np.abs(ours - reference) <= np.spacing(np.abs(reference)))
+
+
+def test_compiler_options_change_no_number(default_priors):
+    # min/max without NaN propagation and 512-bit vectors: the same outputs as plain XLA,
+    # out to clipped and infinite scores
+    z = np.random.default_rng(0).standard_normal((default_priors.n_latent, 2000)) * 4
+    z[:, :50], z[:, 50:100], z[::2, 100:150] = np.inf, -np.inf, 12.0
+    z_by_prior, transform, years = jnp.asarray(z), default_priors.transform(), (2020, 2030, 2040)
+    plain = jax.jit(_push.__wrapped__, static_argnames=("years", "base_year"))
+    expected = plain(transform, z_by_prior, years=years, base_year=2024.0)
+    out = _push(transform, z_by_prior, years=years, base_year=2024.0)
+    for name, value in out.items():
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+        assert np.all(np.isfinite(value)), name
 
 
 def test_designed_worlds_push_through_the_same_model(default_priors):

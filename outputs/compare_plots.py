@@ -19,13 +19,10 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentF
 
 from forecast.report import flop_label
 
-from .plots import _year_axis
+from .plots import _add_caption, _year_axis
 from .style import forecast_color, log10_flop_formatter, log10_flop_locator
 
 __all__ = ["plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
-
-_CAPTION_COLOR = "#666666"
-
 
 def _as_comparison(comparison: xr.Dataset | str | Path) -> xr.Dataset:
     if isinstance(comparison, xr.Dataset):
@@ -33,13 +30,6 @@ def _as_comparison(comparison: xr.Dataset | str | Path) -> xr.Dataset:
     if isinstance(comparison, (str, Path)):
         return xr.load_dataset(comparison)
     raise TypeError(f"expected a comparison Dataset or its NetCDF path, got {type(comparison).__name__}")
-
-
-def _caption(ax, text: str | None) -> None:
-    if text:
-        ax.annotate(text, xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -3),
-                    textcoords="offset points", ha="left", va="top", fontsize="small",
-                    color=_CAPTION_COLOR)
 
 
 def _default_caption(comparison: xr.Dataset) -> str:
@@ -109,7 +99,7 @@ def plot_compare_fan(
     ax.set_ylabel("training compute of the largest run (FLOP)")
     ax.set_title("Largest training run by year, compared")
     ax.legend(loc="upper left", fontsize="small")
-    _caption(ax, _default_caption(comparison) if caption is None or caption is True else caption)
+    _add_caption(ax, None, _default_caption(comparison) if caption is None or caption is True else caption)
     return ax
 
 

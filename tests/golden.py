@@ -1,0 +1,53 @@
+"""The saved small runs that prove a refactor changed no number (``tests/test_golden.py``).
+
+``python -m tests.golden`` writes ``tests/data/golden.nc`` from the code as it stands. It was
+written once, before the redesign of issue 9, and must only be written again for a change
+that is *meant* to move numbers (say which in the commit message).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xarray as xr
+
+PATH = Path(__file__).parent / "data" / "golden.nc"
+
+#: (group, prior set, overrides, samples, seed, years): small runs that touch every output.
+RUNS = (
+    ("default", None, None, 200, 20241, "2025:2035"),
+    ("power_wall", "power_wall", {"mfu": "beta 0.3 to 0.5", "max_epochs": "3"}, 120, 5, "2024:2040"),
+)
+SOBOL = dict(priors=None, years="2025:2032", target_year=2030, threshold=1e28, n_base=64,
+             seed=3, n_bootstrap=20, with_tornado=False)
+
+
+def runs() -> dict[str, xr.Dataset]:
+    """Each run's worlds (group ``NAME``) and its per-year summary (group ``NAME/summary``)."""
+    import forecast
+
+    out = {}
+    for group, priors, overrides, samples, seed, years in RUNS:
+        result = forecast.run(priors, overrides=overrides, samples=samples, seed=seed, years=years)
+        out[group] = result.samples.drop_attrs()
+        out[f"{group}/summary"] = result.summary().drop_attrs()
+    return out
+
+
+def sobol() -> xr.Dataset:
+    from forecast.sensitivity import sensitivity
+
+    return sensitivity(**SOBOL).sobol.drop_attrs()
+
+
+def main() -> None:
+    mode = "w"
+    for group, ds in {**runs(), "sobol": sobol()}.items():
+        ds.to_netcdf(PATH, group=group, mode=mode, engine="h5netcdf",
+                     encoding={v: {"zlib": True} for v in ds.data_vars if ds[v].dtype.kind in "fiu"})
+        mode = "a"
+    print(f"wrote {PATH} ({PATH.stat().st_size / 1e3:.0f} kB)")
+
+
+if __name__ == "__main__":
+    main()

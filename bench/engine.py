@@ -18,7 +18,7 @@ import time
 import jax
 import numpy as np
 
-from bench.numpy_model import numpy_log_world_compute
+from tests.numpy_model import numpy_log_world_compute
 from forecast.engine import CHUNK_SIZE, _draw_and_push, root_key
 from priors import load_prior_set
 from priors.families import _BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform

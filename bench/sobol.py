@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from forecast.sensitivity import sobol_analysis
+    from forecast.sensitivity.analysis import sobol_analysis
     from forecast.settings import parse_years
     from priors import load_prior_set
 

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from forecast.sobol import saltelli_design, sobol_analyze
+from forecast.sensitivity.sobol import saltelli_design, sobol_analyze
 
 
 def synthetic_model(u: np.ndarray, years: np.ndarray) -> np.ndarray:

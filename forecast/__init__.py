@@ -12,9 +12,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import arviz  # noqa: F401
 
-from .api import ForecastResult, load, run
-from .settings import DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_YEARS, parse_thresholds, parse_years
-from .timeline import DEFAULT_THRESHOLDS
+from forecast.result import ForecastResult, load, run
+from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_YEARS, parse_thresholds, parse_years
+from forecast.timeline import DEFAULT_THRESHOLDS
 
 __all__ = [
     "DEFAULT_SAMPLES", "DEFAULT_SEED", "DEFAULT_THRESHOLDS", "DEFAULT_YEARS", "ForecastResult",

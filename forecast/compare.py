@@ -18,9 +18,9 @@ import xarray as xr
 
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
-from .api import ForecastResult, load, run
-from .report import flop_label
-from .settings import parse_thresholds, parse_years
+from forecast.result import ForecastResult, load, run
+from forecast.headline import flop_label
+from forecast.settings import parse_thresholds, parse_years
 
 __all__ = [
     "SOURCE_HELP", "compare", "forecast_from_source", "probability_table", "source_kind", "trend_result",
@@ -81,9 +81,9 @@ def forecast_from_source(
     Bottom-up runs use ``samples`` worlds; the trend and the calibration use ``draws`` NUTS
     draws per chain (4 chains).
     """
-    from .calibrate import calibrate
-    from .history import load_runs
-    from .trend_fit import fit_trend
+    from forecast.history.calibrate import calibrate
+    from forecast.history.record import load_runs
+    from forecast.history.trend_fit import fit_trend
 
     kind, argument = source_kind(source), source.partition(":")[2]
     if kind == "trend":

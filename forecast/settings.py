@@ -35,7 +35,7 @@ def parse_years(years: str | Iterable[int] | None) -> tuple[int, ...]:
 
 def parse_thresholds(thresholds: str | Iterable[float] | None) -> tuple[float, ...]:
     """``"1e26,1e28"`` or a list of positive FLOP thresholds, returned sorted."""
-    from .timeline import DEFAULT_THRESHOLDS
+    from forecast.timeline import DEFAULT_THRESHOLDS
 
     if thresholds is None:
         return DEFAULT_THRESHOLDS

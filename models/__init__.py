@@ -1,6 +1,6 @@
 """Models: pure JAX arithmetic of the forecast and the NumPyro models that wrap it."""
 
-from .bottom_up import (
+from models.bottom_up import (
     BASE_YEAR,
     CONSTRAINTS,
     OUTPUT_UNITS,

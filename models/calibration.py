@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from .bottom_up import (
+from models.bottom_up import (
     BASE_YEAR,
     PARAMETERS,
     SECONDS_PER_DAY,

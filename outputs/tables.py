@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import ForecastResult
-from forecast.report import flop_label, format_probability
+from forecast.headline import flop_label, format_probability
 from priors import PriorSet
 
 __all__ = [

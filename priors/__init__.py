@@ -1,11 +1,11 @@
 """Priors: the prior language, validated prior sets, and the prior files shipped with it."""
 
-from . import _precision  # noqa: F401  (must run before any JAX array exists)
-from .domains import FRACTION, POSITIVE, REAL, Domain
-from .errors import InputError, PriorError
-from .families import FAMILIES, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
-from .prior_set import Prior, PriorSet, builtin_prior_files, load_prior_set
-from .spec import parse_spec
+from priors import _precision  # noqa: F401  (must run before any JAX array exists)
+from priors.domains import FRACTION, POSITIVE, REAL, Domain
+from priors.errors import InputError, PriorError
+from priors.families import FAMILIES, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
+from priors.prior_set import Prior, PriorSet, builtin_prior_files, load_prior_set
+from priors.spec import parse_spec
 
 __all__ = [
     "FAMILIES", "FRACTION", "POSITIVE", "REAL", "Beta", "Domain", "Family", "Fixed",

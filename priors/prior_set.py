@@ -29,10 +29,10 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
-from .domains import Domain
-from .errors import PriorError
-from .families import Z_MAX, Family
-from .spec import parse_spec
+from priors.domains import Domain
+from priors.errors import PriorError
+from priors.families import Z_MAX, Family
+from priors.spec import parse_spec
 
 _PRIOR_KEYS = {"spec", "unit", "source", "description"}
 _TOP_KEYS = {"name", "description", "inherit", "priors"}

@@ -18,8 +18,8 @@ import re
 
 from scipy import optimize, stats
 
-from .errors import PriorError
-from .families import FAMILIES, Z95, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
+from priors.errors import PriorError
+from priors.families import FAMILIES, Z95, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _N = rf"({_NUMBER})"

@@ -35,7 +35,7 @@ def runs() -> dict[str, xr.Dataset]:
 
 
 def sobol() -> xr.Dataset:
-    from forecast.sensitivity import sensitivity
+    from forecast.sensitivity.analysis import sensitivity
 
     return sensitivity(**SOBOL).sobol.drop_attrs()
 

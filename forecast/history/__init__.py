@@ -1,0 +1,1 @@
+"""What already happened: the record of frontier runs, trend fits, backtests and calibration."""

@@ -1,0 +1,102 @@
+"""How well would each way of forecasting have done? Backtests of the trend model and two
+baselines on the shipped record of frontier training runs.
+
+For each cutoff year the trend model is fitted (NUTS) on runs published before 1 January of
+that year only, and forecasts the largest run of each year from the cutoff to --last-year;
+the forecasts are scored against what happened: CRPS in log10 FLOP (lower is better), the
+share of years inside the 50% and 90% intervals, and the median error in orders of
+magnitude. Two baselines are scored in the same table: the last value grown 4x a year, and
+a least-squares line.
+
+The new folder holds backtest.csv (every method, cutoff and year), backtest.md (the summary
+table and diagnostics) and backtest.<format> (forecast fans against the realized points).
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import pandas as pd
+
+from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.write.backtest import backtest_text, write_backtest
+from priors import InputError
+
+from forecast.history.backtest import run_backtest
+from forecast.history.record import load_runs
+from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
+
+HELP = "score the trend model and baselines on past cutoffs (CRPS, coverage, error)"
+
+DEFAULT_CUTOFFS = "2016,2018,2020,2022"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("backtest")
+    group.add_argument("--cutoffs", default=DEFAULT_CUTOFFS, metavar="Y1,Y2",
+                       help=f"cutoff years, comma-separated (default {DEFAULT_CUTOFFS})")
+    group.add_argument("--last-year", default="2025", metavar="YEAR",
+                       help="last year scored (default 2025)")
+    group.add_argument("--draws", type=positive_int, default=1000, metavar="N",
+                       help="NUTS draws (and warmup iterations) per chain (default 1000)")
+    group.add_argument("--chains", type=positive_int, default=4, metavar="N",
+                       help="NUTS chains (default 4)")
+    group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_output_options(parser)
+
+
+def _year(text: str, option: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InputError(f"{option}: {text.strip()!r} is not a whole year (e.g. 2020)") from None
+
+
+def parse_cutoffs(text: str, *, last_year: int, first_year: int) -> tuple[int, ...]:
+    """``"2016,2018"`` -> (2016, 2018); refuse repeats and years outside the record."""
+    items = [item for item in text.split(",") if item.strip()]
+    if not items:
+        raise InputError("--cutoffs: no years given; e.g. --cutoffs 2016,2018,2020,2022")
+    cutoffs = tuple(_year(item, "--cutoffs") for item in items)
+    if len(set(cutoffs)) != len(cutoffs):
+        raise InputError(f"--cutoffs: years repeat in {text!r}")
+    late = [c for c in cutoffs if c > last_year]
+    if late:
+        raise InputError(f"--cutoffs: {late[0]} is after the last year scored ({last_year}); "
+                         "use cutoffs up to --last-year")
+    early = [c for c in cutoffs if c <= first_year + 2]
+    if early:
+        raise InputError(f"--cutoffs: {early[0]} leaves too few runs to fit (the record starts in "
+                         f"{first_year}); use cutoffs after {first_year + 2}")
+    return tuple(sorted(cutoffs))
+
+
+def main(args) -> int:
+    # Everything that can be refused is refused before any fit runs.
+    formats = parse_formats(args.format)
+    runs = load_runs()
+    last_year = _year(args.last_year, "--last-year")
+    record_first = int(pd.to_datetime(runs["date"]).dt.year.min())
+    record_last = int(pd.to_datetime(runs["date"]).dt.year.max())
+    if last_year > record_last:
+        raise InputError(f"--last-year: {last_year} lies beyond the record (last run in {record_last})")
+    cutoffs = parse_cutoffs(args.cutoffs, last_year=last_year, first_year=record_first)
+    target = check_target(args.out, force=args.force) if args.out else None
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = run_backtest(runs, cutoffs=cutoffs, last_year=last_year, seed=args.seed,
+                                  chains=args.chains, draws=args.draws, warmup=args.draws)
+        except ValueError as err:
+            raise InputError(f"backtest: {err}") from None
+    problems = sorted({str(w.message) for w in caught if "Warning" in type(w.message).__name__
+                       or isinstance(w.message, UserWarning)})
+
+    target = target or new_folder_name("backtest")
+    with staged_folder(target, force=args.force) as staging:
+        write_backtest(result, staging, formats=formats)
+    print(backtest_text(result, problems=problems))
+    print_written(target)
+    return 0

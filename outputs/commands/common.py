@@ -1,0 +1,82 @@
+"""Options shared by the subcommands that run or write a forecast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from forecast.result import ForecastResult, run
+from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, parse_thresholds, parse_years
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool = True) -> None:
+    """--priors and --set (unless ``prior_options`` is False), --samples, --seed, --years, --thresholds."""
+    group = parser.add_argument_group("forecast")
+    if prior_options:
+        group.add_argument("--priors", metavar="FILE", default=None,
+                           help="prior file, or a built-in set: default, moe, no_fp8, power_wall, "
+                                "fast_buildout, data_wall (default: default)")
+        group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
+                           help='override one prior, e.g. --set mfu=0.45 --set chip_growth="lognormal 1.5 to 3"')
+    group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
+                       help=f"number of Monte Carlo worlds (default {DEFAULT_SAMPLES:,})")
+    group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    group.add_argument("--years", default="2025:2035", metavar="START:END",
+                       help="forecast years, inclusive (default 2025:2035)")
+    group.add_argument("--thresholds", default=None, metavar="T1,T2",
+                       help="FLOP thresholds for the timeline (default 1e26,1e27,1e28,1e29,1e30)")
+
+
+def check_forecast_options(args: argparse.Namespace) -> None:
+    """Parse what can be parsed before any work, so bad input fails fast."""
+    parse_years(args.years)
+    parse_thresholds(args.thresholds)
+
+
+def result_from_args(args: argparse.Namespace) -> ForecastResult:
+    return run(
+        args.priors,
+        overrides=args.overrides,
+        samples=args.samples,
+        seed=args.seed,
+        years=args.years,
+        thresholds=args.thresholds,
+        progress=sys.stderr.isatty(),
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png") -> None:
+    """--out, --force, --format."""
+    group = parser.add_argument_group("output")
+    group.add_argument("--out", metavar="DIR", default=None,
+                       help="output folder (default: a new folder named after the run and time)")
+    group.add_argument("--force", action="store_true", help="replace --out if it exists")
+    group.add_argument("--format", default=formats, metavar="png,svg,pdf",
+                       help=f"image formats of the plots (default {formats})")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    from priors import InputError
+
+    formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if bad or not formats:
+        raise InputError(f"--format: unknown image format(s) {', '.join(bad) or '(none)'}; use png, svg, pdf")
+    return formats
+
+
+def print_written(target) -> None:
+    """``wrote TARGET/`` and the files in it, one per line."""
+    print(f"\nwrote {target}/")
+    for path in sorted(target.iterdir()):
+        print(f"  {path.name}")

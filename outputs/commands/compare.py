@@ -1,0 +1,60 @@
+"""Compare two or more forecasts on one fan chart, one timeline plot and one table.
+
+Each SOURCE is a built-in prior set (default, moe, no_fp8, power_wall, fast_buildout,
+data_wall), a prior file (.toml), a saved run (folder or samples.nc), 'trend' or
+'trend:hinge' (the NUTS fit to the record of frontier runs), or 'calibrated' /
+'calibrated:PRIORS' (that prior set calibrated on history, as 'forecast calibrate' does).
+
+    forecast compare default power_wall trend calibrated
+
+The new folder holds comparison.csv (P(>= threshold by year), one column per forecast),
+comparison.md, comparison.nc (every number, dims forecast/threshold/year), compare_fan and
+compare_timeline plots.
+"""
+
+from __future__ import annotations
+
+from forecast.compare import SOURCE_HELP, compare, forecast_from_source, source_kind
+from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.write.comparison import comparison_text, write_comparison
+from priors import InputError
+from outputs.commands.common import (
+    add_forecast_options,
+    add_output_options,
+    check_forecast_options,
+    parse_formats,
+    positive_int,
+    print_written,
+)
+
+HELP = "overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("sources", metavar="SOURCE", nargs="+", help=SOURCE_HELP)
+    add_forecast_options(parser, prior_options=False)
+    parser.add_argument("--draws", type=positive_int, default=1000, metavar="N",
+                        help="NUTS draws per chain (4 chains) for trend and calibrated (default 1000)")
+    add_output_options(parser)
+
+
+def main(args) -> int:
+    formats = parse_formats(args.format)
+    check_forecast_options(args)
+    if len(args.sources) < 2:
+        raise InputError("compare: give at least two forecasts (e.g. forecast compare default trend)")
+    for source in args.sources:
+        source_kind(source)
+    target = check_target(args.out, force=args.force) if args.out else None
+    results = [
+        forecast_from_source(source, samples=args.samples, seed=args.seed, years=args.years,
+                             thresholds=args.thresholds, draws=args.draws)
+        for source in args.sources
+    ]
+    comparison = compare(results, thresholds=args.thresholds)
+    target = target or new_folder_name("compare")
+    with staged_folder(target, force=args.force) as staging:
+        write_comparison(comparison, staging, formats=formats)
+    print(comparison_text(comparison))
+    print_written(target)
+    return 0

@@ -1,0 +1,40 @@
+"""Run the bottom-up forecast and write a new folder with its samples, tables and plots.
+
+With no options: the default priors, 100,000 worlds, years 2025..2035, the default seed.
+The folder holds samples.nc (every world, ArviZ/xarray), summary.csv and summary.md (the
+per-year table), timeline.csv, and the plots (fan, timeline, constraints).
+"""
+
+from __future__ import annotations
+
+from outputs import format_terminal_table, write_run
+from outputs.folder import check_target, new_folder_name, staged_folder
+
+from outputs.commands.common import (
+    add_forecast_options,
+    add_output_options,
+    check_forecast_options,
+    parse_formats,
+    print_written,
+    result_from_args,
+)
+
+HELP = "run a forecast and write its samples, tables and plots to a new folder"
+
+
+def add_arguments(parser) -> None:
+    add_forecast_options(parser)
+    add_output_options(parser)
+
+
+def main(args) -> int:
+    formats = parse_formats(args.format)
+    check_forecast_options(args)
+    target = check_target(args.out, force=args.force) if args.out else None
+    result = result_from_args(args)
+    target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
+    with staged_folder(target, force=args.force) as staging:
+        write_run(result, staging, formats=formats)
+    print(format_terminal_table(result))
+    print_written(target)
+    return 0

@@ -1,0 +1,90 @@
+"""Which assumption decides the forecast: Sobol' indices, a tornado and prior swaps.
+
+Global: first- and total-order Sobol' indices of every uncertain prior on three outputs
+(log10 training compute in the target year, the year of the first run at or above the
+threshold, and whether such a run happened by the target year), from one vectorized model
+evaluation of a Saltelli design with (k + 2) * N worlds; and the total-order index of each
+prior on log10 compute in every forecast year. One at a time: each prior pinned at its 5th
+and 95th percentile, the others random with the same seed. Swaps: --swap NAME=SPEC and
+--swap-file FILE report how every headline number changes.
+
+The new folder holds sensitivity.md (the report), sobol.csv, sobol_by_year.csv, tornado.csv,
+swaps.csv (with --swap), sensitivity.nc (every table as labelled data) and the plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from outputs.folder import check_target, new_folder_name, staged_folder
+
+from forecast.sensitivity.analysis import (
+    DEFAULT_N_BASE,
+    DEFAULT_SWAP_SAMPLES,
+    DEFAULT_TARGET_YEAR,
+    DEFAULT_THRESHOLD,
+    check_n_base,
+    check_target_year,
+    parse_threshold,
+    sensitivity,
+)
+from forecast.settings import DEFAULT_SEED, parse_years
+from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
+from outputs.write.sensitivity import sensitivity_text, write_sensitivity
+
+HELP = "which prior decides the forecast: Sobol' indices, tornado, prior swaps"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("priors")
+    group.add_argument("--priors", metavar="FILE", default=None,
+                       help="prior file, or a built-in set: default, moe, no_fp8, power_wall, "
+                            "fast_buildout, data_wall (default: default)")
+    group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
+                       help="override one prior before the analysis, e.g. --set mfu=0.45")
+    group = parser.add_argument_group("sensitivity")
+    group.add_argument("--years", default="2025:2035", metavar="START:END",
+                       help="forecast years, inclusive (default 2025:2035)")
+    group.add_argument("--target-year", default=str(DEFAULT_TARGET_YEAR), metavar="YEAR",
+                       help=f"year of the headline outputs (default {DEFAULT_TARGET_YEAR})")
+    group.add_argument("--threshold", default=f"{DEFAULT_THRESHOLD:g}", metavar="FLOP",
+                       help=f"FLOP threshold of the crossing year and 'reached' (default {DEFAULT_THRESHOLD:g})")
+    group.add_argument("--n-base", type=positive_int, default=DEFAULT_N_BASE, metavar="N",
+                       help=f"base rows of the Saltelli design, a power of two (default {DEFAULT_N_BASE}); "
+                            "the model runs (k + 2) * N worlds")
+    group.add_argument("--samples", type=positive_int, default=DEFAULT_SWAP_SAMPLES, metavar="N",
+                       help=f"worlds per tornado bar end and per swap (default {DEFAULT_SWAP_SAMPLES:,})")
+    group.add_argument("--bootstrap", type=positive_int, default=500, metavar="R",
+                       help="bootstrap resamples of the Sobol' intervals (default 500)")
+    group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    group.add_argument("--swap", metavar="NAME=SPEC", action="append", default=[],
+                       help='compare with one prior replaced, e.g. --swap max_epochs="lognormal 1 to 5" (repeatable)')
+    group.add_argument("--swap-file", metavar="FILE", action="append", default=[],
+                       help="compare with every prior a file defines swapped in (a file or a built-in "
+                            "scenario such as power_wall; repeatable)")
+    group.add_argument("--no-tornado", dest="tornado", action="store_false",
+                       help="skip the one-at-a-time runs")
+    add_output_options(parser)
+
+
+def main(args) -> int:
+    # Everything that can be refused is refused before any model runs.
+    formats = parse_formats(args.format)
+    years = parse_years(args.years)
+    target_year = check_target_year(args.target_year, years)
+    threshold = parse_threshold(args.threshold)
+    check_n_base(args.n_base)
+    target = check_target(args.out, force=args.force) if args.out else None
+
+    result = sensitivity(
+        args.priors, overrides=args.overrides, years=years, target_year=target_year,
+        threshold=threshold, n_base=args.n_base, samples=args.samples, seed=args.seed,
+        swaps=args.swap, swap_files=args.swap_file, n_bootstrap=args.bootstrap,
+        with_tornado=args.tornado,
+    )
+    target = target or new_folder_name(f"sensitivity-{result.priors.name.split()[0]}")
+    with staged_folder(target, force=args.force) as staging:
+        write_sensitivity(result, staging, formats=formats)
+    print(sensitivity_text(result))
+    print_written(target)
+    return 0

@@ -1,0 +1,116 @@
+"""Plots of a backtest: forecast fans of each method against the realized frontier.
+
+``plot_backtest(backtest_result, *, ax=None)`` follows the project's plot contract: data in,
+axes out, a new figure when ``ax`` is None, options per drawn element as their own dict.
+Wrap calls in :func:`outputs.plot_style` for the project's look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from outputs.style import MEDIAN_COLOR, log10_flop_formatter, log10_flop_locator
+
+__all__ = ["METHOD_COLORS", "method_color", "plot_backtest"]
+
+#: Colour of each backtested method (Okabe-Ito, colour-blind safe).
+METHOD_COLORS = {
+    "trend": MEDIAN_COLOR,
+    "trend_hinge": "#0072B2",
+    "last_value_4x": "#D55E00",
+    "ols_line": "#009E73",
+}
+_FALLBACK = ("#CC79A7", "#E69F00", "#56B4E9", "#999999")
+
+
+def method_color(method: str, index: int = 0) -> str:
+    return METHOD_COLORS.get(method, _FALLBACK[index % len(_FALLBACK)])
+
+
+def _fan(fans, method, cutoff, prob):
+    rows = fans[(fans["method"] == method) & (fans["cutoff"] == cutoff) & np.isclose(fans["prob"], prob)]
+    rows = rows.sort_values("year")
+    return rows["year"].to_numpy(dtype=float), rows["log10_compute"].to_numpy(dtype=float)
+
+
+def plot_backtest(
+    backtest_result,
+    *,
+    ax=None,
+    methods=None,
+    band_kwargs: Mapping | None = None,
+    median_kwargs: Mapping | None = None,
+    observed_kwargs: Mapping | None = None,
+):
+    """Forecast fans of every method and cutoff against the realized frontier.
+
+    One panel per cutoff (a row of axes); each method draws its median and 90% band (the
+    point baselines only a line), the realized yearly frontier is drawn as points.
+
+    Parameters
+    ----------
+    backtest_result : forecast.backtest.BacktestResult
+        What :func:`forecast.backtest.run_backtest` returned.
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        One axes per cutoff (a single axes is accepted when there is one cutoff); a new
+        figure when None.
+    methods : sequence of str, optional
+        Methods to draw; all in the result by default.
+    band_kwargs, median_kwargs, observed_kwargs
+        Passed to ``fill_between``, ``plot`` and ``scatter``.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        One axes per cutoff, in cutoff order.
+    """
+    fans = backtest_result.fans
+    cutoffs = sorted(int(c) for c in fans["cutoff"].unique())
+    chosen = list(dict.fromkeys(fans["method"])) if methods is None else list(methods)
+    unknown = [m for m in chosen if m not in set(fans["method"])]
+    if unknown:
+        raise ValueError(f"methods not in this backtest: {unknown}")
+    if ax is None:
+        fig, axes = plt.subplots(1, len(cutoffs), sharey=True, squeeze=False,
+                                 figsize=(3.2 * len(cutoffs) + 1.0, 3.8))
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+        if len(axes) != len(cutoffs):
+            raise ValueError(f"need one axes per cutoff ({len(cutoffs)}), got {len(axes)}")
+    band_kwargs = dict(band_kwargs or {})
+    band_kwargs.setdefault("alpha", 0.18)
+    band_kwargs.setdefault("linewidth", 0)
+    median_kwargs = dict(median_kwargs or {})
+    median_kwargs.setdefault("linewidth", 1.4)
+    observed_kwargs = dict(observed_kwargs or {})
+    observed_kwargs.setdefault("color", "#222222")
+    observed_kwargs.setdefault("marker", "o")
+    observed_kwargs.setdefault("s", 16)
+    observed_kwargs.setdefault("zorder", 5)
+    observed = backtest_result.observed
+    obs_years = np.asarray(observed.index, dtype=float)
+    obs_values = observed["log10_compute"].to_numpy(dtype=float)
+
+    for axis, cutoff in zip(axes, cutoffs):
+        for i, method in enumerate(chosen):
+            color = method_color(method, i)
+            years, lo = _fan(fans, method, cutoff, 0.05)
+            _, hi = _fan(fans, method, cutoff, 0.95)
+            _, med = _fan(fans, method, cutoff, 0.5)
+            if not np.allclose(lo, hi):
+                axis.fill_between(years, lo, hi, color=color, **band_kwargs)
+            axis.plot(years, med, color=color, label=method, **median_kwargs)
+        axis.scatter(obs_years, obs_values, label="realized frontier", **observed_kwargs)
+        axis.axvline(cutoff - 0.5, color="#999999", linewidth=0.8, linestyle=(0, (3, 3)))
+        axis.set_title(f"cutoff {cutoff}")
+        axis.set_xlabel("year")
+        axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        axis.yaxis.set_major_locator(log10_flop_locator())
+        axis.yaxis.set_major_formatter(log10_flop_formatter())
+    axes[0].set_ylabel("largest run (FLOP)")
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    return np.asarray(axes, dtype=object)

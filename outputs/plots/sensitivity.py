@@ -1,0 +1,178 @@
+"""Plots of a :class:`forecast.sensitivity.SensitivityResult`: Sobol' bars, tornado, heat map.
+
+Each ``plot_<thing>(result, *, ax=None, ...)`` draws on ``ax`` (a new figure when None) and
+returns the axes; options for each drawn element come as their own dict, defaults filled in
+with ``setdefault``. No matplotlib setting is changed at import: the project's plot style is
+applied by the caller (``plot_style()``) around these calls.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from forecast.sensitivity.analysis import OUTPUTS, SensitivityResult
+
+__all__ = ["plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
+
+_OUTPUT_LABELS = {
+    "log10_compute": "log10 compute in {year}",
+    "crossing_year": "year of first run >= {threshold:.0e} FLOP",
+    "reached": "run >= {threshold:.0e} FLOP by {year}",
+}
+# Okabe-Ito, as the rest of the project's plots.
+_S1_COLOR, _ST_COLOR = "#0072B2", "#E69F00"
+_LOW_COLOR, _HIGH_COLOR = "#0072B2", "#D55E00"
+
+
+def _new_axes(ax, size):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _output_label(result: SensitivityResult, output: str) -> str:
+    return _OUTPUT_LABELS[output].format(year=result.target_year, threshold=result.threshold)
+
+
+def plot_sobol(
+    result: SensitivityResult,
+    *,
+    output: str = "log10_compute",
+    top: int | None = None,
+    ax=None,
+    bar_kwargs: dict | None = None,
+    errorbar_kwargs: dict | None = None,
+):
+    """First- and total-order indices of each prior for one output, with interval whiskers.
+
+    Priors are sorted by total-order index, the largest on top; the title gives
+    ``1 - sum S1``, the share of variance from interactions.
+
+    Parameters
+    ----------
+    output
+        One of :data:`forecast.sensitivity.OUTPUTS`.
+    top
+        Show only the ``top`` most influential priors (all by default).
+    """
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+    ds = result.sobol.sel(output=output)
+    order = np.argsort(-ds["ST"].values, kind="stable")[: top or None]
+    ds = ds.isel(prior=order)
+    n = ds.sizes["prior"]
+    ax = _new_axes(ax, (7.0, 0.8 + 0.32 * n))
+    bar_kwargs = dict(bar_kwargs or {})
+    bar_kwargs.setdefault("height", 0.38)
+    errorbar_kwargs = dict(errorbar_kwargs or {})
+    errorbar_kwargs.setdefault("fmt", "none")
+    errorbar_kwargs.setdefault("ecolor", "0.25")
+    errorbar_kwargs.setdefault("elinewidth", 0.9)
+    errorbar_kwargs.setdefault("capsize", 2)
+    y = np.arange(n)
+    height = bar_kwargs["height"]
+    for offset, index, color, label in ((-height / 2, "ST", _ST_COLOR, "total order"),
+                                        (height / 2, "S1", _S1_COLOR, "first order")):
+        values = ds[index].values
+        ci = ds[f"{index}_ci"].transpose("prior", "bound").values
+        ax.barh(y + offset, values, color=bar_kwargs.get("color", color), label=label,
+                **{k: v for k, v in bar_kwargs.items() if k != "color"})
+        err = np.abs(np.stack([values - ci[:, 0], ci[:, 1] - values]))
+        ax.errorbar(values, y + offset, xerr=err, **errorbar_kwargs)
+    ax.set_yticks(y, ds["prior"].values)
+    ax.invert_yaxis()  # most influential on top
+    ax.axvline(0.0, color="0.5", linewidth=0.6)
+    ax.set_xlabel(f"Sobol' index ({ds.attrs.get('confidence', 0.9):.0%} bootstrap intervals)")
+    interaction = 1.0 - float(ds["sum_S1"])
+    ax.set_title(f"{_output_label(result, output)}\ninteractions (1 - sum S1): {interaction:.2f}")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_tornado(
+    result: SensitivityResult,
+    *,
+    metric: str = "median",
+    top: int | None = None,
+    ax=None,
+    bar_kwargs: dict | None = None,
+):
+    """Each prior pinned at its low and high percentile: the shift of one headline number.
+
+    Bars start at the unpinned value and end at the value with the prior pinned; widest on top.
+
+    Parameters
+    ----------
+    metric
+        ``"median"`` (median log10 compute in the target year) or ``"probability"``
+        (P(run >= threshold by the target year)).
+    """
+    if result.tornado is None:
+        raise ValueError("this result has no tornado (run with with_tornado=True)")
+    if metric not in ("median", "probability"):
+        raise ValueError(f"metric must be 'median' or 'probability', got {metric!r}")
+    ds = result.tornado
+    order = np.argsort(-ds[f"{metric}_width"].values, kind="stable")[: top or None]
+    ds = ds.isel(prior=order)
+    n = ds.sizes["prior"]
+    base = float(ds[f"base_{metric}"])
+    ax = _new_axes(ax, (7.0, 0.8 + 0.32 * n))
+    bar_kwargs = dict(bar_kwargs or {})
+    bar_kwargs.setdefault("height", 0.7)
+    y = np.arange(n)
+    q_low, q_high = (float(q) for q in ds["quantile"].values)
+    for pin, color, q in (("low", _LOW_COLOR, q_low), ("high", _HIGH_COLOR, q_high)):
+        shift = ds[f"{metric}_shift"].sel(pin=pin).values
+        ax.barh(y, shift, left=base, color=bar_kwargs.get("color", color),
+                label=f"prior at its {100 * q:.0f}th percentile",
+                **{k: v for k, v in bar_kwargs.items() if k != "color"})
+    ax.axvline(base, color="0.2", linewidth=0.9)
+    ax.set_yticks(y, ds["prior"].values)
+    ax.invert_yaxis()  # widest on top
+    year, threshold = result.target_year, result.threshold
+    if metric == "median":
+        ax.set_xlabel(f"median log10 FLOP in {year} (unpinned: {base:.2f})")
+    else:
+        ax.set_xlabel(f"P(run >= {threshold:.0e} FLOP by {year}) (unpinned: {base:.2f})")
+    ax.set_title(f"One prior at a time ({ds.attrs.get('samples', '?'):,} worlds each, same seed)")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_sensitivity_by_year(
+    result: SensitivityResult,
+    *,
+    top: int | None = None,
+    ax=None,
+    imshow_kwargs: dict | None = None,
+    annotate: bool = True,
+):
+    """Heat map of each prior's total-order index on log10 compute, year by year.
+
+    Rows are priors, ordered by their largest index over the years (largest on top), so the
+    shift from hardware- to data- or power-driven uncertainty reads down and across.
+    """
+    st = result.by_year["ST"].transpose("prior", "year")
+    order = np.argsort(-st.max("year").values, kind="stable")[: top or None]
+    st = st.isel(prior=order)
+    values = np.clip(st.values, 0.0, 1.0)
+    n_priors, n_years = values.shape
+    ax = _new_axes(ax, (1.2 + 0.55 * n_years, 0.8 + 0.32 * n_priors))
+    imshow_kwargs = dict(imshow_kwargs or {})
+    imshow_kwargs.setdefault("cmap", "viridis")
+    imshow_kwargs.setdefault("vmin", 0.0)
+    imshow_kwargs.setdefault("vmax", 1.0)
+    imshow_kwargs.setdefault("aspect", "auto")
+    image = ax.imshow(values, **imshow_kwargs)
+    ax.set_xticks(np.arange(n_years), [str(y) for y in st["year"].values], rotation=90)
+    ax.set_yticks(np.arange(n_priors), st["prior"].values)
+    if annotate:
+        for i in range(n_priors):
+            for j in range(n_years):
+                if values[i, j] >= 0.05:
+                    ax.text(j, i, f"{values[i, j]:.2f}".lstrip("0"), ha="center", va="center",
+                            fontsize=7, color="black" if values[i, j] > 0.6 else "white")
+    ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
+    ax.set_title("What drives the uncertainty of log10 compute, by year")
+    return ax

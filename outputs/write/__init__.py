@@ -1,0 +1,1 @@
+"""Writers: each fills an existing (staging) folder with one kind of output."""

@@ -1,0 +1,111 @@
+"""The files of a comparison of forecasts: comparison.csv/.md/.nc and the overlaid plots;
+and its tables for the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+
+from forecast.compare import probability_table
+from forecast.headline import HEADLINE_YEARS, decimals_for, flop_label, format_percent
+from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
+from outputs.plots.forecast import save_figure
+from outputs.style import plot_style
+from outputs.tables import to_markdown, to_text
+
+__all__ = ["comparison_text", "headline_years_of", "intervals_table", "percent_table", "write_comparison"]
+
+
+def headline_years_of(comparison: xr.Dataset) -> list[int]:
+    """The headline years the comparison covers (all its years when it covers none)."""
+    years = [int(y) for y in comparison["year"].values]
+    return [y for y in HEADLINE_YEARS if y in years] or years
+
+
+def percent_table(comparison: xr.Dataset, years=None) -> pd.DataFrame:
+    """Probabilities as percentages, each with the digits its Monte Carlo error allows."""
+    years = headline_years_of(comparison) if years is None else years
+    table = probability_table(comparison, years=years)
+    mcse = probability_table(comparison.assign(probability=comparison["mcse"]), years=years)
+    cells = [[format_percent(p, decimals_for(e)) for p, e in zip(row_p, row_e)]
+             for row_p, row_e in zip(table.to_numpy(), mcse.to_numpy())]
+    return pd.DataFrame(cells, index=table.index, columns=table.columns).reset_index()
+
+
+def _flop(log10: float) -> str:
+    return flop_label(float(f"{10 ** log10:.2g}"))
+
+
+def intervals_table(comparison: xr.Dataset) -> pd.DataFrame:
+    """Median [90% interval] of compute per year, one column per forecast."""
+    def cell(median, low, high):
+        return f"{_flop(median)} [{_flop(low)}, {_flop(high)}]"
+
+    rows = {}
+    for name in comparison["forecast"].values:
+        one = comparison.sel(forecast=name)
+        rows[str(name)] = [
+            cell(m, lo, hi) for m, lo, hi in zip(
+                one["median"].values, one["interval"].sel(bound="lower").values,
+                one["interval"].sel(bound="upper").values)
+        ]
+    return pd.DataFrame(rows, index=comparison["year"].values).rename_axis("year")
+
+
+def comparison_markdown(comparison: xr.Dataset, *, image_format: str = "png") -> str:
+    return "\n".join([
+        "# Forecasts compared", "",
+        "P(a run of at least each threshold by each year), the Monte Carlo error setting "
+        "the digits shown:", "",
+        to_markdown(percent_table(comparison), index=False), "",
+        "Training compute of the largest run: median [90% interval], FLOP", "",
+        to_markdown(intervals_table(comparison)), "",
+        f"![fan chart](compare_fan.{image_format})", "",
+        f"![timeline](compare_timeline.{image_format})", "",
+    ])
+
+
+def comparison_text(comparison: xr.Dataset) -> str:
+    return "\n".join([
+        "P(a run >= threshold by year)", "",
+        to_text(percent_table(comparison), index=False), "",
+        "Median [90% interval] of training compute, FLOP", "",
+        to_text(intervals_table(comparison)),
+    ])
+
+
+def _timeline_grid(comparison: xr.Dataset) -> Figure:
+    thresholds = comparison["threshold"].values
+    columns = min(3, len(thresholds))
+    rows = -(-len(thresholds) // columns)
+    figure = Figure(figsize=(2.6 * columns + 0.4, 2.4 * rows + 0.8))
+    axes = figure.subplots(rows, columns, squeeze=False, sharey=True).ravel()
+    for index, (ax, threshold) in enumerate(zip(axes, thresholds)):
+        plot_compare_timeline(comparison, threshold=threshold, ax=ax, legend=False)
+        if index % columns:
+            ax.set_ylabel("")
+    for ax in axes[len(thresholds):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2), fontsize="small")
+    figure.suptitle("P(a run of at least each size by that year)")
+    return figure
+
+
+def write_comparison(comparison: xr.Dataset, folder: str | Path, *, formats=("png",)) -> list[Path]:
+    """comparison.nc, comparison.csv, comparison.md and the compare_fan and compare_timeline plots."""
+    folder = Path(folder)
+    nc, csv, md = folder / "comparison.nc", folder / "comparison.csv", folder / "comparison.md"
+    comparison.to_netcdf(nc, engine="h5netcdf")
+    probability_table(comparison).to_csv(csv, float_format="%.6g")
+    md.write_text(comparison_markdown(comparison, image_format=formats[0]), encoding="utf-8")
+    written = [nc, csv, md]
+    with plot_style():
+        figure = Figure()
+        plot_compare_fan(comparison, ax=figure.add_subplot())
+        written += save_figure(figure, folder, "compare_fan", formats=formats)
+        written += save_figure(_timeline_grid(comparison), folder, "compare_timeline", formats=formats)
+    return written

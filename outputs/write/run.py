@@ -1,0 +1,31 @@
+"""The run folder of ``forecast run``: samples.nc, the tables and the plots of one forecast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from outputs.plots.forecast import save_plots
+from outputs.tables import write_tables
+
+__all__ = ["write_run"]
+
+
+def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
+    """Write a forecast's files into an existing (staging) folder.
+
+    ``samples.nc`` (every world; :func:`forecast.load` reads it back), ``summary.csv`` and
+    ``summary.md`` (per-year table), ``timeline.csv``, ``crossing.csv``, ``priors.csv`` and
+    ``priors.md``, and the plots ``fan``, ``timeline``, ``constraints`` in each format.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in that order.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: the output folder must exist (see outputs.folder.staged_folder)")
+    written = [result.to_netcdf(folder / "samples.nc")]
+    written += write_tables(result, folder)
+    written += save_plots(result, folder, formats=tuple(formats))
+    return written

@@ -1,0 +1,136 @@
+"""Forecasts side by side: the comparison numbers, the trend as a forecast, the CLI, the plots."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.figure import Figure
+
+import forecast
+from outputs.cli import main as cli
+from forecast.compare import compare, forecast_from_source, probability_table, trend_result
+from forecast.history.record import load_runs
+from forecast.history.trend_fit import fit_trend
+from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
+from priors import InputError
+
+
+@pytest.fixture(scope="module")
+def two_forecasts():
+    default = forecast.run(samples=3000, seed=3, years="2025:2032", thresholds="1e27,1e28")
+    wall = forecast.run("power_wall", samples=2000, seed=4, years="2027:2035", thresholds="1e27,1e28")
+    return default, wall
+
+
+def _reach_by_hand(result, threshold, year):
+    """Share of worlds whose largest run up to ``year`` is >= threshold, from the raw samples."""
+    log10 = result.samples["log10_training_compute"]
+    so_far = log10.sel(year=slice(None, year)).values.max(axis=1)
+    return float(np.mean(so_far >= np.log10(threshold)))
+
+
+def test_comparison_holds_each_forecasts_own_numbers(two_forecasts):
+    default, wall = two_forecasts
+    table = compare([default, wall])
+    assert list(table["forecast"].values) == ["default", "power_wall"]
+    assert list(table["year"].values) == list(range(2027, 2033))  # the years both cover
+    assert dict(table["probability"].sizes) == {"forecast": 2, "threshold": 2, "year": 6}
+    for result in (default, wall):
+        for year in (2027, 2030):
+            p = float(table["probability"].sel(forecast=result.name, threshold=1e28, year=year))
+            assert p == pytest.approx(_reach_by_hand(result, 1e28, year), abs=1e-12)
+    median = float(table["median"].sel(forecast="power_wall", year=2030))
+    assert median == pytest.approx(float(np.median(wall.log10_compute.sel(year=2030))), abs=1e-9)
+
+
+def test_wall_years_start_late_so_reach_counts_only_its_own_years(two_forecasts):
+    # power_wall starts in 2027: "reached by 2027" there is the 2027 run alone, as computed.
+    _, wall = two_forecasts
+    table = compare(list(two_forecasts))
+    direct = float((wall.log10_compute.sel(year=2027) >= 27).mean())
+    assert float(table["probability"].sel(forecast="power_wall", threshold=1e27, year=2027)) == pytest.approx(direct)
+
+
+def test_probability_table_is_wide_by_forecast(two_forecasts):
+    table = probability_table(compare(list(two_forecasts)), years=[2030])
+    assert list(table.columns) == ["default", "power_wall"]
+    assert list(table.index) == [("1e27", 2030), ("1e28", 2030)]
+
+
+@pytest.mark.parametrize(
+    "pick, match", [((0,), "at least two"), ((0, 0), "same name")], ids=["one", "duplicate"]
+)
+def test_bad_comparisons_are_refused(pick, match, two_forecasts):
+    with pytest.raises(InputError, match=match):
+        compare([two_forecasts[i] for i in pick])
+
+
+def test_no_common_year_is_refused(two_forecasts):
+    default, wall = two_forecasts
+    early = dataclasses.replace(default, samples=default.samples.sel(year=[2025, 2026]))
+    with pytest.raises(InputError, match="share no year"):
+        compare([early, wall])
+
+
+def test_trend_is_a_forecast_like_the_others():
+    fit = fit_trend(load_runs(), chains=2, draws=200, warmup=200, seed=1, check=False)
+    result = trend_result(fit, years="2025:2030", thresholds="1e27,1e28", seed=2)
+    assert dict(result.log10_compute.sizes) == {"sample": 400, "year": 6}
+    p = result.timeline["probability"]
+    assert (p.diff("year") >= 0).all()
+    # the median forecast sits on the fitted line at the end of each year (Student-t noise is symmetric)
+    post = fit.posterior_samples()
+    line_2030 = np.median(post["intercept"] + post["slope"] * (2031.0 - 2020.0))
+    assert float(result.intervals["median"].sel(year=2030)) == pytest.approx(line_2030, abs=0.3)
+
+
+def test_unknown_source_is_refused():
+    with pytest.raises(InputError, match="not a forecast to compare"):
+        forecast_from_source("no_such_set", samples=10, seed=0, years=None, thresholds=None)
+
+
+def test_saved_run_is_a_source(tmp_path, two_forecasts):
+    default, _ = two_forecasts
+    path = default.to_netcdf(tmp_path / "samples.nc")
+    again = forecast_from_source(str(path), samples=10, seed=0, years=None, thresholds=None)
+    xr.testing.assert_allclose(again.timeline["probability"], default.timeline["probability"], atol=1e-6)
+
+
+def test_plots_draw_every_forecast(two_forecasts):
+    table = compare(list(two_forecasts))
+    figure = Figure()
+    ax = plot_compare_fan(table, ax=figure.add_subplot(), observed={2024: 25.7})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["default: median, 90% band", "power_wall: median, 90% band"]
+    ax = plot_compare_timeline(table, threshold=1e28, ax=Figure().add_subplot())
+    assert len(ax.get_lines()) == 2
+    with pytest.raises(ValueError, match="not in this comparison"):
+        plot_compare_timeline(table, threshold=1e29)
+
+
+def test_cli_compare_writes_tables_plots_and_data(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = cli(["compare", "default", "no_fp8", "--samples", "2000", "--years", "2025:2030",
+                "--thresholds", "1e27,1e28", "--out", str(out)])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert names == {"comparison.nc", "comparison.csv", "comparison.md", "compare_fan.png",
+                     "compare_timeline.png"}
+    csv = pd.read_csv(out / "comparison.csv")
+    assert list(csv.columns) == ["threshold", "year", "default", "no_fp8"]
+    # no 8-bit training can only lower the chance of a big run
+    assert (csv["no_fp8"] <= csv["default"] + 0.05).all()
+    data = xr.load_dataset(out / "comparison.nc")
+    assert list(data["forecast"].values) == ["default", "no_fp8"]
+    assert "no_fp8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["compare", "default"], ["compare", "default", "nonsense"]],
+                         ids=["one-source", "unknown-source"])
+def test_cli_compare_bad_input_exits_2(argv, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert cli([*argv, "--samples", "500", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()

@@ -1,0 +1,117 @@
+"""The ``forecast`` command line: runs, the prior table, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import forecast
+from outputs.cli import main
+
+#: A point-mass world on the command line: MODEL.md's "100K H100 cluster" case.
+H100_100K = [
+    "--set", "lag_years=0", "--set", "chips_base=1e5", "--set", "chip_growth=1",
+    "--set", "chip_flops_growth=1", "--set", "low_precision_year=9999", "--set", "mfu=0.4",
+    "--set", "duration_days_base=120", "--set", "duration_growth=1",
+    "--set", "power_limit_gw_base=1e6", "--set", "capex_limit_usd_base=1e20",
+    "--set", "text_tokens_base=1e18",
+]
+
+
+def test_run_writes_a_complete_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run", "--samples", "500", "--years", "2025:2030", "--out", str(out), "--format", "png,svg"])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"samples.nc", "summary.csv", "summary.md", "timeline.csv", "fan.png", "fan.svg",
+            "timeline.png", "constraints.png"} <= names
+    printed = capsys.readouterr().out
+    assert "2030" in printed and str(out) in printed
+    result = forecast.load(out)
+    assert result.n_samples == 500 and list(result.years) == list(range(2025, 2031))
+
+
+@pytest.mark.parametrize(
+    "case, extra, expected",
+    [
+        ("100K H100, 4 months", [], 1e5 * 1e15 * 0.4 * 120 * 86400),
+        ("30K H100, 4 months", ["--set", "chips_base=3e4"], 3e4 * 1e15 * 0.4 * 120 * 86400),
+    ],
+)
+def test_reference_cases_through_the_cli(tmp_path, case, extra, expected):
+    out = tmp_path / "ref"
+    args = ["run", "--samples", "3", "--years", "2024:2024", "--out", str(out), *H100_100K, *extra]
+    assert main(args) == 0, case
+    result = forecast.load(out)
+    compute = 10 ** result.log10_compute.values.astype(float)
+    np.testing.assert_allclose(compute, expected, rtol=1e-5)  # file stores float32 log10
+
+
+def test_priors_table_lists_every_prior(capsys):
+    assert main(["priors"]) == 0
+    table = capsys.readouterr().out
+    for name in ("chips_base", "mfu", "tokens_per_param_slope"):
+        assert name in table
+    assert "5e+04" in table or "50,000" in table or "5.0e+04" in table
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--priors", "{bad}"], "bad.toml: invalid TOML"),
+        (["run", "--priors", "{unknown}"], "unknown.toml: chip_grwth: "),
+        (["run", "--set", "mfu=gamma 1 to 2"], "--set: mfu: unknown distribution"),
+        (["run", "--set", "chips_base=lognormal 2e5 to 5e4"], "must be below the 95th"),
+        (["run", "--set", "chips_base=lognormal -1 to 5"], "must be positive"),
+        (["run", "--set", "mfu=beta 0.2 to 1.3"], "between 0 and 1"),
+        (["run", "--years", "2030:2025"], "reversed"),
+        (["run", "--years", ":"], "START:END"),
+        (["run", "--thresholds", "1e26,zero"], "not a number"),
+    ],
+    ids=["toml-syntax", "unknown-name", "unknown-distribution", "reversed-interval",
+         "negative-lognormal", "beta-range", "reversed-years", "empty-years", "bad-threshold"],
+)
+def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, capsys, args, message):
+    (tmp_path / "bad.toml").write_text("[priors.mfu\nspec = 0.4\n")
+    (tmp_path / "unknown.toml").write_text('[priors.chip_grwth]\nspec = "lognormal 1 to 2"\n')
+    args = [a.format(bad=tmp_path / "bad.toml", unknown=tmp_path / "unknown.toml") for a in args]
+    out = tmp_path / "out"
+    assert main([*args, "--samples", "10", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err
+    assert not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_zero_samples_is_refused_with_exit_2(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "outputs.cli", "run", "--samples", "0", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert "--samples" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_existing_folder_is_never_overwritten_without_force(tmp_path, capsys):
+    out = tmp_path / "keep"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["run", "--samples", "10", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"
+    assert main(["run", "--samples", "10", "--years", "2025:2026", "--out", str(out), "--force"]) == 0
+    assert not (out / "notes.txt").exists() and (out / "samples.nc").exists()
+
+
+def test_default_folder_name_is_new_each_time(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--samples", "10", "--years", "2025:2025"]) == 0
+    assert main(["run", "--samples", "10", "--years", "2025:2025"]) == 0
+    folders = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(folders) == 2 and all(p.name.startswith("forecast-default-") for p in folders)
+    assert math.isfinite(float(forecast.load(folders[0]).log10_compute.max()))

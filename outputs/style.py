@@ -50,10 +50,13 @@ BAND_COLOR = "#4a78c2"
 #: Colours of forecasts drawn side by side, in order (Okabe-Ito after the fan's own blue).
 FORECAST_COLORS = (MEDIAN_COLOR, "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999")
 
-#: Seed estimates of the largest runs around 2024, for the fan chart (log10 FLOP).
+#: Seed estimates of the largest runs around 2024, for the fan chart (log10 FLOP); ``short``
+#: labels the mark on the chart.
 REFERENCE_POINTS = (
-    {"year": 2024, "log10_flop": 26.0, "label": "30K H100 systems (2023-24 runs): ~1e26"},
-    {"year": 2024, "log10_flop": math.log10(4e26), "label": "100K H100, 4 months (2024 systems): 4e26"},
+    {"year": 2024, "log10_flop": 26.0, "label": "30K H100 systems (2023-24 runs): ~1e26",
+     "short": "30K H100"},
+    {"year": 2024, "log10_flop": math.log10(4e26), "label": "100K H100, 4 months (2024 systems): 4e26",
+     "short": "100K H100, 4 months"},
 )
 
 if set(CONSTRAINT_COLORS) != set(CONSTRAINTS):  # pragma: no cover - a model change must add a colour

@@ -14,7 +14,8 @@ import numpy as np
 
 from outputs.style import MEDIAN_COLOR, log10_flop_formatter, log10_flop_locator
 
-__all__ = ["METHOD_COLORS", "method_color", "plot_backtest"]
+__all__ = ["METHOD_COLORS", "backtest_axes", "backtest_figsize", "backtest_grid", "method_color",
+           "plot_backtest"]
 
 #: Colour of each backtested method (Okabe-Ito, colour-blind safe).
 METHOD_COLORS = {
@@ -28,6 +29,31 @@ _FALLBACK = ("#CC79A7", "#E69F00", "#56B4E9", "#999999")
 
 def method_color(method: str, index: int = 0) -> str:
     return METHOD_COLORS.get(method, _FALLBACK[index % len(_FALLBACK)])
+
+
+def backtest_grid(n_panels: int) -> tuple[int, int]:
+    """Rows and columns of the backtest panels: two columns (one for a single cutoff)."""
+    columns = 1 if n_panels == 1 else 2
+    return -(-n_panels // columns), columns
+
+
+def backtest_figsize(n_panels: int) -> tuple[float, float]:
+    """A figure about a blog column wide, a row of panels per two cutoffs, room for the legend."""
+    rows, columns = backtest_grid(n_panels)
+    return (7.0 if columns > 1 else 4.5), 2.5 * rows + 1.0
+
+
+def backtest_axes(figure, n_panels: int):
+    """One axes per cutoff on ``figure``, in a grid of two columns sharing both axes; the
+    cells of an incomplete last row are removed."""
+    rows, columns = backtest_grid(n_panels)
+    grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
+    for spare in grid[n_panels:]:
+        spare.remove()
+    # the bottom panel of each column shows its x tick labels
+    for axis in grid[max(0, n_panels - columns):n_panels]:
+        axis.xaxis.set_tick_params(labelbottom=True)
+    return grid[:n_panels]
 
 
 def _fan(fans, method, cutoff, prob):
@@ -47,8 +73,9 @@ def plot_backtest(
 ):
     """Forecast fans of every method and cutoff against the realized frontier.
 
-    One panel per cutoff (a row of axes); each method draws its median and 90% band (the
-    point baselines only a line), the realized yearly frontier is drawn as points.
+    One panel per cutoff (a grid of two columns when it makes the figure); each method draws
+    its median and 90% band (the point baselines only a line), the realized yearly frontier
+    is drawn as points. The legend goes under the grid on a constrained-layout figure.
 
     Parameters
     ----------
@@ -74,9 +101,8 @@ def plot_backtest(
     if unknown:
         raise ValueError(f"methods not in this backtest: {unknown}")
     if ax is None:
-        fig, axes = plt.subplots(1, len(cutoffs), sharey=True, squeeze=False,
-                                 figsize=(3.2 * len(cutoffs) + 1.0, 3.8))
-        axes = axes[0]
+        fig = plt.figure(figsize=backtest_figsize(len(cutoffs)), layout="constrained")
+        axes = backtest_axes(fig, len(cutoffs))
     else:
         axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
         if len(axes) != len(cutoffs):
@@ -106,11 +132,28 @@ def plot_backtest(
             axis.plot(years, med, color=color, label=method, **median_kwargs)
         axis.scatter(obs_years, obs_values, label="realized frontier", **observed_kwargs)
         axis.axvline(cutoff - 0.5, color="#999999", linewidth=0.8, linestyle=(0, (3, 3)))
-        axis.set_title(f"cutoff {cutoff}")
-        axis.set_xlabel("year")
+        axis.set_title(f"cutoff {cutoff}", fontsize="medium")
         axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         axis.yaxis.set_major_locator(log10_flop_locator())
         axis.yaxis.set_major_formatter(log10_flop_formatter())
-    axes[0].set_ylabel("largest run (FLOP)")
-    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    for axis in axes:  # labels on the outer panels only, when the panels form a grid
+        spec = axis.get_subplotspec()
+        if axis.xaxis.get_major_ticks()[0].label1.get_visible():
+            axis.set_xlabel("year")
+        if spec is None or spec.is_first_col():
+            axis.set_ylabel("largest run (FLOP)")
+    _legend(axes)
     return np.asarray(axes, dtype=object)
+
+
+def _legend(axes) -> None:
+    """One legend for all panels: under the grid when the figure lays itself out, else beside
+    the last panel."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure = axes[0].figure
+    engine = figure.get_layout_engine()
+    if engine is not None and type(engine).__name__ == "ConstrainedLayoutEngine" and len(axes) > 1:
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5),
+                      fontsize="small", frameon=False)
+    else:
+        axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")

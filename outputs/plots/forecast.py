@@ -10,22 +10,27 @@ plain :class:`matplotlib.figure.Figure` objects (no pyplot, no display needed).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import PercentFormatter
+from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
 from forecast.headline import flop_label
+from forecast.history.record import load_runs, yearly_frontier
 
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
     REFERENCE_POINTS,
     constraint_color,
+    forecast_color,
     log10_flop_formatter,
     log10_flop_locator,
     plot_style,
@@ -35,6 +40,9 @@ from outputs.style import (
 __all__ = ["PLOTS", "as_result", "caption", "plot_constraints", "plot_fan", "plot_timeline", "save_figure", "save_plots"]
 
 _CAPTION_COLOR = "#666666"
+_RECORD_COLOR = "#222222"
+#: Years of the record drawn before a forecast's first year on the fan chart.
+RECORD_YEARS = 7
 
 
 def as_result(result: ForecastResult | str | Path) -> ForecastResult:
@@ -51,20 +59,82 @@ def caption(result: ForecastResult) -> str:
     return f"prior set: {result.name} · {result.n_samples:,} worlds · seed {result.seed}"
 
 
+_result_caption = caption  # plot functions take a ``caption`` argument that hides the function
+
+
 def _new_axes(ax):
+    """``ax``, or the axes of a new figure that lays itself out (legends outside included)."""
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     return ax
 
 
-def _add_caption(ax, result: ForecastResult, text: str | None) -> None:
+def _add_caption(ax, result: ForecastResult | None, text: str | bool | None, *, below=None) -> None:
+    """The grey line under the plot: one per axes (a later call replaces the earlier one).
+
+    It hangs under ``below`` (an artist such as a legend under the axes), else under the x label.
+    """
+    old = getattr(ax, "_forecast_caption", None)
+    if old is not None and old in ax.texts:  # not when the axes were cleared since
+        old.remove()
+    ax._forecast_caption = None
     if text is False:
         return
-    # Below the x label, aligned with the axes' left edge; constrained layout makes room.
-    ax.annotate(
+    # Aligned with the axes' left edge; constrained layout makes room.
+    ax._forecast_caption = ax.annotate(
         caption(result) if text is None or text is True else text,
-        xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -3),
+        xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label if below is None else below),
+        xytext=(0, -3),
         textcoords="offset points", ha="left", va="top", fontsize="small", color=_CAPTION_COLOR,
+        gid="caption",
+    )
+
+
+def _points(size) -> float:
+    return FontProperties(size=size).get_size_in_points()
+
+
+def _below_xaxis(ax) -> float:
+    """Points from the axes' bottom edge to just under its x label (tick labels horizontal)."""
+    tick = ax.xaxis.get_major_ticks()[0]
+    depth = tick.get_tick_padding() + tick.get_pad() + 1.25 * tick.label1.get_fontsize()
+    if ax.get_xlabel():
+        depth += ax.xaxis.labelpad + 1.25 * ax.xaxis.label.get_fontsize()
+    return depth + 2
+
+
+_HANDLE_LENGTH, _COLUMN_SPACING = 1.8, 1.5  # in font sizes
+
+
+def _legend_columns(ax, labels, fontsize: float) -> int:
+    """As many legend columns as the labels' estimated widths fit across the axes."""
+    # From the axes' left edge to the figure's right edge, less a margin.
+    width = (1 - ax.get_position().x0) * ax.figure.get_figwidth() * 72 * 0.95
+    width = min(width, ax.get_position().width * ax.figure.get_figwidth() * 72 * 1.15)
+    entries = [(_HANDLE_LENGTH + 0.8) * fontsize + 0.55 * fontsize * len(label) for label in labels]
+    for ncols in range(len(labels), 1, -1):
+        columns = [max(entries[c::ncols]) for c in range(ncols)]
+        if sum(columns) + (ncols - 1) * _COLUMN_SPACING * fontsize <= width:
+            return ncols
+    return 1
+
+
+def _legend_below(ax, handles, labels, *, ncols: int | None = None):
+    """A legend under the x label, left-aligned with the axes, read row by row.
+
+    Outside the axes, so no line of the plot runs through it; a figure with a layout engine
+    (constrained layout, the project style's default) makes room for it.
+    """
+    fontsize = _points(plt.rcParams["legend.fontsize"])
+    ncols = ncols or _legend_columns(ax, labels, fontsize)
+    ncols = max(1, min(ncols, len(labels)))
+    # matplotlib fills a legend column by column: reorder so it reads row by row.
+    order = [i for c in range(ncols) for i in range(c, len(labels), ncols)]
+    offset = ScaledTranslation(0, -_below_xaxis(ax) / 72, ax.figure.dpi_scale_trans)
+    return ax.legend(
+        [handles[i] for i in order], [labels[i] for i in order], loc="upper left", ncols=ncols,
+        bbox_to_anchor=(0, 0), bbox_transform=ax.transAxes + offset, borderaxespad=0,
+        handlelength=_HANDLE_LENGTH, columnspacing=_COLUMN_SPACING,
     )
 
 
@@ -74,20 +144,76 @@ def _year_axis(ax, years) -> None:
     ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
 
 
+@functools.lru_cache(maxsize=1)
+def _record_frontier():
+    return yearly_frontier(load_runs())
+
+
+def record_points(first_year: int, last_year: int):
+    """``(years, log10 FLOP)`` of the largest run known by the end of each record year in
+    ``first_year..last_year`` (empty arrays where the record holds none of them)."""
+    frontier = _record_frontier()
+    frontier = frontier.loc[(frontier.index >= first_year) & (frontier.index <= last_year)]
+    return frontier.index.to_numpy(dtype=float), frontier["log10_compute"].to_numpy(dtype=float)
+
+
+def _fan_state(ax) -> dict:
+    """What earlier :func:`plot_fan` calls drew on ``ax``, so that a later one composes."""
+    state = getattr(ax, "_forecast_fans", None)
+    if state is not None and not all(fan["entries"][0][0] in ax.lines for fan in state["fans"]):
+        state = None  # the axes were cleared since: start afresh
+    if state is None:
+        state = {"fans": [], "shared": [], "drawn": set(), "thresholds": {},
+                 "xlim": None, "ylim": None, "threshold_start": None}
+        ax._forecast_fans = state
+    return state
+
+
+def _fan_labels(state) -> tuple[list, list]:
+    """Legend handles and labels: each forecast's entries, named when there are several."""
+    fans = state["fans"]
+    names = [fan["name"] for fan in fans]
+    handles, labels = [], []
+    for index, fan in enumerate(fans):
+        name = fan["name"] if names.count(fan["name"]) == 1 else f"{fan['name']} #{index + 1}"
+        for handle, label in fan["entries"]:
+            handles.append(handle)
+            labels.append(label if len(fans) == 1 else f"{name}: {label}")
+    for handle, label in state["shared"]:
+        handles.append(handle)
+        labels.append(label)
+    return handles, labels
+
+
+def _fan_caption(state) -> str | bool:
+    """One caption for every forecast on the axes (False when all of them declined one)."""
+    fans = state["fans"]
+    key = "alone" if len(fans) == 1 else "among"
+    texts = [fan[key] if fan["caption"] is None else fan["caption"]
+             for fan in fans if fan["caption"] is not False]
+    return "; ".join(texts) if texts else False
+
+
 def plot_fan(
     result: ForecastResult | str | Path,
     *,
     ax=None,
     thresholds: bool | Iterable[float] = True,
     reference: bool = True,
+    record: bool = True,
     interval: str = "eti",
     caption: str | bool | None = None,
     median_kwargs: Mapping | None = None,
     band_kwargs: Mapping | None = None,
     threshold_kwargs: Mapping | None = None,
     reference_kwargs: Mapping | None = None,
+    record_kwargs: Mapping | None = None,
 ):
     """Training compute of the largest run by year: median, 50% and 90% bands.
+
+    Call it again on the same axes to overlay another forecast: the legend then names each
+    forecast's entries (``default: median``), the record, the reference marks and the
+    thresholds are drawn once, and the one caption lists every forecast.
 
     Parameters
     ----------
@@ -97,15 +223,20 @@ def plot_fan(
         Axes to draw on; a new figure when None.
     thresholds
         Draw the result's thresholds (True), none (False), or these FLOP values, as
-        horizontal lines; only those inside the drawn range are shown.
+        horizontal lines over the forecast years, labelled right of the axes; only those
+        inside the drawn range are shown.
     reference
         Mark the seeds' estimates for 2024 (~1e26 on 30K-H100 systems, 4e26 on 100K H100).
+    record
+        Draw the record: the largest run known by the end of each of the
+        :data:`RECORD_YEARS` years before the forecast's first year, and of that year.
     interval
         ``"eti"`` (equal-tailed, default) or ``"hdi"`` (highest density) bands.
     caption
         The line under the plot: None for prior set, samples and seed; a string; or False.
-    median_kwargs, band_kwargs, threshold_kwargs, reference_kwargs
-        Passed to ``plot``, ``fill_between``, ``axhline`` and ``scatter``.
+    median_kwargs, band_kwargs, threshold_kwargs, reference_kwargs, record_kwargs
+        Passed to ``plot``, ``fill_between``, ``axhline``, ``scatter`` and ``plot``. An
+        ``alpha`` in ``band_kwargs`` is that of the 90% band; the 50% band is darker.
 
     Returns
     -------
@@ -115,58 +246,111 @@ def plot_fan(
         raise ValueError(f"interval must be 'eti' or 'hdi', got {interval!r}")
     result = as_result(result)
     ax = _new_axes(ax)
+    state = _fan_state(ax)
+    index = len(state["fans"])
     years = result.years.astype(float)
     table = result.intervals
+    color = BAND_COLOR if index == 0 else forecast_color(index)
     median_kwargs = dict(median_kwargs or {})
-    median_kwargs.setdefault("color", MEDIAN_COLOR)
-    median_kwargs.setdefault("label", "median")
+    median_kwargs.setdefault("color", MEDIAN_COLOR if index == 0 else forecast_color(index))
+    median_kwargs.setdefault("zorder", 3)
+    median_label = median_kwargs.pop("label", "median")
     band_kwargs = dict(band_kwargs or {})
-    band_kwargs.setdefault("color", BAND_COLOR)
+    band_kwargs.setdefault("color", color)
     band_kwargs.setdefault("linewidth", 0)
+    band_kwargs.pop("label", None)
+    alpha90 = band_kwargs.pop("alpha", 0.2)
+    alpha50 = min(1.0, 2.5 * alpha90)
 
-    alpha = band_kwargs.pop("alpha", 0.2)  # the 50% band is drawn over the 90% one: darker
-    for prob in (0.9, 0.5):
-        bounds = table[interval].sel(prob=prob)
-        ax.fill_between(
-            years, bounds.sel(bound="lower").values, bounds.sel(bound="upper").values,
-            alpha=alpha, label=f"{prob:.0%} interval", **band_kwargs,
-        )
-    ax.plot(years, table["median"].values, **median_kwargs)
+    # The 90% band as its two tails around the 50% band: each area has exactly the colour
+    # of its legend swatch, the middle clearly darker.
+    lo90, hi90 = (table[interval].sel(prob=0.9, bound=b).values for b in ("lower", "upper"))
+    lo50, hi50 = (table[interval].sel(prob=0.5, bound=b).values for b in ("lower", "upper"))
+    band90 = ax.fill_between(years, lo90, np.maximum(lo50, lo90), alpha=alpha90, **band_kwargs)
+    ax.fill_between(years, np.minimum(hi50, hi90), hi90, alpha=alpha90, **band_kwargs)
+    band50 = ax.fill_between(years, lo50, hi50, alpha=alpha50, **band_kwargs)
+    (median,) = ax.plot(years, table["median"].values, **median_kwargs)
+    state["fans"].append({
+        "name": result.name,
+        "entries": [(median, median_label), (band50, "50% interval"), (band90, "90% interval")],
+        # a string or False as given; by default the full caption alone, a short one among several
+        "caption": caption if isinstance(caption, str) or caption is False else None,
+        "alone": _result_caption(result),
+        "among": f"{result.name}: {result.n_samples:,} worlds, seed {result.seed}",
+    })
 
-    low = float(table[interval].sel(prob=0.9, bound="lower").min())
-    high = float(table[interval].sel(prob=0.9, bound="upper").max())
-    if reference:
+    first = float(years.min())
+    low, high = float(np.min(lo90)), float(np.max(hi90))
+    left = first - 0.4
+    if record and "record" not in state["drawn"]:
+        record_years, record_values = record_points(int(first) - RECORD_YEARS, int(first))
+        if len(record_years):
+            record_kwargs = dict(record_kwargs or {})
+            record_kwargs.setdefault("color", _RECORD_COLOR)
+            record_kwargs.setdefault("marker", "o")
+            record_kwargs.setdefault("markersize", 3.5)
+            record_kwargs.setdefault("linewidth", 0.8)
+            record_kwargs.setdefault("zorder", 4)
+            record_kwargs.setdefault("gid", "record")
+            (line,) = ax.plot(record_years, record_values, **record_kwargs)
+            state["shared"].append((line, "largest run known (record)"))
+            state["drawn"].add("record")
+            low = min(low, float(record_values.min()))
+            left = min(left, float(record_years.min()) - 0.5)
+    if reference and "reference" not in state["drawn"]:
         reference_kwargs = dict(reference_kwargs or {})
-        reference_kwargs.setdefault("color", "#222222")
+        reference_kwargs.setdefault("color", _RECORD_COLOR)
         reference_kwargs.setdefault("marker", "D")
+        reference_kwargs.setdefault("facecolor", "white")
+        reference_kwargs.setdefault("linewidth", 1.0)
         reference_kwargs.setdefault("s", 18)
         reference_kwargs.setdefault("zorder", 5)
+        if "color" in reference_kwargs and "edgecolor" not in reference_kwargs:
+            reference_kwargs["edgecolor"] = reference_kwargs.pop("color")
         points = REFERENCE_POINTS
-        ax.scatter([p["year"] for p in points], [p["log10_flop"] for p in points],
-                   label="seed estimates (2024)", **reference_kwargs)
+        marks = ax.scatter([p["year"] for p in points], [p["log10_flop"] for p in points],
+                           **reference_kwargs)
+        state["shared"].append((marks, "seed estimates for 2024"))
+        state["drawn"].add("reference")
         for point in points:
-            ax.annotate(point["label"].split(":")[0], (point["year"], point["log10_flop"]),
-                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=6.5,
-                        color="#444444",
-                        bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+            # Left of the marker: the forecast starts to its right.
+            ax.annotate(point["short"], (point["year"], point["log10_flop"]),
+                        xytext=(-6, 0), textcoords="offset points", ha="right", va="center",
+                        fontsize=6.5, color="#444444")
         low = min(low, min(p["log10_flop"] for p in points))
-    bottom, top = np.floor(low - 0.2), np.ceil(high + 0.2)
+        left = min(left, min(p["year"] for p in points) - 0.6)
+    right = float(years.max()) + 0.4
+    bottom, top = float(np.floor(low - 0.2)), float(np.ceil(high + 0.2))
+    if state["xlim"] is not None:  # an earlier forecast on these axes
+        left, right = min(left, state["xlim"][0]), max(right, state["xlim"][1])
+        bottom, top = min(bottom, state["ylim"][0]), max(top, state["ylim"][1])
+    state["xlim"], state["ylim"] = (left, right), (bottom, top)
+    start = first - 0.5
+    if state["threshold_start"] is not None:
+        start = min(start, state["threshold_start"])
+    state["threshold_start"] = start
 
     chosen = result.thresholds if thresholds is True else (() if thresholds is False else tuple(thresholds))
     threshold_kwargs = dict(threshold_kwargs or {})
     threshold_kwargs.setdefault("linestyle", (0, (4, 3)))
     threshold_kwargs.setdefault("linewidth", 0.9)
+    threshold_kwargs.setdefault("zorder", 2)
     for threshold in chosen:
-        level = np.log10(threshold)
-        if not bottom <= level <= top:
+        level = float(np.log10(threshold))
+        if not bottom <= level <= top or round(level, 6) in state["thresholds"]:
             continue
-        ax.axhline(level, color=threshold_color(threshold), **threshold_kwargs)
+        line = ax.axhline(level, color=threshold_color(threshold), **threshold_kwargs)
+        # Right of the axes, at the line's height: clear of the bands and of the legend.
         ax.annotate(f"{flop_label(threshold)} FLOP", (1, level), xycoords=("axes fraction", "data"),
-                    xytext=(-2, 2), textcoords="offset points", ha="right", va="bottom",
+                    xytext=(3, 0), textcoords="offset points", ha="left", va="center",
                     fontsize=7, color=threshold_color(threshold))
+        state["thresholds"][round(level, 6)] = line
+    # Threshold lines run over the forecast years only, not through the record.
+    fraction = float(np.clip((start - left) / (right - left), 0, 1))
+    for line in state["thresholds"].values():
+        line.set_xdata([fraction, 1])
 
-    first_x = min(years.min(), 2024.0) if reference else years.min()
-    ax.set_xlim(first_x - 0.4, years.max() + 0.4)
+    ax.set_xlim(left, right)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_xlabel("year the run finishes")
     ax.set_ylim(bottom, top)
@@ -174,8 +358,9 @@ def plot_fan(
     ax.yaxis.set_major_formatter(log10_flop_formatter())
     ax.set_ylabel("training compute of the largest run (FLOP)")
     ax.set_title("Largest training run by year")
-    ax.legend(loc="upper left")
-    _add_caption(ax, result, caption)
+    handles, labels = _fan_labels(state)
+    legend = _legend_below(ax, handles, labels, ncols=3 if len(state["fans"]) > 1 else None)
+    _add_caption(ax, result, _fan_caption(state), below=legend)
     return ax
 
 
@@ -237,8 +422,9 @@ def plot_timeline(
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_ylabel("probability, by that year")
     ax.set_title("When is each threshold first reached?")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _add_caption(ax, result, caption)
+    handles, labels = ax.get_legend_handles_labels()
+    legend = _legend_below(ax, handles, labels)
+    _add_caption(ax, result, caption, below=legend)
     return ax
 
 
@@ -286,8 +472,8 @@ def plot_constraints(
     ax.set_ylabel("share of worlds")
     ax.set_title("What limits the largest run?")
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _add_caption(ax, result, caption)
+    legend = _legend_below(ax, handles, labels)  # left to right as the stack goes up
+    _add_caption(ax, result, caption, below=legend)
     return ax
 
 
@@ -320,7 +506,7 @@ def save_plots(
     written = []
     with plot_style():
         for kind in kinds:
-            figure = Figure()
+            figure = Figure(layout="constrained")
             PLOTS[kind](result, ax=figure.add_subplot())
             written += save_figure(figure, folder, kind, formats=formats)
     return written

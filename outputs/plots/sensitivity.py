@@ -27,7 +27,7 @@ _LOW_COLOR, _HIGH_COLOR = "#0072B2", "#D55E00"
 
 def _new_axes(ax, size):
     if ax is None:
-        _, ax = plt.subplots(figsize=size)
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
@@ -162,17 +162,28 @@ def plot_sensitivity_by_year(
     imshow_kwargs = dict(imshow_kwargs or {})
     imshow_kwargs.setdefault("cmap", "viridis")
     imshow_kwargs.setdefault("vmin", 0.0)
-    imshow_kwargs.setdefault("vmax", 1.0)
+    # The scale ends at the largest index rounded up to the next 0.1, so the colours spread
+    # over the values there are, not up to an index of 1 that no prior reaches.
+    top_value = float(np.nanmax(values)) if values.size and np.isfinite(values).any() else 1.0
+    imshow_kwargs.setdefault("vmax", min(1.0, max(0.1, np.ceil(round(top_value * 10, 9)) / 10)))
     imshow_kwargs.setdefault("aspect", "auto")
     image = ax.imshow(values, **imshow_kwargs)
+    ax.grid(False)  # grid lines would strike through the numbers
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     ax.set_xticks(np.arange(n_years), [str(y) for y in st["year"].values], rotation=90)
     ax.set_yticks(np.arange(n_priors), st["prior"].values)
     if annotate:
+        low, high = image.get_clim()
         for i in range(n_priors):
             for j in range(n_years):
                 if values[i, j] >= 0.05:
+                    # dark text on the bright (yellow-green) end of the map, white elsewhere
+                    bright = (values[i, j] - low) / max(high - low, 1e-12) > 0.6
                     ax.text(j, i, f"{values[i, j]:.2f}".lstrip("0"), ha="center", va="center",
-                            fontsize=7, color="black" if values[i, j] > 0.6 else "white")
-    ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
+                            fontsize=7, color="black" if bright else "white")
+    colorbar = ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
+    colorbar.outline.set_visible(False)
     ax.set_title("What drives the uncertainty of log10 compute, by year")
     return ax

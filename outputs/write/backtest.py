@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecast.history.backtest import BacktestResult, summarize_backtest
-from outputs.plots.backtest import plot_backtest
+from outputs.plots.backtest import backtest_axes, backtest_figsize, plot_backtest
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
@@ -97,9 +97,9 @@ def write_backtest(result: BacktestResult, folder: str | Path, *, formats=("png"
     result.scores.to_csv(csv, index=False)
     cutoffs = result.settings["cutoffs"]
     with plot_style():
-        figure = Figure(figsize=(3.2 * len(cutoffs) + 1.6, 3.8))
-        axes = figure.subplots(1, len(cutoffs), sharey=True, squeeze=False)[0]
-        plot_backtest(result, ax=axes)
+        # a grid of two columns, a row per two cutoffs, not a strip of them
+        figure = Figure(figsize=backtest_figsize(len(cutoffs)), layout="constrained")
+        plot_backtest(result, ax=backtest_axes(figure, len(cutoffs)))
         figure.suptitle("Backtest: forecast fans (median, 90% band) against the realized frontier")
         written = save_figure(figure, folder, "backtest", formats=formats)
     md = folder / "backtest.md"

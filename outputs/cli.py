@@ -8,9 +8,14 @@ Each command module has a docstring (its description), ``HELP`` (one line),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import os
+import signal
 import sys
 
+from outputs.commands.common import in_flags
 from priors import InputError
 
 #: Subcommands, in the order ``forecast --help`` lists them.
@@ -34,16 +39,78 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """Raised by the handler of a termination signal (SIGTERM, SIGHUP), so that it unwinds
+    like Ctrl-C: ``staged_folder`` removes its unfinished folder on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals that end a command as Ctrl-C does; the exit code is 128 + the signal number.
+_TERMINATION_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                             if hasattr(signal, name))
+
+
+def _terminate(signum, frame):
+    for sig in _TERMINATION_SIGNALS:  # a second signal must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_raises():
+    """While the command runs, termination signals raise :class:`Terminated`; the
+    previous handlers are restored afterwards."""
+    previous = {}
+    try:
+        for sig in _TERMINATION_SIGNALS:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # e.g. SIGHUP under nohup: leave it ignored
+            previous[sig] = signal.signal(sig, _terminate)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe (``forecast run | head -1``): send the rest of the output to
+    devnull so that the interpreter's final flush does not fail again (as the Python docs
+    on SIGPIPE recommend)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # stdout is no file (captured): nothing more will be flushed to the pipe
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors: argparse prints and exits 2
+    name = f"forecast {args.command}"
     try:
-        return int(args.handler(args) or 0)
+        with _termination_raises():
+            code = int(args.handler(args) or 0)
+            sys.stdout.flush()
+        return code
     except InputError as err:
-        print(f"forecast {args.command}: error: {err}", file=sys.stderr)
+        print(f"{name}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("forecast: interrupted; no output was written", file=sys.stderr)
+        print(f"{name}: interrupted; unfinished output was removed", file=sys.stderr)
         return 130
+    except Terminated as err:
+        print(f"{name}: terminated by {signal.Signals(err.signum).name}; "
+              "unfinished output was removed", file=sys.stderr)
+        return 128 + err.signum
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 128 + getattr(signal, "SIGPIPE", 13)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from forecast import ForecastResult
 from forecast import run as run_forecast
 from priors import InputError, builtin_prior_files, load_prior_set
 
-__all__ = ["PACKAGE", "git_commit", "overrides_of", "package_version", "rerun", "run_metadata",
-           "reproduce_command", "sha256_file"]
+__all__ = ["PACKAGE", "git_commit", "overrides_of", "package_commit", "package_version", "rerun",
+           "run_metadata", "reproduce_command", "sha256_file"]
 
 PACKAGE = "compute-forecast"
 
@@ -45,6 +45,42 @@ def git_commit(cwd: str | Path | None = None) -> dict | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": bool(status.strip())} if commit else None
+
+
+def _source_checkout() -> Path | None:
+    """The root of the git checkout the package's code is imported from (an editable
+    install or a run from the source tree); None for an installed copy."""
+    import outputs
+
+    root = Path(outputs.__file__).resolve().parents[1]
+    if not (root / ".git").exists() or not (root / "pyproject.toml").is_file():
+        return None
+    return root
+
+
+def _direct_url_commit(name: str = PACKAGE) -> dict | None:
+    """The commit pip recorded when it installed the package from a git URL."""
+    try:
+        text = importlib.metadata.distribution(name).read_text("direct_url.json")
+        info = json.loads(text or "{}").get("vcs_info") or {}
+    except (importlib.metadata.PackageNotFoundError, ValueError, OSError, AttributeError):
+        return None
+    commit = info.get("commit_id")
+    return {"commit": str(commit), "dirty": False} if commit else None
+
+
+def package_commit(checkout: str | Path | None = None) -> dict:
+    """``{"version", "commit", "dirty"}`` of the code that runs: the git checkout the package
+    is imported from, else the commit pip recorded at install; never the repository of
+    the working folder (unless given as ``checkout``). ``commit``/``dirty`` are None when
+    unknown."""
+    if checkout is not None:
+        found = git_commit(checkout)
+    else:
+        root = _source_checkout()
+        found = (git_commit(root) if root is not None else None) or _direct_url_commit()
+    found = found or {"commit": None, "dirty": None}
+    return {"version": package_version(), **found}
 
 
 def sha256_file(path: str | Path) -> str:
@@ -119,7 +155,8 @@ def run_metadata(
     now
         The timestamp to record (UTC now by default).
     cwd
-        Folder whose git commit is recorded (the current directory by default).
+        Folder whose git commit is recorded; by default the commit of the package's own
+        code (:func:`package_commit`), never the working folder's.
     """
     years = [int(y) for y in result.years]
     if overrides is None:
@@ -129,7 +166,7 @@ def run_metadata(
     meta = {
         "package": PACKAGE,
         "version": package_version(),
-        "git": git_commit(cwd),
+        "git": package_commit(cwd),
         "timestamp": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
         "prior_set": result.priors.name,
         "priors_file": result.priors.source or None,

@@ -17,8 +17,10 @@ inherits names only what it changes.
 
 from __future__ import annotations
 
+from priors._precision import float64
 import difflib
 import hashlib
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -115,6 +117,7 @@ class PriorSet:
             leaves=tuple(p.family.leaves() for p in self.priors),
         )
 
+    @float64
     def values_from_normal(self, z) -> dict:
         """Every prior's value in the worlds given by standard-normal scores.
 
@@ -122,6 +125,7 @@ class PriorSet:
         """
         return self.transform().values_from_normal(z)
 
+    @float64
     def values_from_uniform(self, u) -> dict:
         """Every prior's value in the worlds given by unit-cube points ``u`` (Sobol, LHS)."""
         tiny = jnp.finfo(float).tiny
@@ -264,18 +268,32 @@ def builtin_prior_files() -> dict[str, Path]:
     return files
 
 
+def _looks_like_path(text: str) -> bool:
+    """Whether a prior argument names a file rather than a built-in set: it ends in
+    ``.toml`` or holds a path separator."""
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return text.lower().endswith(".toml") or any(sep in text for sep in separators)
+
+
 def resolve_prior_path(path_or_name: str | Path | None) -> Path:
-    """A file path, or the name of a built-in set (``default``, ``moe``, ...)."""
+    """A file path, or the name of a built-in set (``default``, ``moe``, ...).
+
+    A built-in name wins over a file or folder of the same name in the working folder
+    (``forecast run --out default`` must not hide the default priors); write
+    ``./default`` or ``default.toml`` to mean a file. A folder is never a prior file.
+    """
     if path_or_name is None:
         path_or_name = DEFAULT_NAME
     builtin = builtin_prior_files()
-    if isinstance(path_or_name, str) and path_or_name in builtin and not Path(path_or_name).exists():
-        return builtin[path_or_name]
+    text = str(path_or_name)
+    if text in builtin and not _looks_like_path(text):
+        return builtin[text]
     path = Path(path_or_name)
+    if path.is_dir():
+        raise PriorError("is a folder, not a prior file (a .toml file or a built-in set: "
+                         f"{', '.join(builtin)})", source=text)
     if not path.is_file():
-        raise PriorError(
-            f"no such prior file (built-in sets: {', '.join(builtin)})", source=str(path_or_name)
-        )
+        raise PriorError(f"no such prior file (built-in sets: {', '.join(builtin)})", source=text)
     return path
 
 

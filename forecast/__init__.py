@@ -13,8 +13,14 @@ with warnings.catch_warnings():
     import arviz  # noqa: F401
 
 from forecast.result import ForecastResult, load, run
-from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_YEARS, parse_thresholds, parse_years
-from forecast.timeline import DEFAULT_THRESHOLDS
+from forecast.settings import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    DEFAULT_THRESHOLDS,
+    DEFAULT_YEARS,
+    parse_thresholds,
+    parse_years,
+)
 
 __all__ = [
     "DEFAULT_SAMPLES", "DEFAULT_SEED", "DEFAULT_THRESHOLDS", "DEFAULT_YEARS", "ForecastResult",

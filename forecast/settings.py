@@ -1,15 +1,100 @@
-"""Run settings: defaults and the parsing of year ranges and thresholds (CLI and API)."""
+"""Run settings: their defaults, defined once, and one input check per setting.
+
+Every check raises :class:`priors.InputError` with a message that starts with the
+parameter's name (``samples: ...``, ``years: ...``): library users see their own argument
+names; the command line shows its flags instead (``outputs.cli`` maps the names).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from priors import InputError
 
 DEFAULT_SAMPLES = 100_000
 DEFAULT_SEED = 2024
 DEFAULT_YEARS = range(2025, 2036)
+#: Thresholds of the default timeline, in FLOP.
+DEFAULT_THRESHOLDS = (1e26, 1e27, 1e28, 1e29, 1e30)
+#: Target year and threshold of the headline sensitivity outputs.
+DEFAULT_TARGET_YEAR = 2030
+DEFAULT_THRESHOLD = 1e28
+#: Seeds are whole numbers below 2**63 (JAX keys hold 64 bits).
+MAX_SEED = 2**63 - 1
+
+#: Bytes a kept world takes per forecast year (16 outputs, float64 and int8 codes) and per
+#: prior, and how many copies of them a run holds at its peak (arrays, the NetCDF's float32
+#: copy, the summaries' sorted copies).
+_BYTES_PER_WORLD_YEAR = 14 * 8 + 2
+_BYTES_PER_WORLD_PRIOR = 8
+_PEAK_COPIES = 3
+
+
+def default_years_text() -> str:
+    """``"2025:2035"``: the default forecast years as the command line writes them."""
+    return f"{DEFAULT_YEARS[0]}:{DEFAULT_YEARS[-1]}"
+
+
+def _whole_number(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{name}: must be a whole number, got {value!r}")
+    return int(value)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n_bytes < 1000 or unit == "PB":
+            return f"{n_bytes:,.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def memory_needed(samples: int, *, n_years: int, n_priors: int) -> int:
+    """Peak bytes a run of ``samples`` worlds holds (every world is kept)."""
+    per_world = n_years * _BYTES_PER_WORLD_YEAR + n_priors * _BYTES_PER_WORLD_PRIOR
+    return _PEAK_COPIES * samples * per_world
+
+
+def check_samples(samples, *, n_years: int | None = None, n_priors: int = 30, name: str = "samples") -> int:
+    """A positive number of worlds that fits in memory (checked when ``n_years`` is given)."""
+    samples = _whole_number(samples, name)
+    if samples < 1:
+        raise InputError(f"{name}: the number of worlds must be positive, got {samples:,}")
+    if n_years is not None:
+        need, have = memory_needed(samples, n_years=n_years, n_priors=n_priors), available_memory()
+        if have is not None and need > have:
+            raise InputError(
+                f"{name}: {samples:,} worlds over {n_years} years would need about {_size(need)} of "
+                f"memory, and {_size(have)} is available; use fewer worlds"
+            )
+    return samples
+
+
+def check_seed(seed) -> int:
+    """A seed: a whole number from 0 to 2**63 - 1."""
+    seed = _whole_number(seed, "seed")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed: must be a whole number from 0 to {MAX_SEED:,}, got {seed:,}")
+    return seed
 
 
 def parse_years(years: str | Iterable[int] | None) -> tuple[int, ...]:
@@ -21,34 +106,64 @@ def parse_years(years: str | Iterable[int] | None) -> tuple[int, ...]:
         try:
             first, last = int(start), int(end) if sep else int(start)
         except ValueError:
-            raise InputError(f"--years: expected START:END such as 2025:2035, got {years!r}") from None
+            raise InputError(f"years: expected START:END such as 2025:2035, got {years!r}") from None
         if last < first:
-            raise InputError(f"--years: the range {years!r} is reversed (END must not be before START)")
-        return tuple(range(first, last + 1))
-    out = tuple(int(y) for y in years)
+            raise InputError(f"years: the range {years!r} is reversed (END must not be before START)")
+        out = tuple(range(first, last + 1))
+    else:
+        try:
+            out = tuple(_whole_number(y, "years") for y in years)
+        except TypeError:
+            raise InputError(f"years: expected START:END or a list of years, got {years!r}") from None
     if not out:
-        raise InputError("--years: the year range is empty")
+        raise InputError("years: the year range is empty")
     if any(b <= a for a, b in zip(out, out[1:])):
-        raise InputError(f"--years: years must increase, got {list(out)}")
+        raise InputError(f"years: years must increase, got {list(out)}")
+    if out[0] < 1900 or out[-1] > 2200:
+        raise InputError(f"years: {out[0]}..{out[-1]} is not a forecast range; use years between 1900 and 2200")
     return out
+
+
+def parse_threshold(value, *, name: str = "threshold") -> float:
+    """A FLOP threshold: a positive, finite number (``"1e28"`` or a float)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: {value!r} is not a number (write e.g. 1e28)") from None
+    if not (math.isfinite(number) and number > 0):
+        raise InputError(f"{name}: {value!r} must be a positive number of FLOP")
+    return number
 
 
 def parse_thresholds(thresholds: str | Iterable[float] | None) -> tuple[float, ...]:
     """``"1e26,1e28"`` or a list of positive FLOP thresholds, returned sorted."""
-    from forecast.timeline import DEFAULT_THRESHOLDS
-
     if thresholds is None:
         return DEFAULT_THRESHOLDS
     items = thresholds.split(",") if isinstance(thresholds, str) else list(thresholds)
-    values = []
-    for item in items:
-        try:
-            value = float(item)
-        except (TypeError, ValueError):
-            raise InputError(f"--thresholds: {item!r} is not a number (write e.g. 1e26,1e28)") from None
-        if not (math.isfinite(value) and value > 0):
-            raise InputError(f"--thresholds: {item!r} must be a positive number of FLOP")
-        values.append(value)
+    values = sorted({parse_threshold(item, name="thresholds") for item in items})
     if not values:
-        raise InputError("--thresholds: give at least one threshold")
-    return tuple(sorted(set(values)))
+        raise InputError("thresholds: give at least one threshold")
+    return tuple(values)
+
+
+def check_target_year(target_year, years: Sequence[int]) -> int:
+    """The target year, which must be one of the forecast years."""
+    try:
+        year = int(target_year)
+    except (TypeError, ValueError):
+        raise InputError(f"target_year: expected a year such as 2030, got {target_year!r}") from None
+    if year != target_year and not isinstance(target_year, str):
+        raise InputError(f"target_year: expected a whole year, got {target_year!r}")
+    if year not in years:
+        raise InputError(
+            f"target_year: {year} is outside the forecast years {years[0]}..{years[-1]} "
+            "(change the years or the target year)"
+        )
+    return year
+
+
+def check_n_base(n_base) -> int:
+    """Base rows of a Saltelli design: a power of two >= 2 (Sobol' balance)."""
+    if isinstance(n_base, bool) or not isinstance(n_base, (int, np.integer)) or n_base < 2 or n_base & (n_base - 1):
+        raise InputError(f"n_base: must be a power of two >= 2 such as 1024 or 8192, got {n_base!r}")
+    return int(n_base)

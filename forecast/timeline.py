@@ -12,10 +12,6 @@ import xarray as xr
 
 from models import CONSTRAINTS
 
-#: Thresholds of the default timeline, in FLOP.
-DEFAULT_THRESHOLDS = (1e26, 1e27, 1e28, 1e29, 1e30)
-
-
 def _threshold_coord(thresholds) -> xr.DataArray:
     values = np.asarray(thresholds, dtype=float)
     return xr.DataArray(values, dims="threshold", coords={"threshold": values}, attrs={"units": "FLOP"})
@@ -48,7 +44,7 @@ def reach_probability(log10_compute: xr.DataArray, thresholds) -> xr.Dataset:
     p = hits.mean("sample")
     return xr.Dataset(
         {"probability": p, "mcse": np.sqrt(p * (1 - p) / n)}, attrs={"samples": n}
-    ).transpose("threshold", "year")
+    ).transpose("threshold", "year", ...)
 
 
 def first_crossing_year(log10_compute: xr.DataArray, thresholds) -> xr.DataArray:

@@ -1,6 +1,5 @@
 """Priors: the prior language, validated prior sets, and the prior files shipped with it."""
 
-from priors import _precision  # noqa: F401  (must run before any JAX array exists)
 from priors.domains import FRACTION, POSITIVE, REAL, Domain
 from priors.errors import InputError, PriorError
 from priors.families import FAMILIES, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform

@@ -11,6 +11,7 @@ Families are frozen dataclasses of floats: hashable, so a prior set can key a co
 
 from __future__ import annotations
 
+from priors._precision import float64
 import functools
 import math
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class Family:
         return False
 
 
+    @float64
     def value_range(self) -> tuple[float, float]:
         """Smallest and largest value any world can take: the quantiles at z = -/+ Z_MAX."""
         low, high = np.asarray(self.from_normal(jnp.array([-Z_MAX, Z_MAX])), dtype=float)
@@ -62,16 +64,19 @@ class Family:
         """Quantile function at ``Phi(z)`` from ``leaves``: pure JAX, vectorized."""
         raise NotImplementedError
 
+    @float64
     def from_normal(self, z):
         """Quantile function at ``Phi(z)``, vectorized JAX."""
         return self.kernel(self.leaves(), jnp.asarray(z, dtype=float))
 
+    @float64
     def quantile(self, u):
         """Quantile function at probabilities ``u`` in (0, 1), vectorized JAX."""
         u = jnp.asarray(u)
         tiny = jnp.finfo(u.dtype if jnp.issubdtype(u.dtype, jnp.floating) else float).tiny
         return self.from_normal(ndtri(jnp.clip(u, tiny, 1.0 - jnp.finfo(float).epsneg)))
 
+    @float64
     def ppf(self, q) -> np.ndarray:
         """Quantiles in NumPy float64, for tables and validation."""
         return np.asarray(self.quantile(jnp.asarray(q, dtype=float)), dtype=float)

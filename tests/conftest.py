@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import jax
 import pytest
 
 import forecast  # noqa: F401  (silences ArviZ's import warning once for the session)
@@ -29,3 +30,14 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture
+def float64():
+    """64-bit JAX types inside the test, as the engine's own entry points have them.
+
+    For tests that call the model arithmetic of ``models`` directly: it computes in whatever
+    precision JAX is set to, and the package never switches JAX to float64 globally.
+    """
+    with jax.enable_x64(True):
+        yield

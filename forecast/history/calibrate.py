@@ -11,6 +11,7 @@ posterior scores through the same compiled bottom-up model as ``forecast run``.
 
 from __future__ import annotations
 
+from priors._precision import float64
 import warnings
 from dataclasses import dataclass, field
 
@@ -28,8 +29,8 @@ from priors import InputError, PriorSet, load_prior_set
 from forecast.result import ForecastResult, run
 from forecast.engine import push_worlds, to_dataset
 from forecast.history.record import load_runs, yearly_frontier
-from forecast.settings import DEFAULT_SAMPLES, parse_thresholds, parse_years
-from forecast.history.trend_fit import TrendDiagnostics, nuts_diagnostics
+from forecast.settings import DEFAULT_SAMPLES, check_seed, parse_thresholds, parse_years
+from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
 
 __all__ = [
     "DEFAULT_SINCE", "MOVED_SD_RATIO", "MOVED_SHIFT", "Calibration", "CalibrationWarning",
@@ -88,7 +89,7 @@ class Calibration:
     priors: PriorSet
     observed: pd.DataFrame = field(repr=False)
     idata: az.InferenceData = field(repr=False)
-    diagnostics: TrendDiagnostics
+    diagnostics: NutsDiagnostics
     base_year: float = BASE_YEAR
 
     @property
@@ -101,6 +102,7 @@ class Calibration:
         z = self.idata.posterior["z"].stack(sample=("chain", "draw")).transpose("sample", "prior")
         return z.to_numpy()
 
+    @float64
     def values(self, *, posterior: bool) -> xr.Dataset:
         """Each uncertain prior's value in the posterior draws, or in as many prior draws.
 
@@ -175,6 +177,7 @@ class Calibration:
         return self.diagnostics.problems()
 
 
+@float64
 def calibrate(
     priors: PriorSet | str | None = None,
     runs: pd.DataFrame | None = None,
@@ -209,6 +212,7 @@ def calibrate(
     """
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
     prior_set.validate(PARAMETERS)
+    seed = check_seed(seed)
     if prior_set.n_latent == 0:
         raise InputError(f"{prior_set.source or prior_set.name}: every prior is fixed; nothing to calibrate")
     runs = load_runs() if runs is None else runs

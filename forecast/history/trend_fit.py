@@ -19,6 +19,7 @@ was measured faster than sequential for this model (see ``bench/trend_nuts.py``)
 
 from __future__ import annotations
 
+from priors._precision import float64
 import warnings
 from dataclasses import dataclass, field
 
@@ -29,16 +30,15 @@ import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS, Predictive
 
+from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
 from forecast.history.record import decimal_year, frontier_series, runs_before
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
 
 __all__ = [
-    "TrendDiagnostics",
     "TrendFit",
     "TrendFitWarning",
-    "compare_trend_models",
+    "rank_trend_models",
     "fit_trend",
-    "nuts_diagnostics",
 ]
 
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
@@ -51,42 +51,6 @@ class TrendFitWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class TrendDiagnostics:
-    """Convergence diagnostics of one NUTS fit, over the model's parameters.
-
-    Attributes
-    ----------
-    max_rhat : float
-        Largest rank-normalized split R-hat.
-    min_ess_bulk, min_ess_tail : float
-        Smallest bulk and tail effective sample sizes.
-    divergences : int
-        Number of divergent transitions after warmup, all chains.
-    summary : pandas.DataFrame
-        ``arviz.summary`` of the parameters (mean, sd, hdi, mcse, ess, r_hat).
-    """
-
-    max_rhat: float
-    min_ess_bulk: float
-    min_ess_tail: float
-    divergences: int
-    summary: pd.DataFrame = field(repr=False)
-
-    def problems(self, *, rhat_max: float = 1.01, ess_min: float = 400.0) -> list[str]:
-        """Plain-language list of what fails the thresholds (empty when all pass)."""
-        found = []
-        if not self.max_rhat <= rhat_max:  # also catches NaN
-            found.append(f"max r_hat {self.max_rhat:.4f} > {rhat_max}")
-        if not self.min_ess_bulk >= ess_min:
-            found.append(f"min bulk ESS {self.min_ess_bulk:.0f} < {ess_min:.0f}")
-        if not self.min_ess_tail >= ess_min:
-            found.append(f"min tail ESS {self.min_ess_tail:.0f} < {ess_min:.0f}")
-        if self.divergences > 0:
-            found.append(f"{self.divergences} divergent transition(s)")
-        return found
-
-
-@dataclass(frozen=True)
 class TrendFit:
     """A fitted trend model.
 
@@ -95,7 +59,7 @@ class TrendFit:
     idata : arviz.InferenceData
         Posterior, sample_stats, observed_data, log_likelihood (dims ``chain``, ``draw``,
         ``run``).
-    diagnostics : TrendDiagnostics
+    diagnostics : NutsDiagnostics
     hinge : bool
         Whether the hinge variant was fitted.
     priors : TrendPriors
@@ -107,7 +71,7 @@ class TrendFit:
     """
 
     idata: az.InferenceData = field(repr=False)
-    diagnostics: TrendDiagnostics
+    diagnostics: NutsDiagnostics
     hinge: bool
     priors: TrendPriors
     data: pd.DataFrame = field(repr=False)
@@ -145,6 +109,7 @@ class TrendFit:
             )
         return found
 
+    @float64
     def predict(
         self,
         years,
@@ -226,19 +191,7 @@ def _training_rows(runs: pd.DataFrame, cutoff, frontier_only: bool) -> pd.DataFr
     return rows
 
 
-def nuts_diagnostics(idata: az.InferenceData, names) -> TrendDiagnostics:
-    """r_hat, bulk/tail ESS and divergences of the variables ``names`` of a NUTS fit."""
-    summary = az.summary(idata, var_names=list(names), round_to="none")
-    divergences = int(idata.sample_stats["diverging"].sum())
-    return TrendDiagnostics(
-        max_rhat=float(summary["r_hat"].max()),
-        min_ess_bulk=float(summary["ess_bulk"].min()),
-        min_ess_tail=float(summary["ess_tail"].min()),
-        divergences=divergences,
-        summary=summary,
-    )
-
-
+@float64
 def fit_trend(
     runs_or_series: pd.DataFrame,
     *,
@@ -332,7 +285,7 @@ def fit_trend(
     return fit
 
 
-def compare_trend_models(
+def rank_trend_models(
     runs_or_series: pd.DataFrame,
     *,
     cutoff: int | None = None,

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jax
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -37,9 +38,21 @@ from models import BASE_YEAR, PARAMETERS
 from priors import InputError, Prior, PriorError, PriorSet, load_prior_set, parse_spec
 from priors.prior_set import resolve_prior_path
 
-from forecast.engine import CHUNK_SIZE, push_worlds
-from forecast.settings import DEFAULT_SEED, parse_years
+from forecast._normal import standard_normal
+from forecast.engine import CHUNK_SIZE, push_worlds, root_key
+from forecast.settings import (
+    DEFAULT_SEED,
+    DEFAULT_TARGET_YEAR,
+    DEFAULT_THRESHOLD,
+    check_n_base,
+    check_samples,
+    check_seed,
+    check_target_year,
+    parse_threshold,
+    parse_years,
+)
 from forecast.sensitivity.sobol import ZeroVarianceWarning, saltelli_design, sobol_analyze
+from forecast.timeline import first_crossing_year, reach_probability, reached
 
 __all__ = [
     "DEFAULT_N_BASE",
@@ -48,12 +61,9 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "OUTPUTS",
     "SensitivityResult",
-    "check_n_base",
-    "check_target_year",
-    "first_crossing_year",
+    "crossing_year_or_after",
     "headline_numbers",
     "parse_swap",
-    "parse_threshold",
     "prior_swaps",
     "sensitivity",
     "sobol_analysis",
@@ -61,8 +71,6 @@ __all__ = [
     "tornado",
 ]
 
-DEFAULT_TARGET_YEAR = 2030
-DEFAULT_THRESHOLD = 1e28
 DEFAULT_N_BASE = 8192
 #: Worlds per tornado bar end and per swap: with common random numbers the shifts of a median
 #: are far more precise than the medians themselves.
@@ -76,49 +84,6 @@ OUTPUTS = {
     "crossing_year": "year of the first run >= threshold (one past the last year if never)",
     "reached": "1 if a run >= threshold happened by the target year, else 0",
 }
-
-
-# --------------------------------------------------------------------------- input checks
-
-
-def parse_threshold(text) -> float:
-    """A FLOP threshold: a positive, finite number (``"1e28"`` or a float)."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise InputError(f"--threshold: {text!r} is not a number (write e.g. 1e28)") from None
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"--threshold: {text!r} must be a positive number of FLOP")
-    return value
-
-
-def check_target_year(target_year, years: Sequence[int]) -> int:
-    """The target year, which must be one of the forecast years."""
-    try:
-        year = int(target_year)
-    except (TypeError, ValueError):
-        raise InputError(f"--target-year: expected a year such as 2030, got {target_year!r}") from None
-    if year != target_year and not isinstance(target_year, str):
-        raise InputError(f"--target-year: expected a whole year, got {target_year!r}")
-    if year not in years:
-        raise InputError(
-            f"--target-year: {year} is outside the forecast years {years[0]}..{years[-1]} "
-            "(change --years or --target-year)"
-        )
-    return year
-
-
-def check_n_base(n_base) -> int:
-    """Base rows of the Saltelli design: a power of two >= 2 (Sobol' balance)."""
-    if isinstance(n_base, bool) or not isinstance(n_base, (int, np.integer)) or n_base < 2 or n_base & (n_base - 1):
-        raise InputError(f"--n-base: must be a power of two >= 2 such as 1024 or 8192, got {n_base!r}")
-    return int(n_base)
-
-
-def _check_samples(samples) -> int:
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise InputError(f"--samples: the number of worlds must be a positive integer, got {samples!r}")
-    return int(samples)
 
 
 # --------------------------------------------------------------------------- prior swaps
@@ -193,10 +158,12 @@ def _push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float
 def _scores_by_name(priors: PriorSet, samples: int, seed: int) -> np.ndarray:
     """Standard-normal scores for every prior *name* (fixed ones too): (samples, len(priors)).
 
+    Drawn as the engine draws its worlds (:func:`forecast._normal.standard_normal`).
     Selecting the columns of a set's uncertain priors gives that set's worlds; two sets that
     differ in one prior share the scores of all others (common random numbers).
     """
-    return np.random.default_rng(seed).standard_normal((samples, len(priors)))
+    with jax.enable_x64(True):
+        return np.asarray(standard_normal(root_key(seed), (len(priors), samples))).T
 
 
 def _latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet) -> np.ndarray:
@@ -204,32 +171,32 @@ def _latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSe
     return scores[:, index]
 
 
-def _running_max(log10_compute: np.ndarray) -> np.ndarray:
-    return np.maximum.accumulate(log10_compute, axis=-1)
+def _labelled(log10_compute: np.ndarray, years: Sequence[int]) -> xr.DataArray:
+    """log10 compute with named dims: ``sample, year`` (a leading ``run`` dim when 3-D)."""
+    dims = ("run", "sample", "year")[3 - log10_compute.ndim:]
+    return xr.DataArray(log10_compute, dims=dims, coords={"year": np.asarray(years, dtype=int)})
 
 
-def first_crossing_year(log10_compute: np.ndarray, years: Sequence[int], threshold: float) -> np.ndarray:
-    """Year of the first run >= ``threshold`` per world; ``years[-1] + 1`` where none is.
-
-    ``log10_compute`` has shape ``(n, len(years))``, years increasing.
-    """
-    years = np.asarray(years)
-    hit = _running_max(log10_compute) >= math.log10(threshold)
-    first = years[hit.argmax(axis=-1)]
-    return np.where(hit.any(axis=-1), first, years[-1] + 1).astype(float)
+def crossing_year_or_after(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
+    """The timeline's first-crossing year per world, with the year after the last forecast
+    year where a world never crosses: a number that a variance decomposition can use."""
+    first = first_crossing_year(log10_compute, [threshold]).squeeze("threshold", drop=True)
+    return first.fillna(int(log10_compute["year"].max()) + 1)
 
 
-def headline_numbers(log10_compute: np.ndarray, years: Sequence[int], threshold: float) -> xr.Dataset:
+def _reached_by(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
+    """Whether each world has had a run >= ``threshold`` by each year (the timeline's kernel)."""
+    return reached(log10_compute, [threshold]).squeeze("threshold", drop=True)
+
+
+def headline_numbers(log10_compute: xr.DataArray, threshold: float) -> xr.Dataset:
     """Median log10 compute and P(run >= threshold by year), per year."""
-    years = np.asarray(years, dtype=int)
-    median = np.median(log10_compute, axis=0)
-    reached = (_running_max(log10_compute) >= math.log10(threshold)).mean(axis=0)
+    probability = reach_probability(log10_compute, [threshold])["probability"].squeeze("threshold", drop=True)
     return xr.Dataset(
         {
-            "median": ("year", median, {"units": "log10 FLOP"}),
-            "probability": ("year", reached, {"long_name": f"P(run >= {threshold:.3g} FLOP by year)"}),
+            "median": log10_compute.median("sample").assign_attrs(units="log10 FLOP"),
+            "probability": probability.assign_attrs(long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
         },
-        coords={"year": years},
     )
 
 
@@ -277,9 +244,10 @@ def sobol_analysis(
     log10_c = _push_log10_compute(priors, ndtri(design.u), years, base_year)
 
     t = years.index(target_year)
-    crossing = first_crossing_year(log10_c, years, threshold)
-    reached = (_running_max(log10_c)[:, t] >= math.log10(threshold)).astype(float)
-    stacked = np.stack([log10_c[:, t], crossing, reached], axis=-1)
+    labelled = _labelled(log10_c, years)
+    crossing = crossing_year_or_after(labelled, threshold).values
+    hit = _reached_by(labelled, threshold).sel(year=target_year).values.astype(float)
+    stacked = np.stack([log10_c[:, t], crossing, hit], axis=-1)
     options = dict(n_bootstrap=n_bootstrap, confidence=confidence)
     with warnings.catch_warnings():
         # A constant output (every world crosses, or none) gets indices 0 and the flag
@@ -343,7 +311,7 @@ def tornado(
     years = tuple(int(y) for y in years)
     target_year = check_target_year(target_year, years)
     threshold = parse_threshold(threshold)
-    samples = _check_samples(samples)
+    samples = check_samples(samples)
     lo, hi = (float(q) for q in quantiles)
     if not 0.0 < lo < hi < 1.0:
         raise InputError(f"tornado quantiles must satisfy 0 < low < high < 1, got {quantiles!r}")
@@ -360,10 +328,8 @@ def tornado(
     log10_c = _push_log10_compute(priors, pinned.reshape(-1, k), years, base_year)
     log10_c = log10_c.reshape(1 + 2 * k, samples, len(years))
 
-    t = years.index(target_year)
-    target = log10_c[:, :, t]
-    median = np.median(target, axis=1)
-    prob = (_running_max(log10_c)[:, :, t] >= math.log10(threshold)).mean(axis=1)
+    numbers = headline_numbers(_labelled(log10_c, years), threshold).sel(year=target_year)
+    median, prob = numbers["median"].values, numbers["probability"].values
     at_pins = priors.values_from_normal(np.repeat(ndtri([[lo], [hi]]), k, axis=1))
     values = np.stack([np.asarray(at_pins[n], dtype=float) for n in names])  # (prior, pin)
     ds = xr.Dataset(
@@ -422,7 +388,7 @@ def prior_swaps(
     """
     years = tuple(int(y) for y in years)
     threshold = parse_threshold(threshold)
-    samples = _check_samples(samples)
+    samples = check_samples(samples)
     items = list(alternatives.items()) if isinstance(alternatives, Mapping) else list(alternatives)
     if not items:
         raise InputError("no prior swap given (use --swap NAME=SPEC or --swap-file FILE)")
@@ -434,7 +400,7 @@ def prior_swaps(
             raise InputError(f"swap {label!r}: its priors are not those of {priors.name!r}")
         prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
         z = _latent_scores(scores, priors.names, prior_set)
-        return headline_numbers(_push_log10_compute(prior_set, z, years, base_year), years, threshold)
+        return headline_numbers(_labelled(_push_log10_compute(prior_set, z, years, base_year), years), threshold)
 
     base = headline(priors, "base")
     swapped = xr.concat([headline(s, label) for label, s in items], dim="swap")
@@ -595,10 +561,11 @@ def sensitivity(
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
     prior_set = prior_set.with_overrides(overrides)
     years = parse_years(years)
+    seed = check_seed(seed)
     target_year = check_target_year(target_year, years)
     threshold = parse_threshold(threshold)
     n_base = check_n_base(n_base)
-    samples = _check_samples(samples)
+    samples = check_samples(samples)
     prior_set.validate(PARAMETERS)
     alternatives = [(s, parse_swap(prior_set, s)) for s in swaps]
     alternatives += [(f"file {Path(str(f)).name}", swap_file_set(prior_set, f)) for f in swap_files]

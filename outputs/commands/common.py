@@ -6,7 +6,22 @@ import argparse
 import sys
 
 from forecast.result import ForecastResult, run
-from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, parse_thresholds, parse_years
+from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text, parse_thresholds, parse_years
+
+
+#: Library parameters and the flags that set them: one map, so that an error names the
+#: parameter in the Python API and the flag on the command line.
+FLAGS = {
+    "samples": "--samples", "seed": "--seed", "years": "--years", "thresholds": "--thresholds",
+    "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
+    "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
+}
+
+
+def in_flags(message: str) -> str:
+    """``"samples: must be ..."`` -> ``"--samples: must be ..."`` (other messages unchanged)."""
+    name, sep, rest = message.partition(": ")
+    return f"{FLAGS[name]}: {rest}" if sep and name in FLAGS else message
 
 
 def positive_int(text: str) -> int:
@@ -31,8 +46,8 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
     group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                        help=f"number of Monte Carlo worlds (default {DEFAULT_SAMPLES:,})")
     group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    group.add_argument("--years", default="2025:2035", metavar="START:END",
-                       help="forecast years, inclusive (default 2025:2035)")
+    group.add_argument("--years", default=default_years_text(), metavar="START:END",
+                       help=f"forecast years, inclusive (default {default_years_text()})")
     group.add_argument("--thresholds", default=None, metavar="T1,T2",
                        help="FLOP thresholds for the timeline (default 1e26,1e27,1e28,1e29,1e30)")
 

@@ -18,17 +18,17 @@ import argparse
 
 from outputs.folder import check_target, new_folder_name, staged_folder
 
-from forecast.sensitivity.analysis import (
-    DEFAULT_N_BASE,
-    DEFAULT_SWAP_SAMPLES,
+from forecast.sensitivity.analysis import DEFAULT_N_BASE, DEFAULT_SWAP_SAMPLES, sensitivity
+from forecast.settings import (
+    DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
     DEFAULT_THRESHOLD,
     check_n_base,
     check_target_year,
+    default_years_text,
     parse_threshold,
-    sensitivity,
+    parse_years,
 )
-from forecast.settings import DEFAULT_SEED, parse_years
 from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
 from outputs.write.sensitivity import sensitivity_text, write_sensitivity
 
@@ -43,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
                        help="override one prior before the analysis, e.g. --set mfu=0.45")
     group = parser.add_argument_group("sensitivity")
-    group.add_argument("--years", default="2025:2035", metavar="START:END",
-                       help="forecast years, inclusive (default 2025:2035)")
+    group.add_argument("--years", default=default_years_text(), metavar="START:END",
+                       help=f"forecast years, inclusive (default {default_years_text()})")
     group.add_argument("--target-year", default=str(DEFAULT_TARGET_YEAR), metavar="YEAR",
                        help=f"year of the headline outputs (default {DEFAULT_TARGET_YEAR})")
     group.add_argument("--threshold", default=f"{DEFAULT_THRESHOLD:g}", metavar="FLOP",

@@ -18,6 +18,9 @@ from tests.numpy_model import numpy_log_world_compute, numpy_world_compute
 from models import CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, world_compute
 from tests.worlds import NEUTRAL_WORLD, point_mass_priors
 
+#: The model arithmetic is called directly here: in float64, as the engine calls it.
+pytestmark = pytest.mark.usefixtures("float64")
+
 SECONDS_PER_DAY = 86400.0
 
 

@@ -12,6 +12,9 @@ from outputs.cli import main as cli
 from models.calibration import log10_supply_compute
 from priors import InputError
 
+#: The model arithmetic is called directly here: in float64, as the engine calls it.
+pytestmark = pytest.mark.usefixtures("float64")
+
 FEW = {"chains": 2, "draws": 400, "warmup": 400}
 
 TRUE_CHIP_GROWTH = 3.2  # the prior (lognormal 1.5 to 3.5) has its median at sqrt(1.5 * 3.5) = 2.29

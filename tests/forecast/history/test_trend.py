@@ -7,7 +7,8 @@ import pytest
 from numpyro import handlers
 
 from forecast.history.record import decimal_year
-from forecast.history.trend_fit import TrendDiagnostics, TrendFitWarning, fit_trend
+from forecast.history.nuts import NutsDiagnostics
+from forecast.history.trend_fit import TrendFitWarning, fit_trend
 from models.trend import (
     HingePriors,
     TrendPriors,
@@ -16,6 +17,9 @@ from models.trend import (
     linear_trend,
     trend_model,
 )
+
+#: The model arithmetic is called directly here: in float64, as the engine calls it.
+pytestmark = pytest.mark.usefixtures("float64")
 
 FEW = {"chains": 2, "draws": 300, "warmup": 300}
 
@@ -158,7 +162,7 @@ def test_fit_warns_loudly_when_unconverged_and_respects_cutoff():
 
 
 def test_diagnostics_problems_by_hand():
-    d = TrendDiagnostics(
+    d = NutsDiagnostics(
         max_rhat=1.02, min_ess_bulk=500.0, min_ess_tail=300.0, divergences=2,
         summary=pd.DataFrame(),
     )
@@ -166,7 +170,7 @@ def test_diagnostics_problems_by_hand():
     assert len(found) == 3
     assert any("r_hat" in p for p in found) and any("tail ESS" in p for p in found)
     assert any("2 divergent" in p for p in found)
-    assert TrendDiagnostics(1.0, 401.0, 401.0, 0, pd.DataFrame()).problems() == []
+    assert NutsDiagnostics(1.0, 401.0, 401.0, 0, pd.DataFrame()).problems() == []
 
 
 def test_fit_rejects_bad_options():

@@ -27,10 +27,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import forecast.timeline
 from outputs import cli
 from forecast.sensitivity.analysis import (
     OUTPUTS,
-    first_crossing_year,
+    crossing_year_or_after,
     headline_numbers,
     prior_swaps,
     sensitivity,
@@ -165,10 +166,15 @@ def test_sobol_dims_and_outputs(small_default):
 
 
 def test_first_crossing_year_by_hand():
-    log10_c = np.array([[27.0, 28.5, 27.0], [26.0, 27.0, 27.9], [28.0, 29.0, 30.0]])
+    log10_c = xr.DataArray([[27.0, 28.5, 27.0], [26.0, 27.0, 27.9], [28.0, 29.0, 30.0]],
+                           dims=("sample", "year"), coords={"year": [2025, 2026, 2027]})
     # running max crosses 28 in 2026, never, and 2025; "never" is one past the last year
-    np.testing.assert_array_equal(first_crossing_year(log10_c, [2025, 2026, 2027], 1e28), [2026, 2028, 2025])
-    numbers = headline_numbers(log10_c, [2025, 2026, 2027], 1e28)
+    crossing = crossing_year_or_after(log10_c, 1e28)
+    np.testing.assert_array_equal(crossing, [2026, 2028, 2025])
+    # the same kernel as the timeline's, which marks "never" as NaN
+    timeline = forecast.timeline.first_crossing_year(log10_c, [1e28]).squeeze("threshold")
+    np.testing.assert_array_equal(timeline.fillna(2028), crossing)
+    numbers = headline_numbers(log10_c, 1e28)
     np.testing.assert_allclose(numbers["probability"], [1 / 3, 2 / 3, 2 / 3])
     np.testing.assert_allclose(numbers["median"], [27.0, 28.5, 27.9])
 

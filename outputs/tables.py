@@ -78,20 +78,28 @@ def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataF
 
 
 def timeline_table(result: ForecastResult) -> pd.DataFrame:
-    """Long form: ``threshold, year, probability, mcse`` (P(run >= threshold by year))."""
+    """Long form: ``threshold, year, probability, mcse`` (P(run >= threshold by year)).
+
+    Thresholds are written as everywhere else (``1e28``: :func:`forecast.headline.flop_label`).
+    """
     frame = result.timeline[["probability", "mcse"]].to_dataframe().reset_index()
+    frame["threshold"] = frame["threshold"].map(flop_label)
     return frame[["threshold", "year", "probability", "mcse"]]
 
 
 def crossing_table(result: ForecastResult) -> pd.DataFrame:
-    """First-crossing year quantiles per threshold: ``p05, p50, p95`` (NaN: after ``last_year``)."""
+    """First-crossing year quantiles per threshold: ``p05, p50, p95``, each a year or
+    ``after <last year>`` when fewer worlds than that quantile cross in the forecast range."""
     q = result.crossing_quantiles
-    frame = pd.DataFrame(
-        {f"p{round(100 * float(k)):02d}": q.sel(quantile=k).values for k in q["quantile"].values},
-        index=pd.Index(q["threshold"].values, name="threshold"),
+    last = int(result.years[-1])
+
+    def year(value: float) -> str:
+        return str(int(value)) if np.isfinite(value) else f"after {last}"
+
+    return pd.DataFrame(
+        {f"p{round(100 * float(k)):02d}": [year(v) for v in q.sel(quantile=k).values] for k in q["quantile"].values},
+        index=pd.Index([flop_label(t) for t in q["threshold"].values], name="threshold"),
     )
-    frame["last_year"] = int(result.years[-1])
-    return frame
 
 
 def shares_table(result: ForecastResult) -> pd.DataFrame:
@@ -116,13 +124,15 @@ def _number(x: float) -> str:
 
 
 def prior_table(prior_set: PriorSet) -> pd.DataFrame:
-    """``name, distribution, p05, p50, p95, unit, source`` per prior (percentiles by ``ppf``)."""
+    """``name, distribution, p05, p50, p95, unit, description, source`` per prior (``ppf``)."""
+    columns = ["name", "distribution", "p05", "p50", "p95", "unit", "description", "source"]
     rows = []
     for prior in prior_set:
         q = np.asarray(prior.family.ppf(np.asarray(_PERCENTILES)), dtype=float)
         rows.append({"name": prior.name, "distribution": prior.spec, "p05": q[0], "p50": q[1],
-                     "p95": q[2], "unit": prior.unit, "source": prior.source})
-    return pd.DataFrame(rows, columns=["name", "distribution", "p05", "p50", "p95", "unit", "source"])
+                     "p95": q[2], "unit": prior.unit, "description": prior.description,
+                     "source": prior.source})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _truncate(text: str, width: int) -> str:
@@ -130,29 +140,31 @@ def _truncate(text: str, width: int) -> str:
 
 
 def format_prior_table(prior_set: PriorSet, *, markdown: bool = False, width: int = 100) -> str:
-    """The priors as a table: name, distribution, 5th/50th/95th percentile, unit, source.
+    """The priors as a table: name, distribution, 5th/50th/95th percentile, unit, what the
+    prior is (its description) and its source.
 
     Parameters
     ----------
     prior_set
         The priors.
     markdown
-        A Markdown table with full sources; otherwise aligned text with sources cut to fit
+        A Markdown table with full descriptions and sources; otherwise aligned text with the
+        description and the source of each prior on indented lines under it, cut to fit
         ``width`` characters.
     """
     table = prior_table(prior_set)
     shown = table.assign(**{c: table[c].map(_number) for c in ("p05", "p50", "p95")})
     shown = shown.rename(columns={"p05": "5%", "p50": "50%", "p95": "95%"})
     if markdown:
-        body = shown.assign(source=shown["source"].map(_escape_markdown))
+        body = shown.assign(**{c: shown[c].map(_escape_markdown) for c in ("description", "source")})
         return f"Prior set **{_escape_markdown(prior_set.name)}**\n\n" + to_markdown(body, index=False)
-    # Sources are long: each goes on its own indented line under its prior, cut to ``width``.
-    lines = to_text(shown.drop(columns="source"), index=False).splitlines()
+    lines = to_text(shown.drop(columns=["description", "source"]), index=False).splitlines()
     out = lines[:2]
-    for line, source in zip(lines[2:], shown["source"]):
+    for line, description, source in zip(lines[2:], shown["description"], shown["source"]):
         out.append(line)
-        if source:
-            out.append("    " + _truncate(" ".join(str(source).split()), width - 4))
+        for note, prefix in ((description, ""), (source, "source: ")):
+            if note:
+                out.append("    " + _truncate(prefix + " ".join(str(note).split()), width - 4))
     title = f"Prior set: {prior_set.name}" + (f"  ({prior_set.source})" if prior_set.source else "")
     return title + "\n\n" + "\n".join(out)
 
@@ -247,7 +259,7 @@ def write_tables(result, folder: str | Path) -> list[Path]:
     put("summary.csv", per_year_table(result).to_csv(float_format="%.6g"))
     put("summary.md", f"# {_title(result)}\n\n{to_markdown(per_year_table(result, display=True))}\n")
     put("timeline.csv", timeline_table(result).to_csv(index=False, float_format="%.6g"))
-    put("crossing.csv", crossing_table(result).to_csv(float_format="%.6g", na_rep=""))
+    put("crossing.csv", crossing_table(result).to_csv())
     put("priors.csv", prior_table(result.priors).to_csv(index=False, float_format="%.6g"))
     put("priors.md", format_prior_table(result.priors, markdown=True))
     return written

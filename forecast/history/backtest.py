@@ -36,6 +36,7 @@ from forecast.history.trend_fit import fit_trend
 __all__ = [
     "FAN_PROBS",
     "METHODS",
+    "METHOD_LABELS",
     "BacktestResult",
     "crps_dataarray",
     "crps_normal",
@@ -46,6 +47,13 @@ __all__ = [
 ]
 
 METHODS = ("trend", "trend_hinge", "last_value_4x", "ols_line")
+#: How tables, plots and the README name each method.
+METHOD_LABELS = {
+    "trend": "trend",
+    "trend_hinge": "trend (hinged)",
+    "last_value_4x": "last value x4/yr",
+    "ols_line": "least-squares line",
+}
 FAN_PROBS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 _SCORE_PROBS = {"lo90": 0.05, "lo50": 0.25, "median": 0.5, "hi50": 0.75, "hi90": 0.95}
 

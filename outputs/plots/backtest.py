@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
+from forecast.history.backtest import METHOD_LABELS
 from outputs.style import MEDIAN_COLOR, log10_flop_formatter, log10_flop_locator
 
 __all__ = ["METHOD_COLORS", "backtest_axes", "backtest_figsize", "backtest_grid", "method_color",
@@ -129,7 +130,7 @@ def plot_backtest(
             _, med = _fan(fans, method, cutoff, 0.5)
             if not np.allclose(lo, hi):
                 axis.fill_between(years, lo, hi, color=color, **band_kwargs)
-            axis.plot(years, med, color=color, label=method, **median_kwargs)
+            axis.plot(years, med, color=color, label=METHOD_LABELS.get(method, method), **median_kwargs)
         axis.scatter(obs_years, obs_values, label="realized frontier", **observed_kwargs)
         axis.axvline(cutoff - 0.5, color="#999999", linewidth=0.8, linestyle=(0, (3, 3)))
         axis.set_title(f"cutoff {cutoff}", fontsize="medium")

@@ -8,13 +8,18 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.history.backtest import BacktestResult, summarize_backtest
+from forecast.history.backtest import METHOD_LABELS, BacktestResult, summarize_backtest
 from outputs.plots.backtest import backtest_axes, backtest_figsize, plot_backtest
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 
 __all__ = ["backtest_markdown", "backtest_text", "pooled_table", "summary_table", "write_backtest"]
+
+
+def _labels(methods: pd.Series) -> pd.Series:
+    """Method names as the README and the plots write them (``last value x4/yr``)."""
+    return methods.map(lambda m: METHOD_LABELS.get(m, m))
 
 
 def _score_columns(s: pd.DataFrame) -> dict:
@@ -31,13 +36,13 @@ def _score_columns(s: pd.DataFrame) -> dict:
 def summary_table(result: BacktestResult) -> pd.DataFrame:
     """method x cutoff: CRPS, 50%/90% coverage, median |error| and mean error (OOM)."""
     s = result.summary.reset_index()
-    return pd.DataFrame({"method": s["method"], "cutoff": s["cutoff"].astype(int), **_score_columns(s)})
+    return pd.DataFrame({"method": _labels(s["method"]), "cutoff": s["cutoff"].astype(int), **_score_columns(s)})
 
 
 def pooled_table(result: BacktestResult) -> pd.DataFrame:
     """The same scores per method, pooled over the cutoffs."""
     s = summarize_backtest(result.scores, by=("method",)).reset_index()
-    return pd.DataFrame({"method": s["method"], **_score_columns(s)})
+    return pd.DataFrame({"method": _labels(s["method"]), **_score_columns(s)})
 
 
 def _settings_line(result: BacktestResult) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
 from forecast.compare import probability_table
-from forecast.headline import HEADLINE_YEARS, decimals_for, flop_label, format_percent
+from forecast.headline import HEADLINE_YEARS, flop_label, format_probability
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
@@ -26,11 +27,14 @@ def headline_years_of(comparison: xr.Dataset) -> list[int]:
 
 
 def percent_table(comparison: xr.Dataset, years=None) -> pd.DataFrame:
-    """Probabilities as percentages, each with the digits its Monte Carlo error allows."""
+    """Probabilities as ``forecast run`` prints them: the digits the Monte Carlo error allows,
+    ``<0.2%`` (rule of three) where no world of a forecast crossed."""
     years = headline_years_of(comparison) if years is None else years
     table = probability_table(comparison, years=years)
     mcse = probability_table(comparison.assign(probability=comparison["mcse"]), years=years)
-    cells = [[format_percent(p, decimals_for(e)) for p, e in zip(row_p, row_e)]
+    worlds = dict(zip(comparison["forecast"].values, np.atleast_1d(comparison.attrs["samples"])))
+    n = [int(worlds[name]) for name in table.columns]
+    cells = [[format_probability(p, e, k, interval=False) for p, e, k in zip(row_p, row_e, n)]
              for row_p, row_e in zip(table.to_numpy(), mcse.to_numpy())]
     return pd.DataFrame(cells, index=table.index, columns=table.columns).reset_index()
 

@@ -101,7 +101,7 @@ def headline_frame(result: ForecastResult, *, years: Iterable[int] | None = None
     Carlo standard error and interval, and the 5/50/95% first-crossing years (NaN: after
     the last year). Written to ``headline.csv``."""
     table = headline_table(result, years=years)
-    frame = pd.DataFrame(index=pd.Index(table["threshold"].values, name="threshold"))
+    frame = pd.DataFrame(index=pd.Index([flop_label(t) for t in table["threshold"].values], name="threshold"))
     for year in table["year"].values:
         cell = table.sel(year=year)
         for name in ("probability", "mcse", "lower", "upper"):

@@ -232,7 +232,7 @@ def test_cli_backtest_writes_table_and_fans(tmp_path, capsys):
     assert set(scores["cutoff"]) == {2022}
     assert set(scores["year"]) == {2022, 2023, 2024, 2025}
     printed = capsys.readouterr().out
-    assert "Pooled over cutoffs" in printed and "last_value_4x" in printed
+    assert "Pooled over cutoffs" in printed and "last value x4/yr" in printed and "least-squares line" in printed
 
 
 @pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"]],

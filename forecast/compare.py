@@ -13,17 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 from forecast.result import ForecastResult, load, run
-from forecast.headline import flop_label
 from forecast.settings import parse_thresholds, parse_years
 
 __all__ = [
-    "SOURCE_HELP", "compare", "forecast_from_source", "probability_table", "source_kind", "trend_result",
+    "SOURCE_HELP", "compare", "forecast_from_source", "source_kind", "trend_result",
 ]
 
 SOURCE_HELP = (
@@ -150,15 +148,3 @@ def compare(results: Sequence[ForecastResult], *, thresholds=None) -> xr.Dataset
     out["median"].attrs["units"] = "log10 FLOP"
     out.attrs["samples"] = [r.n_samples for r in results]
     return out
-
-
-def probability_table(comparison: xr.Dataset, *, years=None) -> pd.DataFrame:
-    """P(a run >= threshold by year), one column per forecast, rows (threshold, year)."""
-    p = comparison["probability"]
-    if years is not None:
-        p = p.sel(year=[y for y in years if y in p["year"].values])
-    table = p.to_series().unstack("forecast")[list(comparison["forecast"].values)]
-    table.index = table.index.set_levels(
-        [flop_label(t) for t in table.index.levels[0]], level="threshold"
-    )
-    return table

@@ -1,30 +1,19 @@
-"""The numbers of a write-up: headline probabilities, crossing years, and their wording.
+"""The numbers of a write-up: headline probabilities with their Monte Carlo error, and the
+first-crossing years, for the headline years in range.
 
-Computation only (no files, no plots): ``outputs`` turns these into report.md and report.html.
-Every probability is shown with no more digits than its Monte Carlo standard error supports,
-so a number quoted from a 2,000-world run does not look as exact as one from 1,000,000 worlds.
-
-    >>> import forecast
-    >>> from forecast.report import headline_sentences
-    >>> result = forecast.run(samples=20_000)
-    >>> print("\\n".join(headline_sentences(result)))     # doctest: +SKIP
+Numbers only: :mod:`outputs.text` words them (digits set by the Monte Carlo error), and
+``outputs`` turns them into report.md and report.html.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-import numpy as np
 import xarray as xr
 
 from forecast.result import ForecastResult
 
-__all__ = [
-    "HEADLINE_YEARS", "MC_INTERVAL", "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for",
-    "flop_label", "format_percent", "format_probability", "headline_sentences", "headline_table",
-    "headline_years", "probability_sentence",
-]
+__all__ = ["HEADLINE_YEARS", "MC_INTERVAL", "headline_table", "headline_years", "mc_half_width"]
 
 #: Years the headline numbers are given for (those outside the forecast range are skipped).
 HEADLINE_YEARS = (2027, 2030, 2035)
@@ -32,74 +21,16 @@ HEADLINE_YEARS = (2027, 2030, 2035)
 #: Coverage of the Monte Carlo interval printed beside each probability.
 MC_INTERVAL = 0.9
 
-_MAX_DECIMALS = 3
+
+def mc_half_width(mcse, prob: float = MC_INTERVAL):
+    """Half-width of the central ``prob`` interval of a Monte Carlo estimate with error ``mcse``."""
+    return _z(prob) * mcse
 
 
 def _z(prob: float) -> float:
     from scipy.stats import norm
 
     return float(norm.ppf(0.5 + prob / 2))
-
-
-def flop_label(threshold: float) -> str:
-    """``1e28`` for 1e28, ``3e27`` for 3e27, ``2.5e26`` for 2.5e26 (no ``+``, no padding)."""
-    mantissa, exponent = f"{float(threshold):.6e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"
-
-
-def decimals_for(mcse: float) -> int:
-    """Decimal places of a percentage whose Monte Carlo standard error is ``mcse`` (a fraction).
-
-    The last digit shown is the first one at or above the standard error: an MCSE of 1.1
-    percentage points gives ``62%``, 0.16 gives ``62%``, 0.05 gives ``62.3%``. At most 3.
-    """
-    mcse_pct = 100 * float(mcse)
-    if not math.isfinite(mcse_pct) or mcse_pct <= 0:
-        return 0
-    return int(min(max(math.floor(-math.log10(mcse_pct)), 0), _MAX_DECIMALS))
-
-
-def format_percent(p: float, decimals: int) -> str:
-    """``p`` (a fraction) as a percentage rounded to ``decimals``; never shows 0% or 100%
-    for a probability that is not exactly 0 or 1 (``<0.1%``, ``>99.9%`` instead)."""
-    p = float(p)
-    step = 10.0 ** -decimals
-    shown = round(100 * p, decimals)
-    if 0 < p and shown <= 0:
-        return f"<{step:.{decimals}f}%"
-    if p < 1 and shown >= 100:
-        return f">{100 - step:.{decimals}f}%"
-    return f"{shown:.{decimals}f}%"
-
-
-def _rule_of_three(n: int) -> float:
-    """95% upper bound on a probability never seen in ``n`` draws, rounded up to 1 digit."""
-    bound = 100 * 3 / n
-    digits = -math.floor(math.log10(bound))
-    return math.ceil(bound * 10**digits) / 10**digits
-
-
-def format_probability(p: float, mcse: float, n: int, *, interval: bool = True) -> str:
-    """``62% (90% CI of the Monte Carlo estimate 61-63%)``, digits set by ``mcse``.
-
-    A probability of exactly 0 or 1 (no world, or every world) has no standard error; it is
-    shown with the rule-of-three bound instead: ``below 0.2% (none of 2,000 worlds)``.
-    """
-    p, mcse = float(p), float(mcse)
-    if p <= 0 or p >= 1:
-        bound = _rule_of_three(n)
-        if p <= 0:
-            return f"below {bound:g}% (none of {n:,} worlds)" if interval else f"<{bound:g}%"
-        return f"above {100 - bound:g}% (all {n:,} worlds)" if interval else f">{100 - bound:g}%"
-    d = decimals_for(mcse)
-    text = format_percent(p, d)
-    if not interval:
-        return text
-    half = _z(MC_INTERVAL) * mcse
-    lo, hi = max(p - half, 0.0), min(p + half, 1.0)
-    lo_text, hi_text = (f"{round(100 * x, d):.{d}f}" for x in (lo, hi))
-    return f"{text} ({MC_INTERVAL:.0%} CI of the Monte Carlo estimate {lo_text}-{hi_text}%)"
 
 
 def headline_years(result: ForecastResult, years: Iterable[int] | None = None) -> tuple[int, ...]:
@@ -120,7 +51,7 @@ def headline_table(result: ForecastResult, *, years: Iterable[int] | None = None
     """
     chosen = list(headline_years(result, years))
     timeline = result.timeline.sel(year=chosen)
-    half = _z(MC_INTERVAL) * timeline["mcse"]
+    half = mc_half_width(timeline["mcse"])
     return xr.Dataset(
         {
             "probability": timeline["probability"],
@@ -134,56 +65,3 @@ def headline_table(result: ForecastResult, *, years: Iterable[int] | None = None
     )
 
 
-def probability_sentence(threshold: float, year: int, p: float, mcse: float, n: int) -> str:
-    """``A 1e28 FLOP run by 2028: 62% (90% CI of the Monte Carlo estimate 61-63%).``"""
-    return f"A {flop_label(threshold)} FLOP run by {year}: {format_probability(p, mcse, n)}."
-
-
-def _year_text(year: float, *, first_year: int, last_year: int, short: bool = False) -> str:
-    if not np.isfinite(year):
-        return f"after {last_year}"
-    if int(year) == first_year:  # the range starts there: the run may have happened before
-        return f"≤{first_year}" if short else f"{first_year} or earlier"
-    return str(int(year))
-
-
-def crossing_texts(quantiles: Sequence[float], *, first_year: int, last_year: int) -> tuple[str, str]:
-    """``("2029", "2027 to after 2035")``: the median first-crossing year and its 90% interval,
-    from the 5th, 50th and 95th percentile (NaN: after the last year)."""
-    lo, mid, hi = quantiles
-    return (
-        _year_text(mid, first_year=first_year, last_year=last_year),
-        f"{_year_text(lo, first_year=first_year, last_year=last_year, short=True)} to "
-        f"{_year_text(hi, first_year=first_year, last_year=last_year, short=True)}",
-    )
-
-
-def crossing_phrase(quantiles: Sequence[float], *, first_year: int, last_year: int) -> str:
-    """``2029 (90% interval 2027 to after 2035)`` from the 5th, 50th and 95th percentile."""
-    median, interval = crossing_texts(quantiles, first_year=first_year, last_year=last_year)
-    return f"{median} (90% interval {interval})"
-
-
-def crossing_sentence(threshold: float, quantiles: Sequence[float], *, first_year: int, last_year: int) -> str:
-    """``First 1e28 FLOP run: median year 2029 (90% interval 2027 to after 2035).``"""
-    phrase = crossing_phrase(quantiles, first_year=first_year, last_year=last_year)
-    return f"First {flop_label(threshold)} FLOP run: median year {phrase}."
-
-
-def headline_sentences(result: ForecastResult, *, years: Iterable[int] | None = None) -> list[str]:
-    """For each threshold: one sentence per headline year, then its first-crossing year."""
-    table = headline_table(result, years=years)
-    n = result.n_samples
-    first, last = table.attrs["first_year"], table.attrs["last_year"]
-    sentences = []
-    for threshold in table["threshold"].values:
-        row = table.sel(threshold=threshold)
-        for year in row["year"].values:
-            cell = row.sel(year=year)
-            sentences.append(
-                probability_sentence(threshold, int(year), cell["probability"].item(), cell["mcse"].item(), n)
-            )
-        sentences.append(
-            crossing_sentence(threshold, row["crossing_year"].values, first_year=first, last_year=last)
-        )
-    return sentences

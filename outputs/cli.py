@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
         return code
     except InputError as err:
-        print(f"{name}: error: {err}", file=sys.stderr)
+        print(f"{name}: error: {in_flags(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{name}: interrupted; unfinished output was removed", file=sys.stderr)

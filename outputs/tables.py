@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import ForecastResult
-from forecast.headline import flop_label, format_probability
+from outputs.text import flop_label, format_probability
 from priors import PriorSet
 
 __all__ = [
@@ -80,7 +80,7 @@ def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataF
 def timeline_table(result: ForecastResult) -> pd.DataFrame:
     """Long form: ``threshold, year, probability, mcse`` (P(run >= threshold by year)).
 
-    Thresholds are written as everywhere else (``1e28``: :func:`forecast.headline.flop_label`).
+    Thresholds are written as everywhere else (``1e28``: :func:`outputs.text.flop_label`).
     """
     frame = result.timeline[["probability", "mcse"]].to_dataframe().reset_index()
     frame["threshold"] = frame["threshold"].map(flop_label)

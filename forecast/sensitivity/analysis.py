@@ -22,7 +22,6 @@ Computation only: labelled Datasets in, labelled Datasets out; no files, no prin
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field

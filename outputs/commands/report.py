@@ -22,7 +22,7 @@ from outputs.write.report import find_sections, write_report
 from priors import InputError, load_prior_set
 
 from forecast.result import load
-from forecast.headline import headline_sentences
+from outputs.text import headline_sentences
 from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text, parse_thresholds
 from outputs.commands.common import (
     add_forecast_options,

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
-from forecast.headline import flop_label
+from outputs.text import flop_label
 
 from outputs.plots.forecast import _add_caption, _year_axis
 from outputs.style import forecast_color, log10_flop_formatter, log10_flop_locator

@@ -22,7 +22,7 @@ from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
-from forecast.headline import flop_label
+from outputs.text import flop_label
 from forecast.history.record import load_runs, yearly_frontier
 
 from outputs.style import (

@@ -8,13 +8,12 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.compare import probability_table
 from forecast.history.calibrate import CalibratedForecast, Calibration
 from outputs.plots.compare import plot_compare_fan, plot_fitted_history, plot_prior_posterior
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
-from outputs.write.comparison import percent_table
+from outputs.write.comparison import percent_table, probability_table
 from outputs.write.run import write_run
 
 __all__ = ["calibration_markdown", "calibration_text", "diagnostics_line", "write_calibration"]

@@ -10,14 +10,29 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from forecast.compare import probability_table
-from forecast.headline import HEADLINE_YEARS, flop_label, format_probability
+from forecast.headline import HEADLINE_YEARS
+from outputs.text import flop_label, format_probability
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 
-__all__ = ["comparison_text", "headline_years_of", "intervals_table", "percent_table", "write_comparison"]
+__all__ = [
+    "comparison_text", "headline_years_of", "intervals_table", "percent_table", "probability_table",
+    "write_comparison",
+]
+
+
+def probability_table(comparison: xr.Dataset, *, years=None) -> pd.DataFrame:
+    """P(a run >= threshold by year), one column per forecast, rows (threshold, year)."""
+    p = comparison["probability"]
+    if years is not None:
+        p = p.sel(year=[y for y in years if y in p["year"].values])
+    table = p.to_series().unstack("forecast")[list(comparison["forecast"].values)]
+    table.index = table.index.set_levels(
+        [flop_label(t) for t in table.index.levels[0]], level="threshold"
+    )
+    return table
 
 
 def headline_years_of(comparison: xr.Dataset) -> list[int]:

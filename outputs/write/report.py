@@ -19,14 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import ForecastResult, load
-from forecast.headline import (
-    MC_INTERVAL,
-    crossing_texts,
-    flop_label,
-    format_probability,
-    headline_sentences,
-    headline_table,
-)
+from forecast.headline import MC_INTERVAL, headline_table
+from outputs.text import crossing_texts, flop_label, format_probability, headline_sentences
 
 from outputs.markdown import html_page, markdown_to_html
 from outputs.plots.forecast import PLOTS, caption, save_plots

@@ -115,3 +115,22 @@ def test_default_folder_name_is_new_each_time(tmp_path, monkeypatch):
     folders = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert len(folders) == 2 and all(p.name.startswith("forecast-default-") for p in folders)
     assert math.isfinite(float(forecast.load(folders[0]).log10_compute.max()))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seed", "99999999999999999999"], "--seed: must be a whole number from 0 to"),
+        (["--seed", "-3"], "--seed: must be a whole number from 0 to"),
+        (["--samples", "100000000000"], "--samples: 100,000,000,000 worlds over 11 years would need about"),
+        (["--years", "2035:2025"], "--years: the range '2035:2025' is reversed"),
+    ],
+    ids=["huge-seed", "negative-seed", "samples-beyond-memory", "reversed-years"],
+)
+def test_settings_the_library_refuses_name_the_flag(tmp_path, capsys, args, message):
+    """The library names its parameters (``seed: ...``); the command line names its flags."""
+    out = tmp_path / "out"
+    assert main(["run", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -7,7 +7,6 @@ half-written output; a run that is stopped leaves nothing behind.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess

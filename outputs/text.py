@@ -1,0 +1,141 @@
+"""Numbers in words, one format everywhere: thresholds (``1e28``), probabilities with no more
+digits than their Monte Carlo error supports (``62%``, ``<0.2%``), first-crossing years
+(``2029``, ``after 2035``), and the headline sentences of a write-up.
+
+    >>> import forecast
+    >>> from outputs.text import headline_sentences
+    >>> print("\\n".join(headline_sentences(forecast.run(samples=20_000))))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from forecast.headline import MC_INTERVAL, headline_table, mc_half_width
+from forecast.result import ForecastResult
+
+__all__ = [
+    "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for", "flop_label",
+    "format_percent", "format_probability", "headline_sentences", "probability_sentence",
+]
+
+_MAX_DECIMALS = 3
+
+
+def flop_label(threshold: float) -> str:
+    """``1e28`` for 1e28, ``3e27`` for 3e27, ``2.5e26`` for 2.5e26 (no ``+``, no padding)."""
+    mantissa, exponent = f"{float(threshold):.6e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def decimals_for(mcse: float) -> int:
+    """Decimal places of a percentage whose Monte Carlo standard error is ``mcse`` (a fraction).
+
+    The last digit shown is the first one at or above the standard error: an MCSE of 1.1
+    percentage points gives ``62%``, 0.16 gives ``62%``, 0.05 gives ``62.3%``. At most 3.
+    """
+    mcse_pct = 100 * float(mcse)
+    if not math.isfinite(mcse_pct) or mcse_pct <= 0:
+        return 0
+    return int(min(max(math.floor(-math.log10(mcse_pct)), 0), _MAX_DECIMALS))
+
+
+def format_percent(p: float, decimals: int) -> str:
+    """``p`` (a fraction) as a percentage rounded to ``decimals``; never shows 0% or 100%
+    for a probability that is not exactly 0 or 1 (``<0.1%``, ``>99.9%`` instead)."""
+    p = float(p)
+    step = 10.0 ** -decimals
+    shown = round(100 * p, decimals)
+    if 0 < p and shown <= 0:
+        return f"<{step:.{decimals}f}%"
+    if p < 1 and shown >= 100:
+        return f">{100 - step:.{decimals}f}%"
+    return f"{shown:.{decimals}f}%"
+
+
+def _rule_of_three(n: int) -> float:
+    """95% upper bound on a probability never seen in ``n`` draws, rounded up to 1 digit."""
+    bound = 100 * 3 / n
+    digits = -math.floor(math.log10(bound))
+    return math.ceil(bound * 10**digits) / 10**digits
+
+
+def format_probability(p: float, mcse: float, n: int, *, interval: bool = True) -> str:
+    """``62% (90% CI of the Monte Carlo estimate 61-63%)``, digits set by ``mcse``.
+
+    A probability of exactly 0 or 1 (no world, or every world) has no standard error; it is
+    shown with the rule-of-three bound instead: ``below 0.2% (none of 2,000 worlds)``.
+    """
+    p, mcse = float(p), float(mcse)
+    if p <= 0 or p >= 1:
+        bound = _rule_of_three(n)
+        if p <= 0:
+            return f"below {bound:g}% (none of {n:,} worlds)" if interval else f"<{bound:g}%"
+        return f"above {100 - bound:g}% (all {n:,} worlds)" if interval else f">{100 - bound:g}%"
+    d = decimals_for(mcse)
+    text = format_percent(p, d)
+    if not interval:
+        return text
+    half = mc_half_width(mcse)
+    lo, hi = max(p - half, 0.0), min(p + half, 1.0)
+    lo_text, hi_text = (f"{round(100 * x, d):.{d}f}" for x in (lo, hi))
+    return f"{text} ({MC_INTERVAL:.0%} CI of the Monte Carlo estimate {lo_text}-{hi_text}%)"
+
+
+def probability_sentence(threshold: float, year: int, p: float, mcse: float, n: int) -> str:
+    """``A 1e28 FLOP run by 2028: 62% (90% CI of the Monte Carlo estimate 61-63%).``"""
+    return f"A {flop_label(threshold)} FLOP run by {year}: {format_probability(p, mcse, n)}."
+
+
+def _year_text(year: float, *, first_year: int, last_year: int, short: bool = False) -> str:
+    if not np.isfinite(year):
+        return f"after {last_year}"
+    if int(year) == first_year:  # the range starts there: the run may have happened before
+        return f"≤{first_year}" if short else f"{first_year} or earlier"
+    return str(int(year))
+
+
+def crossing_texts(quantiles: Sequence[float], *, first_year: int, last_year: int) -> tuple[str, str]:
+    """``("2029", "2027 to after 2035")``: the median first-crossing year and its 90% interval,
+    from the 5th, 50th and 95th percentile (NaN: after the last year)."""
+    lo, mid, hi = quantiles
+    return (
+        _year_text(mid, first_year=first_year, last_year=last_year),
+        f"{_year_text(lo, first_year=first_year, last_year=last_year, short=True)} to "
+        f"{_year_text(hi, first_year=first_year, last_year=last_year, short=True)}",
+    )
+
+
+def crossing_phrase(quantiles: Sequence[float], *, first_year: int, last_year: int) -> str:
+    """``2029 (90% interval 2027 to after 2035)`` from the 5th, 50th and 95th percentile."""
+    median, interval = crossing_texts(quantiles, first_year=first_year, last_year=last_year)
+    return f"{median} (90% interval {interval})"
+
+
+def crossing_sentence(threshold: float, quantiles: Sequence[float], *, first_year: int, last_year: int) -> str:
+    """``First 1e28 FLOP run: median year 2029 (90% interval 2027 to after 2035).``"""
+    phrase = crossing_phrase(quantiles, first_year=first_year, last_year=last_year)
+    return f"First {flop_label(threshold)} FLOP run: median year {phrase}."
+
+
+def headline_sentences(result: ForecastResult, *, years: Iterable[int] | None = None) -> list[str]:
+    """For each threshold: one sentence per headline year, then its first-crossing year."""
+    table = headline_table(result, years=years)
+    n = result.n_samples
+    first, last = table.attrs["first_year"], table.attrs["last_year"]
+    sentences = []
+    for threshold in table["threshold"].values:
+        row = table.sel(threshold=threshold)
+        for year in row["year"].values:
+            cell = row.sel(year=year)
+            sentences.append(
+                probability_sentence(threshold, int(year), cell["probability"].item(), cell["mcse"].item(), n)
+            )
+        sentences.append(
+            crossing_sentence(threshold, row["crossing_year"].values, first_year=first, last_year=last)
+        )
+    return sentences

@@ -27,7 +27,8 @@ from models.calibration import calibration_model
 from priors import InputError, PriorSet, load_prior_set
 
 from forecast.result import ForecastResult, run
-from forecast.engine import push_worlds, to_dataset
+from forecast._normal import standard_normal
+from forecast.engine import push_worlds, root_key, to_dataset
 from forecast.history.record import load_runs, yearly_frontier
 from forecast.settings import DEFAULT_SAMPLES, check_seed, parse_thresholds, parse_years
 from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
@@ -106,11 +107,12 @@ class Calibration:
     def values(self, *, posterior: bool) -> xr.Dataset:
         """Each uncertain prior's value in the posterior draws, or in as many prior draws.
 
-        The prior draws use fixed scores (seed 0) so tables and plots repeat exactly.
+        The prior draws are the engine's draws of seed 0 (:func:`forecast._normal.standard_normal`),
+        so tables and plots repeat exactly.
         """
         z = self.posterior_scores()
         if not posterior:
-            z = np.random.default_rng(0).standard_normal(z.shape)
+            z = np.asarray(standard_normal(root_key(0), z.shape[::-1])).T
         values = self.priors.values_from_normal(z)
         return xr.Dataset(
             {name: ("sample", np.asarray(values[name])) for name in self.priors.latent_names},

@@ -27,18 +27,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jax
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.special import ndtri
 
-from models import BASE_YEAR, PARAMETERS
-from priors import InputError, Prior, PriorError, PriorSet, load_prior_set, parse_spec
-from priors.prior_set import resolve_prior_path
-
-from forecast._normal import standard_normal
-from forecast.engine import CHUNK_SIZE, push_worlds, root_key
+from forecast.sensitivity.local import parse_swap, prior_swaps, swap_file_set, tornado
+from forecast.sensitivity.sobol import ZeroVarianceWarning, saltelli_design, sobol_analyze
+from forecast.sensitivity.worlds import (
+    DEFAULT_N_BASE,
+    DEFAULT_SWAP_SAMPLES,
+    OUTPUTS,
+    as_dataarray,
+    crossing_year_or_after,
+    push_log10_compute,
+    reached_by,
+)
 from forecast.settings import (
     DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
@@ -50,154 +54,10 @@ from forecast.settings import (
     parse_threshold,
     parse_years,
 )
-from forecast.sensitivity.sobol import ZeroVarianceWarning, saltelli_design, sobol_analyze
-from forecast.timeline import first_crossing_year, reach_probability, reached
+from models import BASE_YEAR, PARAMETERS
+from priors import InputError, PriorSet, load_prior_set
 
-__all__ = [
-    "DEFAULT_N_BASE",
-    "DEFAULT_SWAP_SAMPLES",
-    "DEFAULT_TARGET_YEAR",
-    "DEFAULT_THRESHOLD",
-    "OUTPUTS",
-    "SensitivityResult",
-    "crossing_year_or_after",
-    "headline_numbers",
-    "parse_swap",
-    "prior_swaps",
-    "sensitivity",
-    "sobol_analysis",
-    "swap_file_set",
-    "tornado",
-]
-
-DEFAULT_N_BASE = 8192
-#: Worlds per tornado bar end and per swap: with common random numbers the shifts of a median
-#: are far more precise than the medians themselves.
-DEFAULT_SWAP_SAMPLES = 20_000
-#: Percentiles at which the tornado pins each prior.
-TORNADO_QUANTILES = (0.05, 0.95)
-
-#: The three scalar outputs of the global analysis, with their units.
-OUTPUTS = {
-    "log10_compute": "log10 FLOP of the largest run in the target year",
-    "crossing_year": "year of the first run >= threshold (one past the last year if never)",
-    "reached": "1 if a run >= threshold happened by the target year, else 0",
-}
-
-
-# --------------------------------------------------------------------------- prior swaps
-
-
-def parse_swap(priors: PriorSet, text: str) -> PriorSet:
-    """``"NAME=SPEC"`` -> the prior set with that one prior replaced.
-
-    Raises
-    ------
-    priors.PriorError
-        For a missing ``=``, an unknown prior name or a spec that cannot be read, naming
-        ``--swap`` and the prior.
-    """
-    name, sep, spec = str(text).partition("=")
-    name, spec = name.strip(), spec.strip().strip("'\"")
-    if not sep or not name or not spec:
-        raise PriorError(f"expected NAME=SPEC, got {text!r}", source="--swap")
-    if name not in priors:
-        raise priors.unknown_name_error(name, source="--swap")
-    try:
-        family = parse_spec(spec)
-    except PriorError as err:
-        raise err.located(source="--swap", key=name) from None
-    prior = Prior(name=name, spec=spec, family=family, origin="--swap")
-    return priors.with_priors([prior], name=f"{name}={spec}")
-
-
-def swap_file_set(priors: PriorSet, path_or_name: str | Path) -> PriorSet:
-    """``priors`` with every prior that a prior file itself defines swapped in.
-
-    The file (or a built-in scenario by name: ``power_wall``) is read as
-    :func:`priors.load_prior_set` reads it; only the priors written in that file (its own
-    ``[priors]`` section, not what it inherits) replace those of ``priors``.
-    """
-    path = resolve_prior_path(path_or_name)
-    loaded = load_prior_set(path)
-    own = [p for p in loaded if p.origin and Path(p.origin).resolve() == path.resolve()]
-    if not own:
-        raise PriorError("--swap-file: the file defines no priors", source=str(path))
-    return priors.with_priors(own, name=f"{loaded.name} ({len(own)} priors)")
-
-
-# --------------------------------------------------------------------------- model pushes
-
-
-#: Chunk size of small runs (tests, quick looks); large runs use the engine's CHUNK_SIZE.
-_SMALL_CHUNK = 8192
-
-
-def _push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float) -> np.ndarray:
-    """log10 training compute (n, n_years) for a design of scores, in compiled chunks.
-
-    Chunks of at most :data:`~forecast.engine.CHUNK_SIZE` keep the memory of every other model
-    output bounded; the last one is padded so that one compiled shape serves them all.
-    """
-    n = z.shape[0]
-    # Two chunk sizes only, so that every design, tornado and swap of one prior structure
-    # shares the same compiled model; padding costs far less than a compile.
-    chunk = _SMALL_CHUNK if n <= 8 * _SMALL_CHUNK else CHUNK_SIZE
-    parts = []
-    for start in range(0, n, chunk):
-        block = z[start : start + chunk]
-        pad = chunk - block.shape[0]
-        if pad:
-            block = np.concatenate([block, np.zeros((pad, z.shape[1]))])
-        out = push_worlds(priors, block, years=years, base_year=base_year)
-        parts.append(np.asarray(out["log10_training_compute"], dtype=float)[: chunk - pad])
-    return np.concatenate(parts)
-
-
-def _scores_by_name(priors: PriorSet, samples: int, seed: int) -> np.ndarray:
-    """Standard-normal scores for every prior *name* (fixed ones too): (samples, len(priors)).
-
-    Drawn as the engine draws its worlds (:func:`forecast._normal.standard_normal`).
-    Selecting the columns of a set's uncertain priors gives that set's worlds; two sets that
-    differ in one prior share the scores of all others (common random numbers).
-    """
-    with jax.enable_x64(True):
-        return np.asarray(standard_normal(root_key(seed), (len(priors), samples))).T
-
-
-def _latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet) -> np.ndarray:
-    index = [list(all_names).index(name) for name in priors.latent_names]
-    return scores[:, index]
-
-
-def _labelled(log10_compute: np.ndarray, years: Sequence[int]) -> xr.DataArray:
-    """log10 compute with named dims: ``sample, year`` (a leading ``run`` dim when 3-D)."""
-    dims = ("run", "sample", "year")[3 - log10_compute.ndim:]
-    return xr.DataArray(log10_compute, dims=dims, coords={"year": np.asarray(years, dtype=int)})
-
-
-def crossing_year_or_after(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
-    """The timeline's first-crossing year per world, with the year after the last forecast
-    year where a world never crosses: a number that a variance decomposition can use."""
-    first = first_crossing_year(log10_compute, [threshold]).squeeze("threshold", drop=True)
-    return first.fillna(int(log10_compute["year"].max()) + 1)
-
-
-def _reached_by(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
-    """Whether each world has had a run >= ``threshold`` by each year (the timeline's kernel)."""
-    return reached(log10_compute, [threshold]).squeeze("threshold", drop=True)
-
-
-def headline_numbers(log10_compute: xr.DataArray, threshold: float) -> xr.Dataset:
-    """Median log10 compute and P(run >= threshold by year), per year."""
-    probability = reach_probability(log10_compute, [threshold])["probability"].squeeze("threshold", drop=True)
-    return xr.Dataset(
-        {
-            "median": log10_compute.median("sample").assign_attrs(units="log10 FLOP"),
-            "probability": probability.assign_attrs(long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
-        },
-    )
-
+__all__ = ["SensitivityResult", "sensitivity", "sobol_analysis"]
 
 # --------------------------------------------------------------------------- Sobol'
 
@@ -240,12 +100,12 @@ def sobol_analysis(
         raise InputError("every prior is fixed: there is nothing to attribute variance to")
 
     design = saltelli_design(len(names), n_base, seed=seed)
-    log10_c = _push_log10_compute(priors, ndtri(design.u), years, base_year)
+    log10_c = push_log10_compute(priors, ndtri(design.u), years, base_year)
 
     t = years.index(target_year)
-    labelled = _labelled(log10_c, years)
-    crossing = crossing_year_or_after(labelled, threshold).values
-    hit = _reached_by(labelled, threshold).sel(year=target_year).values.astype(float)
+    compute = as_dataarray(log10_c, years)
+    crossing = crossing_year_or_after(compute, threshold).values
+    hit = reached_by(compute, threshold).sel(year=target_year).values.astype(float)
     stacked = np.stack([log10_c[:, t], crossing, hit], axis=-1)
     options = dict(n_bootstrap=n_bootstrap, confidence=confidence)
     with warnings.catch_warnings():
@@ -277,152 +137,6 @@ def sobol_analysis(
     by_year = by_year.assign(mean=("year", mean))
     by_year.attrs.update(common)
     return headline, by_year
-
-
-# --------------------------------------------------------------------------- tornado
-
-
-def tornado(
-    priors: PriorSet,
-    *,
-    years: Sequence[int],
-    target_year: int,
-    threshold: float,
-    samples: int = DEFAULT_SWAP_SAMPLES,
-    seed: int = DEFAULT_SEED,
-    quantiles: tuple[float, float] = TORNADO_QUANTILES,
-    base_year: float = BASE_YEAR,
-) -> xr.Dataset:
-    """One prior at a time pinned at its 5th and 95th percentile, the others random.
-
-    Every run uses the same scores for the priors that are not pinned, so a shift is the
-    effect of the pin, not sampling noise.
-
-    Returns
-    -------
-    xarray.Dataset
-        Dims ``prior`` (sorted: widest median shift first) and ``pin`` (``low``, ``high``):
-        ``value`` (the pinned value), ``quantile``, ``median`` (log10 compute in the target
-        year), ``probability`` (P(>= threshold by the target year)), ``median_shift`` and
-        ``probability_shift`` (against the run with nothing pinned), ``median_width`` and
-        ``probability_width`` (|high - low|); scalars ``base_median`` and ``base_probability``.
-    """
-    years = tuple(int(y) for y in years)
-    target_year = check_target_year(target_year, years)
-    threshold = parse_threshold(threshold)
-    samples = check_samples(samples)
-    lo, hi = (float(q) for q in quantiles)
-    if not 0.0 < lo < hi < 1.0:
-        raise InputError(f"tornado quantiles must satisfy 0 < low < high < 1, got {quantiles!r}")
-    priors.validate(PARAMETERS)
-    names = priors.latent_names
-    if not names:
-        raise InputError("every prior is fixed: there is nothing to pin")
-    z = _latent_scores(_scores_by_name(priors, samples, seed), priors.names, priors)
-    k = len(names)
-    pinned = np.broadcast_to(z, (1 + 2 * k, samples, k)).copy()
-    for i in range(k):
-        pinned[1 + 2 * i, :, i] = ndtri(lo)
-        pinned[2 + 2 * i, :, i] = ndtri(hi)
-    log10_c = _push_log10_compute(priors, pinned.reshape(-1, k), years, base_year)
-    log10_c = log10_c.reshape(1 + 2 * k, samples, len(years))
-
-    numbers = headline_numbers(_labelled(log10_c, years), threshold).sel(year=target_year)
-    median, prob = numbers["median"].values, numbers["probability"].values
-    at_pins = priors.values_from_normal(np.repeat(ndtri([[lo], [hi]]), k, axis=1))
-    values = np.stack([np.asarray(at_pins[n], dtype=float) for n in names])  # (prior, pin)
-    ds = xr.Dataset(
-        {
-            "value": (("prior", "pin"), values),
-            "median": (("prior", "pin"), median[1:].reshape(k, 2), {"units": "log10 FLOP"}),
-            "probability": (("prior", "pin"), prob[1:].reshape(k, 2)),
-            "base_median": ((), median[0], {"units": "log10 FLOP"}),
-            "base_probability": ((), prob[0]),
-        },
-        coords={
-            "prior": list(names),
-            "pin": ["low", "high"],
-            "quantile": ("pin", [lo, hi]),
-            "unit": ("prior", [priors[n].unit for n in names]),
-        },
-    )
-    ds["median_shift"] = ds["median"] - ds["base_median"]
-    ds["probability_shift"] = ds["probability"] - ds["base_probability"]
-    ds["median_width"] = abs(ds["median"].sel(pin="high") - ds["median"].sel(pin="low"))
-    ds["probability_width"] = abs(ds["probability"].sel(pin="high") - ds["probability"].sel(pin="low"))
-    order = np.lexsort((-ds["probability_width"].values, -ds["median_width"].values))
-    ds = ds.isel(prior=order)
-    ds.attrs.update(
-        prior_set=priors.name, target_year=target_year, threshold=threshold, samples=samples,
-        seed=seed, quantiles=[lo, hi],
-    )
-    return ds
-
-
-# --------------------------------------------------------------------------- swaps
-
-
-def prior_swaps(
-    priors: PriorSet,
-    alternatives: Mapping[str, PriorSet] | Iterable[tuple[str, PriorSet]],
-    *,
-    years: Sequence[int],
-    threshold: float,
-    samples: int = DEFAULT_SWAP_SAMPLES,
-    seed: int = DEFAULT_SEED,
-    base_year: float = BASE_YEAR,
-) -> xr.Dataset:
-    """Every headline number under each alternative prior set, against ``priors``.
-
-    Worlds share their scores prior by prior name (common random numbers), so a swap of one
-    prior moves only what that prior moves.
-
-    Returns
-    -------
-    xarray.Dataset
-        Dims ``swap`` and ``year``: ``median`` and ``probability`` (P(>= threshold by year))
-        under each swap, ``base_median`` and ``base_probability`` (year), and the changes
-        ``delta_median`` (orders of magnitude) and ``delta_probability``. Coordinate
-        ``changed``: which priors each swap replaced, as ``name: old -> new``.
-    """
-    years = tuple(int(y) for y in years)
-    threshold = parse_threshold(threshold)
-    samples = check_samples(samples)
-    items = list(alternatives.items()) if isinstance(alternatives, Mapping) else list(alternatives)
-    if not items:
-        raise InputError("no prior swap given (use --swap NAME=SPEC or --swap-file FILE)")
-    priors.validate(PARAMETERS)
-    scores = _scores_by_name(priors, samples, seed)
-
-    def headline(prior_set: PriorSet, label: str) -> xr.Dataset:
-        if prior_set.names != priors.names:
-            raise InputError(f"swap {label!r}: its priors are not those of {priors.name!r}")
-        prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
-        z = _latent_scores(scores, priors.names, prior_set)
-        return headline_numbers(_labelled(_push_log10_compute(prior_set, z, years, base_year), years), threshold)
-
-    base = headline(priors, "base")
-    swapped = xr.concat([headline(s, label) for label, s in items], dim="swap")
-    changed = [
-        "; ".join(
-            f"{p.name}: {priors[p.name].spec} -> {p.spec}"
-            for p in s if p.family != priors[p.name].family
-        ) or "(no change)"
-        for _, s in items
-    ]
-    ds = xr.Dataset(
-        {
-            "median": swapped["median"],
-            "probability": swapped["probability"],
-            "base_median": base["median"],
-            "base_probability": base["probability"],
-        },
-        coords={"swap": [label for label, _ in items], "changed": ("swap", changed)},
-    )
-    ds["delta_median"] = (ds["median"] - ds["base_median"]).assign_attrs(units="orders of magnitude")
-    ds["delta_probability"] = ds["probability"] - ds["base_probability"]
-    ds.attrs.update(prior_set=priors.name, threshold=threshold, samples=samples, seed=seed)
-    return ds.transpose("swap", "year")
 
 
 # --------------------------------------------------------------------------- all together

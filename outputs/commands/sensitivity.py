@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import argparse
 
-from outputs.folder import check_target, new_folder_name, staged_folder
-
-from forecast.sensitivity.analysis import DEFAULT_N_BASE, DEFAULT_SWAP_SAMPLES, sensitivity
+from forecast.sensitivity.analysis import sensitivity
+from forecast.sensitivity.worlds import DEFAULT_N_BASE, DEFAULT_SWAP_SAMPLES
 from forecast.settings import (
     DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
@@ -30,6 +29,7 @@ from forecast.settings import (
     parse_years,
 )
 from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
+from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.sensitivity import sensitivity_text, write_sensitivity
 
 HELP = "which prior decides the forecast: Sobol' indices, tornado, prior swaps"

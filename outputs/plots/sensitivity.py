@@ -11,7 +11,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from forecast.sensitivity.analysis import OUTPUTS, SensitivityResult
+from forecast.sensitivity.analysis import SensitivityResult
+from forecast.sensitivity.worlds import OUTPUTS
 
 __all__ = ["plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
 

@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecast.sensitivity.analysis import OUTPUTS, SensitivityResult
+from forecast.sensitivity.analysis import SensitivityResult
+from forecast.sensitivity.worlds import OUTPUTS
 from outputs.plots.forecast import save_figure
 from outputs.plots.sensitivity import (
     plot_sensitivity_by_year,

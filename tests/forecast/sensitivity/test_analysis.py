@@ -28,17 +28,11 @@ import pytest
 import xarray as xr
 
 import forecast.timeline
-from outputs import cli
-from forecast.sensitivity.analysis import (
-    OUTPUTS,
-    crossing_year_or_after,
-    headline_numbers,
-    prior_swaps,
-    sensitivity,
-    sobol_analysis,
-    tornado,
-)
+from forecast.sensitivity.analysis import sensitivity, sobol_analysis
+from forecast.sensitivity.local import prior_swaps, tornado
+from forecast.sensitivity.worlds import OUTPUTS, crossing_year_or_after, headline_numbers
 from models import PARAMETERS
+from outputs import cli
 from priors import Fixed, InputError, Prior, PriorSet, parse_spec
 
 YEARS = tuple(range(2025, 2031))
@@ -231,7 +225,7 @@ def test_swap_fewer_epochs_lowers_the_forecast(small_default):
 def test_swap_file_takes_only_the_files_own_priors(tmp_path, default_priors):
     path = tmp_path / "wall.toml"
     path.write_text('[priors]\nmax_epochs = "lognormal 1 to 3"\npower_limit_growth = "lognormal 1.2 to 1.8"\n')
-    from forecast.sensitivity.analysis import swap_file_set
+    from forecast.sensitivity.local import swap_file_set
 
     swapped = swap_file_set(default_priors, path)
     changed = {p.name for p in swapped if p.family != default_priors[p.name].family}

@@ -1,0 +1,114 @@
+"""The worlds of a sensitivity analysis: scores drawn per prior name, pushed through the one
+compiled model in chunks, and the headline outputs read off with the timeline's kernels.
+
+"Reached by year y" uses the running maximum over years, as the timeline does; a world that
+never crosses a threshold gets the year after the last forecast year, so that the crossing
+year is a number a variance decomposition can use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import numpy as np
+import xarray as xr
+
+from forecast._normal import standard_normal
+from forecast.engine import CHUNK_SIZE, push_worlds, root_key
+from forecast.timeline import first_crossing_year, reach_probability, reached
+from priors import PriorSet
+
+__all__ = [
+    "DEFAULT_N_BASE", "DEFAULT_SWAP_SAMPLES", "OUTPUTS", "TORNADO_QUANTILES", "crossing_year_or_after",
+    "headline_numbers", "as_dataarray", "latent_scores", "push_log10_compute", "reached_by", "scores_by_name",
+]
+
+DEFAULT_N_BASE = 8192
+#: Worlds per tornado bar end and per swap: with common random numbers the shifts of a median
+#: are far more precise than the medians themselves.
+DEFAULT_SWAP_SAMPLES = 20_000
+#: Percentiles at which the tornado pins each prior.
+TORNADO_QUANTILES = (0.05, 0.95)
+
+#: The three scalar outputs of the global analysis, with their units.
+OUTPUTS = {
+    "log10_compute": "log10 FLOP of the largest run in the target year",
+    "crossing_year": "year of the first run >= threshold (one past the last year if never)",
+    "reached": "1 if a run >= threshold happened by the target year, else 0",
+}
+
+
+# --------------------------------------------------------------------------- model pushes
+
+
+#: Chunk size of small runs (tests, quick looks); large runs use the engine's CHUNK_SIZE.
+_SMALL_CHUNK = 8192
+
+
+def push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float) -> np.ndarray:
+    """log10 training compute (n, n_years) for a design of scores, in compiled chunks.
+
+    Chunks of at most :data:`~forecast.engine.CHUNK_SIZE` keep the memory of every other model
+    output bounded; the last one is padded so that one compiled shape serves them all.
+    """
+    n = z.shape[0]
+    # Two chunk sizes only, so that every design, tornado and swap of one prior structure
+    # shares the same compiled model; padding costs far less than a compile.
+    chunk = _SMALL_CHUNK if n <= 8 * _SMALL_CHUNK else CHUNK_SIZE
+    parts = []
+    for start in range(0, n, chunk):
+        block = z[start : start + chunk]
+        pad = chunk - block.shape[0]
+        if pad:
+            block = np.concatenate([block, np.zeros((pad, z.shape[1]))])
+        out = push_worlds(priors, block, years=years, base_year=base_year)
+        parts.append(np.asarray(out["log10_training_compute"], dtype=float)[: chunk - pad])
+    return np.concatenate(parts)
+
+
+def scores_by_name(priors: PriorSet, samples: int, seed: int) -> np.ndarray:
+    """Standard-normal scores for every prior *name* (fixed ones too): (samples, len(priors)).
+
+    Drawn as the engine draws its worlds (:func:`forecast._normal.standard_normal`).
+    Selecting the columns of a set's uncertain priors gives that set's worlds; two sets that
+    differ in one prior share the scores of all others (common random numbers).
+    """
+    with jax.enable_x64(True):
+        return np.asarray(standard_normal(root_key(seed), (len(priors), samples))).T
+
+
+def latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet) -> np.ndarray:
+    index = [list(all_names).index(name) for name in priors.latent_names]
+    return scores[:, index]
+
+
+def as_dataarray(log10_compute: np.ndarray, years: Sequence[int]) -> xr.DataArray:
+    """log10 compute with named dims: ``sample, year`` (a leading ``run`` dim when 3-D)."""
+    dims = ("run", "sample", "year")[3 - log10_compute.ndim:]
+    return xr.DataArray(log10_compute, dims=dims, coords={"year": np.asarray(years, dtype=int)})
+
+
+def crossing_year_or_after(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
+    """The timeline's first-crossing year per world, with the year after the last forecast
+    year where a world never crosses: a number that a variance decomposition can use."""
+    first = first_crossing_year(log10_compute, [threshold]).squeeze("threshold", drop=True)
+    return first.fillna(int(log10_compute["year"].max()) + 1)
+
+
+def reached_by(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
+    """Whether each world has had a run >= ``threshold`` by each year (the timeline's kernel)."""
+    return reached(log10_compute, [threshold]).squeeze("threshold", drop=True)
+
+
+def headline_numbers(log10_compute: xr.DataArray, threshold: float) -> xr.Dataset:
+    """Median log10 compute and P(run >= threshold by year), per year."""
+    probability = reach_probability(log10_compute, [threshold])["probability"].squeeze("threshold", drop=True)
+    return xr.Dataset(
+        {
+            "median": log10_compute.median("sample").assign_attrs(units="log10 FLOP"),
+            "probability": probability.assign_attrs(long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
+        },
+    )
+
+

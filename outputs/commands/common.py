@@ -6,8 +6,13 @@ import argparse
 import sys
 
 from forecast.result import ForecastResult, run
-from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text, parse_thresholds, parse_years
-
+from forecast.settings import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    default_years_text,
+    parse_thresholds,
+    parse_years,
+)
 
 #: Library parameters and the flags that set them: one map, so that an error names the
 #: parameter in the Python API and the flag on the command line.
@@ -15,6 +20,7 @@ FLAGS = {
     "samples": "--samples", "seed": "--seed", "years": "--years", "thresholds": "--thresholds",
     "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
     "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
+    "sections": "--include", "source_run": "--from",
 }
 
 

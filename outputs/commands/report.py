@@ -12,17 +12,10 @@ sensitivity.md or backtest.md, or with --include FILE_OR_FOLDER.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.provenance import run_metadata
-from outputs.write.report import find_sections, write_report
-from priors import InputError, load_prior_set
-
 from forecast.result import load
-from outputs.text import headline_sentences
 from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text, parse_thresholds
 from outputs.commands.common import (
     add_forecast_options,
@@ -32,6 +25,11 @@ from outputs.commands.common import (
     result_from_args,
 )
 from outputs.commands.plot import check_not_source
+from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.provenance import run_metadata
+from outputs.text import headline_sentences
+from outputs.write.report import check_same_priors, find_sections, write_report
+from priors import InputError, load_prior_set
 
 HELP = "write a report folder (Markdown, HTML, plots, tables, provenance) for a forecast"
 
@@ -59,56 +57,6 @@ def _check_from(args) -> None:
                          "(run without --from for new settings)")
 
 
-def _sensitivity_data(path: Path) -> Path | None:
-    """The ``sensitivity.nc`` whose analysis a section from ``path`` (an --include or the
-    --from run) would show; None when it shows none or comes without its data."""
-    folder = path if path.is_dir() else path.parent
-    shown = (folder / "sensitivity.md").is_file() if path.is_dir() else path.name in (
-        "sensitivity.md", "sensitivity.nc")
-    data = folder / "sensitivity.nc"
-    return data if shown and data.is_file() else None
-
-
-def _sensitivity_priors(data: Path) -> tuple[str, str | None]:
-    """The prior set name and priors SHA-256 a ``sensitivity.nc`` records (group "sobol")."""
-    import xarray as xr
-
-    try:
-        with xr.open_dataset(data, group="sobol", engine="h5netcdf") as ds:
-            attrs = dict(ds.attrs)
-    except (OSError, ValueError, KeyError) as err:
-        raise InputError(f"--include: {data}: cannot read the sensitivity analysis: "
-                         f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
-    name = str(attrs.get("prior_set", "?"))
-    digest = attrs.get("priors_sha256")
-    return name, str(digest) if digest is not None else None
-
-
-def check_same_priors(paths, prior_set, *, option: str = "--include") -> None:
-    """Refuse sections showing a sensitivity analysis of other priors than the forecast's.
-
-    ``paths`` are the --include paths and the --from run; ``prior_set`` the forecast's
-    :class:`~priors.PriorSet`. Only sections that come with a ``sensitivity.nc`` can be
-    checked; a plain Markdown file cannot.
-    """
-    fingerprint = prior_set.fingerprint()
-    for path in paths:
-        data = _sensitivity_data(Path(path))
-        if data is None:
-            continue
-        name, digest = _sensitivity_priors(data)
-        where = f"--from {path}" if option == "--from" else f"--include {path}"
-        if digest is None:
-            print(f"forecast report: warning: {where}: {data} does not record its priors' SHA-256; "
-                  f"cannot check that it analyses the forecast's priors ({prior_set.name})",
-                  file=sys.stderr)
-        elif digest != fingerprint:
-            raise InputError(
-                f"{where}: the sensitivity analysis is of the prior set '{name}' "
-                f"(SHA-256 {digest[:12]}), the forecast of '{prior_set.name}' "
-                f"(SHA-256 {fingerprint[:12]}); run both with the same priors")
-
-
 def _include(paths) -> list:
     for path in paths:
         if not Path(path).exists():
@@ -127,8 +75,7 @@ def main(args) -> int:
         if target is not None:
             check_not_source(target, source)
         result = load(source)
-        check_same_priors([source if source.is_dir() else source.parent], result.priors,
-                          option="--from")
+        check_same_priors([source if source.is_dir() else source.parent], result.priors, label="source_run")
         check_same_priors(sections, result.priors)
         if args.thresholds is not None:
             result = replace(result, thresholds=parse_thresholds(args.thresholds))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +21,20 @@ import pandas as pd
 
 from forecast import ForecastResult, load
 from forecast.headline import MC_INTERVAL, headline_table
-from outputs.text import crossing_texts, flop_label, format_probability, headline_sentences
-
 from outputs.markdown import html_page, markdown_to_html
 from outputs.plots.forecast import PLOTS, caption, save_plots
 from outputs.provenance import run_metadata, sha256_file
-from outputs.tables import format_prior_table, per_year_table, shares_table, to_markdown, write_tables
+from outputs.tables import (
+    format_prior_table,
+    per_year_table,
+    shares_table,
+    to_markdown,
+    write_tables,
+)
+from outputs.text import crossing_texts, flop_label, format_probability, headline_sentences
+from priors import InputError
 
-__all__ = ["SECTION_FILES", "Section", "find_sections", "headline_frame", "report_markdown",
+__all__ = ["SECTION_FILES", "Section", "check_same_priors", "find_sections", "headline_frame", "report_markdown",
            "write_report"]
 
 #: Files of a run folder that become report sections, with their default titles.
@@ -74,6 +81,56 @@ def find_sections(folder: str | Path | None) -> list[Section]:
         folder = folder.parent
     return [_section_from_file(folder / name, title) for name, title in SECTION_FILES.items()
             if (folder / name).is_file()]
+
+
+def _sensitivity_data(path: Path) -> Path | None:
+    """The ``sensitivity.nc`` whose analysis a section from ``path`` (an --include or the
+    --from run) would show; None when it shows none or comes without its data."""
+    folder = path if path.is_dir() else path.parent
+    shown = (folder / "sensitivity.md").is_file() if path.is_dir() else path.name in (
+        "sensitivity.md", "sensitivity.nc")
+    data = folder / "sensitivity.nc"
+    return data if shown and data.is_file() else None
+
+
+def _sensitivity_priors(data: Path) -> tuple[str, str | None]:
+    """The prior set name and priors SHA-256 a ``sensitivity.nc`` records (group "sobol")."""
+    import xarray as xr
+
+    try:
+        with xr.open_dataset(data, group="sobol", engine="h5netcdf") as ds:
+            attrs = dict(ds.attrs)
+    except (OSError, ValueError, KeyError) as err:
+        raise InputError(f"sections: {data}: cannot read the sensitivity analysis: "
+                         f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+    name = str(attrs.get("prior_set", "?"))
+    digest = attrs.get("priors_sha256")
+    return name, str(digest) if digest is not None else None
+
+
+def check_same_priors(paths, prior_set, *, label: str = "sections") -> None:
+    """Refuse sections showing a sensitivity analysis of other priors than the forecast's.
+
+    ``paths`` are section paths (or the run folder a report is made from: ``label``
+    ``"source_run"``); ``prior_set`` the forecast's :class:`~priors.PriorSet`. Only sections
+    that come with a ``sensitivity.nc`` can be checked; a plain Markdown file cannot.
+    """
+    fingerprint = prior_set.fingerprint()
+    for path in paths:
+        data = _sensitivity_data(Path(path))
+        if data is None:
+            continue
+        name, digest = _sensitivity_priors(data)
+        where = f"{label}: {path}"
+        if digest is None:
+            print(f"warning: {where}: {data} does not record its priors' SHA-256; "
+                  f"cannot check that it analyses the forecast's priors ({prior_set.name})",
+                  file=sys.stderr)
+        elif digest != fingerprint:
+            raise InputError(
+                f"{where}: the sensitivity analysis is of the prior set '{name}' "
+                f"(SHA-256 {digest[:12]}), the forecast of '{prior_set.name}' "
+                f"(SHA-256 {fingerprint[:12]}); run both with the same priors")
 
 
 def _as_sections(sections) -> list[Section]:

@@ -154,6 +154,7 @@ def _refused(capsys, out: Path, argv: list[str]) -> str:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "power_wall" in err and "default" in err, err
+    assert "--include" in err or "--from" in err, err  # the CLI names its flags
     assert not out.exists() and not _partials(out.parent, out.name)
     return err
 

@@ -31,42 +31,17 @@ import forecast.timeline
 from forecast.sensitivity.analysis import sensitivity, sobol_analysis
 from forecast.sensitivity.local import prior_swaps, tornado
 from forecast.sensitivity.worlds import OUTPUTS, crossing_year_or_after, headline_numbers
-from models import PARAMETERS
 from outputs import cli
 from priors import Fixed, InputError, Prior, PriorSet, parse_spec
+from tests.worlds import NEUTRAL_WORLD
 
 YEARS = tuple(range(2025, 2031))
 N_BASE = 2048
 TOL = 0.02
 
-NEUTRAL = {
-    "lag_years": 0.0,
-    "chips_base": 1e5,
-    "chip_growth": 2.0,
-    "chip_flops_base": 1e15,
-    "chip_flops_growth": 1.0,
-    "low_precision_year": 9999.0,
-    "low_precision_gain": 1.0,
-    "mfu": 0.4,
-    "duration_days_base": 60.0,
-    "duration_growth": 1.0,
-    "watts_per_chip_base": 1000.0,
-    "watts_per_chip_growth": 1.0,
-    "power_limit_gw_base": 1e9,
-    "power_limit_growth": 1.0,
-    "capex_per_chip_base": 1.0,
-    "capex_per_chip_growth": 1.0,
-    "capex_limit_usd_base": 1e30,
-    "capex_limit_growth": 1.0,
-    "text_tokens_base": 1e25,
-    "text_tokens_growth": 1.0,
-    "max_epochs": 1.0,
-    "repetition_decay": 15.0,
-    "tokens_per_param_ref": 40.0,
-    "tokens_per_param_slope": 0.0,
-    "tokens_per_param_scale": 1.0,
-}
-assert set(NEUTRAL) == set(PARAMETERS)
+#: The neutral world of tests/worlds.py with growing chips (so years differ), shorter runs and
+#: more text (so data never binds).
+NEUTRAL = {**NEUTRAL_WORLD, "chip_growth": 2.0, "duration_days_base": 60.0, "text_tokens_base": 1e25}
 
 
 def neutral_priors(**specs: str) -> PriorSet:

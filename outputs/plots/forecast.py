@@ -22,9 +22,7 @@ from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
-from outputs.text import flop_label
 from forecast.history.record import load_runs, yearly_frontier
-
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -36,6 +34,7 @@ from outputs.style import (
     plot_style,
     threshold_color,
 )
+from outputs.text import flop_label
 
 __all__ = ["PLOTS", "as_result", "caption", "plot_constraints", "plot_fan", "plot_timeline", "save_figure", "save_plots"]
 
@@ -137,11 +136,88 @@ def _legend_below(ax, handles, labels, *, ncols: int | None = None):
         handlelength=_HANDLE_LENGTH, columnspacing=_COLUMN_SPACING,
     )
 
+def _legend_and_caption(ax, result: ForecastResult, text: str | bool | None, handles, labels, *,
+                        ncols: int | None = None) -> None:
+    """The legend under the axes (:func:`_legend_below`) and the caption under the legend."""
+    legend = _legend_below(ax, handles, labels, ncols=ncols)
+    _add_caption(ax, result, text, below=legend)
 
-def _year_axis(ax, years) -> None:
+
+def _year_axis(ax, years=None, *, limits: tuple[float, float] | None = None) -> None:
+    """Years along x, integer ticks; shown from ``limits``, else the years with a margin."""
     ax.set_xlabel("year the run finishes")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
+    ax.set_xlim(*(limits if limits is not None else (min(years) - 0.3, max(years) + 0.3)))
+
+
+def _share_axis(ax, label: str, limits: tuple[float, float]) -> None:
+    """Shares along y, as percentages."""
+    ax.set_ylim(*limits)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_ylabel(label)
+
+
+# --- the fan chart: plot_fan and, above it, its helpers in the order it calls them ---------
+
+
+def _fan_state(ax) -> dict:
+    """What earlier :func:`plot_fan` calls drew on ``ax``, so that a later one composes."""
+    state = getattr(ax, "_forecast_fans", None)
+    if state is not None and not all(fan["entries"][0][0] in ax.lines for fan in state["fans"]):
+        state = None  # the axes were cleared since: start afresh
+    if state is None:
+        state = {"fans": [], "shared": [], "drawn": set(), "thresholds": {},
+                 "xlim": None, "ylim": None, "threshold_start": None}
+        ax._forecast_fans = state
+    return state
+
+
+def _fan_styles(index: int, median_kwargs: Mapping | None, band_kwargs: Mapping | None):
+    """``(median_kwargs, median_label, band_kwargs, alpha90)`` of the ``index``-th forecast
+    on the axes: the first in the project's band colours, later ones in forecast colours."""
+    median_kwargs = dict(median_kwargs or {})
+    median_kwargs.setdefault("color", MEDIAN_COLOR if index == 0 else forecast_color(index))
+    median_kwargs.setdefault("zorder", 3)
+    median_label = median_kwargs.pop("label", "median")
+    band_kwargs = dict(band_kwargs or {})
+    band_kwargs.setdefault("color", BAND_COLOR if index == 0 else forecast_color(index))
+    band_kwargs.setdefault("linewidth", 0)
+    band_kwargs.pop("label", None)
+    alpha90 = band_kwargs.pop("alpha", 0.2)
+    return median_kwargs, median_label, band_kwargs, alpha90
+
+
+def _draw_bands(ax, result: ForecastResult, interval: str, index: int,
+                median_kwargs: Mapping | None, band_kwargs: Mapping | None):
+    """One forecast's median, 50% and 90% bands: its legend entries and ``(low, high)``,
+    the lowest and highest values of its 90% band."""
+    median_kwargs, median_label, band_kwargs, alpha90 = _fan_styles(
+        index, median_kwargs, band_kwargs)
+    alpha50 = min(1.0, 2.5 * alpha90)
+    years = result.years.astype(float)
+    table = result.intervals
+    # The 90% band as its two tails around the 50% band: each area has exactly the colour
+    # of its legend swatch, the middle clearly darker.
+    lo90, hi90 = (table[interval].sel(prob=0.9, bound=b).values for b in ("lower", "upper"))
+    lo50, hi50 = (table[interval].sel(prob=0.5, bound=b).values for b in ("lower", "upper"))
+    band90 = ax.fill_between(years, lo90, np.maximum(lo50, lo90), alpha=alpha90, **band_kwargs)
+    ax.fill_between(years, np.minimum(hi50, hi90), hi90, alpha=alpha90, **band_kwargs)
+    band50 = ax.fill_between(years, lo50, hi50, alpha=alpha50, **band_kwargs)
+    (median,) = ax.plot(years, table["median"].values, **median_kwargs)
+    entries = [(median, median_label), (band50, "50% interval"), (band90, "90% interval")]
+    return entries, (float(np.min(lo90)), float(np.max(hi90)))
+
+
+def _add_fan(state, result: ForecastResult, caption: str | bool | None, entries) -> None:
+    """Enter a drawn forecast in ``state``: its name, legend entries and caption texts."""
+    state["fans"].append({
+        "name": result.name,
+        "entries": entries,
+        # a string or False as given; by default the full caption alone, a short one among several
+        "caption": caption if isinstance(caption, str) or caption is False else None,
+        "alone": _result_caption(result),
+        "among": f"{result.name}: {result.n_samples:,} worlds, seed {result.seed}",
+    })
 
 
 @functools.lru_cache(maxsize=1)
@@ -157,16 +233,99 @@ def record_points(first_year: int, last_year: int):
     return frontier.index.to_numpy(dtype=float), frontier["log10_compute"].to_numpy(dtype=float)
 
 
-def _fan_state(ax) -> dict:
-    """What earlier :func:`plot_fan` calls drew on ``ax``, so that a later one composes."""
-    state = getattr(ax, "_forecast_fans", None)
-    if state is not None and not all(fan["entries"][0][0] in ax.lines for fan in state["fans"]):
-        state = None  # the axes were cleared since: start afresh
-    if state is None:
-        state = {"fans": [], "shared": [], "drawn": set(), "thresholds": {},
-                 "xlim": None, "ylim": None, "threshold_start": None}
-        ax._forecast_fans = state
-    return state
+def _draw_record(ax, state, first: int, record_kwargs: Mapping | None) -> list:
+    """The record over the :data:`RECORD_YEARS` years up to ``first``, entered in ``state``:
+    ``[(left, low)]``, the lower-left corner it needs in view, or ``[]`` when there is none."""
+    record_years, record_values = record_points(first - RECORD_YEARS, first)
+    if not len(record_years):
+        return []
+    record_kwargs = dict(record_kwargs or {})
+    record_kwargs.setdefault("color", _RECORD_COLOR)
+    record_kwargs.setdefault("marker", "o")
+    record_kwargs.setdefault("markersize", 3.5)
+    record_kwargs.setdefault("linewidth", 0.8)
+    record_kwargs.setdefault("zorder", 4)
+    record_kwargs.setdefault("gid", "record")
+    (line,) = ax.plot(record_years, record_values, **record_kwargs)
+    state["shared"].append((line, "largest run known (record)"))
+    state["drawn"].add("record")
+    return [(float(record_years.min()) - 0.5, float(record_values.min()))]
+
+
+def _draw_reference_points(ax, state, reference_kwargs: Mapping | None) -> list:
+    """The seeds' 2024 estimates, marked and labelled, entered in ``state``:
+    ``[(left, low)]``, the lower-left corner they need in view."""
+    reference_kwargs = dict(reference_kwargs or {})
+    reference_kwargs.setdefault("color", _RECORD_COLOR)
+    reference_kwargs.setdefault("marker", "D")
+    reference_kwargs.setdefault("facecolor", "white")
+    reference_kwargs.setdefault("linewidth", 1.0)
+    reference_kwargs.setdefault("s", 18)
+    reference_kwargs.setdefault("zorder", 5)
+    if "color" in reference_kwargs and "edgecolor" not in reference_kwargs:
+        reference_kwargs["edgecolor"] = reference_kwargs.pop("color")
+    points = REFERENCE_POINTS
+    marks = ax.scatter([p["year"] for p in points], [p["log10_flop"] for p in points],
+                       **reference_kwargs)
+    state["shared"].append((marks, "seed estimates for 2024"))
+    state["drawn"].add("reference")
+    for point in points:
+        # Left of the marker: the forecast starts to its right.
+        ax.annotate(point["short"], (point["year"], point["log10_flop"]),
+                    xytext=(-6, 0), textcoords="offset points", ha="right", va="center",
+                    fontsize=6.5, color="#444444")
+    return [(min(p["year"] for p in points) - 0.6, min(p["log10_flop"] for p in points))]
+
+
+def _grow_limits(state, corners, high: float, years) -> None:
+    """Widen the limits in ``state`` to this forecast's ``years`` (x) and up to ``high`` (y),
+    and down and left to each ``(left, low)`` corner; likewise the thresholds' start."""
+    left = min(x for x, _ in corners)
+    low = min(y for _, y in corners)
+    right = float(years.max()) + 0.4
+    bottom, top = float(np.floor(low - 0.2)), float(np.ceil(high + 0.2))
+    if state["xlim"] is not None:  # an earlier forecast on these axes
+        left, right = min(left, state["xlim"][0]), max(right, state["xlim"][1])
+        bottom, top = min(bottom, state["ylim"][0]), max(top, state["ylim"][1])
+    state["xlim"], state["ylim"] = (left, right), (bottom, top)
+    start = float(years.min()) - 0.5
+    if state["threshold_start"] is not None:
+        start = min(start, state["threshold_start"])
+    state["threshold_start"] = start
+
+
+def _draw_thresholds(ax, state, chosen: Iterable[float], threshold_kwargs: Mapping | None) -> None:
+    """A line per threshold inside the y limits and not on the axes yet, labelled right of
+    the axes; every threshold line then runs over the forecast years only."""
+    threshold_kwargs = dict(threshold_kwargs or {})
+    threshold_kwargs.setdefault("linestyle", (0, (4, 3)))
+    threshold_kwargs.setdefault("linewidth", 0.9)
+    threshold_kwargs.setdefault("zorder", 2)
+    (left, right), (bottom, top) = state["xlim"], state["ylim"]
+    for threshold in chosen:
+        level = float(np.log10(threshold))
+        if not bottom <= level <= top or round(level, 6) in state["thresholds"]:
+            continue
+        line = ax.axhline(level, color=threshold_color(threshold), **threshold_kwargs)
+        # Right of the axes, at the line's height: clear of the bands and of the legend.
+        ax.annotate(f"{flop_label(threshold)} FLOP", (1, level), xycoords=("axes fraction", "data"),
+                    xytext=(3, 0), textcoords="offset points", ha="left", va="center",
+                    fontsize=7, color=threshold_color(threshold))
+        state["thresholds"][round(level, 6)] = line
+    # Threshold lines run over the forecast years only, not through the record.
+    fraction = float(np.clip((state["threshold_start"] - left) / (right - left), 0, 1))
+    for line in state["thresholds"].values():
+        line.set_xdata([fraction, 1])
+
+
+def _fan_axes(ax, state) -> None:
+    """Limits, ticks, labels and title of the fan chart."""
+    _year_axis(ax, limits=state["xlim"])
+    ax.set_ylim(*state["ylim"])
+    ax.yaxis.set_major_locator(log10_flop_locator())
+    ax.yaxis.set_major_formatter(log10_flop_formatter())
+    ax.set_ylabel("training compute of the largest run (FLOP)")
+    ax.set_title("Largest training run by year")
 
 
 def _fan_labels(state) -> tuple[list, list]:
@@ -192,6 +351,12 @@ def _fan_caption(state) -> str | bool:
     texts = [fan[key] if fan["caption"] is None else fan["caption"]
              for fan in fans if fan["caption"] is not False]
     return "; ".join(texts) if texts else False
+
+
+def _fan_legend(ax, state, result: ForecastResult) -> None:
+    """The legend of every forecast on the axes, three columns when several, and their caption."""
+    ncols = 3 if len(state["fans"]) > 1 else None
+    _legend_and_caption(ax, result, _fan_caption(state), *_fan_labels(state), ncols=ncols)
 
 
 def plot_fan(
@@ -247,121 +412,54 @@ def plot_fan(
     result = as_result(result)
     ax = _new_axes(ax)
     state = _fan_state(ax)
-    index = len(state["fans"])
     years = result.years.astype(float)
-    table = result.intervals
-    color = BAND_COLOR if index == 0 else forecast_color(index)
-    median_kwargs = dict(median_kwargs or {})
-    median_kwargs.setdefault("color", MEDIAN_COLOR if index == 0 else forecast_color(index))
-    median_kwargs.setdefault("zorder", 3)
-    median_label = median_kwargs.pop("label", "median")
-    band_kwargs = dict(band_kwargs or {})
-    band_kwargs.setdefault("color", color)
-    band_kwargs.setdefault("linewidth", 0)
-    band_kwargs.pop("label", None)
-    alpha90 = band_kwargs.pop("alpha", 0.2)
-    alpha50 = min(1.0, 2.5 * alpha90)
-
-    # The 90% band as its two tails around the 50% band: each area has exactly the colour
-    # of its legend swatch, the middle clearly darker.
-    lo90, hi90 = (table[interval].sel(prob=0.9, bound=b).values for b in ("lower", "upper"))
-    lo50, hi50 = (table[interval].sel(prob=0.5, bound=b).values for b in ("lower", "upper"))
-    band90 = ax.fill_between(years, lo90, np.maximum(lo50, lo90), alpha=alpha90, **band_kwargs)
-    ax.fill_between(years, np.minimum(hi50, hi90), hi90, alpha=alpha90, **band_kwargs)
-    band50 = ax.fill_between(years, lo50, hi50, alpha=alpha50, **band_kwargs)
-    (median,) = ax.plot(years, table["median"].values, **median_kwargs)
-    state["fans"].append({
-        "name": result.name,
-        "entries": [(median, median_label), (band50, "50% interval"), (band90, "90% interval")],
-        # a string or False as given; by default the full caption alone, a short one among several
-        "caption": caption if isinstance(caption, str) or caption is False else None,
-        "alone": _result_caption(result),
-        "among": f"{result.name}: {result.n_samples:,} worlds, seed {result.seed}",
-    })
-
-    first = float(years.min())
-    low, high = float(np.min(lo90)), float(np.max(hi90))
-    left = first - 0.4
+    index = len(state["fans"])
+    entries, (low, high) = _draw_bands(ax, result, interval, index, median_kwargs, band_kwargs)
+    _add_fan(state, result, caption, entries)
+    corners = [(float(years.min()) - 0.4, low)]  # lower-left corners to keep in view
     if record and "record" not in state["drawn"]:
-        record_years, record_values = record_points(int(first) - RECORD_YEARS, int(first))
-        if len(record_years):
-            record_kwargs = dict(record_kwargs or {})
-            record_kwargs.setdefault("color", _RECORD_COLOR)
-            record_kwargs.setdefault("marker", "o")
-            record_kwargs.setdefault("markersize", 3.5)
-            record_kwargs.setdefault("linewidth", 0.8)
-            record_kwargs.setdefault("zorder", 4)
-            record_kwargs.setdefault("gid", "record")
-            (line,) = ax.plot(record_years, record_values, **record_kwargs)
-            state["shared"].append((line, "largest run known (record)"))
-            state["drawn"].add("record")
-            low = min(low, float(record_values.min()))
-            left = min(left, float(record_years.min()) - 0.5)
+        corners += _draw_record(ax, state, int(years.min()), record_kwargs)
     if reference and "reference" not in state["drawn"]:
-        reference_kwargs = dict(reference_kwargs or {})
-        reference_kwargs.setdefault("color", _RECORD_COLOR)
-        reference_kwargs.setdefault("marker", "D")
-        reference_kwargs.setdefault("facecolor", "white")
-        reference_kwargs.setdefault("linewidth", 1.0)
-        reference_kwargs.setdefault("s", 18)
-        reference_kwargs.setdefault("zorder", 5)
-        if "color" in reference_kwargs and "edgecolor" not in reference_kwargs:
-            reference_kwargs["edgecolor"] = reference_kwargs.pop("color")
-        points = REFERENCE_POINTS
-        marks = ax.scatter([p["year"] for p in points], [p["log10_flop"] for p in points],
-                           **reference_kwargs)
-        state["shared"].append((marks, "seed estimates for 2024"))
-        state["drawn"].add("reference")
-        for point in points:
-            # Left of the marker: the forecast starts to its right.
-            ax.annotate(point["short"], (point["year"], point["log10_flop"]),
-                        xytext=(-6, 0), textcoords="offset points", ha="right", va="center",
-                        fontsize=6.5, color="#444444")
-        low = min(low, min(p["log10_flop"] for p in points))
-        left = min(left, min(p["year"] for p in points) - 0.6)
-    right = float(years.max()) + 0.4
-    bottom, top = float(np.floor(low - 0.2)), float(np.ceil(high + 0.2))
-    if state["xlim"] is not None:  # an earlier forecast on these axes
-        left, right = min(left, state["xlim"][0]), max(right, state["xlim"][1])
-        bottom, top = min(bottom, state["ylim"][0]), max(top, state["ylim"][1])
-    state["xlim"], state["ylim"] = (left, right), (bottom, top)
-    start = first - 0.5
-    if state["threshold_start"] is not None:
-        start = min(start, state["threshold_start"])
-    state["threshold_start"] = start
-
+        corners += _draw_reference_points(ax, state, reference_kwargs)
+    _grow_limits(state, corners, high, years)
     chosen = result.thresholds if thresholds is True else (() if thresholds is False else tuple(thresholds))
-    threshold_kwargs = dict(threshold_kwargs or {})
-    threshold_kwargs.setdefault("linestyle", (0, (4, 3)))
-    threshold_kwargs.setdefault("linewidth", 0.9)
-    threshold_kwargs.setdefault("zorder", 2)
-    for threshold in chosen:
-        level = float(np.log10(threshold))
-        if not bottom <= level <= top or round(level, 6) in state["thresholds"]:
-            continue
-        line = ax.axhline(level, color=threshold_color(threshold), **threshold_kwargs)
-        # Right of the axes, at the line's height: clear of the bands and of the legend.
-        ax.annotate(f"{flop_label(threshold)} FLOP", (1, level), xycoords=("axes fraction", "data"),
-                    xytext=(3, 0), textcoords="offset points", ha="left", va="center",
-                    fontsize=7, color=threshold_color(threshold))
-        state["thresholds"][round(level, 6)] = line
-    # Threshold lines run over the forecast years only, not through the record.
-    fraction = float(np.clip((start - left) / (right - left), 0, 1))
-    for line in state["thresholds"].values():
-        line.set_xdata([fraction, 1])
-
-    ax.set_xlim(left, right)
-    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.set_xlabel("year the run finishes")
-    ax.set_ylim(bottom, top)
-    ax.yaxis.set_major_locator(log10_flop_locator())
-    ax.yaxis.set_major_formatter(log10_flop_formatter())
-    ax.set_ylabel("training compute of the largest run (FLOP)")
-    ax.set_title("Largest training run by year")
-    handles, labels = _fan_labels(state)
-    legend = _legend_below(ax, handles, labels, ncols=3 if len(state["fans"]) > 1 else None)
-    _add_caption(ax, result, _fan_caption(state), below=legend)
+    _draw_thresholds(ax, state, chosen, threshold_kwargs)
+    _fan_axes(ax, state)
+    _fan_legend(ax, state, result)
     return ax
+
+
+# --- the timeline and the constraints ------------------------------------------------------
+
+
+def _timeline_thresholds(result: ForecastResult, thresholds: Iterable[float] | None) -> tuple:
+    """The thresholds asked for, all of the result's by default; an error for any it lacks."""
+    chosen = result.thresholds if thresholds is None else tuple(thresholds)
+    missing = [t for t in chosen if t not in result.timeline["threshold"].values]
+    if missing:
+        raise ValueError(f"thresholds not in this result: {', '.join(flop_label(t) for t in missing)}")
+    return chosen
+
+
+def _draw_timeline_curves(ax, result: ForecastResult, chosen, error: bool,
+                          line_kwargs: Mapping | None, error_kwargs: Mapping | None) -> None:
+    """A labelled probability curve per threshold, over its 90% Monte Carlo band if ``error``."""
+    line_kwargs = dict(line_kwargs or {})
+    line_kwargs.setdefault("marker", "o")
+    error_kwargs = dict(error_kwargs or {})
+    error_kwargs.setdefault("alpha", 0.2)
+    error_kwargs.setdefault("linewidth", 0)
+    years = result.years.astype(float)
+    timeline = result.timeline
+    for threshold in chosen:
+        row = timeline.sel(threshold=threshold)
+        color = threshold_color(threshold)
+        p = row["probability"].values
+        if error:
+            half = 1.645 * row["mcse"].values
+            ax.fill_between(years, np.clip(p - half, 0, 1), np.clip(p + half, 0, 1), color=color,
+                            **error_kwargs)
+        ax.plot(years, p, color=color, label=f"≥ {flop_label(threshold)} FLOP", **line_kwargs)
 
 
 def plot_timeline(
@@ -397,34 +495,12 @@ def plot_timeline(
     """
     result = as_result(result)
     ax = _new_axes(ax)
-    timeline = result.timeline
-    chosen = result.thresholds if thresholds is None else tuple(thresholds)
-    missing = [t for t in chosen if t not in timeline["threshold"].values]
-    if missing:
-        raise ValueError(f"thresholds not in this result: {', '.join(flop_label(t) for t in missing)}")
-    line_kwargs = dict(line_kwargs or {})
-    line_kwargs.setdefault("marker", "o")
-    error_kwargs = dict(error_kwargs or {})
-    error_kwargs.setdefault("alpha", 0.2)
-    error_kwargs.setdefault("linewidth", 0)
-    years = result.years.astype(float)
-    for threshold in chosen:
-        row = timeline.sel(threshold=threshold)
-        color = threshold_color(threshold)
-        p = row["probability"].values
-        if error:
-            half = 1.645 * row["mcse"].values
-            ax.fill_between(years, np.clip(p - half, 0, 1), np.clip(p + half, 0, 1), color=color,
-                            **error_kwargs)
-        ax.plot(years, p, color=color, label=f"≥ {flop_label(threshold)} FLOP", **line_kwargs)
-    _year_axis(ax, years)
-    ax.set_ylim(-0.02, 1.02)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_ylabel("probability, by that year")
+    chosen = _timeline_thresholds(result, thresholds)
+    _draw_timeline_curves(ax, result, chosen, error, line_kwargs, error_kwargs)
+    _year_axis(ax, result.years.astype(float))
+    _share_axis(ax, "probability, by that year", (-0.02, 1.02))
     ax.set_title("When is each threshold first reached?")
-    handles, labels = ax.get_legend_handles_labels()
-    legend = _legend_below(ax, handles, labels)
-    _add_caption(ax, result, caption, below=legend)
+    _legend_and_caption(ax, result, caption, *ax.get_legend_handles_labels())
     return ax
 
 
@@ -463,17 +539,13 @@ def plot_constraints(
     stack_kwargs.setdefault("edgecolor", "white")
     years = result.years.astype(float)
     ax.stackplot(years, shares.transpose("constraint", "year").values, labels=names, **stack_kwargs)
-    _year_axis(ax, years)
-    if len(years) > 1:  # one year keeps the margins _year_axis gave it
-        ax.set_xlim(years.min(), years.max())
-    ax.set_ylim(0, 1)
+    # From the first year to the last; one year keeps the margins of _year_axis.
+    _year_axis(ax, years, limits=(years.min(), years.max()) if len(years) > 1 else None)
     ax.grid(False)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_ylabel("share of worlds")
+    _share_axis(ax, "share of worlds", (0, 1))
     ax.set_title("What limits the largest run?")
-    handles, labels = ax.get_legend_handles_labels()
-    legend = _legend_below(ax, handles, labels)  # left to right as the stack goes up
-    _add_caption(ax, result, caption, below=legend)
+    handles, labels = ax.get_legend_handles_labels()  # left to right as the stack goes up
+    _legend_and_caption(ax, result, caption, handles, labels)
     return ax
 
 
@@ -483,6 +555,20 @@ PLOTS: dict[str, Callable] = {
     "timeline": plot_timeline,
     "constraints": plot_constraints,
 }
+
+
+#: Metadata that would put the time into a file: left out, so the same plot gives the same bytes.
+_NO_TIMESTAMP = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
+    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths."""
+    paths = []
+    for fmt in formats:
+        path = Path(folder) / f"{stem}.{fmt}"
+        figure.savefig(path, format=fmt, metadata=_NO_TIMESTAMP[fmt])
+        paths.append(path)
+    return paths
 
 
 def save_plots(
@@ -510,17 +596,3 @@ def save_plots(
             PLOTS[kind](result, ax=figure.add_subplot())
             written += save_figure(figure, folder, kind, formats=formats)
     return written
-
-
-#: Metadata that would put the time into a file: left out, so the same plot gives the same bytes.
-_NO_TIMESTAMP = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
-
-
-def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
-    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths."""
-    paths = []
-    for fmt in formats:
-        path = Path(folder) / f"{stem}.{fmt}"
-        figure.savefig(path, format=fmt, metadata=_NO_TIMESTAMP[fmt])
-        paths.append(path)
-    return paths

@@ -17,8 +17,9 @@ Baselines, scored in the same table:
 - ``ols_line``: a least-squares line through the same frontier series the trend model sees,
   with a normal predictive whose sd is the residual sd (ddof 2), so CRPS is defined.
 
-No plotting here: :func:`forecast_quantiles` and :attr:`BacktestResult.fans` hold what a fan
-plot in ``outputs/`` needs.
+The scoring kernels (CRPS, coverage summaries) live in :mod:`forecast.history.scoring`;
+they are re-exported here. No plotting here: :func:`forecast_quantiles` and
+:attr:`BacktestResult.fans` hold what a fan plot in ``outputs/`` needs.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ import xarray as xr
 from scipy import stats
 
 from forecast.history.record import frontier_series, runs_before, yearly_frontier
+from forecast.history.scoring import (
+    crps_dataarray,
+    crps_normal,
+    crps_samples,
+    summarize_backtest,
+)
 from forecast.history.trend_fit import fit_trend
 
 __all__ = [
@@ -56,116 +63,8 @@ METHOD_LABELS = {
 }
 FAN_PROBS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 _SCORE_PROBS = {"lo90": 0.05, "lo50": 0.25, "median": 0.5, "hi50": 0.75, "hi90": 0.95}
-
-
-# --- CRPS ------------------------------------------------------------------------------------
-
-
-def _crps_kernel(x: np.ndarray, y: np.ndarray, fair: bool) -> np.ndarray:
-    """CRPS of samples on the last axis of ``x`` against ``y`` (shape ``x.shape[:-1]``)."""
-    n = x.shape[-1]
-    spread_to_obs = np.mean(np.abs(x - y[..., None]), axis=-1)
-    xs = np.sort(x, axis=-1)
-    # sum_{i,j} |x_i - x_j| = 2 sum_i (2i - n - 1) x_(i), i = 1..n, on sorted samples
-    weights = 2.0 * np.arange(1, n + 1) - n - 1.0
-    pair_sum = 2.0 * np.sum(weights * xs, axis=-1)
-    pairs = n * (n - 1) if fair else n * n
-    return spread_to_obs - 0.5 * pair_sum / pairs
-
-
-def crps_samples(samples, observed, *, axis: int = -1, fair: bool = False) -> np.ndarray:
-    """Continuous ranked probability score of a sample forecast (energy form).
-
-    ``CRPS = E|X - y| - E|X - X'| / 2`` with ``X, X'`` independent draws of the forecast,
-    computed exactly for the empirical distribution of the samples in O(n log n).
-
-    Parameters
-    ----------
-    samples : array-like
-        Forecast draws; the draws run along ``axis``.
-    observed : array-like
-        Observations, broadcastable to ``samples`` without ``axis``.
-    axis : int
-        Axis of ``samples`` holding the draws.
-    fair : bool
-        Use the unbiased ("fair") estimator of ``E|X - X'|``, dividing by ``n (n - 1)``
-        instead of ``n^2``. Default False: the CRPS of the empirical distribution.
-
-    Returns
-    -------
-    numpy.ndarray
-        CRPS per forecast, in the units of the samples (here log10 FLOP).
-    """
-    x = np.moveaxis(np.asarray(samples, dtype=float), axis, -1)
-    if x.shape[-1] == 0:
-        raise ValueError("samples has no draws along the given axis")
-    if fair and x.shape[-1] < 2:
-        raise ValueError("the fair CRPS needs at least 2 draws")
-    y = np.broadcast_to(np.asarray(observed, dtype=float), x.shape[:-1])
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("samples and observed must be finite")
-    return _crps_kernel(x, y, fair)
-
-
-def crps_dataarray(
-    samples: xr.DataArray, observed, *, dim: str = "sample", fair: bool = False
-) -> xr.DataArray:
-    """:func:`crps_samples` on labelled data, reducing over the named dimension ``dim``.
-
-    Parameters
-    ----------
-    samples : xarray.DataArray
-        Forecast draws with dimension ``dim``.
-    observed : xarray.DataArray or scalar
-        Observations, aligned with ``samples`` by dimension name (without ``dim``).
-    dim : str
-        Name of the draws' dimension.
-    fair : bool
-        As in :func:`crps_samples`.
-
-    Returns
-    -------
-    xarray.DataArray
-        CRPS with the dims of ``samples`` less ``dim``.
-    """
-    if not isinstance(samples, xr.DataArray):
-        raise ValueError("samples must be an xarray.DataArray; use crps_samples for arrays")
-    if dim not in samples.dims:
-        raise ValueError(f"samples has no dimension {dim!r}; its dims are {samples.dims}")
-    return xr.apply_ufunc(
-        crps_samples,
-        samples,
-        observed,
-        input_core_dims=[[dim], []],
-        kwargs={"axis": -1, "fair": fair},
-    )
-
-
-def crps_normal(mu, sigma, y) -> np.ndarray:
-    """Closed-form CRPS of a normal forecast ``N(mu, sigma^2)`` at observation ``y``.
-
-    ``sigma * (z (2 Phi(z) - 1) + 2 phi(z) - 1 / sqrt(pi))`` with ``z = (y - mu) / sigma``
-    (Gneiting & Raftery 2007). ``sigma = 0`` gives the point-forecast limit ``|y - mu|``.
-
-    Parameters
-    ----------
-    mu, sigma, y : array-like
-        Broadcastable; ``sigma >= 0``.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    mu, sigma, y = np.broadcast_arrays(
-        np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float), np.asarray(y, dtype=float)
-    )
-    if np.any(sigma < 0) or not np.all(np.isfinite(sigma)):
-        raise ValueError("sigma must be finite and non-negative")
-    point = sigma == 0
-    safe = np.where(point, 1.0, sigma)
-    z = (y - mu) / safe
-    value = safe * (z * (2.0 * stats.norm.cdf(z) - 1.0) + 2.0 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
-    return np.where(point, np.abs(y - mu), value)
+#: Every probability a method's quantiles are computed at: the score columns and the fans.
+_QUANTILE_PROBS = sorted(set(_SCORE_PROBS.values()) | set(FAN_PROBS))
 
 
 # --- quantiles for fans ------------------------------------------------------------------
@@ -232,38 +131,6 @@ class BacktestResult:
     settings: dict = field(default_factory=dict)
 
 
-def summarize_backtest(scores: pd.DataFrame, *, by=("method", "cutoff")) -> pd.DataFrame:
-    """Aggregate a scores table: mean CRPS, interval coverage and median errors.
-
-    Parameters
-    ----------
-    scores : pandas.DataFrame
-        :attr:`BacktestResult.scores`.
-    by : sequence of str
-        Grouping columns; ``("method",)`` pools the cutoffs.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``by``: ``n``, ``mean_crps``, ``coverage50``, ``coverage90``,
-        ``median_abs_error`` and ``mean_error`` (OOM, forecast median minus observed).
-    """
-    missing = [c for c in (*by, "crps", "in50", "in90", "error") if c not in scores.columns]
-    if missing:
-        raise ValueError(f"scores lacks column(s) {missing}")
-    grouped = scores.groupby(list(by), sort=True)
-    return pd.DataFrame(
-        {
-            "n": grouped["crps"].size(),
-            "mean_crps": grouped["crps"].mean(),
-            "coverage50": grouped["in50"].mean(),
-            "coverage90": grouped["in90"].mean(),
-            "median_abs_error": grouped["error"].apply(lambda e: float(np.median(np.abs(e)))),
-            "mean_error": grouped["error"].mean(),
-        }
-    )
-
-
 def _rows(method, cutoff, years, observed, quantiles, crps, n_train, last_date):
     frame = pd.DataFrame(
         {
@@ -292,6 +159,113 @@ def _fan_rows(method, cutoff, years, quantiles):
             for i, y in enumerate(years)
         ]
     )
+
+
+@dataclass(frozen=True)
+class _Cutoff:
+    """What every method sees at one cutoff, and what its forecasts are scored against."""
+
+    cutoff: int
+    seen: pd.DataFrame  # runs published before 1 January of the cutoff year
+    series: pd.DataFrame  # their frontier series
+    years: np.ndarray  # years forecast, cutoff .. last_year
+    t: np.ndarray  # the point of each year forecast (years + year_fraction)
+    observed: np.ndarray  # the yearly frontier in those years, log10 FLOP
+
+    @property
+    def n_train(self) -> int:
+        return len(self.series)
+
+    @property
+    def last_date(self):
+        return self.series["date"].iloc[-1]
+
+
+def _check_settings(runs, cutoffs, last_year, growth_per_year) -> tuple[int, ...]:
+    """Validate :func:`run_backtest`'s settings; returns the cutoffs as ints."""
+    cutoffs = tuple(int(c) for c in cutoffs)
+    if not cutoffs:
+        raise ValueError("cutoffs is empty")
+    if len(set(cutoffs)) != len(cutoffs):
+        raise ValueError(f"cutoffs repeat: {cutoffs}")
+    last_record_year = int(pd.to_datetime(runs["date"]).dt.year.max())
+    if last_year > last_record_year:
+        raise ValueError(
+            f"last_year {last_year} lies beyond the record (last run in {last_record_year}): "
+            "nothing to score against"
+        )
+    if max(cutoffs) > last_year:
+        raise ValueError(f"cutoff {max(cutoffs)} is after last_year {last_year}")
+    if not growth_per_year > 0:
+        raise ValueError(f"growth_per_year must be positive, got {growth_per_year}")
+    return cutoffs
+
+
+def _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction) -> _Cutoff:
+    """The pre-cutoff runs and the years to forecast and score at ``cutoff``."""
+    seen = runs_before(runs, cutoff)
+    if seen.empty:
+        raise ValueError(f"no runs before cutoff {cutoff}")
+    years = np.arange(cutoff, last_year + 1)
+    return _Cutoff(
+        cutoff=cutoff,
+        seen=seen,
+        series=frontier_series(seen),
+        years=years,
+        t=years + float(year_fraction),
+        observed=observed_table.loc[years, "log10_compute"].to_numpy(dtype=float),
+    )
+
+
+def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_fraction,
+                    chain_method):
+    """Trend model fitted on the pre-cutoff runs only: quantiles, CRPS, fit diagnostics."""
+    fit = fit_trend(
+        c.seen,
+        cutoff=c.cutoff,
+        chains=chains,
+        draws=draws,
+        warmup=warmup,
+        seed=seed,
+        hinge=hinge,
+        chain_method=chain_method,
+    )
+    d = fit.diagnostics
+    diag_row = {"cutoff": c.cutoff, "n_train": c.n_train, "max_rhat": d.max_rhat,
+                "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
+                "divergences": d.divergences}
+    pred = fit.predict(c.years, seed=seed, year_fraction=year_fraction)
+    draws_arr = pred["log10_training_compute"].transpose("year", "sample").to_numpy()
+    qs = np.quantile(draws_arr, _QUANTILE_PROBS, axis=1)
+    quantiles = {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
+    return quantiles, crps_samples(draws_arr, c.observed, axis=1), diag_row
+
+
+def _last_value_forecast(c: _Cutoff, growth_per_year: float):
+    """Baseline: last value at the cutoff, fixed growth from 1 January of the cutoff year.
+
+    A point forecast, so every quantile is the point and the CRPS is the absolute error.
+    """
+    last_value = float(np.log10(c.seen["training_compute_flop"].max()))
+    point = last_value + np.log10(growth_per_year) * (c.t - c.cutoff)
+    quantiles = {p: point for p in _QUANTILE_PROBS}
+    return quantiles, np.abs(point - c.observed)
+
+
+def _ols_line_forecast(c: _Cutoff):
+    """Baseline: least-squares line with a normal predictive (residual sd, ddof 2)."""
+    x = c.series["year_frac"].to_numpy(dtype=float)
+    yv = c.series["log10_compute"].to_numpy(dtype=float)
+    if len(x) < 3:
+        raise ValueError(
+            f"cutoff {c.cutoff}: only {len(x)} frontier runs; the OLS baseline needs 3"
+        )
+    slope, intercept = np.polyfit(x - 2020.0, yv, 1)
+    resid = yv - (intercept + slope * (x - 2020.0))
+    sd = float(np.sqrt(np.sum(resid**2) / (len(x) - 2)))
+    mu = intercept + slope * (c.t - 2020.0)
+    quantiles = {p: mu + sd * stats.norm.ppf(p) for p in _QUANTILE_PROBS}
+    return quantiles, crps_normal(mu, sd, c.observed)
 
 
 def run_backtest(
@@ -336,91 +310,25 @@ def run_backtest(
     -------
     BacktestResult
     """
-    cutoffs = tuple(int(c) for c in cutoffs)
-    if not cutoffs:
-        raise ValueError("cutoffs is empty")
-    if len(set(cutoffs)) != len(cutoffs):
-        raise ValueError(f"cutoffs repeat: {cutoffs}")
-    last_record_year = int(pd.to_datetime(runs["date"]).dt.year.max())
-    if last_year > last_record_year:
-        raise ValueError(
-            f"last_year {last_year} lies beyond the record (last run in {last_record_year}): "
-            "nothing to score against"
-        )
-    if max(cutoffs) > last_year:
-        raise ValueError(f"cutoff {max(cutoffs)} is after last_year {last_year}")
-    if not growth_per_year > 0:
-        raise ValueError(f"growth_per_year must be positive, got {growth_per_year}")
-
+    cutoffs = _check_settings(runs, cutoffs, last_year, growth_per_year)
     observed_table = yearly_frontier(runs, first_year=min(cutoffs), last_year=last_year)
     score_frames, fan_frames, diag_rows = [], [], []
+
+    def add(method, c, quantiles, crps):
+        score_frames.append(_rows(method, c.cutoff, c.years, c.observed, quantiles, crps,
+                                  c.n_train, c.last_date))
+        fan_frames.append(_fan_rows(method, c.cutoff, c.years, quantiles))
+
     for cutoff in sorted(cutoffs):
-        seen = runs_before(runs, cutoff)
-        if seen.empty:
-            raise ValueError(f"no runs before cutoff {cutoff}")
-        series = frontier_series(seen)
-        n_train = len(series)
-        last_date = series["date"].iloc[-1]
-        years = np.arange(cutoff, last_year + 1)
-        t = years + float(year_fraction)
-        observed = observed_table.loc[years, "log10_compute"].to_numpy(dtype=float)
-
-        # trend model: the fit receives only the pre-cutoff runs
-        fit = fit_trend(
-            seen,
-            cutoff=cutoff,
-            chains=chains,
-            draws=draws,
-            warmup=warmup,
-            seed=seed,
-            hinge=hinge,
-            chain_method=chain_method,
+        c = _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction)
+        quantiles, crps, diag_row = _trend_forecast(
+            c, seed=seed, chains=chains, draws=draws, warmup=warmup, hinge=hinge,
+            year_fraction=year_fraction, chain_method=chain_method,
         )
-        d = fit.diagnostics
-        diag_rows.append(
-            {"cutoff": cutoff, "n_train": n_train, "max_rhat": d.max_rhat,
-             "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
-             "divergences": d.divergences}
-        )
-        pred = fit.predict(years, seed=seed, year_fraction=year_fraction)
-        draws_arr = pred["log10_training_compute"].transpose("year", "sample").to_numpy()
-        probs = sorted(set(_SCORE_PROBS.values()) | set(FAN_PROBS))
-        qs = np.quantile(draws_arr, probs, axis=1)
-        quantiles = {p: qs[i] for i, p in enumerate(probs)}
-        method = "trend_hinge" if hinge else "trend"
-        score_frames.append(
-            _rows(method, cutoff, years, observed, quantiles,
-                  crps_samples(draws_arr, observed, axis=1), n_train, last_date)
-        )
-        fan_frames.append(_fan_rows(method, cutoff, years, quantiles))
-
-        # baseline 1: last value at the cutoff, fixed growth from 1 January of the cutoff
-        last_value = float(np.log10(seen["training_compute_flop"].max()))
-        point = last_value + np.log10(growth_per_year) * (t - cutoff)
-        quantiles = {p: point for p in probs}
-        score_frames.append(
-            _rows("last_value_4x", cutoff, years, observed, quantiles,
-                  np.abs(point - observed), n_train, last_date)
-        )
-        fan_frames.append(_fan_rows("last_value_4x", cutoff, years, quantiles))
-
-        # baseline 2: least-squares line with a normal predictive (residual sd, ddof 2)
-        x = series["year_frac"].to_numpy(dtype=float)
-        yv = series["log10_compute"].to_numpy(dtype=float)
-        if len(x) < 3:
-            raise ValueError(
-                f"cutoff {cutoff}: only {len(x)} frontier runs; the OLS baseline needs 3"
-            )
-        slope, intercept = np.polyfit(x - 2020.0, yv, 1)
-        resid = yv - (intercept + slope * (x - 2020.0))
-        sd = float(np.sqrt(np.sum(resid**2) / (len(x) - 2)))
-        mu = intercept + slope * (t - 2020.0)
-        quantiles = {p: mu + sd * stats.norm.ppf(p) for p in probs}
-        score_frames.append(
-            _rows("ols_line", cutoff, years, observed, quantiles,
-                  crps_normal(mu, sd, observed), n_train, last_date)
-        )
-        fan_frames.append(_fan_rows("ols_line", cutoff, years, quantiles))
+        diag_rows.append(diag_row)
+        add("trend_hinge" if hinge else "trend", c, quantiles, crps)
+        add("last_value_4x", c, *_last_value_forecast(c, growth_per_year))
+        add("ols_line", c, *_ols_line_forecast(c))
 
     scores = pd.concat(score_frames, ignore_index=True)
     return BacktestResult(
@@ -432,4 +340,3 @@ def run_backtest(
         settings=dict(cutoffs=list(cutoffs), last_year=int(last_year), seed=int(seed),
                       chains=int(chains), draws=int(draws)),
     )
-

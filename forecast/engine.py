@@ -22,7 +22,7 @@ import xarray as xr
 from numpyro.infer import Predictive
 from tqdm.auto import tqdm
 
-from forecast._normal import standard_normal
+from forecast._normal import root_key, standard_normal
 from models import BASE_YEAR, CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
 from forecast.settings import check_samples, check_seed, parse_years
 from priors import PriorSet
@@ -59,9 +59,8 @@ def _push(transform, z_by_prior, *, years: tuple[int, ...], base_year: float):
 
 @jax.jit
 def _chunk_key(root, chunk):
-    """The key of chunk ``chunk`` of a run: its own call, as XLA would otherwise recompute
-    this hash for every number drawn with it (and eager ``fold_in`` costs 3 ms)."""
-    return jax.random.key_data(jax.random.fold_in(root, chunk))
+    """The key of chunk ``chunk`` of a run, in a call of its own (eager ``fold_in`` costs ms)."""
+    return jax.random.fold_in(root, chunk)
 
 
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float):
@@ -72,14 +71,6 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
     """
     z_by_prior = standard_normal(_chunk_key(root, chunk), (transform.n_latent, n_worlds))
     return _push(transform, z_by_prior, years=years, base_year=base_year)
-
-
-def root_key(seed: int):
-    """The key all worlds of a run derive from (chunk ``i`` draws from ``fold_in(root, i)``).
-
-    An "rbg" key: 128 bits to fold chunks into; same seed, same numbers.
-    """
-    return jax.random.key(seed, impl="rbg")
 
 
 @float64

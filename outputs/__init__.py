@@ -7,9 +7,15 @@ with :func:`plot_style` (the writers here do so themselves).
 
 from __future__ import annotations
 
-from outputs.plots.forecast import PLOTS, as_result, caption, plot_constraints, plot_fan, plot_timeline, save_plots
-from outputs.write.report import SECTION_FILES, Section, find_sections, report_markdown, write_report
-from outputs.write.run import write_run
+from outputs.plots.forecast import (
+    PLOTS,
+    as_result,
+    caption,
+    plot_constraints,
+    plot_fan,
+    plot_timeline,
+    save_plots,
+)
 from outputs.style import (
     CONSTRAINT_COLORS,
     THRESHOLD_COLORS,
@@ -30,6 +36,14 @@ from outputs.tables import (
     to_text,
     write_tables,
 )
+from outputs.write.report import (
+    SECTION_FILES,
+    Section,
+    find_sections,
+    report_markdown,
+    write_report,
+)
+from outputs.write.run import write_run
 
 __all__ = [
     "CONSTRAINT_COLORS", "PLOTS", "THRESHOLD_COLORS", "as_result", "caption", "constraint_color",

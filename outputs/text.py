@@ -82,7 +82,11 @@ def format_probability(p: float, mcse: float, n: int, *, interval: bool = True) 
         return text
     half = mc_half_width(mcse)
     lo, hi = max(p - half, 0.0), min(p + half, 1.0)
-    lo_text, hi_text = (f"{round(100 * x, d):.{d}f}" for x in (lo, hi))
+    # the interval's ends get one more digit when the estimate's digits would make them equal
+    for digits in (d, d + 1):
+        lo_text, hi_text = (f"{round(100 * x, digits):.{digits}f}" for x in (lo, hi))
+        if lo_text != hi_text:
+            break
     return f"{text} ({MC_INTERVAL:.0%} CI of the Monte Carlo estimate {lo_text}-{hi_text}%)"
 
 

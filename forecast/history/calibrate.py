@@ -27,8 +27,8 @@ from models.calibration import calibration_model
 from priors import InputError, PriorSet, load_prior_set
 
 from forecast.result import ForecastResult, run
-from forecast._normal import standard_normal
-from forecast.engine import push_worlds, root_key, to_dataset
+from forecast._normal import root_key, standard_normal
+from forecast.engine import push_worlds, to_dataset
 from forecast.history.record import load_runs, yearly_frontier
 from forecast.settings import DEFAULT_SAMPLES, check_seed, parse_thresholds, parse_years
 from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics

@@ -14,8 +14,8 @@ import jax
 import numpy as np
 import xarray as xr
 
-from forecast._normal import standard_normal
-from forecast.engine import CHUNK_SIZE, push_worlds, root_key
+from forecast._normal import root_key, standard_normal
+from forecast.engine import CHUNK_SIZE, push_worlds
 from forecast.timeline import first_crossing_year, reach_probability, reached
 from priors import PriorSet
 

@@ -19,13 +19,12 @@ import warnings
 
 import pandas as pd
 
-from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.backtest import backtest_text, write_backtest
-from priors import InputError
-
 from forecast.history.backtest import run_backtest
 from forecast.history.record import load_runs
 from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
+from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.write.backtest import backtest_text, write_backtest
+from priors import InputError
 
 HELP = "score the trend model and baselines on past cutoffs (CRPS, coverage, error)"
 

@@ -15,9 +15,6 @@ compare_timeline plots.
 from __future__ import annotations
 
 from forecast.compare import SOURCE_HELP, compare, forecast_from_source, source_kind
-from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.comparison import comparison_text, write_comparison
-from priors import InputError
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -26,6 +23,9 @@ from outputs.commands.common import (
     positive_int,
     print_written,
 )
+from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.write.comparison import comparison_text, write_comparison
+from priors import InputError
 
 HELP = "overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them"
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from forecast.result import load
 from outputs import PLOTS, save_plots
+from outputs.commands.common import add_output_options, parse_formats
 from outputs.folder import check_target, new_folder_name, staged_folder
 from priors import InputError
-
-from forecast.result import load
-from outputs.commands.common import add_output_options, parse_formats
 
 HELP = "re-draw the plots of a saved forecast (run folder or samples.nc)"
 

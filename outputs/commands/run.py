@@ -8,8 +8,6 @@ per-year table), timeline.csv, and the plots (fan, timeline, constraints).
 from __future__ import annotations
 
 from outputs import format_terminal_table, write_run
-from outputs.folder import check_target, new_folder_name, staged_folder
-
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -18,6 +16,7 @@ from outputs.commands.common import (
     print_written,
     result_from_args,
 )
+from outputs.folder import check_target, new_folder_name, staged_folder
 
 HELP = "run a forecast and write its samples, tables and plots to a new folder"
 

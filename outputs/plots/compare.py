@@ -17,10 +17,9 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
-from outputs.text import flop_label
-
 from outputs.plots.forecast import _add_caption, _year_axis
 from outputs.style import forecast_color, log10_flop_formatter, log10_flop_locator
+from outputs.text import flop_label
 
 __all__ = ["plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
 

@@ -11,11 +11,11 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from forecast.headline import HEADLINE_YEARS
-from outputs.text import flop_label, format_probability
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
+from outputs.text import flop_label, format_probability
 
 __all__ = [
     "comparison_text", "headline_years_of", "intervals_table", "percent_table", "probability_table",

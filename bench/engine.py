@@ -18,11 +18,11 @@ import time
 import jax
 import numpy as np
 
-from tests.numpy_model import numpy_log_world_compute
 from forecast._normal import root_key
 from forecast.engine import CHUNK_SIZE, _draw_and_push
 from priors import load_prior_set
 from priors.families import _BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform
+from tests.numpy_model import numpy_log_world_compute
 
 YEARS = tuple(range(2025, 2036))
 

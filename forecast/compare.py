@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
-
 from forecast.result import ForecastResult, load, run
 from forecast.settings import parse_thresholds, parse_years
+from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 __all__ = [
     "SOURCE_HELP", "compare", "forecast_from_source", "source_kind", "trend_result",

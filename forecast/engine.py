@@ -11,7 +11,6 @@ values reuse the compiled code.
 
 from __future__ import annotations
 
-from priors._precision import float64
 import functools
 import math
 
@@ -23,9 +22,10 @@ from numpyro.infer import Predictive
 from tqdm.auto import tqdm
 
 from forecast._normal import root_key, standard_normal
-from models import BASE_YEAR, CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
 from forecast.settings import check_samples, check_seed, parse_years
+from models import BASE_YEAR, CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
 from priors import PriorSet
+from priors._precision import float64
 
 #: Worlds per compiled call: large enough to keep the vector units busy, small enough that
 #: one chunk of every output fits in memory on a laptop (2**16 x 11 years x 16 outputs).

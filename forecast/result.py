@@ -15,9 +15,6 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from models import BASE_YEAR, CONSTRAINTS
-from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
-
 from forecast.engine import simulate
 from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, parse_thresholds, parse_years
 from forecast.timeline import (
@@ -27,6 +24,8 @@ from forecast.timeline import (
     interval_table,
     reach_probability,
 )
+from models import BASE_YEAR, CONSTRAINTS
+from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
 
 #: The quantity every headline number is about.
 TARGET = "log10_training_compute"

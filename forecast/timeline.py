@@ -12,6 +12,7 @@ import xarray as xr
 
 from models import CONSTRAINTS
 
+
 def _threshold_coord(thresholds) -> xr.DataArray:
     values = np.asarray(thresholds, dtype=float)
     return xr.DataArray(values, dims="threshold", coords={"threshold": values}, attrs={"units": "FLOP"})

@@ -11,7 +11,6 @@ Families are frozen dataclasses of floats: hashable, so a prior set can key a co
 
 from __future__ import annotations
 
-from priors._precision import float64
 import functools
 import math
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import erfc, ndtri
 from scipy import special, stats
+
+from priors._precision import float64
 
 #: Standard-normal score of the 95th percentile: a 90% interval is mu -/+ Z95 * sigma.
 Z95 = float(stats.norm.ppf(0.95))

@@ -17,7 +17,6 @@ inherits names only what it changes.
 
 from __future__ import annotations
 
-from priors._precision import float64
 import difflib
 import hashlib
 import os
@@ -31,6 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
+from priors._precision import float64
 from priors.domains import Domain
 from priors.errors import PriorError
 from priors.families import Z_MAX, Family

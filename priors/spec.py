@@ -19,7 +19,17 @@ import re
 from scipy import optimize, stats
 
 from priors.errors import PriorError
-from priors.families import FAMILIES, Z95, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
+from priors.families import (
+    FAMILIES,
+    Z95,
+    Beta,
+    Family,
+    Fixed,
+    LogNormal,
+    LogUniform,
+    Normal,
+    Uniform,
+)
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _N = rf"({_NUMBER})"

@@ -11,7 +11,6 @@ posterior scores through the same compiled bottom-up model as ``forecast run``.
 
 from __future__ import annotations
 
-from priors._precision import float64
 import warnings
 from dataclasses import dataclass, field
 
@@ -22,16 +21,16 @@ import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS
 
+from forecast._normal import root_key, standard_normal
+from forecast.engine import push_worlds, to_dataset
+from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
+from forecast.history.record import load_runs, yearly_frontier
+from forecast.result import ForecastResult, run
+from forecast.settings import DEFAULT_SAMPLES, check_seed, parse_thresholds, parse_years
 from models import BASE_YEAR, PARAMETERS
 from models.calibration import calibration_model
 from priors import InputError, PriorSet, load_prior_set
-
-from forecast.result import ForecastResult, run
-from forecast._normal import root_key, standard_normal
-from forecast.engine import push_worlds, to_dataset
-from forecast.history.record import load_runs, yearly_frontier
-from forecast.settings import DEFAULT_SAMPLES, check_seed, parse_thresholds, parse_years
-from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
+from priors._precision import float64
 
 __all__ = [
     "DEFAULT_SINCE", "MOVED_SD_RATIO", "MOVED_SHIFT", "Calibration", "CalibrationWarning",

@@ -19,7 +19,6 @@ was measured faster than sequential for this model (see ``bench/trend_nuts.py``)
 
 from __future__ import annotations
 
-from priors._precision import float64
 import warnings
 from dataclasses import dataclass, field
 
@@ -33,6 +32,7 @@ from numpyro.infer import MCMC, NUTS, Predictive
 from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
 from forecast.history.record import decimal_year, frontier_series, runs_before
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
+from priors._precision import float64
 
 __all__ = [
     "TrendFit",

@@ -9,12 +9,12 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 import forecast
-from outputs.cli import main as cli
 from forecast.compare import compare, forecast_from_source, trend_result
-from outputs.write.comparison import probability_table
 from forecast.history.record import load_runs
 from forecast.history.trend_fit import fit_trend
+from outputs.cli import main as cli
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
+from outputs.write.comparison import probability_table
 from priors import InputError
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import forecast
-from tests.numpy_model import numpy_log_world_compute, numpy_world_compute
 from models import CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, world_compute
+from tests.numpy_model import numpy_log_world_compute, numpy_world_compute
 from tests.worlds import NEUTRAL_WORLD, point_mass_priors
 
 #: The model arithmetic is called directly here: in float64, as the engine calls it.

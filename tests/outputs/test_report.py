@@ -17,8 +17,15 @@ import xarray as xr
 
 import forecast
 from forecast.headline import headline_table, headline_years
-from outputs.text import crossing_texts, decimals_for, flop_label, format_percent, format_probability, headline_sentences
 from outputs.provenance import rerun, run_metadata
+from outputs.text import (
+    crossing_texts,
+    decimals_for,
+    flop_label,
+    format_percent,
+    format_probability,
+    headline_sentences,
+)
 from outputs.write.report import Section, write_report
 
 

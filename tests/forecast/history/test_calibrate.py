@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from forecast.history.calibrate import CalibrationWarning, calibrate
-from outputs.cli import main as cli
 from models.calibration import log10_supply_compute
+from outputs.cli import main as cli
 from priors import InputError
 
 #: The model arithmetic is called directly here: in float64, as the engine calls it.

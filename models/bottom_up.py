@@ -1,4 +1,5 @@
-"""The bottom-up model of MODEL.md: what supply, power, money and data allow each year.
+"""The bottom-up model (docs/model.md, v2): what supply, power, money, data and latency allow
+each year, what post-training adds, and what the largest run takes.
 
 ``world_compute`` is the arithmetic: pure JAX, in natural-log space, for any batch of
 worlds (each parameter an array of shape ``batch``) and a vector of years; every output has
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from priors import FRACTION, POSITIVE, REAL
+from priors import FRACTION, NON_NEGATIVE, POSITIVE, REAL
 
 #: Calendar year that every growth term counts from (100K-H100 systems appeared in 2024).
 BASE_YEAR = 2024
@@ -26,8 +27,13 @@ BASE_YEAR = 2024
 C_REF = 4e25
 #: FLOP per parameter per token (the 6 N D convention).
 FLOP_PER_PARAM_TOKEN = 6.0
-MAX_DURATION_DAYS = 365.0
 SECONDS_PER_DAY = 86400.0
+HOURS_PER_DAY = 24.0
+#: Llama 3 405B: the depth of a model of N_REF parameters, at a fixed aspect ratio.
+N_REF = 4.05e11
+LAYERS_REF = 126.0
+#: log10 FLOP reported for the latency wall where it never binds (its exponent is not positive).
+NO_WALL_LOG10 = 100.0
 #: Below this, 1 + slope makes the compute-optimal data equation ill-posed (a ratio that
 #: falls as fast as compute grows); the slope is held there. Priors never reach it.
 MIN_ONE_PLUS_SLOPE = 0.05
@@ -44,25 +50,38 @@ PARAMETERS = {
     "mfu": FRACTION,
     "duration_days_base": POSITIVE,
     "duration_growth": POSITIVE,
+    "duration_days_max": POSITIVE,
     "watts_per_chip_base": POSITIVE,
     "watts_per_chip_growth": POSITIVE,
     "power_limit_gw_base": POSITIVE,
     "power_limit_growth": POSITIVE,
+    "power_limit_gw_max": POSITIVE,
     "capex_per_chip_base": POSITIVE,
     "capex_per_chip_growth": POSITIVE,
     "capex_limit_usd_base": POSITIVE,
     "capex_limit_growth": POSITIVE,
+    "capex_limit_usd_max": POSITIVE,
     "text_tokens_base": POSITIVE,
     "text_tokens_growth": POSITIVE,
+    "other_tokens_base": POSITIVE,
+    "other_tokens_growth": POSITIVE,
     "max_epochs": POSITIVE,
     "repetition_decay": POSITIVE,
     "tokens_per_param_ref": POSITIVE,
     "tokens_per_param_slope": REAL,
     "tokens_per_param_scale": POSITIVE,
+    "layer_latency_s": POSITIVE,
+    "critical_batch_tokens_ref": POSITIVE,
+    "critical_batch_exponent": REAL,
+    "post_training_fraction_base": NON_NEGATIVE,
+    "post_training_fraction_growth": POSITIVE,
+    "post_training_fraction_max": NON_NEGATIVE,
+    "chip_hour_usd_base": POSITIVE,
+    "chip_hour_usd_growth": POSITIVE,
 }
 
 #: Codes of ``binding_constraint`` (and, for the first three, of ``chips_cap``).
-CONSTRAINTS = ("supply", "power", "funding", "data")
+CONSTRAINTS = ("supply", "power", "funding", "data", "latency")
 
 #: Unit of every output of ``world_compute``.
 OUTPUT_UNITS = {
@@ -74,6 +93,9 @@ OUTPUT_UNITS = {
     "log10_power_gw": "log10 GW",
     "log10_capex_usd": "log10 USD",
     "log10_data_compute": "log10 FLOP",
+    "log10_latency_compute": f"log10 FLOP ({NO_WALL_LOG10:g}: no wall)",
+    "log10_pretraining_compute": "log10 FLOP",
+    "post_training_fraction": "x pretraining",
     "log10_training_compute": "log10 FLOP",
     "binding_constraint": "code: " + ", ".join(f"{i}={c}" for i, c in enumerate(CONSTRAINTS)),
     "log10_params": "log10 parameters",
@@ -82,6 +104,9 @@ OUTPUT_UNITS = {
     "epochs": "x",
     "data_efficiency": "fraction",
     "log10_effective_compute": "log10 FLOP",
+    "run_days": "days",
+    "log10_run_cost_usd": "log10 USD",
+    "log10_energy_gwh": "log10 GWh",
 }
 
 _LN10 = math.log(10.0)
@@ -92,22 +117,25 @@ def _log_growth(log_base, growth, t):
     return log_base + t * jnp.log(growth)
 
 
+def _log_grown_to(p: Mapping, name: str, growth: str, t):
+    """log min(``name_base`` * growth^t, ``name_max``): growth that stops at its ceiling."""
+    return jnp.minimum(_log_growth(jnp.log(p[f"{name}_base"]), p[growth], t), jnp.log(p[f"{name}_max"]))
+
+
 def chip_caps(p: Mapping, t):
-    """Natural logs of the three caps on the chip count: supply, power, funding."""
+    """Natural logs of the three caps on the chip count: supply, power and funding (each of
+    the last two stops growing at its ceiling)."""
     log_watts = _log_growth(jnp.log(p["watts_per_chip_base"]), p["watts_per_chip_growth"], t)
     log_capex_per_chip = _log_growth(
         jnp.log(p["capex_per_chip_base"]), p["capex_per_chip_growth"], t
     )
     supply = _log_growth(jnp.log(p["chips_base"]), p["chip_growth"], t)
     power = (
-        _log_growth(jnp.log(p["power_limit_gw_base"]), p["power_limit_growth"], t)
+        _log_grown_to(p, "power_limit_gw", "power_limit_growth", t)
         + jnp.log(1e9)
         - log_watts
     )
-    funding = (
-        _log_growth(jnp.log(p["capex_limit_usd_base"]), p["capex_limit_growth"], t)
-        - log_capex_per_chip
-    )
+    funding = _log_grown_to(p, "capex_limit_usd", "capex_limit_growth", t) - log_capex_per_chip
     return supply, power, funding, log_watts, log_capex_per_chip
 
 
@@ -118,8 +146,7 @@ def log_flops_per_chip(p: Mapping, t, years):
 
 
 def log_duration_days(p: Mapping, t):
-    grown = _log_growth(jnp.log(p["duration_days_base"]), p["duration_growth"], t)
-    return jnp.minimum(grown, math.log(MAX_DURATION_DAYS))
+    return _log_grown_to(p, "duration_days", "duration_growth", t)
 
 
 def _one_plus_slope(p: Mapping):
@@ -133,17 +160,48 @@ def log_tokens_per_param(p: Mapping, log_compute):
     return log_ratio_ref + slope * (log_compute - math.log(C_REF))
 
 
-def log_data_compute(p: Mapping, log_trainable_tokens):
-    """The compute C that solves C = 6 D^2 / r(C): where data, not hardware, runs out."""
+def log_data_compute(p: Mapping, log_effective_tokens, log_raw_tokens):
+    """The C that solves C = 6 D_eff D_raw / r(C): a model sized for the effective data,
+    N = D_eff / r, trained on all D_raw tokens; where data, not hardware, runs out."""
     one_plus_slope = _one_plus_slope(p)
     log_ratio_ref = jnp.log(p["tokens_per_param_scale"]) + jnp.log(p["tokens_per_param_ref"])
     numerator = (
         math.log(FLOP_PER_PARAM_TOKEN)
-        + 2.0 * log_trainable_tokens
+        + log_effective_tokens
+        + log_raw_tokens
         - log_ratio_ref
         + (one_plus_slope - 1.0) * math.log(C_REF)
     )
     return numerator / one_plus_slope
+
+
+def log_repetition_worth(epochs, repetition_decay):
+    """log(1 + R* (1 - exp(-(E - 1) / R*))), E = max(epochs, 1): what E passes over the unique
+    data are worth, in unique passes (Muennighoff et al. 2023)."""
+    e = jnp.maximum(epochs, 1.0)
+    return jnp.log1p(repetition_decay * -jnp.expm1(-(e - 1.0) / repetition_decay))
+
+
+def log_latency_compute(p: Mapping, log_seconds):
+    """The largest C whose D / B optimizer steps of L layers at ``layer_latency_s`` each fit
+    in the run: closed form, as every term is linear in ln C. ``NO_WALL_LOG10`` (in natural
+    log) where the exponent is not positive and the wall never binds."""
+    s = _one_plus_slope(p) - 1.0
+    b = p["critical_batch_exponent"]
+    a = jnp.log(p["tokens_per_param_scale"]) + jnp.log(p["tokens_per_param_ref"]) - s * math.log(C_REF)
+    k = (
+        a / 3.0
+        - (2.0 / 3.0) * math.log(FLOP_PER_PARAM_TOKEN)
+        - jnp.log(p["critical_batch_tokens_ref"])
+        + b * math.log(C_REF)
+        + math.log(LAYERS_REF)
+        - math.log(N_REF) / 3.0
+        + jnp.log(p["layer_latency_s"])
+    )
+    exponent = 2.0 / 3.0 + s / 3.0 - b
+    no_wall = NO_WALL_LOG10 * _LN10
+    wall = (log_seconds - k) / jnp.where(exponent > 0, exponent, 1.0)
+    return jnp.where(exponent > 0, jnp.minimum(wall, no_wall), no_wall)
 
 
 def data_efficiency(epochs, repetition_decay):
@@ -155,8 +213,41 @@ def data_efficiency(epochs, repetition_decay):
     return (1.0 + repetition_decay * -jnp.expm1(-(e - 1.0) / repetition_decay)) / e
 
 
+def _chips(p: Mapping, t):
+    """log chips of the largest system and which cap set them (0 supply, 1 power, 2 funding)."""
+    supply, power, funding, log_watts, log_capex_per_chip = chip_caps(p, t)
+    log_chips = jnp.minimum(jnp.minimum(supply, power), funding)
+    # first cap attaining the minimum (as argmin would), without stacking the three arrays
+    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), 0, jnp.where(power <= funding, 1, 2))
+    return log_chips, chips_cap, log_watts, log_capex_per_chip
+
+
+def _walls(p: Mapping, t, log_hardware, log_days):
+    """The data and latency walls, the pretraining compute under all three, and which binds."""
+    log_unique = jnp.logaddexp(
+        _log_growth(jnp.log(p["text_tokens_base"]), p["text_tokens_growth"], t),
+        _log_growth(jnp.log(p["other_tokens_base"]), p["other_tokens_growth"], t),
+    )
+    log_raw = log_unique + jnp.log(p["max_epochs"])
+    log_effective = log_unique + log_repetition_worth(p["max_epochs"], p["repetition_decay"])
+    log_data = log_data_compute(p, log_effective, log_raw)
+    log_latency = log_latency_compute(p, log_days + math.log(SECONDS_PER_DAY))
+    log_pretraining = jnp.minimum(log_hardware, jnp.minimum(log_data, log_latency))
+    wall = jnp.where(
+        log_data <= log_latency, CONSTRAINTS.index("data"), CONSTRAINTS.index("latency")
+    )
+    walled = jnp.minimum(log_data, log_latency) < log_hardware
+    return log_unique, log_data, log_latency, log_pretraining, walled, wall
+
+
+def _log_post_training_fraction(p: Mapping, t):
+    """log of post-training compute / pretraining compute: grown, then held at its ceiling."""
+    grown = jnp.log(p["post_training_fraction_base"]) + t * jnp.log(p["post_training_fraction_growth"])
+    return jnp.minimum(grown, jnp.log(p["post_training_fraction_max"]))
+
+
 def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> dict:
-    """Every derived quantity of MODEL.md for a batch of worlds and a vector of years.
+    """Every derived quantity of the model for a batch of worlds and a vector of years.
 
     Parameters
     ----------
@@ -176,27 +267,24 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     years = jnp.asarray(years, dtype=float)
     t = years - base_year - p["lag_years"]  # growth at the time the run's system stood
 
-    supply, power, funding, log_watts, log_capex_per_chip = chip_caps(p, t)
-    log_chips = jnp.minimum(jnp.minimum(supply, power), funding)
-    # first cap attaining the minimum (as argmin would), without stacking the three arrays
-    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), 0, jnp.where(power <= funding, 1, 2))
-
+    log_chips, chips_cap, log_watts, log_capex_per_chip = _chips(p, t)
     log_flops = log_flops_per_chip(p, t, years)
     log_days = log_duration_days(p, t)
-    log_hardware = (
-        log_chips + log_flops + jnp.log(p["mfu"]) + log_days + math.log(SECONDS_PER_DAY)
-    )
+    log_chip_days = log_chips + log_flops + jnp.log(p["mfu"]) + math.log(SECONDS_PER_DAY)  # FLOP a day
+    log_hardware = log_chip_days + log_days
+    log_unique, log_data, log_latency, log_pre, walled, wall = _walls(p, t, log_hardware, log_days)
+    binding = jnp.where(walled, wall, chips_cap)
 
-    log_text = _log_growth(jnp.log(p["text_tokens_base"]), p["text_tokens_growth"], t)
-    log_data = log_data_compute(p, log_text + jnp.log(p["max_epochs"]))
+    log_fraction = _log_post_training_fraction(p, t)
+    log_compute = log_pre + jnp.log1p(jnp.exp(log_fraction))
+    log_run_days = log_compute - log_chip_days
+    log_chip_hours = log_chips + math.log(HOURS_PER_DAY) + log_run_days
+    log_hour_usd = _log_growth(jnp.log(p["chip_hour_usd_base"]), p["chip_hour_usd_growth"], t)
 
-    log_compute = jnp.minimum(log_hardware, log_data)
-    binding = jnp.where(log_data < log_hardware, CONSTRAINTS.index("data"), chips_cap)
-
-    log_ratio = log_tokens_per_param(p, log_compute)
-    log_params = 0.5 * (log_compute - math.log(FLOP_PER_PARAM_TOKEN) - log_ratio)
+    log_ratio = log_tokens_per_param(p, log_pre)
+    log_params = 0.5 * (log_pre - math.log(FLOP_PER_PARAM_TOKEN) - log_ratio)
     log_tokens = log_ratio + log_params
-    epochs = jnp.exp(log_tokens - log_text)
+    epochs = jnp.exp(log_tokens - log_unique)
     efficiency = data_efficiency(epochs, p["repetition_decay"])
 
     natural = {
@@ -206,17 +294,23 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
         "log10_power_gw": log_chips + log_watts - math.log(1e9),
         "log10_capex_usd": log_chips + log_capex_per_chip,
         "log10_data_compute": log_data,
+        "log10_latency_compute": log_latency,
+        "log10_pretraining_compute": log_pre,
         "log10_training_compute": log_compute,
         "log10_params": log_params,
         "log10_tokens": log_tokens,
         "log10_tokens_per_param": log_ratio,
         "log10_effective_compute": log_compute + jnp.log(efficiency),
+        "log10_run_cost_usd": log_chip_hours + log_hour_usd,
+        "log10_energy_gwh": log_chip_hours + log_watts - math.log(1e9),
     }
     out = {name: value * (1.0 / _LN10) for name, value in natural.items()}
     out.update(
         chips_cap=chips_cap.astype(jnp.int8),
         duration_days=jnp.exp(log_days),
         binding_constraint=binding.astype(jnp.int8),
+        post_training_fraction=jnp.exp(log_fraction),
+        run_days=jnp.exp(log_run_days),
         epochs=epochs,
         data_efficiency=efficiency,
     )

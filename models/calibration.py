@@ -4,7 +4,10 @@ Before the base year the model runs backwards (``t < 0``): chips, FLOP/s per chi
 length shrink by their growth rates. Power, money and data did not bind the frontier runs
 of the past (they are caps on a build-out that happens after the base year, and running
 their growth backwards would invent caps that never were), so a past year's compute is the
-supply-driven hardware compute alone: :func:`log10_supply_compute`.
+supply-driven hardware compute alone: :func:`log10_supply_compute`. The ceilings of v2
+(power, capital, run length) are left out for the same reason, and so are the latency wall
+and post-training: the record's runs are far below the one, and its estimates are mostly
+of pretraining.
 
 :func:`calibration_model` samples the same standard-normal scores ``z`` as
 :func:`models.bottom_up.bottom_up_model` (MODEL.md, "How worlds are drawn": NUTS samples
@@ -24,14 +27,19 @@ import numpyro.distributions as dist
 
 from models.bottom_up import (
     BASE_YEAR,
-    PARAMETERS,
     SECONDS_PER_DAY,
     _log_growth,
-    log_duration_days,
     log_flops_per_chip,
 )
 
-__all__ = ["OBSERVATION_NU", "SIGMA_SCALE", "calibration_model", "log10_supply_compute"]
+__all__ = ["OBSERVATION_NU", "SIGMA_SCALE", "SUPPLY_PARAMETERS", "calibration_model", "log10_supply_compute"]
+
+#: The priors the past's supply-driven compute depends on; every other prior (caps, ceilings,
+#: data, latency, post-training, cost) leaves the calibration model untouched.
+SUPPLY_PARAMETERS = (
+    "lag_years", "chips_base", "chip_growth", "chip_flops_base", "chip_flops_growth",
+    "low_precision_year", "low_precision_gain", "mfu", "duration_days_base", "duration_growth",
+)
 
 #: Degrees of freedom of the Student-t error: heavy enough tails that one odd record
 #: (AlphaGo Zero's 2017 run, far above the language-model trend) cannot drag the fit.
@@ -44,10 +52,10 @@ SIGMA_SCALE = 0.5
 def log10_supply_compute(params: Mapping, years, *, base_year: float = BASE_YEAR):
     """log10 FLOP of the largest run of each year when only chip supply limits it.
 
-    ``chips_base * chip_growth^t`` chips at the FLOP/s, utilization and run length of
-    MODEL.md's hardware equations; shape ``batch + (n_years,)``.
+    ``chips_base * chip_growth^t`` chips at the FLOP/s, utilization and run length of the
+    hardware equations (the run length grown without its ceiling); shape ``batch + (n_years,)``.
     """
-    p = {name: jnp.asarray(params[name])[..., None] for name in PARAMETERS}
+    p = {name: jnp.asarray(params[name])[..., None] for name in SUPPLY_PARAMETERS}
     years = jnp.asarray(years, dtype=float)
     t = years - base_year - p["lag_years"]
     log_chips = _log_growth(jnp.log(p["chips_base"]), p["chip_growth"], t)
@@ -55,7 +63,7 @@ def log10_supply_compute(params: Mapping, years, *, base_year: float = BASE_YEAR
         log_chips
         + log_flops_per_chip(p, t, years)
         + jnp.log(p["mfu"])
-        + log_duration_days(p, t)
+        + _log_growth(jnp.log(p["duration_days_base"]), p["duration_growth"], t)
         + math.log(SECONDS_PER_DAY)
     )
     return log_compute / math.log(10.0)

@@ -41,6 +41,7 @@ CONSTRAINT_COLORS = {
     "power": "#E69F00",
     "funding": "#009E73",
     "data": "#CC79A7",
+    "latency": "#56B4E9",
 }
 
 #: The fan: median line and its bands.

@@ -32,4 +32,5 @@ class Domain:
 
 REAL = Domain("real")
 POSITIVE = Domain("positive", 0.0)
+NON_NEGATIVE = Domain("non-negative", 0.0, low_open=False)
 FRACTION = Domain("a fraction in", 0.0, 1.0, high_open=False)

@@ -13,6 +13,7 @@ from forecast.settings import (
     parse_thresholds,
     parse_years,
 )
+from priors import builtin_prior_files
 
 #: Library parameters and the flags that set them: one map, so that an error names the
 #: parameter in the Python API and the flag on the command line.
@@ -45,8 +46,7 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
     group = parser.add_argument_group("forecast")
     if prior_options:
         group.add_argument("--priors", metavar="FILE", default=None,
-                           help="prior file, or a built-in set: default, moe, no_fp8, power_wall, "
-                                "fast_buildout, data_wall (default: default)")
+                           help=f"prior file, or a built-in set: {', '.join(builtin_prior_files())} (default: default)")
         group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
                            help='override one prior, e.g. --set mfu=0.45 --set chip_growth="lognormal 1.5 to 3"')
     group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",

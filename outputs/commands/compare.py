@@ -1,7 +1,7 @@
 """Compare two or more forecasts on one fan chart, one timeline plot and one table.
 
-Each SOURCE is a built-in prior set (default, moe, no_fp8, power_wall, fast_buildout,
-data_wall), a prior file (.toml), a saved run (folder or samples.nc), 'trend' or
+Each SOURCE is a built-in prior set (default or a scenario: see 'forecast run --help'),
+a prior file (.toml), a saved run (folder or samples.nc), 'trend' or
 'trend:hinge' (the NUTS fit to the record of frontier runs), or 'calibrated' /
 'calibrated:PRIORS' (that prior set calibrated on history, as 'forecast calibrate' does).
 

@@ -31,6 +31,7 @@ from forecast.settings import (
 from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.sensitivity import sensitivity_text, write_sensitivity
+from priors import builtin_prior_files
 
 HELP = "which prior decides the forecast: Sobol' indices, tornado, prior swaps"
 
@@ -38,8 +39,7 @@ HELP = "which prior decides the forecast: Sobol' indices, tornado, prior swaps"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("priors")
     group.add_argument("--priors", metavar="FILE", default=None,
-                       help="prior file, or a built-in set: default, moe, no_fp8, power_wall, "
-                            "fast_buildout, data_wall (default: default)")
+                       help=f"prior file, or a built-in set: {', '.join(builtin_prior_files())} (default: default)")
     group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
                        help="override one prior before the analysis, e.g. --set mfu=0.45")
     group = parser.add_argument_group("sensitivity")

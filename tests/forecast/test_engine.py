@@ -28,7 +28,7 @@ def test_samples_have_named_dims_and_units(small_run):
     assert list(ds["year"].values) == list(range(2025, 2036))
     for name, unit in OUTPUT_UNITS.items():
         assert ds[name].attrs["units"] == unit
-    assert ds["binding_constraint"].attrs["flag_meanings"] == "supply power funding data"
+    assert ds["binding_constraint"].attrs["flag_meanings"] == "supply power funding data latency"
     assert small_run.timeline["probability"].dims == ("threshold", "year")
 
 

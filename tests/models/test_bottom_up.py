@@ -125,18 +125,106 @@ def test_growth_counts_from_the_system_year_and_fp8_from_the_calendar_year():
     assert compute_of(world) == pytest.approx(by_hand, rel=1e-9)
 
 
-def test_duration_is_capped_at_a_year():
-    world = run_world(year=2034, duration_growth=2.0)  # 120 * 2**10 days before the cap
+def test_duration_stops_at_its_ceiling():
+    world = run_world(year=2034, duration_growth=2.0)  # 120 * 2**10 days before the ceiling
     assert float(world["duration_days"]) == pytest.approx(365.0)
+    world = run_world(year=2034, duration_growth=2.0, duration_days_max=270.0)
+    assert float(world["duration_days"]) == pytest.approx(270.0)
 
 
-def test_data_efficiency_follows_muennighoff():
-    # 15 epochs with R* = 15.4: (1 + 15.4 (1 - exp(-14 / 15.4))) / 15
-    world = run_world(chips_base=1e9, text_tokens_base=5e13, max_epochs=15, tokens_per_param_ref=60,
-                      repetition_decay=15.4)
-    by_hand = (1 + 15.4 * (1 - math.exp(-14 / 15.4))) / 15
-    assert float(world["data_efficiency"]) == pytest.approx(by_hand, rel=1e-9)
-    assert 10 ** float(world["log10_effective_compute"]) == pytest.approx(compute_of(world) * by_hand, rel=1e-9)
+def test_power_and_capital_stop_growing_at_their_ceilings():
+    # in 2030 the power limit would be 0.2 GW x 3^6 = 146 GW; held at 5 GW: 5e9 / 1000 W = 5e6 chips
+    world = run_world(year=2030, chips_base=1e12, power_limit_gw_base=0.2, power_limit_growth=3.0,
+                      power_limit_gw_max=5.0)
+    assert 10 ** float(world["log10_chips"]) == pytest.approx(5e6, rel=1e-9)
+    assert 10 ** float(world["log10_power_gw"]) == pytest.approx(5.0, rel=1e-9)
+    assert CONSTRAINTS[int(world["binding_constraint"])] == "power"
+    # $1e10 x 2^6 = $6.4e11 held at $2e11, at $4e4 a chip: 5e6 chips
+    world = run_world(year=2030, chips_base=1e12, capex_limit_usd_base=1e10, capex_limit_growth=2.0,
+                      capex_limit_usd_max=2e11, capex_per_chip_base=4e4)
+    assert 10 ** float(world["log10_chips"]) == pytest.approx(5e6, rel=1e-9)
+    assert CONSTRAINTS[int(world["binding_constraint"])] == "funding"
+
+
+@pytest.mark.parametrize("epochs, effective, by_hand", [(15, 10.20, 3.82e28), (5, 4.52, 5.65e27)],
+                         ids=["15-epochs", "5-epochs"])
+def test_repetition_penalty_lowers_the_data_wall(epochs, effective, by_hand):
+    # D_eff = U (1 + R* (1 - exp(-(E - 1) / R*))), R* = 15.4; C = 6 D_eff D_raw / 60
+    unique = 5e13
+    d_eff = unique * (1 + 15.4 * (1 - math.exp(-(epochs - 1) / 15.4)))
+    assert d_eff / unique == pytest.approx(effective, abs=0.005)
+    world = run_world(chips_base=1e9, text_tokens_base=unique, max_epochs=epochs,
+                      tokens_per_param_ref=60, repetition_decay=15.4)
+    assert compute_of(world) == pytest.approx(6 * d_eff * unique * epochs / 60, rel=1e-9)
+    assert compute_of(world) == pytest.approx(by_hand, rel=0.002)
+    assert CONSTRAINTS[int(world["binding_constraint"])] == "data"
+    # derived: the model's own epochs and Muennighoff's worth of them
+    e = float(world["epochs"])
+    assert float(world["data_efficiency"]) == pytest.approx((1 + 15.4 * (1 - math.exp(-(e - 1) / 15.4))) / e, rel=1e-9)
+
+
+def test_tokens_beyond_text_add_to_the_unique_data():
+    # 4e13 text + 1e13 other = 5e13 unique tokens: the 5-epoch wall of 5e13 text alone
+    world = run_world(chips_base=1e9, text_tokens_base=4e13, other_tokens_base=1e13, max_epochs=5,
+                      tokens_per_param_ref=60)
+    assert compute_of(world) == pytest.approx(6 * (5e13 * 5) ** 2 / 60, rel=1e-9)
+
+
+LATENCY = dict(tokens_per_param_ref=40, tokens_per_param_slope=math.log10(1.15), layer_latency_s=1e-4,
+               critical_batch_tokens_ref=1.6e7, critical_batch_exponent=0.24)
+
+
+def test_latency_wall():
+    # 120 days of steps of L layers at 1e-4 s: ln C = (ln T - k) / (2/3 + s/3 - b), by hand
+    s, b = math.log10(1.15), 0.24
+    a = math.log(40) - s * math.log(4e25)
+    k = (a / 3 - 2 / 3 * math.log(6) - math.log(1.6e7) + b * math.log(4e25) + math.log(126)
+         - math.log(4.05e11) / 3 + math.log(1e-4))
+    by_hand = math.exp((math.log(120 * SECONDS_PER_DAY) - k) / (2 / 3 + s / 3 - b))
+    world = run_world(chips_base=1e12, **LATENCY)
+    assert 10 ** float(world["log10_latency_compute"]) == pytest.approx(by_hand, rel=1e-9)
+    assert compute_of(world) == pytest.approx(1.27e32, rel=0.005)
+    assert CONSTRAINTS[int(world["binding_constraint"])] == "latency"
+    # the steps it takes fill the run exactly: D / B steps of L layers at tau
+    n = math.sqrt(by_hand / (6 * 40 * (by_hand / 4e25) ** s))
+    steps = 40 * (by_hand / 4e25) ** s * n / (1.6e7 * (by_hand / 4e25) ** b)
+    layers = 126 * (n / 4.05e11) ** (1 / 3)
+    assert steps * layers * 1e-4 == pytest.approx(120 * SECONDS_PER_DAY, rel=1e-9)
+
+
+def test_llama_3_405b_steps():
+    # 3.8e25 FLOP at ratio 40 (+15%/10x) and batch 1.6e7 at 4e25 (exponent 0.24): ~1M steps
+    chips = 3.8e25 / (1e15 * 0.4 * 120 * SECONDS_PER_DAY)
+    world = run_world(chips_base=chips, **LATENCY)
+    n, d = 10 ** float(world["log10_params"]), 10 ** float(world["log10_tokens"])
+    assert n == pytest.approx(3.98e11, rel=0.005) and d == pytest.approx(1.59e13, rel=0.005)
+    steps = d / (1.6e7 * (3.8e25 / 4e25) ** 0.24)
+    assert round(steps, -5) == 1.0e6  # "about 1M minibatches"
+    assert CONSTRAINTS[int(world["binding_constraint"])] == "supply"  # the wall is far away
+
+
+def test_post_training_adds_to_pretraining_and_to_the_run_days():
+    world = run_world(post_training_fraction_base=0.5, post_training_fraction_max=2.0)
+    pretraining = 1e5 * 1e15 * 0.4 * 120 * SECONDS_PER_DAY
+    assert 10 ** float(world["log10_pretraining_compute"]) == pytest.approx(pretraining, rel=1e-9)
+    assert compute_of(world) == pytest.approx(1.5 * pretraining, rel=1e-9)
+    assert compute_of(world) == pytest.approx(6.22e26, rel=0.001)
+    assert float(world["run_days"]) == pytest.approx(180.0, rel=1e-9)
+    # grown 2x a year from 0.5, held at its ceiling 1.5 in 2026
+    world = run_world(year=2026, post_training_fraction_base=0.5, post_training_fraction_growth=2.0,
+                      post_training_fraction_max=1.5)
+    assert float(world["post_training_fraction"]) == pytest.approx(1.5, rel=1e-12)
+
+
+def test_what_the_run_costs_and_draws():
+    # 50K H100 for 120 days at $2 a chip-hour: $288M ("$300 million")
+    world = run_world(chips_base=5e4)
+    assert 10 ** float(world["log10_run_cost_usd"]) == pytest.approx(5e4 * 24 * 120 * 2.0, rel=1e-9)
+    assert within_seed_rounding(10 ** float(world["log10_run_cost_usd"]), 3e8)
+    # 100K H100 at 1500 W for 120 days: 150 MW, 432 GWh
+    world = run_world(watts_per_chip_base=1500.0)
+    assert 10 ** float(world["log10_power_gw"]) == pytest.approx(0.15, rel=1e-9)
+    assert 10 ** float(world["log10_energy_gwh"]) == pytest.approx(432.0, rel=1e-9)
 
 
 def random_worlds(n: int, seed: int) -> dict:
@@ -157,6 +245,14 @@ def random_worlds(n: int, seed: int) -> dict:
         max_epochs=log_uniform(1, 30), repetition_decay=log_uniform(3, 60),
         tokens_per_param_ref=log_uniform(10, 100), tokens_per_param_slope=rng.normal(0.06, 0.05, n),
         tokens_per_param_scale=log_uniform(0.1, 2),
+        # v2: ceilings, tokens beyond text, the latency wall, post-training, the chip-hour price
+        duration_days_max=rng.uniform(150, 400, n), power_limit_gw_max=log_uniform(1, 100),
+        capex_limit_usd_max=log_uniform(5e10, 5e12), other_tokens_base=log_uniform(1e11, 1e14),
+        other_tokens_growth=log_uniform(1, 3), layer_latency_s=log_uniform(1e-5, 1e-2),
+        critical_batch_tokens_ref=log_uniform(4e6, 6e7), critical_batch_exponent=rng.uniform(0.1, 0.8, n),
+        post_training_fraction_base=np.where(rng.uniform(size=n) < 0.1, 0.0, log_uniform(1e-3, 1)),
+        post_training_fraction_growth=log_uniform(1, 3), post_training_fraction_max=log_uniform(0.1, 5),
+        chip_hour_usd_base=log_uniform(1, 5), chip_hour_usd_growth=log_uniform(0.9, 1.4),
     )
     return world
 
@@ -191,3 +287,38 @@ def test_log_space_numpy_baseline_returns_the_engine_outputs():
             assert np.mean(value == np.asarray(engine[name])) > 0.9999, name
         else:
             np.testing.assert_allclose(value, engine[name], rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+#: What puts v2's new terms out of the way: v1 is one prior set away.
+V1 = {"duration_days_max": "365", "power_limit_gw_max": "1e12", "capex_limit_usd_max": "1e33",
+      "other_tokens_base": "1", "other_tokens_growth": "1", "repetition_decay": "1e15",
+      "critical_batch_exponent": "1", "post_training_fraction_base": "0",
+      "post_training_fraction_max": "0"}
+
+
+def v1_log10_compute(s, years):
+    """v1's model (docs/model.md before v2), written out here in NumPy: min of hardware and
+    the data wall C = 6 D^2 / r(C), with a 365-day run and no ceilings."""
+    p = {k: s[k].values[:, None] for k in s.data_vars if s[k].dims == ("sample",)}
+    t = np.asarray(years, dtype=float) - 2024 - p["lag_years"]
+    watts = p["watts_per_chip_base"] * p["watts_per_chip_growth"] ** t
+    chips = np.minimum.reduce([
+        p["chips_base"] * p["chip_growth"] ** t,
+        p["power_limit_gw_base"] * p["power_limit_growth"] ** t * 1e9 / watts,
+        p["capex_limit_usd_base"] * p["capex_limit_growth"] ** t / (p["capex_per_chip_base"] * p["capex_per_chip_growth"] ** t),
+    ])
+    flops = p["chip_flops_base"] * p["chip_flops_growth"] ** t * np.where(years >= p["low_precision_year"], p["low_precision_gain"], 1.0)
+    days = np.minimum(p["duration_days_base"] * p["duration_growth"] ** t, 365.0)
+    hardware = chips * flops * p["mfu"] * days * SECONDS_PER_DAY
+    tokens = p["text_tokens_base"] * p["text_tokens_growth"] ** t * p["max_epochs"]
+    slope = np.maximum(1 + p["tokens_per_param_slope"], 0.05) - 1
+    ratio_ref = p["tokens_per_param_scale"] * p["tokens_per_param_ref"]
+    data = (6 * tokens**2 * 4e25**slope / ratio_ref) ** (1 / (1 + slope))
+    return np.log10(np.minimum(hardware, data))
+
+
+def test_v1_is_one_prior_set_away():
+    years = list(range(2025, 2036))
+    result = forecast.run(overrides=V1, samples=3000, seed=4, years=years)
+    np.testing.assert_allclose(result.log10_compute.values, v1_log10_compute(result.samples, years), rtol=1e-12)
+    assert not (result.samples["binding_constraint"] == CONSTRAINTS.index("latency")).any()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import forecast
 from models import PARAMETERS
-from priors import FRACTION, POSITIVE, REAL
+from priors import FRACTION, NON_NEGATIVE, POSITIVE, REAL
 
 YEARS = range(2025, 2036)
 THRESHOLDS = (1e24, 1e26, 1e28, 1e30, 1e32)
@@ -66,6 +66,8 @@ def prior_overrides(draw):
             specs[name] = draw(real_spec(center=2028, spread=6))
         elif name == "tokens_per_param_slope":
             specs[name] = draw(real_spec(center=0.06, spread=0.3))
+        elif domain is NON_NEGATIVE:
+            specs[name] = draw(st.one_of(st.just("0"), positive_spec(low_exp=-3.0, high_exp=1.0)))
         elif domain is FRACTION:
             specs[name] = draw(fraction_spec())
         elif domain is REAL:
@@ -86,16 +88,23 @@ def test_every_output_is_finite_and_below_its_caps(overrides, seed):
     ds = result.samples
     for name, var in ds.data_vars.items():
         assert np.isfinite(var.values).all(), name
-    compute = ds["log10_training_compute"]
-    assert (compute <= ds["log10_hardware_compute"] + 1e-9).all()
-    assert (compute <= ds["log10_data_compute"] + 1e-9).all()
+    pretraining = ds["log10_pretraining_compute"]
+    for wall in ("log10_hardware_compute", "log10_data_compute", "log10_latency_compute"):
+        assert (pretraining <= ds[wall] + 1e-9).all(), wall
+    assert (ds["log10_training_compute"] >= pretraining - 1e-12).all()
     assert (ds["data_efficiency"] <= 1 + 1e-12).all() and (ds["data_efficiency"] > 0).all()
-    # power and money: the chips' draw and cost never exceed that year's limits
+    # power and money: the chips' draw and cost never exceed that year's limits, nor their ceilings
     t = ds["year"] - 2024 - ds["lag_years"]
-    log10_power_limit = np.log10(ds["power_limit_gw_base"]) + t * np.log10(ds["power_limit_growth"])
-    log10_capex_limit = np.log10(ds["capex_limit_usd_base"]) + t * np.log10(ds["capex_limit_growth"])
+    log10_power_limit = np.minimum(np.log10(ds["power_limit_gw_base"]) + t * np.log10(ds["power_limit_growth"]),
+                                   np.log10(ds["power_limit_gw_max"]))
+    log10_capex_limit = np.minimum(np.log10(ds["capex_limit_usd_base"]) + t * np.log10(ds["capex_limit_growth"]),
+                                   np.log10(ds["capex_limit_usd_max"]))
     assert (ds["log10_power_gw"] <= log10_power_limit + 1e-9).all()
     assert (ds["log10_capex_usd"] <= log10_capex_limit + 1e-9).all()
+    assert (ds["duration_days"] <= ds["duration_days_max"] * (1 + 1e-12)).all()
+    # without post-training the run takes no longer than its pretraining time
+    no_post = ds["post_training_fraction"] == 0
+    assert (ds["run_days"].where(no_post) <= ds["duration_days"] * (1 + 1e-9)).where(no_post, True).all()
     # timeline probabilities are monotone in year and in threshold
     p = result.timeline["probability"].transpose("threshold", "year").values
     assert (np.diff(p, axis=1) >= 0).all()
@@ -118,3 +127,14 @@ def test_monte_carlo_error_is_the_binomial_standard_error(small_run):
     expected = np.sqrt(p * (1 - p) / small_run.n_samples)
     np.testing.assert_allclose(small_run.timeline["mcse"], expected)
     assert float(small_run.timeline["mcse"].max()) <= 0.5 / math.sqrt(small_run.n_samples)
+
+
+@FEW
+@given(prior_overrides(), st.integers(0, 2**31 - 1), st.floats(1.0, 100.0), st.floats(1.01, 100.0))
+def test_a_larger_repetition_decay_never_lowers_the_data_wall(overrides, seed, decay, factor):
+    def wall(r_star):
+        run = forecast.run(overrides={**overrides, "repetition_decay": f"{r_star:.9g}"}, samples=64,
+                           seed=seed, years=YEARS)
+        return run.samples["log10_data_compute"].values
+
+    assert (wall(decay * factor) >= wall(decay) - 1e-12).all()

@@ -18,7 +18,9 @@ H100_100K = [
     "--set", "chip_flops_growth=1", "--set", "low_precision_year=9999", "--set", "mfu=0.4",
     "--set", "duration_days_base=120", "--set", "duration_growth=1",
     "--set", "power_limit_gw_base=1e6", "--set", "capex_limit_usd_base=1e20",
-    "--set", "text_tokens_base=1e18",
+    "--set", "power_limit_gw_max=1e6", "--set", "capex_limit_usd_max=1e20", "--set", "duration_days_max=365",
+    "--set", "text_tokens_base=1e18", "--set", "post_training_fraction_base=0",
+    "--set", "critical_batch_exponent=1",
 ]
 
 
@@ -40,6 +42,14 @@ def test_run_writes_a_complete_folder(tmp_path, capsys):
     [
         ("100K H100, 4 months", [], 1e5 * 1e15 * 0.4 * 120 * 86400),
         ("30K H100, 4 months", ["--set", "chips_base=3e4"], 3e4 * 1e15 * 0.4 * 120 * 86400),
+        ("post-training half of pretraining",
+         ["--set", "post_training_fraction_base=0.5", "--set", "post_training_fraction_max=2"],
+         1.5 * 1e5 * 1e15 * 0.4 * 120 * 86400),
+        ("15 epochs, R* = 15.4", ["--set", "chips_base=1e9", "--set", "text_tokens_base=5e13",
+                                  "--set", "other_tokens_base=1", "--set", "max_epochs=15",
+                                  "--set", "repetition_decay=15.4", "--set", "tokens_per_param_ref=60",
+                                  "--set", "tokens_per_param_slope=0", "--set", "tokens_per_param_scale=1"],
+         6 * 5e13 * (1 + 15.4 * -math.expm1(-14 / 15.4)) * 5e13 * 15 / 60),
     ],
 )
 def test_reference_cases_through_the_cli(tmp_path, case, extra, expected):

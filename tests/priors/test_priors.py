@@ -111,19 +111,34 @@ def test_default_set_matches_the_model_and_model_md(default_priors):
     assert default_priors["chip_flops_base"].family == Fixed(1e15)
 
 
-@pytest.mark.parametrize("name", ["moe", "no_fp8", "power_wall", "fast_buildout", "data_wall"])
-def test_scenarios_inherit_from_default(name, default_priors):
+#: What each scenario changes (docs/model.md, "Scenarios"); it inherits every other prior.
+SCENARIOS = {
+    "moe": {"tokens_per_param_scale"},
+    "no_fp8": {"low_precision_gain"},
+    "power_wall": {"power_limit_gw_max"},
+    "fast_buildout": {"power_limit_growth", "capex_limit_growth", "power_limit_gw_max", "capex_limit_usd_max"},
+    "data_wall": {"max_epochs", "other_tokens_base", "other_tokens_growth"},
+    "synthetic_data": {"other_tokens_growth"},
+    "rl_scaling": {"post_training_fraction_growth", "post_training_fraction_max"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenarios_change_only_what_they_say(name, default_priors):
     scenario = load_prior_set(name).validate(PARAMETERS)
-    changed = [p.name for p in scenario if p.family != default_priors[p.name].family]
-    assert 1 <= len(changed) <= 2
-    assert scenario.name == name
+    changed = {p.name for p in scenario if p.family != default_priors[p.name].family}
+    assert changed == SCENARIOS[name]
+    assert scenario.name == name and scenario.description
+    assert all(scenario[n].source for n in changed)
 
 
 def test_scenario_changes_what_model_md_says():
     assert load_prior_set("no_fp8")["low_precision_gain"].family == Fixed(1.0)
     moe = load_prior_set("moe")["tokens_per_param_scale"].family
     np.testing.assert_allclose(moe.ppf([0.05, 0.95]), [0.2, 0.5], rtol=1e-6)
-    assert set(builtin_prior_files()) >= {"default", "moe", "no_fp8", "power_wall", "fast_buildout", "data_wall"}
+    wall = load_prior_set("power_wall")["power_limit_gw_max"].family  # the wall is a 1-2 GW ceiling
+    np.testing.assert_allclose(wall.ppf([0.05, 0.95]), [1.0, 2.0], rtol=1e-6)
+    assert set(builtin_prior_files()) == {"default", *SCENARIOS}
 
 
 def test_overrides_use_the_same_grammar(default_priors):

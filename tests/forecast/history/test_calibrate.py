@@ -43,6 +43,9 @@ def test_supply_compute_is_the_hardware_equation_without_caps():
     log10 = np.asarray(log10_supply_compute(_point_world(), [2024.0]))
     assert log10.shape == (1,)
     assert 10 ** log10[0] == pytest.approx(4.1472e26, rel=1e-9)
+    # the ceilings of the coming build-out stay out of the past: a 30-day ceiling changes nothing
+    ceiling = np.asarray(log10_supply_compute(_point_world(duration_days_max=30.0), [2024.0]))
+    assert ceiling[0] == log10[0]
 
 
 def test_supply_compute_runs_backwards_from_the_system_year():

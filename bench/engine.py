@@ -20,6 +20,7 @@ import numpy as np
 
 from forecast._normal import root_key
 from forecast.engine import CHUNK_SIZE, _draw_and_push
+from models import OUTPUT_UNITS
 from priors import load_prior_set
 from priors.families import _BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform
 from tests.numpy_model import numpy_log_world_compute
@@ -90,7 +91,7 @@ def main(argv=None) -> None:
         jax_times.append(time_jax(priors, args.worlds, seed=repeat))
         numpy_times.append(time_numpy(priors, args.worlds, seed=repeat))
     jax_s, numpy_s = min(jax_times), min(numpy_times)
-    print(f"{args.worlds:,} worlds x {len(YEARS)} years, all {len(priors)} priors and 16 outputs, "
+    print(f"{args.worlds:,} worlds x {len(YEARS)} years, all {len(priors)} priors and {len(OUTPUT_UNITS)} outputs, "
           f"{jax.device_count()} {jax.default_backend()} device(s)")
     print(f"  compile (first chunk, incl. its run): {compile_s:7.2f} s")
     print(f"  JAX engine (after compile):           {jax_s:7.2f} s   ({args.worlds / jax_s:,.0f} worlds/s)")

@@ -28,7 +28,7 @@ from priors import PriorSet
 from priors._precision import float64
 
 #: Worlds per compiled call: large enough to keep the vector units busy, small enough that
-#: one chunk of every output fits in memory on a laptop (2**16 x 11 years x 16 outputs).
+#: one chunk of every output fits in memory on a laptop (2**16 x 11 years x 22 outputs).
 CHUNK_SIZE = 2**16
 
 #: XLA options for the engine's compiled calls (set per call, never as global flags):

@@ -13,6 +13,7 @@ from outputs.plots.forecast import (
     caption,
     plot_constraints,
     plot_fan,
+    plot_resources,
     plot_timeline,
     save_plots,
 )
@@ -30,6 +31,7 @@ from outputs.tables import (
     format_terminal_table,
     per_year_table,
     prior_table,
+    resources_table,
     shares_table,
     timeline_table,
     to_markdown,
@@ -48,8 +50,8 @@ from outputs.write.run import write_run
 __all__ = [
     "CONSTRAINT_COLORS", "PLOTS", "THRESHOLD_COLORS", "as_result", "caption", "constraint_color",
     "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table",
-    "per_year_table", "plot_constraints", "plot_fan", "plot_style", "plot_timeline",
-    "prior_table", "save_plots", "shares_table", "threshold_color", "timeline_table",
+    "per_year_table", "plot_constraints", "plot_fan", "plot_resources", "plot_style", "plot_timeline",
+    "prior_table", "resources_table", "save_plots", "shares_table", "threshold_color", "timeline_table",
     "to_markdown", "to_text", "write_run", "write_tables", "SECTION_FILES", "Section",
     "find_sections", "report_markdown", "write_report",
 ]

@@ -6,21 +6,109 @@ Numeric tables are :class:`pandas.DataFrame` objects (written to CSV as they are
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast import ForecastResult
+from forecast.timeline import equal_tailed_interval
 from outputs.text import flop_label, format_probability
-from priors import PriorSet
+from priors import InputError, PriorSet
 
 __all__ = [
-    "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table", "per_year_table",
-    "prior_table", "shares_table", "timeline_table", "to_markdown", "to_text", "write_tables",
+    "RESOURCES", "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table",
+    "per_year_table", "prior_table", "quantity_label", "resources_table", "shares_table",
+    "timeline_table", "to_markdown", "to_text", "write_tables",
 ]
 
 _PERCENTILES = (0.05, 0.5, 0.95)
+
+#: What the largest run takes, per world and year: table column -> (sample variable, unit,
+#: short name, what it is). Units are those of :func:`quantity_label`.
+RESOURCES = {
+    "power_gw": ("log10_power_gw", "GW", "power", "power of the training system"),
+    "capex_usd": ("log10_capex_usd", "USD", "capital", "capital cost of the cluster"),
+    "cost_usd": ("log10_run_cost_usd", "USD", "cost", "cost of the run: chip-hours x price"),
+    "energy_gwh": ("log10_energy_gwh", "GWh", "energy", "energy the run uses"),
+}
+
+#: Each unit's steps, largest first: (size in the unit, prefix, suffix).
+_UNIT_STEPS = {
+    "USD": ((1e12, "$", "T"), (1e9, "$", "bn"), (1e6, "$", "M"), (1e3, "$", "k"), (1.0, "$", "")),
+    "GW": ((1.0, "", " GW"), (1e-3, "", " MW"), (1e-6, "", " kW")),
+    "GWh": ((1e6, "", " PWh"), (1e3, "", " TWh"), (1.0, "", " GWh"), (1e-3, "", " MWh")),
+}
+
+
+def quantity_label(value: float, unit: str, *, digits: int = 2) -> str:
+    """``value`` (in ``unit``: ``"USD"``, ``"GW"`` or ``"GWh"``) to ``digits`` significant
+    digits in the step that reads best: ``$1.2bn``, ``$450M``, ``$3T``, ``350 MW``, ``1.2 GW``,
+    ``430 GWh``, ``17 TWh``."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    value = float(round(value, digits - 1 - math.floor(math.log10(abs(value)))))  # 999.7 -> 1000
+    steps = _UNIT_STEPS[unit]
+    size, prefix, suffix = next((s for s in steps if abs(value) >= s[0] * (1 - 1e-9)), steps[-1])
+    scaled = abs(value) / size
+    decimals = max(digits - 1 - math.floor(math.log10(scaled) + 1e-9), 0)
+    shown = f"{scaled:,.{decimals}f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return f"{'-' if value < 0 else ''}{prefix}{shown}{suffix}"
+
+
+def _has_resources(result: ForecastResult, columns=RESOURCES) -> bool:
+    return all(RESOURCES[c][0] in result.samples for c in columns)
+
+
+def resources_table(result: ForecastResult, *, columns=tuple(RESOURCES), display: bool = False) -> pd.DataFrame:
+    """Median and 90% equal-tailed interval over worlds of what the largest run takes, by year.
+
+    Parameters
+    ----------
+    result
+        The forecast (one saved before the model recorded these quantities has none of them:
+        a :class:`priors.InputError` names the missing one).
+    columns
+        Some of :data:`RESOURCES`: ``power_gw``, ``capex_usd``, ``cost_usd``, ``energy_gwh``.
+    display
+        False (default): numbers, ``<column>``, ``<column>_p05``, ``<column>_p95`` (GW, USD, GWh).
+        True: one text column per quantity, named by its short name: ``$1.2bn ($400M - $3bn)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``year``.
+    """
+    table = pd.DataFrame(index=pd.Index(result.years.astype(int), name="year"))
+    for column in columns:
+        variable = RESOURCES[column][0]
+        if variable not in result.samples:
+            raise InputError(f"this forecast has no {variable} (saved by an older model version?)")
+        log10 = result.samples[variable].astype(float).transpose("sample", "year")
+        eti = equal_tailed_interval(log10, 0.9)  # as the compute intervals: quantiles of log10
+        table[column] = 10.0 ** log10.median("sample").values
+        table[f"{column}_p05"] = 10.0 ** eti.sel(bound="lower").values
+        table[f"{column}_p95"] = 10.0 ** eti.sel(bound="upper").values
+    if not display:
+        return table
+    shown = pd.DataFrame(index=table.index)
+    for column in columns:
+        _, unit, name, _ = RESOURCES[column]
+        shown[name] = [
+            f"{quantity_label(m, unit)} ({quantity_label(lo, unit)} - {quantity_label(hi, unit)})"
+            for m, lo, hi in zip(table[column], table[f"{column}_p05"], table[f"{column}_p95"])
+        ]
+    return shown
+
+
+#: Columns of :func:`per_year_table` that :func:`format_terminal_table` and summary.md show
+#: in a second table, under the first.
+_SECOND_TABLE = ("cost", "energy")
+_PER_YEAR_RESOURCES = ("cost_usd", "energy_gwh")
 
 
 def _p_column(threshold: float) -> str:
@@ -29,7 +117,8 @@ def _p_column(threshold: float) -> str:
 
 def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataFrame:
     """One row per year: median and 90% interval of compute, P(>= each threshold by then),
-    and the most frequent binding constraint with its share.
+    the most frequent binding constraint with its share, and the median and 90% interval
+    of the run's cost and energy.
 
     Parameters
     ----------
@@ -38,14 +127,19 @@ def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataF
     display
         False (default): numbers (FLOP, probabilities as fractions), for CSV and code.
         True: the same table as text, ``3.1e+26``, ``62%`` (digits set by the Monte Carlo
-        error), ``funding 45%``.
+        error), ``funding 45%``, ``$1.2bn ($400M - $3bn)``, ``430 GWh (120 GWh - 1.5 TWh)``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``year``. Numeric columns: ``median``, ``p05``, ``p95`` (FLOP, the 90%
         equal-tailed interval), ``P>=<threshold>`` per threshold (fraction of worlds with a run
-        at least that large by that year), ``binding`` and ``binding_share``.
+        at least that large by that year), ``binding`` and ``binding_share``, then
+        ``cost_usd``, ``cost_usd_p05``, ``cost_usd_p95`` (USD: chip-hours x price) and
+        ``energy_gwh``, ``energy_gwh_p05``, ``energy_gwh_p95`` (GWh), each median and 90%
+        equal-tailed interval over worlds (absent from forecasts saved without them).
+        Text columns: ``median``, ``90% interval``, ``P>=<threshold>``, ``binding``, ``cost``,
+        ``energy``.
     """
     eti = result.intervals["eti"].sel(prob=0.9)
     table = pd.DataFrame(
@@ -62,6 +156,9 @@ def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataF
     shares = result.constraint_shares
     table["binding"] = result.main_constraint
     table["binding_share"] = shares.max("constraint").values
+    resources = _has_resources(result, _PER_YEAR_RESOURCES)
+    if resources:
+        table = table.join(resources_table(result, columns=_PER_YEAR_RESOURCES))
     if not display:
         return table
 
@@ -74,7 +171,17 @@ def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataF
         mcse = timeline["mcse"].sel(threshold=threshold).values
         shown[column] = [format_probability(p, e, n, interval=False) for p, e in zip(table[column], mcse)]
     shown["binding"] = [f"{name} {share:.0%}" for name, share in zip(table["binding"], table["binding_share"])]
+    if resources:
+        shown = shown.join(resources_table(result, columns=_PER_YEAR_RESOURCES, display=True))
     return shown
+
+
+def _split_per_year(shown: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The display table as compute and probabilities, and cost and energy (None if absent)."""
+    second = [c for c in _SECOND_TABLE if c in shown.columns]
+    if not second:
+        return shown, None
+    return shown.drop(columns=second), shown[second]
 
 
 def timeline_table(result: ForecastResult) -> pd.DataFrame:
@@ -217,13 +324,22 @@ def to_text(df: pd.DataFrame, *, index: bool = True, gap: int = 2) -> str:
     return "\n".join([line(header), sep.join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
+_RESOURCES_NOTE = ("What the largest run takes: median and 90% interval of its cost (chip-hours "
+                   "x price per chip-hour) and of the energy it uses")
+
+
 def format_terminal_table(result: ForecastResult) -> str:
-    """The per-year table as aligned text under a title naming prior set, samples and seed."""
+    """The per-year table as aligned text under a title naming prior set, samples and seed;
+    the run's cost and energy in a second table under it, so each fits a terminal."""
     title = (f"Forecast of the largest training run: prior set {result.name}, "
              f"{result.n_samples:,} worlds, seed {result.seed}")
     note = ("median and 90% interval in FLOP; P>=X: probability that a run of at least X FLOP "
             "has happened by that year; binding: the most frequent limit and its share of worlds")
-    return "\n".join([title, "", to_text(per_year_table(result, display=True)), "", _wrap(note, 100)])
+    first, second = _split_per_year(per_year_table(result, display=True))
+    lines = [title, "", to_text(first), "", _wrap(note, 100)]
+    if second is not None:
+        lines += ["", _wrap(_RESOURCES_NOTE + ":", 100), "", to_text(second)]
+    return "\n".join(lines)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -257,7 +373,11 @@ def write_tables(result, folder: str | Path) -> list[Path]:
         written.append(path)
 
     put("summary.csv", per_year_table(result).to_csv(float_format="%.6g"))
-    put("summary.md", f"# {_title(result)}\n\n{to_markdown(per_year_table(result, display=True))}\n")
+    first, second = _split_per_year(per_year_table(result, display=True))
+    summary = f"# {_title(result)}\n\n{to_markdown(first)}\n"
+    if second is not None:
+        summary += f"\n{_RESOURCES_NOTE}:\n\n{to_markdown(second)}\n"
+    put("summary.md", summary)
     put("timeline.csv", timeline_table(result).to_csv(index=False, float_format="%.6g"))
     put("crossing.csv", crossing_table(result).to_csv())
     put("priors.csv", prior_table(result.priors).to_csv(index=False, float_format="%.6g"))

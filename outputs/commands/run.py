@@ -2,7 +2,8 @@
 
 With no options: the default priors, 100,000 worlds, years 2025..2035, the default seed.
 The folder holds samples.nc (every world, ArviZ/xarray), summary.csv and summary.md (the
-per-year table), timeline.csv, and the plots (fan, timeline, constraints).
+per-year table, with what the run costs and the energy it uses), timeline.csv, crossing.csv,
+the priors, and the plots (fan, timeline, constraints, resources).
 """
 
 from __future__ import annotations

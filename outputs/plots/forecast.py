@@ -1,8 +1,10 @@
-"""Plots of a forecast: the fan chart, the timeline and the binding constraints.
+"""Plots of a forecast: the fan chart, the timeline, the binding constraints and what the
+largest run takes (power, capital, cost, energy).
 
 Each ``plot_<thing>(result, *, ax=None, ...)`` takes a :class:`forecast.ForecastResult` (or
 the path of a saved run folder / NetCDF file), draws on ``ax`` (a new figure when None) and
-returns the axes. Options for a drawn element come as their own dict, defaults filled in
+returns the axes (:func:`plot_resources`, four panels, takes and returns ``axes``, a
+sequence of four). Options for a drawn element come as their own dict, defaults filled in
 with ``setdefault``. No matplotlib setting changes at import: wrap calls in
 :func:`outputs.plot_style` for the project's look. :func:`save_plots` does that, drawing on
 plain :class:`matplotlib.figure.Figure` objects (no pyplot, no display needed).
@@ -18,11 +20,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
 from forecast.history.record import load_runs, yearly_frontier
+from forecast.timeline import interval_table
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -34,9 +37,12 @@ from outputs.style import (
     plot_style,
     threshold_color,
 )
+from outputs.tables import RESOURCES, quantity_label
 from outputs.text import flop_label
+from priors import InputError
 
-__all__ = ["PLOTS", "as_result", "caption", "plot_constraints", "plot_fan", "plot_timeline", "save_figure", "save_plots"]
+__all__ = ["PLOTS", "PLOT_FIGURES", "as_result", "caption", "default_kinds", "plot_constraints", "plot_fan",
+           "plot_resources", "plot_timeline", "save_figure", "save_plots"]
 
 _CAPTION_COLOR = "#666666"
 _RECORD_COLOR = "#222222"
@@ -146,7 +152,7 @@ def _legend_and_caption(ax, result: ForecastResult, text: str | bool | None, han
 def _year_axis(ax, years=None, *, limits: tuple[float, float] | None = None) -> None:
     """Years along x, integer ticks; shown from ``limits``, else the years with a margin."""
     ax.set_xlabel("year the run finishes")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlim(*(limits if limits is not None else (min(years) - 0.3, max(years) + 0.3)))
 
 
@@ -191,19 +197,26 @@ def _draw_bands(ax, result: ForecastResult, interval: str, index: int,
                 median_kwargs: Mapping | None, band_kwargs: Mapping | None):
     """One forecast's median, 50% and 90% bands: its legend entries and ``(low, high)``,
     the lowest and highest values of its 90% band."""
+    return _draw_interval_table(ax, result.years.astype(float), result.intervals, interval, index,
+                                median_kwargs, band_kwargs)
+
+
+def _draw_interval_table(ax, years, table, interval: str, index: int,
+                         median_kwargs: Mapping | None, band_kwargs: Mapping | None,
+                         scale: Callable = lambda values: values):
+    """The median, 50% and 90% bands of an :func:`forecast.timeline.interval_table`, each
+    value through ``scale`` (``10 ** x`` for a log axis): legend entries and ``(low, high)``."""
     median_kwargs, median_label, band_kwargs, alpha90 = _fan_styles(
         index, median_kwargs, band_kwargs)
     alpha50 = min(1.0, 2.5 * alpha90)
-    years = result.years.astype(float)
-    table = result.intervals
     # The 90% band as its two tails around the 50% band: each area has exactly the colour
     # of its legend swatch, the middle clearly darker.
-    lo90, hi90 = (table[interval].sel(prob=0.9, bound=b).values for b in ("lower", "upper"))
-    lo50, hi50 = (table[interval].sel(prob=0.5, bound=b).values for b in ("lower", "upper"))
+    lo90, hi90 = (scale(table[interval].sel(prob=0.9, bound=b).values) for b in ("lower", "upper"))
+    lo50, hi50 = (scale(table[interval].sel(prob=0.5, bound=b).values) for b in ("lower", "upper"))
     band90 = ax.fill_between(years, lo90, np.maximum(lo50, lo90), alpha=alpha90, **band_kwargs)
     ax.fill_between(years, np.minimum(hi50, hi90), hi90, alpha=alpha90, **band_kwargs)
     band50 = ax.fill_between(years, lo50, hi50, alpha=alpha50, **band_kwargs)
-    (median,) = ax.plot(years, table["median"].values, **median_kwargs)
+    (median,) = ax.plot(years, scale(table["median"].values), **median_kwargs)
     entries = [(median, median_label), (band50, "50% interval"), (band90, "90% interval")]
     return entries, (float(np.min(lo90)), float(np.max(hi90)))
 
@@ -511,7 +524,8 @@ def plot_constraints(
     caption: str | bool | None = None,
     stack_kwargs: Mapping | None = None,
 ):
-    """Share of worlds whose largest run is bound by supply, power, funding or data, by year.
+    """Share of worlds whose largest run is bound by supply, power, funding, data or latency,
+    by year.
 
     Parameters
     ----------
@@ -549,11 +563,192 @@ def plot_constraints(
     return ax
 
 
+# --- what the largest run takes --------------------------------------------------------------
+
+#: The panels of :func:`plot_resources`, in order: (column of :data:`outputs.tables.RESOURCES`,
+#: title).
+RESOURCE_PANELS = (
+    ("power_gw", "Power of the training system"),
+    ("capex_usd", "Capital cost of the cluster"),
+    ("cost_usd", "Cost of the run (chip-hours × price)"),
+    ("energy_gwh", "Energy the run uses"),
+)
+#: Size of the 2x2 figure of :func:`plot_resources` (inches): the blog's column width.
+RESOURCES_FIGSIZE = (7.0, 5.8)
+
+
+def _resource_figure(figure=None):
+    """A 2x2 grid of panels sharing the years, and under it, across both columns, an
+    axes-less row for the legend and the caption (so that they never squeeze a column)."""
+    if figure is None:
+        figure = plt.figure(figsize=RESOURCES_FIGSIZE, layout="constrained")
+    grid = figure.add_gridspec(3, 2, height_ratios=(1, 1, 1e-3))
+    panels = [figure.add_subplot(grid[row, column]) for row in (0, 1) for column in (0, 1)]
+    for panel in panels[1:]:
+        panel.sharex(panels[0])
+    for panel in panels[:2]:
+        panel.tick_params(labelbottom=False)
+    key = figure.add_subplot(grid[2, :])
+    key.set_axis_off()
+    return panels, key
+
+
+def _resource_axes(axes, figure):
+    """The four panels and the axes that holds the legend: the panels of a new figure (on
+    ``figure`` when given), or ``axes`` (any sequence or array of four) with the legend under
+    the third, or under the row an earlier call on them made."""
+    if axes is None:
+        panels, key = _resource_figure(figure)
+        panels[0]._forecast_resources_key = key
+        return panels, key
+    panels = list(np.ravel(np.asarray(axes, dtype=object)))
+    if len(panels) != len(RESOURCE_PANELS):
+        raise ValueError(f"plot_resources draws {len(RESOURCE_PANELS)} panels; got {len(panels)} axes")
+    key = getattr(panels[0], "_forecast_resources_key", None)
+    return panels, key if key is not None and key in key.figure.axes else None
+
+
+def _resource_state(panel) -> dict:
+    """What earlier :func:`plot_resources` calls drew on these panels (kept on the first)."""
+    state = getattr(panel, "_forecast_resources", None)
+    if state is not None and not all(fan["entries"][0][0] in panel.lines for fan in state["fans"]):
+        state = None  # the axes were cleared since
+    if state is None:
+        state = {"fans": [], "shared": []}
+        panel._forecast_resources = state
+    return state
+
+
+def _resource_legend(panels, key, state, result: ForecastResult) -> None:
+    """The legend and the caption: in the row under the panels, else under the third panel."""
+    handles, labels = _fan_labels(state)
+    text = _fan_caption(state)
+    if key is None:
+        _legend_and_caption(panels[2], result, text, handles, labels, ncols=3)
+        return
+    ncols = min(3, _legend_columns(key, labels, _points(plt.rcParams["legend.fontsize"])))
+    legend = key.legend(handles, labels, loc="upper left", ncols=ncols, bbox_to_anchor=(0, 1),
+                        borderaxespad=0, handlelength=_HANDLE_LENGTH, columnspacing=_COLUMN_SPACING)
+    _add_caption(key, result, text, below=legend)
+
+
+def _log_quantity_axis(ax, unit: str) -> None:
+    """A log y axis labelled in the unit's words (``1 GW``, ``$10bn``, ``100 GWh``): ticks at
+    powers of ten, or at 1-2-5 steps when the axis spans under two decades."""
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    subs = (1.0,) if np.log10(high / low) >= 2 else (1.0, 2.0, 5.0)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: quantity_label(value, unit, digits=3)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _label_last_median(ax, years, table, unit: str, color) -> None:
+    """The median of the last year in words (``5.4 GW``), right of the axes at its height."""
+    value = 10.0 ** float(table["median"].values[-1])
+    ax.annotate(quantity_label(value, unit), (1, value), xycoords=("axes fraction", "data"),
+                xytext=(3, 0), textcoords="offset points", ha="left", va="center", fontsize=7.5,
+                color=color, gid="last-median")
+
+
+def plot_resources(
+    result: ForecastResult | str | Path,
+    *,
+    axes=None,
+    figure=None,
+    interval: str = "eti",
+    title: str | bool = "What the largest run takes",
+    caption: str | bool | None = None,
+    labels: bool = True,
+    median_kwargs: Mapping | None = None,
+    band_kwargs: Mapping | None = None,
+):
+    """What the largest run takes by year, four panels: the power of its training system
+    (GW), the capital cost of its cluster (USD), the cost of the run (chip-hours x price,
+    USD) and the energy it uses (GWh). Each panel: median over worlds, 50% and 90% bands
+    (equal-tailed by default), on a log axis; the last year's median is written at the end
+    of its line.
+
+    Call it again on the returned axes to overlay another forecast, as with :func:`plot_fan`:
+    the legend names each forecast's entries and the one caption lists them all.
+
+    Parameters
+    ----------
+    result
+        A forecast, or the path of a run folder or its ``samples.nc`` (a forecast saved
+        before the model recorded these quantities has none: :class:`priors.InputError`).
+    axes
+        Four axes to draw on, in the order above (a 2x2 array works); the legend and caption
+        then go under the third. None: a new 2x2 grid with the legend under it.
+    figure
+        Where the new grid goes when ``axes`` is None: an empty
+        :class:`~matplotlib.figure.Figure` (best with constrained layout); a new pyplot figure
+        of :data:`RESOURCES_FIGSIZE` when None.
+    interval
+        ``"eti"`` (equal-tailed, default) or ``"hdi"`` (highest density) bands.
+    title
+        The figure's title (``suptitle``); False for none.
+    caption
+        The line under the legend: None for prior set, samples and seed; a string; or False.
+    labels
+        Write each panel's last median at the end of its line.
+    median_kwargs, band_kwargs
+        Passed to ``plot`` and ``fill_between`` in every panel. An ``alpha`` in
+        ``band_kwargs`` is that of the 90% band; the 50% band is darker.
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        The four panels, in the order above.
+    """
+    if interval not in ("eti", "hdi"):
+        raise ValueError(f"interval must be 'eti' or 'hdi', got {interval!r}")
+    result = as_result(result)
+    missing = [RESOURCES[c][0] for c, _ in RESOURCE_PANELS if RESOURCES[c][0] not in result.samples]
+    if missing:
+        raise InputError(f"this forecast has no {', '.join(missing)} (saved by an older model version?)")
+    panels, key = _resource_axes(axes, figure)
+    state = _resource_state(panels[0])
+    index = len(state["fans"])
+    years = result.years.astype(float)
+    median_kwargs = dict(median_kwargs or {})
+    if len(years) == 1:  # no line to draw: a mark
+        median_kwargs.setdefault("marker", "o")
+    entries = None
+    for ax, (column, panel_title) in zip(panels, RESOURCE_PANELS):
+        variable, unit, _, _ = RESOURCES[column]
+        table = interval_table(result.samples[variable].astype(float).transpose("sample", "year"))
+        drawn, _ = _draw_interval_table(ax, years, table, interval, index, median_kwargs, band_kwargs,
+                                        scale=lambda values: 10.0 ** values)
+        entries = entries or drawn  # the first panel's: an earlier call is found by them
+        if labels:
+            _label_last_median(ax, years, table, unit, drawn[0][0].get_color())
+        ax.autoscale_view()
+        _log_quantity_axis(ax, unit)
+        _year_axis(ax, years)
+        if not ax.xaxis.get_tick_params()["labelbottom"]:  # a panel over another: no year label
+            ax.set_xlabel("")
+        ax.set_title(panel_title, fontweight="normal")
+    _add_fan(state, result, caption, entries)
+    _resource_legend(panels, key, state, result)
+    if title is not False:
+        panels[0].figure.suptitle(title, x=0.01, ha="left", fontweight="bold",
+                                  fontsize=_points(plt.rcParams["axes.titlesize"]) + 1.5)
+    return panels
+
+
 #: Plot kinds by name, for ``forecast plot --kind`` and the report.
 PLOTS: dict[str, Callable] = {
     "fan": plot_fan,
     "timeline": plot_timeline,
     "constraints": plot_constraints,
+    "resources": plot_resources,
+}
+
+#: Kinds that lay out a figure of several axes, with the figure's size: their function takes
+#: ``figure`` (or ``axes``, all of them) instead of ``ax``.
+PLOT_FIGURES: dict[str, tuple[float, float]] = {
+    "resources": RESOURCES_FIGSIZE,
 }
 
 
@@ -580,19 +775,32 @@ def save_plots(
 ) -> list[Path]:
     """Draw each plot kind in the project style and write ``<kind>.<format>`` into ``folder``.
 
-    Returns the written paths. Figures are plain :class:`~matplotlib.figure.Figure` objects,
-    so no window opens and nothing is left in pyplot's figure list.
+    ``kinds``: all of :data:`PLOTS` by default (less ``resources`` for a forecast saved
+    before the model recorded them). Returns the written paths. Figures are plain
+    :class:`~matplotlib.figure.Figure` objects, so no window opens and nothing is left in
+    pyplot's figure list; the kinds of :data:`PLOT_FIGURES` lay out their own figure.
     """
     result = as_result(result)
     folder = Path(folder)
-    kinds = tuple(PLOTS) if kinds is None else tuple(kinds)
+    kinds = default_kinds(result) if kinds is None else tuple(kinds)
     unknown = [k for k in kinds if k not in PLOTS]
     if unknown:
         raise ValueError(f"unknown plot kind(s) {', '.join(unknown)}; use {', '.join(PLOTS)}")
     written = []
     with plot_style():
         for kind in kinds:
-            figure = Figure(layout="constrained")
-            PLOTS[kind](result, ax=figure.add_subplot())
+            if kind in PLOT_FIGURES:
+                figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
+                PLOTS[kind](result, figure=figure)
+            else:
+                figure = Figure(layout="constrained")
+                PLOTS[kind](result, ax=figure.add_subplot())
             written += save_figure(figure, folder, kind, formats=formats)
     return written
+
+
+def default_kinds(result: ForecastResult) -> tuple[str, ...]:
+    """The kinds of :data:`PLOTS` that ``result`` has the samples for: all of them, less
+    ``resources`` for a forecast saved before the model recorded power, capital, cost, energy."""
+    has_resources = all(RESOURCES[c][0] in result.samples for c, _ in RESOURCE_PANELS)
+    return tuple(k for k in PLOTS if k != "resources" or has_resources)

@@ -22,11 +22,13 @@ import pandas as pd
 from forecast import ForecastResult, load
 from forecast.headline import MC_INTERVAL, headline_table
 from outputs.markdown import html_page, markdown_to_html
-from outputs.plots.forecast import PLOTS, caption, save_plots
+from outputs.plots.forecast import caption, default_kinds, save_plots
 from outputs.provenance import run_metadata, sha256_file
 from outputs.tables import (
+    RESOURCES,
     format_prior_table,
     per_year_table,
+    resources_table,
     shares_table,
     to_markdown,
     write_tables,
@@ -199,7 +201,8 @@ def report_markdown(
     image_format: str = "png",
 ) -> str:
     """The text of report.md: headline numbers, plots, per-year table, constraint shares,
-    priors, extra sections and how to reproduce. Plots are referenced as ``<kind>.png``."""
+    what the largest run takes, priors, extra sections and how to reproduce. Plots are
+    referenced as ``<kind>.png``."""
     meta = metadata or {}
     version = meta.get("version")
     git = meta.get("git") or {}
@@ -220,15 +223,17 @@ def report_markdown(
         "Per year: median and 90% interval of the largest run (FLOP); P>=X is the probability that "
         "a run of at least X FLOP has happened by that year; binding is the most frequent limit "
         "on the largest run and its share of worlds.",
-        to_markdown(per_year_table(result, display=True)),
+        to_markdown(per_year_table(result, display=True).drop(columns=["cost", "energy"], errors="ignore")),
         "## When is each threshold first reached?",
         f"![Probability that a run of at least each size has happened by each year]"
         f"(timeline.{image_format})",
         "## What limits the largest run?",
-        f"![Share of worlds whose largest run is bound by supply, power, funding or data]"
+        f"![Share of worlds whose largest run is bound by supply, power, funding, data or latency]"
         f"(constraints.{image_format})",
-        "Share of worlds in which each constraint sets the size of the largest run:",
+        "Share of worlds in which each constraint (supply, power, funding, data or latency) sets "
+        "the size of the largest run:",
         to_markdown(_percent_table(shares_table(result))),
+        *_resources_markdown(result, image_format),
         "## Priors",
         "Each prior's distribution with its 5th, 50th and 95th percentile, unit and source.",
         format_prior_table(result.priors, markdown=True),
@@ -237,6 +242,27 @@ def report_markdown(
         parts += [f"## {section.title}", section.markdown]
     parts += ["## Reproduce", _reproduce_markdown(meta)]
     return "\n\n".join(p.strip() for p in parts if p) + "\n"
+
+
+def _has_resources(result: ForecastResult) -> bool:
+    """Whether the worlds record what the largest run takes (forecasts of model v2 on)."""
+    return all(variable in result.samples for variable, *_ in RESOURCES.values())
+
+
+def _resources_markdown(result: ForecastResult, image_format: str) -> list[str]:
+    """The section "What the largest run takes": the plot and the per-year table (none for a
+    forecast saved before the model recorded these quantities)."""
+    if not _has_resources(result):
+        return []
+    return [
+        "## What the largest run takes",
+        f"![Power, cluster capital, run cost and energy of the largest run by year: median, "
+        f"50% and 90% intervals](resources.{image_format})",
+        "Per year: median and 90% interval over worlds of the power of the largest run's training "
+        "system, the capital cost of its cluster, the cost of the run (chip-hours times the price "
+        "of a chip-hour) and the energy the run uses.",
+        to_markdown(resources_table(result, display=True)),
+    ]
 
 
 def _reproduce_markdown(meta: Mapping) -> str:
@@ -316,7 +342,7 @@ def write_report(
     headline_frame(saved, years=years).to_csv(headline, float_format="%.10g", na_rep="")
     written.append(headline)
     kinds_formats = tuple(dict.fromkeys((*REPORT_FORMATS, *formats)))
-    written += save_plots(saved, folder, kinds=tuple(PLOTS), formats=kinds_formats)
+    written += save_plots(saved, folder, kinds=default_kinds(saved), formats=kinds_formats)
     for section in all_sections:
         _copy_section_images(section, folder)
 

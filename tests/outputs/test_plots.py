@@ -6,6 +6,7 @@ display units after a draw, colour limits, figure size) rather than comparing im
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import xml.etree.ElementTree as ET
 
@@ -23,15 +24,22 @@ from forecast.history.backtest import BacktestResult, summarize_backtest
 from forecast.history.record import load_runs, yearly_frontier
 from outputs.plots.backtest import plot_backtest
 from outputs.plots.forecast import (
+    PLOTS,
+    RESOURCE_PANELS,
     plot_constraints,
     plot_fan,
+    plot_resources,
     plot_timeline,
     save_figure,
     save_plots,
 )
+from outputs.plots.forecast import caption as forecast_caption
 from outputs.plots.sensitivity import plot_sensitivity_by_year
 from outputs.style import REFERENCE_POINTS, plot_style
+from outputs.tables import RESOURCES
 from outputs.write.backtest import write_backtest
+from outputs.write.run import write_run
+from priors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +173,99 @@ def test_two_fans_on_one_axes_compose(small_run, other_run):
     medians = [_legend_handle(ax, f"{name}: median").get_color()
                for name in (small_run.name, other_run.name)]
     assert mcolors.to_hex(medians[0]) != mcolors.to_hex(medians[1])
+
+
+# --- what the largest run takes ----------------------------------------------------------
+
+
+def _drawn_resources(result, **kwargs):
+    with plot_style():
+        figure = Figure(figsize=(7.0, 5.8), layout="constrained")
+        axes = plot_resources(result, figure=figure, **kwargs)
+        figure.draw_without_rendering()
+    return axes
+
+
+def _tick_labels(ax) -> list[str]:
+    low, high = ax.get_ylim()
+    return [tick.label1.get_text() for tick in ax.yaxis.get_major_ticks()
+            if low <= tick.get_loc() <= high and tick.label1.get_visible()]
+
+
+def test_resources_are_four_log_panels_of_the_samples_medians(small_run):
+    axes = _drawn_resources(small_run)
+    assert len(axes) == 4
+    units = {"GW": ("GW", "MW"), "USD": ("$",), "GWh": ("GWh", "TWh", "PWh")}
+    for ax, (column, _) in zip(axes, RESOURCE_PANELS):
+        variable, unit, _, _ = RESOURCES[column]
+        assert ax.get_yscale() == "log", column
+        (median,) = ax.get_lines()  # the bands are polygons: the one line is the median
+        samples = small_run.samples[variable].transpose("sample", "year").values
+        np.testing.assert_allclose(median.get_xdata(), small_run.years)
+        np.testing.assert_allclose(median.get_ydata(), 10.0 ** np.median(samples, axis=0), rtol=1e-12)
+        # the 90% band is in view
+        low, high = ax.get_ylim()
+        assert low <= 10.0 ** np.quantile(samples, 0.05, axis=0).min()
+        assert high >= 10.0 ** np.quantile(samples, 0.95, axis=0).max()
+        # ticks read as amounts in the unit's words (1 GW, $10bn, 100 GWh), at least two
+        labels = _tick_labels(ax)
+        assert len(labels) >= 2, (column, labels)
+        assert all(any(word in label for word in units[unit]) for label in labels), labels
+        assert not any("10^" in label or "e+" in label for label in labels), labels
+    assert "1 GW" in _tick_labels(axes[0]) and "$100bn" in _tick_labels(axes[1])
+
+
+def test_resources_have_one_legend_and_caption_under_even_columns(small_run):
+    axes = _drawn_resources(small_run)
+    figure = axes[0].figure
+    legends = [ax.get_legend() for ax in figure.axes if ax.get_legend() is not None]
+    assert len(legends) == 1
+    assert [t.get_text() for t in legends[0].get_texts()] == ["median", "50% interval", "90% interval"]
+    captions = [t for ax in figure.axes for t in ax.texts if "worlds" in t.get_text()]
+    assert len(captions) == 1 and captions[0].get_text() == forecast_caption(small_run)
+    box = figure.bbox
+    legend = legends[0].get_window_extent()
+    caption = captions[0].get_window_extent()
+    panels_bottom = min(ax.get_window_extent().y0 for ax in axes)
+    assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and legend.y1 < panels_bottom
+    assert box.y0 <= caption.y0 and caption.y1 <= legend.y0 + 1
+    # the legend squeezes neither column: the panels are as wide as each other
+    widths = [ax.get_window_extent().width for ax in axes]
+    assert max(widths) - min(widths) < 0.05 * max(widths)
+    assert figure.get_suptitle() == "What the largest run takes"
+
+
+def test_two_forecasts_of_resources_compose(small_run, other_run):
+    with plot_style():
+        axes = plot_resources(small_run, figure=Figure(layout="constrained"))
+        plot_resources(other_run, axes=axes)
+        axes[0].figure.draw_without_rendering()
+    for ax in axes:
+        colors = {mcolors.to_hex(line.get_color()) for line in ax.get_lines()}
+        assert len(colors) == 2
+    legends = [ax.get_legend() for ax in axes[0].figure.axes if ax.get_legend() is not None]
+    assert len(legends) == 1
+    labels = [t.get_text() for t in legends[0].get_texts()]
+    assert f"{small_run.name}: median" in labels and f"{other_run.name}: median" in labels
+    captions = [t for ax in axes[0].figure.axes for t in ax.texts if "worlds" in t.get_text()]
+    assert len(captions) == 1
+
+
+def test_run_folder_has_the_resources_plot(small_run, tmp_path):
+    assert "resources" in PLOTS
+    written = write_run(small_run, tmp_path)
+    assert tmp_path / "resources.png" in written
+    with Image.open(tmp_path / "resources.png") as image:
+        width, height = image.size
+    assert width >= 1400 and 1 < width / height < 1.6  # a 2x2 grid at the blog's width
+
+
+def test_a_forecast_without_resources_draws_the_other_plots(small_run, tmp_path):
+    old = dataclasses.replace(small_run, samples=small_run.samples.drop_vars("log10_energy_gwh"))
+    with pytest.raises(InputError, match="log10_energy_gwh"):
+        plot_resources(old)
+    written = save_plots(old, tmp_path)
+    assert {p.name for p in written} == {"fan.png", "timeline.png", "constraints.png"}
 
 
 # --- without the project style ----------------------------------------------------------

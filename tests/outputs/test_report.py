@@ -193,7 +193,8 @@ def test_report_files_and_sections(report_dir):
         assert heading in text
     assert "## Sensitivity" not in text  # no sensitivity results: no section
     page = (report_dir / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 3
+    assert page.count('src="data:image/png;base64,') == 4  # fan, timeline, constraints, resources
+    assert "## What the largest run takes" in text
     assert "<strong>CRPS</strong>" in page and "<table>" in page
     assert 'src="fan.png"' not in page  # every image inline: the page is one file
 

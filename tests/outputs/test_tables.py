@@ -6,8 +6,19 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pandas as pd
+import pytest
 
-from outputs.tables import crossing_table, format_prior_table, timeline_table, write_tables
+from outputs.tables import (
+    crossing_table,
+    format_prior_table,
+    format_terminal_table,
+    per_year_table,
+    quantity_label,
+    resources_table,
+    timeline_table,
+    write_tables,
+)
 
 
 def _rows(path):
@@ -53,3 +64,91 @@ def test_prior_tables_carry_each_prior_description(default_priors):
             first_words = " ".join(prior.description.split()[:4])
             assert first_words in " ".join(text.split()), prior.name
             assert first_words in markdown, prior.name
+
+
+# --- what the largest run takes -----------------------------------------------------------
+
+
+def _by_hand(result, variable):
+    """10 ** (median, 5th, 95th percentile) of ``variable`` over the worlds, with numpy."""
+    log10 = result.samples[variable].transpose("sample", "year").values.astype(float)
+    return (10.0 ** np.median(log10, axis=0), 10.0 ** np.quantile(log10, 0.05, axis=0),
+            10.0 ** np.quantile(log10, 0.95, axis=0))
+
+
+@pytest.mark.parametrize("column, variable", [("cost_usd", "log10_run_cost_usd"),
+                                              ("energy_gwh", "log10_energy_gwh")])
+def test_per_year_cost_and_energy_are_the_samples_quantiles(small_run, column, variable):
+    table = per_year_table(small_run)
+    median, low, high = _by_hand(small_run, variable)
+    np.testing.assert_allclose(table[column].values, median, rtol=1e-12)
+    np.testing.assert_allclose(table[f"{column}_p05"].values, low, rtol=1e-12)
+    np.testing.assert_allclose(table[f"{column}_p95"].values, high, rtol=1e-12)
+    assert (low < median).all() and (median < high).all()
+
+
+def test_resources_table_has_power_and_capital_too(small_run):
+    table = resources_table(small_run)
+    for column, variable in (("power_gw", "log10_power_gw"), ("capex_usd", "log10_capex_usd")):
+        median, low, high = _by_hand(small_run, variable)
+        np.testing.assert_allclose(table[column].values, median, rtol=1e-12)
+        np.testing.assert_allclose(table[f"{column}_p05"].values, low, rtol=1e-12)
+        np.testing.assert_allclose(table[f"{column}_p95"].values, high, rtol=1e-12)
+    shown = resources_table(small_run, display=True)
+    assert list(shown.columns) == ["power", "capital", "cost", "energy"]
+
+
+def test_cost_and_energy_cells_read_as_amounts(small_run):
+    shown = per_year_table(small_run, display=True)
+    table = per_year_table(small_run)
+    year = int(small_run.years[-1])
+    cost, energy = table.loc[year, ["cost_usd", "energy_gwh"]]
+    assert shown.loc[year, "cost"] == (
+        f"{quantity_label(cost, 'USD')} ({quantity_label(table.loc[year, 'cost_usd_p05'], 'USD')} - "
+        f"{quantity_label(table.loc[year, 'cost_usd_p95'], 'USD')})")
+    assert shown.loc[year, "energy"].startswith(quantity_label(energy, "GWh") + " (")
+    assert all(cell.startswith("$") for cell in shown["cost"])
+    assert all(cell.split(" (")[0].endswith(("GWh", "TWh", "PWh")) for cell in shown["energy"])
+
+
+@pytest.mark.parametrize("value, unit, text", [
+    (1.23e9, "USD", "$1.2bn"), (4.04e8, "USD", "$400M"), (3e9, "USD", "$3bn"), (999.7e9, "USD", "$1T"),
+    (2.6e11, "USD", "$260bn"), (0.35, "GW", "350 MW"), (5.4, "GW", "5.4 GW"), (430, "GWh", "430 GWh"),
+    (17_200, "GWh", "17 TWh"),
+])
+def test_quantity_label(value, unit, text):
+    assert quantity_label(value, unit) == text
+
+
+def test_terminal_table_puts_cost_and_energy_in_a_second_table(small_run):
+    text = format_terminal_table(small_run)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    headers = [line.split() for line in text.splitlines() if line.startswith("year")]
+    assert len(headers) == 2
+    assert "cost" not in headers[0] and "binding" in headers[0]
+    assert headers[1] == ["year", "cost", "energy"]
+
+
+def test_summary_files_carry_cost_and_energy(small_run, tmp_path):
+    write_tables(small_run, tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv", index_col="year")
+    for column in ("cost_usd", "energy_gwh"):
+        for name in (column, f"{column}_p05", f"{column}_p95"):
+            assert summary[name].dtype == float, name
+    np.testing.assert_allclose(summary["energy_gwh"].values, _by_hand(small_run, "log10_energy_gwh")[0],
+                               rtol=1e-5)
+    markdown = (tmp_path / "summary.md").read_text()
+    assert markdown.count("| year |") == 2
+
+
+def test_report_says_what_the_largest_run_takes(small_run):
+    from outputs.write.report import report_markdown
+
+    text = report_markdown(small_run)
+    section = text.split("## What the largest run takes", 1)[1].split("\n## ", 1)[0]
+    assert "](resources.png)" in section
+    shown = resources_table(small_run, display=True)
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in section.splitlines() if line.startswith("| 20")}
+    assert rows == {str(year): list(row.values) for year, row in shown.iterrows()}
+    assert "supply, power, funding, data or latency" in text

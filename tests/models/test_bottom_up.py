@@ -322,3 +322,10 @@ def test_v1_is_one_prior_set_away():
     result = forecast.run(overrides=V1, samples=3000, seed=4, years=years)
     np.testing.assert_allclose(result.log10_compute.values, v1_log10_compute(result.samples, years), rtol=1e-12)
     assert not (result.samples["binding_constraint"] == CONSTRAINTS.index("latency")).any()
+
+
+def test_a_ceiling_below_its_base_binds_from_the_start():
+    # 0.5 GW wanted in 2024, held at 0.05 GW: 0.05e9 W / 1000 W a chip = 5e4 chips
+    world = run_world(chips_base=1e9, power_limit_gw_base=0.5, power_limit_gw_max=0.05)
+    assert 10 ** float(world["log10_chips"]) == pytest.approx(5e4, rel=1e-9)
+    assert CONSTRAINTS[int(world["binding_constraint"])] == "power"

@@ -144,3 +144,20 @@ def test_settings_the_library_refuses_name_the_flag(tmp_path, capsys, args, mess
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("power_limit_gw_max=0", "--set: power_limit_gw_max: '0' reaches values in [0, 0]"),
+        ("capex_limit_usd_max=-1e11", "--set: capex_limit_usd_max:"),
+        ("post_training_fraction_base=-0.1", "--set: post_training_fraction_base:"),
+    ],
+    ids=["zero-power-ceiling", "negative-capital-ceiling", "negative-post-training"],
+)
+def test_impossible_ceilings_and_fractions_name_the_key(tmp_path, capsys, override, message):
+    out = tmp_path / "out"
+    assert main(["run", "--samples", "10", "--set", override, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err
+    assert not out.exists()

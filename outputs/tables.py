@@ -29,7 +29,7 @@ _PERCENTILES = (0.05, 0.5, 0.95)
 #: short name, what it is). Units are those of :func:`quantity_label`.
 RESOURCES = {
     "power_gw": ("log10_power_gw", "GW", "power", "power of the training system"),
-    "capex_usd": ("log10_capex_usd", "USD", "capital", "capital cost of the cluster"),
+    "cluster_capex_usd": ("log10_cluster_capex_usd", "USD", "capital", "capital cost of the cluster"),
     "cost_usd": ("log10_run_cost_usd", "USD", "cost", "cost of the run: chip-hours x price"),
     "energy_gwh": ("log10_energy_gwh", "GWh", "energy", "energy the run uses"),
 }
@@ -73,7 +73,7 @@ def resources_table(result: ForecastResult, *, columns=tuple(RESOURCES), display
         The forecast (one saved before the model recorded these quantities has none of them:
         a :class:`priors.InputError` names the missing one).
     columns
-        Some of :data:`RESOURCES`: ``power_gw``, ``capex_usd``, ``cost_usd``, ``energy_gwh``.
+        Some of :data:`RESOURCES`: ``power_gw``, ``cluster_capex_usd``, ``cost_usd``, ``energy_gwh``.
     display
         False (default): numbers, ``<column>``, ``<column>_p05``, ``<column>_p95`` (GW, USD, GWh).
         True: one text column per quantity, named by its short name: ``$1.2bn ($400M - $3bn)``.

@@ -569,7 +569,7 @@ def plot_constraints(
 #: title).
 RESOURCE_PANELS = (
     ("power_gw", "Power of the training system"),
-    ("capex_usd", "Capital cost of the cluster"),
+    ("cluster_capex_usd", "Capital cost of the cluster"),
     ("cost_usd", "Cost of the run (chip-hours × price)"),
     ("energy_gwh", "Energy the run uses"),
 )

@@ -109,7 +109,7 @@ def test_caps_set_the_chip_count_and_name_the_binding_constraint():
     assert 10 ** float(world["log10_chips"]) == pytest.approx(5e4, rel=1e-9)
     assert CONSTRAINTS[int(world["binding_constraint"])] == "power"
     assert 10 ** float(world["log10_power_gw"]) == pytest.approx(0.05, rel=1e-9)
-    assert 10 ** float(world["log10_capex_usd"]) == pytest.approx(5e4 * 4e4, rel=1e-9)
+    assert 10 ** float(world["log10_cluster_capex_usd"]) == pytest.approx(5e4 * 4e4, rel=1e-9)
     world = run_world(capex_limit_usd_base=3e9, capex_per_chip_base=4e4)
     assert CONSTRAINTS[int(world["binding_constraint"])] == "funding"
     assert 10 ** float(world["log10_chips"]) == pytest.approx(7.5e4, rel=1e-9)

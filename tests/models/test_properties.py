@@ -100,7 +100,7 @@ def test_every_output_is_finite_and_below_its_caps(overrides, seed):
     log10_capex_limit = np.minimum(np.log10(ds["capex_limit_usd_base"]) + t * np.log10(ds["capex_limit_growth"]),
                                    np.log10(ds["capex_limit_usd_max"]))
     assert (ds["log10_power_gw"] <= log10_power_limit + 1e-9).all()
-    assert (ds["log10_capex_usd"] <= log10_capex_limit + 1e-9).all()
+    assert (ds["log10_cluster_capex_usd"] <= log10_capex_limit + 1e-9).all()
     assert (ds["duration_days"] <= ds["duration_days_max"] * (1 + 1e-12)).all()
     # without post-training the run takes no longer than its pretraining time
     no_post = ds["post_training_fraction"] == 0

@@ -89,7 +89,7 @@ def test_per_year_cost_and_energy_are_the_samples_quantiles(small_run, column, v
 
 def test_resources_table_has_power_and_capital_too(small_run):
     table = resources_table(small_run)
-    for column, variable in (("power_gw", "log10_power_gw"), ("capex_usd", "log10_capex_usd")):
+    for column, variable in (("power_gw", "log10_power_gw"), ("cluster_capex_usd", "log10_cluster_capex_usd")):
         median, low, high = _by_hand(small_run, variable)
         np.testing.assert_allclose(table[column].values, median, rtol=1e-12)
         np.testing.assert_allclose(table[f"{column}_p05"].values, low, rtol=1e-12)

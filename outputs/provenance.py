@@ -167,7 +167,7 @@ def run_metadata(
         "package": PACKAGE,
         "version": package_version(),
         "git": package_commit(cwd),
-        "timestamp": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "timestamp": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "prior_set": result.priors.name,
         "priors_file": result.priors.source or None,
         "priors_builtin": _builtin_name(result.priors.source) if result.priors.source else None,

@@ -17,6 +17,6 @@ class PriorError(InputError):
         self.message, self.source, self.key = message, source, key
         super().__init__(": ".join(part for part in (source, key, message) if part))
 
-    def located(self, *, source: str | None = None, key: str | None = None) -> "PriorError":
+    def located(self, *, source: str | None = None, key: str | None = None) -> PriorError:
         """The same error with the file and key filled in where they were unknown."""
         return PriorError(self.message, source=self.source or source, key=self.key or key)

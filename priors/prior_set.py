@@ -108,7 +108,7 @@ class PriorSet:
         return PriorError(f"unknown prior name{hint}", source=source or self.source, key=name)
 
     # -- worlds ------------------------------------------------------------------------
-    def transform(self) -> "WorldTransform":
+    def transform(self) -> WorldTransform:
         """The map from normal scores to prior values, as a JAX pytree (see WorldTransform)."""
         return WorldTransform(
             names=self.names,
@@ -132,7 +132,7 @@ class PriorSet:
         return self.values_from_normal(ndtri(jnp.clip(jnp.asarray(u, dtype=float), tiny, 1.0 - 1e-16)))
 
     # -- derived sets ------------------------------------------------------------------
-    def with_priors(self, priors: Iterable[Prior], *, name: str | None = None) -> "PriorSet":
+    def with_priors(self, priors: Iterable[Prior], *, name: str | None = None) -> PriorSet:
         """A copy with some priors replaced; names must already exist in this set."""
         replaced = {}
         for prior in priors:
@@ -145,7 +145,7 @@ class PriorSet:
         )
         return replace(self, priors=merged, name=name or self.name)
 
-    def with_overrides(self, overrides: Mapping[str, str] | Iterable[str] | None) -> "PriorSet":
+    def with_overrides(self, overrides: Mapping[str, str] | Iterable[str] | None) -> PriorSet:
         """Apply command-line style overrides: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``."""
         if not overrides:
             return self
@@ -153,7 +153,7 @@ class PriorSet:
         changed = [_make_prior(name, {"spec": spec}, "--set") for name, spec in pairs]
         return self.with_priors(changed, name=f"{self.name} (+{len(changed)} set)")
 
-    def validate(self, domains: Mapping[str, Domain]) -> "PriorSet":
+    def validate(self, domains: Mapping[str, Domain]) -> PriorSet:
         """Check names and supports against a model's parameter domains; returns self."""
         for prior in self.priors:
             if prior.name not in domains:

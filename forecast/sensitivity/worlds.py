@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jax
 import numpy as np
 import xarray as xr
 
@@ -74,8 +73,7 @@ def scores_by_name(priors: PriorSet, samples: int, seed: int) -> np.ndarray:
     Selecting the columns of a set's uncertain priors gives that set's worlds; two sets that
     differ in one prior share the scores of all others (common random numbers).
     """
-    with jax.enable_x64(True):
-        return np.asarray(standard_normal(root_key(seed), (len(priors), samples))).T
+    return np.asarray(standard_normal(root_key(seed), (len(priors), samples))).T
 
 
 def latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet) -> np.ndarray:

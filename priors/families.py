@@ -60,6 +60,14 @@ class Family:
         """The numbers the quantile kernel needs; traced, so changing them never recompiles."""
         raise NotImplementedError
 
+    @property
+    def static_kernel(self):
+        """The kernel as the static part of a compiled model: it must compare equal for
+        equal structure, so that a new prior set of the same shape reuses the compiled code.
+        Most families share their class's kernel; a composite family (a mixture) overrides
+        this with a hashable value object."""
+        return type(self).kernel
+
     @staticmethod
     def kernel(leaves: tuple, z):
         """Quantile function at ``Phi(z)`` from ``leaves``: pure JAX, vectorized."""
@@ -68,7 +76,7 @@ class Family:
     @float64
     def from_normal(self, z):
         """Quantile function at ``Phi(z)``, vectorized JAX."""
-        return self.kernel(self.leaves(), jnp.asarray(z, dtype=float))
+        return self.static_kernel(self.leaves(), jnp.asarray(z, dtype=float))
 
     @float64
     def quantile(self, u):

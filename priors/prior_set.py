@@ -112,7 +112,7 @@ class PriorSet:
         """The map from normal scores to prior values, as a JAX pytree (see WorldTransform)."""
         return WorldTransform(
             names=self.names,
-            kernels=tuple(type(p.family).kernel for p in self.priors),
+            kernels=tuple(p.family.static_kernel for p in self.priors),
             latent=tuple(not p.is_fixed for p in self.priors),
             leaves=tuple(p.family.leaves() for p in self.priors),
         )

@@ -13,6 +13,13 @@ A file holds a few optional top-level keys and one table per prior::
 
 A prior may also be written as one line, ``[priors] mfu = "beta 0.3 to 0.5"``. A file that
 inherits names only what it changes.
+
+Priors that move together are joined by Spearman rank correlations (see
+:mod:`priors.correlations`); a file inherits its parent's pairs and may change or remove
+(``= 0``) any of them::
+
+    [correlations]
+    chip_growth.power_limit_growth = 0.6
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import difflib
 import hashlib
 import os
 import tomllib
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -30,14 +38,18 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
+import numpy as np
+
+from priors import correlations as corr
 from priors._precision import float64
+from priors.correlations import Correlation, CorrelationWarning
 from priors.domains import Domain
 from priors.errors import PriorError
 from priors.families import Z_MAX, Family
 from priors.spec import parse_spec
 
 _PRIOR_KEYS = {"spec", "unit", "source", "description"}
-_TOP_KEYS = {"name", "description", "inherit", "priors"}
+_TOP_KEYS = {"name", "description", "inherit", "priors", "correlations"}
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,18 @@ class Prior:
 
 @dataclass(frozen=True)
 class PriorSet:
-    """An ordered, validated collection of priors; hashable so it can key a compile cache."""
+    """An ordered, validated collection of priors; hashable so it can key a compile cache.
+
+    ``correlations`` are the rank correlations between uncertain priors (a pair with a
+    fixed prior is dropped when the prior is pinned); :meth:`check_correlations` refuses a
+    set of pairs that cannot hold together.
+    """
 
     name: str
     priors: tuple[Prior, ...]
     description: str = ""
     source: str = ""
+    correlations: tuple[Correlation, ...] = ()
 
     def __post_init__(self):
         seen = set()
@@ -72,6 +90,7 @@ class PriorSet:
             if prior.name in seen:
                 raise PriorError("defined twice", source=self.source, key=prior.name)
             seen.add(prior.name)
+        corr.check_names(self.correlations, self.names)
 
     # -- access ------------------------------------------------------------------------
     def __iter__(self):
@@ -107,23 +126,97 @@ class PriorSet:
         hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(self.names)}"
         return PriorError(f"unknown prior name{hint}", source=source or self.source, key=name)
 
+    # -- correlations ------------------------------------------------------------------
+    def score_correlation(self) -> np.ndarray:
+        """Correlation matrix of the normal scores of :attr:`latent_names` (the copula's)."""
+        return corr.score_matrix(self.latent_names, self.correlations)
+
+    def rank_correlation(self) -> np.ndarray:
+        """Spearman rank correlations of :attr:`latent_names`, as written (identity elsewhere)."""
+        return corr.rank_from_pearson(self.score_correlation())
+
+    def correlation_blocks(self) -> tuple[tuple[str, ...], ...]:
+        """The uncertain priors in groups joined by correlations; an independent prior is a
+        group of its own. Groups are independent of each other."""
+        return corr.blocks(self.latent_names, self.correlations)
+
+    def check_correlations(self) -> PriorSet:
+        """Refuse correlations whose matrix is not positive definite; returns self."""
+        corr.check_valid(self.latent_names, self.correlations, source=self.source)
+        return self
+
+    def with_correlations(self, pairs, *, repair: bool = False, source: str = "--correlate") -> PriorSet:
+        """A copy with rank correlations added or replaced (``0`` removes a pair).
+
+        ``pairs``: :class:`~priors.correlations.Correlation` objects, or command-line pairs
+        (``["chip_growth,power_limit_growth=0.6"]``). With ``repair``, a matrix that is not
+        positive definite is replaced by the nearest valid one, and a
+        :class:`~priors.correlations.CorrelationWarning` lists what changed.
+        """
+        pairs = list(pairs or ())
+        if pairs and not all(isinstance(p, Correlation) for p in pairs):
+            pairs = corr.parse_flags(pairs, source)
+        merged = replace(self, correlations=corr.merge(self.correlations, pairs))
+        merged = merged._without_fixed_pairs()
+        return merged._repaired() if repair else merged.check_correlations()
+
+    def _without_fixed_pairs(self) -> PriorSet:
+        """Drop the pairs of fixed priors, saying once which were dropped."""
+        fixed = {p.name for p in self.priors if p.is_fixed}
+        dropped = [c for c in self.correlations if c.first in fixed or c.second in fixed]
+        if not dropped:
+            return self
+        for name in sorted(fixed & {n for c in dropped for n in (c.first, c.second)}):
+            partners = [c.second if c.first == name else c.first for c in dropped if name in c.pair]
+            warnings.warn(
+                f"{name} is pinned to a value, so its rank correlations with "
+                f"{', '.join(partners)} are dropped", CorrelationWarning, stacklevel=3,
+            )
+        return replace(self, correlations=tuple(c for c in self.correlations if c not in dropped))
+
+    def _repaired(self) -> PriorSet:
+        names = self.latent_names
+        matrix = self.score_correlation()
+        if corr.smallest_eigenvalue(matrix) >= corr.MIN_EIGENVALUE:
+            return self
+        ranks = corr.rank_from_pearson(corr.nearest_valid(matrix))
+        written = {c.pair: c for c in self.correlations}
+        pairs, changes = [], []
+        for i, j in zip(*np.triu_indices(len(names), 1)):
+            old = written.get(frozenset((names[i], names[j])))
+            new = float(np.round(ranks[i, j], 6))
+            if abs(new) >= 5e-4 or old is not None:
+                pairs.append(Correlation(names[i], names[j], new, "--repair-correlations"))
+            before = old.rank if old is not None else 0.0
+            if abs(new - before) >= 5e-3:
+                changes.append(f"{names[i]}.{names[j]} {before:g} -> {new:.2f}")
+        warnings.warn("rank correlations repaired to the nearest valid matrix: " + ", ".join(changes),
+                      CorrelationWarning, stacklevel=3)
+        return replace(self, correlations=tuple(pairs)).check_correlations()
+
     # -- worlds ------------------------------------------------------------------------
     def transform(self) -> WorldTransform:
         """The map from normal scores to prior values, as a JAX pytree (see WorldTransform)."""
+        mixing = None
+        if self.correlations:
+            self.check_correlations()
+            mixing = np.linalg.cholesky(self.score_correlation())
         return WorldTransform(
             names=self.names,
             kernels=tuple(p.family.static_kernel for p in self.priors),
             latent=tuple(not p.is_fixed for p in self.priors),
             leaves=tuple(p.family.leaves() for p in self.priors),
+            mixing=mixing,
         )
 
     @float64
-    def values_from_normal(self, z) -> dict:
-        """Every prior's value in the worlds given by standard-normal scores.
+    def values_from_normal(self, e) -> dict:
+        """Every prior's value in the worlds given by independent standard-normal scores.
 
-        ``z`` has shape ``(..., len(latent_names))``; each returned array has shape ``(...)``.
+        ``e`` has shape ``(..., len(latent_names))``; each returned array has shape ``(...)``.
+        Correlated priors are joined through the copula (``z = L e``).
         """
-        return self.transform().values_from_normal(z)
+        return self.transform().values_from_normal(e)
 
     @float64
     def values_from_uniform(self, u) -> dict:
@@ -143,7 +236,7 @@ class PriorSet:
             replace(replaced[p.name], unit=replaced[p.name].unit or p.unit) if p.name in replaced else p
             for p in self.priors
         )
-        return replace(self, priors=merged, name=name or self.name)
+        return replace(self, priors=merged, name=name or self.name)._without_fixed_pairs()
 
     def with_overrides(self, overrides: Mapping[str, str] | Iterable[str] | None) -> PriorSet:
         """Apply command-line style overrides: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``."""
@@ -175,8 +268,10 @@ class PriorSet:
 
     def fingerprint(self) -> str:
         """SHA-256 of the resolved priors (name, distribution): equal sets, equal hashes."""
-        text = "\n".join(f"{p.name}={p.family!r}" for p in self.priors)
-        return hashlib.sha256(text.encode()).hexdigest()
+        lines = [f"{p.name}={p.family!r}" for p in self.priors]
+        lines += [f"correlation {'.'.join(sorted(c.pair))}={c.rank!r}"
+                  for c in sorted(self.correlations, key=lambda c: sorted(c.pair))]
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 @jax.tree_util.register_pytree_node_class
@@ -194,23 +289,32 @@ class WorldTransform:
     kernels: tuple
     latent: tuple[bool, ...]
     leaves: tuple[tuple, ...]
+    #: Cholesky factor ``L`` of the scores' correlation matrix, or None for independent priors.
+    mixing: object = None
 
     @property
     def n_latent(self) -> int:
         return sum(self.latent)
 
     def tree_flatten(self):
-        return (self.leaves,), (self.names, self.kernels, self.latent)
+        return (self.leaves, self.mixing), (self.names, self.kernels, self.latent)
 
     @classmethod
     def tree_unflatten(cls, static, children):
         names, kernels, latent = static
-        return cls(names=names, kernels=kernels, latent=latent, leaves=children[0])
+        return cls(names=names, kernels=kernels, latent=latent, leaves=children[0], mixing=children[1])
 
-    def values_from_normal(self, z) -> dict:
-        z = jnp.asarray(z, dtype=float)
-        if z.shape[-1:] != (self.n_latent,):
-            raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {z.shape}")
+    def correlate(self, e):
+        """Independent scores ``e`` -> the priors' scores ``z = L e`` (the Gaussian copula)."""
+        e = jnp.asarray(e, dtype=float)
+        return e if self.mixing is None else e @ jnp.asarray(self.mixing).T
+
+    def values_from_normal(self, e) -> dict:
+        """Prior values from independent scores ``e``: :meth:`correlate`, then each family."""
+        e = jnp.asarray(e, dtype=float)
+        if e.shape[-1:] != (self.n_latent,):
+            raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {e.shape}")
+        z = self.correlate(e)
         # clipped one prior at a time: XLA then fuses each clip into its kernel instead of
         # writing a clipped copy of the whole of z
         scores = (jnp.clip(column, -Z_MAX, Z_MAX) for column in jnp.moveaxis(z, -1, 0))
@@ -301,15 +405,35 @@ def load_prior_set(
     path_or_name: str | Path | None = None,
     *,
     overrides: Mapping[str, str] | Iterable[str] | None = None,
-    _seen: tuple[Path, ...] = (),
+    correlate: Iterable[str] | Mapping | None = None,
+    repair_correlations: bool = False,
 ) -> PriorSet:
     """Read a prior file (or a built-in set by name), resolve inheritance, apply overrides.
+
+    Parameters
+    ----------
+    overrides
+        Priors replaced, as ``--set`` gives them: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``.
+    correlate
+        Rank correlations added or replaced, as ``--correlate`` gives them:
+        ``["chip_growth,power_limit_growth=0.6"]``.
+    repair_correlations
+        Replace a matrix of correlations that is not positive definite by the nearest valid
+        one (a :class:`~priors.correlations.CorrelationWarning` says what changed) instead
+        of refusing it.
 
     Raises
     ------
     PriorError
         For anything wrong in the file, with the file and the key in the message.
     """
+    prior_set = _read(path_or_name, ()).with_overrides(overrides)
+    return prior_set.with_correlations(corr.parse_flags(correlate), repair=repair_correlations)
+
+
+def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
+    """One prior file with what it inherits. Its correlations are not checked as a whole
+    yet, and still hold the pairs of priors the file pins (dropped, and said so, once)."""
     path = resolve_prior_path(path_or_name)
     where = str(path)
     if path.resolve() in _seen:
@@ -331,6 +455,7 @@ def load_prior_set(
     if not isinstance(table, dict):
         raise PriorError("'priors' must be a table: [priors.NAME]", source=where)
     own = [_make_prior(name, entry, where) for name, entry in table.items()]
+    own_pairs = corr.parse_table(data.get("correlations", {}), where)
     name = str(data.get("name", path.stem))
     description = str(data.get("description", ""))
     is_default = path.resolve() == builtin_prior_files()[DEFAULT_NAME].resolve()
@@ -339,6 +464,9 @@ def load_prior_set(
         prior_set = PriorSet(name=name, priors=tuple(own), description=description, source=where)
     else:
         parent_path = parent if parent in builtin_prior_files() else path.parent / parent
-        base = load_prior_set(parent_path, _seen=_seen + (path.resolve(),))
-        prior_set = replace(base.with_priors(own, name=name), description=description, source=where)
-    return prior_set.with_overrides(overrides)
+        base = _read(parent_path, _seen + (path.resolve(),))
+        unchecked = replace(base, correlations=())
+        prior_set = replace(unchecked.with_priors(own, name=name), description=description, source=where,
+                            correlations=base.correlations)
+    corr.check_names(own_pairs, prior_set.names)
+    return replace(prior_set, correlations=corr.merge(prior_set.correlations, own_pairs))

@@ -26,6 +26,7 @@ from forecast.timeline import (
 )
 from models import BASE_YEAR, CONSTRAINTS
 from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
+from priors.correlations import Correlation
 
 #: The quantity every headline number is about.
 TARGET = "log10_training_compute"
@@ -117,8 +118,21 @@ class ForecastResult:
                 "reach_probability_mcse": self.timeline["mcse"],
                 "crossing_year": self.crossing_quantiles,
                 "constraint_share": self.constraint_shares,
+                "rank_correlation": self.rank_correlation,
             },
             attrs=self._attrs(),
+        )
+
+    @property
+    def rank_correlation(self) -> xr.DataArray:
+        """The Spearman rank correlations the uncertain priors were drawn with (dims
+        ``prior_name``, ``other_prior_name``; the identity where priors are independent).
+        Not ``prior``: the NetCDF file has a group of that name."""
+        names = list(self.priors.latent_names)
+        return xr.DataArray(
+            self.priors.rank_correlation(), dims=("prior_name", "other_prior_name"),
+            coords={"prior_name": names, "other_prior_name": names},
+            attrs={"long_name": "Spearman rank correlation of the priors (Gaussian copula)"},
         )
 
     # -- persistence -------------------------------------------------------------------
@@ -132,6 +146,9 @@ class ForecastResult:
             "priors_file": self.priors.source,
             "priors_sha256": self.priors.fingerprint(),
             "priors_json": json.dumps(priors),
+            "correlations_json": json.dumps(
+                [[c.first, c.second, c.rank, c.origin] for c in self.priors.correlations]
+            ),
             "seed": self.seed,
             "samples": self.n_samples,
             "thresholds": list(self.thresholds),
@@ -171,7 +188,9 @@ def _priors_from_attrs(attrs: Mapping) -> PriorSet:
         Prior(name=name, family=parse_spec(e["spec"]), origin=attrs.get("priors_file", ""), **e)
         for name, e in entries.items()
     )
-    return PriorSet(name=attrs["prior_set"], priors=priors, source=attrs.get("priors_file", ""))
+    pairs = tuple(Correlation(*entry) for entry in json.loads(attrs.get("correlations_json", "[]")))
+    return PriorSet(name=attrs["prior_set"], priors=priors, source=attrs.get("priors_file", ""),
+                    correlations=pairs)
 
 
 def load(path: str | Path) -> ForecastResult:
@@ -202,6 +221,7 @@ def run(
     priors: PriorSet | str | Path | None = None,
     *,
     overrides: Mapping[str, str] | Iterable[str] | None = None,
+    correlate: Iterable[str] | None = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     years: str | Iterable[int] | None = None,
@@ -219,6 +239,8 @@ def run(
         ``None`` for the default priors.
     overrides
         Priors to replace, ``{"mfu": "0.45"}`` or ``["chip_growth=lognormal 1.5 to 3"]``.
+    correlate
+        Rank correlations to add or replace, ``["chip_growth,power_limit_growth=0.6"]``.
     samples, seed
         Number of worlds and the seed of their draw.
     years
@@ -233,6 +255,8 @@ def run(
     """
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
     prior_set = prior_set.with_overrides(overrides)
+    if correlate:
+        prior_set = prior_set.with_correlations(correlate)
     worlds = simulate(
         prior_set, years=parse_years(years), samples=samples, seed=seed, base_year=base_year,
         progress=progress,

@@ -27,6 +27,7 @@ from outputs.style import (
 from outputs.tables import (
     crossing_display,
     crossing_table,
+    format_correlations,
     format_prior_table,
     format_terminal_table,
     per_year_table,
@@ -49,7 +50,7 @@ from outputs.write.run import write_run
 
 __all__ = [
     "CONSTRAINT_COLORS", "PLOTS", "THRESHOLD_COLORS", "as_result", "caption", "constraint_color",
-    "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table",
+    "crossing_display", "crossing_table", "format_correlations", "format_prior_table", "format_terminal_table",
     "per_year_table", "plot_constraints", "plot_fan", "plot_resources", "plot_style", "plot_timeline",
     "prior_table", "resources_table", "save_plots", "shares_table", "threshold_color", "timeline_table",
     "to_markdown", "to_text", "write_run", "write_tables", "SECTION_FILES", "Section",

@@ -14,6 +14,7 @@ import io
 import os
 import signal
 import sys
+import warnings
 
 from outputs.commands.common import in_flags
 from priors import InputError
@@ -90,11 +91,27 @@ def _quiet_stdout() -> None:
         pass  # stdout is no file (captured): nothing more will be flushed to the pipe
 
 
+@contextlib.contextmanager
+def _one_line_warnings(name: str):
+    """Warnings of the engine as ``forecast run: warning: ...``, one line each, each once."""
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message).splitlines()[0] if str(message) else category.__name__
+        if text not in shown:
+            shown.add(text)
+            print(f"{name}: warning: {in_flags(text)}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors: argparse prints and exits 2
     name = f"forecast {args.command}"
     try:
-        with _termination_raises():
+        with _termination_raises(), _one_line_warnings(name):
             code = int(args.handler(args) or 0)
             sys.stdout.flush()
         return code

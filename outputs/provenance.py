@@ -21,7 +21,7 @@ from forecast import ForecastResult
 from forecast import run as run_forecast
 from priors import InputError, builtin_prior_files, load_prior_set
 
-__all__ = ["PACKAGE", "git_commit", "overrides_of", "package_commit", "package_version", "rerun",
+__all__ = ["PACKAGE", "correlate_of", "git_commit", "overrides_of", "package_commit", "package_version", "rerun",
            "run_metadata", "reproduce_command", "sha256_file"]
 
 PACKAGE = "compute-forecast"
@@ -119,6 +119,22 @@ def overrides_of(result: ForecastResult) -> dict[str, str] | None:
     return changed
 
 
+def correlate_of(result: ForecastResult) -> list[str] | None:
+    """The ``--correlate`` pairs that turn the prior file's correlations into the result's
+    (a removed pair as ``=0``). None when the prior file can no longer be read."""
+    try:
+        base = load_prior_set(result.priors.source or None)
+    except (InputError, OSError):
+        return None
+    latent = set(result.priors.latent_names)
+    ours = {c.pair: c for c in result.priors.correlations}
+    theirs = {c.pair: c for c in base.correlations if c.pair <= latent}
+    changed = [f"{c.first},{c.second}={c.rank:.10g}" for pair, c in ours.items()
+               if pair not in theirs or theirs[pair].rank != c.rank]
+    changed += [f"{c.first},{c.second}=0" for pair, c in theirs.items() if pair not in ours]
+    return changed
+
+
 def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
     """The ``forecast`` command line that draws the same worlds as ``meta`` records."""
     parts = ["forecast", command]
@@ -127,6 +143,8 @@ def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
         parts += ["--priors", str(priors)]
     for name, spec in (meta.get("overrides") or {}).items():
         parts += ["--set", f"{name}={spec}"]
+    for pair in meta.get("correlate") or ():
+        parts += ["--correlate", pair]
     years = meta["years"]
     parts += ["--samples", str(meta["samples"]), "--seed", str(meta["seed"]),
               "--years", f"{years[0]}:{years[-1]}",
@@ -173,6 +191,8 @@ def run_metadata(
         "priors_builtin": _builtin_name(result.priors.source) if result.priors.source else None,
         "priors_sha256": result.priors.fingerprint(),
         "overrides": dict(overrides) if overrides is not None else None,
+        "correlate": correlate_of(result),
+        "correlations": {c.key: c.rank for c in result.priors.correlations},
         "seed": int(result.seed),
         "samples": int(result.n_samples),
         "years": years,
@@ -211,6 +231,7 @@ def rerun(meta: Mapping | str | Path) -> ForecastResult:
     result = run_forecast(
         meta.get("priors_file") or meta.get("priors_builtin"),
         overrides=meta["overrides"] or None,
+        correlate=meta.get("correlate") or None,
         samples=int(meta["samples"]),
         seed=int(meta["seed"]),
         years=[int(y) for y in meta["years"]],

@@ -276,6 +276,36 @@ def format_prior_table(prior_set: PriorSet, *, markdown: bool = False, width: in
     return title + "\n\n" + "\n".join(out)
 
 
+def correlation_tables(prior_set: PriorSet) -> list[pd.DataFrame]:
+    """The Spearman rank correlations of each correlated group of priors, one matrix each
+    (independent priors are left out)."""
+    names = list(prior_set.latent_names)
+    ranks = prior_set.rank_correlation()
+    tables = []
+    for group in prior_set.correlation_blocks():
+        if len(group) > 1:
+            index = [names.index(n) for n in group]
+            tables.append(pd.DataFrame(ranks[np.ix_(index, index)], index=list(group), columns=list(group)))
+    return tables
+
+
+def format_correlations(prior_set: PriorSet, *, markdown: bool = False) -> str:
+    """The correlated groups of a prior set as matrices of rank correlations, and the pairs
+    as written with where each was written; empty when every prior is independent."""
+    tables = correlation_tables(prior_set)
+    if not tables:
+        return ""
+    shown = [t.map(lambda x: f"{x:.2f}") for t in tables]
+    intro = ("Rank correlations (Spearman), joined by a Gaussian copula; "
+             f"{len(tables)} correlated group(s), every other prior independent")
+    pairs = [f"{c.key} = {c.rank:g}" + (f"  ({c.origin})" if c.origin else "") for c in prior_set.correlations]
+    if markdown:
+        body = "\n\n".join(to_markdown(t) for t in shown)
+        return f"{intro}.\n\n{body}\n\nPairs as written: " + "; ".join(f"`{p}`" for p in pairs)
+    body = "\n\n".join(to_text(t) for t in shown)
+    return f"{intro}:\n\n{body}\n\npairs as written:\n" + "\n".join(f"  {p}" for p in pairs)
+
+
 def _escape_markdown(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 

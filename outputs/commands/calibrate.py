@@ -28,6 +28,7 @@ from outputs.commands.common import (
     parse_formats,
     positive_int,
     print_written,
+    prior_set_from_args,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.calibration import calibration_text, write_calibration
@@ -53,6 +54,10 @@ def reproduce_command(args) -> str:
         parts += ["--priors", str(args.priors)]
     for override in args.overrides:
         parts += ["--set", override]
+    for pair in args.correlate:
+        parts += ["--correlate", pair]
+    if args.repair_correlations:
+        parts.append("--repair-correlations")
     parts += ["--since", str(args.since), "--chains", str(args.chains), "--draws", str(args.draws),
               "--seed", str(args.seed), "--years", args.years]
     if args.thresholds:
@@ -65,7 +70,7 @@ def main(args) -> int:
     check_forecast_options(args)
     target = check_target(args.out, force=args.force) if args.out else None
     result = calibrated_forecast(
-        args.priors, overrides=args.overrides, since=args.since, chains=args.chains, draws=args.draws,
+        prior_set_from_args(args), since=args.since, chains=args.chains, draws=args.draws,
         samples=args.samples, seed=args.seed, years=args.years, thresholds=args.thresholds,
     )
     after = replace(result.after, metadata={**result.after.metadata, "command": reproduce_command(args)})

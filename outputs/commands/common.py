@@ -13,7 +13,7 @@ from forecast.settings import (
     parse_thresholds,
     parse_years,
 )
-from priors import builtin_prior_files
+from priors import PriorSet, builtin_prior_files, load_prior_set
 
 #: Library parameters and the flags that set them: one map, so that an error names the
 #: parameter in the Python API and the flag on the command line.
@@ -21,7 +21,7 @@ FLAGS = {
     "samples": "--samples", "seed": "--seed", "years": "--years", "thresholds": "--thresholds",
     "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
     "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
-    "sections": "--include", "source_run": "--from",
+    "sections": "--include", "source_run": "--from", "correlate": "--correlate",
 }
 
 
@@ -41,14 +41,32 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_prior_options(group) -> None:
+    """--priors, --set, --correlate and --repair-correlations: the prior set of a command."""
+    group.add_argument("--priors", metavar="FILE", default=None,
+                       help=f"prior file, or a built-in set: {', '.join(builtin_prior_files())} (default: default)")
+    group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
+                       help='override one prior, e.g. --set mfu=0.45 --set chip_growth="lognormal 1.5 to 3"')
+    group.add_argument("--correlate", metavar="A,B=RANK", action="append", default=[],
+                       help="rank-correlate two priors (Spearman, 0 removes a pair), "
+                            "e.g. --correlate chip_growth,power_limit_growth=0.6 (repeatable)")
+    group.add_argument("--repair-correlations", action="store_true",
+                       help="replace correlations that cannot hold together by the nearest valid "
+                            "ones, and print what changed (default: refuse them)")
+
+
+def prior_set_from_args(args: argparse.Namespace) -> PriorSet:
+    """The prior set that --priors, --set and --correlate describe."""
+    return load_prior_set(args.priors, overrides=args.overrides, correlate=args.correlate,
+                          repair_correlations=args.repair_correlations)
+
+
 def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool = True) -> None:
-    """--priors and --set (unless ``prior_options`` is False), --samples, --seed, --years, --thresholds."""
+    """The prior options (unless ``prior_options`` is False), --samples, --seed, --years,
+    --thresholds."""
     group = parser.add_argument_group("forecast")
     if prior_options:
-        group.add_argument("--priors", metavar="FILE", default=None,
-                           help=f"prior file, or a built-in set: {', '.join(builtin_prior_files())} (default: default)")
-        group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
-                           help='override one prior, e.g. --set mfu=0.45 --set chip_growth="lognormal 1.5 to 3"')
+        add_prior_options(group)
     group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                        help=f"number of Monte Carlo worlds (default {DEFAULT_SAMPLES:,})")
     group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
@@ -66,8 +84,7 @@ def check_forecast_options(args: argparse.Namespace) -> None:
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:
     return run(
-        args.priors,
-        overrides=args.overrides,
+        prior_set_from_args(args),
         samples=args.samples,
         seed=args.seed,
         years=args.years,

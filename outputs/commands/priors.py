@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from outputs import format_prior_table
-from priors import load_prior_set
+from outputs import format_correlations, format_prior_table
+from outputs.commands.common import add_prior_options, prior_set_from_args
 
-HELP = "print the priors (distribution, percentiles, unit, source)"
+HELP = "print the priors (distribution, percentiles, unit, source) and their correlations"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--priors", metavar="FILE", default=None,
-                        help="prior file or built-in set (default: default)")
-    parser.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
-                        help="override one prior, as for 'forecast run'")
+    add_prior_options(parser)
     parser.add_argument("--markdown", action="store_true", help="print Markdown instead of plain text")
 
 
 def main(args) -> int:
     from models import PARAMETERS
 
-    prior_set = load_prior_set(args.priors, overrides=args.overrides).validate(PARAMETERS)
+    prior_set = prior_set_from_args(args).validate(PARAMETERS)
     print(format_prior_table(prior_set, markdown=args.markdown))
+    correlations = format_correlations(prior_set, markdown=args.markdown)
+    if correlations:
+        print("\n" + correlations)
     return 0

@@ -22,6 +22,7 @@ from outputs.commands.common import (
     add_output_options,
     check_forecast_options,
     parse_formats,
+    prior_set_from_args,
     result_from_args,
 )
 from outputs.commands.plot import check_not_source
@@ -29,7 +30,7 @@ from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.provenance import run_metadata
 from outputs.text import headline_sentences
 from outputs.write.report import check_same_priors, find_sections, write_report
-from priors import InputError, load_prior_set
+from priors import InputError
 
 HELP = "write a report folder (Markdown, HTML, plots, tables, provenance) for a forecast"
 
@@ -49,6 +50,7 @@ def _check_from(args) -> None:
     """With --from the worlds are given: only --thresholds may still change (it is cheap)."""
     given = [name for name, is_set in (
         ("--priors", args.priors is not None), ("--set", bool(args.overrides)),
+        ("--correlate", bool(args.correlate)),
         ("--samples", args.samples != DEFAULT_SAMPLES), ("--seed", args.seed != DEFAULT_SEED),
         ("--years", args.years != default_years_text()),
     ) if is_set]
@@ -83,7 +85,7 @@ def main(args) -> int:
         metadata = run_metadata(result, source_run=source)
     else:
         # refused before the forecast is run: the priors are known from the options
-        check_same_priors(sections, load_prior_set(args.priors, overrides=args.overrides))
+        check_same_priors(sections, prior_set_from_args(args))
         result = result_from_args(args)
         metadata = run_metadata(result, overrides=args.overrides)
     target = target or new_folder_name(f"report-{result.priors.name.split()[0]}")

@@ -28,20 +28,23 @@ from forecast.settings import (
     parse_threshold,
     parse_years,
 )
-from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
+from outputs.commands.common import (
+    add_output_options,
+    add_prior_options,
+    parse_formats,
+    positive_int,
+    print_written,
+    prior_set_from_args,
+)
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.sensitivity import sensitivity_text, write_sensitivity
-from priors import builtin_prior_files
 
 HELP = "which prior decides the forecast: Sobol' indices, tornado, prior swaps"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("priors")
-    group.add_argument("--priors", metavar="FILE", default=None,
-                       help=f"prior file, or a built-in set: {', '.join(builtin_prior_files())} (default: default)")
-    group.add_argument("--set", metavar="NAME=SPEC", action="append", default=[], dest="overrides",
-                       help="override one prior before the analysis, e.g. --set mfu=0.45")
+    add_prior_options(group)
     group = parser.add_argument_group("sensitivity")
     group.add_argument("--years", default=default_years_text(), metavar="START:END",
                        help=f"forecast years, inclusive (default {default_years_text()})")
@@ -77,7 +80,7 @@ def main(args) -> int:
     target = check_target(args.out, force=args.force) if args.out else None
 
     result = sensitivity(
-        args.priors, overrides=args.overrides, years=years, target_year=target_year,
+        prior_set_from_args(args), years=years, target_year=target_year,
         threshold=threshold, n_base=args.n_base, samples=args.samples, seed=args.seed,
         swaps=args.swap, swap_files=args.swap_file, n_bootstrap=args.bootstrap,
         with_tornado=args.tornado,

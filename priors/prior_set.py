@@ -305,9 +305,15 @@ class WorldTransform:
         return cls(names=names, kernels=kernels, latent=latent, leaves=children[0], mixing=children[1])
 
     def correlate(self, e):
-        """Independent scores ``e`` -> the priors' scores ``z = L e`` (the Gaussian copula)."""
+        """Independent scores ``e`` -> the priors' scores ``z = L e`` (the Gaussian copula).
+
+        ``e`` is clipped to +/- Z_MAX first, as ``z`` is afterwards: an infinite score would
+        otherwise meet a zero of ``L`` (0 * inf = NaN).
+        """
         e = jnp.asarray(e, dtype=float)
-        return e if self.mixing is None else e @ jnp.asarray(self.mixing).T
+        if self.mixing is None:
+            return e
+        return jnp.clip(e, -Z_MAX, Z_MAX) @ jnp.asarray(self.mixing).T
 
     def values_from_normal(self, e) -> dict:
         """Prior values from independent scores ``e``: :meth:`correlate`, then each family."""

@@ -221,6 +221,20 @@ def test_metadata_recovers_overrides_and_reruns(small_run, tmp_path):
     xr.testing.assert_equal(again.log10_compute, result.log10_compute)
 
 
+def test_metadata_records_correlations_and_reruns_them():
+    # one pair changed, one default pair removed: both must come back from the record
+    pairs = ["chip_growth,power_limit_growth=0.3", "chip_flops_growth,duration_days_max=0"]
+    result = forecast.run(samples=300, seed=3, correlate=pairs, years="2025:2027")
+    meta = run_metadata(result)
+    assert sorted(meta["correlate"]) == sorted(pairs)
+    assert meta["correlations"]["chip_growth.power_limit_growth"] == 0.3
+    assert "chip_flops_growth.duration_days_max" not in meta["correlations"]
+    assert "--correlate chip_growth,power_limit_growth=0.3" in meta["command"]
+    again = rerun(json.loads(json.dumps(meta)))
+    assert again.priors.fingerprint() == result.priors.fingerprint() == meta["priors_sha256"]
+    xr.testing.assert_equal(again.log10_compute, result.log10_compute)
+
+
 def test_sections_from_a_run_folder_bring_their_images(small_run, tmp_path):
     source = tmp_path / "sens"
     source.mkdir()

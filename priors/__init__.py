@@ -2,12 +2,24 @@
 
 from priors.domains import FRACTION, NON_NEGATIVE, POSITIVE, REAL, Domain
 from priors.errors import InputError, PriorError
-from priors.families import FAMILIES, Beta, Family, Fixed, LogNormal, LogUniform, Normal, Uniform
+from priors.families import (
+    FAMILIES,
+    Beta,
+    Family,
+    Fixed,
+    LogNormal,
+    LogUniform,
+    Metalog,
+    Mixture,
+    Normal,
+    Truncated,
+    Uniform,
+)
 from priors.prior_set import Prior, PriorSet, builtin_prior_files, load_prior_set
 from priors.spec import parse_spec
 
 __all__ = [
     "FAMILIES", "FRACTION", "NON_NEGATIVE", "POSITIVE", "REAL", "Beta", "Domain", "Family", "Fixed",
-    "InputError", "LogNormal", "LogUniform", "Normal", "Prior", "PriorError", "PriorSet",
-    "Uniform", "builtin_prior_files", "load_prior_set", "parse_spec",
+    "InputError", "LogNormal", "LogUniform", "Metalog", "Mixture", "Normal", "Prior", "PriorError",
+    "PriorSet", "Truncated", "Uniform", "builtin_prior_files", "load_prior_set", "parse_spec",
 ]

@@ -36,9 +36,8 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import ndtri
-
 import numpy as np
+from jax.scipy.special import ndtri
 
 from priors import correlations as corr
 from priors._precision import float64

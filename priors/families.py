@@ -62,6 +62,18 @@ class Family:
     def is_fixed(self) -> bool:
         return False
 
+    @property
+    def log_scale(self) -> bool:
+        """Whether the prior is stated on a log scale (plots draw it on a log axis): its
+        values are positive and its 95th percentile is over 10x its 5th, or it is a
+        lognormal or loguniform."""
+        if self.kind in ("lognormal", "loguniform"):
+            return True
+        if self.is_fixed or self.value_range()[0] <= 0:
+            return False
+        p05, p95 = self.ppf([0.05, 0.95])
+        return bool(p95 > 10 * p05)
+
 
     @float64
     def value_range(self) -> tuple[float, float]:
@@ -655,6 +667,10 @@ class Truncated(Family):
     compiled: ClassVar[bool] = True
 
     @property
+    def log_scale(self) -> bool:
+        return self.base.log_scale
+
+    @property
     def is_fixed(self) -> bool:
         return self.base.is_fixed
 
@@ -782,6 +798,10 @@ class Mixture(Family):
     components: tuple[Family, ...]
     kind: ClassVar[str] = "mixture"
     compiled: ClassVar[bool] = True
+
+    @property
+    def log_scale(self) -> bool:
+        return all(c.log_scale for c in self.components) or super().log_scale
 
     def leaves(self):
         return (np.asarray(self.weights, dtype=float), tuple(c.leaves() for c in self.components))

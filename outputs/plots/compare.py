@@ -180,7 +180,7 @@ def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_
 
 
 def _is_log_scale(calibration, name: str) -> bool:
-    return calibration.priors[name].family.kind in ("lognormal", "loguniform")
+    return calibration.priors[name].family.log_scale
 
 
 def plot_prior_posterior(

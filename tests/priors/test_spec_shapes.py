@@ -323,3 +323,19 @@ def test_new_numbers_of_the_same_shape_reuse_the_compiled_code():
     assert len(traces) == 1
     run("mixture 0.5: lognormal 1 to 3; 0.3: lognormal 3 to 6; 0.2: 4", *(p[1] for p in SAME_SHAPE[1:]))
     assert len(traces) == 2
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("lognormal 1 to 2", True),  # a lognormal is stated on a log scale, however narrow
+        ("lognormal 1 to 3 truncated to 1..2.5", True),  # truncation keeps the scale
+        ("mixture 0.7: lognormal 1.5 to 3; 0.3: lognormal 3 to 6", True),
+        ("metalog 5%: 1, 50%: 10, 95%: 200, lower 0", True),  # 95th / 5th = 200 > 10
+        ("metalog 5%: 1, 50%: 2, 95%: 4, lower 0", False),  # 95th / 5th = 4
+        ("normal 1 to 3", False),
+        ("0.4", False),
+    ],
+)
+def test_log_scale_follows_the_statement(spec, expected):
+    assert parse_spec(spec).log_scale is expected

@@ -93,18 +93,23 @@ def _quiet_stdout() -> None:
 
 @contextlib.contextmanager
 def _one_line_warnings(name: str):
-    """Warnings of the engine as ``forecast run: warning: ...``, one line each, each once."""
-    shown = set()
+    """Warnings of the engine as ``forecast run: warning: ...``, one line each, each once.
 
-    def show(message, category, filename, lineno, file=None, line=None):
+    They are printed when the command ends well; a command refused with an error prints
+    that one line only (a warning about input that is refused anyway is noise).
+    """
+    seen: list[str] = []
+
+    def collect(message, category, filename, lineno, file=None, line=None):
         text = str(message).splitlines()[0] if str(message) else category.__name__
-        if text not in shown:
-            shown.add(text)
-            print(f"{name}: warning: {in_flags(text)}", file=sys.stderr)
+        if text not in seen:
+            seen.append(text)
 
     with warnings.catch_warnings():
-        warnings.showwarning = show
+        warnings.showwarning = collect
         yield
+    for text in seen:
+        print(f"{name}: warning: {in_flags(text)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,19 +3,32 @@
 Computation only: labelled Datasets in, labelled Datasets out; no files, no printing.
 
 - **Global (Sobol')**: one Saltelli design over the uncertain priors (``PriorSet.latent_names``),
-  mapped ``u -> z = ndtri(u)`` and pushed through the one compiled bottom-up model
-  (:func:`forecast.engine.push_worlds`). From that single evaluation come the indices of three
-  headline outputs (log10 compute in the target year, the year of first crossing a threshold,
-  and the indicator "threshold reached by the target year") and the total-order index of every
-  prior on log10 compute in every forecast year. The estimators are :mod:`forecast.sobol`.
+  mapped ``u -> e = ndtri(u)`` (independent scores) and pushed through the one compiled
+  bottom-up model (:func:`forecast.engine.push_worlds`, which applies the priors' copula
+  ``z = L e``). From that single evaluation come the indices of three headline outputs (log10
+  compute in the target year, the year of first crossing a threshold, and the indicator
+  "threshold reached by the target year") and the total-order index of every prior on log10
+  compute in every forecast year. The estimators are :mod:`forecast.sensitivity.sobol`.
+
+  Correlated priors are attributed as a group. Sobol' indices of single inputs assume
+  independent inputs; each correlation block (:meth:`priors.PriorSet.correlation_blocks`) is
+  therefore one group, sampled jointly: the design's radial matrix swaps all of a group's
+  columns of ``e`` at once. ``L`` is block-diagonal over the blocks, so a group's columns of
+  ``e`` determine exactly its priors' scores ``z`` and the indices are exact group indices
+  (Jacques et al. 2006). The ``prior`` coordinate names a group by its priors joined with
+  ``" + "`` (:func:`~forecast.sensitivity.worlds.group_label`); an independent prior keeps its
+  own index, and a set without correlations gets exactly the per-prior analysis. ``G``
+  groups cost ``(G + 2) * n_base`` worlds.
 - **One at a time (tornado)**: each prior pinned at its 5th and 95th percentile while the others
-  stay random. Pinning is done in score space (column ``i`` of ``z`` set to ``ndtri(q)``), which
+  stay random. Pinning is done in score space (the prior's score set to ``ndtri(q)``), which
   gives exactly ``prior.family.ppf(q)`` for that prior, keeps every other world's scores the
   same (common random numbers: the shifts are not noise), and reuses one compiled model instead
-  of compiling one per pinned prior set.
+  of compiling one per pinned prior set. Pinning a correlated prior moves its partners as the
+  copula implies (conditional), so its bar includes theirs (:func:`~.local.conditional_pin`).
 - **Prior swap**: a prior (or a whole file section) replaced by another spec; every world keeps
   its scores for the priors that were not swapped (scores are drawn per prior *name*, so a
-  prior that turns from fixed to uncertain does not reshuffle the others).
+  prior that turns from fixed to uncertain does not reshuffle the others; with correlations the
+  shared scores are the correlated ones, :func:`~.local.swap_scores`).
 
 "Reached by year y" uses the running maximum over years, as the timeline does (MODEL.md).
 """
@@ -40,6 +53,8 @@ from forecast.sensitivity.worlds import (
     OUTPUTS,
     as_dataarray,
     crossing_year_or_after,
+    group_label,
+    group_members,
     push_log10_compute,
     reached_by,
 )
@@ -57,7 +72,14 @@ from forecast.settings import (
 from models import BASE_YEAR, PARAMETERS
 from priors import InputError, PriorSet, load_prior_set
 
-__all__ = ["SensitivityResult", "sensitivity", "sobol_analysis"]
+__all__ = ["ATTRIBUTION_GROUPS", "ATTRIBUTION_PRIORS", "SensitivityResult", "sensitivity", "sobol_analysis"]
+
+#: How the Sobol' indices attribute variance (attrs ``attribution``).
+ATTRIBUTION_PRIORS = "per prior (independent priors)"
+ATTRIBUTION_GROUPS = (
+    "correlated priors are attributed as a group: one joint index per correlation block, "
+    "per prior for independent priors"
+)
 
 # --------------------------------------------------------------------------- Sobol'
 
@@ -74,7 +96,11 @@ def sobol_analysis(
     confidence: float = 0.9,
     base_year: float = BASE_YEAR,
 ) -> tuple[xr.Dataset, xr.Dataset]:
-    """Sobol' indices of every uncertain prior from one evaluation of a Saltelli design.
+    """Sobol' indices of every uncertain prior, or group of correlated priors, from one
+    evaluation of a Saltelli design.
+
+    Each correlation block of ``priors`` is one group, sampled jointly (its columns of the
+    independent scores swapped together); an independent prior is a group of its own.
 
     Returns
     -------
@@ -82,7 +108,10 @@ def sobol_analysis(
         ``headline``: dims ``output`` (:data:`OUTPUTS`), ``prior``, ``bound``, with ``S1``,
         ``ST``, their intervals, ``sum_S1`` (``1 - sum_S1`` is the interaction share) and
         ``variance``; attrs include ``never_crossed`` (share of design worlds that never cross
-        the threshold in the range; their crossing year is ``years[-1] + 1``).
+        the threshold in the range; their crossing year is ``years[-1] + 1``),
+        ``attribution`` and ``correlated_groups`` (the labels of the groups of two priors or
+        more, ``"; "``-joined, ``""`` if none). A ``prior`` label of a group is its priors
+        joined with ``" + "``.
         ``by_year``: the same variables with dims ``prior, year`` for log10 compute.
 
     Raises
@@ -99,7 +128,16 @@ def sobol_analysis(
     if not names:
         raise InputError("every prior is fixed: there is nothing to attribute variance to")
 
-    design = saltelli_design(len(names), n_base, seed=seed)
+    blocks = priors.correlation_blocks()
+    grouped = [b for b in blocks if len(b) > 1]
+    if grouped:
+        column = {name: i for i, name in enumerate(names)}
+        groups = [tuple(column[n] for n in b) for b in blocks]
+        labels = [group_label(b) for b in blocks]
+    else:  # every prior its own group: the per-prior design, number for number
+        groups, labels = None, list(names)
+    design = saltelli_design(len(names), n_base, seed=seed, groups=groups)
+    # u -> independent scores e; the model applies the copula (z = L e) itself
     log10_c = push_log10_compute(priors, ndtri(design.u), years, base_year)
 
     t = years.index(target_year)
@@ -107,17 +145,17 @@ def sobol_analysis(
     crossing = crossing_year_or_after(compute, threshold).values
     hit = reached_by(compute, threshold).sel(year=target_year).values.astype(float)
     stacked = np.stack([log10_c[:, t], crossing, hit], axis=-1)
-    options = dict(n_bootstrap=n_bootstrap, confidence=confidence)
+    options = {"n_bootstrap": n_bootstrap, "confidence": confidence}
     with warnings.catch_warnings():
         # A constant output (every world crosses, or none) gets indices 0 and the flag
         # ``zero_variance``; the caller reports it from the data, not from a warning.
         warnings.simplefilter("ignore", ZeroVarianceWarning)
         headline = sobol_analyze(
-            design, stacked, names, output_dims=["output"],
+            design, stacked, labels, output_dims=["output"],
             output_coords={"output": list(OUTPUTS)}, **options,
         )
         by_year = sobol_analyze(
-            design, log10_c, names, output_dims=["year"], output_coords={"year": list(years)},
+            design, log10_c, labels, output_dims=["year"], output_coords={"year": list(years)},
             **options,
         )
     mean = log10_c[: 2 * n_base].mean(axis=0)  # rows of A and B: plain draws from the priors
@@ -129,6 +167,9 @@ def sobol_analysis(
         "threshold": threshold,
         "years": list(years),
         "base_year": float(base_year),
+        "attribution": ATTRIBUTION_GROUPS if grouped else ATTRIBUTION_PRIORS,
+        "correlated_groups": "; ".join(group_label(b) for b in grouped),
+        "n_uncertain_priors": len(names),
     }
     headline = headline.assign_coords(
         output_description=("output", list(OUTPUTS.values()))
@@ -180,12 +221,25 @@ class SensitivityResult:
         return self.by_year["year"].values
 
     @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """The priors each entry of the ``prior`` coordinate covers, by label (one prior for
+        an independent prior, a correlation block for correlated priors)."""
+        return {str(label): group_members(label) for label in self.sobol["prior"].values}
+
+    @property
+    def grouped(self) -> bool:
+        """Whether some Sobol' entries are groups of correlated priors."""
+        return any(len(members) > 1 for members in self.groups.values())
+
+    @property
     def interaction(self) -> xr.DataArray:
         """``1 - sum S1`` per output: the share of variance due to interactions."""
         return (1.0 - self.sobol["sum_S1"]).rename("interaction")
 
     def sobol_table(self) -> pd.DataFrame:
-        """One row per prior: S1 and ST (with intervals) of each output; most influential first."""
+        """One row per prior (per group of correlated priors, labelled ``a + b``, its specs
+        joined with ``"; "``): S1 and ST (with intervals) of each output; most influential
+        first."""
         columns = {}
         for output in self.sobol["output"].values:
             part = self.sobol.sel(output=output)
@@ -194,7 +248,8 @@ class SensitivityResult:
                 columns[f"{output} {index} lower"] = part[f"{index}_ci"].sel(bound="lower").values
                 columns[f"{output} {index} upper"] = part[f"{index}_ci"].sel(bound="upper").values
         table = pd.DataFrame(columns, index=pd.Index(self.sobol["prior"].values, name="prior"))
-        table.insert(0, "spec", [self.priors[n].spec for n in table.index])
+        groups = self.groups
+        table.insert(0, "spec", ["; ".join(self.priors[m].spec for m in groups[n]) for n in table.index])
         return table.sort_values("log10_compute ST", ascending=False, kind="stable")
 
     def by_year_table(self) -> pd.DataFrame:
@@ -203,10 +258,12 @@ class SensitivityResult:
         return st.loc[st.max(axis=1).sort_values(ascending=False, kind="stable").index]
 
     def tornado_table(self) -> pd.DataFrame | None:
+        """One row per pinned prior, widest first; with correlated priors a last column
+        ``moves with`` names the partners each pin moves (conditionally)."""
         if self.tornado is None:
             return None
         ds = self.tornado
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "low value": ds["value"].sel(pin="low").values,
                 "high value": ds["value"].sel(pin="high").values,
@@ -219,6 +276,9 @@ class SensitivityResult:
             },
             index=pd.Index(ds["prior"].values, name="prior"),
         )
+        if "moves_with" in ds.coords and any(ds["moves_with"].values):
+            table["moves with"] = ds["moves_with"].values
+        return table
 
     def swap_table(self) -> pd.DataFrame | None:
         """Long table: one row per (swap, year) with base, swapped and change of each number."""
@@ -235,6 +295,8 @@ def sensitivity(
     priors: PriorSet | str | Path | None = None,
     *,
     overrides: Mapping[str, str] | Iterable[str] | None = None,
+    correlate: Iterable[str] | Mapping | None = None,
+    repair_correlations: bool = False,
     years: str | Iterable[int] | None = None,
     target_year: int = DEFAULT_TARGET_YEAR,
     threshold: float | str = DEFAULT_THRESHOLD,
@@ -255,6 +317,11 @@ def sensitivity(
         A :class:`~priors.PriorSet`, a prior file or a built-in set's name; None: default.
     overrides
         ``--set`` style changes applied before the analysis.
+    correlate, repair_correlations
+        ``--correlate`` style rank correlations added (``["chip_growth,power_limit_growth=0.6"]``)
+        after the overrides, and whether to repair a set of them that cannot hold together.
+        Correlated priors are attributed as a group in the Sobol' indices and move with a
+        pinned partner in the tornado.
     years
         Forecast years (``"2025:2035"``); the target year must be one of them.
     target_year, threshold
@@ -273,6 +340,8 @@ def sensitivity(
     """
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
     prior_set = prior_set.with_overrides(overrides)
+    if correlate or repair_correlations:
+        prior_set = prior_set.with_correlations(correlate or (), repair=repair_correlations)
     years = parse_years(years)
     seed = check_seed(seed)
     target_year = check_target_year(target_year, years)
@@ -302,8 +371,8 @@ def sensitivity(
                     seed=seed, base_year=base_year)
         if alternatives else None
     )
-    settings = dict(
-        years=list(years), target_year=target_year, threshold=threshold, n_base=n_base,
-        samples=samples, seed=seed, n_bootstrap=n_bootstrap, base_year=float(base_year),
-    )
+    settings = {
+        "years": list(years), "target_year": target_year, "threshold": threshold, "n_base": n_base,
+        "samples": samples, "seed": seed, "n_bootstrap": n_bootstrap, "base_year": float(base_year),
+    }
     return SensitivityResult(prior_set, sobol, by_year, pins, swapped, settings)

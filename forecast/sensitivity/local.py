@@ -1,28 +1,48 @@
 """One prior at a time: the tornado (each prior pinned at its 5th and 95th percentile) and
 prior swaps (a prior, or a file's priors, replaced), with common random numbers.
 
-Pinning is done in score space (column ``i`` of ``z`` set to ``ndtri(q)``), which gives
+Pinning is done in score space (prior ``i``'s score set to ``c = ndtri(q)``), which gives
 exactly ``prior.family.ppf(q)`` for that prior, keeps every other world's scores the same (the
 shifts are not noise), and reuses one compiled model instead of compiling one per pinned
-prior set. In a swap every world keeps its scores for the priors that were not swapped
-(scores are drawn per prior *name*, so a prior that turns from fixed to uncertain does not
-reshuffle the others).
+prior set.
+
+Correlated priors (a Gaussian copula, ``z = L e``): pinning a correlated prior moves its
+partners as the copula implies. With ``R`` the scores' correlation matrix, the pinned worlds
+are ``z' = z + (c - z_i) R[:, i]`` (Matheron's rule): exactly the conditional distribution of
+the other scores given ``z_i = c``, built from the same random numbers (``R_ii = 1``, so
+``z'_i = c``). The model takes independent scores, so the worlds pushed are
+``e' = L^{-1} z'``, one triangular solve per correlated block; priors outside the pinned
+prior's block keep their ``e`` bit for bit. Its bar therefore includes its partners'. The
+alternative, pinning the independent score ``e_i``, would leave the prior's value depending
+on the partners that come before it in ``L`` (not the 5th percentile), and is not used.
+
+In a swap every world keeps its scores for the priors that were not swapped (scores are
+drawn per prior *name*, so a prior that turns from fixed to uncertain does not reshuffle the
+others). With correlations the common random numbers are the correlated scores ``z``: a
+swap that pins a correlated prior to a value drops its pairs (the prior set says so), and
+its former partners keep their score, hence their value, in every world; the swapped set's
+own copula still applies (the model applies its ``L``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
 from forecast.sensitivity.worlds import (
     DEFAULT_SWAP_SAMPLES,
     TORNADO_QUANTILES,
+    _blocks_and_mixing,
     as_dataarray,
+    correlated_scores,
     headline_numbers,
+    independent_scores,
     latent_scores,
     push_log10_compute,
     scores_by_name,
@@ -37,7 +57,17 @@ from models import BASE_YEAR, PARAMETERS
 from priors import InputError, Prior, PriorError, PriorSet, load_prior_set, parse_spec
 from priors.prior_set import resolve_prior_path
 
-__all__ = ["parse_swap", "prior_swaps", "swap_file_set", "tornado"]
+__all__ = [
+    "PINNING_CONDITIONAL", "PINNING_INDEPENDENT", "conditional_pin", "parse_swap", "pin_scores",
+    "prior_swaps", "swap_file_set", "swap_scores", "tornado",
+]
+
+#: How the tornado treats a pinned prior's correlated partners (attrs ``pinning``).
+PINNING_CONDITIONAL = (
+    "pinning a correlated prior moves its partners as the copula implies (conditional), "
+    "so its bar includes theirs"
+)
+PINNING_INDEPENDENT = "one prior pinned, every other prior's score unchanged (no correlations)"
 
 # --------------------------------------------------------------------------- prior swaps
 
@@ -83,6 +113,61 @@ def swap_file_set(priors: PriorSet, path_or_name: str | Path) -> PriorSet:
 # --------------------------------------------------------------------------- tornado
 
 
+def conditional_pin(z: np.ndarray, correlation: np.ndarray, index: int, score: float) -> np.ndarray:
+    """Worlds ``z`` (n, m) of scores with correlation matrix ``correlation``, with score
+    ``index`` pinned at ``score`` and the others drawn from their conditional distribution.
+
+    Matheron's rule: ``z' = z + (score - z_i) R[:, i]``. For ``z ~ N(0, R)``, ``z'_j`` has
+    mean ``R_ji score`` and variance ``1 - R_ji^2`` given nothing else, jointly the
+    conditional law given ``z_i = score``, and it reuses each world's random numbers.
+    ``z'_i`` is set to ``score`` exactly.
+    """
+    z = np.asarray(z, dtype=float)
+    pinned = z + (score - z[:, [index]]) * np.asarray(correlation, dtype=float)[index][None, :]
+    pinned[:, index] = score
+    return pinned
+
+
+def _pinner(priors: PriorSet, e: np.ndarray):
+    """``pin(i, score)`` -> the independent scores of the worlds ``e`` with latent prior ``i``
+    pinned at ``score`` and its correlated partners conditioned (:func:`conditional_pin`)."""
+    blocks, mixing = _blocks_and_mixing(priors)
+    block_of = {int(i): b for b in blocks for i in b}
+    correlation = priors.score_correlation()
+    z = {}  # each block's correlated scores, computed on first use
+
+    def pin(i: int, score: float) -> np.ndarray:
+        out = np.array(e, dtype=float, copy=True)
+        b = block_of.get(i)
+        if b is None:  # an independent prior: its own column, nothing else moves
+            out[:, i] = score
+            return out
+        factor = mixing[np.ix_(b, b)]
+        if tuple(b) not in z:
+            z[tuple(b)] = out[:, b] @ factor.T
+        j = int(np.flatnonzero(b == i)[0])
+        moved = conditional_pin(z[tuple(b)], correlation[np.ix_(b, b)], j, score)
+        out[:, b] = solve_triangular(factor, moved.T, lower=True).T
+        return out
+
+    return pin
+
+
+def pin_scores(priors: PriorSet, e: np.ndarray, name: str, score: float) -> np.ndarray:
+    """Independent scores for the worlds ``e`` (n, n_latent) with prior ``name`` pinned at
+    the normal score ``score``, as the tornado pins it.
+
+    The model applied to the result (``z = L e'``) has ``z_name = score`` (up to rounding),
+    hence the value ``family.ppf(Phi(score))``, and the prior's correlated partners at
+    their conditional distribution given it, from the same random numbers; every prior
+    outside its correlation block keeps its score bit for bit.
+    """
+    names = priors.latent_names
+    if name not in names:
+        raise InputError(f"{name!r} is not an uncertain prior of {priors.name!r}")
+    return _pinner(priors, np.asarray(e, dtype=float))(names.index(name), float(score))
+
+
 def tornado(
     priors: PriorSet,
     *,
@@ -97,7 +182,10 @@ def tornado(
     """One prior at a time pinned at its 5th and 95th percentile, the others random.
 
     Every run uses the same scores for the priors that are not pinned, so a shift is the
-    effect of the pin, not sampling noise.
+    effect of the pin, not sampling noise. Pinning a correlated prior moves its partners as
+    the copula implies (conditional), so its bar includes theirs (:func:`conditional_pin`;
+    the coordinate ``moves_with`` names them). A set without correlations pins one score
+    column and nothing else, as it always did.
 
     Returns
     -------
@@ -106,7 +194,9 @@ def tornado(
         ``value`` (the pinned value), ``quantile``, ``median`` (log10 compute in the target
         year), ``probability`` (P(>= threshold by the target year)), ``median_shift`` and
         ``probability_shift`` (against the run with nothing pinned), ``median_width`` and
-        ``probability_width`` (|high - low|); scalars ``base_median`` and ``base_probability``.
+        ``probability_width`` (|high - low|); scalars ``base_median`` and ``base_probability``;
+        coordinates ``unit`` and ``moves_with`` (the correlated partners that move with each
+        pin, ``""`` for an independent prior). attrs ``pinning``: how partners were treated.
     """
     years = tuple(int(y) for y in years)
     target_year = check_target_year(target_year, years)
@@ -122,16 +212,25 @@ def tornado(
     z = latent_scores(scores_by_name(priors, samples, seed), priors.names, priors)
     k = len(names)
     pinned = np.broadcast_to(z, (1 + 2 * k, samples, k)).copy()
-    for i in range(k):
-        pinned[1 + 2 * i, :, i] = ndtri(lo)
-        pinned[2 + 2 * i, :, i] = ndtri(hi)
+    if not priors.correlations:
+        for i in range(k):
+            pinned[1 + 2 * i, :, i] = ndtri(lo)
+            pinned[2 + 2 * i, :, i] = ndtri(hi)
+    else:
+        pin = _pinner(priors, z)
+        for i in range(k):
+            pinned[1 + 2 * i] = pin(i, ndtri(lo))
+            pinned[2 + 2 * i] = pin(i, ndtri(hi))
     log10_c = push_log10_compute(priors, pinned.reshape(-1, k), years, base_year)
     log10_c = log10_c.reshape(1 + 2 * k, samples, len(years))
 
     numbers = headline_numbers(as_dataarray(log10_c, years), threshold).sel(year=target_year)
     median, prob = numbers["median"].values, numbers["probability"].values
-    at_pins = priors.values_from_normal(np.repeat(ndtri([[lo], [hi]]), k, axis=1))
+    # each prior's own value at the pinned score: its quantile function, no copula
+    marginal = replace(priors, correlations=()) if priors.correlations else priors
+    at_pins = marginal.values_from_normal(np.repeat(ndtri([[lo], [hi]]), k, axis=1))
     values = np.stack([np.asarray(at_pins[n], dtype=float) for n in names])  # (prior, pin)
+    partners = {n: [m for m in block if m != n] for block in priors.correlation_blocks() for n in block}
     ds = xr.Dataset(
         {
             "value": (("prior", "pin"), values),
@@ -145,6 +244,7 @@ def tornado(
             "pin": ["low", "high"],
             "quantile": ("pin", [lo, hi]),
             "unit": ("prior", [priors[n].unit for n in names]),
+            "moves_with": ("prior", [", ".join(partners.get(n, [])) for n in names]),
         },
     )
     ds["median_shift"] = ds["median"] - ds["base_median"]
@@ -156,11 +256,53 @@ def tornado(
     ds.attrs.update(
         prior_set=priors.name, target_year=target_year, threshold=threshold, samples=samples,
         seed=seed, quantiles=[lo, hi],
+        pinning=(PINNING_CONDITIONAL if any(len(b) > 1 for b in priors.correlation_blocks())
+                 else PINNING_INDEPENDENT),
     )
     return ds
 
 
 # --------------------------------------------------------------------------- swaps
+
+
+def swap_scores(base: PriorSet, swapped: PriorSet, scores: np.ndarray) -> np.ndarray:
+    """The independent scores that pair the worlds of ``swapped`` with those of ``base``.
+
+    ``scores`` are drawn per prior name (:func:`~forecast.sensitivity.worlds.scores_by_name`);
+    ``base``'s worlds are its uncertain priors' columns. Without correlations in either set,
+    ``swapped`` takes its uncertain priors' columns too (the common random numbers as they
+    always were). With correlations, what is shared is the correlated score ``z`` of every
+    prior: ``swapped`` gets the independent scores whose copula gives back ``base``'s ``z``
+    for each of its uncertain priors, so a prior that was not swapped keeps its value in every
+    world. That needs ``swapped``'s score correlations to be ``base``'s among the priors it
+    keeps uncertain, which holds for every swap made by :func:`parse_swap` or
+    :func:`swap_file_set` (a swap only drops the pairs of priors it pins). When it does not
+    hold (a set with other correlations), ``swapped`` takes the same independent scores and
+    applies its own copula to them.
+    """
+    e = latent_scores(scores, base.names, swapped)
+    if not base.correlations and not swapped.correlations:
+        return e
+    same_structure = swapped.latent_names == base.latent_names
+    if same_structure and np.array_equal(swapped.score_correlation(), base.score_correlation()):
+        return e
+    names = list(base.names)
+    base_index = [names.index(n) for n in base.latent_names]
+    z = np.array(scores, dtype=float, copy=True)  # a fixed prior of base: its own score
+    z[:, base_index] = correlated_scores(base, scores[:, base_index])
+    full = np.eye(len(names))
+    full[np.ix_(base_index, base_index)] = base.score_correlation()
+    index = [names.index(n) for n in swapped.latent_names]
+    if not np.allclose(full[np.ix_(index, index)], swapped.score_correlation(), rtol=0.0, atol=1e-12):
+        return e
+    out = independent_scores(swapped, z[:, index])
+    # a block the swap left as it was keeps its independent scores bit for bit
+    position = {n: i for i, n in enumerate(swapped.latent_names)}
+    for block in set(swapped.correlation_blocks()) & set(base.correlation_blocks()):
+        if len(block) > 1:
+            columns = [position[n] for n in block]
+            out[:, columns] = e[:, columns]
+    return out
 
 
 def prior_swaps(
@@ -176,7 +318,9 @@ def prior_swaps(
     """Every headline number under each alternative prior set, against ``priors``.
 
     Worlds share their scores prior by prior name (common random numbers), so a swap of one
-    prior moves only what that prior moves.
+    prior moves only what that prior moves. With correlated priors the shared scores are the
+    correlated ones (:func:`swap_scores`): a prior that was not swapped keeps its value in
+    every world, even when the swap pins a partner of it to a value (which drops their pair).
 
     Returns
     -------
@@ -199,7 +343,7 @@ def prior_swaps(
         if prior_set.names != priors.names:
             raise InputError(f"swap {label!r}: its priors are not those of {priors.name!r}")
         prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
-        z = latent_scores(scores, priors.names, prior_set)
+        z = swap_scores(priors, prior_set, scores)
         return headline_numbers(as_dataarray(push_log10_compute(prior_set, z, years, base_year), years), threshold)
 
     base = headline(priors, "base")

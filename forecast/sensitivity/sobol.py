@@ -10,6 +10,16 @@ Design (Saltelli et al. 2010): ``A`` and ``B`` are the two halves of one scrambl
 sequence of dimension ``2k``; ``AB_i`` is ``A`` with column ``i`` taken from ``B``. That is
 ``(k + 2) * n_base`` model evaluations.
 
+Groups (Jacques et al. 2006): inputs may be partitioned into groups, each sampled jointly;
+``AB_g`` is then ``A`` with *all* columns of group ``g`` taken from ``B``, and the estimators
+below give the first- and total-order index of each group (the variance of
+``E[f | x_g]``, and the expected variance left when everything but ``x_g`` is known). The
+inputs of different groups must be independent; inside a group they may be anything the
+caller makes of its columns (the sensitivity analysis maps a group's independent normal
+scores through the Cholesky factor of a correlated block). ``G`` groups cost
+``(G + 2) * n_base`` evaluations; with every group a single input the design, and every
+number, is the per-input one.
+
 Estimators, with ``V`` the variance of ``f_A`` and ``f_B`` pooled:
 
 - first order, Saltelli et al. (2010), table 2 (b): ``S_i = mean(f_B (f_ABi - f_A)) / V``
@@ -39,6 +49,9 @@ sensitivity index. Computer Physics Communications 181, 259-270.
 
 Jansen, M. J. W. (1999). Analysis of variance designs for model output. Computer Physics
 Communications 117, 35-43.
+
+Jacques, J., Lavergne, C., Devictor, N. (2006). Sensitivity analysis in presence of model
+uncertainty and correlated inputs. Reliability Engineering & System Safety 91, 1126-1134.
 """
 
 from __future__ import annotations
@@ -83,12 +96,13 @@ class ZeroVarianceWarning(UserWarning):
 
 @dataclass(frozen=True)
 class SaltelliDesign:
-    """A Saltelli design: base matrices ``A``, ``B`` and the radial matrices ``AB_i``.
+    """A Saltelli design: base matrices ``A``, ``B`` and the radial matrices ``AB_g``.
 
     Attributes
     ----------
     points : numpy.ndarray
-        Shape ``(k + 2, n_base, k)``: ``A``, ``B``, ``AB_1``, ..., ``AB_k`` in this order.
+        Shape ``(G + 2, n_base, k)``: ``A``, ``B``, ``AB_1``, ..., ``AB_G`` in this order,
+        with ``G`` the number of groups (``G = k`` when every input is its own group).
     n_base : int
         Rows of each matrix (a power of two).
     k : int
@@ -97,6 +111,8 @@ class SaltelliDesign:
         Seed of the scrambling.
     scramble : bool
         Whether the Sobol' sequence was scrambled (Owen-type LMS plus digital shift).
+    groups : tuple of tuple of int, or None
+        The columns of each group, sampled jointly; None when every input is its own group.
     """
 
     points: np.ndarray
@@ -104,31 +120,43 @@ class SaltelliDesign:
     k: int
     seed: int
     scramble: bool
+    groups: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups ``G``, one index each (``k`` when ungrouped)."""
+        return self.k if self.groups is None else len(self.groups)
+
+    @property
+    def group_columns(self) -> tuple[tuple[int, ...], ...]:
+        """The columns of each group (``((0,), (1,), ...)`` when ungrouped)."""
+        return tuple((i,) for i in range(self.k)) if self.groups is None else self.groups
 
     @property
     def u(self) -> np.ndarray:
-        """All points stacked for one vectorized call, shape ``((k + 2) * n_base, k)``."""
-        return self.points.reshape((self.k + 2) * self.n_base, self.k)
+        """All points stacked for one vectorized call, shape ``((G + 2) * n_base, k)``."""
+        return self.points.reshape((self.n_groups + 2) * self.n_base, self.k)
 
     @property
-    def A(self) -> np.ndarray:  # noqa: N802 - the literature's name
+    def A(self) -> np.ndarray:  # the literature's name
         """Base matrix ``A``, shape ``(n_base, k)``."""
         return self.points[0]
 
     @property
-    def B(self) -> np.ndarray:  # noqa: N802
+    def B(self) -> np.ndarray:
         """Base matrix ``B``, shape ``(n_base, k)``."""
         return self.points[1]
 
     @property
-    def AB(self) -> np.ndarray:  # noqa: N802
-        """Radial matrices ``(k, n_base, k)``: ``AB[i]`` is ``A`` with column ``i`` from ``B``."""
+    def AB(self) -> np.ndarray:
+        """Radial matrices ``(G, n_base, k)``: ``AB[g]`` is ``A`` with the columns of group
+        ``g`` (column ``g`` when ungrouped) from ``B``."""
         return self.points[2:]
 
     @property
     def n_evaluations(self) -> int:
-        """Model evaluations the design needs: ``(k + 2) * n_base``."""
-        return (self.k + 2) * self.n_base
+        """Model evaluations the design needs: ``(G + 2) * n_base``."""
+        return (self.n_groups + 2) * self.n_base
 
     def split(self, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Split outputs of the stacked points back into ``f_A``, ``f_B`` and ``f_AB``.
@@ -136,7 +164,7 @@ class SaltelliDesign:
         Parameters
         ----------
         y : array_like
-            Model outputs for ``self.u``, shape ``((k + 2) * n_base, ...)``; trailing
+            Model outputs for ``self.u``, shape ``((G + 2) * n_base, ...)``; trailing
             dimensions (years, thresholds) are carried along.
 
         Returns
@@ -144,25 +172,34 @@ class SaltelliDesign:
         f_A, f_B : numpy.ndarray
             Shape ``(n_base, ...)``.
         f_AB : numpy.ndarray
-            Shape ``(k, n_base, ...)``; ``f_AB[i]`` are the outputs at ``AB_i``.
+            Shape ``(G, n_base, ...)``; ``f_AB[g]`` are the outputs at ``AB_g``.
 
         Raises
         ------
         ValueError
-            If the leading length of ``y`` is not ``(k + 2) * n_base``.
+            If the leading length of ``y`` is not ``(G + 2) * n_base``.
         """
         y = np.asarray(y)
+        g = self.n_groups
         if y.ndim == 0 or y.shape[0] != self.n_evaluations:
+            size = "(k + 2)" if self.groups is None else "(G + 2)"
             raise ValueError(
-                f"outputs must have leading length (k + 2) * n_base = {self.n_evaluations} "
-                f"(k={self.k}, n_base={self.n_base}), one per row of design.u; "
-                f"got shape {y.shape}"
+                f"outputs must have leading length {size} * n_base = {self.n_evaluations} "
+                f"(k={self.k}, {'' if self.groups is None else f'G={g}, '}n_base={self.n_base}), "
+                f"one per row of design.u; got shape {y.shape}"
             )
-        y = y.reshape(self.k + 2, self.n_base, *y.shape[1:])
+        y = y.reshape(g + 2, self.n_base, *y.shape[1:])
         return y[0], y[1], y[2:]
 
 
-def saltelli_design(k: int, n_base: int, *, seed: int, scramble: bool = True) -> SaltelliDesign:
+def saltelli_design(
+    k: int,
+    n_base: int,
+    *,
+    seed: int,
+    scramble: bool = True,
+    groups: Sequence[Sequence[int]] | None = None,
+) -> SaltelliDesign:
     """Draw a Saltelli design from a Sobol' sequence of dimension ``2k``.
 
     Parameters
@@ -177,6 +214,10 @@ def saltelli_design(k: int, n_base: int, *, seed: int, scramble: bool = True) ->
     scramble : bool, optional
         Scramble the sequence (default). Unscrambled points are deterministic and their
         bootstrap intervals meaningless; use only for debugging.
+    groups : sequence of sequences of int, optional
+        A partition of the columns ``0..k-1`` into groups sampled jointly: ``AB_g`` takes
+        all columns of group ``g`` from ``B`` at once, so the indices are those of groups.
+        None (default), or every group a single column in order, is the per-input design.
 
     Returns
     -------
@@ -187,11 +228,13 @@ def saltelli_design(k: int, n_base: int, *, seed: int, scramble: bool = True) ->
     Raises
     ------
     ValueError
-        If ``k`` < 1 or ``n_base`` is not a power of two >= 2.
+        If ``k`` < 1, ``n_base`` is not a power of two >= 2, or ``groups`` is not a partition
+        of the columns.
     """
     _check_k(k)
     _check_n_base(n_base)
     seed = _check_seed(seed)
+    groups = _check_groups(groups, k)
     design_seed, _ = np.random.SeedSequence(seed).spawn(2)
     sampler = qmc.Sobol(
         d=2 * k, scramble=scramble, bits=_SOBOL_BITS, rng=np.random.default_rng(design_seed)
@@ -199,14 +242,21 @@ def saltelli_design(k: int, n_base: int, *, seed: int, scramble: bool = True) ->
     x = sampler.random_base2(int(np.log2(n_base)))
     x = np.clip(x + 2.0 ** -(_SOBOL_BITS + 1), _U_EPS, 1.0 - _U_EPS)
     a, b = x[:, :k], x[:, k:]
-    points = np.empty((k + 2, n_base, k))
+    n_groups = k if groups is None else len(groups)
+    points = np.empty((n_groups + 2, n_base, k))
     points[0] = a
     points[1] = b
     points[2:] = a
-    idx = np.arange(k)
-    points[2 + idx, :, idx] = b.T
+    if groups is None:
+        idx = np.arange(k)
+        points[2 + idx, :, idx] = b.T
+    else:
+        for g, columns in enumerate(groups):
+            points[2 + g][:, list(columns)] = b[:, list(columns)]
     points.setflags(write=False)
-    return SaltelliDesign(points=points, n_base=n_base, k=k, seed=seed, scramble=scramble)
+    return SaltelliDesign(
+        points=points, n_base=n_base, k=k, seed=seed, scramble=scramble, groups=groups
+    )
 
 
 def sobol_analyze(
@@ -230,7 +280,8 @@ def sobol_analyze(
         first dimension is taken as the sample dimension and its others name the trailing
         dimensions (unless ``output_dims`` is given).
     names : sequence of str
-        One distinct name per input, the ``prior`` coordinate.
+        One distinct name per input (per group of a grouped design), the ``prior``
+        coordinate.
     n_bootstrap : int, optional
         Bootstrap resamples of the ``n_base`` rows for the intervals.
     confidence : float, optional
@@ -256,7 +307,7 @@ def sobol_analyze(
     ZeroVarianceWarning
         If some output element is constant; its indices are 0 and ``zero_variance`` is True.
     """
-    names = _check_names(names, design.k)
+    names = _check_names(names, design.k, design.groups)
     _check_n_bootstrap(n_bootstrap)
     _check_confidence(confidence)
     values, dims, coords = _label_outputs(y, output_dims, output_coords)
@@ -269,7 +320,7 @@ def sobol_analyze(
         )
 
     trailing = f_a.shape[1:]
-    n, k = design.n_base, design.k
+    n, k = design.n_base, design.n_groups
     _, boot_seed = np.random.SeedSequence(design.seed).spawn(2)
     weights = _bootstrap_weights(n, n_bootstrap, np.random.default_rng(boot_seed))
     est = _sobol_chunked(
@@ -325,6 +376,8 @@ def sobol_analyze(
             "interval": "bootstrap percentile over the n_base rows",
         },
     )
+    if design.groups is not None:
+        ds.attrs.update(n_inputs=design.k, grouped=1)
     return ds
 
 
@@ -338,11 +391,13 @@ def sobol_indices(
     confidence: float = 0.9,
     output_dims: Sequence[str] | None = None,
     output_coords: Mapping[Hashable, Any] | None = None,
+    groups: Sequence[Sequence[int]] | None = None,
 ) -> xr.Dataset:
     """First- and total-order Sobol' indices of ``f`` over the unit cube, in one call.
 
     Draws a Saltelli design (:func:`saltelli_design`), evaluates ``f`` once on all
     ``(len(names) + 2) * n_base`` points, and estimates the indices (:func:`sobol_analyze`).
+    With ``groups``, the indices are those of groups of coordinates, one name per group.
 
     Parameters
     ----------
@@ -352,6 +407,7 @@ def sobol_indices(
         sample). The caller does the quantile transform from ``u`` to prior values.
     names : sequence of str
         One distinct name per coordinate of ``u``, e.g. the prior names; ``k = len(names)``.
+        With ``groups``: one name per group.
     n_base : int, optional
         Rows of the base matrices, a power of two.
     seed : int, optional
@@ -364,6 +420,10 @@ def sobol_indices(
         Names of the trailing output dimensions, e.g. ``["year"]``.
     output_coords : mapping, optional
         Coordinates of the trailing dimensions, e.g. ``{"year": [2025, 2026]}``.
+    groups : sequence of sequences of int, optional
+        A partition of the coordinates of ``u`` into groups sampled jointly (see
+        :func:`saltelli_design`); the design then has as many columns as there are
+        coordinates in all groups, ``sum(len(g) for g in groups)``.
 
     Returns
     -------
@@ -397,7 +457,8 @@ def sobol_indices(
     names = _check_names(names, None)
     _check_n_bootstrap(n_bootstrap)
     _check_confidence(confidence)
-    design = saltelli_design(len(names), n_base, seed=seed)
+    k = len(names) if groups is None else sum(len(g) for g in groups)
+    design = saltelli_design(k, n_base, seed=seed, groups=groups)
     y = f(design.u)
     return sobol_analyze(
         design,
@@ -549,17 +610,50 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must lie strictly between 0 and 1; got {confidence!r}")
 
 
-def _check_names(names: Sequence[str], k: int | None) -> list[str]:
+def _check_groups(groups: Sequence[Sequence[int]] | None, k: int) -> tuple[tuple[int, ...], ...] | None:
+    """A partition of ``0..k-1``, as tuples; None for no groups or all singletons in order."""
+    if groups is None:
+        return None
+    # ValueError for every malformed argument, as for the other options of this module
+    if isinstance(groups, (str, bytes)):
+        raise ValueError(f"groups must be a sequence of column-index sequences; got {groups!r}")  # noqa: TRY004
+    parts = []
+    for group in groups:
+        if isinstance(group, (int, np.integer, str, bytes)):
+            raise ValueError(f"each group must be a sequence of column indices; got {group!r}")  # noqa: TRY004
+        columns = tuple(int(c) for c in group)
+        if not columns:
+            raise ValueError("groups must not be empty")
+        parts.append(columns)
+    flat = sorted(c for g in parts for c in g)
+    if flat != list(range(k)):
+        raise ValueError(
+            f"groups must hold every column 0..{k - 1} exactly once (a partition of the "
+            f"inputs); got {[list(g) for g in parts]}"
+        )
+    if all(len(g) == 1 for g in parts) and [g[0] for g in parts] == list(range(k)):
+        return None
+    return tuple(parts)
+
+
+def _check_names(
+    names: Sequence[str], k: int | None, groups: tuple[tuple[int, ...], ...] | None = None
+) -> list[str]:
     if isinstance(names, str):
-        raise ValueError(f"names must be a sequence of names, not the string {names!r}")
+        raise ValueError(f"names must be a sequence of names, not the string {names!r}")  # noqa: TRY004
     names = list(names)
     if not names:
         raise ValueError("names must name at least one input (k >= 1); got an empty sequence")
     if len(set(names)) != len(names):
         dup = sorted({x for x in names if names.count(x) > 1})
         raise ValueError(f"names must be distinct; repeated: {dup}")
-    if k is not None and len(names) != k:
+    if k is not None and groups is None and len(names) != k:
         raise ValueError(f"got {len(names)} names for a design with k={k} inputs")
+    if k is not None and groups is not None and len(names) != len(groups):
+        raise ValueError(
+            f"got {len(names)} names for a design with {len(groups)} groups of its k={k} "
+            "inputs; give one name per group"
+        )
     return names
 
 

@@ -4,6 +4,13 @@ compiled model in chunks, and the headline outputs read off with the timeline's 
 "Reached by year y" uses the running maximum over years, as the timeline does; a world that
 never crosses a threshold gets the year after the last forecast year, so that the crossing
 year is a number a variance decomposition can use.
+
+Scores: every model entry point takes *independent* standard-normal scores ``e`` and applies
+the priors' Gaussian copula itself (``z = L e``, :meth:`priors.PriorSet.transform`). The
+helpers here draw and select ``e``; :func:`correlated_scores` and :func:`independent_scores`
+go between ``e`` and the priors' own scores ``z`` block by block, where a correlated
+analysis has to reason about ``z`` (the tornado's conditional pins, the swaps' common
+random numbers).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
+from scipy.linalg import solve_triangular
 
 from forecast._normal import root_key, standard_normal
 from forecast.engine import CHUNK_SIZE, push_worlds
@@ -19,8 +27,9 @@ from forecast.timeline import first_crossing_year, reach_probability, reached
 from priors import PriorSet
 
 __all__ = [
-    "DEFAULT_N_BASE", "DEFAULT_SWAP_SAMPLES", "OUTPUTS", "TORNADO_QUANTILES", "crossing_year_or_after",
-    "headline_numbers", "as_dataarray", "latent_scores", "push_log10_compute", "reached_by", "scores_by_name",
+    "DEFAULT_N_BASE", "DEFAULT_SWAP_SAMPLES", "GROUP_JOIN", "OUTPUTS", "TORNADO_QUANTILES", "as_dataarray",
+    "correlated_scores", "crossing_year_or_after", "group_label", "group_members", "headline_numbers",
+    "independent_scores", "latent_scores", "push_log10_compute", "reached_by", "scores_by_name",
 ]
 
 DEFAULT_N_BASE = 8192
@@ -36,6 +45,21 @@ OUTPUTS = {
     "crossing_year": "year of the first run >= threshold (one past the last year if never)",
     "reached": "1 if a run >= threshold happened by the target year, else 0",
 }
+
+
+#: Joins the priors of a correlated group in the ``prior`` coordinate of the Sobol' indices.
+GROUP_JOIN = " + "
+
+
+def group_label(members: Sequence[str]) -> str:
+    """The ``prior`` label of a group of priors: ``"chip_growth + power_limit_growth"``; a
+    single prior is its own name."""
+    return GROUP_JOIN.join(members)
+
+
+def group_members(label: str) -> tuple[str, ...]:
+    """The priors a ``prior`` label covers (the inverse of :func:`group_label`)."""
+    return tuple(str(label).split(GROUP_JOIN))
 
 
 # --------------------------------------------------------------------------- model pushes
@@ -77,8 +101,46 @@ def scores_by_name(priors: PriorSet, samples: int, seed: int) -> np.ndarray:
 
 
 def latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet) -> np.ndarray:
+    """The columns of ``scores`` (one per name of ``all_names``) of ``priors``' uncertain priors."""
     index = [list(all_names).index(name) for name in priors.latent_names]
     return scores[:, index]
+
+
+def _blocks_and_mixing(priors: PriorSet) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Column indices of each correlated block (two priors or more) of ``priors.latent_names``
+    and the Cholesky factor ``L`` the model uses (None without correlations)."""
+    mixing = priors.transform().mixing
+    if mixing is None:
+        return [], None
+    index = {name: i for i, name in enumerate(priors.latent_names)}
+    blocks = [np.array([index[n] for n in b]) for b in priors.correlation_blocks() if len(b) > 1]
+    return blocks, np.asarray(mixing, dtype=float)
+
+
+def correlated_scores(priors: PriorSet, e: np.ndarray) -> np.ndarray:
+    """The priors' own scores ``z = e L^T`` for independent scores ``e`` (n, n_latent).
+
+    Computed block by block: ``L`` is block-diagonal over the correlation blocks (its
+    entries between two blocks are exact zeros), so an independent prior's score is its
+    ``e`` bit for bit.
+    """
+    e = np.asarray(e, dtype=float)
+    blocks, mixing = _blocks_and_mixing(priors)
+    z = e.copy()
+    for b in blocks:
+        z[:, b] = e[:, b] @ mixing[np.ix_(b, b)].T
+    return z
+
+
+def independent_scores(priors: PriorSet, z: np.ndarray) -> np.ndarray:
+    """The independent scores ``e`` with ``e L^T = z``: the inverse of :func:`correlated_scores`,
+    one triangular solve per correlated block, independent priors copied."""
+    z = np.asarray(z, dtype=float)
+    blocks, mixing = _blocks_and_mixing(priors)
+    e = z.copy()
+    for b in blocks:
+        e[:, b] = solve_triangular(mixing[np.ix_(b, b)], z[:, b].T, lower=True).T
+    return e
 
 
 def as_dataarray(log10_compute: np.ndarray, years: Sequence[int]) -> xr.DataArray:

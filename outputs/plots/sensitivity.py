@@ -4,6 +4,10 @@ Each ``plot_<thing>(result, *, ax=None, ...)`` draws on ``ax`` (a new figure whe
 returns the axes; options for each drawn element come as their own dict, defaults filled in
 with ``setdefault``. No matplotlib setting is changed at import: the project's plot style is
 applied by the caller (``plot_style()``) around these calls.
+
+Correlated priors: a Sobol' bar or heat-map row may be a group (``a + b + c``, wrapped over
+lines), and the plots say so; a tornado bar of a correlated prior is marked ``*`` and a note
+under the axis says that its pin moved its partners.
 """
 
 from __future__ import annotations
@@ -12,9 +16,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from forecast.sensitivity.analysis import SensitivityResult
-from forecast.sensitivity.worlds import OUTPUTS
+from forecast.sensitivity.worlds import GROUP_JOIN, OUTPUTS
 
-__all__ = ["plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
+__all__ = ["GROUP_NOTE", "TORNADO_NOTE", "plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
+
+#: What a reader of a Sobol' plot or table with groups must know.
+GROUP_NOTE = "correlated priors attributed as a group: one joint index"
+#: What a reader of a tornado with correlated priors must know.
+TORNADO_NOTE = ("* pinning a correlated prior moves its partners as the copula implies\n"
+                "(conditional), so its bar includes theirs")
+#: Characters per line of a wrapped group label.
+_LABEL_WIDTH = 36
 
 _OUTPUT_LABELS = {
     "log10_compute": "log10 compute in {year}",
@@ -36,6 +48,32 @@ def _output_label(result: SensitivityResult, output: str) -> str:
     return _OUTPUT_LABELS[output].format(year=result.target_year, threshold=result.threshold)
 
 
+def _wrap_label(label: str, width: int = _LABEL_WIDTH) -> str:
+    """A group label ``a + b + c`` over lines of about ``width`` characters, broken after a
+    ``+``; a prior's own name is left as it is."""
+    members = str(label).split(GROUP_JOIN)
+    lines, line = [], members[0]
+    for member in members[1:]:
+        if len(line) + len(GROUP_JOIN) + len(member) > width:
+            lines.append(line + GROUP_JOIN.rstrip())
+            line = member
+        else:
+            line += GROUP_JOIN + member
+    return "\n".join([*lines, line])
+
+
+def _row_positions(labels) -> tuple[np.ndarray, float]:
+    """Centre of each row, rows as tall as their lines of label, and the total height in rows."""
+    lines = np.array([str(label).count("\n") + 1 for label in labels], dtype=float)
+    heights = 1.0 + 0.35 * (lines - 1)
+    centres = np.cumsum(heights) - heights / 2 - 0.5
+    return centres, float(heights.sum())
+
+
+def _is_grouped(labels) -> bool:
+    return any(GROUP_JOIN in str(label) for label in labels)
+
+
 def plot_sobol(
     result: SensitivityResult,
     *,
@@ -48,7 +86,9 @@ def plot_sobol(
     """First- and total-order indices of each prior for one output, with interval whiskers.
 
     Priors are sorted by total-order index, the largest on top; the title gives
-    ``1 - sum S1``, the share of variance from interactions.
+    ``1 - sum S1``, the share of variance from interactions. A group of correlated priors is
+    one bar pair, labelled with its priors, and the title says that such priors are
+    attributed as a group.
 
     Parameters
     ----------
@@ -62,8 +102,9 @@ def plot_sobol(
     ds = result.sobol.sel(output=output)
     order = np.argsort(-ds["ST"].values, kind="stable")[: top or None]
     ds = ds.isel(prior=order)
-    n = ds.sizes["prior"]
-    ax = _new_axes(ax, (7.0, 0.8 + 0.32 * n))
+    labels = [_wrap_label(label) for label in ds["prior"].values]
+    y, rows = _row_positions(labels)
+    ax = _new_axes(ax, (7.0, 1.0 + 0.32 * rows))
     bar_kwargs = dict(bar_kwargs or {})
     bar_kwargs.setdefault("height", 0.38)
     errorbar_kwargs = dict(errorbar_kwargs or {})
@@ -71,7 +112,6 @@ def plot_sobol(
     errorbar_kwargs.setdefault("ecolor", "0.25")
     errorbar_kwargs.setdefault("elinewidth", 0.9)
     errorbar_kwargs.setdefault("capsize", 2)
-    y = np.arange(n)
     height = bar_kwargs["height"]
     for offset, index, color, label in ((-height / 2, "ST", _ST_COLOR, "total order"),
                                         (height / 2, "S1", _S1_COLOR, "first order")):
@@ -81,12 +121,15 @@ def plot_sobol(
                 **{k: v for k, v in bar_kwargs.items() if k != "color"})
         err = np.abs(np.stack([values - ci[:, 0], ci[:, 1] - values]))
         ax.errorbar(values, y + offset, xerr=err, **errorbar_kwargs)
-    ax.set_yticks(y, ds["prior"].values)
+    ax.set_yticks(y, labels)
     ax.invert_yaxis()  # most influential on top
     ax.axvline(0.0, color="0.5", linewidth=0.6)
     ax.set_xlabel(f"Sobol' index ({ds.attrs.get('confidence', 0.9):.0%} bootstrap intervals)")
     interaction = 1.0 - float(ds["sum_S1"])
-    ax.set_title(f"{_output_label(result, output)}\ninteractions (1 - sum S1): {interaction:.2f}")
+    title = f"{_output_label(result, output)}\ninteractions (1 - sum S1): {interaction:.2f}"
+    if _is_grouped(ds["prior"].values):
+        title += f"\n{GROUP_NOTE}"
+    ax.set_title(title)
     ax.legend(loc="lower right")
     return ax
 
@@ -102,6 +145,8 @@ def plot_tornado(
     """Each prior pinned at its low and high percentile: the shift of one headline number.
 
     Bars start at the unpinned value and end at the value with the prior pinned; widest on top.
+    A correlated prior is marked ``*``: pinning it moves its partners as the copula implies
+    (conditional), so its bar includes theirs, as a note under the axis says.
 
     Parameters
     ----------
@@ -118,7 +163,9 @@ def plot_tornado(
     ds = ds.isel(prior=order)
     n = ds.sizes["prior"]
     base = float(ds[f"base_{metric}"])
-    ax = _new_axes(ax, (7.0, 0.8 + 0.32 * n))
+    partners = ds["moves_with"].values if "moves_with" in ds.coords else [""] * n
+    correlated = any(partners)
+    ax = _new_axes(ax, (7.0, 0.8 + 0.32 * n + (0.35 if correlated else 0.0)))
     bar_kwargs = dict(bar_kwargs or {})
     bar_kwargs.setdefault("height", 0.7)
     y = np.arange(n)
@@ -129,13 +176,14 @@ def plot_tornado(
                 label=f"prior at its {100 * q:.0f}th percentile",
                 **{k: v for k, v in bar_kwargs.items() if k != "color"})
     ax.axvline(base, color="0.2", linewidth=0.9)
-    ax.set_yticks(y, ds["prior"].values)
+    ax.set_yticks(y, [f"{name} *" if moved else str(name) for name, moved in zip(ds["prior"].values, partners)])
     ax.invert_yaxis()  # widest on top
     year, threshold = result.target_year, result.threshold
     if metric == "median":
-        ax.set_xlabel(f"median log10 FLOP in {year} (unpinned: {base:.2f})")
+        xlabel = f"median log10 FLOP in {year} (unpinned: {base:.2f})"
     else:
-        ax.set_xlabel(f"P(run >= {threshold:.0e} FLOP by {year}) (unpinned: {base:.2f})")
+        xlabel = f"P(run >= {threshold:.0e} FLOP by {year}) (unpinned: {base:.2f})"
+    ax.set_xlabel(f"{xlabel}\n\n{TORNADO_NOTE}" if correlated else xlabel)
     ax.set_title(f"One prior at a time ({ds.attrs.get('samples', '?'):,} worlds each, same seed)")
     ax.legend(loc="lower right")
     return ax
@@ -151,15 +199,22 @@ def plot_sensitivity_by_year(
 ):
     """Heat map of each prior's total-order index on log10 compute, year by year.
 
-    Rows are priors, ordered by their largest index over the years (largest on top), so the
-    shift from hardware- to data- or power-driven uncertainty reads down and across.
+    Rows are priors (or groups of correlated priors, attributed jointly), ordered by their
+    largest index over the years (largest on top), so the shift from hardware- to data- or
+    power-driven uncertainty reads down and across.
     """
     st = result.by_year["ST"].transpose("prior", "year")
     order = np.argsort(-st.max("year").values, kind="stable")[: top or None]
     st = st.isel(prior=order)
     values = np.clip(st.values, 0.0, 1.0)
     n_priors, n_years = values.shape
-    ax = _new_axes(ax, (1.2 + 0.55 * n_years, 0.8 + 0.32 * n_priors))
+    labels = [_wrap_label(label) for label in st["prior"].values]
+    # A label over several lines (a group of correlated priors) gets a row as tall as it
+    # needs: its values are repeated over that many image rows, which read as one cell.
+    spans = np.array([(label.count("\n") + 2) // 2 for label in labels])
+    centres = np.cumsum(spans) - spans / 2 - 0.5
+    n_rows = int(spans.sum())
+    ax = _new_axes(ax, (1.2 + 0.55 * n_years, 0.8 + 0.32 * n_rows))
     imshow_kwargs = dict(imshow_kwargs or {})
     imshow_kwargs.setdefault("cmap", "viridis")
     imshow_kwargs.setdefault("vmin", 0.0)
@@ -168,13 +223,13 @@ def plot_sensitivity_by_year(
     top_value = float(np.nanmax(values)) if values.size and np.isfinite(values).any() else 1.0
     imshow_kwargs.setdefault("vmax", min(1.0, max(0.1, np.ceil(round(top_value * 10, 9)) / 10)))
     imshow_kwargs.setdefault("aspect", "auto")
-    image = ax.imshow(values, **imshow_kwargs)
+    image = ax.imshow(np.repeat(values, spans, axis=0), **imshow_kwargs)
     ax.grid(False)  # grid lines would strike through the numbers
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_xticks(np.arange(n_years), [str(y) for y in st["year"].values], rotation=90)
-    ax.set_yticks(np.arange(n_priors), st["prior"].values)
+    ax.set_yticks(centres, labels)
     if annotate:
         low, high = image.get_clim()
         for i in range(n_priors):
@@ -182,9 +237,12 @@ def plot_sensitivity_by_year(
                 if values[i, j] >= 0.05:
                     # dark text on the bright (yellow-green) end of the map, white elsewhere
                     bright = (values[i, j] - low) / max(high - low, 1e-12) > 0.6
-                    ax.text(j, i, f"{values[i, j]:.2f}".lstrip("0"), ha="center", va="center",
+                    ax.text(j, centres[i], f"{values[i, j]:.2f}".lstrip("0"), ha="center", va="center",
                             fontsize=7, color="black" if bright else "white")
     colorbar = ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
     colorbar.outline.set_visible(False)
-    ax.set_title("What drives the uncertainty of log10 compute, by year")
+    title = "What drives the uncertainty of log10 compute, by year"
+    if _is_grouped(st["prior"].values):
+        title += f"\n{GROUP_NOTE}"
+    ax.set_title(title)
     return ax

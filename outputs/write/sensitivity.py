@@ -20,6 +20,7 @@ from outputs.plots.sensitivity import (
 )
 from outputs.style import plot_style
 from outputs.tables import to_markdown
+from priors import PriorSet
 
 __all__ = ["sensitivity_markdown", "sensitivity_text", "write_sensitivity"]
 
@@ -64,22 +65,66 @@ def _interaction_lines(result: SensitivityResult) -> list[str]:
     return lines
 
 
+def _pairs_text(priors: PriorSet, members) -> str:
+    """The rank correlations among ``members``, as ``a ~ b 0.6``."""
+    members = set(members)
+    pairs = [c for c in priors.correlations if c.first in members and c.second in members]
+    return ", ".join(f"{c.first} ~ {c.second} {c.rank:+g}" for c in pairs)
+
+
+def _group_lines(result: SensitivityResult) -> list[str]:
+    """Why and how correlated priors are grouped, and each group's correlations (empty for
+    a result without groups)."""
+    groups = {label: members for label, members in result.groups.items() if len(members) > 1}
+    if not groups:
+        return []
+    lines = [
+        ("**Correlated priors are attributed as a group.** Sobol' indices of single priors "
+         "assume independent priors; with rank-correlated priors a prior's index would mix its "
+         "own effect with its partners'. Each block of correlated priors is therefore one group, "
+         "sampled jointly, with one first- and one total-order index (Jacques et al. 2006); the "
+         "priors of different groups, and the independent priors, are independent, so these "
+         "indices are exact. Groups (Spearman rank correlations):"),
+        "",
+    ]
+    lines += [f"- {label}: {_pairs_text(result.priors, members)}" for label, members in groups.items()]
+    return [*lines, ""]
+
+
+def _conditional_pins(result: SensitivityResult) -> bool:
+    ds = result.tornado
+    return ds is not None and "moves_with" in ds.coords and bool(any(ds["moves_with"].values))
+
+
 def _notes(result: SensitivityResult) -> list[str]:
     s = result.settings
     never = float(result.sobol.attrs["never_crossed"])
     last = int(result.sobol.attrs["never_crossed_year"])
+    sizes = [len(m) for m in result.groups.values()]
+    n_groups = sum(size > 1 for size in sizes)
+    inputs = (f"{sum(sizes)} uncertain priors as {len(sizes)} inputs: {n_groups} group(s) of "
+              f"correlated priors sampled jointly and {len(sizes) - n_groups} independent priors"
+              if result.grouped else f"{len(sizes)} uncertain priors")
     notes = [
-        f"Worlds that never reach {result.threshold:.3g} FLOP by {last - 1} "
-        f"({never:.1%} of the design) are given the crossing year {last}, one past the last year.",
-        f"Sobol': Saltelli design of {result.sobol.attrs['n_evaluations']:,} worlds "
-        f"(n_base {s['n_base']}, {result.sobol.sizes['prior']} uncertain priors), scrambled Sobol' points, "
-        f"first order by Saltelli (2010), total order by Jansen (1999), "
-        f"{result.sobol.attrs['confidence']:.0%} bootstrap percentile intervals ({s['n_bootstrap']} resamples).",
+        (f"Worlds that never reach {result.threshold:.3g} FLOP by {last - 1} "
+         f"({never:.1%} of the design) are given the crossing year {last}, one past the last year."),
+        (f"Sobol': Saltelli design of {result.sobol.attrs['n_evaluations']:,} worlds "
+         f"(n_base {s['n_base']}, {inputs}), scrambled Sobol' points, "
+         f"first order by Saltelli (2010), total order by Jansen (1999), "
+         f"{result.sobol.attrs['confidence']:.0%} bootstrap percentile intervals ({s['n_bootstrap']} resamples)."),
     ]
-    if result.tornado is not None:
+    if result.tornado is not None or result.swaps is not None:
+        shared = ("the same correlated scores for every prior that is not pinned, conditioned or swapped"
+                  if result.priors.correlations else
+                  "the same scores for every prior that is not pinned or swapped")
         notes.append(
-            f"Tornado and swaps: {s['samples']:,} worlds each, the same scores for every prior that is "
-            "not pinned or swapped (common random numbers), seed {seed}.".format(seed=s["seed"])
+            f"Tornado and swaps: {s['samples']:,} worlds each, {shared} (common random numbers), "
+            f"seed {s['seed']}."
+        )
+    if result.swaps is not None and result.priors.correlations:
+        notes.append(
+            "A swap that pins a correlated prior to a value drops its rank correlations; its "
+            "partners keep their values world by world."
         )
     return notes
 
@@ -112,16 +157,17 @@ def sensitivity_markdown(result: SensitivityResult, *, images: dict[str, str] | 
     parts = [
         f"# Sensitivity of the forecast to its priors: {result.priors.name}",
         "",
-        f"Target year {year}, threshold {thr:.3g} FLOP, years {s['years'][0]}..{s['years'][-1]}, "
-        f"seed {s['seed']}. Prior file: `{result.priors.source}`.",
+        (f"Target year {year}, threshold {thr:.3g} FLOP, years {s['years'][0]}..{s['years'][-1]}, "
+         f"seed {s['seed']}. Prior file: `{result.priors.source}`."),
         "",
         "## Global (Sobol') indices",
         "",
-        f"Outputs: **log10 C** = log10 training compute in {year}; **crossing year** = year of the "
-        f"first run >= {thr:.3g} FLOP; **reached** = 1 if such a run happened by {year}. "
-        "S1: first order (the share of variance a prior explains alone); ST: total order (alone "
-        "and through interactions). Most influential on log10 C first.",
+        (f"Outputs: **log10 C** = log10 training compute in {year}; **crossing year** = year of the "
+         f"first run >= {thr:.3g} FLOP; **reached** = 1 if such a run happened by {year}. "
+         "S1: first order (the share of variance a prior explains alone); ST: total order (alone "
+         "and through interactions). Most influential on log10 C first."),
         "",
+        *_group_lines(result),
         markdown_table(_sobol_summary(result)),
         "",
         *[f"- {line}" for line in _interaction_lines(result)],
@@ -140,13 +186,18 @@ def sensitivity_markdown(result: SensitivityResult, *, images: dict[str, str] | 
         parts += [f"![by year]({images['sensitivity_by_year']})", ""]
     if result.tornado is not None:
         q = result.tornado["quantile"].values
+        conditional = (
+            " Pinning a correlated prior moves its partners as the copula implies (conditional), "
+            "so its bar includes theirs (the column *moves with* names them)."
+            if _conditional_pins(result) else ""
+        )
         parts += [
             "## One prior at a time (tornado)",
             "",
-            f"Each prior pinned at its {q[0]:.0%} and {q[1]:.0%} percentile, the others random. "
-            f"Unpinned: median log10 C in {year} = {float(result.tornado['base_median']):.3f}, "
-            f"P(>= {thr:.3g} by {year}) = {float(result.tornado['base_probability']):.3f}. "
-            "Widest first.",
+            (f"Each prior pinned at its {q[0]:.0%} and {q[1]:.0%} percentile, the others random. "
+             f"Unpinned: median log10 C in {year} = {float(result.tornado['base_median']):.3f}, "
+             f"P(>= {thr:.3g} by {year}) = {float(result.tornado['base_probability']):.3f}. "
+             f"Widest first.{conditional}"),
             "",
             markdown_table(_tornado_display(result), floatfmt=".3f"),
             "",
@@ -178,24 +229,33 @@ def sensitivity_text(result: SensitivityResult, *, top: int = 10) -> str:
     year, thr = result.target_year, result.threshold
     sobol = result.sobol_table().head(top)
     cols = {f"{_SHORT[o]} {i}": sobol[f"{o} {i}"] for o in OUTPUTS for i in ("S1", "ST")}
+    groups = result.groups
+    short = {label: f"{members[0]} + {len(members) - 1} correlated" for label, members in groups.items()
+             if len(members) > 2}
     lines = [
         f"Sensitivity of {result.priors.name}: target year {year}, threshold {thr:.3g} FLOP",
         "",
         f"Sobol' indices (top {min(top, len(result.sobol_table()))} by ST on log10 C in {year}):",
-        pd.DataFrame(cols).to_string(float_format=lambda v: f"{v:6.3f}"),
+        pd.DataFrame(cols).rename(index=short).to_string(float_format=lambda v: f"{v:6.3f}"),
         "",
         *_interaction_lines(result),
     ]
+    if result.grouped:
+        lines += ["Correlated priors are attributed as a group (one joint index per correlation block): "
+                  + "; ".join(label for label, members in groups.items() if len(members) > 1) + "."]
     if result.tornado is not None:
         table = result.tornado_table().head(top)
         lines += [
             "",
-            f"Tornado (5th..95th percentile pins; unpinned median {float(result.tornado['base_median']):.2f}, "
-            f"P {float(result.tornado['base_probability']):.3f}):",
+            (f"Tornado (5th..95th percentile pins; unpinned median {float(result.tornado['base_median']):.2f}, "
+             f"P {float(result.tornado['base_probability']):.3f}):"),
             table[["median at low", "median at high", "P at low", "P at high"]].to_string(
                 float_format=lambda v: f"{v:7.3f}"
             ),
         ]
+        if _conditional_pins(result):
+            lines.append("Pinning a correlated prior moves its partners as the copula implies "
+                         "(conditional), so its bar includes theirs.")
     if result.swaps is not None:
         at = result.swaps.sel(year=year)
         lines += ["", f"Swaps, in {year}:"]

@@ -32,31 +32,12 @@ from forecast.sensitivity.analysis import sensitivity, sobol_analysis
 from forecast.sensitivity.local import prior_swaps, tornado
 from forecast.sensitivity.worlds import OUTPUTS, crossing_year_or_after, headline_numbers
 from outputs import cli
-from priors import Fixed, InputError, Prior, PriorSet, parse_spec
-from tests.worlds import NEUTRAL_WORLD
+from priors import InputError
+from tests.forecast.sensitivity.neutral import NEUTRAL, neutral_priors, tiny_spread
 
 YEARS = tuple(range(2025, 2031))
 N_BASE = 2048
 TOL = 0.02
-
-#: The neutral world of tests/worlds.py with growing chips (so years differ), shorter runs and
-#: more text (so data never binds).
-NEUTRAL = {**NEUTRAL_WORLD, "chip_growth": 2.0, "duration_days_base": 60.0, "text_tokens_base": 1e25}
-
-
-def neutral_priors(**specs: str) -> PriorSet:
-    """Every prior fixed at the neutral world, except those given a spec."""
-    priors = []
-    for name, value in NEUTRAL.items():
-        spec = specs.get(name, repr(value))
-        family = parse_spec(spec) if name in specs else Fixed(float(value))
-        priors.append(Prior(name=name, spec=spec, family=family, origin="test"))
-    return PriorSet(name="neutral", priors=tuple(priors), source="test")
-
-
-def tiny_spread(value: float) -> str:
-    return f"lognormal {value:.10g} to {value * (1 + 1e-6):.10g}"
-
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -125,13 +106,20 @@ def test_sobol_dims_and_outputs(small_default):
     assert sobol["S1"].dims == ("prior", "output")
     assert sobol["ST_ci"].dims == ("prior", "output", "bound")
     assert list(sobol["output"].values) == list(OUTPUTS)
-    assert list(sobol["prior"].values) == list(latent)
+    # one entry per correlation block of the default priors (a group, or a prior on its own)
+    blocks = small_default.priors.correlation_blocks()
+    assert list(sobol["prior"].values) == [" + ".join(b) for b in blocks]
+    assert list(small_default.groups.values()) == list(blocks)
+    assert sorted(n for b in blocks for n in b) == sorted(latent)
+    assert sobol.attrs["n_evaluations"] == (len(blocks) + 2) * 64
     assert by_year["ST"].dims == ("prior", "year")
+    assert list(by_year["prior"].values) == list(sobol["prior"].values)
     assert list(by_year["year"].values) == list(YEARS)
     assert 0.0 <= sobol.attrs["never_crossed"] <= 1.0
     assert sobol.attrs["never_crossed_year"] == 2031
     table = small_default.sobol_table()
-    assert list(table.index) == sorted(latent, key=lambda n: -float(sobol["ST"].sel(prior=n, output="log10_compute")))
+    labels = list(sobol["prior"].values)
+    assert list(table.index) == sorted(labels, key=lambda n: -float(sobol["ST"].sel(prior=n, output="log10_compute")))
 
 
 def test_first_crossing_year_by_hand():
@@ -245,9 +233,32 @@ def test_plots_return_axes(small_default):
     assert len(axes[2].get_yticklabels()) == 5
     ax = plot_tornado(small_default)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0] == str(small_default.tornado["prior"].values[0])  # widest on top
+    assert labels[0].removesuffix(" *") == str(small_default.tornado["prior"].values[0])  # widest on top
     with pytest.raises(ValueError, match="output must be one of"):
         plot_sobol(small_default, output="nope")
+
+
+def test_plots_say_that_correlated_priors_are_grouped_and_conditioned(small_default):
+    from outputs.plots.sensitivity import (
+        GROUP_NOTE,
+        plot_sensitivity_by_year,
+        plot_sobol,
+        plot_tornado,
+    )
+
+    ax = plot_sobol(small_default)
+    assert GROUP_NOTE in ax.get_title()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    groups = [label for label in labels if "+" in label]
+    assert len(groups) == 2 and all("\n" in g or len(g) <= 40 for g in groups)  # long groups wrapped
+    assert {g.replace(" +\n", " + ") for g in groups} == {
+        label for label, members in small_default.groups.items() if len(members) > 1
+    }
+    ax = plot_tornado(small_default)
+    starred = {t.get_text().removesuffix(" *") for t in ax.get_yticklabels() if t.get_text().endswith(" *")}
+    assert starred == {n for b in small_default.priors.correlation_blocks() if len(b) > 1 for n in b}
+    assert "moves its partners as the copula implies" in ax.get_xlabel()
+    assert GROUP_NOTE in plot_sensitivity_by_year(small_default).get_title()
 
 
 # --------------------------------------------------------------------------- CLI
@@ -299,6 +310,11 @@ def test_cli_smoke(forecast_cli, capsys, tmp_path):
     report = (folder / "sensitivity.md").read_text()
     assert re.search(r"^\| prior +\| spec +\|", report, re.MULTILINE)
     assert "file power_wall" in report and "one past the last year" in report
+    # the default priors are correlated: say how the Sobol' indices and the tornado treat them
+    assert "Correlated priors are attributed as a group" in report
+    assert "chip_flops_growth ~ duration_days_max -0.7" in report
+    assert "moves its partners as the copula implies (conditional)" in report
+    assert "attributed as a group" in out
     assert xr.open_dataset(folder / "sensitivity.nc", group="sobol", engine="h5netcdf").sizes["output"] == 3
     # an existing folder is never replaced without --force
     assert forecast_cli(*argv) == 2

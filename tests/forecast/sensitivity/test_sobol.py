@@ -218,14 +218,14 @@ def test_trailing_years_match_separate_runs():
     assert ds.sum_S1.dims == ("year",)
     assert ds.year.values.tolist() == years.tolist()
     for j, year in enumerate(years):
-        alone = sobol_indices(lambda u: both(u)[:, j], ["a", "b", "c"], n_base=1024, seed=7)
+        alone = sobol_indices(lambda u, j=j: both(u)[:, j], ["a", "b", "c"], n_base=1024, seed=7)
         xr.testing.assert_allclose(
             ds.sel(year=year, drop=True), alone, rtol=1e-10, atol=1e-12
         )
 
 
 def test_column_blocks_give_the_same_result(monkeypatch):
-    import forecast.sensitivity.sobol as sobol
+    from forecast.sensitivity import sobol
 
     def f(u):
         x = norm.ppf(u)
@@ -324,3 +324,101 @@ def test_bench_script_runs_with_tiny_arguments(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", argv)
     runpy.run_path(str(script), run_name="__main__")
     assert "estimators" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def test_grouped_design_swaps_whole_groups():
+    k, n, groups = 5, 64, [(0, 3), (1,), (2, 4)]
+    d = saltelli_design(k, n, seed=3, groups=groups)
+    assert d.n_groups == 3 and d.u.shape == ((3 + 2) * n, k) and d.n_evaluations == 5 * n
+    for g, columns in enumerate(groups):
+        others = [j for j in range(k) if j not in columns]
+        np.testing.assert_array_equal(d.AB[g][:, list(columns)], d.B[:, list(columns)])
+        np.testing.assert_array_equal(d.AB[g][:, others], d.A[:, others])
+    # A and B are those of the ungrouped design of the same k and seed
+    plain = saltelli_design(k, n, seed=3)
+    np.testing.assert_array_equal(d.A, plain.A)
+    np.testing.assert_array_equal(d.B, plain.B)
+
+
+def test_singleton_groups_are_the_plain_design():
+    def f(u):
+        x = norm.ppf(u)
+        return x[:, 0] + 2 * x[:, 1] * x[:, 2]
+
+    plain = sobol_indices(f, ["a", "b", "c"], n_base=256, seed=4, n_bootstrap=50)
+    singletons = sobol_indices(f, ["a", "b", "c"], n_base=256, seed=4, n_bootstrap=50,
+                               groups=[[0], [1], [2]])
+    xr.testing.assert_identical(singletons, plain)
+    assert saltelli_design(3, 64, seed=0, groups=[(0,), (1,), (2,)]).groups is None
+
+
+@pytest.mark.parametrize(
+    "groups, names, expected",
+    [
+        # {x1, x3} holds the only interaction: first order = total order for both entries
+        ([(0, 2), (1,)], ["x1+x3", "x2"], lambda v: ([v[0] + v[2] + v[3], v[1]], [v[0] + v[2] + v[3], v[1]])),
+        # {x1, x2}: S1 = V1 + V2 (V12 = 0), ST adds V13; x3 alone: S1 = 0, ST = V13
+        ([(0, 1), (2,)], ["x1+x2", "x3"], lambda v: ([v[0] + v[1], 0.0], [v[0] + v[1] + v[3], v[3]])),
+    ],
+    ids=["x1x3", "x1x2"],
+)
+def test_ishigami_group_indices(groups, names, expected):
+    a, b = 7.0, 0.1
+    pi = np.pi
+    v1, v2, v3 = 0.5 * (1 + b * pi**4 / 5) ** 2, a**2 / 8, 0.0
+    v13 = b**2 * pi**8 * (1 / 18 - 1 / 50)
+    total = v1 + v2 + v3 + v13
+
+    def f(u):
+        x = -np.pi + 2 * np.pi * u
+        return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+    ds = sobol_indices(f, names, n_base=N_BASE, seed=1, groups=groups)
+    s1, st_ = (np.array(x) / total for x in expected((v1, v2, v3, v13)))
+    assert_matches(ds, s1, st_)
+    assert ds.attrs["n_evaluations"] == (len(groups) + 2) * N_BASE
+    assert ds.attrs["grouped"] == 1 and ds.attrs["n_inputs"] == 3
+
+
+def test_group_of_correlated_normals_by_hand():
+    # Inputs are independent scores e; inside f a Gaussian copula makes z = L e with
+    # corr(z_a, z_b) = rho, and f = z_a + z_b + z_c. The group {a, b} sampled jointly has
+    # variance 2 + 2 rho, c has 1: S_ab = (2 + 2 rho) / (3 + 2 rho), no interaction.
+    rho = 0.6
+    chol = np.linalg.cholesky(np.array([[1.0, rho, 0.0], [rho, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+
+    def f(u):
+        return (norm.ppf(u) @ chol.T).sum(axis=1)
+
+    ds = sobol_indices(f, ["a + b", "c"], n_base=N_BASE, seed=6, groups=[(0, 1), (2,)])
+    share = np.array([2 + 2 * rho, 1.0]) / (3 + 2 * rho)
+    assert_matches(ds, share, share)
+    assert float(ds.variance) == pytest.approx(3 + 2 * rho, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "groups, match",
+    [
+        ([(0, 1)], "exactly once"),
+        ([(0, 1), (1, 2)], "exactly once"),
+        ([(0, 1), (2, 3)], "exactly once"),
+        ([(0, 1, 2), ()], "not be empty"),
+        ([0, 1, 2], "sequence of column indices"),
+        ("abc", "sequence of column-index"),
+    ],
+    ids=["missing", "overlap", "out-of-range", "empty", "flat", "string"],
+)
+def test_bad_groups_are_refused(groups, match):
+    with pytest.raises(ValueError, match=match):
+        saltelli_design(3, 64, seed=0, groups=groups)
+
+
+def test_analyze_wants_one_name_per_group():
+    d = saltelli_design(3, 64, seed=0, groups=[(0, 1), (2,)])
+    with pytest.raises(ValueError, match="one name per group"):
+        sobol_analyze(d, d.u[:, 0], ["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"\(G \+ 2\) \* n_base = 256"):
+        d.split(np.zeros(5 * 64))

@@ -8,6 +8,10 @@ prior on log10 compute in every forecast year. One at a time: each prior pinned 
 and 95th percentile, the others random with the same seed. Swaps: --swap NAME=SPEC and
 --swap-file FILE report how every headline number changes.
 
+Correlated priors (the prior file's pairs, or --correlate) are attributed as one group in
+the Sobol' indices, and a pinned correlated prior moves its partners as the copula implies
+(docs/sensitivity.md).
+
 The new folder holds sensitivity.md (the report), sobol.csv, sobol_by_year.csv, tornado.csv,
 swaps.csv (with --swap), sensitivity.nc (every table as labelled data) and the plots.
 """

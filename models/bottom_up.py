@@ -323,9 +323,10 @@ def bottom_up_model(priors, years, *, base_year: float = BASE_YEAR):
     ``priors`` is a :class:`~priors.PriorSet` or its ``transform()`` (a pytree whose numbers
     can be traced, so one compiled model serves every prior set of the same shape).
 
-    The only sample site is ``z`` (one score per uncertain prior; MODEL.md "How worlds are
-    drawn"). Conditioning ``z`` on a design (Sobol, Latin hypercube, a copula) or letting
-    NUTS sample it reuses this one model. Each prior value and each output of
+    The only sample site is ``z``: one independent standard-normal score per uncertain
+    prior (MODEL.md "How worlds are drawn"); the transform joins correlated priors through
+    their Gaussian copula. Conditioning ``z`` on a design (Sobol, Latin hypercube) or
+    letting NUTS sample it reuses this one model. Each prior value and each output of
     :func:`world_compute` is recorded as a deterministic site.
     """
     z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([priors.n_latent]).to_event(1))

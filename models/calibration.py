@@ -92,7 +92,8 @@ def calibration_model(
 
     Sites
     -----
-    ``z`` (one score per uncertain prior), ``sigma`` (OOM), deterministic ``log10_history``
+    ``z`` (one independent score per uncertain prior: NUTS samples the copula's ``e``, and
+    the transform joins correlated priors), ``sigma`` (OOM), deterministic ``log10_history``
     (the model's compute in each observed year) and ``log10_compute`` (the observation).
     """
     z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([priors.n_latent]).to_event(1))

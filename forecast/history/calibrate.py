@@ -98,7 +98,10 @@ class Calibration:
         return f"{years.min()}-{years.max()}"
 
     def posterior_scores(self) -> np.ndarray:
-        """Posterior draws of ``z``, chains flattened: shape ``(chain * draw, n_latent)``."""
+        """Posterior draws of the site ``z``, chains flattened: ``(chain * draw, n_latent)``.
+
+        These are the independent scores ``e`` of the Gaussian copula; the model joins
+        correlated priors itself (``PriorSet.values_from_normal``)."""
         z = self.idata.posterior["z"].stack(sample=("chain", "draw")).transpose("sample", "prior")
         return z.to_numpy()
 

@@ -20,7 +20,7 @@ from outputs.commands.common import in_flags
 from priors import InputError
 
 #: Subcommands, in the order ``forecast --help`` lists them.
-COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare")
+COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -145,6 +145,8 @@ def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
         parts += ["--set", f"{name}={spec}"]
     for pair in meta.get("correlate") or ():
         parts += ["--correlate", pair]
+    if meta.get("as_of") is not None:
+        parts += ["--as-of", str(meta["as_of"])]
     years = meta["years"]
     parts += ["--samples", str(meta["samples"]), "--seed", str(meta["seed"]),
               "--years", f"{years[0]}:{years[-1]}",
@@ -193,6 +195,9 @@ def run_metadata(
         "overrides": dict(overrides) if overrides is not None else None,
         "correlate": correlate_of(result),
         "correlations": {c.key: c.rank for c in result.priors.correlations},
+        "as_of": result.metadata.get("as_of"),
+        "conditioning": {key: result.metadata.get(key) for key in ("pareto_k", "ess", "record_check")}
+        if result.metadata.get("as_of") is not None else None,
         "seed": int(result.seed),
         "samples": int(result.n_samples),
         "years": years,
@@ -232,6 +237,7 @@ def rerun(meta: Mapping | str | Path) -> ForecastResult:
         meta.get("priors_file") or meta.get("priors_builtin"),
         overrides=meta["overrides"] or None,
         correlate=meta.get("correlate") or None,
+        as_of=meta.get("as_of"),
         samples=int(meta["samples"]),
         seed=int(meta["seed"]),
         years=[int(y) for y in meta["years"]],

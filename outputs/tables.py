@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecast import ForecastResult
 from forecast.timeline import equal_tailed_interval
-from outputs.text import flop_label, format_probability
+from outputs.text import conditioning_sentences, flop_label, format_probability
 from priors import InputError, PriorSet
 
 __all__ = [
@@ -369,6 +369,9 @@ def format_terminal_table(result: ForecastResult) -> str:
     lines = [title, "", to_text(first), "", _wrap(note, 100)]
     if second is not None:
         lines += ["", _wrap(_RESOURCES_NOTE + ":", 100), "", to_text(second)]
+    conditioned = conditioning_sentences(result)
+    if conditioned:
+        lines += ["", *(_wrap(line, 100) for line in conditioned)]
     return "\n".join(lines)
 
 

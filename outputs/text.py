@@ -143,3 +143,31 @@ def headline_sentences(result: ForecastResult, *, years: Iterable[int] | None = 
             crossing_sentence(threshold, row["crossing_year"].values, first_year=first, last_year=last)
         )
     return sentences
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def conditioning_sentences(result: ForecastResult) -> list[str]:
+    """What conditioning on the record did, in words: where each year's record sits in the
+    prior forecast (the model check), and how reliable the importance weights were.
+    Empty for a forecast that was not conditioned."""
+    import json
+
+    meta = result.metadata
+    if not meta.get("conditioned_on"):
+        return []
+    lines = []
+    for row in json.loads(meta["record_check"]):
+        pct = row["percentile"]
+        where = f"the {_ordinal(max(1, min(99, round(pct))))} percentile"
+        flag = " (beyond the 1st-99th percentiles: the model is surprised)" if not 1 <= pct <= 99 else ""
+        lines.append(f"The largest known {row['year']} run ({row['model']}, {10 ** row['log10_compute']:.1e} "
+                     f"FLOP) sits at {where} of the prior forecast{flag}.")
+    k, ess = float(meta["pareto_k"]), float(meta["ess"])
+    verdict = "reliable" if k <= 0.7 else "UNRELIABLE: draw more worlds or use forecast calibrate"
+    lines.append(f"Conditioned on {meta['conditioned_on']}: Pareto k = {k:.2f} ({verdict}), "
+                 f"effective sample size {ess:,.0f} of {result.n_samples:,} worlds.")
+    return lines

@@ -1,5 +1,6 @@
 """How well would each way of forecasting have done? Backtests of the trend model and two
-baselines on the shipped record of frontier training runs.
+baselines on the shipped record of frontier training runs (--record FILE merges your own
+runs over it).
 
 For each cutoff year the trend model is fitted (NUTS) on runs published before 1 January of
 that year only, and forecasts the largest run of each year from the cutoff to --last-year;
@@ -20,8 +21,9 @@ import warnings
 import pandas as pd
 
 from forecast.history.backtest import run_backtest
-from forecast.history.record import load_runs
+from forecast.history.record import load_record
 from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
+from outputs.commands.record import add_record_option
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.backtest import backtest_text, write_backtest
 from priors import InputError
@@ -42,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--chains", type=positive_int, default=4, metavar="N",
                        help="NUTS chains (default 4)")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_record_option(group)
     add_output_options(parser)
 
 
@@ -74,7 +77,7 @@ def parse_cutoffs(text: str, *, last_year: int, first_year: int) -> tuple[int, .
 def main(args) -> int:
     # Everything that can be refused is refused before any fit runs.
     formats = parse_formats(args.format)
-    runs = load_runs()
+    runs = load_record(args.record)
     last_year = _year(args.last_year, "--last-year")
     record_first = int(pd.to_datetime(runs["date"]).dt.year.min())
     record_last = int(pd.to_datetime(runs["date"]).dt.year.max())

@@ -10,6 +10,7 @@ from forecast.settings import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     default_years_text,
+    parse_as_of,
     parse_thresholds,
     parse_years,
 )
@@ -21,7 +22,7 @@ FLAGS = {
     "samples": "--samples", "seed": "--seed", "years": "--years", "thresholds": "--thresholds",
     "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
     "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
-    "sections": "--include", "source_run": "--from", "correlate": "--correlate",
+    "sections": "--include", "source_run": "--from", "correlate": "--correlate", "as_of": "--as-of",
 }
 
 
@@ -74,12 +75,16 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
                        help=f"forecast years, inclusive (default {default_years_text()})")
     group.add_argument("--thresholds", default=None, metavar="T1,T2",
                        help="FLOP thresholds for the timeline (default 1e26,1e27,1e28,1e29,1e30)")
+    group.add_argument("--as-of", default="none", metavar="YEAR|none",
+                       help="condition the worlds on the record of runs known up to YEAR "
+                            "(importance weights; default none: the prior forecast)")
 
 
 def check_forecast_options(args: argparse.Namespace) -> None:
     """Parse what can be parsed before any work, so bad input fails fast."""
     parse_years(args.years)
     parse_thresholds(args.thresholds)
+    parse_as_of(args.as_of)
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:
@@ -90,6 +95,7 @@ def result_from_args(args: argparse.Namespace) -> ForecastResult:
         years=args.years,
         thresholds=args.thresholds,
         progress=sys.stderr.isatty(),
+        as_of=args.as_of,
     )
 
 

@@ -18,12 +18,15 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
+from forecast.history.published import load_published
 from forecast.history.record import load_runs, yearly_frontier
 from forecast.timeline import interval_table
 from outputs.style import (
@@ -331,6 +334,113 @@ def _draw_thresholds(ax, state, chosen: Iterable[float], threshold_kwargs: Mappi
         line.set_xdata([fraction, 1])
 
 
+# Published forecasts: one marker per kind, Okabe-Ito colours (colour-blind safe) told apart
+# by shape as well; black edges keep them clear of the blue bands.
+PUBLISHED_STYLES = {
+    "median": {"marker": "o", "color": "#009E73", "label": "published: median"},
+    "feasible_upper_bound": {"marker": "v", "color": "#D55E00", "label": "published: feasible upper bound"},
+    "scenario": {"marker": "s", "color": "#E69F00", "label": "published: scenario"},
+    "projection": {"marker": "P", "color": "#CC79A7", "label": "published: projection"},
+}
+_PUBLISHED_FONTSIZE = 6.5
+_PUBLISHED_LABEL_COLOR = "#333333"
+#: Points from a marker's centre up to its label's baseline: a threshold line through the
+#: marker (forecasts are often round numbers such as 1e28) passes under the text.
+_LABEL_RAISE = 1.5
+
+
+@functools.lru_cache(maxsize=1)
+def _default_published():
+    return load_published()
+
+
+def _published_table(published):
+    """The published forecasts to draw: the file's (True) or the table given."""
+    if published is True:
+        return _default_published()
+    return published
+
+
+def _draw_published_marks(ax, state, published, published_kwargs: Mapping | None) -> None:
+    """A marker per published forecast whose year lies in the chart's x range and that is not
+    on the axes yet, one legend entry per kind drawn; raises the top of ``state["ylim"]`` to
+    show them. Labels come later (:func:`_place_published_labels`), once the limits are set."""
+    table = _published_table(published)
+    left, right = state["xlim"]
+    drawn = state.setdefault("published", {})
+    published_kwargs = dict(published_kwargs or {})
+    for row in table.itertuples(index=False):
+        key = (row.source, int(row.year), float(row.flop))
+        if key in drawn or not left <= row.year <= right:
+            continue
+        style = PUBLISHED_STYLES[row.kind]
+        kwargs = dict(published_kwargs)
+        kwargs.setdefault("marker", style["marker"])
+        kwargs.setdefault("markerfacecolor", style["color"])
+        kwargs.setdefault("markeredgecolor", "black")
+        kwargs.setdefault("markeredgewidth", 0.6)
+        kwargs.setdefault("markersize", 5.5)
+        kwargs.setdefault("linestyle", "none")
+        kwargs.setdefault("zorder", 6)
+        kwargs.setdefault("gid", "published")
+        (mark,) = ax.plot([float(row.year)], [float(row.log10_flop)], **kwargs)
+        drawn[key] = {"mark": mark, "label": None, "text": row.source}
+        if f"published:{row.kind}" not in state["drawn"]:
+            state["drawn"].add(f"published:{row.kind}")
+            handle = Line2D([], [], linestyle="none", marker=kwargs["marker"],
+                            markerfacecolor=kwargs["markerfacecolor"],
+                            markeredgecolor=kwargs["markeredgecolor"],
+                            markeredgewidth=kwargs["markeredgewidth"], markersize=kwargs["markersize"])
+            state["shared"].append((handle, style["label"]))
+        bottom, top = state["ylim"]
+        state["ylim"] = (min(bottom, float(np.floor(row.log10_flop - 0.2))),
+                         max(top, float(np.ceil(row.log10_flop + 0.2))))
+
+
+def _place_published_labels(ax, state) -> None:
+    """The short name of each published forecast beside its marker, in small type with a
+    white halo, its baseline just above the marker's centre (so a threshold line through the
+    marker passes under it): left of the marker, in
+    the open space above the fan where forecasts run ahead of it (right of the marker when
+    there is no room), pushed apart vertically where two would overlap. Called again after
+    each forecast on the axes, it places them all afresh."""
+    drawn = state.get("published") or {}
+    if not drawn:
+        return
+    fontsize = _points(_PUBLISHED_FONTSIZE)
+    gap, pad = 1.2 * fontsize, 5.0  # points between label lines; marker to label
+    to_points = 72 / ax.figure.dpi
+    axes_left = ax.get_window_extent().x0 * to_points
+    entries = []
+    for entry in drawn.values():
+        if entry["label"] is not None and entry["label"] in ax.texts:
+            entry["label"].remove()
+        x, y = (float(v[0]) for v in entry["mark"].get_data())
+        px, py = (v * to_points for v in ax.transData.transform((x, y)))
+        width = 0.55 * fontsize * len(entry["text"])
+        right = px - pad - width < axes_left + 2
+        x0, x1 = (px + pad, px + pad + width) if right else (px - pad - width, px - pad)
+        entries.append({"entry": entry, "x": x, "y": y, "py": py, "x0": x0, "x1": x1,
+                        "right": right})
+    placed = []
+    for item in sorted(entries, key=lambda e: e["py"]):
+        level = item["py"]
+        for other in placed:  # stack above any earlier label it would overlap
+            if item["x0"] < other["x1"] and other["x0"] < item["x1"] and level < other["level"] + gap:
+                level = other["level"] + gap
+        item["level"] = level
+        placed.append(item)
+        shift = level - item["py"]
+        item["entry"]["label"] = ax.annotate(
+            item["entry"]["text"], (item["x"], item["y"]),
+            xytext=(pad if item["right"] else -pad, shift + _LABEL_RAISE), textcoords="offset points",
+            ha="left" if item["right"] else "right", va="baseline",
+            fontsize=_PUBLISHED_FONTSIZE, color=_PUBLISHED_LABEL_COLOR, zorder=7,
+            gid="published-label",
+            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+        )
+
+
 def _fan_axes(ax, state) -> None:
     """Limits, ticks, labels and title of the fan chart."""
     _year_axis(ax, limits=state["xlim"])
@@ -379,6 +489,7 @@ def plot_fan(
     thresholds: bool | Iterable[float] = True,
     reference: bool = True,
     record: bool = True,
+    published=True,
     interval: str = "eti",
     caption: str | bool | None = None,
     median_kwargs: Mapping | None = None,
@@ -386,6 +497,7 @@ def plot_fan(
     threshold_kwargs: Mapping | None = None,
     reference_kwargs: Mapping | None = None,
     record_kwargs: Mapping | None = None,
+    published_kwargs: Mapping | None = None,
 ):
     """Training compute of the largest run by year: median, 50% and 90% bands.
 
@@ -408,12 +520,18 @@ def plot_fan(
     record
         Draw the record: the largest run known by the end of each of the
         :data:`RECORD_YEARS` years before the forecast's first year, and of that year.
+    published
+        Mark the published forecasts of :func:`forecast.history.published.load_published` whose year
+        lies in the chart's range (True, the default), none (False), or the rows of a table
+        of that form: a marker per kind (:data:`PUBLISHED_STYLES`), labelled with its
+        ``source`` in small type.
     interval
         ``"eti"`` (equal-tailed, default) or ``"hdi"`` (highest density) bands.
     caption
         The line under the plot: None for prior set, samples and seed; a string; or False.
-    median_kwargs, band_kwargs, threshold_kwargs, reference_kwargs, record_kwargs
-        Passed to ``plot``, ``fill_between``, ``axhline``, ``scatter`` and ``plot``. An
+    median_kwargs, band_kwargs, threshold_kwargs, reference_kwargs, record_kwargs, published_kwargs
+        Passed to ``plot``, ``fill_between``, ``axhline``, ``scatter``, ``plot`` and ``plot``
+        (one call per published forecast). An
         ``alpha`` in ``band_kwargs`` is that of the 90% band; the 50% band is darker.
 
     Returns
@@ -435,10 +553,13 @@ def plot_fan(
     if reference and "reference" not in state["drawn"]:
         corners += _draw_reference_points(ax, state, reference_kwargs)
     _grow_limits(state, corners, high, years)
+    if published is not False:
+        _draw_published_marks(ax, state, published, published_kwargs)
     chosen = result.thresholds if thresholds is True else (() if thresholds is False else tuple(thresholds))
     _draw_thresholds(ax, state, chosen, threshold_kwargs)
     _fan_axes(ax, state)
     _fan_legend(ax, state, result)
+    _place_published_labels(ax, state)
     return ax
 
 

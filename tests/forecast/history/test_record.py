@@ -11,12 +11,21 @@ from hypothesis import strategies as st
 from forecast.history.record import (
     COLUMNS,
     DEFAULT_PATH,
+    EPOCH_CONFIDENCE_LEVELS,
+    POST_TRAINING_LEVELS,
+    REQUIRED_COLUMNS,
     decimal_year,
+    frontier_by_year,
     frontier_series,
+    load_record,
     load_runs,
+    measurement_sd,
+    measurement_sds,
     runs_before,
     yearly_frontier,
 )
+from outputs.cli import main as cli_main
+from priors import InputError
 
 NAMED_MODELS = [
     "AlexNet",
@@ -98,36 +107,37 @@ GOOD = "A,Org,2015-01-01,1e20,reported,https://example.org/a"
 
 def _write(tmp_path, *lines):
     path = tmp_path / "runs.csv"
-    path.write_text("\n".join([",".join(COLUMNS), *lines]) + "\n")
+    path.write_text("\n".join([",".join(REQUIRED_COLUMNS), *lines]) + "\n")
     return path
 
 
 @pytest.mark.parametrize(
     "bad, match",
     [
-        ("B,Org,2015-13-01,1e20,reported,src", "line 3.*date"),
-        ("B,Org,yesterday,1e20,reported,src", "line 3.*date"),
-        ("B,Org,2015-02-01,-1e20,reported,src", "line 3.*positive"),
-        ("B,Org,2015-02-01,0,reported,src", "line 3.*positive"),
-        ("B,Org,2015-02-01,lots,reported,src", "line 3.*not a number"),
-        ("B,Org,2015-02-01,1e20,guessed,src", "line 3.*confidence"),
-        ("B,Org,2015-02-01,1e20,reported,", "line 3.*source"),
-        ("A,Org,2015-02-01,1e20,reported,src", "line 3.*duplicate.*line 2"),
+        ("B,Org,2015-13-01,1e20,reported,src", "line 3: date: "),
+        ("B,Org,yesterday,1e20,reported,src", "line 3: date: "),
+        ("B,Org,2015-02-01,-1e20,reported,src", "line 3: training_compute_flop: not a positive number"),
+        ("B,Org,2015-02-01,0,reported,src", "line 3: training_compute_flop: not a positive number"),
+        ("B,Org,2015-02-01,lots,reported,src", "line 3: training_compute_flop: not a positive number: 'lots'"),
+        ("B,Org,2015-02-01,1e20,guessed,src", "line 3: confidence: "),
+        ("B,Org,2015-02-01,1e20,reported,", "line 3: source: "),
+        ("A,Org,2015-02-01,1e20,reported,src", "line 3: model: duplicate.*line 2"),
     ],
     ids=["bad-month", "not-a-date", "negative", "zero", "text", "confidence", "no-source",
          "duplicate"],
 )
 def test_load_runs_rejects_bad_rows(tmp_path, bad, match):
     path = _write(tmp_path, GOOD, bad)
-    with pytest.raises(ValueError, match=match) as info:
+    with pytest.raises(InputError, match=match) as info:
         load_runs(path)
-    assert str(path) in str(info.value)
+    assert str(info.value).startswith(f"{path}: line 3: ")
+    assert "\n" not in str(info.value)
 
 
 def test_load_runs_rejects_missing_column(tmp_path):
     path = tmp_path / "runs.csv"
     path.write_text("model,date\nA,2015-01-01\n")
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(InputError, match="line 1: missing column"):
         load_runs(path)
 
 
@@ -197,3 +207,171 @@ def test_runs_before_excludes_the_cutoff_day():
 def test_decimal_year_by_hand():
     got = decimal_year(["2020-01-01", "2021-07-02", "2020-12-31"])
     np.testing.assert_allclose(got, [2020.0, 2021 + 182 / 365, 2020 + 365 / 366])
+
+
+# --- the 2025 rows, Epoch's labels and their measurement error ------------------------------------
+
+# Epoch AI, Notable AI Models, snapshot of 2026-01-26 as mirrored in
+# github.com/mxschons/sobe-2025-data-repository (commit 3ba35a61),
+# data/external/epoch-ai/notable-ai-models.csv: "Training compute (FLOP)" and "Confidence".
+EPOCH_2025 = {
+    "Grok 3": (3.5e26, "Likely"),
+    "GPT-4.5": (3.8e26, "Likely"),
+    "Grok 4": (5.0e26, "Speculative"),
+    "GPT-5": (6.6e25, "Speculative"),
+}
+
+
+def test_record_columns_are_the_documented_ones(raw_rows):
+    assert COLUMNS == (*REQUIRED_COLUMNS, "epoch_confidence", "includes_post_training", "revisions")
+    for r in raw_rows:
+        assert r["epoch_confidence"] in ("", *EPOCH_CONFIDENCE_LEVELS), r["model"]
+        assert r["includes_post_training"] in POST_TRAINING_LEVELS, r["model"]
+
+
+@pytest.mark.parametrize("name", sorted(EPOCH_2025))
+def test_2025_rows_carry_epochs_value_and_label(raw_rows, name):
+    row = next(r for r in raw_rows if r["model"] == name)
+    value, label = EPOCH_2025[name]
+    assert float(row["training_compute_flop"]) == pytest.approx(value)
+    assert row["epoch_confidence"] == label
+    assert row["date"].startswith("2025-")
+    assert "epoch.ai" in row["source"] and "retrieved 2026-12-01" in row["source"]
+
+
+def test_grok3_revision_is_recorded(raw_rows):
+    row = next(r for r in raw_rows if r["model"] == "Grok 3")
+    assert "4.6e26" in row["revisions"]
+    assert next(r for r in raw_rows if r["model"] == "Grok 4")["includes_post_training"] == "yes"
+
+
+def test_frontier_2025_is_at_least_grok3():
+    table = frontier_by_year(load_runs())
+    # Grok 3, 3.5e26 FLOP (Epoch, 2026-01-26 snapshot); Grok 4, 5e26, is above it
+    assert table.loc[2025, "training_compute_flop"] >= 3.5e26
+    assert table.loc[2025, "model"] == "Grok 4"
+    assert table.loc[2025, "epoch_confidence"] == "Speculative"
+    assert table.loc[2024, "model"] == "Gemini 1.0 Ultra"  # 5e25: no 2024 run above it
+    assert {"organization", "source", "new_record"} <= set(table.columns)
+
+
+def test_measurement_sd_from_epochs_90_percent_intervals():
+    # Confident x3, Likely x10, Speculative x31 either way, as 90% intervals of a normal in log10
+    assert measurement_sd("Confident") == pytest.approx(np.log10(3) / 1.6448536, rel=1e-6)
+    assert measurement_sd("Likely") == pytest.approx(1 / 1.6448536, rel=1e-6)
+    assert measurement_sd("speculative ") == pytest.approx(np.log10(31) / 1.6448536, rel=1e-6)
+    assert measurement_sd("") == measurement_sd("Likely")
+    with pytest.raises(InputError, match="epoch_confidence"):
+        measurement_sd("Sure")
+
+
+def test_measurement_sds_fall_back_on_reported_or_estimated():
+    runs = pd.DataFrame({"epoch_confidence": ["Speculative", "", ""],
+                         "confidence": ["estimated", "reported", "estimated"]})
+    np.testing.assert_allclose(measurement_sds(runs), [measurement_sd("Speculative"),
+                                                       measurement_sd("Confident"),
+                                                       measurement_sd("Likely")])
+    assert np.all(np.isfinite(measurement_sds(load_runs())))
+
+
+# --- a user's record merged over the shipped one -------------------------------------------------
+
+def _user_file(tmp_path, *lines, header=REQUIRED_COLUMNS, name="my_runs.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([",".join(header), *lines]) + "\n")
+    return path
+
+
+def test_user_file_replaces_and_adds_rows(tmp_path):
+    path = _user_file(
+        tmp_path,
+        "Grok 3,xAI,2025-02-17,4e26,estimated,https://example.org/grok3",
+        "Big Run,Lab,2026-03-01,2e27,reported,https://example.org/big",
+    )
+    shipped = load_runs()
+    merged = load_record(path)
+    assert len(merged) == len(shipped) + 1
+    grok3 = merged.loc[merged["model"] == "Grok 3"].iloc[0]
+    assert grok3["training_compute_flop"] == 4e26 and grok3["source"] == "https://example.org/grok3"
+    assert grok3["includes_post_training"] == "unknown" and grok3["epoch_confidence"] == ""
+    assert merged["date"].is_monotonic_increasing
+    table = frontier_by_year(merged)
+    assert table.loc[2026, "model"] == "Big Run"
+    assert load_record(None).equals(shipped)
+
+
+BAD_USER_ROWS = [
+    ("B,Org,2025-02-30,1e25,estimated,src,,", "line 3: date: not an ISO date"),
+    ("B,Org,2025-02-01,abc,estimated,src,,", "line 3: training_compute_flop: not a positive number: 'abc'"),
+    ("B,Org,2025-02-01,-3,estimated,src,,", "line 3: training_compute_flop: not a positive number: '-3'"),
+    ("B,Org,2025-02-01,1e25,estimated,src,Sure,", "line 3: epoch_confidence: unknown label 'Sure'"),
+    ("B,Org,2025-02-01,1e25,estimated,src,,maybe", "line 3: includes_post_training: "),
+    ("A,Org,2025-02-01,1e25,estimated,src,,", "line 3: model: duplicate model name 'A', first at line 2"),
+    ("B,Org,2025-02-01,1e25,estimated,src", "line 3: 6 fields, but the header has 8"),
+]
+
+
+@pytest.mark.parametrize("bad, message", BAD_USER_ROWS,
+                         ids=["date", "compute-text", "compute-negative", "epoch-label",
+                              "post-training", "duplicate", "fields"])
+def test_user_file_errors_name_file_line_and_column(tmp_path, bad, message):
+    header = (*REQUIRED_COLUMNS, "epoch_confidence", "includes_post_training")
+    path = _user_file(tmp_path, "A,Org,2025-01-01,1e25,estimated,src,Likely,no", bad, header=header)
+    with pytest.raises(InputError) as info:
+        load_record(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("header, message", [
+    (("model", "organization", "date", "confidence", "source"),
+     "line 1: missing column(s) training_compute_flop"),
+    ((*REQUIRED_COLUMNS, "epoch_confidnce"), "line 1: epoch_confidnce: unknown column"),
+])
+def test_user_file_header_errors(tmp_path, header, message):
+    path = _user_file(tmp_path, ",".join(["x"] * len(header)), header=header)
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_record(path)
+
+
+def test_missing_user_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_record(tmp_path / "nope.csv")
+
+
+# --- forecast record ---------------------------------------------------------------------------
+
+def test_forecast_record_prints_the_frontier(capsys):
+    assert cli_main(["record"]) == 0
+    out = capsys.readouterr().out
+    assert "Grok 4" in out and "5e+26" in out and "Speculative" in out and "sources:" in out
+    assert cli_main(["record", "--markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| 2025 |" in md and "epoch.ai" in md
+
+
+def test_forecast_record_merges_a_user_file(tmp_path, capsys):
+    path = _user_file(tmp_path, "Big Run,Lab,2026-03-01,2e27,reported,https://example.org/big")
+    assert cli_main(["record", "--record", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Big Run" in out and "2026" in out and str(path) in out
+
+
+def test_forecast_record_bad_file_is_one_line_exit_2(tmp_path, capsys):
+    path = _user_file(tmp_path, "B,Org,2025-02-01,abc,estimated,src", name="bad.csv")
+    assert cli_main(["record", "--record", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert lines == [f"forecast record: error: {path}: line 2: training_compute_flop: "
+                     "not a positive number: 'abc'"]
+
+
+@pytest.mark.parametrize("command", [["backtest"], ["calibrate"]])
+def test_backtest_and_calibrate_refuse_a_bad_record_before_any_fit(tmp_path, capsys, command):
+    path = _user_file(tmp_path, "B,Org,2025-02-01,1e25,estimated,src,Sure",
+                      header=(*REQUIRED_COLUMNS, "epoch_confidence"), name="bad.csv")
+    assert cli_main([*command, "--record", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "line 2: epoch_confidence" in err[0]
+    assert not (tmp_path / "out").exists()

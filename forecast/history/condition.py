@@ -1,0 +1,188 @@
+"""Condition a forecast on the record of runs already known, with Pareto-smoothed importance
+weights, and check the model against what happened.
+
+**What is observed.** For each forecast year ``y`` up to ``as_of``, the largest run known by
+the end of ``y`` (:func:`forecast.history.record.yearly_frontier`), in log10 FLOP: ``r_y``.
+The model's counterpart is the largest run of a world up to ``y``, its running maximum
+``m_y`` (the quantity the timeline counts).
+
+**The likelihood.** The record is an estimate, and a lower bound: a larger run may be
+unpublished. So ``r_y`` given ``m_y`` is a mixture:
+
+- with probability ``PUBLIC`` (0.8), the largest run is public, and ``r_y = m_y + e`` with
+  ``e ~ N(0, sd)``, where ``sd`` is the estimate's measurement error: Epoch AI's
+  confidence label read as a 90% interval (:func:`forecast.history.record.measurement_sd`:
+  Confident 0.29, Likely 0.61, Speculative 0.91 in log10 FLOP);
+- otherwise the largest run is hidden, and the public record lies anywhere from ``HIDDEN_GAP``
+  (1 order of magnitude) below it up to it, uniformly in log10, plus the same error:
+  density ``[Phi((m - r) / sd) - Phi((m - HIDDEN_GAP - r) / sd)] / HIDDEN_GAP``.
+
+Both parts are proper densities in ``r``. A world whose frontier is above the record is
+penalized only mildly (the run could be hidden); a world below it, sharply (the record
+shows a run it does not have). Years multiply (errors independent across years).
+
+**The weights.** Each world's weight is its likelihood. The log weights are
+Pareto-smoothed (:func:`arviz.psislw`, Vehtari et al. 2024), which also estimates the
+shape ``k`` of their tail. ``k > 0.7`` means the weights are dominated by a few worlds and
+the conditioned numbers cannot be trusted: draw more worlds, or calibrate with NUTS
+(``forecast calibrate``). The effective sample size is ``1 / sum(w^2)``.
+
+**The conditioned worlds.** :func:`condition` resamples the worlds in proportion to their
+smoothed weights (systematic resampling, seeded), so that every summary, table, plot and
+saved file of a :class:`~forecast.result.ForecastResult` works unchanged on the
+conditioned worlds. Sampling-importance-resampling is consistent; systematic resampling
+adds the least extra variance, and the effective sample size, not the number of worlds,
+says how precise the conditioned numbers are.
+
+**The model check.** Before conditioning, where does each observed year's record fall in
+the forecast? A record below the 1st or above the 99th percentile of the unconditioned
+forecast of that year means the model is surprised by what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import log_ndtr, logsumexp
+
+from forecast.history.record import measurement_sds, yearly_frontier
+from forecast.timeline import running_max
+from priors import InputError
+
+__all__ = [
+    "HIDDEN_GAP", "K_HAT_LIMIT", "PUBLIC", "Conditioning", "ConditioningWarning", "condition",
+    "log_likelihood", "observations", "record_percentiles",
+]
+
+#: Probability that the largest run of a year is public (judgement: every record holder
+#: of 2016-2025 was announced within months, but labs now withhold details).
+PUBLIC = 0.8
+#: How far below a hidden largest run the public record can lie, in orders of magnitude.
+HIDDEN_GAP = 1.0
+#: Pareto k above which importance weights are unreliable (Vehtari et al. 2024).
+K_HAT_LIMIT = 0.7
+
+
+class ConditioningWarning(UserWarning):
+    """Importance weights too uneven to trust (Pareto k above the limit)."""
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """What conditioning on the record did.
+
+    Attributes
+    ----------
+    observed
+        One row per observed year: ``log10_compute`` (the record), ``sd``, ``model``, and
+        ``percentile`` (where the record falls in the unconditioned forecast, 0-100).
+    log_weights
+        Pareto-smoothed, normalized log weights of the worlds, dim ``sample``.
+    pareto_k
+        Shape estimate of the weights' tail; above :data:`K_HAT_LIMIT`, unreliable.
+    ess
+        Effective sample size of the weights.
+    as_of
+        Last year observed.
+    """
+
+    observed: pd.DataFrame
+    log_weights: xr.DataArray
+    pareto_k: float
+    ess: float
+    as_of: int
+
+    @property
+    def reliable(self) -> bool:
+        return self.pareto_k <= K_HAT_LIMIT
+
+    @property
+    def surprises(self) -> list[int]:
+        """Observed years whose record is beyond the 1st or 99th percentile of the forecast."""
+        pct = self.observed["percentile"]
+        return [int(y) for y in self.observed.index[(pct < 1) | (pct > 99)]]
+
+
+def observations(runs: pd.DataFrame, years, as_of: int) -> pd.DataFrame:
+    """The record's largest known run at the end of each forecast year up to ``as_of``.
+
+    Returns a frame indexed by ``year`` with ``log10_compute``, ``model`` and ``sd``.
+    """
+    years = [int(y) for y in np.asarray(years) if int(y) <= int(as_of)]
+    last_record = int(pd.to_datetime(runs["date"]).dt.year.max())
+    if int(as_of) > last_record:
+        raise InputError(f"as_of: the record ends in {last_record}; --as-of {as_of} is later")
+    if not years:
+        return pd.DataFrame(columns=["log10_compute", "model", "sd"]).rename_axis("year")
+    frontier = yearly_frontier(runs, first_year=min(years), last_year=max(years)).loc[years]
+    sd_of = dict(zip(runs["model"], measurement_sds(runs)))
+    frontier["sd"] = [sd_of[m] for m in frontier["model"]]
+    return frontier[["log10_compute", "model", "sd"]]
+
+
+def log_likelihood(log10_compute: xr.DataArray, observed: pd.DataFrame, *,
+                   public: float = PUBLIC, hidden_gap: float = HIDDEN_GAP) -> xr.DataArray:
+    """Log likelihood of the record in each world (dim ``sample``): the mixture above,
+    summed over the observed years. ``public = 1`` makes the record a plain noisy
+    measurement of the frontier."""
+    if observed.empty:
+        return xr.zeros_like(log10_compute.isel(year=0, drop=True))
+    frontier = running_max(log10_compute).sel(year=observed.index.to_numpy())
+    record = xr.DataArray(observed["log10_compute"].to_numpy(dtype=float), dims="year",
+                          coords={"year": observed.index.to_numpy()})
+    sd = xr.DataArray(observed["sd"].to_numpy(dtype=float), dims="year", coords=record.coords)
+    gap = (frontier - record) / sd
+    measured = np.log(public) - 0.5 * gap**2 - np.log(sd * np.sqrt(2 * np.pi))
+    if public >= 1.0:
+        return measured.sum("year")
+    # log(Phi(a) - Phi(b)) for a > b, as log Phi(a) + log1p(-exp(log Phi(b) - log Phi(a)))
+    upper, lower = log_ndtr(gap), log_ndtr(gap - hidden_gap / sd)
+    hidden = np.log(1 - public) - np.log(hidden_gap) + upper + np.log1p(-np.exp(lower - upper))
+    return xr.apply_ufunc(np.logaddexp, measured, hidden).sum("year")
+
+
+def record_percentiles(log10_compute: xr.DataArray, observed: pd.DataFrame,
+                       weights: xr.DataArray | None = None) -> pd.Series:
+    """Where each year's record falls in the (weighted) forecast of the frontier, 0-100."""
+    if observed.empty:
+        return pd.Series(dtype=float, name="percentile")
+    frontier = running_max(log10_compute).sel(year=observed.index.to_numpy())
+    below = frontier < xr.DataArray(observed["log10_compute"].to_numpy(dtype=float), dims="year",
+                                    coords={"year": observed.index.to_numpy()})
+    share = below.mean("sample") if weights is None else (below * weights).sum("sample")
+    return pd.Series(100 * share.values, index=observed.index, name="percentile")
+
+
+def condition(log10_compute: xr.DataArray, runs: pd.DataFrame, *, as_of: int,
+              seed: int) -> tuple[np.ndarray, Conditioning]:
+    """Importance weights of the worlds given the record, and the resampled world indices.
+
+    Returns
+    -------
+    (numpy.ndarray, Conditioning)
+        Indices of the worlds to keep, one per world (systematic resampling in proportion
+        to the Pareto-smoothed weights, seeded by ``seed``), and the diagnostics.
+    """
+    observed = observations(runs, log10_compute["year"].values, as_of)
+    observed["percentile"] = record_percentiles(log10_compute, observed)
+    loglik = log_likelihood(log10_compute, observed, public=PUBLIC, hidden_gap=HIDDEN_GAP).values
+    n = loglik.size
+    smoothed, k_hat = az.psislw(loglik - logsumexp(loglik), reff=1.0)
+    weights = np.exp(smoothed - logsumexp(smoothed))
+    ess = float(1.0 / np.sum(weights**2))
+    # systematic resampling: one uniform offset, n evenly spaced points on the weights' CDF
+    offset = np.random.default_rng(seed).uniform()
+    points = (offset + np.arange(n)) / n
+    keep = np.minimum(np.searchsorted(np.cumsum(weights), points, side="right"), n - 1)
+    info = Conditioning(
+        observed=observed,
+        log_weights=xr.DataArray(smoothed, dims="sample"),
+        pareto_k=float(np.asarray(k_hat)),
+        ess=ess,
+        as_of=int(as_of),
+    )
+    return keep, info

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.engine import simulate
-from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, parse_thresholds, parse_years
+from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, parse_as_of, parse_thresholds, parse_years
 from forecast.timeline import (
     constraint_shares,
     crossing_year_quantiles,
@@ -33,7 +33,7 @@ TARGET = "log10_training_compute"
 #: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
 #: forecast was conditioned on, and the command line that draws the same worlds again
 #: (when it is not the plain ``forecast run`` of the recorded settings).
-METADATA_KEYS = ("calibrated_on", "command")
+METADATA_KEYS = ("calibrated_on", "command", "as_of", "conditioned_on", "pareto_k", "ess", "record_check")
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,8 @@ def run(
     base_year: float = BASE_YEAR,
     label: str = "",
     progress: bool = False,
+    as_of: int | str | None = None,
+    record=None,
 ) -> ForecastResult:
     """Run the bottom-up forecast.
 
@@ -247,6 +249,12 @@ def run(
         ``"2025:2035"`` (inclusive), or the years as integers; default 2025..2035.
     thresholds
         FLOP thresholds of the timeline; default 1e26, 1e27, ..., 1e30.
+    as_of
+        Condition the worlds on the record of runs known up to this year
+        (:mod:`forecast.history.condition`); ``None`` or ``"none"``: the prior forecast.
+    record
+        The record to condition on (:func:`forecast.history.record.load_runs`); the shipped
+        one by default.
 
     Raises
     ------
@@ -257,11 +265,45 @@ def run(
     prior_set = prior_set.with_overrides(overrides)
     if correlate:
         prior_set = prior_set.with_correlations(correlate)
+    as_of = parse_as_of(as_of)
+    thresholds = parse_thresholds(thresholds)
     worlds = simulate(
         prior_set, years=parse_years(years), samples=samples, seed=seed, base_year=base_year,
         progress=progress,
     )
+    metadata = {}
+    if as_of is not None:
+        worlds, metadata = _conditioned(worlds, record, as_of=as_of, seed=seed)
     return ForecastResult(
-        samples=worlds, priors=prior_set, thresholds=parse_thresholds(thresholds), seed=seed,
-        label=label,
+        samples=worlds, priors=prior_set, thresholds=thresholds, seed=seed, label=label,
+        metadata=metadata,
     )
+
+
+def _conditioned(worlds: xr.Dataset, record, *, as_of: int, seed: int) -> tuple[xr.Dataset, dict]:
+    """The worlds resampled given the record, and what the conditioning found (metadata)."""
+    import warnings
+
+    from forecast.history.condition import K_HAT_LIMIT, ConditioningWarning, condition
+    from forecast.history.record import load_runs
+
+    runs = load_runs() if record is None else record
+    keep, info = condition(worlds[TARGET], runs, as_of=as_of, seed=seed)
+    if not info.reliable:
+        warnings.warn(
+            f"UNRELIABLE conditioning on the record to {as_of}: Pareto k = {info.pareto_k:.2f} > "
+            f"{K_HAT_LIMIT} (effective sample size {info.ess:,.0f} of {keep.size:,} worlds); "
+            "draw more worlds (--samples) or calibrate with NUTS (forecast calibrate)",
+            ConditioningWarning, stacklevel=3,
+        )
+    check = [
+        {"year": int(y), "model": str(row["model"]), "log10_compute": float(row["log10_compute"]),
+         "sd": float(row["sd"]), "percentile": float(row["percentile"])}
+        for y, row in info.observed.iterrows()
+    ]
+    resampled = worlds.isel(sample=keep).assign_coords(sample=np.arange(keep.size))
+    resampled.attrs.update(worlds.attrs, worlds="resampled in proportion to Pareto-smoothed "
+                           "importance weights given the record (forecast.history.condition)")
+    metadata = {"as_of": int(as_of), "conditioned_on": f"the record to {as_of}", "pareto_k": info.pareto_k,
+                "ess": info.ess, "record_check": json.dumps(check)}
+    return resampled, metadata

@@ -124,6 +124,20 @@ def parse_years(years: str | Iterable[int] | None) -> tuple[int, ...]:
     return out
 
 
+def parse_as_of(value) -> int | None:
+    """The last year of the record a forecast is conditioned on: a year, or ``None`` /
+    ``"none"`` for the prior forecast (nothing observed)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.lstrip("-").isdigit():
+        raise InputError(f"as_of: expected a year or 'none', got {value!r}")
+    year = int(text)
+    if not 1900 <= year <= 2200:
+        raise InputError(f"as_of: {year} is not a year of the record")
+    return year
+
+
 def parse_threshold(value, *, name: str = "threshold") -> float:
     """A FLOP threshold: a positive, finite number (``"1e28"`` or a float)."""
     try:

@@ -13,7 +13,12 @@ import xarray as xr
 from scipy import stats
 
 import forecast
-from forecast.history.condition import ConditioningWarning, condition, log_likelihood, record_percentiles
+from forecast.history.condition import (
+    ConditioningWarning,
+    condition,
+    log_likelihood,
+    record_percentiles,
+)
 from outputs.cli import main
 
 

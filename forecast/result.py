@@ -251,7 +251,8 @@ def run(
         FLOP thresholds of the timeline; default 1e26, 1e27, ..., 1e30.
     as_of
         Condition the worlds on the record of runs known up to this year
-        (:mod:`forecast.history.condition`); ``None`` or ``"none"``: the prior forecast.
+        (:mod:`forecast.history.condition`); ``"record"``: up to the last year the record
+        covers (the CLI's default); ``None`` or ``"none"``: the prior forecast.
     record
         The record to condition on (:func:`forecast.history.record.load_runs`); the shipped
         one by default.
@@ -288,6 +289,8 @@ def _conditioned(worlds: xr.Dataset, record, *, as_of: int, seed: int) -> tuple[
     from forecast.history.record import load_runs
 
     runs = load_runs() if record is None else record
+    if as_of == "record":
+        as_of = int(runs["date"].dt.year.max())
     keep, info = condition(worlds[TARGET], runs, as_of=as_of, seed=seed)
     if not info.reliable:
         warnings.warn(

@@ -124,14 +124,16 @@ def parse_years(years: str | Iterable[int] | None) -> tuple[int, ...]:
     return out
 
 
-def parse_as_of(value) -> int | None:
-    """The last year of the record a forecast is conditioned on: a year, or ``None`` /
-    ``"none"`` for the prior forecast (nothing observed)."""
+def parse_as_of(value) -> int | str | None:
+    """The last year of the record a forecast is conditioned on: a year, ``"record"`` (the
+    last year the record covers), or ``None`` / ``"none"`` for the prior forecast."""
     if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
         return None
+    if isinstance(value, str) and value.strip().lower() == "record":
+        return "record"
     text = str(value).strip()
     if isinstance(value, bool) or not text.lstrip("-").isdigit():
-        raise InputError(f"as_of: expected a year or 'none', got {value!r}")
+        raise InputError(f"as_of: expected a year, 'record' or 'none', got {value!r}")
     year = int(text)
     if not 1900 <= year <= 2200:
         raise InputError(f"as_of: {year} is not a year of the record")

@@ -268,6 +268,7 @@ def calibrated_forecast(
     priors: PriorSet | str | None = None,
     *,
     overrides=None,
+    runs: pd.DataFrame | None = None,
     since: int = DEFAULT_SINCE,
     chains: int = 4,
     draws: int = 1000,
@@ -289,7 +290,8 @@ def calibrated_forecast(
     parse_years(years), parse_thresholds(thresholds)  # refused before any fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibrationWarning)
-        calibration = calibrate(prior_set, since=since, chains=chains, draws=draws, warmup=draws, seed=seed)
+        calibration = calibrate(prior_set, runs, since=since, chains=chains, draws=draws, warmup=draws,
+                                seed=seed)
     after = calibration.forecast(years=years, thresholds=thresholds, seed=seed)
     before = run(prior_set, samples=samples, seed=seed, years=years, thresholds=thresholds,
                  label=f"{prior_set.name} (prior)")

@@ -22,8 +22,13 @@ import pandas as pd
 
 from forecast.history.backtest import run_backtest
 from forecast.history.record import load_record
-from outputs.commands.common import add_output_options, parse_formats, positive_int, print_written
-from outputs.commands.record import add_record_option
+from outputs.commands.common import (
+    add_output_options,
+    add_record_option,
+    parse_formats,
+    positive_int,
+    print_written,
+)
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.backtest import backtest_text, write_backtest
 from priors import InputError

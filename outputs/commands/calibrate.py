@@ -17,16 +17,11 @@ calibrated_fan plots (the forecast before and after calibration), and comparison
 
 from __future__ import annotations
 
-import inspect
 import shlex
-import warnings
 from dataclasses import replace
 
 from forecast.history.calibrate import (
     DEFAULT_SINCE,
-    CalibratedForecast,
-    CalibrationWarning,
-    calibrate,
     calibrated_forecast,
 )
 from forecast.history.record import load_record
@@ -39,7 +34,6 @@ from outputs.commands.common import (
     print_written,
     prior_set_from_args,
 )
-from outputs.commands.record import add_record_option
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.calibration import calibration_text, write_calibration
 
@@ -53,8 +47,7 @@ def add_arguments(parser) -> None:
     group.add_argument("--draws", type=positive_int, default=1000, metavar="N",
                        help="NUTS draws (and warmup iterations) per chain (default 1000)")
     group.add_argument("--chains", type=positive_int, default=4, metavar="N", help="NUTS chains (default 4)")
-    add_record_option(group)
-    add_forecast_options(parser)
+    add_forecast_options(parser, conditioning=False)
     add_output_options(parser)
 
 
@@ -78,39 +71,15 @@ def reproduce_command(args) -> str:
     return shlex.join(parts)
 
 
-def _calibrated_forecast_on(runs, prior_set, *, since, chains, draws, samples, seed, years,
-                            thresholds) -> CalibratedForecast:
-    """:func:`calibrated_forecast` on a given record. Until that function takes ``runs``
-    itself, its steps are repeated here with :func:`calibrate` called on ``runs``."""
-    if "runs" in inspect.signature(calibrated_forecast).parameters:
-        return calibrated_forecast(prior_set, runs=runs, since=since, chains=chains, draws=draws,
-                                   samples=samples, seed=seed, years=years, thresholds=thresholds)
-    from forecast.compare import compare
-    from forecast.result import run
-    from forecast.settings import parse_thresholds, parse_years
-
-    parse_years(years), parse_thresholds(thresholds)  # refused before any fit
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CalibrationWarning)
-        calibration = calibrate(prior_set, runs, since=since, chains=chains, draws=draws,
-                                warmup=draws, seed=seed)
-    after = calibration.forecast(years=years, thresholds=thresholds, seed=seed)
-    before = run(prior_set, samples=samples, seed=seed, years=years, thresholds=thresholds,
-                 label=f"{prior_set.name} (prior)")
-    return CalibratedForecast(calibration, before, after, compare([before, after]))
-
-
 def main(args) -> int:
     formats = parse_formats(args.format)
     check_forecast_options(args)
     runs = load_record(args.record) if args.record else None  # refused before any fit
     target = check_target(args.out, force=args.force) if args.out else None
-    settings = dict(since=args.since, chains=args.chains, draws=args.draws, samples=args.samples,
-                    seed=args.seed, years=args.years, thresholds=args.thresholds)
-    if runs is None:
-        result = calibrated_forecast(prior_set_from_args(args), **settings)
-    else:
-        result = _calibrated_forecast_on(runs, prior_set_from_args(args), **settings)
+    result = calibrated_forecast(
+        prior_set_from_args(args), runs=runs, since=args.since, chains=args.chains, draws=args.draws,
+        samples=args.samples, seed=args.seed, years=args.years, thresholds=args.thresholds,
+    )
     after = replace(result.after, metadata={**result.after.metadata, "command": reproduce_command(args)})
     result = replace(result, after=after)
     target = target or new_folder_name(f"calibrated-{result.after.priors.name.split()[0]}")

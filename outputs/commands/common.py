@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from forecast.history.record import load_record
 from forecast.result import ForecastResult, run
 from forecast.settings import (
     DEFAULT_SAMPLES,
@@ -62,9 +63,17 @@ def prior_set_from_args(args: argparse.Namespace) -> PriorSet:
                           repair_correlations=args.repair_correlations)
 
 
-def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool = True) -> None:
+def add_record_option(parser) -> None:
+    """--record FILE: a user's CSV of runs merged over the shipped record."""
+    parser.add_argument("--record", metavar="FILE", default=None,
+                        help="CSV of runs merged over the shipped record (same columns; a row with "
+                             "the same model name replaces the shipped one)")
+
+
+def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool = True,
+                         conditioning: bool = True) -> None:
     """The prior options (unless ``prior_options`` is False), --samples, --seed, --years,
-    --thresholds."""
+    --thresholds, --record and (unless ``conditioning`` is False) --as-of."""
     group = parser.add_argument_group("forecast")
     if prior_options:
         add_prior_options(group)
@@ -75,16 +84,18 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
                        help=f"forecast years, inclusive (default {default_years_text()})")
     group.add_argument("--thresholds", default=None, metavar="T1,T2",
                        help="FLOP thresholds for the timeline (default 1e26,1e27,1e28,1e29,1e30)")
-    group.add_argument("--as-of", default="none", metavar="YEAR|none",
-                       help="condition the worlds on the record of runs known up to YEAR "
-                            "(importance weights; default none: the prior forecast)")
+    add_record_option(group)
+    if conditioning:
+        group.add_argument("--as-of", default="record", metavar="YEAR|none",
+                           help="condition the worlds on the record of runs known up to YEAR "
+                                "(default: the last year the record covers; none: the prior forecast)")
 
 
 def check_forecast_options(args: argparse.Namespace) -> None:
     """Parse what can be parsed before any work, so bad input fails fast."""
     parse_years(args.years)
     parse_thresholds(args.thresholds)
-    parse_as_of(args.as_of)
+    parse_as_of(getattr(args, "as_of", None))
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:
@@ -96,6 +107,7 @@ def result_from_args(args: argparse.Namespace) -> ForecastResult:
         thresholds=args.thresholds,
         progress=sys.stderr.isatty(),
         as_of=args.as_of,
+        record=load_record(args.record) if args.record else None,
     )
 
 

@@ -14,16 +14,10 @@ from __future__ import annotations
 import pandas as pd
 
 from forecast.history.record import frontier_by_year, load_record
+from outputs.commands.common import add_record_option
 from outputs.tables import to_markdown, to_text
 
 HELP = "print the largest training run known at the end of each year, with its source"
-
-
-def add_record_option(parser) -> None:
-    """--record FILE: a user's CSV of runs merged over the shipped record."""
-    parser.add_argument("--record", metavar="FILE", default=None,
-                        help="CSV of runs merged over the shipped record (same columns; a row with "
-                             "the same model name replaces the shipped one)")
 
 
 def add_arguments(parser) -> None:

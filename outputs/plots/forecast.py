@@ -63,8 +63,11 @@ def as_result(result: ForecastResult | str | Path) -> ForecastResult:
 
 
 def caption(result: ForecastResult) -> str:
-    """``prior set: default · 2,000 worlds · seed 2024``."""
-    return f"prior set: {result.name} · {result.n_samples:,} worlds · seed {result.seed}"
+    """``prior set: default · 2,000 worlds · seed 2024`` (and ``· conditioned on the record
+    to 2025`` for a conditioned forecast)."""
+    text = f"prior set: {result.name} · {result.n_samples:,} worlds · seed {result.seed}"
+    conditioned = result.metadata.get("conditioned_on")
+    return f"{text} · conditioned on {conditioned}" if conditioned else text
 
 
 _result_caption = caption  # plot functions take a ``caption`` argument that hides the function

@@ -123,7 +123,7 @@ def test_cli_prints_the_model_check_and_refuses_a_bad_as_of(tmp_path, capsys):
     assert "percentile of the prior forecast" in out and "Pareto k" in out
     assert main(["run", "--samples", "100", "--as-of", "soon", "--out", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "forecast run: error: --as-of: expected a year or 'none', got 'soon'"
+    assert err == "forecast run: error: --as-of: expected a year, 'record' or 'none', got 'soon'"
     assert not (tmp_path / "s").exists()
 
 

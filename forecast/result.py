@@ -213,7 +213,8 @@ def load(path: str | Path) -> ForecastResult:
         thresholds=tuple(float(t) for t in np.atleast_1d(attrs["thresholds"])),
         seed=int(attrs["seed"]),
         label=str(attrs.get("label", "")),
-        metadata={key: attrs[key] for key in METADATA_KEYS if key in attrs},
+        metadata={key: attrs[key].item() if isinstance(attrs[key], np.generic) else attrs[key]
+                  for key in METADATA_KEYS if key in attrs},
     )
 
 
@@ -307,6 +308,6 @@ def _conditioned(worlds: xr.Dataset, record, *, as_of: int, seed: int) -> tuple[
     resampled = worlds.isel(sample=keep).assign_coords(sample=np.arange(keep.size))
     resampled.attrs.update(worlds.attrs, worlds="resampled in proportion to Pareto-smoothed "
                            "importance weights given the record (forecast.history.condition)")
-    metadata = {"as_of": int(as_of), "conditioned_on": f"the record to {as_of}", "pareto_k": info.pareto_k,
-                "ess": info.ess, "record_check": json.dumps(check)}
+    metadata = {"as_of": int(as_of), "conditioned_on": f"the record to {as_of}",
+                "pareto_k": float(info.pareto_k), "ess": float(info.ess), "record_check": json.dumps(check)}
     return resampled, metadata

@@ -19,7 +19,14 @@ unpublished. So ``r_y`` given ``m_y`` is a mixture:
 
 Both parts are proper densities in ``r``. A world whose frontier is above the record is
 penalized only mildly (the run could be hidden); a world below it, sharply (the record
-shows a run it does not have). Years multiply (errors independent across years).
+shows a run it does not have).
+
+**The other runs of a year.** Every other run known in year ``y`` (GPT-4.5 and Grok 3 beside
+Grok 4 in 2025) is also at most the frontier: its true compute ``c_j <= m_y``. With its
+estimate ``r_j ~ N(c_j, sd_j)`` and no other knowledge of ``c_j`` below ``m_y``, that is a
+factor ``Phi((m_y - r_j) / sd_j)``: several independent estimates above a level make a
+frontier below it unlikely, where the largest estimate alone would not. Runs and years
+multiply (errors independent).
 
 **The weights.** Each world's weight is its likelihood. The log weights are
 Pareto-smoothed (:func:`arviz.psislw`, Vehtari et al. 2024), which also estimates the
@@ -55,7 +62,7 @@ from priors import InputError
 
 __all__ = [
     "HIDDEN_GAP", "K_HAT_LIMIT", "PUBLIC", "Conditioning", "ConditioningWarning", "condition",
-    "log_likelihood", "observations", "record_percentiles",
+    "log_likelihood", "lower_bounds", "observations", "record_percentiles",
 ]
 
 #: Probability that the largest run of a year is public (judgement: every record holder
@@ -112,7 +119,8 @@ def observations(runs: pd.DataFrame, years, as_of: int) -> pd.DataFrame:
 
     Returns a frame indexed by ``year`` with ``log10_compute``, ``model`` and ``sd``.
     """
-    years = [int(y) for y in np.asarray(years) if int(y) <= int(as_of)]
+    first_record = int(pd.to_datetime(runs["date"]).dt.year.min())
+    years = [int(y) for y in np.asarray(years) if first_record <= int(y) <= int(as_of)]
     last_record = int(pd.to_datetime(runs["date"]).dt.year.max())
     if int(as_of) > last_record:
         raise InputError(f"as_of: the record ends in {last_record}; --as-of {as_of} is later")
@@ -124,25 +132,40 @@ def observations(runs: pd.DataFrame, years, as_of: int) -> pd.DataFrame:
     return frontier[["log10_compute", "model", "sd"]]
 
 
+def lower_bounds(runs: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """The runs of the observed years other than each year's record holder: ``year``,
+    ``log10_compute``, ``sd`` and ``model``, one row per run."""
+    if observed.empty:
+        return pd.DataFrame(columns=["year", "log10_compute", "sd", "model"])
+    year = pd.to_datetime(runs["date"]).dt.year
+    mask = year.isin(observed.index) & ~runs["model"].isin(observed["model"])
+    return pd.DataFrame({"year": year[mask].to_numpy(), "log10_compute": runs.loc[mask, "log10_compute"],
+                         "sd": measurement_sds(runs)[mask.to_numpy()], "model": runs.loc[mask, "model"]})
+
+
 def log_likelihood(log10_compute: xr.DataArray, observed: pd.DataFrame, *,
-                   public: float = PUBLIC, hidden_gap: float = HIDDEN_GAP) -> xr.DataArray:
-    """Log likelihood of the record in each world (dim ``sample``): the mixture above,
-    summed over the observed years. ``public = 1`` makes the record a plain noisy
-    measurement of the frontier."""
+                   bounds: pd.DataFrame | None = None, public: float = PUBLIC,
+                   hidden_gap: float = HIDDEN_GAP) -> xr.DataArray:
+    """Log likelihood of the record in each world (dim ``sample``): the record holders'
+    mixture and the other runs' bounds (see the module docstring), summed over the observed
+    years. ``public = 1`` makes the record a plain noisy measurement of the frontier."""
     if observed.empty:
         return xr.zeros_like(log10_compute.isel(year=0, drop=True))
     frontier = running_max(log10_compute).sel(year=observed.index.to_numpy())
+    bound = xr.zeros_like(frontier.isel(year=0, drop=True))
+    for _, run in (bounds if bounds is not None else pd.DataFrame()).iterrows():
+        bound = bound + log_ndtr((frontier.sel(year=run["year"]) - run["log10_compute"]) / run["sd"])
     record = xr.DataArray(observed["log10_compute"].to_numpy(dtype=float), dims="year",
                           coords={"year": observed.index.to_numpy()})
     sd = xr.DataArray(observed["sd"].to_numpy(dtype=float), dims="year", coords=record.coords)
     gap = (frontier - record) / sd
     measured = np.log(public) - 0.5 * gap**2 - np.log(sd * np.sqrt(2 * np.pi))
     if public >= 1.0:
-        return measured.sum("year")
+        return measured.sum("year") + bound
     # log(Phi(a) - Phi(b)) for a > b, as log Phi(a) + log1p(-exp(log Phi(b) - log Phi(a)))
     upper, lower = log_ndtr(gap), log_ndtr(gap - hidden_gap / sd)
     hidden = np.log(1 - public) - np.log(hidden_gap) + upper + np.log1p(-np.exp(lower - upper))
-    return xr.apply_ufunc(np.logaddexp, measured, hidden).sum("year")
+    return xr.apply_ufunc(np.logaddexp, measured, hidden).sum("year") + bound
 
 
 def record_percentiles(log10_compute: xr.DataArray, observed: pd.DataFrame,
@@ -169,9 +192,11 @@ def condition(log10_compute: xr.DataArray, runs: pd.DataFrame, *, as_of: int,
     """
     observed = observations(runs, log10_compute["year"].values, as_of)
     observed["percentile"] = record_percentiles(log10_compute, observed)
-    loglik = log_likelihood(log10_compute, observed, public=PUBLIC, hidden_gap=HIDDEN_GAP).values
+    loglik = log_likelihood(log10_compute, observed, bounds=lower_bounds(runs, observed),
+                            public=PUBLIC, hidden_gap=HIDDEN_GAP).values
     n = loglik.size
-    smoothed, k_hat = az.psislw(loglik - logsumexp(loglik), reff=1.0)
+    with np.errstate(over="ignore"):  # psislw's own exp of its length scales; harmless
+        smoothed, k_hat = az.psislw(loglik - logsumexp(loglik), reff=1.0)
     weights = np.exp(smoothed - logsumexp(smoothed))
     ess = float(1.0 / np.sum(weights**2))
     # systematic resampling: one uniform offset, n evenly spaced points on the weights' CDF

@@ -136,3 +136,78 @@ def test_unreliable_conditioning_warns():
         result = forecast.run(samples=500, seed=1, years="2025:2026", as_of=2025, record=record)
     assert result.metadata["pareto_k"] > 0.7
     assert any(issubclass(w.category, ConditioningWarning) and "UNRELIABLE" in str(w.message) for w in caught)
+
+
+def _weighted_reach(prior: forecast.ForecastResult, runs_frame: pd.DataFrame, threshold: float,
+                    year: int, as_of: int) -> float:
+    """P(>= threshold by year) given the record, by hand: each world of the prior forecast
+    weighted by the likelihood written out with scipy (holder mixture x other runs' bounds)."""
+    from forecast.history.record import measurement_sds
+
+    log10 = prior.log10_compute.transpose("sample", "year")
+    frontier = np.maximum.accumulate(log10.values, axis=1)
+    years = list(log10["year"].values)
+    sds = dict(zip(runs_frame["model"], measurement_sds(runs_frame)))
+    runs_year = pd.to_datetime(runs_frame["date"]).dt.year
+    loglik = np.zeros(frontier.shape[0])
+    for y in [y for y in years if y <= as_of]:
+        m = frontier[:, years.index(y)]
+        known = runs_frame[runs_year <= y]
+        holder = known.loc[known["log10_compute"].idxmax()]
+        r, sd = holder["log10_compute"], sds[holder["model"]]
+        public = 0.8 * stats.norm.pdf(r, m, sd)
+        hidden = 0.2 * (stats.norm.cdf((m - r) / sd) - stats.norm.cdf((m - 1 - r) / sd))
+        loglik += np.log(public + hidden)
+        for _, run in runs_frame[(runs_year == y) & (runs_frame["model"] != holder["model"])].iterrows():
+            loglik += stats.norm.logcdf((m - run["log10_compute"]) / sds[run["model"]])
+    w = np.exp(loglik - loglik.max())
+    hit = frontier[:, years.index(year)] >= math.log10(threshold)
+    return float((w * hit).sum() / w.sum())
+
+
+def test_the_shipped_record_makes_a_1e26_run_by_2025_near_certain():
+    from forecast.history.record import load_record
+
+    prior = forecast.run(samples=20_000, seed=2024, years="2025:2026")
+    record = load_record()
+    by_hand = _weighted_reach(prior, record, 1e26, 2025, 2025)
+    conditioned = forecast.run(samples=20_000, seed=2024, years="2025:2026", as_of=2025)
+    p26 = float(conditioned.timeline.probability.sel(threshold=1e26, year=2025))
+    # three 2025 runs estimated at 3.5e26-5e26 (Likely, Likely, Speculative)
+    assert by_hand > 0.99 and p26 > 0.99
+    assert p26 == pytest.approx(by_hand, abs=0.003)
+    # 1e27 by 2025: whatever the same arithmetic gives, within resampling error
+    p27 = float(conditioned.timeline.probability.sel(threshold=1e27, year=2025))
+    expected = _weighted_reach(prior, record, 1e27, 2025, 2025)
+    ess = conditioned.metadata["ess"]
+    assert p27 == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / ess))
+
+
+def test_a_user_record_of_a_confident_3e27_run_in_2026_through_the_cli(tmp_path, capsys):
+    user = tmp_path / "mine.csv"
+    user.write_text("model,organization,date,training_compute_flop,confidence,source,epoch_confidence\n"
+                    'Big 2026 run,Example Lab,2026-06-01,3e27,estimated,"my estimate",Confident\n')
+    out = tmp_path / "run"
+    assert main(["run", "--record", str(user), "--samples", "20000", "--years", "2025:2027",
+                 "--out", str(out)]) == 0
+    assert "Big 2026 run" in capsys.readouterr().out
+    timeline = pd.read_csv(out / "timeline.csv")
+    p = float(timeline.loc[(timeline["year"] == 2026) & (timeline["threshold"].astype(float) == 1e27), "probability"].iloc[0])
+    from forecast.history.record import load_record
+
+    prior = forecast.run(samples=20_000, seed=2024, years="2025:2027")
+    expected = _weighted_reach(prior, load_record(user), 1e27, 2026, 2026)
+    # Epoch's Confident is a 90% interval of a factor 3 (sd 0.29 dex): a 3e27 estimate leaves
+    # the true run below 1e27 with about 5% probability before the prior is taken into account
+    assert expected > 0.95 and p == pytest.approx(expected, abs=0.01)
+
+
+def test_conditioning_on_a_draw_of_the_model_moves_toward_it_with_a_good_k():
+    prior = forecast.run(samples=20_000, seed=9, years="2025:2028")
+    truth = float(prior.log10_compute.sel(year=2026).quantile(0.8))  # a plausible world's 2026
+    record = runs(("Drawn", "2026-05-01", truth, "reported"))
+    record["epoch_confidence"] = "Confident"
+    keep, info = condition(prior.log10_compute, record, as_of=2026, seed=0)
+    before = float(prior.log10_compute.sel(year=2026).median())
+    after = float(prior.log10_compute.isel(sample=keep).sel(year=2026).median())
+    assert info.reliable and before < after < truth + 0.3

@@ -16,7 +16,13 @@ import numpy as np
 import xarray as xr
 
 from forecast.engine import simulate
-from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, parse_as_of, parse_thresholds, parse_years
+from forecast.settings import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    parse_as_of,
+    parse_thresholds,
+    parse_years,
+)
 from forecast.timeline import (
     constraint_shares,
     crossing_year_quantiles,

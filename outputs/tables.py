@@ -395,8 +395,27 @@ def crossing_display(result: ForecastResult) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=["5%", "median", "95%"]).rename_axis("threshold")
 
 
+def published_table(result: ForecastResult, *, display: bool = False) -> pd.DataFrame:
+    """Published forecasts inside the forecast's years, each with our probability that a run
+    of at least its size has happened by its year (``published.csv``; the report's table)."""
+    from forecast.history.published import beside_ours
+
+    table = beside_ours(result.log10_compute)
+    if not display:
+        return table
+    shown = table.assign(
+        flop=[flop_label(f) for f in table["flop"]],
+        kind=table["kind"].str.replace("_", " "),
+        ours=[format_probability(p, m, result.n_samples, interval=False)
+              for p, m in zip(table["probability"], table["mcse"])],
+    )
+    return shown[["source", "kind", "year", "flop", "ours"]].rename(
+        columns={"flop": "size", "ours": "our P(>= size by year)"})
+
+
 def write_tables(result, folder: str | Path) -> list[Path]:
-    """summary.csv/.md (per year), timeline.csv, crossing.csv, priors.csv/.md into ``folder``."""
+    """summary.csv/.md (per year), timeline.csv, crossing.csv, published.csv, priors.csv/.md
+    into ``folder``."""
     folder = Path(folder)
     written = []
 
@@ -413,6 +432,7 @@ def write_tables(result, folder: str | Path) -> list[Path]:
     put("summary.md", summary)
     put("timeline.csv", timeline_table(result).to_csv(index=False, float_format="%.6g"))
     put("crossing.csv", crossing_table(result).to_csv())
+    put("published.csv", published_table(result).to_csv(index=False, float_format="%.6g"))
     put("priors.csv", prior_table(result.priors).to_csv(index=False, float_format="%.6g"))
     put("priors.md", format_prior_table(result.priors, markdown=True))
     return written

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "DEFAULT_PATH", "KINDS", "load_published"]
+__all__ = ["COLUMNS", "DEFAULT_PATH", "KINDS", "beside_ours", "load_published"]
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "published_forecasts.csv"
 COLUMNS = ("source", "title", "author", "date_published", "year", "flop", "kind", "quote", "link")
@@ -143,3 +143,27 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     table["flop"] = table["flop"].astype(float)
     table["log10_flop"] = [math.log10(f) for f in table["flop"]]
     return table
+
+
+def beside_ours(log10_compute, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each published forecast inside the forecast's years with our probability that a run
+    of at least its size has happened by its year (the timeline's kernel), and that
+    probability's Monte Carlo standard error.
+
+    ``log10_compute``: the forecast's worlds (dims ``sample``, ``year``), e.g.
+    ``ForecastResult.log10_compute``.
+    """
+    from forecast.timeline import reach_probability
+
+    published = load_published() if published is None else published
+    years = set(int(y) for y in log10_compute["year"].values)
+    rows = published[published["year"].astype(int).isin(years)]
+    rows = rows.sort_values(["year", "flop"], kind="stable").reset_index(drop=True)
+    columns = ["source", "kind", "year", "flop", "probability", "mcse", "link"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    reach = reach_probability(log10_compute, sorted(set(rows["flop"].astype(float))))
+    at = [reach.sel(threshold=float(f), year=int(y)) for f, y in zip(rows["flop"], rows["year"])]
+    rows["probability"] = [float(r["probability"]) for r in at]
+    rows["mcse"] = [float(r["mcse"]) for r in at]
+    return rows[columns]

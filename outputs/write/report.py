@@ -28,12 +28,19 @@ from outputs.tables import (
     RESOURCES,
     format_prior_table,
     per_year_table,
+    published_table,
     resources_table,
     shares_table,
     to_markdown,
     write_tables,
 )
-from outputs.text import crossing_texts, flop_label, format_probability, headline_sentences
+from outputs.text import (
+    conditioning_sentences,
+    crossing_texts,
+    flop_label,
+    format_probability,
+    headline_sentences,
+)
 from priors import InputError
 
 __all__ = ["SECTION_FILES", "Section", "check_same_priors", "find_sections", "headline_frame", "report_markdown",
@@ -217,6 +224,7 @@ def report_markdown(
         f"{caption(result)} · {provenance}",
         "## Headline numbers",
         _headline_markdown(result, years),
+        " ".join(conditioning_sentences(result)),
         "## The largest training run by year",
         f"![Training compute of the largest run by year: median, 50% and 90% intervals]"
         f"(fan.{image_format})",
@@ -234,6 +242,7 @@ def report_markdown(
         "the size of the largest run:",
         to_markdown(_percent_table(shares_table(result))),
         *_resources_markdown(result, image_format),
+        *_published_markdown(result),
         "## Priors",
         "Each prior's distribution with its 5th, 50th and 95th percentile, unit and source.",
         format_prior_table(result.priors, markdown=True),
@@ -242,6 +251,21 @@ def report_markdown(
         parts += [f"## {section.title}", section.markdown]
     parts += ["## Reproduce", _reproduce_markdown(meta)]
     return "\n\n".join(p.strip() for p in parts if p) + "\n"
+
+
+def _published_markdown(result: ForecastResult) -> list[str]:
+    """The section "Published forecasts beside ours" (none when none falls in the years)."""
+    table = published_table(result, display=True)
+    if table.empty:
+        return []
+    return [
+        "## Published forecasts beside ours",
+        "Published statements of the size of the largest run in a year (the markers of the fan "
+        "chart), with our probability that a run of at least that size has happened by then. "
+        "A *feasible upper bound* is what an analysis finds possible, not a prediction; a "
+        "*scenario* is a number inside a story.",
+        to_markdown(table, index=False),
+    ]
 
 
 def _has_resources(result: ForecastResult) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -182,3 +183,17 @@ def test_two_fans_mark_each_published_forecast_once(small_run):
     keys = [(m.get_xdata()[0], m.get_ydata()[0]) for m in _marks(ax)]
     assert keys and len(keys) == len(set(keys))
     assert len([t for t in ax.texts if t.get_gid() == "published-label"]) == len(keys)
+
+
+def test_beside_ours_is_the_share_of_worlds_reaching_each_size_by_its_year(small_run):
+    from forecast.history.published import beside_ours
+
+    table = beside_ours(small_run.log10_compute)
+    log10 = small_run.log10_compute.transpose("sample", "year")
+    years = list(log10["year"].values)
+    frontier = np.maximum.accumulate(log10.values, axis=1)  # the largest run so far, by hand
+    assert len(table) > 0 and list(table["year"]) == sorted(table["year"])
+    for _, row in table.iterrows():
+        by_hand = np.mean(frontier[:, years.index(row["year"])] >= np.log10(row["flop"]))
+        assert row["probability"] == pytest.approx(by_hand, abs=1e-12)
+        assert row["mcse"] == pytest.approx(np.sqrt(by_hand * (1 - by_hand) / frontier.shape[0]))

@@ -71,12 +71,14 @@ def source_kind(source: str) -> str:
 
 
 def forecast_from_source(
-    source: str, *, samples: int, seed: int, years, thresholds, draws: int = 1000
+    source: str, *, samples: int, seed: int, years, thresholds, draws: int = 1000,
+    as_of=None, record=None,
 ) -> ForecastResult:
     """The forecast a ``forecast compare`` source names (see :data:`SOURCE_HELP`).
 
-    Bottom-up runs use ``samples`` worlds; the trend and the calibration use ``draws`` NUTS
-    draws per chain (4 chains).
+    Bottom-up runs use ``samples`` worlds, conditioned on ``record`` (the shipped record by
+    default) up to ``as_of`` as :func:`forecast.result.run` does; the trend fits ``record``;
+    the trend and the calibration use ``draws`` NUTS draws per chain (4 chains).
     """
     from forecast.history.calibrate import calibrate
     from forecast.history.record import load_runs
@@ -84,14 +86,15 @@ def forecast_from_source(
 
     kind, argument = source_kind(source), source.partition(":")[2]
     if kind == "trend":
-        fit = fit_trend(load_runs(), draws=draws, warmup=draws, seed=seed, hinge=argument == "hinge")
+        fit = fit_trend(load_runs() if record is None else record, draws=draws, warmup=draws, seed=seed, hinge=argument == "hinge")
         return trend_result(fit, years=years, thresholds=thresholds, seed=seed)
     if kind == "calibrated":
-        calibration = calibrate(argument or None, draws=draws, warmup=draws, seed=seed)
+        calibration = calibrate(argument or None, record, draws=draws, warmup=draws, seed=seed)
         return calibration.forecast(years=years, thresholds=thresholds, seed=seed)
     if kind == "saved":
         return load(source)
-    return run(source, samples=samples, seed=seed, years=years, thresholds=thresholds)
+    return run(source, samples=samples, seed=seed, years=years, thresholds=thresholds,
+               as_of=as_of, record=record)
 
 
 def _common_years(results: Sequence[ForecastResult]) -> np.ndarray:

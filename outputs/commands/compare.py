@@ -15,6 +15,7 @@ compare_timeline plots.
 from __future__ import annotations
 
 from forecast.compare import SOURCE_HELP, compare, forecast_from_source, source_kind
+from forecast.history.record import load_record
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -48,7 +49,8 @@ def main(args) -> int:
     target = check_target(args.out, force=args.force) if args.out else None
     results = [
         forecast_from_source(source, samples=args.samples, seed=args.seed, years=args.years,
-                             thresholds=args.thresholds, draws=args.draws)
+                             thresholds=args.thresholds, draws=args.draws, as_of=args.as_of,
+                             record=load_record(args.record) if args.record else None)
         for source in args.sources
     ]
     comparison = compare(results, thresholds=args.thresholds)

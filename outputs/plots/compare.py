@@ -17,11 +17,18 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
-from outputs.plots.forecast import _add_caption, _year_axis
+from outputs.plots.forecast import (
+    _add_caption,
+    _draw_published_marks,
+    _legend_below,
+    _new_axes,
+    _place_published_labels,
+    _year_axis,
+)
 from outputs.style import forecast_color, log10_flop_formatter, log10_flop_locator
 from outputs.text import flop_label
 
-__all__ = ["plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
+__all__ = ["OUTLIER_GAP", "compare_ylim", "plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
 
 def _as_comparison(comparison: xr.Dataset | str | Path) -> xr.Dataset:
     if isinstance(comparison, xr.Dataset):
@@ -39,15 +46,105 @@ def _default_caption(comparison: xr.Dataset) -> str:
     return " · ".join(names)
 
 
+#: Decades between one forecast's 90% band edge and the next before the farther one counts
+#: as an outlier that the y range leaves out (see :func:`compare_ylim`).
+OUTLIER_GAP = 2.0
+
+
+def _outliers(edges: Mapping[str, float], gap: float, *, upward: bool) -> set[str]:
+    """Forecasts whose band edge lies past the first gap of more than ``gap`` decades, going
+    outward (up for the top edges, down for the bottom ones); at least one forecast stays."""
+    order = sorted(edges, key=edges.get, reverse=not upward)
+    for index in range(1, len(order)):
+        step = edges[order[index]] - edges[order[index - 1]]
+        if (step if upward else -step) > gap:
+            return set(order[index:])
+    return set()
+
+
+def compare_ylim(comparison: xr.Dataset, *, gap: float = OUTLIER_GAP):
+    """``((bottom, top), clipped)``: the y range of the compare fan chart, in log10 FLOP.
+
+    The rule: the range holds the 90% bands of every forecast, except a forecast whose band
+    reaches more than ``gap`` decades (a factor of 100 by default) beyond the bands of all
+    the others (the trend, whose band runs to ~1e35 FLOP by 2035, against bottom-up bands
+    that end near 1e30). Such a forecast's band *and* median are clipped at the edge.
+    ``clipped`` maps each clipped forecast to ``"top"``, ``"bottom"`` or ``"both"``.
+    """
+    names = [str(n) for n in comparison["forecast"].values]
+    lower = comparison["interval"].sel(bound="lower")
+    upper = comparison["interval"].sel(bound="upper")
+    tops = {n: float(upper.sel(forecast=n).max()) for n in names}
+    bottoms = {n: float(lower.sel(forecast=n).min()) for n in names}
+    high = _outliers(tops, gap, upward=True)
+    low = _outliers(bottoms, gap, upward=False)
+    top = max(v for n, v in tops.items() if n not in high)
+    bottom = min(v for n, v in bottoms.items() if n not in low)
+    clipped = {n: ("both" if n in high and n in low else "top" if n in high else "bottom")
+               for n in names if n in high | low}
+    return (float(np.floor(bottom - 0.2)), float(np.ceil(top + 0.2))), clipped
+
+
+def _clip_note(comparison: xr.Dataset, name: str, side: str) -> str:
+    """``trend …: 90% band continues to 3e35 FLOP by 2035 (median 8e33)``."""
+    one = comparison.sel(forecast=name)
+    years = comparison["year"].values
+    if side == "bottom":
+        band = one["interval"].sel(bound="lower").values
+        at = int(np.argmin(band))
+        return f"↓ {name}: 90% band continues down to {_flop(band[at])} FLOP in {int(years[at])}"
+    band = one["interval"].sel(bound="upper").values
+    at = int(np.argmax(band))
+    return (f"↑ {name}: 90% band continues to {_flop(band[at])} FLOP by {int(years[at])} "
+            f"(median {_flop(float(one['median'].values[at]))})")
+
+
+def _flop(log10: float) -> str:
+    return flop_label(float(f"{10 ** float(log10):.1g}"))
+
+
+def _mark_clipped(ax, comparison, clipped, colors, limits) -> list[str]:
+    """Up (down) triangles on the top (bottom) edge over each year a clipped forecast's
+    median leaves the range, and a note inside the top (bottom) edge; the notes' texts."""
+    years = comparison["year"].values.astype(float)
+    bottom, top = limits
+    notes = {"top": [], "bottom": []}
+    for name, how in clipped.items():
+        median = comparison["median"].sel(forecast=name).values
+        for side in ("top", "bottom") if how == "both" else (how,):
+            beyond = median > top if side == "top" else median < bottom
+            if beyond.any():
+                ax.plot(years[beyond], np.full(beyond.sum(), top if side == "top" else bottom),
+                        linestyle="none", marker="^" if side == "top" else "v", markersize=5,
+                        color=colors[name], clip_on=False, zorder=6, gid="clipped-marker")
+            notes[side].append((name, _clip_note(comparison, name, side)))
+    texts = []
+    for side, entries in notes.items():
+        for row, (name, text) in enumerate(entries):
+            offset = -4 - 11 * row if side == "top" else 4 + 11 * row
+            ax.annotate(text, (0.99, 1 if side == "top" else 0), xycoords="axes fraction",
+                        xytext=(0, offset), textcoords="offset points", ha="right",
+                        va="top" if side == "top" else "bottom", fontsize=7, color=colors[name],
+                        gid="clipped", zorder=7,
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none",
+                              "alpha": 0.85})
+            texts.append(text)
+    return texts
+
+
 def plot_compare_fan(
     comparison: xr.Dataset | str | Path,
     *,
     ax=None,
     observed: Mapping[int, float] | None = None,
+    published=True,
+    clip: bool = True,
+    ylim: tuple[float, float] | None = None,
     caption: str | bool | None = None,
     median_kwargs: Mapping | None = None,
     band_kwargs: Mapping | None = None,
     observed_kwargs: Mapping | None = None,
+    published_kwargs: Mapping | None = None,
 ):
     """Median and 90% band of log10 compute of each forecast, on one fan chart.
 
@@ -59,46 +156,89 @@ def plot_compare_fan(
         Axes to draw on; a new figure when None.
     observed
         ``{year: log10 FLOP}`` of realized runs (the record) to mark as points.
+    published
+        Mark the published forecasts whose year lies in the chart's range, as
+        :func:`outputs.plots.forecast.plot_fan` does (True, the default), none (False), or
+        the rows of a table of the form of :func:`forecast.history.published.load_published`.
+    clip
+        Keep the y range on the forecasts that agree (:func:`compare_ylim`): a forecast whose
+        band runs far beyond all the others is cut at the edge, with a triangle on the edge
+        over each year its median leaves the range and a note of how far its band goes.
+        False: the range holds every band.
+    ylim
+        The y range in log10 FLOP, overriding the rule (bands beyond it are still marked).
     caption
         The line under the plot: None for the forecasts and their sample counts; a string;
         or False.
-    median_kwargs, band_kwargs, observed_kwargs
-        Passed to ``plot``, ``fill_between`` and ``scatter``.
+    median_kwargs, band_kwargs, observed_kwargs, published_kwargs
+        Passed to ``plot``, ``fill_between``, ``scatter`` and ``plot`` (one call per
+        published forecast).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     comparison = _as_comparison(comparison)
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = _new_axes(ax)
     years = comparison["year"].values.astype(float)
+    names = [str(n) for n in comparison["forecast"].values]
     band_kwargs = dict(band_kwargs or {})
     band_kwargs.setdefault("alpha", 0.15)
     band_kwargs.setdefault("linewidth", 0)
-    for index, name in enumerate(comparison["forecast"].values):
+    limits, clipped = compare_ylim(comparison, gap=OUTLIER_GAP if clip else np.inf)
+    if ylim is not None:
+        limits = (float(ylim[0]), float(ylim[1]))
+        upper = comparison["interval"].sel(bound="upper").max("year")
+        lower = comparison["interval"].sel(bound="lower").min("year")
+        clipped = {}
+        for n in names:
+            high, low = float(upper.sel(forecast=n)) > limits[1], float(lower.sel(forecast=n)) < limits[0]
+            if high or low:
+                clipped[n] = "both" if high and low else "top" if high else "bottom"
+    colors, handles, labels = {}, [], []
+    for index, name in enumerate(names):
         one = comparison.sel(forecast=name)
-        color = forecast_color(index)
+        color = colors[name] = forecast_color(index)
         lower, upper = one["interval"].sel(bound="lower").values, one["interval"].sel(bound="upper").values
         ax.fill_between(years, lower, upper, color=color, **band_kwargs)
         for edge in (lower, upper):  # outlined, so overlapping bands stay apart
             ax.plot(years, edge, color=color, linewidth=0.6, alpha=0.7)
-        line = {"color": color, "label": f"{name}: median, 90% band", **(median_kwargs or {})}
-        ax.plot(years, one["median"].values, **line)
+        line = {"color": color, **(median_kwargs or {})}
+        label = line.pop("label", f"{name}: median, 90% band")
+        (handle,) = ax.plot(years, one["median"].values, **line)
+        handles.append(handle)
+        labels.append(label + (" (cut at the edge)" if name in clipped else ""))
     if observed:
         points = {"color": "#222222", "marker": "D", "s": 16, "zorder": 5, "label": "largest run known",
                   **(observed_kwargs or {})}
-        ax.scatter(list(observed), list(observed.values()), **points)
+        handles.append(ax.scatter(list(observed), list(observed.values()), **points))
+        labels.append(points["label"])
+        if ylim is None:
+            values = list(observed.values())
+            limits = (min(limits[0], float(np.floor(min(values) - 0.2))),
+                      max(limits[1], float(np.ceil(max(values) + 0.2))))
     first = min([years.min(), *list(observed or [])])
-    ax.set_xlim(first - 0.4, years.max() + 0.4)
+    state = {"xlim": (first - 0.4, years.max() + 0.4), "ylim": limits, "drawn": set(), "shared": []}
+    if published is not False:  # the fan chart's own helpers: same markers, legend and labels
+        _draw_published_marks(ax, state, published, published_kwargs)
+        if ylim is None:
+            limits = state["ylim"]
+    for handle, label in state["shared"]:
+        handles.append(handle)
+        labels.append(label)
+    ax.set_xlim(*state["xlim"])
+    ax.set_ylim(*limits)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_xlabel("year the run finishes")
     ax.yaxis.set_major_locator(log10_flop_locator())
     ax.yaxis.set_major_formatter(log10_flop_formatter())
     ax.set_ylabel("training compute of the largest run (FLOP)")
     ax.set_title("Largest training run by year, compared")
-    ax.legend(loc="upper left", fontsize="small")
-    _add_caption(ax, None, _default_caption(comparison) if caption is None or caption is True else caption)
+    ax._compare_clipped = _mark_clipped(ax, comparison, clipped, colors, limits)
+    legend = _legend_below(ax, handles, labels, ncols=2 if len(labels) > 2 else 1)
+    _add_caption(ax, None, _default_caption(comparison) if caption is None or caption is True else caption,
+                 below=legend)
+    _place_published_labels(ax, state)
     return ax
 
 

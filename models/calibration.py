@@ -30,9 +30,13 @@ from models.bottom_up import (
     SECONDS_PER_DAY,
     _log_growth,
     log_flops_per_chip,
+    world_compute,
 )
 
-__all__ = ["OBSERVATION_NU", "SIGMA_SCALE", "SUPPLY_PARAMETERS", "calibration_model", "log10_supply_compute"]
+__all__ = [
+    "OBSERVATION_NU", "SIGMA_SCALE", "SUPPLY_PARAMETERS", "calibration_model", "log10_observed_compute",
+    "log10_supply_compute",
+]
 
 #: The priors the past's supply-driven compute depends on; every other prior (caps, ceilings,
 #: data, latency, post-training, cost) leaves the calibration model untouched.
@@ -69,6 +73,21 @@ def log10_supply_compute(params: Mapping, years, *, base_year: float = BASE_YEAR
     return log_compute / math.log(10.0)
 
 
+def log10_observed_compute(params: Mapping, years, *, base_year: float = BASE_YEAR):
+    """The model's largest run of each observed year: the supply-driven compute up to the
+    base year (the model run backwards), the full forward model with its caps after it
+    (:func:`models.bottom_up.world_compute`). Static in ``years``: a record that ends by the
+    base year never evaluates the forward model."""
+    import numpy as np
+
+    years_np = np.asarray(years, dtype=float)
+    past = log10_supply_compute(params, years, base_year=base_year)
+    if not np.any(years_np > base_year):
+        return past
+    ahead = world_compute(params, years, base_year=base_year)["log10_training_compute"]
+    return jnp.where(jnp.asarray(years_np > base_year), ahead, past)
+
+
 def calibration_model(
     priors,
     years,
@@ -98,7 +117,7 @@ def calibration_model(
     """
     z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([priors.n_latent]).to_event(1))
     params = priors.values_from_normal(z)
-    mu = numpyro.deterministic("log10_history", log10_supply_compute(params, years, base_year=base_year))
+    mu = numpyro.deterministic("log10_history", log10_observed_compute(params, years, base_year=base_year))
     sigma = numpyro.sample("sigma", dist.HalfNormal(sigma_scale))
     with numpyro.plate("years", mu.shape[-1]):
         numpyro.sample("log10_compute", dist.StudentT(nu, mu, sigma), obs=log10_observed)

@@ -205,7 +205,8 @@ def calibrate(
         The record (:func:`forecast.history.load_runs`); the shipped one by default.
     since, until
         Years observed: the largest run known by the end of each. ``until`` defaults to the
-        base year (the last year the model runs backwards; later, caps may bind).
+        base year (the last year the model runs backwards). Later years are observed through
+        the forward model with its caps (:func:`models.calibration.log10_observed_compute`).
     chains, draws, warmup, seed, target_accept
         NUTS settings (chains run vectorized).
 
@@ -221,8 +222,6 @@ def calibrate(
         raise InputError(f"{prior_set.source or prior_set.name}: every prior is fixed; nothing to calibrate")
     runs = load_runs() if runs is None else runs
     until = int(base_year) if until is None else int(until)
-    if until > base_year:
-        raise InputError(f"calibrate: until={until} is after the base year {base_year:g}; past years only")
     observed = observed_frontier(runs, since=int(since), until=until)
 
     years = observed.index.to_numpy(dtype=float)
@@ -270,6 +269,7 @@ def calibrated_forecast(
     overrides=None,
     runs: pd.DataFrame | None = None,
     since: int = DEFAULT_SINCE,
+    until: int | None = None,
     chains: int = 4,
     draws: int = 1000,
     samples: int = DEFAULT_SAMPLES,
@@ -290,7 +290,7 @@ def calibrated_forecast(
     parse_years(years), parse_thresholds(thresholds)  # refused before any fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibrationWarning)
-        calibration = calibrate(prior_set, runs, since=since, chains=chains, draws=draws, warmup=draws,
+        calibration = calibrate(prior_set, runs, since=since, until=until, chains=chains, draws=draws, warmup=draws,
                                 seed=seed)
     after = calibration.forecast(years=years, thresholds=thresholds, seed=seed)
     before = run(prior_set, samples=samples, seed=seed, years=years, thresholds=thresholds,

@@ -43,10 +43,13 @@ HELP = "condition the bottom-up priors on the record of frontier runs (NUTS) and
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("calibration")
     group.add_argument("--since", type=int, default=DEFAULT_SINCE, metavar="YEAR",
-                       help=f"first year of the record observed (default {DEFAULT_SINCE}); the last is 2024")
+                       help=f"first year of the record observed (default {DEFAULT_SINCE}); the last is --as-of")
     group.add_argument("--draws", type=positive_int, default=1000, metavar="N",
                        help="NUTS draws (and warmup iterations) per chain (default 1000)")
     group.add_argument("--chains", type=positive_int, default=4, metavar="N", help="NUTS chains (default 4)")
+    group.add_argument("--as-of", type=int, default=None, metavar="YEAR",
+                       help="last year of the record observed (default: the base year, 2024); later "
+                            "years are observed through the forward model with its caps")
     add_forecast_options(parser, conditioning=False)
     add_output_options(parser)
 
@@ -64,6 +67,8 @@ def reproduce_command(args) -> str:
         parts.append("--repair-correlations")
     if getattr(args, "record", None):
         parts += ["--record", str(args.record)]
+    if args.as_of is not None:
+        parts += ["--as-of", str(args.as_of)]
     parts += ["--since", str(args.since), "--chains", str(args.chains), "--draws", str(args.draws),
               "--seed", str(args.seed), "--years", args.years]
     if args.thresholds:
@@ -77,7 +82,8 @@ def main(args) -> int:
     runs = load_record(args.record) if args.record else None  # refused before any fit
     target = check_target(args.out, force=args.force) if args.out else None
     result = calibrated_forecast(
-        prior_set_from_args(args), runs=runs, since=args.since, chains=args.chains, draws=args.draws,
+        prior_set_from_args(args), runs=runs, since=args.since, until=args.as_of, chains=args.chains,
+        draws=args.draws,
         samples=args.samples, seed=args.seed, years=args.years, thresholds=args.thresholds,
     )
     after = replace(result.after, metadata={**result.after.metadata, "command": reproduce_command(args)})

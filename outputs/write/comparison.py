@@ -18,7 +18,7 @@ from outputs.tables import to_markdown, to_text
 from outputs.text import flop_label, format_probability
 
 __all__ = [
-    "comparison_text", "headline_years_of", "intervals_table", "percent_table", "probability_table",
+    "assumption_line", "comparison_assumptions", "comparison_text", "with_assumptions", "headline_years_of", "intervals_table", "percent_table", "probability_table",
     "write_comparison",
 ]
 
@@ -74,9 +74,66 @@ def intervals_table(comparison: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows, index=comparison["year"].values).rename_axis("year")
 
 
+BOTTOM_UP = "bottom-up: chips, power, money, data and latency caps from the priors"
+TREND = "the record's log-linear trend (NUTS), no caps"
+HINGED_TREND = "the record's log-linear trend with one hinge (NUTS), no caps"
+CALIBRATED = "bottom-up priors conditioned on the record with NUTS"
+
+
+def assumption_line(name: str, metadata=None, *, has_priors: bool | None = None) -> str:
+    """What a forecast assumes, in one line, from its name (the label
+    :mod:`forecast.compare` gives it) and, when known, its ``metadata``.
+
+    ``trend…`` (no priors): the trend fit; ``calibrated_on`` in the metadata or
+    ``…, calibrated on …`` in the name: the calibration; otherwise a bottom-up prior set,
+    with what it was conditioned on when its metadata says (``conditioned_on``).
+    """
+    metadata = dict(metadata or {})
+    name = str(name)
+    base = name.partition(",")[0]
+    if not has_priors and base in ("trend", "trend (hinged)"):
+        return HINGED_TREND if base == "trend (hinged)" else TREND
+    if "calibrated_on" in metadata or ", calibrated on " in name:
+        observed = metadata.get("calibrated_on") or name.partition(", calibrated on ")[2]
+        return CALIBRATED + (f" ({observed})" if observed else "")
+    if metadata.get("conditioned_on"):
+        return f"{BOTTOM_UP}, worlds resampled given {metadata['conditioned_on']}"
+    return BOTTOM_UP
+
+
+def with_assumptions(comparison: xr.Dataset, results) -> xr.Dataset:
+    """``comparison`` with ``attrs["assumptions"]``, one line per forecast, from the results
+    it was computed from (their metadata tells conditioned and calibrated runs apart); the
+    tables and comparison.nc then carry them."""
+    by_name = {r.name: r for r in results}
+    lines = []
+    for name in comparison["forecast"].values:
+        result = by_name.get(str(name))
+        lines.append(assumption_line(
+            name, getattr(result, "metadata", None),
+            has_priors=None if result is None else bool(result.priors.priors)))
+    return comparison.assign_attrs(assumptions=lines)
+
+
+def comparison_assumptions(comparison: xr.Dataset) -> dict[str, str]:
+    """``{forecast: what it assumes}``: ``attrs["assumptions"]`` when there (see
+    :func:`with_assumptions`), else read from the forecasts' names."""
+    names = [str(n) for n in comparison["forecast"].values]
+    given = [str(line) for line in np.atleast_1d(comparison.attrs.get("assumptions", []))]
+    if len(given) == len(names):
+        return dict(zip(names, given))
+    return {name: assumption_line(name) for name in names}
+
+
+def _assumption_lines(comparison: xr.Dataset, bullet: str) -> list[str]:
+    return [f"{bullet}{name}: {line}" for name, line in comparison_assumptions(comparison).items()]
+
+
 def comparison_markdown(comparison: xr.Dataset, *, image_format: str = "png") -> str:
     return "\n".join([
         "# Forecasts compared", "",
+        "What each forecast assumes:", "",
+        *_assumption_lines(comparison, "- "), "",
         "P(a run of at least each threshold by each year), the Monte Carlo error setting "
         "the digits shown:", "",
         to_markdown(percent_table(comparison), index=False), "",
@@ -89,6 +146,8 @@ def comparison_markdown(comparison: xr.Dataset, *, image_format: str = "png") ->
 
 def comparison_text(comparison: xr.Dataset) -> str:
     return "\n".join([
+        "What each forecast assumes", "",
+        *_assumption_lines(comparison, "  "), "",
         "P(a run >= threshold by year)", "",
         to_text(percent_table(comparison), index=False), "",
         "Median [90% interval] of training compute, FLOP", "",

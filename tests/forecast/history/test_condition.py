@@ -211,3 +211,19 @@ def test_conditioning_on_a_draw_of_the_model_moves_toward_it_with_a_good_k():
     before = float(prior.log10_compute.sel(year=2026).median())
     after = float(prior.log10_compute.isel(sample=keep).sel(year=2026).median())
     assert info.reliable and before < after < truth + 0.3
+
+
+def test_calibration_observes_years_after_the_base_year_through_the_forward_model(float64):
+    # before the base year the backwards supply model; after it the full model with its caps
+    from models import PARAMETERS, world_compute
+    from models.calibration import log10_observed_compute, log10_supply_compute
+    from priors import load_prior_set
+
+    prior_set = load_prior_set().validate(PARAMETERS)
+    params = prior_set.values_from_normal(np.zeros((1, prior_set.n_latent)))
+    years = np.array([2023.0, 2024.0, 2026.0])
+    got = np.asarray(log10_observed_compute(params, years))[0]
+    past = np.asarray(log10_supply_compute(params, years))[0]
+    ahead = np.asarray(world_compute(params, years)["log10_training_compute"])[0]
+    np.testing.assert_array_equal(got[:2], past[:2])
+    assert got[2] == ahead[2]

@@ -25,7 +25,7 @@ from outputs.commands.common import (
     print_written,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.comparison import comparison_text, write_comparison
+from outputs.write.comparison import comparison_text, with_assumptions, write_comparison
 from priors import InputError
 
 HELP = "overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them"
@@ -53,7 +53,7 @@ def main(args) -> int:
                              record=load_record(args.record) if args.record else None)
         for source in args.sources
     ]
-    comparison = compare(results, thresholds=args.thresholds)
+    comparison = with_assumptions(compare(results, thresholds=args.thresholds), results)
     target = target or new_folder_name("compare")
     with staged_folder(target, force=args.force) as staging:
         write_comparison(comparison, staging, formats=formats)

@@ -16,11 +16,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
+from matplotlib.transforms import ScaledTranslation
 
 from outputs.plots.forecast import (
     _add_caption,
+    _below_xaxis,
     _draw_published_marks,
-    _legend_below,
     _new_axes,
     _place_published_labels,
     _year_axis,
@@ -132,6 +133,15 @@ def _mark_clipped(ax, comparison, clipped, colors, limits) -> list[str]:
     return texts
 
 
+def _legend_under(ax, handles, labels):
+    """The legend under the x label (clear of the published forecasts' labels), in two
+    columns read down, the forecasts first, when there are more than three entries."""
+    offset = ScaledTranslation(0, -_below_xaxis(ax) / 72, ax.figure.dpi_scale_trans)
+    return ax.legend(handles, labels, loc="upper left", ncols=2 if len(labels) > 3 else 1,
+                     bbox_to_anchor=(0, 0), bbox_transform=ax.transAxes + offset, borderaxespad=0,
+                     fontsize="small")
+
+
 def plot_compare_fan(
     comparison: xr.Dataset | str | Path,
     *,
@@ -235,7 +245,7 @@ def plot_compare_fan(
     ax.set_ylabel("training compute of the largest run (FLOP)")
     ax.set_title("Largest training run by year, compared")
     ax._compare_clipped = _mark_clipped(ax, comparison, clipped, colors, limits)
-    legend = _legend_below(ax, handles, labels, ncols=2 if len(labels) > 2 else 1)
+    legend = _legend_under(ax, handles, labels)
     _add_caption(ax, None, _default_caption(comparison) if caption is None or caption is True else caption,
                  below=legend)
     _place_published_labels(ax, state)

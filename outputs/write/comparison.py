@@ -18,7 +18,14 @@ from outputs.tables import to_markdown, to_text
 from outputs.text import flop_label, format_probability
 
 __all__ = [
-    "assumption_line", "comparison_assumptions", "comparison_text", "with_assumptions", "headline_years_of", "intervals_table", "percent_table", "probability_table",
+    "assumption_line",
+    "comparison_assumptions",
+    "comparison_text",
+    "headline_years_of",
+    "intervals_table",
+    "percent_table",
+    "probability_table",
+    "with_assumptions",
     "write_comparison",
 ]
 
@@ -134,8 +141,8 @@ def comparison_markdown(comparison: xr.Dataset, *, image_format: str = "png") ->
         "# Forecasts compared", "",
         "What each forecast assumes:", "",
         *_assumption_lines(comparison, "- "), "",
-        "P(a run of at least each threshold by each year), the Monte Carlo error setting "
-        "the digits shown:", "",
+        ("P(a run of at least each threshold by each year), the Monte Carlo error setting "
+         "the digits shown:"), "",
         to_markdown(percent_table(comparison), index=False), "",
         "Training compute of the largest run: median [90% interval], FLOP", "",
         to_markdown(intervals_table(comparison)), "",

@@ -125,7 +125,7 @@ def test_calibrated_forecast_is_a_forecast_result(synthetic_calibration):
     [
         ({"since": 2005}, "before the record starts"),
         ({"since": 2024}, "fewer than two years"),
-        ({"until": 2026}, "after the base year"),
+        ({"until": 2040}, "the record ends in"),
     ],
     ids=["since-too-early", "one-year", "until-future"],
 )

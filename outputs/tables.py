@@ -438,6 +438,36 @@ def write_tables(result, folder: str | Path) -> list[Path]:
     return written
 
 
+def _frontier_display(table: pd.DataFrame, *, with_source: bool) -> pd.DataFrame:
+    shown = pd.DataFrame(
+        {
+            "FLOP": [f"{v:.3g}" for v in table["training_compute_flop"]],
+            "log10": [f"{v:.2f}" for v in table["log10_compute"]],
+            "model": table["model"],
+            "organization": table["organization"],
+            "published": [d.strftime("%Y-%m-%d") for d in pd.to_datetime(table["date"])],
+            "Epoch confidence": [c or "-" for c in table["epoch_confidence"]],
+            "new": ["*" if n else "" for n in table["new_record"]],
+        },
+        index=table.index,
+    )
+    if with_source:
+        shown["source"] = table["source"]
+    return shown
+
+
+def format_frontier(table: pd.DataFrame, *, markdown: bool = False, origin: str = "") -> str:
+    """The frontier by year as plain text (sources listed below the table) or Markdown."""
+    intro = ("Largest training run known by the end of each year"
+             + (f" ({origin})" if origin else "")
+             + "; * = a new record set that year; Epoch confidence '-' = not an Epoch AI estimate")
+    if markdown:
+        return f"{intro}.\n\n{to_markdown(_frontier_display(table, with_source=True))}"
+    sources = "\n".join(f"  {year}  {row['model']}: {row['source']}"
+                        for year, row in table.iterrows() if row["new_record"])
+    return f"{intro}:\n\n{to_text(_frontier_display(table, with_source=False))}\n\nsources:\n{sources}"
+
+
 def _title(result) -> str:
     return (f"Largest training run by year: prior set {result.name}, "
             f"{result.n_samples:,} worlds, seed {result.seed}")

@@ -34,11 +34,11 @@ Z95 = stats.norm.ppf(0.95)
 
 def test_a_scenario_in_two_formats_in_a_new_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["priors", "--priors", "power_wall", "--plot", "--format", "png,svg", *FAST]) == 0
+    assert main(["priors", "--priors", "power_wall", "--plot", "--format", "png,pdf", *FAST]) == 0
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert folder.name.startswith("priors-power_wall-")  # as run names its folder
     stems = ("priors", "correlations", "prior_predictive")
-    assert {p.name for p in folder.iterdir()} == {f"{s}.{fmt}" for s in stems for fmt in ("png", "svg")}
+    assert {p.name for p in folder.iterdir()} == {f"{s}.{fmt}" for s in stems for fmt in ("png", "pdf")}
     printed = capsys.readouterr().out
     assert "chips_base" in printed and "Rank correlations" in printed  # the table, as before
     assert f"wrote {folder.name}/" in printed

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from forecast.history.published import COLUMNS, DEFAULT_PATH, KINDS, load_published
 from outputs import plot_style
 from outputs.plots.forecast import PUBLISHED_STYLES, plot_fan
+from tests.outputs.test_plots import _drawn_fan
 
 HEADER = ",".join(COLUMNS)
 GOOD = ('Epoch AI,Can AI scaling continue through 2030?,Epoch AI,2024-08-20,2030,2e29,'
@@ -115,14 +116,6 @@ def test_line_numbers_count_a_quote_that_spans_lines(tmp_path):
 
 
 # --- on the fan chart --------------------------------------------------------------------
-
-
-def _drawn_fan(result, **kwargs):
-    with plot_style():
-        figure = Figure(layout="constrained")
-        ax = plot_fan(result, ax=figure.add_subplot(), **kwargs)
-        figure.draw_without_rendering()
-    return ax
 
 
 def _marks(ax):

@@ -53,6 +53,7 @@ def _check_from(args) -> None:
         ("--correlate", bool(args.correlate)),
         ("--samples", args.samples != DEFAULT_SAMPLES), ("--seed", args.seed != DEFAULT_SEED),
         ("--years", args.years != default_years_text()),
+        ("--as-of", args.as_of != "record"), ("--record", args.record is not None),
     ) if is_set]
     if given:
         raise InputError(f"--from reads a saved forecast; {', '.join(given)} cannot change it "

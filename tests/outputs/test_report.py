@@ -252,3 +252,12 @@ def test_monte_carlo_interval_never_collapses_to_one_number():
     # p = 0.82 from 100,000 worlds: MCSE 0.12 points, shown as 82%; its 90% CI 81.8-82.2%
     mcse = (0.82 * 0.18 / 100_000) ** 0.5
     assert format_probability(0.82, mcse, 100_000) == "82% (90% CI of the Monte Carlo estimate 81.8-82.2%)"
+
+
+def test_report_from_a_saved_run_refuses_new_conditioning(tmp_path, capsys):
+    from outputs.cli import main
+
+    code = main(["report", "--from", str(tmp_path / "run"), "--as-of", "none", "--record", "x.csv",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--as-of, --record cannot change it" in err and "\n" not in err

@@ -308,7 +308,8 @@ def _conditioned(worlds: xr.Dataset, record, *, as_of: int, seed: int) -> tuple[
         )
     check = [
         {"year": int(y), "model": str(row["model"]), "log10_compute": float(row["log10_compute"]),
-         "sd": float(row["sd"]), "percentile": float(row["percentile"])}
+         "sd": float(row["sd"]), "percentile": float(row["percentile"]),
+         "surprised": int(y) in info.surprises}
         for y, row in info.observed.iterrows()
     ]
     resampled = worlds.isel(sample=keep).assign_coords(sample=np.arange(keep.size))

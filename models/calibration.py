@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping
 
 import jax.numpy as jnp
+import numpy as np
 import numpyro
 import numpyro.distributions as dist
 
@@ -78,8 +79,6 @@ def log10_observed_compute(params: Mapping, years, *, base_year: float = BASE_YE
     base year (the model run backwards), the full forward model with its caps after it
     (:func:`models.bottom_up.world_compute`). Static in ``years``: a record that ends by the
     base year never evaluates the forward model."""
-    import numpy as np
-
     years_np = np.asarray(years, dtype=float)
     past = log10_supply_compute(params, years, base_year=base_year)
     if not np.any(years_np > base_year):

@@ -163,7 +163,7 @@ def conditioning_sentences(result: ForecastResult) -> list[str]:
     for row in json.loads(meta["record_check"]):
         pct = row["percentile"]
         where = f"the {_ordinal(max(1, min(99, round(pct))))} percentile"
-        flag = " (beyond the 1st-99th percentiles: the model is surprised)" if not 1 <= pct <= 99 else ""
+        flag = " (beyond the 1st-99th percentiles: the model is surprised)" if row.get("surprised") else ""
         lines.append(f"The largest known {row['year']} run ({row['model']}, {10 ** row['log10_compute']:.1e} "
                      f"FLOP) sits at {where} of the prior forecast{flag}.")
     k, ess = float(meta["pareto_k"]), float(meta["ess"])

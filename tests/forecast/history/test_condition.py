@@ -135,6 +135,9 @@ def test_unreliable_conditioning_warns():
         warnings.simplefilter("always")
         result = forecast.run(samples=500, seed=1, years="2025:2026", as_of=2025, record=record)
     assert result.metadata["pareto_k"] > 0.7
+    from outputs.text import conditioning_sentences
+
+    assert "the model is surprised" in conditioning_sentences(result)[0]  # 1e28.5 vs ~3e26
     assert any(issubclass(w.category, ConditioningWarning) and "UNRELIABLE" in str(w.message) for w in caught)
 
 

@@ -132,7 +132,9 @@ def compare(results: Sequence[ForecastResult], *, thresholds=None) -> xr.Dataset
     thresholds = results[0].thresholds if thresholds is None else parse_thresholds(thresholds)
     years = _common_years(results)
     aligned = [
-        replace(r, samples=r.samples.sel(year=years), thresholds=thresholds) for r in results
+        replace(r, samples=r.samples.sel(year=years), thresholds=thresholds,
+                tally=None if r.tally is None else r.tally.sel(year=years))
+        for r in results
     ]
     per_forecast = [
         xr.Dataset({

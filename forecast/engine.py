@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -70,10 +71,98 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
     the consumers of ``z`` by XLA on CPU, which makes a chunk 3-4x slower.
     """
     z_by_prior = standard_normal(_chunk_key(root, chunk), (transform.n_latent, n_worlds))
-    return _push(transform, z_by_prior, years=years, base_year=base_year)
+    return _push(transform, _across_devices(z_by_prior), years=years, base_year=base_year)
+
+
+def _across_devices(z_by_prior):
+    """The chunk's scores split along the world axis over every local JAX device (several
+    GPUs, or host devices), so that the compiled model runs on all of them; unchanged on one
+    device, or when the chunk does not split evenly. The scores are drawn before they are
+    split, and every world is computed by the same arithmetic wherever it lands, so the
+    numbers are the same on any number of devices."""
+    devices = jax.local_devices()
+    if len(devices) == 1 or z_by_prior.shape[1] % len(devices):
+        return z_by_prior
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("worlds",))
+    return jax.device_put(z_by_prior, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(None, "worlds")))
+
+
+def chunk_plan(samples: int) -> tuple[int, int]:
+    """``(worlds per chunk, number of chunks)`` of a run of ``samples`` worlds.
+
+    The chunk is the unit of the draw (chunk ``i`` draws with key ``fold_in(seed, i)``),
+    so a world's scores depend only on the seed, the sample count's chunk size and its
+    index: the same on every scheduler and device count.
+    """
+    chunk = min(samples, CHUNK_SIZE)
+    return chunk, math.ceil(samples / chunk)
+
+
+def chunk_worlds(transform, root, index: int, *, chunk: int, samples: int, years, base_year) -> dict:
+    """Every output of chunk ``index`` as NumPy arrays, trimmed to the run's ``samples``."""
+    out = _draw_and_push(transform, root, index, n_worlds=chunk, years=tuple(years), base_year=float(base_year))
+    return _trimmed(out, index * chunk, samples)
+
+
+def _trimmed(out: dict, start: int, samples: int) -> dict:
+    """A chunk's outputs as NumPy arrays, less the rows past the run's last world."""
+    return {name: np.asarray(value)[: samples - start] for name, value in out.items()}
 
 
 @float64
+def map_chunks(
+    priors: PriorSet,
+    reduce,
+    *,
+    years,
+    samples: int,
+    seed: int,
+    base_year: float = BASE_YEAR,
+    progress: bool = False,
+    scheduler=None,
+    desc: str = "worlds",
+) -> list:
+    """``[reduce(index, start, outputs) for each chunk]``, in chunk order.
+
+    ``outputs`` maps every model output (and prior) to its NumPy array for the chunk's
+    worlds ``start:start + len``. Chunks are drawn as :func:`simulate` draws them; only one
+    chunk's outputs are held at a time (plus the next, computing while this one is
+    reduced). ``scheduler``: a Dask ``distributed`` address or Client
+    (:mod:`forecast.cluster`): the chunks run as tasks on its workers, same numbers.
+    """
+    years = tuple(int(y) for y in parse_years(years))
+    samples = check_samples(samples)
+    seed = check_seed(seed)
+    priors.validate(PARAMETERS)
+    if scheduler is not None:
+        from forecast.cluster import map_chunks_on_cluster
+
+        return map_chunks_on_cluster(priors, reduce, years=years, samples=samples, seed=seed,
+                                     base_year=float(base_year), progress=progress, scheduler=scheduler)
+    chunk, n_chunks = chunk_plan(samples)
+    transform = jax.device_put(priors.transform())  # numbers sent once, not every chunk
+    root = root_key(seed)
+    results = []
+    previous = None
+    # shown on a terminal only, and only once a run has taken 2 s
+    bar = tqdm(total=samples, desc=desc, unit=" worlds", unit_scale=True, delay=2.0, mininterval=0.5,
+               disable=not progress or n_chunks == 1 or not sys.stderr.isatty())
+    with bar:
+        for index in range(n_chunks + 1):
+            # dispatched asynchronously: this chunk runs while the previous one is reduced
+            out = None
+            if index < n_chunks:
+                out = _draw_and_push(transform, root, index, n_worlds=chunk, years=years,
+                                     base_year=float(base_year))
+            if previous is not None:
+                start = (index - 1) * chunk
+                arrays = _trimmed(previous, start, samples)
+                results.append(reduce(index - 1, start, arrays))
+                bar.update(len(next(iter(arrays.values()))))
+            previous = out
+    return results
+
+
 def simulate(
     priors: PriorSet,
     *,
@@ -83,9 +172,10 @@ def simulate(
     base_year: float = BASE_YEAR,
     progress: bool = False,
 ) -> xr.Dataset:
-    """Draw ``samples`` worlds and compute every model output for every year.
+    """Draw ``samples`` worlds and keep every model output for every year (in memory).
 
     The draw depends only on ``(priors, years, samples, seed)``: same seed, same numbers.
+    :func:`forecast.run` keeps only ``keep`` worlds and summarises the rest as it goes.
 
     Returns
     -------
@@ -95,36 +185,22 @@ def simulate(
     """
     years = parse_years(years)
     samples = check_samples(samples, n_years=len(years), n_priors=len(priors))
-    seed = check_seed(seed)
-    priors.validate(PARAMETERS)
-    chunk = min(samples, CHUNK_SIZE)
-    transform = jax.device_put(priors.transform())  # numbers sent once, not every chunk
-    root = root_key(seed)
-    n_chunks = math.ceil(samples / chunk)
     arrays: dict[str, np.ndarray] = {}
-    previous = None
-    for index in tqdm(range(n_chunks), desc="worlds", unit="chunk", disable=not progress or n_chunks == 1):
-        # dispatched asynchronously: this chunk runs while the previous one is copied out
-        out = _draw_and_push(transform, root, index, n_worlds=chunk, years=years, base_year=float(base_year))
-        if previous is not None:
-            _copy_chunk(arrays, previous, (index - 1) * chunk, samples)
-        previous = out
-    _copy_chunk(arrays, previous, (n_chunks - 1) * chunk, samples)
+    map_chunks(priors, functools.partial(_copy_chunk, arrays, samples=samples), years=years,
+               samples=samples, seed=seed, base_year=base_year, progress=progress)
     return to_dataset(arrays, priors, years)
 
 
-def _copy_chunk(arrays: dict, out: dict, start: int, samples: int) -> None:
+def _copy_chunk(arrays: dict, index: int, start: int, out: dict, *, samples: int) -> None:
     """Copy one chunk's outputs into rows ``start:`` of the run's arrays (made on first use).
 
     Filling arrays made once, rather than concatenating the chunks at the end, halves the
     peak memory, and the chunk's buffers are freed for the next chunk to reuse.
     """
     for name, value in out.items():
-        value = np.asarray(value)
         if name not in arrays:
             arrays[name] = np.empty((samples,) + value.shape[1:], value.dtype)
-        rows = min(len(value), samples - start)
-        arrays[name][start : start + rows] = value[:rows]
+        arrays[name][start : start + len(value)] = value
 
 
 @float64

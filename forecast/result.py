@@ -5,6 +5,8 @@ The CLI, the tables and the plots all take a ``ForecastResult``; nothing is comp
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,14 +16,39 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import xarray as xr
+from scipy.special import logsumexp
 
-from forecast.engine import simulate
+from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset
+from forecast.history.condition import (
+    K_HAT_LIMIT,
+    Conditioning,
+    ConditioningWarning,
+    chunk_log_likelihood,
+    lower_bounds,
+    observations,
+    resampling_points,
+    smooth_tail,
+    systematic_picks,
+    tail_length,
+)
 from forecast.settings import (
+    DEFAULT_KEEP,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    check_keep,
+    check_samples,
     parse_as_of,
     parse_thresholds,
     parse_years,
+)
+from forecast.stream import (
+    TARGET,
+    frontier_below,
+    interval_table_from_tally,
+    reach_from_tally,
+    shares_from_tally,
+    sum_tallies,
+    tally_chunk,
 )
 from forecast.timeline import (
     constraint_shares,
@@ -34,8 +61,6 @@ from models import BASE_YEAR, CONSTRAINTS
 from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
 from priors.correlations import Correlation
 
-#: The quantity every headline number is about.
-TARGET = "log10_training_compute"
 #: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
 #: forecast was conditioned on, and the command line that draws the same worlds again
 #: (when it is not the plain ``forecast run`` of the recorded settings).
@@ -58,6 +83,9 @@ class ForecastResult:
         Seed of the draw (same seed, same numbers).
     label
         Name shown in legends and captions (the prior set's name by default).
+    tally
+        Streamed statistics of every world of the run (:mod:`forecast.stream`), of which
+        ``samples`` keeps some; the summaries come from it. ``None``: summarise ``samples``.
     """
 
     samples: xr.Dataset
@@ -66,6 +94,7 @@ class ForecastResult:
     seed: int
     label: str = ""
     metadata: dict = field(default_factory=dict)
+    tally: xr.Dataset | None = None
 
     @property
     def name(self) -> str:
@@ -77,7 +106,26 @@ class ForecastResult:
 
     @property
     def n_samples(self) -> int:
+        """Worlds the summaries were computed from (``samples`` may keep fewer)."""
+        return int(self.tally["n"]) if self.tally is not None else self.samples.sizes["sample"]
+
+    @property
+    def n_kept(self) -> int:
+        """Worlds kept in ``samples``."""
         return self.samples.sizes["sample"]
+
+    def reach(self, thresholds) -> xr.Dataset:
+        """``probability`` and ``mcse`` of a run >= each of ``thresholds`` by each year."""
+        if self.tally is not None:
+            return reach_from_tally(self.tally, thresholds)
+        return reach_probability(self.log10_compute, thresholds)
+
+    def interval_table(self, variable: str = TARGET) -> xr.Dataset:
+        """Median, equal-tailed and highest-density 50% and 90% intervals of ``variable``
+        (a log10 output), from every world where the run streamed it."""
+        if self.tally is not None and variable in self.tally["quantity"].values:
+            return interval_table_from_tally(self.tally, variable)
+        return interval_table(self.samples[variable].astype(float).transpose("sample", "year"))
 
     @property
     def log10_compute(self) -> xr.DataArray:
@@ -86,7 +134,7 @@ class ForecastResult:
     @cached_property
     def timeline(self) -> xr.Dataset:
         """``probability`` (and its ``mcse``) of a run >= threshold by year: (threshold, year)."""
-        return reach_probability(self.log10_compute, self.thresholds)
+        return self.reach(self.thresholds)
 
     @cached_property
     def first_crossing(self) -> xr.DataArray:
@@ -101,11 +149,13 @@ class ForecastResult:
     @cached_property
     def intervals(self) -> xr.Dataset:
         """Median, equal-tailed and highest-density 50% and 90% intervals of log10 compute."""
-        return interval_table(self.log10_compute)
+        return self.interval_table(TARGET)
 
     @cached_property
     def constraint_shares(self) -> xr.DataArray:
         """Share of worlds bound by supply, power, funding or data: (constraint, year)."""
+        if self.tally is not None:
+            return shares_from_tally(self.tally)
         return constraint_shares(self.samples["binding_constraint"])
 
     @property
@@ -157,6 +207,7 @@ class ForecastResult:
             ),
             "seed": self.seed,
             "samples": self.n_samples,
+            "kept": self.n_kept,
             "thresholds": list(self.thresholds),
             "label": self.name,
             **{k: v for k, v in self.metadata.items() if isinstance(v, (str, int, float))},
@@ -185,6 +236,9 @@ class ForecastResult:
         summary = self.summary()
         summary.attrs["thresholds"] = np.asarray(self.thresholds)
         summary.to_netcdf(path, mode="a", engine="h5netcdf")
+        if self.tally is not None:  # the streamed statistics of every world: summaries on load
+            encoding = {"hist": {"zlib": True, "complevel": 1, "chunksizes": (1, 1, self.tally.sizes["bin"])}}
+            self.tally.to_netcdf(path, mode="a", group="tally", engine="h5netcdf", encoding=encoding)
         return path
 
 
@@ -213,6 +267,10 @@ def load(path: str | Path) -> ForecastResult:
         raise InputError(f"{path}: not a forecast NetCDF ({err})") from None
     samples = prior.squeeze("chain", drop=True).rename(draw="sample")
     attrs = dict(prior.attrs)
+    tally = None
+    with contextlib.suppress(OSError, KeyError, ValueError):  # saved before runs streamed: none
+        with xr.open_dataset(path, group="tally", engine="h5netcdf") as group:
+            tally = group.load()
     return ForecastResult(
         samples=samples,
         priors=_priors_from_attrs(attrs),
@@ -221,6 +279,7 @@ def load(path: str | Path) -> ForecastResult:
         label=str(attrs.get("label", "")),
         metadata={key: attrs[key].item() if isinstance(attrs[key], np.generic) else attrs[key]
                   for key in METADATA_KEYS if key in attrs},
+        tally=tally,
     )
 
 
@@ -238,6 +297,8 @@ def run(
     progress: bool = False,
     as_of: int | str | None = None,
     record=None,
+    keep: int | str | None = DEFAULT_KEEP,
+    scheduler=None,
 ) -> ForecastResult:
     """Run the bottom-up forecast.
 
@@ -263,6 +324,13 @@ def run(
     record
         The record to condition on (:func:`forecast.history.record.load_runs`); the shipped
         one by default.
+    keep
+        Worlds kept in :attr:`ForecastResult.samples` (default 100,000; ``"all"`` or
+        ``None``: every world). Every summary uses all ``samples`` worlds, streamed chunk
+        by chunk (:mod:`forecast.stream`), so memory grows with ``keep``, not ``samples``.
+    scheduler
+        A Dask ``distributed`` scheduler address or Client: the chunks run on its workers
+        (:mod:`forecast.cluster`), with the same numbers as a local run.
 
     Raises
     ------
@@ -275,36 +343,168 @@ def run(
         prior_set = prior_set.with_correlations(correlate)
     as_of = parse_as_of(as_of)
     thresholds = parse_thresholds(thresholds)
-    worlds = simulate(
-        prior_set, years=parse_years(years), samples=samples, seed=seed, base_year=base_year,
-        progress=progress,
-    )
-    metadata = {}
+    years = parse_years(years)
+    samples = check_samples(samples)
+    keep = check_keep(keep, samples, n_years=len(years), n_priors=len(prior_set))
+    options = dict(years=years, samples=samples, seed=seed, base_year=base_year, progress=progress,
+                   scheduler=scheduler or None)
+    counted = _counted_thresholds(thresholds)
+    if as_of is None:
+        arrays, tally = _stream(prior_set, counted, keep, options)
+        metadata = {}
+    else:
+        runs = _record(record)
+        as_of = int(runs["date"].dt.year.max()) if as_of == "record" else as_of
+        arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of)
+    worlds = to_dataset(arrays, prior_set, years)
     if as_of is not None:
-        worlds, metadata = _conditioned(worlds, record, as_of=as_of, seed=seed)
+        worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
+                                  "Pareto-smoothed importance weights given the record "
+                                  "(forecast.history.condition); the summaries weigh all of them")
     return ForecastResult(
         samples=worlds, priors=prior_set, thresholds=thresholds, seed=seed, label=label,
-        metadata=metadata,
+        metadata=metadata, tally=tally,
     )
 
 
-def _conditioned(worlds: xr.Dataset, record, *, as_of: int, seed: int) -> tuple[xr.Dataset, dict]:
-    """The worlds resampled given the record, and what the conditioning found (metadata)."""
-    import warnings
+def _counted_thresholds(thresholds) -> tuple[float, ...]:
+    """The sizes a run counts exactly as it streams: the timeline's thresholds and those of
+    the published forecasts drawn beside ours (other sizes come from the histograms)."""
+    from forecast.history.published import load_published
 
-    from forecast.history.condition import K_HAT_LIMIT, ConditioningWarning, condition
+    return tuple(sorted(set(thresholds) | set(load_published()["flop"].astype(float))))
+
+
+def _record(record):
     from forecast.history.record import load_runs
 
-    runs = load_runs() if record is None else record
-    if as_of == "record":
-        as_of = int(runs["date"].dt.year.max())
-    keep, info = condition(worlds[TARGET], runs, as_of=as_of, seed=seed)
+    return load_runs() if record is None else record
+
+
+def _kept_rows(out: dict, start: int, keep: int) -> dict | None:
+    """The rows of a chunk that are among the first ``keep`` worlds (None if none are; the
+    first chunk's, even empty, name the outputs of a run that keeps none)."""
+    if start >= keep and start > 0:
+        return None
+    return {name: value[: keep - start] for name, value in out.items()}
+
+
+def _concat(parts) -> dict:
+    parts = [p for p in parts if p]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _plain_chunk(index, start, out, *, years, thresholds, keep):
+    return tally_chunk(out, years=years, thresholds=thresholds), _kept_rows(out, start, keep)
+
+
+def _stream(prior_set, thresholds, keep, options):
+    """One pass over the chunks: the tally of every world, and the first ``keep`` worlds."""
+    reduce = functools.partial(_plain_chunk, years=options["years"], thresholds=thresholds, keep=keep)
+    parts = map_chunks(prior_set, reduce, **options)
+    return _concat(kept for _, kept in parts), sum_tallies(t for t, _ in parts)
+
+
+def _likelihood_chunk(index, start, out, *, years, thresholds, observed, bounds, tail, hold):
+    """Pass 1 of a conditioned run: the prior tally, what the weights' tail needs, and the
+    chunk's outputs if ``hold`` (every world is kept anyway: pass 2 needs no second draw)."""
+    loglik = chunk_log_likelihood(out[TARGET], years, observed, bounds)
+    top = np.argsort(loglik)[-tail:]
+    rest = np.delete(loglik, top)
+    return (tally_chunk(out, years=years, thresholds=thresholds), loglik[top], start + top,
+            logsumexp(rest) if rest.size else -np.inf, (start, out) if hold else None)
+
+
+def _weighted_chunk(index, start, out, *, years, thresholds, observed, bounds, shift, smoothed,
+                    offset, points):
+    """Pass 2: the chunk's worlds weighted (tail smoothed) and the resampled worlds it holds."""
+    loglik = chunk_log_likelihood(out[TARGET], years, observed, bounds)
+    positions = np.arange(start, start + loglik.size)
+    in_tail = np.isin(positions, smoothed[0])
+    loglik[in_tail] = smoothed[1][np.searchsorted(smoothed[0], positions[in_tail])]
+    weights = np.exp(loglik - shift)
+    picked = systematic_picks(weights, offset, points)
+    kept = {name: value[picked] for name, value in out.items()} if picked.size or start == 0 else None
+    return tally_chunk(out, years=years, thresholds=thresholds, weights=weights), kept
+
+
+def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
+    """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
+    holding is not; a run that keeps every world holds them and draws once). Pass 1 tallies the prior forecast and keeps, of every chunk, its
+    largest log weights and the log-sum-exp of the rest; the run's largest
+    ``tail_length + 1`` are Pareto-smoothed as :func:`arviz.psislw` would smooth them
+    (:func:`~forecast.history.condition.smooth_tail`), which fixes every chunk's total
+    weight, so the systematic-resampling points that fall in each chunk are known. Pass 2
+    weighs every world (the tail smoothed), tallies the weighted worlds, and picks the
+    ``keep`` resampled ones."""
+    years, samples = options["years"], options["samples"]
+    observed = observations(runs, years, as_of)
+    bounds = lower_bounds(runs, observed)
+    tail = tail_length(samples) + 1
+    hold = keep >= samples and options["scheduler"] is None
+    pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, observed=observed,
+                              bounds=bounds, tail=tail, hold=hold)
+    parts = map_chunks(prior_set, pass1, **options, desc="worlds (1/2)")
+    prior_tally = sum_tallies(p[0] for p in parts)
+    values = np.concatenate([p[1] for p in parts])
+    index = np.concatenate([p[2] for p in parts])
+    top = np.argsort(values)[-tail:]
+    smoothed_values, k_hat = smooth_tail(values[top])
+    order = np.argsort(index[top])
+    smoothed = (index[top][order], smoothed_values[order])
+    # each chunk's total weight, exp(shift) = 1: its worlds off the run's tail, then the tail
+    shift = float(max(values.max(), smoothed_values.max()))
+    totals = np.array([np.exp(p[3] - shift) for p in parts])
+    for i, p in enumerate(parts):
+        off_tail = ~np.isin(p[2], smoothed[0])
+        totals[i] += np.exp(p[1][off_tail] - shift).sum()
+    for position, value in zip(*smoothed):
+        totals[position // CHUNK_SIZE] += np.exp(value - shift)  # chunk i holds worlds i * CHUNK_SIZE...
+    edges = np.concatenate([[0.0], np.cumsum(totals)])
+    shift += float(np.log(edges[-1]))  # weights sum to 1
+    edges /= edges[-1]
+    points = resampling_points(keep, options["seed"])
+    per_chunk = np.searchsorted(points, edges, side="left")
+    chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(len(parts))]
+    pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
+                                        observed=observed, bounds=bounds, shift=shift,
+                                        smoothed=smoothed), chunks)
+    if hold:
+        parts2 = [pass2(i, *p[4]) for i, p in enumerate(parts)]
+    else:
+        parts2 = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)")
+    tally = sum_tallies(t for t, _ in parts2)
+    arrays = _concat(kept for _, kept in parts2)
+    info = Conditioning(
+        observed=observed.assign(percentile=[
+            100 * float(frontier_below(prior_tally, y, r)) for y, r in observed["log10_compute"].items()]),
+        log_weights=None, pareto_k=k_hat, ess=float(tally["weight"] ** 2 / tally["weight_sq"]),
+        as_of=int(as_of),
+    )
+    return arrays, tally, _conditioning_metadata(info, samples)
+
+
+class _PerChunk:
+    """A reduce function with arguments of its own for each chunk (picklable for Dask)."""
+
+    def __init__(self, reduce, per_chunk: list[dict]):
+        self.reduce, self.per_chunk = reduce, per_chunk
+
+    def __call__(self, index, start, out):
+        return self.reduce(index, start, out, **self.per_chunk[index])
+
+
+def _conditioning_metadata(info: Conditioning, samples: int) -> dict:
+    """Warn when the weights are unreliable; what the conditioning found, for the metadata."""
+    import warnings
+
+    as_of = info.as_of
     if not info.reliable:
         warnings.warn(
             f"UNRELIABLE conditioning on the record to {as_of}: Pareto k = {info.pareto_k:.2f} > "
-            f"{K_HAT_LIMIT} (effective sample size {info.ess:,.0f} of {keep.size:,} worlds); "
+            f"{K_HAT_LIMIT} (effective sample size {info.ess:,.0f} of {samples:,} worlds); "
             "draw more worlds (--samples) or calibrate with NUTS (forecast calibrate)",
-            ConditioningWarning, stacklevel=3,
+            ConditioningWarning, stacklevel=4,
         )
     check = [
         {"year": int(y), "model": str(row["model"]), "log10_compute": float(row["log10_compute"]),
@@ -312,9 +512,5 @@ def _conditioned(worlds: xr.Dataset, record, *, as_of: int, seed: int) -> tuple[
          "surprised": int(y) in info.surprises}
         for y, row in info.observed.iterrows()
     ]
-    resampled = worlds.isel(sample=keep).assign_coords(sample=np.arange(keep.size))
-    resampled.attrs.update(worlds.attrs, worlds="resampled in proportion to Pareto-smoothed "
-                           "importance weights given the record (forecast.history.condition)")
-    metadata = {"as_of": int(as_of), "conditioned_on": f"the record to {as_of}",
-                "pareto_k": float(info.pareto_k), "ess": float(info.ess), "record_check": json.dumps(check)}
-    return resampled, metadata
+    return {"as_of": int(as_of), "conditioned_on": f"the record to {as_of}",
+            "pareto_k": float(info.pareto_k), "ess": float(info.ess), "record_check": json.dumps(check)}

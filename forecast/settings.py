@@ -17,6 +17,8 @@ from priors import InputError
 
 DEFAULT_SAMPLES = 100_000
 DEFAULT_SEED = 2024
+#: Worlds a run keeps in memory and in samples.nc (its summaries use all of them).
+DEFAULT_KEEP = 100_000
 DEFAULT_YEARS = range(2025, 2036)
 #: Thresholds of the default timeline, in FLOP.
 DEFAULT_THRESHOLDS = (1e26, 1e27, 1e28, 1e29, 1e30)
@@ -69,7 +71,7 @@ def _size(n_bytes: float) -> str:
 
 
 def memory_needed(samples: int, *, n_years: int, n_priors: int) -> int:
-    """Peak bytes a run of ``samples`` worlds holds (every world is kept)."""
+    """Peak bytes of ``samples`` worlds held in memory (the worlds a run keeps)."""
     per_world = n_years * _BYTES_PER_WORLD_YEAR + n_priors * _BYTES_PER_WORLD_PRIOR
     return _PEAK_COPIES * samples * per_world
 
@@ -87,6 +89,36 @@ def check_samples(samples, *, n_years: int | None = None, n_priors: int = 30, na
                 f"memory, and {_size(have)} is available; use fewer worlds"
             )
     return samples
+
+
+def check_keep(keep, samples: int, *, n_years: int, n_priors: int = 30) -> int:
+    """How many of ``samples`` worlds a run keeps: ``keep`` (at most ``samples``), or all of
+    them for ``"all"`` or ``None``; refused, with the memory it would need, when the kept
+    worlds would not fit."""
+    if keep is None or (isinstance(keep, str) and keep.strip().lower() == "all"):
+        keep = samples
+    elif isinstance(keep, str):
+        try:
+            keep = int(float(keep)) if float(keep).is_integer() else keep
+        except ValueError:
+            raise InputError(f"keep: a number of worlds or 'all', got {keep!r}") from None
+    keep = _whole_number(keep, "keep")
+    if keep < 0:
+        raise InputError(f"keep: the number of worlds to keep cannot be negative, got {keep:,}")
+    keep = min(keep, samples)
+    need, have = memory_needed(keep, n_years=n_years, n_priors=n_priors), available_memory()
+    if have is not None and need > have:
+        raise InputError(
+            f"keep: keeping {keep:,} worlds over {n_years} years would need about {_size(need)} of "
+            f"memory and {_size(disk_needed(keep, n_years=n_years, n_priors=n_priors))} of disk, and "
+            f"{_size(have)} of memory is available; keep fewer (the summaries use every world anyway)"
+        )
+    return keep
+
+
+def disk_needed(keep: int, *, n_years: int, n_priors: int) -> int:
+    """Bytes of samples.nc for ``keep`` worlds (outputs in float32, priors in float64)."""
+    return keep * (n_years * 22 * 4 + n_priors * 8)
 
 
 def check_seed(seed) -> int:

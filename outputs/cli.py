@@ -15,12 +15,13 @@ import os
 import signal
 import sys
 import warnings
+from pathlib import Path
 
 from outputs.commands.common import in_flags
 from priors import InputError
 
 #: Subcommands, in the order ``forecast --help`` lists them.
-COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record")
+COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record", "app", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,9 +113,40 @@ def _one_line_warnings(name: str):
         print(f"{name}: warning: {in_flags(text)}", file=sys.stderr)
 
 
+#: Set to 1 to keep the CLI from using JAX's persistent compilation cache.
+NO_CACHE_ENV = "FORECAST_NO_COMPILE_CACHE"
+
+
+def compile_cache_folder() -> Path | None:
+    """Where the CLI keeps JAX's compiled models between runs: ``$XDG_CACHE_HOME/forecast/jax``
+    (``~/.cache/forecast/jax``); None when ``FORECAST_NO_COMPILE_CACHE=1``."""
+    if os.environ.get(NO_CACHE_ENV, "").strip() not in ("", "0"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "forecast" / "jax"
+
+
+def use_compile_cache(folder: Path | None) -> None:
+    """Turn on JAX's persistent compilation cache in ``folder`` (a second run of a command
+    loads its compiled models instead of compiling them again). The CLI's process only:
+    importing the package changes no setting."""
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a read-only home: compile as before
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors: argparse prints and exits 2
     name = f"forecast {args.command}"
+    use_compile_cache(compile_cache_folder())
     try:
         with _termination_raises(), _one_line_warnings(name):
             code = int(args.handler(args) or 0)

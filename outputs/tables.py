@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from forecast import ForecastResult
-from forecast.timeline import equal_tailed_interval
 from outputs.text import conditioning_sentences, flop_label, format_probability
 from priors import InputError, PriorSet
 
@@ -88,9 +87,9 @@ def resources_table(result: ForecastResult, *, columns=tuple(RESOURCES), display
         variable = RESOURCES[column][0]
         if variable not in result.samples:
             raise InputError(f"this forecast has no {variable} (saved by an older model version?)")
-        log10 = result.samples[variable].astype(float).transpose("sample", "year")
-        eti = equal_tailed_interval(log10, 0.9)  # as the compute intervals: quantiles of log10
-        table[column] = 10.0 ** log10.median("sample").values
+        intervals = result.interval_table(variable)  # as the compute intervals: quantiles of log10
+        eti = intervals["eti"].sel(prob=0.9)
+        table[column] = 10.0 ** intervals["median"].values
         table[f"{column}_p05"] = 10.0 ** eti.sel(bound="lower").values
         table[f"{column}_p95"] = 10.0 ** eti.sel(bound="upper").values
     if not display:
@@ -400,7 +399,7 @@ def published_table(result: ForecastResult, *, display: bool = False) -> pd.Data
     of at least its size has happened by its year (``published.csv``; the report's table)."""
     from forecast.history.published import beside_ours
 
-    table = beside_ours(result.log10_compute)
+    table = beside_ours(result)
     if not display:
         return table
     shown = table.assign(

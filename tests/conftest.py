@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
+# the CLI's persistent compile cache stays out of the tests (tests/outputs/test_scale.py tests it)
+os.environ.setdefault("FORECAST_NO_COMPILE_CACHE", "1")
 
 import jax
 import pytest

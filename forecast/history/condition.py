@@ -34,12 +34,16 @@ shape ``k`` of their tail. ``k > 0.7`` means the weights are dominated by a few 
 the conditioned numbers cannot be trusted: draw more worlds, or calibrate with NUTS
 (``forecast calibrate``). The effective sample size is ``1 / sum(w^2)``.
 
-**The conditioned worlds.** :func:`condition` resamples the worlds in proportion to their
-smoothed weights (systematic resampling, seeded), so that every summary, table, plot and
-saved file of a :class:`~forecast.result.ForecastResult` works unchanged on the
-conditioned worlds. Sampling-importance-resampling is consistent; systematic resampling
-adds the least extra variance, and the effective sample size, not the number of worlds,
-says how precise the conditioned numbers are.
+**The conditioned worlds.** :func:`forecast.run` streams: every summary is a weighted count
+over all the worlds (:mod:`forecast.stream`), and the worlds it keeps are resampled in
+proportion to their smoothed weights (systematic resampling, seeded), so that a
+:class:`~forecast.result.ForecastResult`'s samples are conditioned worlds like any others.
+Pareto smoothing only ever looks at the largest ``tail_length(n)`` weights and the one below
+them (the cutoff); a run keeps those, chunk by chunk, smooths them as :func:`arviz.psislw`
+would (:func:`smooth_tail`), and weighs every world on a second pass over the same chunks.
+Systematic resampling adds the least extra variance; the effective sample size, not the
+number of worlds, says how precise the conditioned numbers are. :func:`condition` is the
+same in memory, for worlds already drawn.
 
 **The model check.** Before conditioning, where does each observed year's record fall in
 the forecast? A record below the 1st or above the 99th percentile of the unconditioned
@@ -50,7 +54,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -61,8 +64,9 @@ from forecast.timeline import running_max
 from priors import InputError
 
 __all__ = [
-    "HIDDEN_GAP", "K_HAT_LIMIT", "PUBLIC", "Conditioning", "ConditioningWarning", "condition",
-    "log_likelihood", "lower_bounds", "observations", "record_percentiles",
+    "HIDDEN_GAP", "K_HAT_LIMIT", "PUBLIC", "Conditioning", "ConditioningWarning", "chunk_log_likelihood",
+    "condition", "log_likelihood", "lower_bounds", "observations", "observed_with_percentiles",
+    "record_percentiles", "record_weights", "resampling_points", "smooth_tail", "smoothed_log_weights", "systematic_picks", "tail_length",
 ]
 
 #: Probability that the largest run of a year is public (judgement: every record holder
@@ -180,9 +184,56 @@ def record_percentiles(log10_compute: xr.DataArray, observed: pd.DataFrame,
     return pd.Series(100 * share.values, index=observed.index, name="percentile")
 
 
+def tail_length(n: int) -> int:
+    """Worlds in the Pareto-smoothed tail of ``n`` importance weights (as :func:`arviz.psislw`,
+    relative efficiency 1): ``ceil(min(n / 5, 3 sqrt(n)))``."""
+    return int(np.ceil(min(n / 5.0, 3 * np.sqrt(n))))
+
+
+def smooth_tail(top: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smooth the largest log weights of a run.
+
+    ``top``: the ``tail_length(n) + 1`` largest log weights of all ``n`` worlds, in any
+    order. Returns them smoothed (same order) and the Pareto shape ``k``. The smallest of
+    them is the cutoff and stays as it is; this is exactly what :func:`arviz.psislw` does
+    to the same worlds, which only ever looks at the tail above its cutoff (a test checks
+    the two agree), so a run needs to keep only its largest weights, never all of them.
+    """
+    from arviz.stats.stats import _psislw
+
+    top = np.asarray(top, dtype=float)
+    with np.errstate(over="ignore"):  # psislw's own exp of its length scales; harmless
+        smoothed, k = _psislw(top.copy(), 0, np.log(np.finfo(float).tiny), False)
+    return smoothed, float(np.asarray(k))
+
+
+def observed_with_percentiles(runs: pd.DataFrame, years, as_of: int, frontier_cdf) -> pd.DataFrame:
+    """:func:`observations` with ``percentile``: ``frontier_cdf(year, log10)`` is the
+    unconditioned forecast's P(largest run up to ``year`` < ``log10``)."""
+    observed = observations(runs, years, as_of)
+    observed["percentile"] = [100 * float(frontier_cdf(y, r)) for y, r in observed["log10_compute"].items()]
+    return observed
+
+
+def chunk_log_likelihood(target: np.ndarray, years, observed: pd.DataFrame, bounds: pd.DataFrame) -> np.ndarray:
+    """:func:`log_likelihood` of a chunk of worlds given as a ``(worlds, years)`` array."""
+    log10 = xr.DataArray(np.asarray(target, dtype=float), dims=("sample", "year"),
+                         coords={"year": np.asarray(years, dtype=int)})
+    return log_likelihood(log10, observed, bounds=bounds, public=PUBLIC, hidden_gap=HIDDEN_GAP).values
+
+
+def systematic_picks(weights: np.ndarray, offset: float, points: np.ndarray) -> np.ndarray:
+    """Indices into ``weights`` of the ``points`` (sorted, in ``[offset, offset + sum)``) on
+    the cumulative weights that start at ``offset``: systematic resampling, a chunk at a time."""
+    cumulative = offset + np.cumsum(weights)
+    return np.minimum(np.searchsorted(cumulative, points, side="right"), weights.size - 1)
+
+
 def condition(log10_compute: xr.DataArray, runs: pd.DataFrame, *, as_of: int,
               seed: int) -> tuple[np.ndarray, Conditioning]:
     """Importance weights of the worlds given the record, and the resampled world indices.
+
+    The in-memory form of what :func:`forecast.run` does a chunk at a time.
 
     Returns
     -------
@@ -195,19 +246,46 @@ def condition(log10_compute: xr.DataArray, runs: pd.DataFrame, *, as_of: int,
     loglik = log_likelihood(log10_compute, observed, bounds=lower_bounds(runs, observed),
                             public=PUBLIC, hidden_gap=HIDDEN_GAP).values
     n = loglik.size
-    with np.errstate(over="ignore"):  # psislw's own exp of its length scales; harmless
-        smoothed, k_hat = az.psislw(loglik - logsumexp(loglik), reff=1.0)
-    weights = np.exp(smoothed - logsumexp(smoothed))
+    log_weights, k_hat = smoothed_log_weights(loglik)
+    weights = np.exp(log_weights)
     ess = float(1.0 / np.sum(weights**2))
-    # systematic resampling: one uniform offset, n evenly spaced points on the weights' CDF
-    offset = np.random.default_rng(seed).uniform()
-    points = (offset + np.arange(n)) / n
-    keep = np.minimum(np.searchsorted(np.cumsum(weights), points, side="right"), n - 1)
+    keep = systematic_picks(weights, 0.0, resampling_points(n, seed))
     info = Conditioning(
         observed=observed,
-        log_weights=xr.DataArray(smoothed, dims="sample"),
-        pareto_k=float(np.asarray(k_hat)),
+        log_weights=xr.DataArray(log_weights, dims="sample"),
+        pareto_k=k_hat,
         ess=ess,
         as_of=int(as_of),
     )
     return keep, info
+
+
+def smoothed_log_weights(loglik: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed, normalized log weights of worlds with log likelihoods ``loglik``
+    (as :func:`arviz.psislw`), and the Pareto shape ``k``."""
+    smoothed = np.asarray(loglik, dtype=float).copy()
+    top = np.argsort(smoothed)[-(tail_length(smoothed.size) + 1):]
+    smoothed[top], k_hat = smooth_tail(smoothed[top])
+    return smoothed - logsumexp(smoothed), k_hat
+
+
+def record_weights(log10_compute: np.ndarray, years, runs: pd.DataFrame, as_of: int) -> tuple[np.ndarray, np.ndarray]:
+    """Importance weights given the record for several sets of worlds at once.
+
+    ``log10_compute``: ``(sets, worlds, years)``, e.g. the runs of a tornado. Returns the
+    normalized, Pareto-smoothed weights ``(sets, worlds)`` (each set's sum to 1) and each
+    set's Pareto ``k``.
+    """
+    observed = observations(runs, years, as_of)
+    bounds = lower_bounds(runs, observed)
+    weights, ks = [], []
+    for worlds in np.asarray(log10_compute, dtype=float):
+        log_weights, k = smoothed_log_weights(chunk_log_likelihood(worlds, years, observed, bounds))
+        weights.append(np.exp(log_weights))
+        ks.append(k)
+    return np.stack(weights), np.asarray(ks)
+
+
+def resampling_points(n: int, seed: int) -> np.ndarray:
+    """The ``n`` evenly spaced points of systematic resampling, one seeded uniform offset."""
+    return (np.random.default_rng(seed).uniform() + np.arange(n)) / n

@@ -145,24 +145,22 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
-def beside_ours(log10_compute, published: pd.DataFrame | None = None) -> pd.DataFrame:
+def beside_ours(result, published: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each published forecast inside the forecast's years with our probability that a run
-    of at least its size has happened by its year (the timeline's kernel), and that
-    probability's Monte Carlo standard error.
+    of at least its size has happened by its year, and that probability's Monte Carlo
+    standard error.
 
-    ``log10_compute``: the forecast's worlds (dims ``sample``, ``year``), e.g.
-    ``ForecastResult.log10_compute``.
+    ``result``: a :class:`~forecast.result.ForecastResult` (its :meth:`reach`, from every
+    world of the run).
     """
-    from forecast.timeline import reach_probability
-
     published = load_published() if published is None else published
-    years = set(int(y) for y in log10_compute["year"].values)
+    years = set(int(y) for y in result.years)
     rows = published[published["year"].astype(int).isin(years)]
     rows = rows.sort_values(["year", "flop"], kind="stable").reset_index(drop=True)
     columns = ["source", "kind", "year", "flop", "probability", "mcse", "link"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    reach = reach_probability(log10_compute, sorted(set(rows["flop"].astype(float))))
+    reach = result.reach(sorted(set(rows["flop"].astype(float))))
     at = [reach.sel(threshold=float(f), year=int(y)) for f, y in zip(rows["flop"], rows["year"])]
     rows["probability"] = [float(r["probability"]) for r in at]
     rows["mcse"] = [float(r["mcse"]) for r in at]

@@ -66,6 +66,7 @@ from forecast.settings import (
     check_samples,
     check_seed,
     check_target_year,
+    parse_as_of,
     parse_threshold,
     parse_years,
 )
@@ -291,6 +292,18 @@ class SensitivityResult:
         return frame.reset_index()
 
 
+def record_conditioning(as_of, record=None) -> tuple | None:
+    """``(runs, as_of)`` for the tornado and the swaps (``as_of``: a year, ``"record"`` or
+    ``None``/``"none"``, as :func:`forecast.run` takes it), or None for the prior forecast."""
+    as_of = parse_as_of(as_of)
+    if as_of is None:
+        return None
+    from forecast.history.record import load_runs
+
+    runs = load_runs() if record is None else record
+    return runs, int(runs["date"].dt.year.max()) if as_of == "record" else int(as_of)
+
+
 def sensitivity(
     priors: PriorSet | str | Path | None = None,
     *,
@@ -308,6 +321,8 @@ def sensitivity(
     n_bootstrap: int = 500,
     with_tornado: bool = True,
     base_year: float = BASE_YEAR,
+    as_of: int | str | None = None,
+    record=None,
 ) -> SensitivityResult:
     """Sobol' indices, tornado and prior swaps of one prior set, in one call.
 
@@ -332,6 +347,11 @@ def sensitivity(
         Worlds per tornado end and per swap, and the seed of every draw.
     swaps, swap_files
         ``"NAME=SPEC"`` strings and prior files; each is one alternative.
+    as_of, record
+        Weigh the tornado's and the swaps' worlds by the record up to ``as_of`` (``"record"``:
+        its last year; the CLI's default), as :func:`forecast.run` conditions a forecast.
+        The Sobol' indices stay those of the prior forecast: a variance decomposition of
+        importance-weighted worlds is not what Saltelli's estimators compute.
 
     Raises
     ------
@@ -361,18 +381,20 @@ def sensitivity(
         prior_set, years=years, target_year=target_year, threshold=threshold, n_base=n_base,
         seed=seed, n_bootstrap=n_bootstrap, base_year=base_year,
     )
+    conditioning = record_conditioning(as_of, record)
     pins = (
         tornado(prior_set, years=years, target_year=target_year, threshold=threshold,
-                samples=samples, seed=seed, base_year=base_year)
+                samples=samples, seed=seed, base_year=base_year, conditioning=conditioning)
         if with_tornado else None
     )
     swapped = (
         prior_swaps(prior_set, alternatives, years=years, threshold=threshold, samples=samples,
-                    seed=seed, base_year=base_year)
+                    seed=seed, base_year=base_year, conditioning=conditioning)
         if alternatives else None
     )
     settings = {
         "years": list(years), "target_year": target_year, "threshold": threshold, "n_base": n_base,
         "samples": samples, "seed": seed, "n_bootstrap": n_bootstrap, "base_year": float(base_year),
+        "as_of": None if conditioning is None else conditioning[1],
     }
     return SensitivityResult(prior_set, sobol, by_year, pins, swapped, settings)

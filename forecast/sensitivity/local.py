@@ -35,6 +35,7 @@ import xarray as xr
 from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
+from forecast.history.condition import record_weights
 from forecast.sensitivity.worlds import (
     DEFAULT_SWAP_SAMPLES,
     TORNADO_QUANTILES,
@@ -178,8 +179,13 @@ def tornado(
     seed: int = DEFAULT_SEED,
     quantiles: tuple[float, float] = TORNADO_QUANTILES,
     base_year: float = BASE_YEAR,
+    conditioning: tuple | None = None,
 ) -> xr.Dataset:
     """One prior at a time pinned at its 5th and 95th percentile, the others random.
+
+    ``conditioning``: ``(runs, as_of)`` to weigh each run's worlds by the record up to
+    ``as_of`` (Pareto-smoothed importance weights, :func:`forecast.history.condition.record_weights`),
+    so that each bar says what the pin does to the forecast given what is known.
 
     Every run uses the same scores for the priors that are not pinned, so a shift is the
     effect of the pin, not sampling noise. Pinning a correlated prior moves its partners as
@@ -224,7 +230,10 @@ def tornado(
     log10_c = push_log10_compute(priors, pinned.reshape(-1, k), years, base_year)
     log10_c = log10_c.reshape(1 + 2 * k, samples, len(years))
 
-    numbers = headline_numbers(as_dataarray(log10_c, years), threshold).sel(year=target_year)
+    weights = ks = None
+    if conditioning is not None:
+        weights, ks = record_weights(log10_c, years, *conditioning)
+    numbers = headline_numbers(as_dataarray(log10_c, years), threshold, weights).sel(year=target_year)
     median, prob = numbers["median"].values, numbers["probability"].values
     # each prior's own value at the pinned score: its quantile function, no copula
     marginal = replace(priors, correlations=()) if priors.correlations else priors
@@ -255,7 +264,7 @@ def tornado(
     ds = ds.isel(prior=order)
     ds.attrs.update(
         prior_set=priors.name, target_year=target_year, threshold=threshold, samples=samples,
-        seed=seed, quantiles=[lo, hi],
+        seed=seed, quantiles=[lo, hi], **_conditioning_attrs(conditioning, ks),
         pinning=(PINNING_CONDITIONAL if any(len(b) > 1 for b in priors.correlation_blocks())
                  else PINNING_INDEPENDENT),
     )
@@ -314,8 +323,10 @@ def prior_swaps(
     samples: int = DEFAULT_SWAP_SAMPLES,
     seed: int = DEFAULT_SEED,
     base_year: float = BASE_YEAR,
+    conditioning: tuple | None = None,
 ) -> xr.Dataset:
-    """Every headline number under each alternative prior set, against ``priors``.
+    """Every headline number under each alternative prior set, against ``priors``; each
+    weighed by the record as :func:`tornado` does when ``conditioning`` is ``(runs, as_of)``.
 
     Worlds share their scores prior by prior name (common random numbers), so a swap of one
     prior moves only what that prior moves. With correlated priors the shared scores are the
@@ -338,13 +349,19 @@ def prior_swaps(
         raise InputError("no prior swap given (use --swap NAME=SPEC or --swap-file FILE)")
     priors.validate(PARAMETERS)
     scores = scores_by_name(priors, samples, seed)
+    worst = [-np.inf]  # the largest Pareto k of the conditioned runs
 
     def headline(prior_set: PriorSet, label: str) -> xr.Dataset:
         if prior_set.names != priors.names:
             raise InputError(f"swap {label!r}: its priors are not those of {priors.name!r}")
         prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
         z = swap_scores(priors, prior_set, scores)
-        return headline_numbers(as_dataarray(push_log10_compute(prior_set, z, years, base_year), years), threshold)
+        log10_c = push_log10_compute(prior_set, z, years, base_year)
+        weights = None
+        if conditioning is not None:
+            weights, ks = record_weights(log10_c[None], years, *conditioning)
+            weights, worst[0] = weights[0], max(worst[0], float(ks[0]))
+        return headline_numbers(as_dataarray(log10_c, years), threshold, weights)
 
     base = headline(priors, "base")
     swapped = xr.concat([headline(s, label) for label, s in items], dim="swap")
@@ -366,7 +383,15 @@ def prior_swaps(
     )
     ds["delta_median"] = (ds["median"] - ds["base_median"]).assign_attrs(units="orders of magnitude")
     ds["delta_probability"] = ds["probability"] - ds["base_probability"]
-    ds.attrs.update(prior_set=priors.name, threshold=threshold, samples=samples, seed=seed)
+    ds.attrs.update(prior_set=priors.name, threshold=threshold, samples=samples, seed=seed,
+                    **_conditioning_attrs(conditioning, None if conditioning is None else worst))
     return ds.transpose("swap", "year")
+
+
+def _conditioning_attrs(conditioning, ks) -> dict:
+    """``as_of`` and the worst Pareto k of a conditioned tornado or swap; {} otherwise."""
+    if conditioning is None:
+        return {}
+    return {"as_of": int(conditioning[1]), "pareto_k_max": float(np.max(ks))}
 
 

@@ -161,8 +161,12 @@ def reached_by(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
     return reached(log10_compute, [threshold]).squeeze("threshold", drop=True)
 
 
-def headline_numbers(log10_compute: xr.DataArray, threshold: float) -> xr.Dataset:
-    """Median log10 compute and P(run >= threshold by year), per year."""
+def headline_numbers(log10_compute: xr.DataArray, threshold: float, weights=None) -> xr.Dataset:
+    """Median log10 compute and P(run >= threshold by year), per year; weighted by
+    ``weights`` (dims of ``log10_compute`` less ``year``, summing to 1 over ``sample``),
+    e.g. the importance weights of the record, where given."""
+    if weights is not None:
+        return _weighted_headline(log10_compute, threshold, weights)
     probability = reach_probability(log10_compute, [threshold])["probability"].squeeze("threshold", drop=True)
     return xr.Dataset(
         {
@@ -172,3 +176,22 @@ def headline_numbers(log10_compute: xr.DataArray, threshold: float) -> xr.Datase
     )
 
 
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
+def _weighted_headline(log10_compute: xr.DataArray, threshold: float, weights) -> xr.Dataset:
+    weights = xr.DataArray(np.asarray(weights), dims=[d for d in log10_compute.dims if d != "year"])
+    probability = (reached_by(log10_compute, threshold) * weights).sum("sample")
+    median = xr.apply_ufunc(_weighted_median, log10_compute, weights, input_core_dims=[["sample"], ["sample"]],
+                            vectorize=True)
+    return xr.Dataset(
+        {
+            "median": median.assign_attrs(units="log10 FLOP"),
+            "probability": probability.assign_attrs(long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
+        },
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from forecast.history.record import load_record
 from forecast.result import ForecastResult, run
+from forecast.cluster import SCHEDULER_ENV
 from forecast.settings import (
+    DEFAULT_KEEP,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     default_years_text,
@@ -24,6 +27,7 @@ FLAGS = {
     "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
     "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
     "sections": "--include", "source_run": "--from", "correlate": "--correlate", "as_of": "--as-of",
+    "keep": "--keep", "scheduler": "--scheduler",
 }
 
 
@@ -71,20 +75,33 @@ def add_record_option(parser) -> None:
 
 
 def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool = True,
-                         conditioning: bool = True) -> None:
-    """The prior options (unless ``prior_options`` is False), --samples, --seed, --years,
-    --thresholds, --record and (unless ``conditioning`` is False) --as-of."""
+                         conditioning: bool = True, scale: bool = True, keep: bool = True,
+                         thresholds: bool = True, samples: int = DEFAULT_SAMPLES,
+                         samples_help: str = "number of Monte Carlo worlds") -> None:
+    """The prior options (unless ``prior_options`` is False), --samples (default
+    ``samples``), --seed, --years, --thresholds (unless ``thresholds`` is False), --record,
+    (unless ``scale`` is False) --scheduler and (unless ``keep`` is also False) --keep, and
+    (unless ``conditioning`` is False) --as-of."""
     group = parser.add_argument_group("forecast")
     if prior_options:
         add_prior_options(group)
-    group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
-                       help=f"number of Monte Carlo worlds (default {DEFAULT_SAMPLES:,})")
+    group.add_argument("--samples", type=positive_int, default=samples, metavar="N",
+                       help=f"{samples_help} (default {samples:,})")
     group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     group.add_argument("--years", default=default_years_text(), metavar="START:END",
                        help=f"forecast years, inclusive (default {default_years_text()})")
-    group.add_argument("--thresholds", default=None, metavar="T1,T2",
-                       help="FLOP thresholds for the timeline (default 1e26,1e27,1e28,1e29,1e30)")
+    if thresholds:
+        group.add_argument("--thresholds", default=None, metavar="T1,T2",
+                           help="FLOP thresholds for the timeline (default 1e26,1e27,1e28,1e29,1e30)")
     add_record_option(group)
+    if scale and keep:
+        group.add_argument("--keep", default=str(DEFAULT_KEEP), metavar="N|all",
+                           help=f"worlds to keep in samples.nc (default {DEFAULT_KEEP:,}; every summary "
+                                "uses all --samples worlds, streamed, so memory grows with --keep only)")
+    if scale:
+        group.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV) or None, metavar="ADDRESS",
+                           help="run the chunks on a Dask distributed cluster, e.g. tcp://host:8786 "
+                                f"(default: ${SCHEDULER_ENV}, else this machine); same numbers")
     if conditioning:
         group.add_argument("--as-of", default="record", metavar="YEAR|none",
                            help="condition the worlds on the record of runs known up to YEAR "
@@ -94,7 +111,7 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
 def check_forecast_options(args: argparse.Namespace) -> None:
     """Parse what can be parsed before any work, so bad input fails fast."""
     parse_years(args.years)
-    parse_thresholds(args.thresholds)
+    parse_thresholds(getattr(args, "thresholds", None))
     parse_as_of(getattr(args, "as_of", None))
 
 
@@ -108,6 +125,8 @@ def result_from_args(args: argparse.Namespace) -> ForecastResult:
         progress=sys.stderr.isatty(),
         as_of=args.as_of,
         record=load_record(args.record) if args.record else None,
+        keep=getattr(args, "keep", DEFAULT_KEEP),
+        scheduler=getattr(args, "scheduler", None),
     )
 
 

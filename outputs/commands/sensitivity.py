@@ -12,6 +12,9 @@ Correlated priors (the prior file's pairs, or --correlate) are attributed as one
 the Sobol' indices, and a pinned correlated prior moves its partners as the copula implies
 (docs/sensitivity.md).
 
+The tornado and the swaps weigh their worlds by the record of runs already known (--as-of,
+as forecast run conditions a forecast); the Sobol' indices are those of the prior forecast.
+
 The new folder holds sensitivity.md (the report), sobol.csv, sobol_by_year.csv, tornado.csv,
 swaps.csv (with --swap), sensitivity.nc (every table as labelled data) and the plots.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 
+from forecast.history.record import load_record
 from forecast.sensitivity.analysis import sensitivity
 from forecast.sensitivity.worlds import DEFAULT_N_BASE, DEFAULT_SWAP_SAMPLES
 from forecast.settings import (
@@ -29,11 +33,13 @@ from forecast.settings import (
     check_n_base,
     check_target_year,
     default_years_text,
+    parse_as_of,
     parse_threshold,
     parse_years,
 )
 from outputs.commands.common import (
     add_output_options,
+    add_record_option,
     add_prior_options,
     parse_formats,
     positive_int,
@@ -71,6 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "scenario such as power_wall; repeatable)")
     group.add_argument("--no-tornado", dest="tornado", action="store_false",
                        help="skip the one-at-a-time runs")
+    group.add_argument("--as-of", default="record", metavar="YEAR|none",
+                       help="weigh the tornado's and the swaps' worlds by the record of runs known up to YEAR "
+                            "(default: the last year the record covers; none: the prior forecast). "
+                            "The Sobol' indices are those of the prior forecast")
+    add_record_option(group)
     add_output_options(parser)
 
 
@@ -81,13 +92,15 @@ def main(args) -> int:
     target_year = check_target_year(args.target_year, years)
     threshold = parse_threshold(args.threshold)
     check_n_base(args.n_base)
+    parse_as_of(args.as_of)
     target = check_target(args.out, force=args.force) if args.out else None
+    record = load_record(args.record) if args.record else None
 
     result = sensitivity(
         prior_set_from_args(args), years=years, target_year=target_year,
         threshold=threshold, n_base=args.n_base, samples=args.samples, seed=args.seed,
         swaps=args.swap, swap_files=args.swap_file, n_bootstrap=args.bootstrap,
-        with_tornado=args.tornado,
+        with_tornado=args.tornado, as_of=args.as_of, record=record,
     )
     target = target or new_folder_name(f"sensitivity-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:

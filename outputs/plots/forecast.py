@@ -28,7 +28,6 @@ from matplotlib.transforms import ScaledTranslation
 from forecast import ForecastResult, load
 from forecast.history.published import load_published
 from forecast.history.record import load_runs, yearly_frontier
-from forecast.timeline import interval_table
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -841,7 +840,7 @@ def plot_resources(
     entries = None
     for ax, (column, panel_title) in zip(panels, RESOURCE_PANELS):
         variable, unit, _, _ = RESOURCES[column]
-        table = interval_table(result.samples[variable].astype(float).transpose("sample", "year"))
+        table = result.interval_table(variable)
         drawn, _ = _draw_interval_table(ax, years, table, interval, index, median_kwargs, band_kwargs,
                                         scale=lambda values: 10.0 ** values)
         entries = entries or drawn  # the first panel's: an earlier call is found by them

@@ -121,6 +121,14 @@ def _notes(result: SensitivityResult) -> list[str]:
             f"Tornado and swaps: {s['samples']:,} worlds each, {shared} (common random numbers), "
             f"seed {s['seed']}."
         )
+    if s.get("as_of") is not None and (result.tornado is not None or result.swaps is not None):
+        pinned = [t for t in (result.tornado, result.swaps) if t is not None]
+        worst = max(float(t.attrs.get("pareto_k_max", float("nan"))) for t in pinned)
+        notes.append(
+            f"The tornado and the swaps weigh their worlds by the record of runs known to {s['as_of']} "
+            f"(Pareto-smoothed importance weights, as forecast run conditions a forecast; largest "
+            f"Pareto k {worst:.2f}); the Sobol' indices are those of the prior forecast."
+        )
     if result.swaps is not None and result.priors.correlations:
         notes.append(
             "A swap that pins a correlated prior to a value drops its rank correlations; its "

@@ -12,6 +12,7 @@ import forecast
 from forecast.compare import compare, forecast_from_source, trend_result
 from forecast.history.record import load_runs
 from forecast.history.trend_fit import fit_trend
+from forecast.stream import HIST_WIDTH
 from outputs.cli import main as cli
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
 from outputs.write.comparison import probability_table
@@ -43,7 +44,8 @@ def test_comparison_holds_each_forecasts_own_numbers(two_forecasts):
             p = float(table["probability"].sel(forecast=result.name, threshold=1e28, year=year))
             assert p == pytest.approx(_reach_by_hand(result, 1e28, year), abs=1e-12)
     median = float(table["median"].sel(forecast="power_wall", year=2030))
-    assert median == pytest.approx(float(np.median(wall.log10_compute.sel(year=2030))), abs=1e-9)
+    # the streamed median: within a histogram bin (and the spacing of the middle worlds)
+    assert median == pytest.approx(float(np.median(wall.log10_compute.sel(year=2030))), abs=HIST_WIDTH + 2e-3)
 
 
 def test_wall_years_start_late_so_reach_counts_only_its_own_years(two_forecasts):

@@ -132,10 +132,10 @@ def test_default_folder_name_is_new_each_time(tmp_path, monkeypatch):
     [
         (["--seed", "99999999999999999999"], "--seed: must be a whole number from 0 to"),
         (["--seed", "-3"], "--seed: must be a whole number from 0 to"),
-        (["--samples", "100000000000"], "--samples: 100,000,000,000 worlds over 11 years would need about"),
+        (["--samples", "100000000000", "--keep", "all"], "--keep: keeping 100,000,000,000 worlds over 11 years would need about"),
         (["--years", "2035:2025"], "--years: the range '2035:2025' is reversed"),
     ],
-    ids=["huge-seed", "negative-seed", "samples-beyond-memory", "reversed-years"],
+    ids=["huge-seed", "negative-seed", "keep-beyond-memory", "reversed-years"],
 )
 def test_settings_the_library_refuses_name_the_flag(tmp_path, capsys, args, message):
     """The library names its parameters (``seed: ...``); the command line names its flags."""

@@ -181,7 +181,7 @@ def test_two_fans_mark_each_published_forecast_once(small_run):
 def test_beside_ours_is_the_share_of_worlds_reaching_each_size_by_its_year(small_run):
     from forecast.history.published import beside_ours
 
-    table = beside_ours(small_run.log10_compute)
+    table = beside_ours(small_run)
     log10 = small_run.log10_compute.transpose("sample", "year")
     years = list(log10["year"].values)
     frontier = np.maximum.accumulate(log10.values, axis=1)  # the largest run so far, by hand

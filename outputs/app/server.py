@@ -1,0 +1,525 @@
+"""The app's server: one static page and JSON/PNG endpoints that call the engine's own API.
+
+Standard library only (``http.server``): the page is ``static/index.html`` with its script
+and style, shipped with the package, so it works offline. Every number comes from the
+functions the CLI calls: ``forecast run``'s ``result_from_args`` for the worlds, the
+result's own summaries, ``outputs.plots`` for the charts, ``outputs.tables`` for the
+tables, ``forecast.sensitivity.local.tornado`` for "what matters most".
+
+Endpoints (each takes the page's query string, :mod:`outputs.app.state`):
+
+- ``GET /api/forecast``: the checked state, the priors by block, the headline, the per-year
+  table and what the run takes, as JSON. Bad input gives ``errors`` (one line each, the
+  CLI's message), never an error status.
+- ``GET /api/plot/<kind>.png``: ``fan``, ``timeline``, ``constraints``, ``resources``.
+- ``GET /api/tornado``: each prior pinned at its 5th and 95th percentile, for the headline.
+- ``GET /download/priors.toml``, ``/download/summary.csv``, ``/download/report.zip``.
+
+The engine runs one request at a time (a lock): two cores are better spent on one update
+than shared by two. Results are kept for the last few states, so the charts, the tornado
+and the downloads of one state draw its worlds once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+import tempfile
+import threading
+import traceback
+import warnings
+import zipfile
+from collections import OrderedDict
+from dataclasses import replace
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from forecast.settings import DEFAULT_SAMPLES, parse_years
+from outputs.app.state import (
+    MORE_SAMPLES,
+    PAGE_SAMPLES,
+    AppState,
+    Checked,
+    FieldError,
+    check_state,
+    command_line,
+    forecast_args,
+    from_query,
+    prior_groups,
+    prior_set_toml,
+    thresholds_for,
+    to_query,
+    two_number_spec,
+)
+from outputs.commands.common import in_flags
+from outputs.text import flop_label
+from priors import InputError, builtin_prior_files
+from priors.prior_set import resolve_prior_path
+
+__all__ = ["PLOT_KINDS", "TORNADO_SAMPLES", "App", "make_server", "serve"]
+
+#: Charts the page shows, in the order it asks for them.
+PLOT_KINDS = ("fan", "timeline", "constraints", "resources")
+#: Worlds per tornado bar end: common random numbers keep the shifts precise at this size,
+#: and 2 x 36 + 1 runs of it fit the sensitivity kernels' small compiled chunk (8 x 8192
+#: worlds), so an update takes about half a second.
+TORNADO_SAMPLES = 800
+#: Bars the tornado shows (widest first).
+TORNADO_TOP = 12
+#: Pixels per inch of the charts: the style's 7-inch width at 910 pixels.
+PLOT_DPI = 130
+#: Inches of the charts shown side by side (half the page's width): smaller figures, so
+#: that their type is as large on screen as the fan chart's.
+PLOT_SIZES = {"timeline": (5.2, 3.9), "constraints": (5.2, 3.9)}
+#: States whose results are kept (a 100,000-world result takes about 200 MB).
+CACHE_SIZE = 4
+
+STATIC = resources.files("outputs.app") / "static"
+_CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+#: A message that starts with a flag belongs to that field of the page.
+_FIELD_OF_FLAG = {"--samples": "samples", "--seed": "seed", "--years": "years", "--thresholds": "threshold",
+                  "--threshold": "threshold", "--target-year": "year", "--as-of": "as_of", "--priors": "priors",
+                  "--correlate": "corr"}
+
+
+def _finite(value):
+    """JSON has no NaN: None instead, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _field_of(message: str) -> str:
+    return _FIELD_OF_FLAG.get(message.partition(":")[0], "run")
+
+
+def _with_valid_year(state: AppState) -> AppState:
+    """A headline year outside the years (when one of them was refused) falls back to the
+    fourth year of the range (2028 of 2025..2035)."""
+    years = parse_years(state.years)
+    return state if state.year in years else replace(state, year=years[min(len(years) - 1, 3)])
+
+
+def headline_text(probability: float, mcse: float, threshold: float, year: int) -> str:
+    """``P(≥1e28 FLOP by 2028) = 43.2% ± 0.2%`` (± one Monte Carlo standard error)."""
+    return f"P(≥{flop_label(threshold)} FLOP by {year}) = {100 * probability:.1f}% ± {100 * mcse:.1f}%"
+
+
+class App:
+    """The engine behind the page: checks states, runs and keeps their forecasts, draws.
+
+    Parameters
+    ----------
+    priors
+        The prior set the page starts from: a built-in name or a prior file (a URL may name
+        the built-in sets and this one, no other file).
+    """
+
+    def __init__(self, priors: str | Path | None = None):
+        self.prior_files: dict[str, Path] = dict(builtin_prior_files())
+        name = "default" if priors is None else str(priors)
+        if name not in self.prior_files:
+            self.prior_files[name] = resolve_prior_path(name)  # PriorError: no such file
+        self.default_priors = name
+        self.lock = threading.RLock()
+        self._results: OrderedDict = OrderedDict()
+        self._descriptions: dict[str, str] | None = None
+        self._sets: dict = {}
+
+    # -- state ---------------------------------------------------------------------------
+    def parse(self, query: str) -> tuple[AppState, list[FieldError]]:
+        return from_query(query, default_priors=self.default_priors, prior_files=self.prior_files)
+
+    def query(self, state: AppState) -> str:
+        return to_query(state, default_priors=self.default_priors)
+
+    def check(self, query: str) -> tuple[Checked, list[FieldError]]:
+        state, url_errors = self.parse(query)
+        checked = check_state(state, self.prior_files, load=self._load)
+        return checked, url_errors + checked.errors
+
+    def _load(self, path: Path):
+        """``load_prior_set(path)``, read again only when the file changes."""
+        from priors import load_prior_set
+
+        key = (str(path), Path(path).stat().st_mtime_ns)
+        if key not in self._sets:
+            self._sets[key] = load_prior_set(path)
+        return self._sets[key]
+
+    def scenarios(self) -> dict[str, str]:
+        """Each prior set a URL may name, with its description (read once)."""
+        if self._descriptions is None:
+            from priors import load_prior_set
+
+            descriptions = {}
+            for name, path in self.prior_files.items():
+                try:
+                    descriptions[name] = load_prior_set(path).description
+                except InputError as err:
+                    descriptions[name] = str(err)
+            self._descriptions = descriptions
+        return self._descriptions
+
+    # -- forecasts -----------------------------------------------------------------------
+    def result(self, checked: Checked):
+        """The forecast of a valid checked state, as ``forecast run`` computes it (the same
+        call as its ``result_from_args``, with the same prior set), and the engine's
+        warnings; kept for the last :data:`CACHE_SIZE` states."""
+        from forecast.result import run
+
+        state = checked.state
+        thresholds = thresholds_for(state)
+        key = state.world_key + (thresholds,)
+        with self.lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+            # a new threshold is a new run too: the engine tallies the timeline as it draws
+            with warnings.catch_warnings(record=True) as caught_warnings:
+                warnings.simplefilter("always")
+                result = run(checked.priors, samples=state.samples, seed=state.seed, years=state.years,
+                             thresholds=thresholds, as_of=state.as_of)
+            caught = []
+            for item in caught_warnings:
+                line = in_flags(str(item.message).splitlines()[0])
+                if line not in caught:
+                    caught.append(line)
+            entry = (result, caught)
+            self._results[key] = entry
+            while len(self._results) > CACHE_SIZE:
+                self._results.popitem(last=False)
+            return entry
+
+    def valid(self, query: str) -> Checked:
+        """The checked state of ``query``, or InputError with the first refused field's message."""
+        checked, errors = self.check(query)
+        if errors:
+            raise InputError(errors[0].message)
+        return checked
+
+    def forecast(self, query: str, *, fallback: bool = False) -> dict:
+        """The page's numbers for ``query``.
+
+        With errors, ``ok`` is False and ``errors`` says what is wrong, field by field; with
+        ``fallback`` (the page's first load) the forecast of the valid part is computed too,
+        so a bad URL parameter leaves the rest of the page working.
+        """
+        checked, errors = self.check(query)
+        payload = {"ok": not errors, "errors": [e.to_json() for e in errors],
+                   "scenarios": self.scenarios(), "page_samples": PAGE_SAMPLES,
+                   "more_samples": MORE_SAMPLES, "cli_samples": DEFAULT_SAMPLES}
+        state = checked.state if not errors else checked.valid
+        if checked.base is not None:
+            payload["priors"] = self._priors_payload(checked)
+        if state is None or (errors and not fallback):
+            return _finite(payload)
+        checked = replace(checked, state=_with_valid_year(state))
+        try:
+            with self.lock:
+                result, caught = self.result(checked)
+                payload.update(self._headline(checked.state, result))
+        except InputError as err:
+            message = in_flags(str(err).splitlines()[0])
+            payload["ok"] = False
+            payload["errors"].append({"field": _field_of(message), "message": message})
+            return _finite(payload)
+        payload["warnings"] = list(dict.fromkeys(checked.warnings + caught))
+        payload["computed"] = True
+        return _finite(payload)
+
+    def _priors_payload(self, checked: Checked) -> dict:
+        base, current = checked.base, checked.priors or checked.base
+        typed = dict(checked.state.overrides)
+        groups = []
+        for title, names in prior_groups(base):
+            items = []
+            for name in names:
+                prior = current[name]
+                spec = typed.get(name, prior.spec)
+                items.append({
+                    "name": name, "spec": spec, "base_spec": base[name].spec, "unit": prior.unit,
+                    "source": base[name].source, "description": base[name].description,
+                    "changed": name in typed, "two": two_number_spec(spec),
+                    "base_two": two_number_spec(base[name].spec),
+                })
+            groups.append({"title": title, "priors": items})
+        return {
+            "set": checked.state.priors, "name": current.name, "description": base.description,
+            "groups": groups, "latent": list(current.latent_names),
+            "correlations": [{"first": c.first, "second": c.second, "rank": c.rank,
+                              "written": c.origin == "--correlate"} for c in current.correlations],
+        }
+
+    def _headline(self, state: AppState, result) -> dict:
+        timeline = result.timeline.sel(threshold=state.threshold, year=state.year)
+        p, mcse = float(timeline["probability"]), float(timeline["mcse"])
+        median_year = float(result.crossing_quantiles.sel(threshold=state.threshold, quantile=0.5))
+        crossing = (f"median first crossing: {median_year:.0f}" if math.isfinite(median_year)
+                    else f"median first crossing: after {int(result.years[-1])}")
+        return {
+            "query": self.query(state),
+            "state": {"priors": state.priors, "overrides": [list(o) for o in state.overrides],
+                      "correlate": list(state.correlate), "threshold": flop_label(state.threshold),
+                      "year": state.year, "samples": state.samples, "seed": state.seed,
+                      "years": state.years, "as_of": state.as_of},
+            "headline": {"text": headline_text(p, mcse, state.threshold, state.year),
+                         "probability": p, "mcse": mcse, "median_year": median_year,
+                         "crossing": crossing, "samples": result.n_samples,
+                         "conditioned": result.metadata.get("conditioned_on", ""),
+                         "ess": result.metadata.get("ess")},
+            "command": command_line(state),
+        }
+
+    def details(self, query: str) -> dict:
+        """The per-year table (as ``forecast run`` prints it) and what the run takes in the
+        headline year (median and 90% interval of power, capital, cost, energy)."""
+        from outputs.tables import per_year_table, resources_table
+
+        checked = self.valid(query)
+        state = checked.state
+        with self.lock:
+            result, _ = self.result(checked)
+            table = per_year_table(result, display=True)
+            takes = resources_table(result, display=True)
+        values = takes.loc[state.year].to_dict() if state.year in takes.index else {}
+        return _finite({
+            "table": {"columns": ["year", *map(str, table.columns)],
+                      "rows": [[int(year), *map(str, row)] for year, row in zip(table.index, table.values)]},
+            "takes": {"year": state.year, "values": {str(k): str(v) for k, v in values.items()}},
+        })
+
+    # -- charts --------------------------------------------------------------------------
+    def plot_png(self, kind: str, query: str) -> bytes:
+        """One chart of the state's forecast, drawn by ``outputs.plots``, as PNG bytes."""
+        from matplotlib.figure import Figure
+
+        from outputs.plots.forecast import PLOT_FIGURES, PLOTS
+        from outputs.style import plot_style
+
+        if kind not in PLOT_KINDS:
+            raise InputError(f"unknown chart {kind!r}; use {', '.join(PLOT_KINDS)}")
+        checked = self.valid(query)
+        with self.lock:
+            result, _ = self.result(checked)
+            with plot_style():
+                if kind in PLOT_FIGURES:
+                    figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
+                    PLOTS[kind](result, figure=figure)
+                else:
+                    figure = Figure(figsize=PLOT_SIZES.get(kind), layout="constrained")
+                    # the half-width charts leave their caption to the fan's (same worlds)
+                    PLOTS[kind](result, ax=figure.add_subplot(), **({"caption": False} if kind in PLOT_SIZES else {}))
+                buffer = io.BytesIO()
+                figure.savefig(buffer, format="png", dpi=PLOT_DPI)
+        return buffer.getvalue()
+
+    def tornado(self, query: str) -> dict:
+        """Each uncertain prior pinned at its 5th and 95th percentile: how the headline
+        probability moves (weighed by the record as the headline is, common random numbers;
+        widest first)."""
+        from forecast.sensitivity.analysis import record_conditioning
+        from forecast.sensitivity.local import tornado
+
+        checked, errors = self.check(query)
+        if errors:
+            raise InputError(errors[0].message)
+        state = checked.state
+        years = parse_years(state.years)
+        with self.lock:
+            ds = tornado(checked.priors, years=years, target_year=state.year, threshold=state.threshold,
+                         samples=TORNADO_SAMPLES, seed=state.seed,
+                         conditioning=record_conditioning(state.as_of))
+        ds = ds.sortby(ds["probability_width"], ascending=False).isel(prior=slice(0, TORNADO_TOP))
+        rows = []
+        for i, name in enumerate(ds["prior"].values):
+            row = ds.isel(prior=i)
+            rows.append({
+                "name": str(name), "unit": str(row["unit"].values), "moves_with": str(row["moves_with"].values),
+                "low_value": float(row["value"].sel(pin="low")), "high_value": float(row["value"].sel(pin="high")),
+                "p_low": float(row["probability"].sel(pin="low")), "p_high": float(row["probability"].sel(pin="high")),
+            })
+        return _finite({
+            "base": float(ds["base_probability"]), "rows": rows, "samples": TORNADO_SAMPLES,
+            "as_of": ds.attrs.get("as_of"),
+            "label": f"P(≥{flop_label(state.threshold)} FLOP by {state.year})",
+        })
+
+    # -- downloads -----------------------------------------------------------------------
+    def download(self, name: str, query: str) -> tuple[bytes, str, str]:
+        """``(bytes, content type, file name)`` of ``priors.toml``, ``summary.csv`` or
+        ``report.zip`` for the state of ``query``."""
+        checked, errors = self.check(query)
+        if errors:
+            raise InputError(errors[0].message)
+        state = checked.state
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in state.priors.split("/")[-1])
+        stem = stem.removesuffix("_toml") or "priors"
+        if name == "priors.toml":
+            text = prior_set_toml(checked.priors, description=f"{checked.priors.description} "
+                                  f"(written by forecast app: {command_line(state)})".strip())
+            return text.encode(), "application/toml; charset=utf-8", f"{stem}-priors.toml"
+        if name == "summary.csv":
+            from outputs.tables import write_tables
+
+            with self.lock, tempfile.TemporaryDirectory() as folder:
+                result, _ = self.result(checked)
+                write_tables(result, folder)
+                return (Path(folder, "summary.csv").read_bytes(), "text/csv; charset=utf-8",
+                        f"{stem}-summary.csv")
+        if name == "report.zip":
+            return self._report_zip(checked, stem), "application/zip", f"report-{stem}.zip"
+        raise InputError(f"unknown download {name!r}; use priors.toml, summary.csv, report.zip")
+
+    def _report_zip(self, checked: Checked, stem: str) -> bytes:
+        """The folder ``forecast report`` writes for these settings, zipped."""
+        from outputs.provenance import run_metadata
+        from outputs.write.report import write_report
+
+        args = forecast_args(checked.state, self.prior_files)
+        buffer = io.BytesIO()
+        with self.lock, tempfile.TemporaryDirectory() as folder:
+            result, _ = self.result(checked)
+            target = Path(folder) / f"report-{stem}"
+            target.mkdir()
+            write_report(result, target, formats=("png", "svg"), sections=[],
+                         metadata=run_metadata(result, overrides=args.overrides))
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(target.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, path.relative_to(folder))
+        return buffer.getvalue()
+
+    def warm_up(self) -> None:
+        """Compile the model for the page's first state (run, fan chart and tornado), so the
+        first page load does not wait for it."""
+        query = ""
+        try:
+            self.forecast(query)
+            self.plot_png("fan", query)
+            self.tornado(query)
+        except Exception:  # noqa: BLE001 -- a warm-up failure shows again on the page
+            traceback.print_exc(file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "forecast-app"
+    app: App  # set on the subclass made by make_server
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        path, query = url.path, url.query
+        try:
+            if path in ("/", "/index.html"):
+                self._static("index.html")
+            elif path == "/favicon.ico":
+                self._send(b"", "image/x-icon", status=HTTPStatus.NO_CONTENT)
+            elif path.startswith("/static/"):
+                self._static(path.removeprefix("/static/"))
+            elif path == "/api/forecast":
+                fallback = "fallback=1" in query.split("&")
+                query = "&".join(p for p in query.split("&") if p != "fallback=1")
+                self._json(self.app.forecast(query, fallback=fallback))
+            elif path.startswith("/api/plot/") and path.endswith(".png"):
+                kind = path.removeprefix("/api/plot/").removesuffix(".png")
+                self._send(self.app.plot_png(kind, query), "image/png")
+            elif path == "/api/details":
+                self._json(self.app.details(query))
+            elif path == "/api/tornado":
+                self._json(self.app.tornado(query))
+            elif path.startswith("/download/"):
+                body, kind, filename = self.app.download(path.removeprefix("/download/"), query)
+                self._send(body, kind, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+            else:
+                self._json({"ok": False, "errors": [{"field": "url", "message": f"no such page: {path}"}]},
+                           status=HTTPStatus.NOT_FOUND)
+        except InputError as err:
+            message = str(err).splitlines()[0]
+            self._json({"ok": False, "errors": [{"field": _field_of(message), "message": message}]},
+                       status=HTTPStatus.BAD_REQUEST)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the page moved on (a newer update) before the answer came
+        except Exception as err:  # noqa: BLE001 -- a bug: say so on the page, trace in the terminal
+            traceback.print_exc(file=sys.stderr)
+            try:
+                self._json({"ok": False, "errors": [{"field": "server", "message": f"internal error: {err!r}"}]},
+                           status=HTTPStatus.INTERNAL_SERVER_ERROR)
+            except OSError:
+                pass
+
+    def _static(self, name: str) -> None:
+        names = {entry.name for entry in STATIC.iterdir()}
+        if name not in names:
+            self._json({"ok": False, "errors": [{"field": "url", "message": f"no such file: {name}"}]},
+                       status=HTTPStatus.NOT_FOUND)
+            return
+        suffix = Path(name).suffix
+        self._send((STATIC / name).read_bytes(), _CONTENT_TYPES.get(suffix, "application/octet-stream"))
+
+    def _json(self, payload: dict, status: HTTPStatus = HTTPStatus.OK) -> None:
+        self._send(json.dumps(payload, allow_nan=False).encode(), "application/json", status=status)
+
+    def _send(self, body: bytes, content_type: str, *, status: HTTPStatus = HTTPStatus.OK,
+              headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class AppServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+
+def make_server(app: App, port: int = 8050) -> AppServer:
+    """A server for ``app`` on 127.0.0.1 (only: the page is for this machine); port 0 picks
+    a free port (``server.url`` says which)."""
+    handler = type("Handler", (_Handler,), {"app": app})
+    return AppServer(("127.0.0.1", port), handler)
+
+
+def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool = True) -> int:
+    """Serve the page until Ctrl-C; print its URL and open it in the browser."""
+    try:
+        server = make_server(app, port)
+    except OSError as err:
+        raise InputError(f"--port: cannot listen on 127.0.0.1:{port} ({err.strerror or err})") from None
+    print(f"forecast app: serving {server.url} (Ctrl-C to stop)", flush=True)
+    if warm:
+        threading.Thread(target=app.warm_up, daemon=True).start()
+    if open_browser:
+        import webbrowser
+
+        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nforecast app: stopped", flush=True)
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,179 @@
+"""Streamed summaries: what a run reads off its merged tallies equals, within the stated bound,
+what the same worlds give exactly; the conditioned stream equals the in-memory conditioning;
+a run keeps --keep worlds; the chunking and the scheduler change no number."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import forecast
+import forecast.engine as engine
+import forecast.result as result_module
+from forecast.history.condition import condition
+from forecast.history.record import load_runs
+from forecast.stream import HIST_WIDTH, reach_from_tally, sum_tallies, tally_chunk
+from forecast.timeline import interval_table, reach_probability
+from priors import InputError, load_prior_set
+
+YEARS = "2025:2028"
+
+
+@pytest.fixture(scope="module")
+def everything():
+    """A run that keeps every world, so the exact summaries can be computed beside the streamed."""
+    return forecast.run(samples=6000, seed=5, years=YEARS, keep="all")
+
+
+def _order_gap(values: np.ndarray, q: float) -> float:
+    """The spacing of the order statistics around the q-quantile: how far two exact
+    definitions of the sample quantile can differ."""
+    ordered = np.sort(values)
+    i = int(q * (values.size - 1))
+    return float(ordered[min(i + 2, values.size - 1)] - ordered[max(i - 1, 0)])
+
+
+def test_streamed_quantiles_are_within_a_bin_of_the_exact_ones(everything):
+    log10 = everything.log10_compute.transpose("sample", "year")
+    exact = interval_table(log10)
+    streamed = everything.intervals
+    for year in log10["year"].values:
+        values = log10.sel(year=year).values
+        gap = _order_gap(values, 0.5)
+        assert abs(float(streamed["median"].sel(year=year)) - float(exact["median"].sel(year=year))) <= HIST_WIDTH + gap
+        for prob in (0.5, 0.9):
+            for bound, q in (("lower", (1 - prob) / 2), ("upper", (1 + prob) / 2)):
+                got = float(streamed["eti"].sel(prob=prob, year=year, bound=bound))
+                want = float(exact["eti"].sel(prob=prob, year=year, bound=bound))
+                assert abs(got - want) <= HIST_WIDTH + _order_gap(values, q)
+
+
+def test_streamed_hdi_holds_its_mass_and_is_no_wider_than_the_exact_one(everything):
+    # the HDI's ends are ill-conditioned (many near-shortest intervals): check what defines it
+    log10 = everything.log10_compute.transpose("sample", "year")
+    exact = interval_table(log10)["hdi"]
+    for year in log10["year"].values:
+        values = log10.sel(year=year).values
+        for prob in (0.5, 0.9):
+            lo, hi = everything.intervals["hdi"].sel(prob=prob, year=year).values
+            share = np.mean((values >= lo - 1e-12) & (values <= hi + 1e-12))
+            assert share >= prob - 2 / values.size
+            width = float(np.diff(exact.sel(prob=prob, year=year).values)[0])
+            assert hi - lo <= width + 2 * HIST_WIDTH
+
+
+def test_streamed_probabilities_and_shares_are_exact(everything):
+    log10 = everything.log10_compute
+    exact = reach_probability(log10, everything.thresholds)
+    xr.testing.assert_allclose(everything.timeline["probability"], exact["probability"], atol=1e-12)
+    xr.testing.assert_allclose(everything.timeline["mcse"], exact["mcse"], atol=1e-12)
+    binding = everything.samples["binding_constraint"]
+    for code, name in enumerate(everything.constraint_shares["constraint"].values):
+        by_hand = (binding == code).mean("sample")
+        np.testing.assert_allclose(everything.constraint_shares.sel(constraint=name), by_hand, atol=1e-12)
+
+
+def test_a_weighted_tally_gives_the_weighted_proportion_and_its_standard_error():
+    rng = np.random.default_rng(0)
+    target = rng.normal(26.5, 0.5, size=(500, 2))
+    out = {"log10_training_compute": target, "binding_constraint": np.zeros((500, 2), int)}
+    w = rng.uniform(0, 1, 500)
+    tally = tally_chunk(out, years=[2025, 2026], thresholds=[1e26], weights=w)
+    hit = np.maximum.accumulate(target, axis=1)[:, 1] >= 26
+    p = np.sum(w * hit) / np.sum(w)
+    se = np.sqrt(np.sum(w**2 * (hit - p) ** 2)) / np.sum(w)
+    got = reach_from_tally(tally).sel(threshold=1e26, year=2026)
+    assert float(got["probability"]) == pytest.approx(p, rel=1e-12)
+    assert float(got["mcse"]) == pytest.approx(se, rel=1e-9)
+
+
+def test_tallies_merge_by_addition():
+    rng = np.random.default_rng(1)
+    target = rng.normal(27, 1, size=(300, 3))
+    out = {"log10_training_compute": target, "binding_constraint": rng.integers(0, 5, (300, 3))}
+    kw = dict(years=[2025, 2026, 2027], thresholds=[1e27])
+    whole = tally_chunk(out, **kw)
+    parts = sum_tallies(tally_chunk({k: v[s] for k, v in out.items()}, **kw)
+                        for s in (slice(0, 100), slice(100, 300)))
+    xr.testing.assert_equal(whole, parts)
+
+
+def test_a_run_keeps_keep_worlds_and_summarises_all_of_them(everything):
+    kept = forecast.run(samples=6000, seed=5, years=YEARS, keep=1000)
+    assert kept.n_kept == 1000 and kept.n_samples == 6000
+    xr.testing.assert_equal(kept.timeline, everything.timeline)  # every world, not the kept ones
+    xr.testing.assert_equal(kept.samples.isel(sample=slice(0, 1000)).log10_training_compute,
+                            everything.samples.isel(sample=slice(0, 1000)).log10_training_compute)
+
+
+def test_keep_is_checked(monkeypatch):
+    with pytest.raises(InputError, match="keep: a number of worlds or 'all'"):
+        forecast.run(samples=100, keep="some")
+    import forecast.settings as settings
+
+    monkeypatch.setattr(settings, "available_memory", lambda: 10_000_000)
+    with pytest.raises(InputError, match=r"keep: keeping 1,000,000 worlds .* memory and .* of disk"):
+        forecast.run(samples=1_000_000, keep="all")
+
+
+def test_the_streamed_conditioning_equals_the_in_memory_one_over_several_chunks(monkeypatch):
+    # small chunks, so that the weights' tail, the totals and the resampling cross chunks
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 700)
+    monkeypatch.setattr(result_module, "CHUNK_SIZE", 700)
+    streamed = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep="all")
+    worlds = engine.simulate(load_prior_set(), years=YEARS, samples=3000, seed=3)
+    keep, info = condition(worlds["log10_training_compute"], load_runs(), as_of=2025, seed=3)
+    np.testing.assert_array_equal(streamed.samples["log10_training_compute"].values,
+                                  worlds["log10_training_compute"].values[keep])
+    assert streamed.metadata["pareto_k"] == pytest.approx(info.pareto_k, abs=1e-12)
+    assert streamed.metadata["ess"] == pytest.approx(info.ess, rel=1e-9)
+    # the summaries weigh every world; the resampled ones agree within their noise
+    weights = np.exp(info.log_weights.values)
+    reached = np.maximum.accumulate(worlds["log10_training_compute"].values, axis=1) >= 27
+    p = streamed.timeline["probability"].sel(threshold=1e27).values
+    np.testing.assert_allclose(p, weights @ reached, atol=1e-12)
+
+
+def test_the_chunks_run_on_a_dask_cluster_give_the_same_numbers():
+    distributed = pytest.importorskip("distributed")
+    samples = engine.CHUNK_SIZE + 2000  # two chunks, two tasks (the workers' chunk size is the real one)
+    local = forecast.run(samples=samples, seed=11, years=YEARS, as_of="record", keep=500)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        on_cluster = forecast.run(samples=samples, seed=11, years=YEARS, as_of="record", keep=500,
+                                  scheduler=client)
+    xr.testing.assert_equal(on_cluster.tally, local.tally)
+    xr.testing.assert_equal(on_cluster.samples, local.samples)
+    assert on_cluster.metadata == local.metadata
+
+
+def test_an_unreachable_scheduler_is_one_line():
+    pytest.importorskip("distributed")
+    with pytest.raises(InputError, match="--scheduler: cannot reach a Dask scheduler"):
+        forecast.run(samples=100, scheduler="tcp://127.0.0.1:9")
+
+
+_SHARDED = """
+import sys, numpy as np, jax
+import forecast
+assert jax.local_device_count() == 2
+r = forecast.run(samples=4096, seed=3, years="2025:2027", as_of="record", keep="all")
+np.savez(sys.argv[1], compute=r.samples["log10_training_compute"].values, hist=r.tally["hist"].values,
+         reach=r.tally["reach"].values)
+"""
+
+
+def test_a_chunk_split_over_two_devices_gives_the_same_numbers(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+    subprocess.run([sys.executable, "-c", _SHARDED, str(tmp_path / "two.npz")], env=env, check=True,
+                   cwd=os.getcwd(), capture_output=True)
+    two = np.load(tmp_path / "two.npz")
+    one = forecast.run(samples=4096, seed=3, years="2025:2027", as_of="record", keep="all")
+    np.testing.assert_array_equal(two["compute"], one.samples["log10_training_compute"].values)
+    np.testing.assert_array_equal(two["hist"], one.tally["hist"].values)
+    np.testing.assert_array_equal(two["reach"], one.tally["reach"].values)

@@ -1,0 +1,197 @@
+"""``forecast app``: the update path through the real HTTP server (the standard library's; no
+framework harness to use), with numbers checked against ``forecast run``'s own code path."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+
+import pytest
+
+from outputs.app import App, make_server
+from outputs.cli import build_parser
+from outputs.commands.common import result_from_args
+from outputs.tables import per_year_table
+from priors import load_prior_set
+
+#: Worlds per test forecast: the conftest's small run uses as many (one compile for all).
+SAMPLES = 4000
+OVERRIDES = ["mfu=beta mean 0.45, 0.35 to 0.55", "power_limit_gw_max=lognormal 2 to 10"]
+QUERY = (f"priors=power_wall&set=mfu:beta+mean+0.45,+0.35+to+0.55&set=power_limit_gw_max:lognormal+2+to+10"
+         f"&threshold=1e28&year=2028&samples={SAMPLES}")
+
+
+def cli_result(*argv):
+    """The forecast of ``forecast run ARGV``, through the CLI's own parser and runner."""
+    return result_from_args(build_parser().parse_args(["run", *argv]))
+
+
+def cli_headline(*argv, threshold: str = "1e28", year: int = 2028) -> str:
+    """The page's headline line, computed here from the CLI's result."""
+    cell = cli_result(*argv, "--thresholds", f"1e26,1e27,{threshold},1e29,1e30").timeline.sel(
+        threshold=float(threshold), year=year)
+    p, mcse = float(cell["probability"]), float(cell["mcse"])
+    return f"P(≥{threshold} FLOP by {year}) = {100 * p:.1f}% ± {100 * mcse:.1f}%"
+
+
+def issue_argv():
+    return ["--priors", "power_wall", "--samples", str(SAMPLES), *[a for o in OVERRIDES for a in ("--set", o)]]
+
+
+@pytest.fixture(scope="module")
+def server():
+    server = make_server(App(), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def get(server, path: str):
+    """(status, content type, body) of a GET; error statuses are returned, not raised."""
+    try:
+        with urllib.request.urlopen(server.url.rstrip("/") + path, timeout=120) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers["Content-Type"], err.read()
+
+
+def get_json(server, path: str):
+    status, kind, body = get(server, path)
+    assert kind == "application/json"
+    return status, json.loads(body)
+
+
+def test_server_binds_localhost_only(server):
+    assert server.server_address[0] == "127.0.0.1"
+
+
+def test_the_page_and_its_files_are_served_from_the_package(server):
+    status, kind, body = get(server, "/")
+    assert status == 200 and kind.startswith("text/html")
+    assert b"/static/app.js" in body and b"http" not in body.replace(b"http-equiv", b"")  # no CDN
+    for name, kind_start in (("app.js", "text/javascript"), ("app.css", "text/css")):
+        status, kind, body = get(server, f"/static/{name}")
+        assert status == 200 and kind.startswith(kind_start) and b"https://" not in body
+    assert get(server, "/static/../state.py")[0] == 404
+
+
+def test_forecast_numbers_equal_the_cli(server):
+    status, data = get_json(server, f"/api/forecast?{QUERY}")
+    assert status == 200 and data["ok"] and data["errors"] == []
+    assert data["headline"]["text"] == cli_headline(*issue_argv())
+    assert data["query"] == QUERY.replace("&threshold=1e28&year=2028", "").replace("+", "+")
+    assert data["command"].startswith("forecast run --priors power_wall --set")
+    groups = [g["title"] for g in data["priors"]["groups"]]
+    assert groups == ["Hardware", "Power and funding", "Data", "Latency", "Post-training", "Cost"]
+    mfu = next(p for g in data["priors"]["groups"] for p in g["priors"] if p["name"] == "mfu")
+    assert mfu["changed"] and mfu["spec"] == "beta mean 0.45, 0.35 to 0.55" and mfu["unit"] == "fraction"
+
+
+def test_a_threshold_off_the_default_list_changes_no_world(server):
+    _status, data = get_json(server, f"/api/forecast?{QUERY}&threshold=3e27&year=2027")
+    assert data["ok"]
+    assert data["headline"]["text"] == cli_headline(*issue_argv(), threshold="3e27", year=2027)
+
+
+def test_details_and_summary_csv_equal_the_cli(server):
+    result = cli_result(*issue_argv())
+    status, data = get_json(server, f"/api/details?{QUERY}")
+    shown = per_year_table(result, display=True)
+    assert data["table"]["rows"][3] == [2028, *map(str, shown.loc[2028].values)]
+    assert set(data["takes"]["values"]) == {"power", "capital", "cost", "energy"}
+    status, kind, body = get(server, f"/download/summary.csv?{QUERY}")
+    assert status == 200 and kind.startswith("text/csv")
+    assert body.decode() == per_year_table(result).to_csv(float_format="%.6g")
+
+
+def test_priors_download_is_a_prior_file_of_the_same_set(server, tmp_path):
+    status, _kind, body = get(server, f"/download/priors.toml?{QUERY}")
+    assert status == 200
+    path = tmp_path / "page.toml"
+    path.write_bytes(body)
+    expected = load_prior_set("power_wall", overrides=OVERRIDES)
+    assert load_prior_set(path).fingerprint() == expected.fingerprint()
+
+
+@pytest.mark.parametrize("kind", ["fan", "timeline", "constraints", "resources"])
+def test_charts_are_png(server, kind):
+    status, content_type, body = get(server, f"/api/plot/{kind}.png?{QUERY}")
+    assert status == 200 and content_type == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_input_is_one_line_never_a_server_error(server):
+    status, data = get_json(server, "/api/forecast?set=mfu:gamma+1+to+2&samples=4000")
+    assert status == 200 and not data["ok"] and "computed" not in data
+    assert data["errors"] == [{"field": "set:mfu", "message": "--set: mfu: unknown distribution 'gamma' in "
+                               "'gamma 1 to 2'; use one of fixed, normal, lognormal, uniform, loguniform, beta, "
+                               "metalog, mixture"}]
+    # a bad URL on the first load: reported, and the rest of the state is still forecast
+    status, data = get_json(server, f"/api/forecast?samples={SAMPLES}&year=2099&bogus=1&fallback=1")
+    assert status == 200 and not data["ok"] and data["computed"]
+    assert {e["field"] for e in data["errors"]} == {"year", "url"}
+    assert data["headline"]["text"] == cli_headline("--samples", str(SAMPLES))
+    for path in ("/api/plot/fan.png?samples=zero", "/api/plot/pie.png", "/download/x.txt", "/api/tornado?years=x",
+                 "/download/report.zip?set=mfu:2"):
+        status, data = get_json(server, path)
+        assert status == 400 and len(data["errors"]) == 1 and "\n" not in data["errors"][0]["message"]
+    status, data = get_json(server, "/nowhere")
+    assert status == 404
+
+
+def test_tornado_ranks_priors_for_the_headline(server):
+    status, data = get_json(server, f"/api/tornado?{QUERY}")
+    assert status == 200 and 0 < data["base"] < 1
+    widths = [abs(r["p_high"] - r["p_low"]) for r in data["rows"]]
+    assert widths == sorted(widths, reverse=True) and len(widths) >= 5
+    assert data["label"] == "P(≥1e28 FLOP by 2028)"
+
+
+def test_report_zip_is_the_report_folder(server):
+    status, kind, body = get(server, f"/download/report.zip?{QUERY}")
+    assert status == 200 and kind == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert {"report-power_wall/report.html", "report-power_wall/samples.nc",
+            "report-power_wall/metadata.json", "report-power_wall/fan.svg"} <= set(archive.namelist())
+    metadata = json.loads(archive.read("report-power_wall/metadata.json"))
+    assert "mfu=beta mean 0.45, 0.35 to 0.55" in json.dumps(metadata)
+
+
+def test_forecast_app_prints_its_url_and_stops_on_ctrl_c(tmp_path):
+    """The command itself: serves on 127.0.0.1, says where, and Ctrl-C stops it cleanly."""
+    import signal
+    import subprocess
+    import sys
+
+    priors = tmp_path / "mine.toml"
+    priors.write_text('name = "mine"\n[priors.mfu]\nspec = "beta mean 0.45, 0.35 to 0.55"\n', encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "outputs.cli", "app", "--port", "0", "--no-browser", "--priors", str(priors)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("forecast app: serving http://127.0.0.1:"), line
+        url = line.split()[3]
+        with urllib.request.urlopen(url, timeout=60) as response:
+            assert response.status == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err
+
+
+def test_forecast_app_refuses_a_missing_prior_file(capsys):
+    from outputs.cli import main
+
+    assert main(["app", "--priors", "no/such.toml", "--no-browser"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "forecast app: error: no/such.toml: no such prior file (built-in sets: "
+        + ", ".join(__import__("priors").builtin_prior_files()) + ")")

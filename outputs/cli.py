@@ -17,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from outputs.commands.common import in_flags
+from outputs.flags import in_flags
 from priors import InputError
 
 #: Subcommands, in the order ``forecast --help`` lists them.

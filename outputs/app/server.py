@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import sys
 import tempfile
 import threading
@@ -56,7 +57,7 @@ from outputs.app.state import (
     to_query,
     two_number_spec,
 )
-from outputs.commands.common import in_flags
+from outputs.flags import in_flags
 from outputs.text import flop_label
 from priors import InputError, builtin_prior_files
 from priors.prior_set import resolve_prior_path
@@ -510,8 +511,9 @@ def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool =
     except OSError as err:
         raise InputError(f"--port: cannot listen on 127.0.0.1:{port} ({err.strerror or err})") from None
     print(f"forecast app: serving {server.url} (Ctrl-C to stop)", flush=True)
+    warming = threading.Thread(target=app.warm_up, daemon=True)
     if warm:
-        threading.Thread(target=app.warm_up, daemon=True).start()
+        warming.start()
     if open_browser:
         import webbrowser
 
@@ -522,4 +524,10 @@ def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool =
         print("\nforecast app: stopped", flush=True)
     finally:
         server.server_close()
+    if warming.is_alive():
+        # XLA is still compiling in that thread: tearing the interpreter down under it
+        # crashes (SIGSEGV), so leave at once, the output flushed and the port closed
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0

@@ -33,7 +33,7 @@ from forecast.settings import (
     parse_years,
 )
 from models import PARAMETERS
-from outputs.commands.common import in_flags
+from outputs.flags import in_flags
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 __all__ = [

@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 
+from forecast.cluster import SCHEDULER_ENV
 from forecast.history.record import load_record
 from forecast.result import ForecastResult, run
-from forecast.cluster import SCHEDULER_ENV
 from forecast.settings import (
     DEFAULT_KEEP,
     DEFAULT_SAMPLES,
@@ -19,22 +19,6 @@ from forecast.settings import (
     parse_years,
 )
 from priors import PriorSet, builtin_prior_files, load_prior_set
-
-#: Library parameters and the flags that set them: one map, so that an error names the
-#: parameter in the Python API and the flag on the command line.
-FLAGS = {
-    "samples": "--samples", "seed": "--seed", "years": "--years", "thresholds": "--thresholds",
-    "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
-    "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
-    "sections": "--include", "source_run": "--from", "correlate": "--correlate", "as_of": "--as-of",
-    "keep": "--keep", "scheduler": "--scheduler",
-}
-
-
-def in_flags(message: str) -> str:
-    """``"samples: must be ..."`` -> ``"--samples: must be ..."`` (other messages unchanged)."""
-    name, sep, rest = message.partition(": ")
-    return f"{FLAGS[name]}: {rest}" if sep and name in FLAGS else message
 
 
 def positive_int(text: str) -> int:

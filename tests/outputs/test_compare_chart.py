@@ -42,7 +42,7 @@ def trend_like(small_run):
     wide = (26 + 3 * (log - 26) + 1.0 * steps).assign_attrs(log.attrs)
     samples = small_run.samples[["log10_training_compute"]].assign(log10_training_compute=wide)
     return replace(small_run, samples=samples, priors=PriorSet(name="trend", priors=()),
-                   label="trend, NUTS fit to the record", metadata={})
+                   label="trend, NUTS fit to the record", metadata={}, tally=None)
 
 
 @pytest.fixture(scope="module")

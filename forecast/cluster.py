@@ -30,6 +30,8 @@ __all__ = ["SCHEDULER_ENV", "map_chunks_on_cluster"]
 
 #: Environment variable with the default scheduler address of the CLI.
 SCHEDULER_ENV = "FORECAST_SCHEDULER"
+#: How long to wait for a scheduler to answer before saying it cannot be reached.
+CONNECT_TIMEOUT = "10s"
 
 
 def _client(scheduler):
@@ -42,7 +44,7 @@ def _client(scheduler):
     if isinstance(scheduler, Client):
         return scheduler, False
     try:
-        return Client(str(scheduler), timeout="10s", set_as_default=False), True
+        return Client(str(scheduler), timeout=CONNECT_TIMEOUT, set_as_default=False), True
     except (OSError, TimeoutError, ValueError) as err:
         raise InputError(f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({err})") from None
 

@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
     group.add_argument("--as-of", type=int, default=None, metavar="YEAR",
                        help="last year of the record observed (default: the base year, 2024); later "
                             "years are observed through the forward model with its caps")
-    add_forecast_options(parser, conditioning=False)
+    add_forecast_options(parser, conditioning=False, scale=False)
     add_output_options(parser)
 
 

@@ -33,7 +33,7 @@ HELP = "overlay two or more forecasts (prior sets, saved runs, trend, calibrated
 
 def add_arguments(parser) -> None:
     parser.add_argument("sources", metavar="SOURCE", nargs="+", help=SOURCE_HELP)
-    add_forecast_options(parser, prior_options=False)
+    add_forecast_options(parser, prior_options=False, scale=False)
     parser.add_argument("--draws", type=positive_int, default=1000, metavar="N",
                         help="NUTS draws per chain (4 chains) for trend and calibrated (default 1000)")
     add_output_options(parser)

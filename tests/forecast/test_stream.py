@@ -148,8 +148,11 @@ def test_the_chunks_run_on_a_dask_cluster_give_the_same_numbers():
     assert on_cluster.metadata == local.metadata
 
 
-def test_an_unreachable_scheduler_is_one_line():
+def test_an_unreachable_scheduler_is_one_line(monkeypatch):
     pytest.importorskip("distributed")
+    import forecast.cluster
+
+    monkeypatch.setattr(forecast.cluster, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(InputError, match="--scheduler: cannot reach a Dask scheduler"):
         forecast.run(samples=100, scheduler="tcp://127.0.0.1:9")
 

@@ -68,8 +68,10 @@ def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, ba
 
 
 def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, base_year: float,
-                          progress: bool, scheduler) -> list:
-    """:func:`forecast.engine.map_chunks` with each chunk a task on the cluster."""
+                          progress: bool, scheduler, combine):
+    """:func:`forecast.engine.map_chunks` with each chunk a task on the cluster: results are
+    folded with ``combine`` in chunk order as they arrive (a result waits only for the
+    chunks before it), whatever order the tasks finish in."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
@@ -83,10 +85,17 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
                                  base_year=base_year)
         futures = client.map(task, range(n_chunks), priors=shared["priors"], reduce=shared["reduce"],
                              pure=False)
+        folded, waiting, following = None, {}, 0
+        index_of = {future.key: i for i, future in enumerate(futures)}
         with tqdm(total=n_chunks, desc="chunks on the cluster", disable=not progress, delay=2.0) as bar:
-            for _ in as_completed(futures):
+            for future in as_completed(futures):
+                waiting[index_of[future.key]] = future.result()
+                future.release()
+                while following in waiting:
+                    folded = combine(folded, waiting.pop(following))
+                    following += 1
                 bar.update(1)
-        return client.gather(futures)  # in chunk order, whatever order they finished in
+        return folded
     finally:
         if owned:
             client.close()

@@ -121,8 +121,11 @@ def map_chunks(
     progress: bool = False,
     scheduler=None,
     desc: str = "worlds",
-) -> list:
-    """``[reduce(index, start, outputs) for each chunk]``, in chunk order.
+    combine=None,
+):
+    """``[reduce(index, start, outputs) for each chunk]``, in chunk order; or, with
+    ``combine``, their fold ``combine(...combine(combine(None, r0), r1)..., rN)``, in chunk
+    order, each result dropped once folded (what keeps memory flat).
 
     ``outputs`` maps every model output (and prior) to its NumPy array for the chunk's
     worlds ``start:start + len``. Chunks are drawn as :func:`simulate` draws them; only one
@@ -138,11 +141,13 @@ def map_chunks(
         from forecast.cluster import map_chunks_on_cluster
 
         return map_chunks_on_cluster(priors, reduce, years=years, samples=samples, seed=seed,
-                                     base_year=float(base_year), progress=progress, scheduler=scheduler)
+                                     base_year=float(base_year), progress=progress, scheduler=scheduler,
+                                     combine=combine or _collect)
     chunk, n_chunks = chunk_plan(samples)
     transform = jax.device_put(priors.transform())  # numbers sent once, not every chunk
     root = root_key(seed)
-    results = []
+    combine = combine or _collect
+    results = None
     previous = None
     # shown on a terminal only, and only once a run has taken 2 s
     bar = tqdm(total=samples, desc=desc, unit=" worlds", unit_scale=True, delay=2.0, mininterval=0.5,
@@ -157,10 +162,15 @@ def map_chunks(
             if previous is not None:
                 start = (index - 1) * chunk
                 arrays = _trimmed(previous, start, samples)
-                results.append(reduce(index - 1, start, arrays))
+                results = combine(results, reduce(index - 1, start, arrays))
                 bar.update(len(next(iter(arrays.values()))))
             previous = out
     return results
+
+
+def _collect(results: list | None, item) -> list:
+    """The default fold of :func:`map_chunks`: every chunk's result, in a list."""
+    return [item] if results is None else [*results, item]
 
 
 def simulate(

@@ -42,6 +42,7 @@ from forecast.settings import (
     parse_years,
 )
 from forecast.stream import (
+    FRONTIER,
     TARGET,
     frontier_below,
     interval_table_from_tally,
@@ -398,21 +399,51 @@ def _plain_chunk(index, start, out, *, years, thresholds, keep):
     return tally_chunk(out, years=years, thresholds=thresholds), _kept_rows(out, start, keep)
 
 
+def _tally_and_kept(acc, item):
+    """Fold of ``(tally, kept rows)`` chunk results: their tallies summed, the kept rows listed."""
+    tally, kept = item
+    if acc is None:
+        return tally, [kept]
+    return acc[0] + tally, [*acc[1], kept]
+
+
 def _stream(prior_set, thresholds, keep, options):
     """One pass over the chunks: the tally of every world, and the first ``keep`` worlds."""
     reduce = functools.partial(_plain_chunk, years=options["years"], thresholds=thresholds, keep=keep)
-    parts = map_chunks(prior_set, reduce, **options)
-    return _concat(kept for _, kept in parts), sum_tallies(t for t, _ in parts)
+    tally, kept = map_chunks(prior_set, reduce, **options, combine=_tally_and_kept)
+    return _concat(kept), sum_tallies([tally])
 
 
 def _likelihood_chunk(index, start, out, *, years, thresholds, observed, bounds, tail, hold):
-    """Pass 1 of a conditioned run: the prior tally, what the weights' tail needs, and the
-    chunk's outputs if ``hold`` (every world is kept anyway: pass 2 needs no second draw)."""
+    """Pass 1 of a conditioned run: the prior forecast's frontier (for the model check), the
+    chunk's largest log weights (candidates for the run's tail) and the log-sum-exp of all
+    its weights, and the chunk's outputs if ``hold`` (every world is kept anyway: pass 2
+    needs no second draw)."""
     loglik = chunk_log_likelihood(out[TARGET], years, observed, bounds)
     top = np.argsort(loglik)[-tail:]
-    rest = np.delete(loglik, top)
-    return (tally_chunk(out, years=years, thresholds=thresholds), loglik[top], start + top,
-            logsumexp(rest) if rest.size else -np.inf, (start, out) if hold else None)
+    return (tally_chunk(out, years=years, thresholds=thresholds, quantities=(FRONTIER,)), loglik[top],
+            start + top, logsumexp(loglik), (start, out) if hold else None)
+
+
+class _TailFold:
+    """Fold of pass-1 results: the prior tally, the run's ``tail`` largest log weights so far
+    (with their worlds' indices), each chunk's log-sum-exp, and the held outputs."""
+
+    def __init__(self, tail: int):
+        self.tail = tail
+
+    def __call__(self, acc, item):
+        tally, values, index, lse, held = item
+        if acc is None:
+            acc = {"tally": None, "values": values[:0], "index": index[:0], "lse": [], "held": []}
+        acc["tally"] = tally if acc["tally"] is None else acc["tally"] + tally
+        values, index = np.concatenate([acc["values"], values]), np.concatenate([acc["index"], index])
+        top = np.argsort(values, kind="stable")[-self.tail:]
+        acc["values"], acc["index"] = values[top], index[top]
+        acc["lse"].append(lse)
+        if held is not None:
+            acc["held"].append(held)
+        return acc
 
 
 def _weighted_chunk(index, start, out, *, years, thresholds, observed, bounds, shift, smoothed,
@@ -430,13 +461,15 @@ def _weighted_chunk(index, start, out, *, years, thresholds, observed, bounds, s
 
 def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
     """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
-    holding is not; a run that keeps every world holds them and draws once). Pass 1 tallies the prior forecast and keeps, of every chunk, its
-    largest log weights and the log-sum-exp of the rest; the run's largest
-    ``tail_length + 1`` are Pareto-smoothed as :func:`arviz.psislw` would smooth them
+    holding is not; a run that keeps every world holds them and draws once).
+
+    Pass 1 keeps the run's ``tail_length + 1`` largest log weights and each chunk's
+    log-sum-exp. Those are Pareto-smoothed as :func:`arviz.psislw` would smooth them
     (:func:`~forecast.history.condition.smooth_tail`), which fixes every chunk's total
-    weight, so the systematic-resampling points that fall in each chunk are known. Pass 2
-    weighs every world (the tail smoothed), tallies the weighted worlds, and picks the
-    ``keep`` resampled ones."""
+    weight (its raw total, less its worlds' raw tail weights, plus their smoothed ones), so
+    the systematic-resampling points that fall in each chunk are known. Pass 2 weighs every
+    world (the tail smoothed), tallies the weighted worlds, and picks the ``keep``
+    resampled ones. Memory: the tail, one number per chunk, the kept worlds."""
     years, samples = options["years"], options["samples"]
     observed = observations(runs, years, as_of)
     bounds = lower_bounds(runs, observed)
@@ -444,44 +477,40 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
     hold = keep >= samples and options["scheduler"] is None
     pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, observed=observed,
                               bounds=bounds, tail=tail, hold=hold)
-    parts = map_chunks(prior_set, pass1, **options, desc="worlds (1/2)")
-    prior_tally = sum_tallies(p[0] for p in parts)
-    values = np.concatenate([p[1] for p in parts])
-    index = np.concatenate([p[2] for p in parts])
-    top = np.argsort(values)[-tail:]
-    smoothed_values, k_hat = smooth_tail(values[top])
-    order = np.argsort(index[top])
-    smoothed = (index[top][order], smoothed_values[order])
-    # each chunk's total weight, exp(shift) = 1: its worlds off the run's tail, then the tail
-    shift = float(max(values.max(), smoothed_values.max()))
-    totals = np.array([np.exp(p[3] - shift) for p in parts])
-    for i, p in enumerate(parts):
-        off_tail = ~np.isin(p[2], smoothed[0])
-        totals[i] += np.exp(p[1][off_tail] - shift).sum()
-    for position, value in zip(*smoothed):
-        totals[position // CHUNK_SIZE] += np.exp(value - shift)  # chunk i holds worlds i * CHUNK_SIZE...
+    found = map_chunks(prior_set, pass1, **options, desc="worlds (1/2)", combine=_TailFold(tail))
+    raw, index = found["values"], found["index"]
+    smoothed_values, k_hat = smooth_tail(raw)
+    order = np.argsort(index)
+    smoothed = (index[order], smoothed_values[order])
+    # each chunk's total weight, exp(shift) = 1: its raw total, its tail worlds smoothed
+    shift = float(max(np.max(found["lse"]), smoothed_values.max()))
+    totals = np.exp(np.asarray(found["lse"]) - shift)
+    chunk_of = index // CHUNK_SIZE  # chunk i holds worlds i * CHUNK_SIZE ...
+    np.add.at(totals, chunk_of, np.exp(smoothed_values - shift) - np.exp(raw - shift))
+    totals = np.maximum(totals, 0.0)  # a chunk of tail worlds only: 0, not -1e-17
     edges = np.concatenate([[0.0], np.cumsum(totals)])
     shift += float(np.log(edges[-1]))  # weights sum to 1
     edges /= edges[-1]
     points = resampling_points(keep, options["seed"])
     per_chunk = np.searchsorted(points, edges, side="left")
-    chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(len(parts))]
+    chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(totals.size)]
     pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
                                         observed=observed, bounds=bounds, shift=shift,
                                         smoothed=smoothed), chunks)
     if hold:
-        parts2 = [pass2(i, *p[4]) for i, p in enumerate(parts)]
+        tally, kept = None, []
+        for i, (start, out) in enumerate(found["held"]):
+            tally, kept = _tally_and_kept(None if tally is None else (tally, kept), pass2(i, start, out))
     else:
-        parts2 = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)")
-    tally = sum_tallies(t for t, _ in parts2)
-    arrays = _concat(kept for _, kept in parts2)
+        tally, kept = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
+    tally = sum_tallies([tally])
     info = Conditioning(
         observed=observed.assign(percentile=[
-            100 * float(frontier_below(prior_tally, y, r)) for y, r in observed["log10_compute"].items()]),
+            100 * float(frontier_below(found["tally"], y, r)) for y, r in observed["log10_compute"].items()]),
         log_weights=None, pareto_k=k_hat, ess=float(tally["weight"] ** 2 / tally["weight_sq"]),
         as_of=int(as_of),
     )
-    return arrays, tally, _conditioning_metadata(info, samples)
+    return _concat(kept), tally, _conditioning_metadata(info, samples)
 
 
 class _PerChunk:

@@ -63,14 +63,15 @@ HIST_LOW = {
 
 
 def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], thresholds: Sequence[float],
-                weights: np.ndarray | None = None) -> xr.Dataset:
+                weights: np.ndarray | None = None, quantities: Sequence[str] | None = None) -> xr.Dataset:
     """The tally of one chunk of worlds: ``out`` maps each model output to its
-    ``(worlds, years)`` array (years ascending); ``weights`` per world (default 1)."""
+    ``(worlds, years)`` array (years ascending); ``weights`` per world (default 1);
+    histograms of ``quantities`` (default: those of :data:`HIST_LOW` that ``out`` has)."""
     target = np.asarray(out[TARGET], dtype=float)
     n, n_years = target.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     frontier = np.maximum.accumulate(target, axis=1)
-    quantities = [q for q in HIST_LOW if q == FRONTIER or q in out]
+    quantities = [q for q in (HIST_LOW if quantities is None else quantities) if q == FRONTIER or q in out]
     # one bincount over every (quantity, year, bin): flat index (q * years + y) * bins + bin,
     # computed in place (a chunk's histogram costs about what its model call does)
     scaled = np.empty((len(quantities), n, n_years))

@@ -39,8 +39,8 @@ from forecast.settings import (
 )
 from outputs.commands.common import (
     add_output_options,
-    add_record_option,
     add_prior_options,
+    add_record_option,
     parse_formats,
     positive_int,
     print_written,

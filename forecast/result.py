@@ -26,6 +26,7 @@ from forecast.history.condition import (
     chunk_log_likelihood,
     lower_bounds,
     observations,
+    record_as_of,
     resampling_points,
     smooth_tail,
     systematic_picks,
@@ -354,8 +355,7 @@ def run(
         arrays, tally = _stream(prior_set, counted, keep, options)
         metadata = {}
     else:
-        runs = _record(record)
-        as_of = int(runs["date"].dt.year.max()) if as_of == "record" else as_of
+        runs, as_of = record_as_of(record, as_of)
         arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of)
     worlds = to_dataset(arrays, prior_set, years)
     if as_of is not None:
@@ -374,12 +374,6 @@ def _counted_thresholds(thresholds) -> tuple[float, ...]:
     from forecast.history.published import load_published
 
     return tuple(sorted(set(thresholds) | set(load_published()["flop"].astype(float))))
-
-
-def _record(record):
-    from forecast.history.record import load_runs
-
-    return load_runs() if record is None else record
 
 
 def _kept_rows(out: dict, start: int, keep: int) -> dict | None:

@@ -118,7 +118,9 @@ def check_keep(keep, samples: int, *, n_years: int, n_priors: int = 30) -> int:
 
 def disk_needed(keep: int, *, n_years: int, n_priors: int) -> int:
     """Bytes of samples.nc for ``keep`` worlds (outputs in float32, priors in float64)."""
-    return keep * (n_years * 22 * 4 + n_priors * 8)
+    from models import OUTPUT_UNITS
+
+    return keep * (n_years * len(OUTPUT_UNITS) * 4 + n_priors * 8)
 
 
 def check_seed(seed) -> int:

@@ -65,7 +65,7 @@ from priors import InputError
 
 __all__ = [
     "HIDDEN_GAP", "K_HAT_LIMIT", "PUBLIC", "Conditioning", "ConditioningWarning", "chunk_log_likelihood",
-    "condition", "log_likelihood", "lower_bounds", "observations", "observed_with_percentiles",
+    "condition", "log_likelihood", "lower_bounds", "observations", "record_as_of",
     "record_percentiles", "record_weights", "resampling_points", "smooth_tail", "smoothed_log_weights", "systematic_picks", "tail_length",
 ]
 
@@ -92,7 +92,8 @@ class Conditioning:
         One row per observed year: ``log10_compute`` (the record), ``sd``, ``model``, and
         ``percentile`` (where the record falls in the unconditioned forecast, 0-100).
     log_weights
-        Pareto-smoothed, normalized log weights of the worlds, dim ``sample``.
+        Pareto-smoothed, normalized log weights of the worlds, dim ``sample`` (None for a
+        streamed run, which never holds them all).
     pareto_k
         Shape estimate of the weights' tail; above :data:`K_HAT_LIMIT`, unreliable.
     ess
@@ -102,7 +103,7 @@ class Conditioning:
     """
 
     observed: pd.DataFrame
-    log_weights: xr.DataArray
+    log_weights: xr.DataArray | None
     pareto_k: float
     ess: float
     as_of: int
@@ -207,12 +208,13 @@ def smooth_tail(top: np.ndarray) -> tuple[np.ndarray, float]:
     return smoothed, float(np.asarray(k))
 
 
-def observed_with_percentiles(runs: pd.DataFrame, years, as_of: int, frontier_cdf) -> pd.DataFrame:
-    """:func:`observations` with ``percentile``: ``frontier_cdf(year, log10)`` is the
-    unconditioned forecast's P(largest run up to ``year`` < ``log10``)."""
-    observed = observations(runs, years, as_of)
-    observed["percentile"] = [100 * float(frontier_cdf(y, r)) for y, r in observed["log10_compute"].items()]
-    return observed
+def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, int]:
+    """The runs to condition on (the shipped record when ``record`` is None) and the last
+    year observed: ``as_of``, or the record's last year for ``"record"``."""
+    from forecast.history.record import load_runs
+
+    runs = load_runs() if record is None else record
+    return runs, int(runs["date"].dt.year.max()) if as_of == "record" else int(as_of)
 
 
 def chunk_log_likelihood(target: np.ndarray, years, observed: pd.DataFrame, bounds: pd.DataFrame) -> np.ndarray:

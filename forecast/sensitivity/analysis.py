@@ -45,6 +45,7 @@ import pandas as pd
 import xarray as xr
 from scipy.special import ndtri
 
+from forecast.history.condition import record_as_of
 from forecast.sensitivity.local import parse_swap, prior_swaps, swap_file_set, tornado
 from forecast.sensitivity.sobol import ZeroVarianceWarning, saltelli_design, sobol_analyze
 from forecast.sensitivity.worlds import (
@@ -296,12 +297,7 @@ def record_conditioning(as_of, record=None) -> tuple | None:
     """``(runs, as_of)`` for the tornado and the swaps (``as_of``: a year, ``"record"`` or
     ``None``/``"none"``, as :func:`forecast.run` takes it), or None for the prior forecast."""
     as_of = parse_as_of(as_of)
-    if as_of is None:
-        return None
-    from forecast.history.record import load_runs
-
-    runs = load_runs() if record is None else record
-    return runs, int(runs["date"].dt.year.max()) if as_of == "record" else int(as_of)
+    return None if as_of is None else record_as_of(record, as_of)
 
 
 def sensitivity(

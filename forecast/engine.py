@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from forecast._normal import root_key, standard_normal
 from forecast.settings import check_samples, check_seed, parse_years
-from models import BASE_YEAR, CONSTRAINTS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
+from models import BASE_YEAR, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
 from priors import PriorSet
 from priors._precision import float64
 
@@ -41,17 +41,33 @@ _CPU_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
 _MODEL_OPTIONS = {**_CPU_OPTIONS, "xla_cpu_enable_fast_min_max": True}
 
 
+#: Stream of a chunk's key that draws the lab-year scores (apart from ``z``, so that a prior
+#: set without uncertain lab-year priors draws exactly the worlds it drew before v3).
+_LAB_YEAR_STREAM = 1
+
+
+def output_sites(transform) -> list[str]:
+    """The sites a run keeps: every column, every lab-year prior, every output (and, with
+    several labs, each lab's compute and the leading lab)."""
+    lab_year = list(dict.fromkeys(name for name, _, _ in transform.lab_year_static))
+    labs = list(LAB_OUTPUT_UNITS) if transform.n_labs > 1 else []
+    return list(transform.names) + lab_year + list(OUTPUT_UNITS) + labs
+
+
 @functools.partial(jax.jit, static_argnames=("years", "base_year"), compiler_options=_MODEL_OPTIONS)
-def _push(transform, z_by_prior, *, years: tuple[int, ...], base_year: float):
+def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], base_year: float):
     """Every site of the bottom-up model for the worlds ``z_by_prior.T``; compiled once per structure.
 
     The scores come one row per prior, ``(n_latent, n_worlds)``: the model reads each prior's
     scores as a column of ``z``, and XLA fuses that slice into every consumer, so from a
-    row-major ``z`` every column would be read through the whole of ``z``.
+    row-major ``z`` every column would be read through the whole of ``z``. ``z_lab_year``:
+    ``(n_lab_year, n_years, n_worlds)`` where the prior set has uncertain lab-year priors.
     """
-    sites = list(transform.names) + list(OUTPUT_UNITS)
-    z = z_by_prior.T
-    predictive = Predictive(bottom_up_model, posterior_samples={"z": z}, return_sites=sites, parallel=True)
+    sites = output_sites(transform)
+    given = {"z": z_by_prior.T}
+    if z_lab_year is not None:
+        given["z_lab_year"] = jnp.moveaxis(z_lab_year, -1, 0)
+    predictive = Predictive(bottom_up_model, posterior_samples=given, return_sites=sites, parallel=True)
     # Nothing is left to sample once z is given, so the key is never used.
     return predictive(
         jax.random.PRNGKey(0), transform, np.asarray(years, dtype=float), base_year=base_year
@@ -70,8 +86,13 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
     Two compiled calls, not one: fused into the model, the scores are recomputed inside
     the consumers of ``z`` by XLA on CPU, which makes a chunk 3-4x slower.
     """
-    z_by_prior = standard_normal(_chunk_key(root, chunk), (transform.n_latent, n_worlds))
-    return _push(transform, _across_devices(z_by_prior), years=years, base_year=base_year)
+    key = _chunk_key(root, chunk)
+    z_by_prior = standard_normal(key, (transform.n_latent, n_worlds))
+    z_lab_year = None
+    if transform.n_lab_year:
+        z_lab_year = standard_normal(_chunk_key(key, _LAB_YEAR_STREAM),
+                                     (transform.n_lab_year, len(years), n_worlds))
+    return _push(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year)
 
 
 def _across_devices(z_by_prior):
@@ -222,8 +243,13 @@ def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR) -> 
     """
     priors.validate(PARAMETERS)
     z_by_prior = jnp.asarray(z, dtype=float).T  # a transposed copy: one row per prior
+    transform = priors.transform()
+    z_lab_year = None
+    if transform.n_lab_year:  # not in the design: drawn from a fixed stream, the same every call
+        z_lab_year = standard_normal(root_key(_LAB_YEAR_STREAM),
+                                     (transform.n_lab_year, len(years), z_by_prior.shape[1]))
     out = _push(
-        priors.transform(), z_by_prior, years=tuple(int(y) for y in years), base_year=float(base_year),
+        transform, z_by_prior, z_lab_year, years=tuple(int(y) for y in years), base_year=float(base_year),
     )
     return jax.device_get(out)
 
@@ -232,18 +258,33 @@ def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:
     """Label the raw arrays of one simulation: dims ``sample`` and ``year``, units, codes."""
     n = len(next(iter(arrays.values())))
     data_vars = {}
-    for prior in priors:
-        data_vars[prior.name] = xr.Variable(
-            "sample", arrays[prior.name], {"units": prior.unit, "prior": prior.spec, "kind": "prior"}
+    labs = priors.labs.names
+    for column, _, _, prior in priors.columns:
+        data_vars[column] = xr.Variable(
+            "sample", arrays[column], {"units": prior.unit, "prior": prior.spec, "kind": "prior"}
         )
+    for name in priors.lab_year_priors:
+        prior = priors[name]
+        dims = ("sample", "year") if len(labs) == 1 else ("sample", "lab", "year")
+        data_vars[name] = xr.Variable(dims, arrays[name], {"units": prior.unit, "prior": prior.spec,
+                                                           "kind": "prior"})
     for name, unit in OUTPUT_UNITS.items():
         attrs = {"units": unit, "kind": "output"}
         if name in ("binding_constraint", "chips_cap"):
             codes = CONSTRAINTS if name == "binding_constraint" else CONSTRAINTS[:3]
             attrs.update(flag_values=list(range(len(codes))), flag_meanings=" ".join(codes))
         data_vars[name] = xr.Variable(("sample", "year"), arrays[name], attrs)
+    coords = {"sample": np.arange(n), "year": np.asarray(years, dtype=int)}
+    if len(labs) > 1:
+        coords["lab"] = list(labs)
+        data_vars["log10_lab_training_compute"] = xr.Variable(
+            ("sample", "lab", "year"), arrays["log10_lab_training_compute"],
+            {"units": LAB_OUTPUT_UNITS["log10_lab_training_compute"], "kind": "output"})
+        data_vars["leading_lab"] = xr.Variable(
+            ("sample", "year"), arrays["leading_lab"],
+            {"units": LAB_OUTPUT_UNITS["leading_lab"], "kind": "output",
+             "flag_values": list(range(len(labs))), "flag_meanings": " ".join(labs)})
     return xr.Dataset(
-        data_vars,
-        coords={"sample": np.arange(n), "year": np.asarray(years, dtype=int)},
+        data_vars, coords=coords,
         attrs={"prior_set": priors.name, "priors_sha256": priors.fingerprint()},
     )

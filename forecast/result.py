@@ -47,6 +47,7 @@ from forecast.stream import (
     TARGET,
     frontier_below,
     interval_table_from_tally,
+    lab_summary,
     reach_from_tally,
     shares_from_tally,
     sum_tallies,
@@ -62,6 +63,7 @@ from forecast.timeline import (
 from models import BASE_YEAR, CONSTRAINTS
 from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
 from priors.correlations import Correlation
+from priors.labs import Labs
 
 #: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
 #: forecast was conditioned on, and the command line that draws the same worlds again
@@ -161,6 +163,18 @@ class ForecastResult:
         return constraint_shares(self.samples["binding_constraint"])
 
     @property
+    def labs(self) -> tuple[str, ...]:
+        """The labs whose runs the frontier is the largest of."""
+        return self.priors.labs.names
+
+    def lab_summary(self, thresholds=None) -> xr.Dataset:
+        """Which lab leads, which is first to each threshold, and how many labs get there
+        (:func:`forecast.stream.lab_summary`); ``None`` for a forecast of one lab."""
+        if len(self.labs) == 1 or self.tally is None or "lead" not in self.tally:
+            return None
+        return lab_summary(self.tally, self.labs, self.thresholds if thresholds is None else thresholds)
+
+    @property
     def main_constraint(self) -> list[str]:
         """The most frequent binding constraint in each year."""
         return [CONSTRAINTS[i] for i in self.constraint_shares.argmax("constraint").values]
@@ -207,6 +221,11 @@ class ForecastResult:
             "correlations_json": json.dumps(
                 [[c.first, c.second, c.rank, c.origin] for c in self.priors.correlations]
             ),
+            "labs_json": json.dumps({
+                "names": list(self.priors.labs.names), "correlation": self.priors.labs.correlation,
+                "overrides": [[lab, p.name, {"spec": p.spec, "unit": p.unit, "source": p.source,
+                                             "description": p.description}]
+                              for lab, p in self.priors.labs.overrides]}),
             "seed": self.seed,
             "samples": self.n_samples,
             "kept": self.n_kept,
@@ -251,8 +270,14 @@ def _priors_from_attrs(attrs: Mapping) -> PriorSet:
         for name, e in entries.items()
     )
     pairs = tuple(Correlation(*entry) for entry in json.loads(attrs.get("correlations_json", "[]")))
+    labs = Labs()
+    if "labs_json" in attrs:  # saved before v3: one lab
+        saved = json.loads(attrs["labs_json"])
+        overrides = tuple((lab, Prior(name=name, family=parse_spec(e["spec"]), origin=attrs.get("priors_file", ""), **e))
+                          for lab, name, e in saved["overrides"])
+        labs = Labs(names=tuple(saved["names"]), correlation=float(saved["correlation"]), overrides=overrides)
     return PriorSet(name=attrs["prior_set"], priors=priors, source=attrs.get("priors_file", ""),
-                    correlations=pairs)
+                    correlations=pairs, labs=labs)
 
 
 def load(path: str | Path) -> ForecastResult:
@@ -301,6 +326,8 @@ def run(
     record=None,
     keep: int | str | None = DEFAULT_KEEP,
     scheduler=None,
+    labs: int | str | Iterable[str] | None = None,
+    lab_correlation: float | str | None = None,
 ) -> ForecastResult:
     """Run the bottom-up forecast.
 
@@ -333,6 +360,9 @@ def run(
     scheduler
         A Dask ``distributed`` scheduler address or Client: the chunks run on its workers
         (:mod:`forecast.cluster`), with the same numbers as a local run.
+    labs, lab_correlation
+        ``N`` identical labs (or lab names) in place of the prior set's, and the rank
+        correlation of a lab-scoped prior between two labs (:mod:`priors.labs`).
 
     Raises
     ------
@@ -340,7 +370,7 @@ def run(
         For any bad input, with a one-line message naming the file or option and the key.
     """
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
-    prior_set = prior_set.with_overrides(overrides)
+    prior_set = prior_set.with_labs(labs, correlation=lab_correlation).with_overrides(overrides)
     if correlate:
         prior_set = prior_set.with_correlations(correlate)
     as_of = parse_as_of(as_of)

@@ -12,6 +12,11 @@ given the record for a conditioned one), so every count is a weighted count:
   threshold, and ``reach_sq`` the same with w^2, for the Monte Carlo standard error of a
   weighted proportion, ``sqrt(sum w^2 (I - p)^2) / sum w``;
 - ``binding`` (constraint, year): sum of w over worlds bound by each constraint;
+- with several labs (:func:`lab_tally`): ``lead`` (lab, year), the worlds whose largest run
+  of the year is each lab's; ``labs_at_least`` (count, threshold, year), the worlds where
+  ``count`` labs or more (1 .. labs) have had a run of at least the threshold by the year; ``first`` (lab,
+  threshold), the worlds where each lab is the first to the threshold (the leading lab of
+  the year the frontier first reaches it);
 - ``hist`` (quantity, year, bin): weighted histograms in log10 on a fixed grid of
   :data:`HIST_WIDTH` = 0.001 dex from each quantity's ``hist_low`` over :data:`HIST_SPAN`
   orders of magnitude, for quantiles and intervals. A quantile is read off the histogram by
@@ -38,7 +43,8 @@ from models import CONSTRAINTS
 
 __all__ = [
     "FRONTIER", "HIST_LOW", "HIST_SPAN", "HIST_WIDTH", "TARGET", "frontier_below", "hist_quantiles",
-    "interval_table_from_tally", "reach_from_tally", "shares_from_tally", "sum_tallies", "tally_chunk",
+    "interval_table_from_tally", "lab_summary", "lab_tally", "reach_from_tally", "shares_from_tally",
+    "sum_tallies", "tally_chunk",
 ]
 
 #: The quantity every headline number is about.
@@ -96,8 +102,11 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
                           weights=np.broadcast_to(w[:, None], codes.shape).ravel(),
                           minlength=len(CONSTRAINTS) * n_years)
     year = np.asarray(years, dtype=int)
+    labs = (lab_tally(out, w, log10_t, frontier, weights_are_one=weights is None)
+            if "log10_lab_training_compute" in out else {})
     return xr.Dataset(
         {
+            **labs,
             "n": n, "weight": w.sum(), "weight_sq": (w**2).sum(),
             "reach": (("threshold", "year"), reach),
             "reach_sq": (("threshold", "year"), reach_sq),
@@ -109,6 +118,62 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
                 "hist_low": ("quantity", [HIST_LOW[q] for q in quantities])},
         attrs={"hist_width": HIST_WIDTH},
     )
+
+
+def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray, frontier: np.ndarray,
+              *, weights_are_one: bool = False) -> dict:
+    """The lab statistics of a chunk (module docstring): ``lead``, ``labs_at_least`` and
+    ``first``, weighted by ``w``; ``frontier`` is the running maximum (world, year)."""
+    lab_compute = np.asarray(out["log10_lab_training_compute"], dtype=float)  # (world, lab, year)
+    n, n_labs, n_years = lab_compute.shape
+    leader = np.asarray(out["leading_lab"]).astype(np.int64)  # (world, year)
+    lead = np.bincount((leader * n_years + np.arange(n_years)).ravel(),
+                       weights=np.broadcast_to(w[:, None], leader.shape).ravel(), minlength=n_labs * n_years)
+    # the c-th largest of the labs' best runs so far is >= t where c labs or more have reached t
+    ranked = -np.sort(-np.maximum.accumulate(lab_compute, axis=2), axis=1)  # (world, rank, year)
+    n_t = log10_t.size
+    at_least = np.empty((n_labs, n_t, n_years))
+    for j, t in enumerate(log10_t):  # one threshold at a time: (world, rank, year) booleans
+        hits = ranked >= t
+        at_least[:, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
+    crossed = frontier[:, None, :] >= log10_t[None, :, None]  # (world, threshold, year)
+    first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: masked below)
+    first_lab = np.take_along_axis(leader, first_year, axis=1)  # (world, threshold)
+    ever = crossed.any(axis=2)
+    first = np.bincount((first_lab * n_t + np.arange(n_t)).ravel()[ever.ravel()],
+                        weights=np.broadcast_to(w[:, None], ever.shape).ravel()[ever.ravel()],
+                        minlength=n_labs * n_t)
+    return {
+        "lead": (("lab", "year"), lead.reshape(n_labs, n_years)),
+        "labs_at_least": (("count", "threshold", "year"), at_least),
+        "first": (("lab", "threshold"), first.reshape(n_labs, n_t)),
+    }
+
+
+def lab_summary(tally: xr.Dataset, labs, thresholds=None) -> xr.Dataset:
+    """Per lab: ``lead_share`` (lab, year), the share of worlds whose largest run of the year
+    is the lab's; ``first_probability`` (lab, threshold), P(the lab is the first to the
+    threshold within the years); ``labs_reached`` (count, threshold, year), the distribution
+    of the number of labs with a run of at least the threshold by the year; and
+    ``at_least_two`` (threshold, year), P(two labs or more). Each with its Monte Carlo
+    standard error (``*_mcse``, from the effective sample size)."""
+    weight = tally["weight"]
+    ess = weight**2 / tally["weight_sq"]
+    sel = {} if thresholds is None else {"threshold": np.asarray(thresholds, dtype=float)}
+    share = (tally["lead"] / weight).assign_coords(lab=list(labs))
+    first = (tally["first"].sel(**sel) / weight).assign_coords(lab=list(labs))
+    at_least = tally["labs_at_least"].sel(**sel) / weight  # count 1 .. labs
+    n_labs = at_least.sizes["count"]
+    upper = xr.concat([xr.ones_like(at_least.isel(count=0)), at_least], "count")
+    lower = xr.concat([at_least, xr.zeros_like(at_least.isel(count=0))], "count")
+    counts = (upper - lower).clip(min=0).assign_coords(count=np.arange(n_labs + 1))
+    two = at_least.isel(count=1) if n_labs > 1 else xr.zeros_like(at_least.isel(count=0))
+    se = lambda p: np.sqrt((p * (1 - p)).clip(min=0) / ess)  # noqa: E731
+    return xr.Dataset({
+        "lead_share": share, "lead_share_mcse": se(share),
+        "first_probability": first, "first_probability_mcse": se(first),
+        "labs_reached": counts, "at_least_two": two, "at_least_two_mcse": se(two),
+    })
 
 
 def sum_tallies(tallies) -> xr.Dataset:

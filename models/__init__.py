@@ -3,10 +3,13 @@
 from models.bottom_up import (
     BASE_YEAR,
     CONSTRAINTS,
+    LAB_OUTPUT_UNITS,
     OUTPUT_UNITS,
     PARAMETERS,
     bottom_up_model,
+    lab_world_compute,
     world_compute,
 )
 
-__all__ = ["BASE_YEAR", "CONSTRAINTS", "OUTPUT_UNITS", "PARAMETERS", "bottom_up_model", "world_compute"]
+__all__ = ["BASE_YEAR", "CONSTRAINTS", "LAB_OUTPUT_UNITS", "OUTPUT_UNITS", "PARAMETERS", "bottom_up_model",
+           "lab_world_compute", "world_compute"]

@@ -1,5 +1,5 @@
-"""The bottom-up model (docs/model.md, v2): what supply, power, money, data and latency allow
-each year, what post-training adds, and what the largest run takes.
+"""The bottom-up model (docs/model.md, v3): what supply, power, money, data and latency allow
+each lab each year, what post-training adds, what the largest run takes, and which lab runs it.
 
 ``world_compute`` is the arithmetic: pure JAX, in natural-log space, for any batch of
 worlds (each parameter an array of shape ``batch``) and a vector of years; every output has
@@ -8,6 +8,11 @@ from a prior set and records every derived quantity as a deterministic site.
 
 Multiplicative outputs are returned as log10 (``log10_training_compute`` ...): they cannot
 overflow for any valid prior, and that is the scale every plot and probability uses.
+
+``lab_world_compute`` runs the same arithmetic for each of several labs (lab-scoped
+parameters carry a lab axis) and keeps the largest run of each year: the frontier
+``C(y) = max_k C_k(y)``, with every output of the leading lab's run, each lab's compute and
+which lab leads.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from priors import FRACTION, NON_NEGATIVE, POSITIVE, REAL
+from priors import FRACTION, NON_NEGATIVE, POSITIVE, REAL, UNIT_INTERVAL
+from priors.labs import LAB, LAB_YEAR, scope
 
 #: Calendar year that every growth term counts from (100K-H100 systems appeared in 2024).
 BASE_YEAR = 2024
@@ -65,7 +71,8 @@ PARAMETERS = {
     "text_tokens_growth": POSITIVE,
     "other_tokens_base": POSITIVE,
     "other_tokens_growth": POSITIVE,
-    "max_epochs": POSITIVE,
+    "max_epochs": POSITIVE,            # or epoch_worth_floor (a prior set names one)
+    "epoch_worth_floor": FRACTION,
     "repetition_decay": POSITIVE,
     "tokens_per_param_ref": POSITIVE,
     "tokens_per_param_slope": REAL,
@@ -78,6 +85,12 @@ PARAMETERS = {
     "post_training_fraction_max": NON_NEGATIVE,
     "chip_hour_usd_base": POSITIVE,
     "chip_hour_usd_growth": POSITIVE,
+    "run_share": FRACTION,
+    "data_wall_softness": UNIT_INTERVAL,
+    # the observation model's (forecast.history): named here so prior files are written once
+    "disclosure_probability": UNIT_INTERVAL,
+    "disclosure_delay_months": NON_NEGATIVE,
+    "estimate_sd_dex": POSITIVE,
 }
 
 #: Codes of ``binding_constraint`` (and, for the first three, of ``chips_cap``).
@@ -107,6 +120,12 @@ OUTPUT_UNITS = {
     "run_days": "days",
     "log10_run_cost_usd": "log10 USD",
     "log10_energy_gwh": "log10 GWh",
+}
+
+#: Outputs per lab (``batch + (n_labs, n_years)``) and which lab ran the frontier run.
+LAB_OUTPUT_UNITS = {
+    "log10_lab_training_compute": "log10 FLOP",
+    "leading_lab": "index of the lab with the largest run",
 }
 
 _LN10 = math.log(10.0)
@@ -222,19 +241,38 @@ def _chips(p: Mapping, t):
     return log_chips, chips_cap, log_watts, log_capex_per_chip
 
 
+def max_epochs(p: Mapping):
+    """Times the unique data is repeated: ``max_epochs`` where a prior set gives it (v2), else
+    until one more epoch is worth less than ``epoch_worth_floor`` m of a fresh one:
+    ``exp(-(E - 1) / R*) = m``, so ``E = 1 + R* ln(1 / m)`` (v3)."""
+    if "max_epochs" in p:
+        return p["max_epochs"]
+    return 1.0 - p["repetition_decay"] * jnp.log(p["epoch_worth_floor"])
+
+
+def soft_wall(log_available, log_wall, softness):
+    """Compute that counts past the data wall W: H below it, ``W (H / W)^s`` above (in logs)."""
+    past = log_available > log_wall
+    return jnp.where(past, log_wall + softness * (log_available - log_wall), log_available)
+
+
 def _walls(p: Mapping, t, log_hardware, log_days):
-    """The data and latency walls, the pretraining compute under all three, and which binds."""
+    """The data and latency walls, the pretraining compute under all three, and which binds:
+    the data wall where the compute the system can give one run (under the latency wall)
+    passes it, else the latency wall where it is below the hardware."""
     log_unique = jnp.logaddexp(
         _log_growth(jnp.log(p["text_tokens_base"]), p["text_tokens_growth"], t),
         _log_growth(jnp.log(p["other_tokens_base"]), p["other_tokens_growth"], t),
     )
-    log_raw = log_unique + jnp.log(p["max_epochs"])
-    log_effective = log_unique + log_repetition_worth(p["max_epochs"], p["repetition_decay"])
+    epochs = max_epochs(p)
+    log_raw = log_unique + jnp.log(epochs)
+    log_effective = log_unique + log_repetition_worth(epochs, p["repetition_decay"])
     log_data = log_data_compute(p, log_effective, log_raw)
     log_latency = log_latency_compute(p, log_days + math.log(SECONDS_PER_DAY))
-    log_pretraining = jnp.minimum(log_hardware, jnp.minimum(log_data, log_latency))
+    log_available = jnp.minimum(log_hardware, log_latency)
+    log_pretraining = soft_wall(log_available, log_data, p.get("data_wall_softness", 0.0))
     wall = jnp.where(
-        log_data <= log_latency, CONSTRAINTS.index("data"), CONSTRAINTS.index("latency")
+        log_data < log_available, CONSTRAINTS.index("data"), CONSTRAINTS.index("latency")
     )
     walled = jnp.minimum(log_data, log_latency) < log_hardware
     return log_unique, log_data, log_latency, log_pretraining, walled, wall
@@ -252,7 +290,8 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     Parameters
     ----------
     params
-        One array (or scalar) per name of :data:`PARAMETERS`, all of one batch shape.
+        One array (or scalar) per name of :data:`PARAMETERS`, all of one batch shape; a
+        lab-year parameter (``run_share``) may also have a last axis of years.
     years
         Calendar years of the runs, shape ``(n_years,)``.
     base_year
@@ -263,14 +302,24 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     dict
         The outputs listed in :data:`OUTPUT_UNITS`, each of shape ``batch + (n_years,)``.
     """
-    p = {name: jnp.asarray(params[name])[..., None] for name in PARAMETERS}
-    years = jnp.asarray(years, dtype=float)
+    # a year axis on every parameter but lab-year ones that have it already
+    batch_ndim = jnp.ndim(params["lag_years"])
+    p = {name: jnp.asarray(value) if scope(name) == LAB_YEAR and jnp.ndim(value) > batch_ndim
+             else jnp.asarray(value)[..., None]
+         for name, value in params.items() if name in PARAMETERS}
+    return _outputs(p, jnp.asarray(years, dtype=float), base_year)
+
+
+def _outputs(p: Mapping, years, base_year: float) -> dict:
+    """:func:`world_compute` on parameters that broadcast against ``years``."""
     t = years - base_year - p["lag_years"]  # growth at the time the run's system stood
 
     log_chips, chips_cap, log_watts, log_capex_per_chip = _chips(p, t)
     log_flops = log_flops_per_chip(p, t, years)
     log_days = log_duration_days(p, t)
-    log_chip_days = log_chips + log_flops + jnp.log(p["mfu"]) + math.log(SECONDS_PER_DAY)  # FLOP a day
+    log_share = jnp.log(p["run_share"]) if "run_share" in p else 0.0  # of the system, this run
+    # FLOP a day of the chips the run uses
+    log_chip_days = log_chips + log_share + log_flops + jnp.log(p["mfu"]) + math.log(SECONDS_PER_DAY)
     log_hardware = log_chip_days + log_days
     log_unique, log_data, log_latency, log_pre, walled, wall = _walls(p, t, log_hardware, log_days)
     binding = jnp.where(walled, wall, chips_cap)
@@ -278,7 +327,7 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     log_fraction = _log_post_training_fraction(p, t)
     log_compute = log_pre + jnp.log1p(jnp.exp(log_fraction))
     log_run_days = log_compute - log_chip_days
-    log_chip_hours = log_chips + math.log(HOURS_PER_DAY) + log_run_days
+    log_chip_hours = log_chips + log_share + math.log(HOURS_PER_DAY) + log_run_days
     log_hour_usd = _log_growth(jnp.log(p["chip_hour_usd_base"]), p["chip_hour_usd_growth"], t)
 
     log_ratio = log_tokens_per_param(p, log_pre)
@@ -317,21 +366,72 @@ def world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> di
     return {name: out[name] for name in OUTPUT_UNITS}
 
 
+def lab_world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -> dict:
+    """The frontier of several labs: :func:`world_compute` per lab, then the largest run.
+
+    ``params``: a shared parameter has shape ``batch``, a lab-scoped one ``batch + (labs,)``,
+    a lab-year one ``batch + (labs, years)`` (:meth:`priors.prior_set.WorldTransform.model_params`).
+    Returns the outputs of :data:`OUTPUT_UNITS` for the leading lab's run of each year
+    (``batch + (years,)``; ``log10_training_compute`` is ``max_k C_k(y)``), and
+    :data:`LAB_OUTPUT_UNITS`: every lab's compute (``batch + (labs, years)``) and the
+    leading lab's index (the first of equals).
+    """
+    years = jnp.asarray(years, dtype=float)
+    by_lab = {name: _lab_axes(name, params[name]) for name in params if name in PARAMETERS}
+    lab_compute = _outputs(by_lab, years, base_year)["log10_training_compute"]
+    lab_compute = jnp.broadcast_to(lab_compute, jnp.broadcast_shapes(*(jnp.shape(v) for v in by_lab.values()),
+                                                                       (1, years.shape[0])))
+    leader = jnp.argmax(lab_compute, axis=-2)  # (batch, years)
+    # the leading lab's parameters, one per year; shared ones keep their year axis of 1
+    leading = {name: (jnp.take_along_axis(jnp.broadcast_to(value, lab_compute.shape), leader[..., None, :], axis=-2)[..., 0, :]
+                      if scope(name) in (LAB, LAB_YEAR) else value[..., 0, :])
+               for name, value in by_lab.items()}
+    out = _outputs(leading, years, base_year)
+    out["log10_training_compute"] = jnp.max(lab_compute, axis=-2)
+    out["log10_lab_training_compute"] = lab_compute
+    out["leading_lab"] = leader.astype(jnp.int8)
+    return out
+
+
+def _lab_axes(name: str, value):
+    """A parameter with a lab and a year axis (each of size 1 where it has none)."""
+    value = jnp.asarray(value)
+    if scope(name) == LAB_YEAR:
+        return value
+    return value[..., None] if scope(name) == LAB else value[..., None, None]
+
+
 def bottom_up_model(priors, years, *, base_year: float = BASE_YEAR):
     """NumPyro model of one world: standard-normal scores -> prior values -> compute by year.
 
     ``priors`` is a :class:`~priors.PriorSet` or its ``transform()`` (a pytree whose numbers
     can be traced, so one compiled model serves every prior set of the same shape).
 
-    The only sample site is ``z``: one independent standard-normal score per uncertain
-    prior (MODEL.md "How worlds are drawn"); the transform joins correlated priors through
-    their Gaussian copula. Conditioning ``z`` on a design (Sobol, Latin hypercube) or
+    The sample sites are ``z``: one independent standard-normal score per uncertain
+    column (MODEL.md "How worlds are drawn"; a lab-scoped prior has one column per lab),
+    and, where a lab-year prior is uncertain, ``z_lab_year`` (one score per lab-year
+    column and year); the transform joins correlated priors through their Gaussian copula.
+    With several labs the outputs are those of :func:`lab_world_compute`. Conditioning ``z`` on a design (Sobol, Latin hypercube) or
     letting NUTS sample it reuses this one model. Each prior value and each output of
     :func:`world_compute` is recorded as a deterministic site.
     """
-    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([priors.n_latent]).to_event(1))
-    params = priors.values_from_normal(z)
-    for name, value in params.items():
+    transform = priors.transform() if hasattr(priors, "priors") else priors
+    years = jnp.asarray(years, dtype=float)
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([transform.n_latent]).to_event(1))
+    z_lab_year = None
+    if transform.n_lab_year:
+        z_lab_year = numpyro.sample(
+            "z_lab_year", dist.Normal(0.0, 1.0).expand([transform.n_lab_year, years.shape[0]]).to_event(2))
+    values = transform.values_from_normal(z)
+    lab_year = transform.lab_year_values(z_lab_year, z.shape[:-1], years.shape[0])
+    for name, value in values.items():
         numpyro.deterministic(name, value)
-    for name, value in world_compute(params, years, base_year=base_year).items():
+    if transform.n_labs == 1:  # one lab: the v2 arithmetic, with no lab axis
+        lab_year = {name: value[..., 0, :] for name, value in lab_year.items()}
+        outputs = world_compute({**values, **lab_year}, years, base_year=base_year)
+    else:
+        outputs = lab_world_compute(transform.model_params(values, lab_year), years, base_year=base_year)
+    for name, value in lab_year.items():
+        numpyro.deterministic(name, value)
+    for name, value in outputs.items():
         numpyro.deterministic(name, value)

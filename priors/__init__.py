@@ -1,6 +1,6 @@
 """Priors: the prior language, validated prior sets, and the prior files shipped with it."""
 
-from priors.domains import FRACTION, NON_NEGATIVE, POSITIVE, REAL, Domain
+from priors.domains import FRACTION, NON_NEGATIVE, POSITIVE, REAL, UNIT_INTERVAL, Domain
 from priors.errors import InputError, PriorError
 from priors.families import (
     FAMILIES,
@@ -21,5 +21,5 @@ from priors.spec import parse_spec
 __all__ = [
     "FAMILIES", "FRACTION", "NON_NEGATIVE", "POSITIVE", "REAL", "Beta", "Domain", "Family", "Fixed",
     "InputError", "LogNormal", "LogUniform", "Metalog", "Mixture", "Normal", "Prior", "PriorError",
-    "PriorSet", "Truncated", "Uniform", "builtin_prior_files", "load_prior_set", "parse_spec",
+    "PriorSet", "Truncated", "UNIT_INTERVAL", "Uniform", "builtin_prior_files", "load_prior_set", "parse_spec",
 ]

@@ -31,6 +31,7 @@ import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -40,15 +41,17 @@ import numpy as np
 from jax.scipy.special import ndtri
 
 from priors import correlations as corr
+from priors import labs as lab_scope
 from priors._precision import float64
 from priors.correlations import Correlation, CorrelationWarning
 from priors.domains import Domain
 from priors.errors import PriorError
 from priors.families import Z_MAX, Family
+from priors.labs import ALTERNATIVES, LAB, LAB_YEAR, NEUTRAL, SHARED, Labs
 from priors.spec import parse_spec
 
 _PRIOR_KEYS = {"spec", "unit", "source", "description"}
-_TOP_KEYS = {"name", "description", "inherit", "priors", "correlations"}
+_TOP_KEYS = {"name", "description", "inherit", "priors", "correlations", "labs"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class PriorSet:
     description: str = ""
     source: str = ""
     correlations: tuple[Correlation, ...] = ()
+    #: The labs whose runs the frontier is the largest of (:mod:`priors.labs`).
+    labs: Labs = Labs()
 
     def __post_init__(self):
         seen = set()
@@ -90,6 +95,11 @@ class PriorSet:
                 raise PriorError("defined twice", source=self.source, key=prior.name)
             seen.add(prior.name)
         corr.check_names(self.correlations, self.names)
+        for item in self.correlations:
+            for name in item.first, item.second:
+                if lab_scope.scope(name) == LAB_YEAR:
+                    raise PriorError(f"{name} is drawn afresh for every lab and year, so it has no rank "
+                                     "correlations", source=item.origin or self.source, key=item.key)
 
     # -- access ------------------------------------------------------------------------
     def __iter__(self):
@@ -111,14 +121,50 @@ class PriorSet:
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.priors)
 
+    def scope(self, name: str) -> str:
+        """``shared``, ``lab`` or ``lab-year`` (:mod:`priors.labs`)."""
+        return lab_scope.scope(name)
+
+    def for_lab(self, name: str, lab: str) -> Prior:
+        """Prior ``name`` as lab ``lab`` draws it: its own override, or the common prior."""
+        return self.labs.override(name, lab) or self[name]
+
+    @cached_property
+    def columns(self) -> tuple[tuple[str, str, int | None, Prior], ...]:
+        """One entry per drawn column of a world, in prior order: ``(column name, prior
+        name, lab index or None, Prior)``. A shared prior is one column; a lab-scoped prior
+        one per lab (``chips_base[xai]``; its own name where there is one lab); lab-year
+        priors are drawn apart (:attr:`lab_year_priors`)."""
+        out = []
+        n_labs = len(self.labs)
+        for prior in self.priors:
+            scope = lab_scope.scope(prior.name)
+            if scope == SHARED:
+                out.append((prior.name, prior.name, None, prior))
+            elif scope == LAB:
+                for k, lab in enumerate(self.labs.names):
+                    out.append((lab_scope.column(prior.name, lab, n_labs), prior.name, k,
+                                self.for_lab(prior.name, lab)))
+        return tuple(out)
+
+    @property
+    def lab_year_priors(self) -> tuple[str, ...]:
+        """Names of the priors drawn once per lab, year and world (independently)."""
+        return tuple(p.name for p in self.priors if lab_scope.scope(p.name) == LAB_YEAR)
+
     @property
     def latent_names(self) -> tuple[str, ...]:
-        """Names of the uncertain (non-fixed) priors: the coordinates of a world."""
-        return tuple(p.name for p in self.priors if not p.is_fixed)
+        """Names of the uncertain (non-fixed) columns: the coordinates of a world."""
+        return tuple(name for name, _, _, prior in self.columns if not prior.is_fixed)
 
     @property
     def n_latent(self) -> int:
         return len(self.latent_names)
+
+    def _base_latent(self) -> tuple[str, ...]:
+        """The priors with at least one uncertain column (the v2 copula's coordinates)."""
+        names = {base for _, base, _, prior in self.columns if not prior.is_fixed}
+        return tuple(p.name for p in self.priors if p.name in names)
 
     def unknown_name_error(self, name: str, *, source: str | None = None) -> PriorError:
         close = difflib.get_close_matches(name, self.names, n=1)
@@ -127,8 +173,17 @@ class PriorSet:
 
     # -- correlations ------------------------------------------------------------------
     def score_correlation(self) -> np.ndarray:
-        """Correlation matrix of the normal scores of :attr:`latent_names` (the copula's)."""
-        return corr.score_matrix(self.latent_names, self.correlations)
+        """Correlation matrix of the normal scores of :attr:`latent_names` (the copula's;
+        between labs, :func:`priors.labs.expanded_score_matrix`)."""
+        if len(self.labs) == 1:
+            return corr.score_matrix(self.latent_names, self.correlations)
+        base = self._base_latent()
+        index = {name: i for i, name in enumerate(base)}
+        pairs = [c for c in self.correlations if c.first in index and c.second in index]
+        latent = [(index[b], k) for _, b, k, prior in self.columns if not prior.is_fixed]
+        return lab_scope.expanded_score_matrix(
+            corr.score_matrix(base, pairs), [lab_scope.scope(n) == LAB for n in base], latent,
+            self.labs.score_correlation)
 
     def rank_correlation(self) -> np.ndarray:
         """Spearman rank correlations of :attr:`latent_names`, as written (identity elsewhere)."""
@@ -136,12 +191,27 @@ class PriorSet:
 
     def correlation_blocks(self) -> tuple[tuple[str, ...], ...]:
         """The uncertain priors in groups joined by correlations; an independent prior is a
-        group of its own. Groups are independent of each other."""
-        return corr.blocks(self.latent_names, self.correlations)
+        group of its own. Groups are independent of each other. With several labs, a
+        lab-scoped prior's columns are one group (one input across its labs)."""
+        if len(self.labs) == 1:
+            return corr.blocks(self.latent_names, self.correlations)
+        names = self.latent_names
+        matrix = self.score_correlation()
+        links = [Correlation(names[i], names[j], 0.0) for i, j in zip(*np.nonzero(np.triu(matrix, 1)))]
+        first = {}
+        for name in names:
+            base = lab_scope.base_name(name)
+            if base in first:
+                links.append(Correlation(first[base], name, 0.0))
+            first.setdefault(base, name)
+        return corr.blocks(names, links)
 
     def check_correlations(self) -> PriorSet:
-        """Refuse correlations whose matrix is not positive definite; returns self."""
-        corr.check_valid(self.latent_names, self.correlations, source=self.source)
+        """Refuse correlations whose matrix is not positive definite; returns self. (Between
+        labs the copula is positive definite whenever the within-lab one is.)"""
+        base = self._base_latent()
+        pairs = [c for c in self.correlations if c.first in base and c.second in base]
+        corr.check_valid(base, pairs, source=self.source)
         return self
 
     def with_correlations(self, pairs, *, repair: bool = False, source: str = "--correlate") -> PriorSet:
@@ -174,8 +244,8 @@ class PriorSet:
         return replace(self, correlations=tuple(c for c in self.correlations if c not in dropped))
 
     def _repaired(self) -> PriorSet:
-        names = self.latent_names
-        matrix = self.score_correlation()
+        names = self._base_latent()
+        matrix = corr.score_matrix(names, [c for c in self.correlations if c.first in names and c.second in names])
         if corr.smallest_eigenvalue(matrix) >= corr.MIN_EIGENVALUE:
             return self
         ranks = corr.rank_from_pearson(corr.nearest_valid(matrix))
@@ -200,12 +270,18 @@ class PriorSet:
         if self.correlations:
             self.check_correlations()
             mixing = np.linalg.cholesky(self.score_correlation())
+        columns = self.columns
+        lab_year = [(name, lab, self.for_lab(name, lab)) for name in self.lab_year_priors
+                    for lab in self.labs.names]
         return WorldTransform(
-            names=self.names,
-            kernels=tuple(p.family.static_kernel for p in self.priors),
-            latent=tuple(not p.is_fixed for p in self.priors),
-            leaves=tuple(p.family.leaves() for p in self.priors),
+            names=tuple(c[0] for c in columns),
+            kernels=tuple(c[3].family.static_kernel for c in columns),
+            latent=tuple(not c[3].is_fixed for c in columns),
+            leaves=tuple(c[3].family.leaves() for c in columns),
             mixing=mixing,
+            layout=(self.labs.names, tuple((c[1], -1 if c[2] is None else c[2]) for c in columns)),
+            lab_year_static=tuple((name, p.family.static_kernel, not p.is_fixed) for name, _, p in lab_year),
+            lab_year_leaves=tuple(p.family.leaves() for _, _, p in lab_year),
         )
 
     @float64
@@ -229,25 +305,73 @@ class PriorSet:
         replaced = {}
         for prior in priors:
             if prior.name not in self:
+                if ALTERNATIVES.get(prior.name) in self:  # max_epochs in place of epoch_worth_floor
+                    replaced[ALTERNATIVES[prior.name]] = prior
+                    continue
                 raise self.unknown_name_error(prior.name, source=prior.origin)
             replaced[prior.name] = prior
         merged = tuple(
-            replace(replaced[p.name], unit=replaced[p.name].unit or p.unit) if p.name in replaced else p
+            replace(replaced[p.name], unit=replaced[p.name].unit or p.unit)
+            if p.name in replaced and replaced[p.name].name == p.name
+            else replaced.get(p.name, p)
             for p in self.priors
         )
-        return replace(self, priors=merged, name=name or self.name)._without_fixed_pairs()
+        gone = {p.name for p in self.priors} - {p.name for p in merged}
+        correlations = tuple(c for c in self.correlations if not (c.pair & gone))
+        return replace(self, priors=merged, name=name or self.name,
+                       correlations=correlations)._without_fixed_pairs()
+
+    def with_labs(self, labs: int | str | Iterable[str] | None = None, *,
+                  correlation: float | str | None = None) -> PriorSet:
+        """A copy with other labs (``--labs N``: N identical labs, no lab's own priors; or a
+        list of names, keeping the overrides of labs that remain) and/or another rank
+        correlation between labs (``--lab-correlation R``)."""
+        current = self.labs
+        if labs is not None:
+            if isinstance(labs, (int, str)):
+                names = lab_scope.labs_of_count(labs)
+                overrides = ()
+            else:
+                names = lab_scope.check_names(list(labs), source="--labs", key=None)
+                overrides = tuple(item for item in current.overrides if item[0] in names)
+            current = replace(current, names=names, overrides=overrides)
+        if correlation is not None:
+            current = replace(current, correlation=lab_scope.check_correlation(
+                correlation, source="--lab-correlation", key=None))
+        return replace(self, labs=current)
 
     def with_overrides(self, overrides: Mapping[str, str] | Iterable[str] | None) -> PriorSet:
         """Apply command-line style overrides: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``."""
         if not overrides:
             return self
         pairs = _override_pairs(overrides)
-        changed = [_make_prior(name, {"spec": spec}, "--set") for name, spec in pairs]
-        return self.with_priors(changed, name=f"{self.name} (+{len(changed)} set)")
+        common = [(name, spec) for name, spec in pairs if "[" not in name]
+        changed = [_make_prior(name, {"spec": spec}, "--set") for name, spec in common]
+        result = self.with_priors(changed, name=f"{self.name} (+{len(pairs)} set)")
+        own = []
+        for key, spec in pairs:
+            if "[" not in key:
+                continue
+            name, _, lab = key.partition("[")
+            lab = lab.rstrip("]")
+            if name not in result:
+                raise result.unknown_name_error(name, source="--set")
+            if lab_scope.scope(name) == SHARED:
+                raise PriorError("is a shared prior (one draw per world), so no lab can have its own",
+                                 source="--set", key=key)
+            if lab not in result.labs.names:
+                raise PriorError(f"unknown lab {lab!r}; the labs are {', '.join(result.labs.names)}",
+                                 source="--set", key=key)
+            own.append((lab, _make_prior(name, {"spec": spec}, "--set")))
+        if not own:
+            return result
+        kept = tuple(item for item in result.labs.overrides
+                     if (item[0], item[1].name) not in {(lab, p.name) for lab, p in own})
+        return replace(result, labs=replace(result.labs, overrides=kept + tuple(own)))
 
     def validate(self, domains: Mapping[str, Domain]) -> PriorSet:
         """Check names and supports against a model's parameter domains; returns self."""
-        for prior in self.priors:
+        for prior in self.priors + tuple(p for _, p in self.labs.overrides):
             if prior.name not in domains:
                 close = difflib.get_close_matches(prior.name, list(domains), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -260,7 +384,7 @@ class PriorSet:
                     source=prior.origin,
                     key=prior.name,
                 )
-        missing = [name for name in domains if name not in self]
+        missing = [name for name in domains if name not in self and ALTERNATIVES.get(name) not in self]
         if missing:
             raise PriorError(f"missing priors: {', '.join(missing)}", source=self.source)
         return self
@@ -270,6 +394,9 @@ class PriorSet:
         lines = [f"{p.name}={p.family!r}" for p in self.priors]
         lines += [f"correlation {'.'.join(sorted(c.pair))}={c.rank!r}"
                   for c in sorted(self.correlations, key=lambda c: sorted(c.pair))]
+        if self.labs != Labs():  # a set of one lab hashes as before labs existed
+            lines += [f"labs {','.join(self.labs.names)} correlation={self.labs.correlation!r}"]
+            lines += [f"lab {lab} {p.name}={p.family!r}" for lab, p in self.labs.overrides]
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -291,17 +418,36 @@ class WorldTransform:
     #: Cholesky factor ``L`` of the scores' correlation matrix, or None for independent priors.
     mixing: object = None
 
+    #: ``(lab names, ((prior name, lab index or -1) per column))``: how columns make the
+    #: model's parameters (:meth:`model_params`).
+    layout: tuple = ((), ())
+    #: Lab-year priors, lab by lab within each prior: ``(name, kernel, uncertain)``.
+    lab_year_static: tuple = ()
+    lab_year_leaves: tuple = ()
+
     @property
     def n_latent(self) -> int:
         return sum(self.latent)
 
+    @property
+    def n_labs(self) -> int:
+        return max(len(self.layout[0]), 1)
+
+    @property
+    def n_lab_year(self) -> int:
+        """Rows of lab-year scores a world draws per year (uncertain lab-year columns)."""
+        return sum(uncertain for _, _, uncertain in self.lab_year_static)
+
     def tree_flatten(self):
-        return (self.leaves, self.mixing), (self.names, self.kernels, self.latent)
+        return ((self.leaves, self.mixing, self.lab_year_leaves),
+                (self.names, self.kernels, self.latent, self.layout, self.lab_year_static))
 
     @classmethod
     def tree_unflatten(cls, static, children):
-        names, kernels, latent = static
-        return cls(names=names, kernels=kernels, latent=latent, leaves=children[0], mixing=children[1])
+        names, kernels, latent, layout, lab_year_static = static
+        leaves, mixing, lab_year_leaves = children
+        return cls(names=names, kernels=kernels, latent=latent, leaves=leaves, mixing=mixing, layout=layout,
+                   lab_year_static=lab_year_static, lab_year_leaves=lab_year_leaves)
 
     def correlate(self, e):
         """Independent scores ``e`` -> the priors' scores ``z = L e`` (the Gaussian copula).
@@ -328,6 +474,33 @@ class WorldTransform:
             name: kernel(leaves, next(scores) if latent else at_median)
             for name, kernel, latent, leaves in zip(self.names, self.kernels, self.latent, self.leaves)
         }
+
+    def lab_year_values(self, e_lab_year, batch_shape, n_years: int) -> dict:
+        """Lab-year priors from their own independent scores ``e_lab_year`` (``batch +
+        (n_lab_year, n_years)``; None when none is uncertain): name -> ``batch + (labs, years)``."""
+        rows = iter(()) if e_lab_year is None else iter(jnp.moveaxis(jnp.asarray(e_lab_year), -2, 0))
+        at_median = jnp.zeros(tuple(batch_shape) + (n_years,))
+        per_lab: dict[str, list] = {}
+        for (name, kernel, uncertain), leaves in zip(self.lab_year_static, self.lab_year_leaves):
+            score = jnp.clip(next(rows), -Z_MAX, Z_MAX) if uncertain else at_median
+            per_lab.setdefault(name, []).append(kernel(leaves, score))
+        return {name: jnp.stack(values, axis=-2) for name, values in per_lab.items()}
+
+    def model_params(self, values: Mapping, lab_year: Mapping) -> dict:
+        """The model's parameters from the columns' ``values`` (:meth:`values_from_normal`) and
+        :meth:`lab_year_values`: a shared prior ``batch``, a lab-scoped one ``batch + (labs,)``,
+        a lab-year one ``batch + (labs, years)``."""
+        columns: dict[str, list] = {}
+        for column_name, (name, lab) in zip(self.names, self.layout[1]):
+            columns.setdefault(name, []).append((lab, values[column_name]))
+        params = {}
+        for name, items in columns.items():
+            if items[0][0] < 0:
+                params[name] = items[0][1]
+            else:
+                params[name] = jnp.stack([jnp.broadcast_to(v, jnp.shape(items[0][1])) for _, v in items], axis=-1)
+        params.update(lab_year)
+        return params
 
 
 def _override_pairs(overrides) -> list[tuple[str, str]]:
@@ -412,6 +585,8 @@ def load_prior_set(
     overrides: Mapping[str, str] | Iterable[str] | None = None,
     correlate: Iterable[str] | Mapping | None = None,
     repair_correlations: bool = False,
+    labs: int | str | Iterable[str] | None = None,
+    lab_correlation: float | str | None = None,
 ) -> PriorSet:
     """Read a prior file (or a built-in set by name), resolve inheritance, apply overrides.
 
@@ -426,13 +601,15 @@ def load_prior_set(
         Replace a matrix of correlations that is not positive definite by the nearest valid
         one (a :class:`~priors.correlations.CorrelationWarning` says what changed) instead
         of refusing it.
+    labs, lab_correlation
+        ``--labs N`` (N identical labs) and ``--lab-correlation R``: see :meth:`PriorSet.with_labs`.
 
     Raises
     ------
     PriorError
         For anything wrong in the file, with the file and the key in the message.
     """
-    prior_set = _read(path_or_name, ()).with_overrides(overrides)
+    prior_set = _read(path_or_name, ()).with_labs(labs, correlation=lab_correlation).with_overrides(overrides)
     return prior_set.with_correlations(corr.parse_flags(correlate), repair=repair_correlations)
 
 
@@ -461,12 +638,17 @@ def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
         raise PriorError("'priors' must be a table: [priors.NAME]", source=where)
     own = [_make_prior(name, entry, where) for name, entry in table.items()]
     own_pairs = corr.parse_table(data.get("correlations", {}), where)
+    lab_names, lab_correlation, own_labs = lab_scope.parse_table(
+        data.get("labs", {}), where, _make_prior,
+        known=lambda name: True)  # names are checked once the parent is resolved
     name = str(data.get("name", path.stem))
     description = str(data.get("description", ""))
     is_default = path.resolve() == builtin_prior_files()[DEFAULT_NAME].resolve()
     parent = str(data.get("inherit", "none" if is_default else DEFAULT_NAME))
     if parent == "none":
-        prior_set = PriorSet(name=name, priors=tuple(own), description=description, source=where)
+        neutral = [_make_prior(n, entry, "neutral value") for n, entry in NEUTRAL.items()
+                   if n not in table]
+        prior_set = PriorSet(name=name, priors=tuple(own) + tuple(neutral), description=description, source=where)
     else:
         parent_path = parent if parent in builtin_prior_files() else path.parent / parent
         base = _read(parent_path, _seen + (path.resolve(),))
@@ -474,4 +656,23 @@ def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
         prior_set = replace(unchecked.with_priors(own, name=name), description=description, source=where,
                             correlations=base.correlations)
     corr.check_names(own_pairs, prior_set.names)
-    return replace(prior_set, correlations=corr.merge(prior_set.correlations, own_pairs))
+    prior_set = replace(prior_set, correlations=corr.merge(prior_set.correlations, own_pairs))
+    return _with_file_labs(prior_set, lab_names, lab_correlation, own_labs, where)
+
+
+def _with_file_labs(prior_set: PriorSet, names, correlation, own, where: str) -> PriorSet:
+    """A prior set with a file's ``[labs]`` on top of what it inherits: new names keep the
+    inherited overrides of labs that remain; the file's own overrides replace them."""
+    for lab, prior in own:
+        if prior.name not in prior_set:
+            raise PriorError("unknown prior name", source=where, key=f"labs.{lab}.priors.{prior.name}")
+    labs = prior_set.labs
+    if names is not None:
+        labs = replace(labs, names=names, overrides=tuple(i for i in labs.overrides if i[0] in names))
+    if correlation is not None:
+        labs = replace(labs, correlation=correlation)
+    lab_scope.check_override_labs(labs, own, where)
+    replaced = {(lab, p.name) for lab, p in own}
+    labs = replace(labs, overrides=tuple(i for i in labs.overrides if (i[0], i[1].name) not in replaced)
+                   + tuple(own))
+    return replace(prior_set, labs=labs)

@@ -34,8 +34,13 @@ _MIN_ONE_PLUS_SLOPE = 0.05
 
 
 def numpy_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dict:
-    """Outputs of MODEL.md for a batch of worlds (arrays of shape (n,)) and years."""
+    """Outputs of MODEL.md for a batch of worlds (arrays of shape (n,)) and years; v3's
+    ``run_share``, ``data_wall_softness`` and ``epoch_worth_floor`` where a world has them."""
     p = {k: np.asarray(v, dtype=float)[..., None] for k, v in p.items()}
+    share = p.get("run_share", 1.0)
+    softness = p.get("data_wall_softness", 0.0)
+    if "max_epochs" not in p:  # the last epoch is worth epoch_worth_floor of a fresh one
+        p["max_epochs"] = 1.0 + p["repetition_decay"] * np.log(1.0 / p["epoch_worth_floor"])
     years = np.asarray(years, dtype=float)
     t = years - base_year - p["lag_years"]
 
@@ -56,7 +61,7 @@ def numpy_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dict:
     fp8 = np.where(years >= p["low_precision_year"], p["low_precision_gain"], 1.0)
     flops = grown("chip_flops_base", "chip_flops_growth") * fp8
     duration = np.minimum(grown("duration_days_base", "duration_growth"), p["duration_days_max"])
-    hardware = chips * flops * p["mfu"] * duration * 86400.0
+    hardware = chips * share * flops * p["mfu"] * duration * 86400.0
 
     # data wall: the model sized for the effective data, trained on all the raw tokens
     unique = grown("text_tokens_base", "text_tokens_growth") + grown("other_tokens_base", "other_tokens_growth")
@@ -80,7 +85,8 @@ def numpy_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dict:
         wall = (duration * 86400.0 / k) ** (1.0 / np.where(binds, denominator, 1.0))
     latency = np.minimum(np.where(binds, wall, np.inf), 10.0**NO_WALL_LOG10)
 
-    pretraining = np.minimum(np.minimum(hardware, data), latency)
+    available = np.minimum(hardware, latency)  # past the data wall, W (H / W)^s
+    pretraining = np.where(available > data, data * (available / data) ** softness, available)
     binding = np.where(
         (data < hardware) & (data <= latency), 3, np.where((latency < hardware) & (latency < data), 4, cap_index)
     )
@@ -96,7 +102,7 @@ def numpy_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dict:
     e = np.maximum(epochs, 1.0)
     efficiency = (1.0 - r_star * np.expm1(-(e - 1.0) / r_star)) / e
 
-    run_days = training / (chips * flops * p["mfu"] * 86400.0)
+    run_days = training / (chips * share * flops * p["mfu"] * 86400.0)
     return {
         "chips": chips,
         "chips_cap": cap_index,
@@ -118,8 +124,8 @@ def numpy_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dict:
         "data_efficiency": efficiency,
         "effective_compute": training * efficiency,
         "run_days": run_days,
-        "run_cost_usd": chips * 24.0 * run_days * grown("chip_hour_usd_base", "chip_hour_usd_growth"),
-        "energy_gwh": chips * watts / 1e9 * 24.0 * run_days,
+        "run_cost_usd": chips * share * 24.0 * run_days * grown("chip_hour_usd_base", "chip_hour_usd_growth"),
+        "energy_gwh": chips * share * watts / 1e9 * 24.0 * run_days,
     }
 
 
@@ -152,11 +158,14 @@ def numpy_log_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dic
 
     flops = grown("chip_flops_base", "chip_flops_growth") + np.where(years >= fp8_year, log["low_precision_gain"], 0.0)
     days = np.minimum(grown("duration_days_base", "duration_growth"), log["duration_days_max"])
-    chip_rate = chips + flops + (log["mfu"] + np.log(86400.0))  # FLOP per day of the whole system
+    share = log.get("run_share", 0.0)  # log of the fraction of the system the run uses
+    chip_rate = chips + share + flops + (log["mfu"] + np.log(86400.0))  # FLOP per day of the run's chips
     hardware = chip_rate + days
 
     unique = np.logaddexp(grown("text_tokens_base", "text_tokens_growth"), grown("other_tokens_base", "other_tokens_growth"))
     r_star = np.exp(log["repetition_decay"])
+    if "max_epochs" not in log:  # v3: the last epoch is worth epoch_worth_floor of a fresh one
+        log["max_epochs"] = np.log(1.0 - r_star * log["epoch_worth_floor"])
     max_epochs = np.exp(log["max_epochs"])
     log_worth = np.log1p(-r_star * np.expm1(-(np.maximum(max_epochs, 1.0) - 1.0) / r_star))  # D_eff / U
     one_plus_slope = np.maximum(1.0 + slope, _MIN_ONE_PLUS_SLOPE)
@@ -175,7 +184,9 @@ def numpy_log_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dic
     no_wall = wall >= NO_WALL_LOG10 * np.log(10.0)
     latency = np.where(no_wall, NO_WALL_LOG10 * np.log(10.0), wall)
 
-    pretraining = np.minimum(np.minimum(hardware, data), latency)
+    available = np.minimum(hardware, latency)
+    softness = np.exp(log["data_wall_softness"]) if "data_wall_softness" in log else 0.0
+    pretraining = np.where(available > data, data + softness * (available - data), available)
     binding = np.where(
         (data < hardware) & (data <= latency), 3, np.where((latency < hardware) & (latency < data), 4, chips_cap)
     )
@@ -192,7 +203,7 @@ def numpy_log_world_compute(p: dict, years, *, base_year: float = 2024.0) -> dic
     efficiency = (1.0 - r_star * np.expm1(-(e - 1.0) / r_star)) / e
 
     run_days = training - chip_rate  # log of days
-    hours = chips + np.log(24.0) + run_days  # log of chip-hours
+    hours = chips + share + np.log(24.0) + run_days  # log of chip-hours
     to_log10 = 1.0 / np.log(10.0)
     return {
         "log10_chips": chips * to_log10,

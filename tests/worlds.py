@@ -49,14 +49,22 @@ NEUTRAL_WORLD = {
     "post_training_fraction_max": 0.0,
     "chip_hour_usd_base": 2.0,
     "chip_hour_usd_growth": 1.0,
+    "run_share": 1.0,
+    "data_wall_softness": 0.0,
+    "disclosure_probability": 1.0,
+    "disclosure_delay_months": 0.0,
+    "estimate_sd_dex": 0.15,
 }
-if set(NEUTRAL_WORLD) != set(PARAMETERS):  # keep the neutral world complete
+# keep the neutral world complete (it names max_epochs, the alternative of epoch_worth_floor)
+if set(NEUTRAL_WORLD) | {"epoch_worth_floor"} != set(PARAMETERS):
     raise RuntimeError("NEUTRAL_WORLD must name every model parameter")
 
 
 def point_mass_priors(**values) -> PriorSet:
     """A prior set of fixed values: the neutral world with ``values`` changed."""
     world = {**NEUTRAL_WORLD, **values}
+    if "epoch_worth_floor" in values:  # the epochs derived from it (v3), not given (v2)
+        del world["max_epochs"]
     priors = tuple(
         Prior(name=name, spec=repr(value), family=Fixed(float(value)), origin="test")
         for name, value in world.items()

@@ -17,6 +17,7 @@ def now():
 def test_same_numbers_as_saved(now, group):
     saved = xr.open_dataset(golden.PATH, group=group, engine="h5netcdf").load()
     current = now[group]
-    assert sorted(current.data_vars) == sorted(saved.data_vars)
+    # every saved number is the same; variables added since (v3's neutral priors) may join them
+    assert set(saved.data_vars) <= set(current.data_vars)
     for name in saved.data_vars:
         xr.testing.assert_equal(current[name].drop_attrs(), saved[name].drop_attrs())

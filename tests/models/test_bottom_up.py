@@ -253,6 +253,9 @@ def random_worlds(n: int, seed: int) -> dict:
         post_training_fraction_base=np.where(rng.uniform(size=n) < 0.1, 0.0, log_uniform(1e-3, 1)),
         post_training_fraction_growth=log_uniform(1, 3), post_training_fraction_max=log_uniform(0.1, 5),
         chip_hour_usd_base=log_uniform(1, 5), chip_hour_usd_growth=log_uniform(0.9, 1.4),
+        # v3: a run on part of its system, a soft data wall
+        run_share=rng.uniform(0.2, 1.0, n), data_wall_softness=np.where(rng.uniform(size=n) < 0.2, 0.0,
+                                                                         rng.uniform(0, 1, n)),
     )
     return world
 
@@ -271,7 +274,18 @@ def test_jax_model_agrees_with_independent_numpy_model():
         ours = np.asarray(jax_out[key])
         ours = 10**ours if key.startswith("log10_") else ours
         np.testing.assert_allclose(ours, reference, rtol=1e-5, err_msg=name)
-    assert set(PARAMETERS) == set(world)
+    assert set(PARAMETERS) == set(world) | {"epoch_worth_floor"}
+
+
+def test_epochs_from_the_worth_of_the_last_epoch_agree_with_numpy():
+    # v3: no max_epochs; E = 1 + R* ln(1 / m) from epoch_worth_floor m
+    years = np.arange(2024, 2036)
+    world = random_worlds(2000, seed=4)
+    del world["max_epochs"]
+    world["epoch_worth_floor"] = np.random.default_rng(1).uniform(0.2, 0.9, 2000)
+    ours = world_compute(world, years)
+    ref = numpy_world_compute(world, years)
+    np.testing.assert_allclose(10 ** np.asarray(ours["log10_data_compute"]), ref["data_compute"], rtol=1e-5)
 
 
 def test_log_space_numpy_baseline_returns_the_engine_outputs():

@@ -126,13 +126,29 @@ def correlate_of(result: ForecastResult) -> list[str] | None:
         base = load_prior_set(result.priors.source or None)
     except (InputError, OSError):
         return None
-    latent = set(result.priors.latent_names)
+    latent = set(result.priors.latent_names) | set(result.priors.base_latent_names())
     ours = {c.pair: c for c in result.priors.correlations}
     theirs = {c.pair: c for c in base.correlations if c.pair <= latent}
     changed = [f"{c.first},{c.second}={c.rank:.10g}" for pair, c in ours.items()
                if pair not in theirs or theirs[pair].rank != c.rank]
     changed += [f"{c.first},{c.second}=0" for pair, c in theirs.items() if pair not in ours]
     return changed
+
+
+def labs_of(result: ForecastResult) -> dict:
+    """The labs of ``result``, and the ``--labs``/``--lab-correlation`` values that turn the
+    prior file's labs into them (None where they agree)."""
+    labs = result.priors.labs
+    meta = {"names": list(labs.names), "correlation": labs.correlation, "flag": None, "correlation_flag": None}
+    try:
+        base = load_prior_set(result.priors.source or None).labs
+    except (InputError, OSError):
+        return meta
+    if base.names != labs.names:
+        meta["flag"] = len(labs.names)
+    if base.correlation != labs.correlation:
+        meta["correlation_flag"] = labs.correlation
+    return meta
 
 
 def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
@@ -145,6 +161,11 @@ def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
         parts += ["--set", f"{name}={spec}"]
     for pair in meta.get("correlate") or ():
         parts += ["--correlate", pair]
+    labs = meta.get("labs") or {}
+    if labs.get("flag") is not None:
+        parts += ["--labs", str(labs["flag"])]
+    if labs.get("correlation_flag") is not None:
+        parts += ["--lab-correlation", f"{labs['correlation_flag']:g}"]
     if meta.get("as_of") is not None:
         parts += ["--as-of", str(meta["as_of"])]
     years = meta["years"]
@@ -194,6 +215,7 @@ def run_metadata(
         "priors_sha256": result.priors.fingerprint(),
         "overrides": dict(overrides) if overrides is not None else None,
         "correlate": correlate_of(result),
+        "labs": labs_of(result),
         "correlations": {c.key: c.rank for c in result.priors.correlations},
         "as_of": result.metadata.get("as_of"),
         "conditioning": {key: result.metadata.get(key) for key in ("pareto_k", "ess", "record_check")}
@@ -237,6 +259,8 @@ def rerun(meta: Mapping | str | Path) -> ForecastResult:
         meta.get("priors_file") or meta.get("priors_builtin"),
         overrides=meta["overrides"] or None,
         correlate=meta.get("correlate") or None,
+        labs=(meta.get("labs") or {}).get("names") if (meta.get("labs") or {}).get("flag") else None,
+        lab_correlation=(meta.get("labs") or {}).get("correlation_flag"),
         as_of=meta.get("as_of"),
         samples=int(meta["samples"]),
         seed=int(meta["seed"]),

@@ -17,8 +17,8 @@ from outputs.text import conditioning_sentences, flop_label, format_probability
 from priors import InputError, PriorSet
 
 __all__ = [
-    "RESOURCES", "crossing_display", "crossing_table", "format_prior_table", "format_terminal_table",
-    "per_year_table", "prior_table", "quantity_label", "resources_table", "shares_table",
+    "RESOURCES", "crossing_display", "crossing_table", "format_lab_table", "format_prior_table",
+    "format_terminal_table", "lab_count_table", "lab_table", "per_year_table", "prior_table", "quantity_label", "resources_table", "shares_table",
     "timeline_table", "to_markdown", "to_text", "write_tables",
 ]
 
@@ -368,6 +368,9 @@ def format_terminal_table(result: ForecastResult) -> str:
     lines = [title, "", to_text(first), "", _wrap(note, 100)]
     if second is not None:
         lines += ["", _wrap(_RESOURCES_NOTE + ":", 100), "", to_text(second)]
+    labs = format_lab_table(result)
+    if labs:
+        lines += ["", labs]
     conditioned = conditioning_sentences(result)
     if conditioned:
         lines += ["", *(_wrap(line, 100) for line in conditioned)]
@@ -412,6 +415,77 @@ def published_table(result: ForecastResult, *, display: bool = False) -> pd.Data
         columns={"flop": "size", "ours": "our P(>= size by year)"})
 
 
+#: Years whose leading lab the lab table shows (those in the forecast's range).
+LEAD_YEARS = (2026, 2028, 2030, 2035)
+
+
+#: Thresholds and years the printed lab table shows (the CSV has every one).
+SHOWN_THRESHOLDS, SHOWN_YEARS = (1e27, 1e28, 1e29), (2026, 2030)
+
+
+def lab_table(result: ForecastResult, *, display: bool = False) -> pd.DataFrame | None:
+    """One row per lab: P(the lab is the first to each threshold) and the share of worlds in
+    which it runs the largest run of a few years (``labs.csv``); None for one lab. With
+    ``display``, as text and only the headline thresholds and years."""
+    summary = result.lab_summary()
+    if summary is None:
+        return None
+    n = result.n_samples
+    table = pd.DataFrame(index=pd.Index(result.labs, name="lab"))
+    thresholds = summary["threshold"].values
+    if display and any(t in thresholds for t in SHOWN_THRESHOLDS):
+        thresholds = [t for t in thresholds if t in SHOWN_THRESHOLDS]
+    years = [y for y in (SHOWN_YEARS if display else LEAD_YEARS) if y in result.years]
+    for t in thresholds:
+        p, se = summary["first_probability"].sel(threshold=t), summary["first_probability_mcse"].sel(threshold=t)
+        column = f"first to {flop_label(t)}"
+        table[column] = ([format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
+                         if display else p.values)
+        if not display:
+            table[f"{column} mcse"] = se.values
+    for year in years:
+        p, se = summary["lead_share"].sel(year=year), summary["lead_share_mcse"].sel(year=year)
+        column = f"largest run {year}"
+        table[column] = ([format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
+                         if display else p.values)
+        if not display:
+            table[f"{column} mcse"] = se.values
+    return table
+
+
+def lab_count_table(result: ForecastResult) -> pd.DataFrame | None:
+    """``lab_counts.csv``: per threshold and year, the distribution of the number of labs with
+    a run at least that large so far, and P(two labs or more) with its standard error."""
+    summary = result.lab_summary()
+    if summary is None:
+        return None
+    counts = summary["labs_reached"].to_dataframe(name="p")["p"].unstack("count")
+    counts.columns = [f"P({c} labs)" for c in counts.columns]
+    two = summary["at_least_two"].to_dataframe(name="P(>= 2 labs)")
+    se = summary["at_least_two_mcse"].to_dataframe(name="P(>= 2 labs) mcse")
+    return counts.join(two).join(se).reset_index()
+
+
+def format_lab_table(result: ForecastResult) -> str | None:
+    """The lab table as text with a line on how many labs get to 1e28 (the terminal's)."""
+    table = lab_table(result, display=True)
+    if table is None:
+        return None
+    summary = result.lab_summary()
+    lines = [f"Which lab gets there first ({len(result.labs)} labs; first: the lab with the largest run "
+             "of the year the frontier first reaches the size, within the forecast's years)", "",
+             to_text(table)]
+    for t in (1e28, 1e29):
+        year = next((y for y in (2028, 2030) if y in result.years), None)
+        if t in summary["threshold"].values and year is not None:
+            p = summary["at_least_two"].sel(threshold=t, year=year)
+            se = summary["at_least_two_mcse"].sel(threshold=t, year=year)
+            lines.append(f"P(two labs or more have a run >= {flop_label(t)} by {year}): "
+                         f"{format_probability(p, se, result.n_samples, interval=False)}")
+            break
+    return "\n".join(lines)
+
+
 def write_tables(result, folder: str | Path) -> list[Path]:
     """summary.csv/.md (per year), timeline.csv, crossing.csv, published.csv, priors.csv/.md
     into ``folder``."""
@@ -432,6 +506,10 @@ def write_tables(result, folder: str | Path) -> list[Path]:
     put("timeline.csv", timeline_table(result).to_csv(index=False, float_format="%.6g"))
     put("crossing.csv", crossing_table(result).to_csv())
     put("published.csv", published_table(result).to_csv(index=False, float_format="%.6g"))
+    labs = lab_table(result)
+    if labs is not None:
+        put("labs.csv", labs.to_csv(float_format="%.6g"))
+        put("lab_counts.csv", lab_count_table(result).to_csv(index=False, float_format="%.6g"))
     put("priors.csv", prior_table(result.priors).to_csv(index=False, float_format="%.6g"))
     put("priors.md", format_prior_table(result.priors, markdown=True))
     return written

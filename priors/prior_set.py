@@ -161,7 +161,7 @@ class PriorSet:
     def n_latent(self) -> int:
         return len(self.latent_names)
 
-    def _base_latent(self) -> tuple[str, ...]:
+    def base_latent_names(self) -> tuple[str, ...]:
         """The priors with at least one uncertain column (the v2 copula's coordinates)."""
         names = {base for _, base, _, prior in self.columns if not prior.is_fixed}
         return tuple(p.name for p in self.priors if p.name in names)
@@ -177,7 +177,7 @@ class PriorSet:
         between labs, :func:`priors.labs.expanded_score_matrix`)."""
         if len(self.labs) == 1:
             return corr.score_matrix(self.latent_names, self.correlations)
-        base = self._base_latent()
+        base = self.base_latent_names()
         index = {name: i for i, name in enumerate(base)}
         pairs = [c for c in self.correlations if c.first in index and c.second in index]
         latent = [(index[b], k) for _, b, k, prior in self.columns if not prior.is_fixed]
@@ -209,7 +209,7 @@ class PriorSet:
     def check_correlations(self) -> PriorSet:
         """Refuse correlations whose matrix is not positive definite; returns self. (Between
         labs the copula is positive definite whenever the within-lab one is.)"""
-        base = self._base_latent()
+        base = self.base_latent_names()
         pairs = [c for c in self.correlations if c.first in base and c.second in base]
         corr.check_valid(base, pairs, source=self.source)
         return self
@@ -244,7 +244,7 @@ class PriorSet:
         return replace(self, correlations=tuple(c for c in self.correlations if c not in dropped))
 
     def _repaired(self) -> PriorSet:
-        names = self._base_latent()
+        names = self.base_latent_names()
         matrix = corr.score_matrix(names, [c for c in self.correlations if c.first in names and c.second in names])
         if corr.smallest_eigenvalue(matrix) >= corr.MIN_EIGENVALUE:
             return self

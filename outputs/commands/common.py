@@ -40,6 +40,12 @@ def add_prior_options(group) -> None:
     group.add_argument("--correlate", metavar="A,B=RANK", action="append", default=[],
                        help="rank-correlate two priors (Spearman, 0 removes a pair), "
                             "e.g. --correlate chip_growth,power_limit_growth=0.6 (repeatable)")
+    group.add_argument("--labs", metavar="N", default=None,
+                       help="N identical labs in place of the prior file's (their common priors; "
+                            "1: one largest system, as in model v2)")
+    group.add_argument("--lab-correlation", metavar="R", default=None,
+                       help="rank correlation of a lab-scoped prior between two labs, in [0, 1) "
+                            "(default: the prior file's)")
     group.add_argument("--repair-correlations", action="store_true",
                        help="replace correlations that cannot hold together by the nearest valid "
                             "ones, and print what changed (default: refuse them)")
@@ -48,7 +54,8 @@ def add_prior_options(group) -> None:
 def prior_set_from_args(args: argparse.Namespace) -> PriorSet:
     """The prior set that --priors, --set and --correlate describe."""
     return load_prior_set(args.priors, overrides=args.overrides, correlate=args.correlate,
-                          repair_correlations=args.repair_correlations)
+                          repair_correlations=args.repair_correlations, labs=args.labs,
+                          lab_correlation=args.lab_correlation)
 
 
 def add_record_option(parser) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from outputs.plots.forecast import save_plots
+from matplotlib.figure import Figure
+
+from outputs.plots.forecast import save_figure, save_plots
+from outputs.plots.labs import plot_labs
+from outputs.style import plot_style
 from outputs.tables import write_tables
 
 __all__ = ["write_run"]
@@ -15,7 +19,8 @@ def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
 
     ``samples.nc`` (every world; :func:`forecast.load` reads it back), ``summary.csv`` and
     ``summary.md`` (per-year table), ``timeline.csv``, ``crossing.csv``, ``priors.csv`` and
-    ``priors.md``, and the plots ``fan``, ``timeline``, ``constraints`` in each format.
+    ``priors.md``, with several labs ``labs.csv`` and ``lab_counts.csv``, and the plots ``fan``,
+    ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each format.
 
     Returns
     -------
@@ -28,4 +33,9 @@ def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
     written = [result.to_netcdf(folder / "samples.nc")]
     written += write_tables(result, folder)
     written += save_plots(result, folder, formats=tuple(formats))
+    if len(result.labs) > 1:  # who gets there first
+        with plot_style():
+            figure = Figure(figsize=(8, 4.2), layout="constrained")
+            plot_labs(result, ax=figure.add_subplot())
+            written += save_figure(figure, folder, "labs", formats=tuple(formats))
     return written

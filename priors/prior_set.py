@@ -267,7 +267,8 @@ class PriorSet:
     def transform(self) -> WorldTransform:
         """The map from normal scores to prior values, as a JAX pytree (see WorldTransform)."""
         mixing = None
-        if self.correlations:
+        between_labs = len(self.labs) > 1 and self.labs.correlation != 0
+        if self.correlations or between_labs:
             self.check_correlations()
             mixing = np.linalg.cholesky(self.score_correlation())
         columns = self.columns

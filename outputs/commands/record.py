@@ -3,15 +3,15 @@ known by the end of that year, its model, organization, training compute (FLOP),
 confidence label and the source of the number.
 
 The record shipped with the package holds the most recent public estimate of each run,
-cited. --record FILE merges your own CSV over it (same columns; epoch_confidence,
-includes_post_training and revisions may be omitted): a row with the same model name
+cited, and the date it was last checked. --record FILE merges your own CSV over it (same
+required columns; the optional ones, epoch_confidence to published, may be omitted): a row with the same model name
 replaces the shipped one, new names are added. The same --record works with 'forecast
 backtest' and 'forecast calibrate'.
 """
 
 from __future__ import annotations
 
-from forecast.history.record import frontier_by_year, load_record
+from forecast.history.record import frontier_by_year, load_record, record_checked_date
 from outputs.commands.common import add_record_option
 from outputs.tables import format_frontier
 
@@ -26,5 +26,6 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     runs = load_record(args.record)
     origin = f"shipped record with {args.record} merged over it" if args.record else "shipped record"
+    origin += f", checked {record_checked_date(runs).isoformat()}"
     print(format_frontier(frontier_by_year(runs), markdown=args.markdown, origin=origin))
     return 0

@@ -410,7 +410,7 @@ def _place_published_labels(ax, state) -> None:
     if not drawn:
         return
     fontsize = _points(_PUBLISHED_FONTSIZE)
-    gap, pad = 1.2 * fontsize, 5.0  # points between label lines; marker to label
+    gap, pad = 1.3 * fontsize, 5.0  # points between label lines (a line of text is ~1.2 font sizes tall); marker to label
     to_points = 72 / ax.figure.dpi
     axes_left = ax.get_window_extent().x0 * to_points
     entries = []

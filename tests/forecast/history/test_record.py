@@ -45,7 +45,7 @@ NAMED_MODELS = [
 @pytest.fixture(scope="module")
 def raw_rows():
     with open(DEFAULT_PATH, newline="") as fh:
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(line for line in fh if not line.startswith("#"))
         assert tuple(reader.fieldnames) == COLUMNS
         return list(reader)
 
@@ -54,10 +54,10 @@ def test_record_has_at_least_30_runs(raw_rows):
     assert len(raw_rows) >= 30
 
 
-def test_record_dates_parse_and_span_2012_to_2025(raw_rows):
+def test_record_dates_parse_and_span_2012_to_2026(raw_rows):
     dates = pd.to_datetime([r["date"] for r in raw_rows], format="%Y-%m-%d")
     assert dates.min().year == 2012
-    assert dates.max().year == 2025
+    assert dates.max().year == 2026
 
 
 def test_record_compute_positive(raw_rows):
@@ -223,7 +223,9 @@ EPOCH_2025 = {
 
 
 def test_record_columns_are_the_documented_ones(raw_rows):
-    assert COLUMNS == (*REQUIRED_COLUMNS, "epoch_confidence", "includes_post_training", "revisions")
+    assert COLUMNS == (*REQUIRED_COLUMNS, "epoch_confidence", "includes_post_training", "revisions", "lab",
+                       "finish_year", "flop_low_90", "flop_high_90", "largest_of_lab_year", "derived_from",
+                       "published")
     for r in raw_rows:
         assert r["epoch_confidence"] in ("", *EPOCH_CONFIDENCE_LEVELS), r["model"]
         assert r["includes_post_training"] in POST_TRAINING_LEVELS, r["model"]
@@ -236,7 +238,7 @@ def test_2025_rows_carry_epochs_value_and_label(raw_rows, name):
     assert float(row["training_compute_flop"]) == pytest.approx(value)
     assert row["epoch_confidence"] == label
     assert row["date"].startswith("2025-")
-    assert "epoch.ai" in row["source"] and "retrieved 2026-12-01" in row["source"]
+    assert "epoch.ai" in row["source"] and "checked 2026-12-06" in row["source"]
 
 
 def test_grok3_revision_is_recorded(raw_rows):

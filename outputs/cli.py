@@ -7,6 +7,7 @@ Each command module has a docstring (its description), ``HELP`` (one line),
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import contextlib
 import importlib
@@ -18,7 +19,9 @@ import warnings
 from pathlib import Path
 
 from outputs.flags import in_flags
-from priors import InputError
+
+# Standard library only above: the engine (JAX) and matplotlib are imported inside main(),
+# so that Ctrl-C while they load ends the command with one line, not an import traceback.
 
 #: Subcommands, in the order ``forecast --help`` lists them.
 COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record", "app", "sweep")
@@ -56,16 +59,40 @@ _TERMINATION_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGH
 
 
 def _terminate(signum, frame):
-    for sig in _TERMINATION_SIGNALS:  # a second signal must not cut the clean-up short
-        signal.signal(sig, signal.SIG_IGN)
     raise Terminated(signum)
+
+
+def _interrupt_again(unraisable) -> bool:
+    """A Ctrl-C or termination raised where Python can only ignore it (a ``__del__``, an
+    h5py or weakref callback: "Exception ignored in ...") would be lost, and the run go on:
+    deliver its signal to the main thread again, so it is raised at the next point that can
+    take it. True if ``unraisable`` was such an interruption."""
+    err = unraisable.exc_value
+    if isinstance(err, Terminated):
+        signum = err.signum
+    elif isinstance(err, KeyboardInterrupt):
+        signum = signal.SIGINT
+    else:
+        return False
+    try:
+        _thread.interrupt_main(signum)
+    except (ValueError, OSError, RuntimeError):  # no Python handler for it any more
+        pass
+    return True
 
 
 @contextlib.contextmanager
 def _termination_raises():
-    """While the command runs, termination signals raise :class:`Terminated`; the
-    previous handlers are restored afterwards."""
+    """While the command runs, termination signals raise :class:`Terminated` (and one that
+    is swallowed on its way is raised again, :func:`_interrupt_again`); the previous
+    handlers are restored afterwards."""
     previous = {}
+    previous_hook = sys.unraisablehook
+
+    def hook(unraisable):
+        if not _interrupt_again(unraisable):
+            previous_hook(unraisable)
+
     try:
         for sig in _TERMINATION_SIGNALS:
             if signal.getsignal(sig) is signal.SIG_IGN:
@@ -73,11 +100,21 @@ def _termination_raises():
             previous[sig] = signal.signal(sig, _terminate)
     except ValueError:  # not the main thread: signals cannot be handled here
         pass
+    sys.unraisablehook = hook
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _ignore_further_signals() -> None:
+    """Once a command is stopping, a second Ctrl-C or SIGTERM (or one delivered again by
+    :func:`_interrupt_again`) must not cut its last line short with a traceback."""
+    for sig in (signal.SIGINT, *_TERMINATION_SIGNALS):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _quiet_stdout() -> None:
@@ -164,6 +201,21 @@ def return_large_blocks() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while the engine was imported or the options parsed
+        _ignore_further_signals()
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+    except Terminated as err:  # only where the handler was already set: see _main
+        _ignore_further_signals()
+        print(f"forecast: terminated by {signal.Signals(err.signum).name}", file=sys.stderr)
+        return 128 + err.signum
+
+
+def _main(argv: list[str] | None) -> int:
+    from priors import InputError
+
     args = build_parser().parse_args(argv)  # usage errors: argparse prints and exits 2
     name = f"forecast {args.command}"
     use_compile_cache(compile_cache_folder())
@@ -177,15 +229,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: error: {in_flags(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _ignore_further_signals()
         print(f"{name}: interrupted; unfinished output was removed", file=sys.stderr)
         return 130
     except Terminated as err:
+        _ignore_further_signals()
         print(f"{name}: terminated by {signal.Signals(err.signum).name}; "
               "unfinished output was removed", file=sys.stderr)
         return 128 + err.signum
     except BrokenPipeError:
         _quiet_stdout()
         return 128 + getattr(signal, "SIGPIPE", 13)
+    except OSError as err:  # a file the command reads or writes: one line, no traceback
+        print(f"{name}: error: {os_error_line(err)}", file=sys.stderr)
+        return 2
+
+
+def os_error_line(err: OSError) -> str:
+    """``cannot write /x/y: No space left on device``: an OSError as one line."""
+    reason = err.strerror or (str(err).splitlines()[0] if str(err) else type(err).__name__)
+    return f"{err.filename}: {reason}" if getattr(err, "filename", None) else reason
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import io
 import os
 import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -74,25 +75,27 @@ def _interrupt_again(unraisable) -> bool:
         signum = signal.SIGINT
     else:
         return False
-    try:
-        _thread.interrupt_main(signum)
-    except (ValueError, OSError, RuntimeError):  # no Python handler for it any more
-        pass
+    # from another thread, a moment later: raised here, in the hook, it would be ignored again
+    timer = threading.Timer(_AGAIN_AFTER_S, _deliver, args=(signum,))
+    timer.daemon = True
+    timer.start()
     return True
+
+
+#: Seconds after which a swallowed interruption is delivered again.
+_AGAIN_AFTER_S = 0.02
+
+
+def _deliver(signum: int) -> None:
+    with contextlib.suppress(ValueError, OSError, RuntimeError):  # no Python handler any more
+        _thread.interrupt_main(signum)
 
 
 @contextlib.contextmanager
 def _termination_raises():
-    """While the command runs, termination signals raise :class:`Terminated` (and one that
-    is swallowed on its way is raised again, :func:`_interrupt_again`); the previous
+    """While the command runs, termination signals raise :class:`Terminated`; the previous
     handlers are restored afterwards."""
     previous = {}
-    previous_hook = sys.unraisablehook
-
-    def hook(unraisable):
-        if not _interrupt_again(unraisable):
-            previous_hook(unraisable)
-
     try:
         for sig in _TERMINATION_SIGNALS:
             if signal.getsignal(sig) is signal.SIG_IGN:
@@ -100,11 +103,9 @@ def _termination_raises():
             previous[sig] = signal.signal(sig, _terminate)
     except ValueError:  # not the main thread: signals cannot be handled here
         pass
-    sys.unraisablehook = hook
     try:
         yield
     finally:
-        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -200,9 +201,26 @@ def return_large_blocks() -> None:
         pass
 
 
+@contextlib.contextmanager
+def _interruptions_kept():
+    """Ctrl-C or a termination swallowed on its way is raised again (:func:`_interrupt_again`)."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not _interrupt_again(unraisable):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
+        with _interruptions_kept():
+            return _main(argv)
     except KeyboardInterrupt:  # while the engine was imported or the options parsed
         _ignore_further_signals()
         print("forecast: interrupted", file=sys.stderr)

@@ -169,9 +169,20 @@ def staged_folder(target: Path | str, *, force: bool = False):
         except OSError as err:  # a full disk, a folder made read-only meanwhile: one line
             raise write_error(err, target) from None
     except BaseException:
-        with _signals_held():  # a second Ctrl-C must not leave half the folder behind
-            shutil.rmtree(staging, ignore_errors=True)
+        _remove_unfinished(staging)
         raise
+
+
+def _remove_unfinished(staging: Path) -> None:
+    """Remove an unfinished folder, even while Ctrl-C or SIGTERM come again (held back,
+    or, when delivered anyway, the removal goes on)."""
+    for _ in range(10):
+        try:
+            with _signals_held():
+                shutil.rmtree(staging, ignore_errors=True)
+            return
+        except BaseException:  # noqa: BLE001 -- the command is stopping already; finish this first
+            continue
 
 
 #: Signals held back while an unfinished folder is removed.

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from forecast.cluster import SCHEDULER_ENV
+from forecast.cluster import SCHEDULER_ENV, check_address
 from forecast.history.record import load_record
 from forecast.result import ForecastResult, run
 from forecast.settings import (
@@ -100,6 +100,8 @@ def check_forecast_options(args: argparse.Namespace) -> None:
     parse_years(args.years)
     parse_thresholds(getattr(args, "thresholds", None))
     parse_as_of(getattr(args, "as_of", None))
+    if getattr(args, "scheduler", None):
+        check_address(args.scheduler)
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:

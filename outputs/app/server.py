@@ -234,6 +234,7 @@ class App:
         call as its ``result_from_args``, with the same prior set), and the engine's
         warnings; kept for the last :data:`CACHE_SIZE` states."""
         from forecast.result import run
+        from outputs.commands.common import check_finite
 
         state = checked.state
         thresholds = thresholds_for(state)
@@ -249,8 +250,8 @@ class App:
             # a new threshold is a new run too: the engine tallies the timeline as it draws
             with warnings.catch_warnings(record=True) as caught_warnings:
                 warnings.simplefilter("always")
-                result = run(checked.priors, samples=state.samples, seed=state.seed, years=state.years,
-                             thresholds=thresholds, as_of=state.as_of)
+                result = check_finite(run(checked.priors, samples=state.samples, seed=state.seed,
+                                          years=state.years, thresholds=thresholds, as_of=state.as_of))
             caught = []
             for item in caught_warnings:
                 line = in_flags(str(item.message).splitlines()[0])

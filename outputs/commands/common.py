@@ -99,13 +99,50 @@ def check_forecast_options(args: argparse.Namespace) -> None:
     """Parse what can be parsed before any work, so bad input fails fast."""
     parse_years(args.years)
     parse_thresholds(getattr(args, "thresholds", None))
-    parse_as_of(getattr(args, "as_of", None))
+    check_record_years(args)
     if getattr(args, "scheduler", None):
         check_address(args.scheduler)
 
 
+def check_record_years(args: argparse.Namespace) -> None:
+    """Refuse an --as-of (with --years and --record) that leaves no year of the record to
+    condition on: the run would be called conditioned with weights that say nothing
+    (Pareto k = inf)."""
+    from forecast.history.condition import record_as_of
+
+    as_of = parse_as_of(getattr(args, "as_of", None))
+    if as_of is None:
+        return
+    runs, last = record_as_of(load_record(args.record) if getattr(args, "record", None) else None, as_of)
+    first, end = int(runs["date"].dt.year.min()), int(runs["date"].dt.year.max())
+    years = parse_years(args.years)
+    if not any(first <= year <= last for year in years):
+        raise InputError(
+            f"as_of: nothing to condition on: no year of the record ({first}..{end}) up to {last} "
+            f"is a forecast year ({years[0]}..{years[-1]}); use --as-of none for the prior "
+            "forecast, or forecast years the record covers")
+
+
+def check_finite(result: ForecastResult) -> ForecastResult:
+    """Refuse a forecast whose numbers are not numbers: conditioned on a record that the
+    priors make all but impossible (``--set power_limit_gw_max=1e-300``: every world's
+    likelihood underflows, and the weights are 0/0), the run would print ``nan%``."""
+    import math
+
+    import numpy as np
+
+    probability = np.asarray(result.timeline["probability"].values, dtype=float)
+    ess = result.metadata.get("ess")
+    if not np.isfinite(probability).all() or (ess is not None and not math.isfinite(float(ess))):
+        raise InputError(
+            "as_of: the record cannot be weighed in these worlds: the priors make the known runs "
+            "all but impossible (every world's likelihood of the record underflows); change the "
+            "priors, or use --as-of none for the prior forecast")
+    return result
+
+
 def result_from_args(args: argparse.Namespace) -> ForecastResult:
-    return run(
+    return check_finite(run(
         prior_set_from_args(args),
         samples=args.samples,
         seed=args.seed,
@@ -116,7 +153,7 @@ def result_from_args(args: argparse.Namespace) -> ForecastResult:
         record=load_record(args.record) if args.record else None,
         keep=getattr(args, "keep", DEFAULT_KEEP),
         scheduler=getattr(args, "scheduler", None),
-    )
+    ))
 
 
 def check_output(args: argparse.Namespace, *, prefix: str) -> Path | None:

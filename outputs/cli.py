@@ -270,4 +270,7 @@ def os_error_line(err: OSError) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as outputs.cli, not __main__: one Terminated class for the command and the app
+    from outputs import cli
+
+    sys.exit(cli.main())

@@ -94,7 +94,7 @@ PLOT_DPI = 130
 PLOT_SIZES = {"timeline": (5.2, 3.9), "constraints": (5.2, 3.9)}
 #: States whose results are kept (a 100,000-world result takes about 200 MB).
 CACHE_SIZE = 4
-#: Charts kept, as PNG bytes (a few hundred kB each).
+#: Charts and tables kept, as bytes (a few hundred kB each).
 PNG_CACHE_SIZE = 32
 #: Listen backlog: connections the system holds before the server accepts them.
 BACKLOG = 512
@@ -372,26 +372,39 @@ class App:
             raise InputError(f"unknown chart {kind!r}; use {', '.join(PLOT_KINDS)}")
         checked = self.valid(query)
         result, _ = self.result(checked)
-        key = (id(result), kind)
+        kept = self._kept_bytes(result, kind)
+        if kept is not None:
+            return kept
+        with self.draw_lock, plot_style():
+            kept = self._kept_bytes(result, kind)  # drawn meanwhile by the request before
+            if kept is not None:
+                return kept
+            if kind in PLOT_FIGURES:
+                figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
+                PLOTS[kind](result, figure=figure)
+            else:
+                figure = Figure(figsize=PLOT_SIZES.get(kind), layout="constrained")
+                # the half-width charts leave their caption to the fan's (same worlds)
+                PLOTS[kind](result, ax=figure.add_subplot(), **({"caption": False} if kind in PLOT_SIZES else {}))
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=PLOT_DPI)
+        return self._keep_bytes(result, kind, buffer.getvalue())
+
+    def _kept_bytes(self, result, name: str) -> bytes | None:
+        """A chart or file of ``result`` made before (charts and tables are drawn once)."""
+        key = (id(result), name)
         with self._cache_lock:
             if key in self._pngs and self._pngs[key][0] is result:
                 self._pngs.move_to_end(key)
                 return self._pngs[key][1]
-        with self.draw_lock, plot_style():
-                if kind in PLOT_FIGURES:
-                    figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
-                    PLOTS[kind](result, figure=figure)
-                else:
-                    figure = Figure(figsize=PLOT_SIZES.get(kind), layout="constrained")
-                    # the half-width charts leave their caption to the fan's (same worlds)
-                    PLOTS[kind](result, ax=figure.add_subplot(), **({"caption": False} if kind in PLOT_SIZES else {}))
-                buffer = io.BytesIO()
-                figure.savefig(buffer, format="png", dpi=PLOT_DPI)
+        return None
+
+    def _keep_bytes(self, result, name: str, body: bytes) -> bytes:
         with self._cache_lock:
-            self._pngs[key] = (result, buffer.getvalue())
+            self._pngs[(id(result), name)] = (result, body)
             while len(self._pngs) > PNG_CACHE_SIZE:
                 self._pngs.popitem(last=False)
-        return buffer.getvalue()
+        return body
 
     def tornado(self, query: str) -> dict:
         """Each uncertain prior pinned at its 5th and 95th percentile: how the headline
@@ -442,10 +455,16 @@ class App:
             from outputs.tables import write_tables
 
             result, _ = self.result(checked)
-            with tempfile.TemporaryDirectory() as folder:
-                write_tables(result, folder)
-                return (Path(folder, "summary.csv").read_bytes(), "text/csv; charset=utf-8",
-                        f"{stem}-summary.csv")
+            body = self._kept_bytes(result, "summary.csv")
+            if body is None:
+                with self.draw_lock:  # made once: the requests that waited for it then find it
+                    body = self._kept_bytes(result, "summary.csv")
+                    if body is None:
+                        with tempfile.TemporaryDirectory() as folder:
+                            write_tables(result, folder)
+                            body = self._keep_bytes(result, "summary.csv",
+                                                    Path(folder, "summary.csv").read_bytes())
+            return body, "text/csv; charset=utf-8", f"{stem}-summary.csv"
         if name == "report.zip":
             return self._report_zip(checked, stem), "application/zip", f"report-{stem}.zip"
         raise InputError(f"unknown download {name!r}; use priors.toml, summary.csv, report.zip")
@@ -744,7 +763,8 @@ def make_server(app: App, port: int = 8050) -> AppServer:
 
 
 def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool = True) -> int:
-    """Serve the page until Ctrl-C or SIGTERM; print its URL and open it in the browser."""
+    """Serve the page until Ctrl-C or SIGTERM; print its URL and open it in the browser.
+    Ends the process (exit code 0) when it stops."""
     from outputs.cli import Terminated
 
     try:
@@ -753,25 +773,24 @@ def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool =
         raise InputError(f"--port: {port} is not a port; use 0 to 65535") from None
     except OSError as err:
         raise InputError(f"--port: cannot listen on 127.0.0.1:{port} ({err.strerror or err})") from None
-    print(f"forecast app: serving {server.url} (Ctrl-C to stop)", flush=True)
     warming = threading.Thread(target=app.warm_up, daemon=True)
-    if warm:
-        warming.start()
-    if open_browser:
-        import webbrowser
-
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
     try:
+        print(f"forecast app: serving {server.url} (Ctrl-C to stop)", flush=True)
+        if warm:
+            warming.start()
+        if open_browser:
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         server.serve_forever()
     except (KeyboardInterrupt, Terminated):
         print("\nforecast app: stopped", flush=True)
     finally:
         server.server_close()
-    if warming.is_alive() or server.in_flight:
-        # XLA may be computing in a worker thread (a forecast, the warm-up): tearing the
-        # interpreter down under it crashes (SIGSEGV, or abort: "exception not rethrown"),
-        # so leave at once, the output flushed and the port closed
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-    return 0
+    # XLA may be computing in another thread (a forecast, the warm-up; a signal can arrive
+    # before that thread says it has started): tearing the interpreter down under it crashes
+    # (SIGSEGV, or abort: "exception not rethrown"), so leave at once, the output flushed
+    # and the port closed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

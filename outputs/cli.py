@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from outputs.flags import in_flags
+from outputs.stopping import Terminated
 
 # Standard library only above: the engine (JAX) and matplotlib are imported inside main(),
 # so that Ctrl-C while they load ends the command with one line, not an import traceback.
@@ -43,15 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(sub)
         sub.set_defaults(handler=module.main)
     return parser
-
-
-class Terminated(BaseException):
-    """Raised by the handler of a termination signal (SIGTERM, SIGHUP), so that it unwinds
-    like Ctrl-C: ``staged_folder`` removes its unfinished folder on the way out."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
 
 
 #: Signals that end a command as Ctrl-C does; the exit code is 128 + the signal number.

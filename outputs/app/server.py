@@ -234,7 +234,7 @@ class App:
         call as its ``result_from_args``, with the same prior set), and the engine's
         warnings; kept for the last :data:`CACHE_SIZE` states."""
         from forecast.result import run
-        from outputs.commands.common import check_finite
+        from outputs.checks import check_finite
 
         state = checked.state
         thresholds = thresholds_for(state)
@@ -765,7 +765,7 @@ def make_server(app: App, port: int = 8050) -> AppServer:
 def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool = True) -> int:
     """Serve the page until Ctrl-C or SIGTERM; print its URL and open it in the browser.
     Ends the process (exit code 0) when it stops."""
-    from outputs.cli import Terminated
+    from outputs.stopping import Terminated
 
     try:
         server = make_server(app, port)

@@ -21,6 +21,7 @@ from forecast.settings import (
     parse_thresholds,
     parse_years,
 )
+from outputs.checks import check_finite
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 
@@ -121,24 +122,6 @@ def check_record_years(args: argparse.Namespace) -> None:
             f"as_of: nothing to condition on: no year of the record ({first}..{end}) up to {last} "
             f"is a forecast year ({years[0]}..{years[-1]}); use --as-of none for the prior "
             "forecast, or forecast years the record covers")
-
-
-def check_finite(result: ForecastResult) -> ForecastResult:
-    """Refuse a forecast whose numbers are not numbers: conditioned on a record that the
-    priors make all but impossible (``--set power_limit_gw_max=1e-300``: every world's
-    likelihood underflows, and the weights are 0/0), the run would print ``nan%``."""
-    import math
-
-    import numpy as np
-
-    probability = np.asarray(result.timeline["probability"].values, dtype=float)
-    ess = result.metadata.get("ess")
-    if not np.isfinite(probability).all() or (ess is not None and not math.isfinite(float(ess))):
-        raise InputError(
-            "as_of: the record cannot be weighed in these worlds: the priors make the known runs "
-            "all but impossible (every world's likelihood of the record underflows); change the "
-            "priors, or use --as-of none for the prior forecast")
-    return result
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:

@@ -256,7 +256,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 def os_error_line(err: OSError) -> str:
-    """``cannot write /x/y: No space left on device``: an OSError as one line."""
+    """``/x/y: No space left on device``: an OSError as one line."""
     reason = err.strerror or (str(err).splitlines()[0] if str(err) else type(err).__name__)
     return f"{err.filename}: {reason}" if getattr(err, "filename", None) else reason
 

@@ -21,6 +21,7 @@ Then pass the scheduler's address. ``distributed`` is an optional dependency
 from __future__ import annotations
 
 import functools
+import re
 
 import jax
 
@@ -43,10 +44,36 @@ def _client(scheduler):
                          "(pip install 'distributed>=2024.1')") from None
     if isinstance(scheduler, Client):
         return scheduler, False
+    address = check_address(scheduler)
     try:
-        return Client(str(scheduler), timeout=CONNECT_TIMEOUT, set_as_default=False), True
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False), True
     except (OSError, TimeoutError, ValueError) as err:
         raise InputError(f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({err})") from None
+
+
+#: Schemes of a scheduler address (``distributed.comm``'s backends).
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$")
+
+
+def check_address(scheduler) -> str:
+    """A scheduler address, ``[SCHEME://]HOST[:PORT]``, checked before a Client is made: a
+    Client made from a malformed address fails only after its own time-outs, and then
+    again when it is garbage-collected (a traceback from ``Client.__del__``)."""
+    text = str(scheduler).strip()
+    scheme, sep, location = text.partition("://")
+    if not sep:
+        scheme, location = "tcp", text
+    host, colon, port = location.rpartition(":") if location.count(":") == 1 or location.startswith("[") \
+        else (location, "", "")
+    if not colon:
+        host, port = location, ""
+    ok = (scheme in _SCHEMES and bool(location) and not any(c.isspace() for c in text)
+          and (scheme == "inproc" or (bool(_HOST.match(host)) and (port == "" or (port.isdigit() and 0 < int(port) < 65536)))))
+    if not ok:
+        raise InputError(f"--scheduler: {text!r} is not a scheduler address; write e.g. "
+                         "tcp://HOST:8786 (the address 'dask scheduler' prints)")
+    return text
 
 
 @functools.lru_cache(maxsize=4)
@@ -87,7 +114,9 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
                              pure=False)
         folded, waiting, following = None, {}, 0
         index_of = {future.key: i for i, future in enumerate(futures)}
-        with tqdm(total=n_chunks, desc="chunks on the cluster", disable=not progress, delay=2.0) as bar:
+        # as_completed asks for the default client: this one, made with set_as_default=False
+        with client.as_current(), tqdm(total=n_chunks, desc="chunks on the cluster",
+                                       disable=not progress, delay=2.0) as bar:
             for future in as_completed(futures):
                 waiting[index_of[future.key]] = future.result()
                 future.release()

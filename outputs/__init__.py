@@ -7,46 +7,45 @@ with :func:`plot_style` (the writers here do so themselves).
 
 from __future__ import annotations
 
-from outputs.plots.forecast import (
-    PLOTS,
-    as_result,
-    caption,
-    plot_constraints,
-    plot_fan,
-    plot_resources,
-    plot_timeline,
-    save_plots,
-)
-from outputs.style import (
-    CONSTRAINT_COLORS,
-    THRESHOLD_COLORS,
-    constraint_color,
-    plot_style,
-    threshold_color,
-)
-from outputs.tables import (
-    crossing_display,
-    crossing_table,
-    format_correlations,
-    format_prior_table,
-    format_terminal_table,
-    per_year_table,
-    prior_table,
-    resources_table,
-    shares_table,
-    timeline_table,
-    to_markdown,
-    to_text,
-    write_tables,
-)
-from outputs.write.report import (
-    SECTION_FILES,
-    Section,
-    find_sections,
-    report_markdown,
-    write_report,
-)
-from outputs.write.run import write_run
+import importlib
+
+#: Each public name and the module it comes from: imported on first use (PEP 562), so that
+#: ``import outputs.cli`` loads neither the engine nor matplotlib and the command line
+#: handles Ctrl-C from its first line.
+_LAZY = {
+    "PLOTS": "outputs.plots.forecast",
+    "as_result": "outputs.plots.forecast",
+    "caption": "outputs.plots.forecast",
+    "plot_constraints": "outputs.plots.forecast",
+    "plot_fan": "outputs.plots.forecast",
+    "plot_resources": "outputs.plots.forecast",
+    "plot_timeline": "outputs.plots.forecast",
+    "save_plots": "outputs.plots.forecast",
+    "CONSTRAINT_COLORS": "outputs.style",
+    "THRESHOLD_COLORS": "outputs.style",
+    "constraint_color": "outputs.style",
+    "plot_style": "outputs.style",
+    "threshold_color": "outputs.style",
+    "crossing_display": "outputs.tables",
+    "crossing_table": "outputs.tables",
+    "format_correlations": "outputs.tables",
+    "format_prior_table": "outputs.tables",
+    "format_terminal_table": "outputs.tables",
+    "per_year_table": "outputs.tables",
+    "prior_table": "outputs.tables",
+    "resources_table": "outputs.tables",
+    "shares_table": "outputs.tables",
+    "timeline_table": "outputs.tables",
+    "to_markdown": "outputs.tables",
+    "to_text": "outputs.tables",
+    "write_tables": "outputs.tables",
+    "SECTION_FILES": "outputs.write.report",
+    "Section": "outputs.write.report",
+    "find_sections": "outputs.write.report",
+    "report_markdown": "outputs.write.report",
+    "write_report": "outputs.write.report",
+    "write_run": "outputs.write.run",
+}
 
 __all__ = [
     "CONSTRAINT_COLORS", "PLOTS", "THRESHOLD_COLORS", "as_result", "caption", "constraint_color",
@@ -56,3 +55,15 @@ __all__ = [
     "to_markdown", "to_text", "write_run", "write_tables", "SECTION_FILES", "Section",
     "find_sections", "report_markdown", "write_report",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'outputs' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

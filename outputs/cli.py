@@ -7,6 +7,7 @@ Each command module has a docstring (its description), ``HELP`` (one line),
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import contextlib
 import importlib
@@ -14,11 +15,15 @@ import io
 import os
 import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 from outputs.flags import in_flags
-from priors import InputError
+from outputs.stopping import Terminated
+
+# Standard library only above: the engine (JAX) and matplotlib are imported inside main(),
+# so that Ctrl-C while they load ends the command with one line, not an import traceback.
 
 #: Subcommands, in the order ``forecast --help`` lists them.
 COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record", "app", "sweep")
@@ -41,30 +46,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(BaseException):
-    """Raised by the handler of a termination signal (SIGTERM, SIGHUP), so that it unwinds
-    like Ctrl-C: ``staged_folder`` removes its unfinished folder on the way out."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 #: Signals that end a command as Ctrl-C does; the exit code is 128 + the signal number.
 _TERMINATION_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                              if hasattr(signal, name))
 
 
 def _terminate(signum, frame):
-    for sig in _TERMINATION_SIGNALS:  # a second signal must not cut the clean-up short
-        signal.signal(sig, signal.SIG_IGN)
     raise Terminated(signum)
+
+
+def _interrupt_again(unraisable) -> bool:
+    """A Ctrl-C or termination raised where Python can only ignore it (a ``__del__``, an
+    h5py or weakref callback: "Exception ignored in ...") would be lost, and the run go on:
+    deliver its signal to the main thread again, so it is raised at the next point that can
+    take it. True if ``unraisable`` was such an interruption."""
+    err = unraisable.exc_value
+    if isinstance(err, Terminated):
+        signum = err.signum
+    elif isinstance(err, KeyboardInterrupt):
+        signum = signal.SIGINT
+    else:
+        return False
+    # from another thread, a moment later: raised here, in the hook, it would be ignored again
+    timer = threading.Timer(_AGAIN_AFTER_S, _deliver, args=(signum,))
+    timer.daemon = True
+    timer.start()
+    return True
+
+
+#: Seconds after which a swallowed interruption is delivered again.
+_AGAIN_AFTER_S = 0.02
+
+
+def _deliver(signum: int) -> None:
+    with contextlib.suppress(ValueError, OSError, RuntimeError):  # no Python handler any more
+        _thread.interrupt_main(signum)
 
 
 @contextlib.contextmanager
 def _termination_raises():
-    """While the command runs, termination signals raise :class:`Terminated`; the
-    previous handlers are restored afterwards."""
+    """While the command runs, termination signals raise :class:`Terminated`; the previous
+    handlers are restored afterwards."""
     previous = {}
     try:
         for sig in _TERMINATION_SIGNALS:
@@ -78,6 +100,14 @@ def _termination_raises():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _ignore_further_signals() -> None:
+    """Once a command is stopping, a second Ctrl-C or SIGTERM (or one delivered again by
+    :func:`_interrupt_again`) must not cut its last line short with a traceback."""
+    for sig in (signal.SIGINT, *_TERMINATION_SIGNALS):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _quiet_stdout() -> None:
@@ -163,7 +193,39 @@ def return_large_blocks() -> None:
         pass
 
 
+@contextlib.contextmanager
+def _interruptions_kept():
+    """Ctrl-C or a termination swallowed on its way is raised again (:func:`_interrupt_again`)."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not _interrupt_again(unraisable):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        with _interruptions_kept():
+            return _main(argv)
+    except KeyboardInterrupt:  # while the engine was imported or the options parsed
+        _ignore_further_signals()
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+    except Terminated as err:  # only where the handler was already set: see _main
+        _ignore_further_signals()
+        print(f"forecast: terminated by {signal.Signals(err.signum).name}", file=sys.stderr)
+        return 128 + err.signum
+
+
+def _main(argv: list[str] | None) -> int:
+    from priors import InputError
+
     args = build_parser().parse_args(argv)  # usage errors: argparse prints and exits 2
     name = f"forecast {args.command}"
     use_compile_cache(compile_cache_folder())
@@ -177,16 +239,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: error: {in_flags(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _ignore_further_signals()
         print(f"{name}: interrupted; unfinished output was removed", file=sys.stderr)
         return 130
     except Terminated as err:
+        _ignore_further_signals()
         print(f"{name}: terminated by {signal.Signals(err.signum).name}; "
               "unfinished output was removed", file=sys.stderr)
         return 128 + err.signum
     except BrokenPipeError:
         _quiet_stdout()
         return 128 + getattr(signal, "SIGPIPE", 13)
+    except OSError as err:  # a file the command reads or writes: one line, no traceback
+        print(f"{name}: error: {os_error_line(err)}", file=sys.stderr)
+        return 2
+
+
+def os_error_line(err: OSError) -> str:
+    """``/x/y: No space left on device``: an OSError as one line."""
+    reason = err.strerror or (str(err).splitlines()[0] if str(err) else type(err).__name__)
+    return f"{err.filename}: {reason}" if getattr(err, "filename", None) else reason
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as outputs.cli, not __main__: one Terminated class for the command and the app
+    from outputs import cli
+
+    sys.exit(cli.main())

@@ -8,6 +8,7 @@ import errno
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -25,14 +26,53 @@ def new_folder_name(prefix: str, *, parent: Path | str = ".") -> Path:
     return candidate
 
 
-def check_target(target: Path | str, *, force: bool) -> Path:
-    """Refuse an existing output folder unless ``force``; call before any work is done."""
+#: Bytes an output folder takes besides its samples.nc (tables, plots, the tally).
+FOLDER_MARGIN = 4 << 20
+
+
+def check_target(target: Path | str, *, force: bool, need: int | None = None) -> Path:
+    """Refuse an output folder that cannot be written; call before any work is done.
+
+    Refused: an existing folder unless ``force``; a file; the current folder or one that
+    holds it; a place under a file (``/etc/passwd/x``); a folder that cannot be written
+    (read-only, no permission: tried by making and removing a folder there); and, when
+    ``need`` (bytes) is given, a file system with less free space than that.
+    """
     target = Path(target)
     if target.exists() and not force:
         raise InputError(f"--out: {target} already exists; pass --force to replace it")
     if target.exists() and not target.is_dir():
         raise InputError(f"--out: {target} exists and is not a folder")
+    here = Path.cwd().resolve()
+    if target.exists() and (target.resolve() == here or target.resolve() in here.parents):
+        raise InputError(f"--out: {target} is the current folder or holds it; name a new folder")
+    parent = target.absolute().parent
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"--out: cannot make {target}: {existing} is a file, not a folder")
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{target.name}.probe-", dir=existing)
+        os.rmdir(probe)
+    except OSError as err:
+        raise InputError(f"--out: cannot write in {existing} ({err.strerror or err})") from None
+    if need is not None:
+        free = shutil.disk_usage(existing).free
+        if free < need:
+            raise InputError(f"--out: {existing} has {_megabytes(free)} free and this output takes "
+                             f"about {_megabytes(need)}; free some space or write elsewhere")
     return target
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB"
+
+
+def write_error(err: OSError, target: Path) -> InputError:
+    """An error while a folder was written, as one line naming the output folder."""
+    reason = err.strerror or (str(err).splitlines()[0] if str(err) else type(err).__name__)
+    return InputError(f"--out: cannot write {target} ({reason}); nothing was written")
 
 
 def _exists_error(target: Path) -> InputError:
@@ -114,14 +154,82 @@ def staged_folder(target: Path | str, *, force: bool = False):
     an :class:`~priors.InputError` instead.
     """
     target = check_target(target, force=force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
-        yield staging
-        if force:
-            _replace(staging, target)
-        else:
-            _claim_and_move(staging, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    except OSError as err:
+        raise write_error(err, target) from None
+    try:
+        try:
+            yield staging
+            if force:
+                _replace(staging, target)
+            else:
+                _claim_and_move(staging, target)
+        except OSError as err:  # a full disk, a folder made read-only meanwhile: one line
+            raise write_error(err, target) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_unfinished(staging)
         raise
+
+
+def _remove_unfinished(staging: Path) -> None:
+    """Remove an unfinished folder, even while Ctrl-C or SIGTERM come again (held back,
+    or, when delivered anyway, the removal goes on)."""
+    for _ in range(10):
+        try:
+            with _signals_held():
+                shutil.rmtree(staging, ignore_errors=True)
+            return
+        except BaseException:  # noqa: BLE001 -- the command is stopping already; finish this first
+            continue
+
+
+#: Signals held back while an unfinished folder is removed.
+_HELD = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold back Ctrl-C and termination signals (they arrive once this ends)."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    except (AttributeError, ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+#: A file system in memory (Linux): HDF5 files are written there first.
+MEMORY_FOLDER = Path("/dev/shm")
+
+
+def write_via_memory(write, path: Path | str, *, size: int | None = None) -> Path:
+    """``write(p)`` writes a file at ``p`` (an HDF5/NetCDF writer); have it write the file
+    in memory first, then copy it to ``path`` with plain writes.
+
+    HDF5 does not survive a full disk: a write that fails midway ends in a segmentation
+    fault from h5py's clean-up, after hundreds of lines of tracebacks. In memory
+    (:data:`MEMORY_FOLDER`) the HDF5 writer does not meet the full disk, and the copy fails,
+    if it does, with one ordinary OSError. Where there is no such folder, or it has less
+    than twice ``size`` (bytes) free, ``write`` writes ``path`` directly.
+    """
+    path = Path(path)
+    try:
+        room = shutil.disk_usage(MEMORY_FOLDER).free if MEMORY_FOLDER.is_dir() else 0
+        scratch = tempfile.mkdtemp(prefix="forecast-", dir=MEMORY_FOLDER) if room > 2 * (size or 0) else None
+    except OSError:
+        scratch = None
+    if scratch is None:
+        write(path)
+        return path
+    try:
+        staged = Path(scratch) / path.name
+        write(staged)
+        shutil.copyfile(staged, path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return path

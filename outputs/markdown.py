@@ -3,7 +3,9 @@
 It covers what report.md and the section files (sensitivity.md, backtest.md) use: ATX
 headings, paragraphs, bullet and numbered lists, pipe tables with alignment, fenced code,
 images on their own line, and inline code, bold, italics and links. Everything else is
-shown as escaped text, never as raw HTML. Local images are inlined as data URIs so the page
+shown as escaped text, never as raw HTML; every attribute is escaped, and a link or image
+address must be http(s) or relative (:func:`safe_url`), so a hostile prior ``source`` cannot
+put script into a report that is shared. Local images are inlined as data URIs so the page
 opens anywhere as a single file.
 """
 
@@ -14,7 +16,7 @@ import html
 import re
 from pathlib import Path
 
-__all__ = ["image_data_uri", "markdown_to_html", "html_page"]
+__all__ = ["image_data_uri", "markdown_to_html", "html_page", "safe_url"]
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
          ".gif": "image/gif"}
@@ -34,6 +36,42 @@ def image_data_uri(path: str | Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
+#: Schemes a link may have; a link without one is relative (to the report's folder).
+SAFE_SCHEMES = ("http", "https")
+#: Inlined images (data URIs) an image may have besides those.
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=]*$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def safe_url(url: str, *, image: bool = False) -> str | None:
+    """``url`` if it is an http(s) or relative link (for an image, also an inlined PNG, JPEG
+    or GIF), else None: ``javascript:``, ``data:text/html``, ``vbscript:`` and the like
+    never become a live link in a report someone else opens."""
+    # browsers drop tabs, newlines and leading controls inside a scheme ("java\tscript:")
+    cleaned = "".join(c for c in url if c > " " and c != "\x7f")
+    if image and _DATA_IMAGE.match(cleaned):
+        return url
+    scheme = _SCHEME.match(cleaned)
+    if scheme is None:
+        return None if cleaned.startswith("\\") or cleaned.startswith("/\\") else url
+    return url if scheme[1].lower() in SAFE_SCHEMES else None
+
+
+def _inline_image(m) -> str:
+    """An inline image of escaped text: alt is already escaped, the address is checked."""
+    src = safe_url(html.unescape(m[2]), image=True)
+    if src is None:
+        return m[1]  # the alt text only
+    return f'<img alt="{m[1]}" src="{html.escape(src)}">'
+
+
+def _inline_link(m) -> str:
+    href = safe_url(html.unescape(m[2]))
+    if href is None:
+        return m[1]  # the label only, not a link
+    return f'<a href="{html.escape(href)}" rel="noopener noreferrer">{m[1]}</a>'
+
+
 def _inline(text: str) -> str:
     """Escape, then apply code spans, images, links, bold and italics (code spans first, so
     their contents stay literal)."""
@@ -43,9 +81,9 @@ def _inline(text: str) -> str:
         if len(piece) > 1 and piece.startswith("`") and piece.endswith("`"):
             out.append(f"<code>{html.escape(piece[1:-1])}</code>")
             continue
-        s = html.escape(piece, quote=False)
-        s = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: f'<img alt="{m[1]}" src="{html.escape(m[2])}">', s)
-        s = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", lambda m: f'<a href="{html.escape(m[2])}">{m[1]}</a>', s)
+        s = html.escape(piece)  # quotes too: text that ends up in an attribute stays text
+        s = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", _inline_image, s)
+        s = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", _inline_link, s)
         s = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", s)
         s = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", s)
         out.append(s)
@@ -82,6 +120,8 @@ def _table(lines: list[str]) -> str:
 
 
 def _image(alt: str, src: str, base: Path | None) -> str:
+    if safe_url(src, image=True) is None:
+        return f"<p>{_inline(alt)}</p>" if alt else ""
     local = base / src if base is not None and "://" not in src and not src.startswith("data:") else None
     if local is not None and local.is_file() and local.suffix.lower() in _MIME:
         src = image_data_uri(local)

@@ -652,6 +652,10 @@ def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
         prior_set = PriorSet(name=name, priors=tuple(own) + tuple(neutral), description=description, source=where)
     else:
         parent_path = parent if parent in builtin_prior_files() else path.parent / parent
+        if parent not in builtin_prior_files() and not Path(parent_path).is_file():
+            raise PriorError(f"no such prior file {str(parent_path)!r} (inherit names a built-in set: "
+                             f"{', '.join(builtin_prior_files())}, a file beside this one, or 'none')",
+                             source=where, key="inherit")
         base = _read(parent_path, _seen + (path.resolve(),))
         unchecked = replace(base, correlations=())
         prior_set = replace(unchecked.with_priors(own, name=name), description=description, source=where,

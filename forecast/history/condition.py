@@ -203,6 +203,11 @@ def smooth_tail(top: np.ndarray) -> tuple[np.ndarray, float]:
     from arviz.stats.stats import _psislw
 
     top = np.asarray(top, dtype=float)
+    if not np.isfinite(top).any():  # every weight zero: normalizing them gives NaN everywhere
+        raise InputError(
+            "as_of: no world of these priors can have produced the record (its likelihood is 0 "
+            "in every world: do the priors allow runs as large as the known ones?); change the "
+            "priors, or use --as-of none for the prior forecast")
     with np.errstate(over="ignore"):  # psislw's own exp of its length scales; harmless
         smoothed, k = _psislw(top.copy(), 0, np.log(np.finfo(float).tiny), False)
     return smoothed, float(np.asarray(k))

@@ -17,15 +17,30 @@ Endpoints (each takes the page's query string, :mod:`outputs.app.state`):
 
 The engine runs one request at a time (a lock): two cores are better spent on one update
 than shared by two. Results are kept for the last few states, so the charts, the tornado
-and the downloads of one state draw its worlds once.
+and the downloads of one state draw its worlds once; a kept result is answered without
+waiting for the engine. A computation whose page has gone (the connection closed) is
+cancelled, so it does not hold the engine for the next one.
+
+Under load: a listen backlog of :data:`BACKLOG`, a pool of :data:`WORKERS` threads and at
+most :data:`WAITING` connections waiting for them; beyond that, or when the engine stays
+busy for :data:`ENGINE_WAIT_S`, the answer is 503 "busy" (never a reset connection).
+
+Only this machine's pages may talk to it: the ``Host`` must be ``127.0.0.1:PORT`` or
+``localhost:PORT`` (a page of another site that rebinds its name to 127.0.0.1 sends its own
+name), and a request from another origin (``Origin``, ``Sec-Fetch-Site``) is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import io
 import json
 import math
 import os
+import queue
+import select
+import socket
 import sys
 import tempfile
 import threading
@@ -35,7 +50,7 @@ import zipfile
 from collections import OrderedDict
 from dataclasses import replace
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -79,6 +94,27 @@ PLOT_DPI = 130
 PLOT_SIZES = {"timeline": (5.2, 3.9), "constraints": (5.2, 3.9)}
 #: States whose results are kept (a 100,000-world result takes about 200 MB).
 CACHE_SIZE = 4
+#: Charts and tables kept, as bytes (a few hundred kB each).
+PNG_CACHE_SIZE = 32
+#: Listen backlog: connections the system holds before the server accepts them.
+BACKLOG = 512
+#: Threads that answer requests, and connections that may wait for one (more: 503).
+WORKERS = 8
+WAITING = 512
+#: Seconds a request waits for the engine (another forecast computing) before "busy".
+ENGINE_WAIT_S = 60.0
+#: Seconds a connection may take to send its request or read the answer.
+SOCKET_TIMEOUT_S = 60.0
+#: Seconds between checks that the page waiting for a computation is still there.
+WATCH_EVERY_S = 0.2
+
+
+class Busy(Exception):
+    """The server cannot take this request now (HTTP 503)."""
+
+
+class ClientGone(BaseException):
+    """Raised in a request's thread when its connection closed while it computed."""
 
 STATIC = resources.files("outputs.app") / "static"
 _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -132,10 +168,29 @@ class App:
         if name not in self.prior_files:
             self.prior_files[name] = resolve_prior_path(name)  # PriorError: no such file
         self.default_priors = name
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the engine: one computation at a time
+        self.draw_lock = threading.RLock()  # matplotlib's style (rcParams) is global
+        self._cache_lock = threading.Lock()
         self._results: OrderedDict = OrderedDict()
+        self._pngs: OrderedDict = OrderedDict()
         self._descriptions: dict[str, str] | None = None
         self._sets: dict = {}
+        self._sets_lock = threading.Lock()
+        # a broken prior file is refused now, with its one-line error, not on the page
+        self._load(self.prior_files[name])
+
+    @contextlib.contextmanager
+    def engine(self):
+        """The engine lock, or :class:`Busy` after :data:`ENGINE_WAIT_S`."""
+        acquired = False
+        try:  # released even when the request is cancelled right after acquiring it
+            acquired = self.lock.acquire(timeout=ENGINE_WAIT_S)
+            if not acquired:
+                raise Busy("busy: another forecast is computing; try again in a moment")
+            yield
+        finally:
+            if acquired:
+                self.lock.release()
 
     # -- state ---------------------------------------------------------------------------
     def parse(self, query: str) -> tuple[AppState, list[FieldError]]:
@@ -154,9 +209,10 @@ class App:
         from priors import load_prior_set
 
         key = (str(path), Path(path).stat().st_mtime_ns)
-        if key not in self._sets:
-            self._sets[key] = load_prior_set(path)
-        return self._sets[key]
+        with self._sets_lock:
+            if key not in self._sets:
+                self._sets[key] = load_prior_set(path)
+            return self._sets[key]
 
     def scenarios(self) -> dict[str, str]:
         """Each prior set a URL may name, with its description (read once)."""
@@ -178,28 +234,34 @@ class App:
         call as its ``result_from_args``, with the same prior set), and the engine's
         warnings; kept for the last :data:`CACHE_SIZE` states."""
         from forecast.result import run
+        from outputs.checks import check_finite
 
         state = checked.state
         thresholds = thresholds_for(state)
         key = state.world_key + (thresholds,)
-        with self.lock:
+        with self._cache_lock:  # a kept result does not wait for the engine
             if key in self._results:
                 self._results.move_to_end(key)
                 return self._results[key]
+        with self.engine():
+            with self._cache_lock:  # computed meanwhile by the request before this one
+                if key in self._results:
+                    return self._results[key]
             # a new threshold is a new run too: the engine tallies the timeline as it draws
             with warnings.catch_warnings(record=True) as caught_warnings:
                 warnings.simplefilter("always")
-                result = run(checked.priors, samples=state.samples, seed=state.seed, years=state.years,
-                             thresholds=thresholds, as_of=state.as_of)
+                result = check_finite(run(checked.priors, samples=state.samples, seed=state.seed,
+                                          years=state.years, thresholds=thresholds, as_of=state.as_of))
             caught = []
             for item in caught_warnings:
                 line = in_flags(str(item.message).splitlines()[0])
                 if line not in caught:
                     caught.append(line)
             entry = (result, caught)
-            self._results[key] = entry
-            while len(self._results) > CACHE_SIZE:
-                self._results.popitem(last=False)
+            with self._cache_lock:
+                self._results[key] = entry
+                while len(self._results) > CACHE_SIZE:
+                    self._results.popitem(last=False)
             return entry
 
     def valid(self, query: str) -> Checked:
@@ -227,9 +289,8 @@ class App:
             return _finite(payload)
         checked = replace(checked, state=_with_valid_year(state))
         try:
-            with self.lock:
-                result, caught = self.result(checked)
-                payload.update(self._headline(checked.state, result))
+            result, caught = self.result(checked)
+            payload.update(self._headline(checked.state, result))
         except InputError as err:
             message = in_flags(str(err).splitlines()[0])
             payload["ok"] = False
@@ -289,10 +350,9 @@ class App:
 
         checked = self.valid(query)
         state = checked.state
-        with self.lock:
-            result, _ = self.result(checked)
-            table = per_year_table(result, display=True)
-            takes = resources_table(result, display=True)
+        result, _ = self.result(checked)
+        table = per_year_table(result, display=True)
+        takes = resources_table(result, display=True)
         values = takes.loc[state.year].to_dict() if state.year in takes.index else {}
         return _finite({
             "table": {"columns": ["year", *map(str, table.columns)],
@@ -311,19 +371,40 @@ class App:
         if kind not in PLOT_KINDS:
             raise InputError(f"unknown chart {kind!r}; use {', '.join(PLOT_KINDS)}")
         checked = self.valid(query)
-        with self.lock:
-            result, _ = self.result(checked)
-            with plot_style():
-                if kind in PLOT_FIGURES:
-                    figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
-                    PLOTS[kind](result, figure=figure)
-                else:
-                    figure = Figure(figsize=PLOT_SIZES.get(kind), layout="constrained")
-                    # the half-width charts leave their caption to the fan's (same worlds)
-                    PLOTS[kind](result, ax=figure.add_subplot(), **({"caption": False} if kind in PLOT_SIZES else {}))
-                buffer = io.BytesIO()
-                figure.savefig(buffer, format="png", dpi=PLOT_DPI)
-        return buffer.getvalue()
+        result, _ = self.result(checked)
+        kept = self._kept_bytes(result, kind)
+        if kept is not None:
+            return kept
+        with self.draw_lock, plot_style():
+            kept = self._kept_bytes(result, kind)  # drawn meanwhile by the request before
+            if kept is not None:
+                return kept
+            if kind in PLOT_FIGURES:
+                figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
+                PLOTS[kind](result, figure=figure)
+            else:
+                figure = Figure(figsize=PLOT_SIZES.get(kind), layout="constrained")
+                # the half-width charts leave their caption to the fan's (same worlds)
+                PLOTS[kind](result, ax=figure.add_subplot(), **({"caption": False} if kind in PLOT_SIZES else {}))
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=PLOT_DPI)
+        return self._keep_bytes(result, kind, buffer.getvalue())
+
+    def _kept_bytes(self, result, name: str) -> bytes | None:
+        """A chart or file of ``result`` made before (charts and tables are drawn once)."""
+        key = (id(result), name)
+        with self._cache_lock:
+            if key in self._pngs and self._pngs[key][0] is result:
+                self._pngs.move_to_end(key)
+                return self._pngs[key][1]
+        return None
+
+    def _keep_bytes(self, result, name: str, body: bytes) -> bytes:
+        with self._cache_lock:
+            self._pngs[(id(result), name)] = (result, body)
+            while len(self._pngs) > PNG_CACHE_SIZE:
+                self._pngs.popitem(last=False)
+        return body
 
     def tornado(self, query: str) -> dict:
         """Each uncertain prior pinned at its 5th and 95th percentile: how the headline
@@ -337,7 +418,7 @@ class App:
             raise InputError(errors[0].message)
         state = checked.state
         years = parse_years(state.years)
-        with self.lock:
+        with self.engine():
             ds = tornado(checked.priors, years=years, target_year=state.year, threshold=state.threshold,
                          samples=TORNADO_SAMPLES, seed=state.seed,
                          conditioning=record_conditioning(state.as_of))
@@ -373,11 +454,17 @@ class App:
         if name == "summary.csv":
             from outputs.tables import write_tables
 
-            with self.lock, tempfile.TemporaryDirectory() as folder:
-                result, _ = self.result(checked)
-                write_tables(result, folder)
-                return (Path(folder, "summary.csv").read_bytes(), "text/csv; charset=utf-8",
-                        f"{stem}-summary.csv")
+            result, _ = self.result(checked)
+            body = self._kept_bytes(result, "summary.csv")
+            if body is None:
+                with self.draw_lock:  # made once: the requests that waited for it then find it
+                    body = self._kept_bytes(result, "summary.csv")
+                    if body is None:
+                        with tempfile.TemporaryDirectory() as folder:
+                            write_tables(result, folder)
+                            body = self._keep_bytes(result, "summary.csv",
+                                                    Path(folder, "summary.csv").read_bytes())
+            return body, "text/csv; charset=utf-8", f"{stem}-summary.csv"
         if name == "report.zip":
             return self._report_zip(checked, stem), "application/zip", f"report-{stem}.zip"
         raise InputError(f"unknown download {name!r}; use priors.toml, summary.csv, report.zip")
@@ -389,8 +476,8 @@ class App:
 
         args = forecast_args(checked.state, self.prior_files)
         buffer = io.BytesIO()
-        with self.lock, tempfile.TemporaryDirectory() as folder:
-            result, _ = self.result(checked)
+        result, _ = self.result(checked)
+        with self.draw_lock, tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / f"report-{stem}"
             target.mkdir()
             write_report(result, target, formats=("png", "svg"), sections=[],
@@ -420,12 +507,53 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "forecast-app"
     app: App  # set on the subclass made by make_server
 
+    timeout = SOCKET_TIMEOUT_S  # a connection that sends nothing does not hold a thread
+
     def log_message(self, format, *args):
         pass
+
+    def _refusal(self) -> str | None:
+        """Why a request from another site is refused (None: it is this machine's page).
+
+        DNS rebinding: a page of ``evil.example`` whose name then resolves to 127.0.0.1
+        reaches this server with ``Host: evil.example:PORT``; a page of any other origin
+        says so in ``Origin`` or ``Sec-Fetch-Site``."""
+        port = self.server.server_address[1]
+        own = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in own:
+            return (f"refused: this page answers only at http://127.0.0.1:{port}/ "
+                    f"(the request was for host {host!r})")
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.strip().lower() not in {f"http://{h}" for h in own}:
+            return f"refused: a request from another origin ({origin!r})"
+        if (self.headers.get("Sec-Fetch-Site") or "same-origin").strip().lower() not in ("same-origin", "none"):
+            return "refused: a request from another site"
+        return None
+
+    def do_POST(self):
+        self._json({"ok": False, "errors": [{"field": "url", "message": "only GET is served"}]},
+                   status=HTTPStatus.METHOD_NOT_ALLOWED)
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
 
     def do_GET(self):
         url = urlsplit(self.path)
         path, query = url.path, url.query
+        refusal = self._refusal()
+        if refusal is not None:
+            self._json({"ok": False, "errors": [{"field": "url", "message": refusal}]},
+                       status=HTTPStatus.FORBIDDEN)
+            return
+        try:
+            with _cancelled_when_gone(self.connection):
+                self._route(path, query)
+        except ClientGone:
+            pass  # the page closed the connection: nobody to answer
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass  # the page moved on (a newer update) before the answer came
+
+    def _route(self, path: str, query: str) -> None:
         try:
             if path in ("/", "/index.html"):
                 self._static("index.html")
@@ -454,8 +582,11 @@ class _Handler(BaseHTTPRequestHandler):
             message = str(err).splitlines()[0]
             self._json({"ok": False, "errors": [{"field": _field_of(message), "message": message}]},
                        status=HTTPStatus.BAD_REQUEST)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the page moved on (a newer update) before the answer came
+        except Busy as err:
+            self._json({"ok": False, "errors": [{"field": "server", "message": str(err)}]},
+                       status=HTTPStatus.SERVICE_UNAVAILABLE, headers={"Retry-After": "2"})
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            raise
         except Exception as err:  # noqa: BLE001 -- a bug: say so on the page, trace in the terminal
             traceback.print_exc(file=sys.stderr)
             try:
@@ -473,8 +604,9 @@ class _Handler(BaseHTTPRequestHandler):
         suffix = Path(name).suffix
         self._send((STATIC / name).read_bytes(), _CONTENT_TYPES.get(suffix, "application/octet-stream"))
 
-    def _json(self, payload: dict, status: HTTPStatus = HTTPStatus.OK) -> None:
-        self._send(json.dumps(payload, allow_nan=False).encode(), "application/json", status=status)
+    def _json(self, payload: dict, status: HTTPStatus = HTTPStatus.OK, headers: dict | None = None) -> None:
+        self._send(json.dumps(payload, allow_nan=False).encode(), "application/json", status=status,
+                   headers=headers)
 
     def _send(self, body: bytes, content_type: str, *, status: HTTPStatus = HTTPStatus.OK,
               headers: dict | None = None) -> None:
@@ -488,13 +620,139 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class AppServer(ThreadingHTTPServer):
-    daemon_threads = True
+def _busy_answer() -> bytes:
+    body = json.dumps({"ok": False, "errors": [{"field": "server", "message":
+                       "busy: too many requests at once; try again in a moment"}]}).encode()
+    return (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            b"Retry-After: 2\r\nCache-Control: no-store\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+
+class AppServer(HTTPServer):
+    """An HTTP server with a listen backlog of :data:`BACKLOG` and a pool of
+    :data:`WORKERS` threads; a connection that finds :data:`WAITING` others waiting is
+    answered 503 at once."""
+
+    request_queue_size = BACKLOG
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, *, workers: int = WORKERS, waiting: int = WAITING):
+        self._waiting: queue.Queue = queue.Queue(maxsize=waiting)
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
+        self.in_flight = 0
+        self._count_lock = threading.Lock()
+        super().__init__(address, handler)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        for n in range(self._workers):
+            thread = threading.Thread(target=self._work, name=f"forecast-app-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def process_request(self, request, client_address) -> None:
+        try:
+            self._waiting.put_nowait((request, client_address))
+        except queue.Full:
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(_busy_answer())
+            self.shutdown_request(request)
+
+    def _work(self) -> None:
+        while True:
+            request, client_address = self._waiting.get()
+            with self._count_lock:
+                self.in_flight += 1
+            try:
+                self.finish_request(request, client_address)
+            except Exception:  # noqa: BLE001 -- a broken connection: nothing to answer
+                pass
+            finally:
+                self.shutdown_request(request)
+                with self._count_lock:
+                    self.in_flight -= 1
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that went away is not an error of the server
+
+
+# -- cancelling a computation whose page has gone ------------------------------------------
+
+#: ``PyThreadState_SetAsyncExc(thread, exception)``, and the same with NULL (clears it).
+_raise_in = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi))
+_clear_in = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi))
+
+
+class _Watch:
+    """One request's connection, watched while its thread computes."""
+
+    def __init__(self, connection, thread_id: int):
+        self.connection, self.thread_id = connection, thread_id
+        self.lock = threading.Lock()
+        self.active, self.fired = True, False
+
+
+_watches: set[_Watch] = set()
+_watches_lock = threading.Lock()
+_watcher: threading.Thread | None = None
+
+
+def _closed(connection) -> bool:
+    """Whether the other end closed the connection (readable, and nothing to read)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        if not readable:
+            return False
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
+
+
+def _watch_loop() -> None:
+    while True:
+        with _watches_lock:
+            watches = list(_watches)
+        for watch in watches:
+            if _closed(watch.connection):
+                with watch.lock:
+                    if watch.active and not watch.fired:
+                        watch.fired = True
+                        _raise_in(watch.thread_id, ClientGone)
+        threading.Event().wait(WATCH_EVERY_S)
+
+
+@contextlib.contextmanager
+def _cancelled_when_gone(connection):
+    """While this block runs, a closed connection raises :class:`ClientGone` in this
+    thread (at its next Python instruction: a chunk of worlds, a chart), so a page that
+    moved on does not keep the engine computing for nobody."""
+    global _watcher
+    watch = _Watch(connection, threading.get_ident())
+    with _watches_lock:
+        _watches.add(watch)
+        if _watcher is None or not _watcher.is_alive():
+            _watcher = threading.Thread(target=_watch_loop, name="forecast-app-watch", daemon=True)
+            _watcher.start()
+    try:
+        yield
+    finally:
+        with _watches_lock:
+            _watches.discard(watch)
+        with watch.lock:
+            watch.active = False
+            if watch.fired:  # sent but maybe not raised yet: it must not go off later
+                _clear_in(watch.thread_id, None)
 
 
 def make_server(app: App, port: int = 8050) -> AppServer:
@@ -505,29 +763,34 @@ def make_server(app: App, port: int = 8050) -> AppServer:
 
 
 def serve(app: App, *, port: int = 8050, open_browser: bool = True, warm: bool = True) -> int:
-    """Serve the page until Ctrl-C; print its URL and open it in the browser."""
+    """Serve the page until Ctrl-C or SIGTERM; print its URL and open it in the browser.
+    Ends the process (exit code 0) when it stops."""
+    from outputs.stopping import Terminated
+
     try:
         server = make_server(app, port)
+    except OverflowError:
+        raise InputError(f"--port: {port} is not a port; use 0 to 65535") from None
     except OSError as err:
         raise InputError(f"--port: cannot listen on 127.0.0.1:{port} ({err.strerror or err})") from None
-    print(f"forecast app: serving {server.url} (Ctrl-C to stop)", flush=True)
     warming = threading.Thread(target=app.warm_up, daemon=True)
-    if warm:
-        warming.start()
-    if open_browser:
-        import webbrowser
-
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
     try:
+        print(f"forecast app: serving {server.url} (Ctrl-C to stop)", flush=True)
+        if warm:
+            warming.start()
+        if open_browser:
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         print("\nforecast app: stopped", flush=True)
     finally:
         server.server_close()
-    if warming.is_alive():
-        # XLA is still compiling in that thread: tearing the interpreter down under it
-        # crashes (SIGSEGV), so leave at once, the output flushed and the port closed
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-    return 0
+    # XLA may be computing in another thread (a forecast, the warm-up; a signal can arrive
+    # before that thread says it has started): tearing the interpreter down under it crashes
+    # (SIGSEGV, or abort: "exception not rethrown"), so leave at once, the output flushed
+    # and the port closed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

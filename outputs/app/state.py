@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,6 +56,14 @@ __all__ = [
 #: Worlds per update while typing; the "more worlds" button asks for the CLI's default.
 PAGE_SAMPLES = 20_000
 MORE_SAMPLES = DEFAULT_SAMPLES
+#: The most worlds a page may ask for.
+MAX_SAMPLES = 1_000_000
+#: The longest prior spec a page may send (a mixture of a handful of components), the most
+#: overrides and correlations, and the longest query: a spec is parsed and checked as
+#: typed, and a mixture of a thousand components took a thread over a minute.
+MAX_SPEC_CHARS = 400
+MAX_ITEMS = 100
+MAX_QUERY_CHARS = 20_000
 #: The headline year (README: "P(>= 1e28 by 2028)").
 DEFAULT_YEAR = 2028
 #: Query parameters, in the order :func:`to_query` writes them.
@@ -115,9 +124,19 @@ def _whole(text: str, name: str) -> int:
         number = float(text) if "e" in text.lower() else int(text)
     except ValueError:
         raise InputError(f"{name}: expected a whole number, got {text!r}") from None
-    if number != int(number):
+    if not math.isfinite(number) or number != int(number):  # 1e400 is inf
         raise InputError(f"{name}: expected a whole number, got {text!r}")
     return int(number)
+
+
+def _page_samples(text: str) -> int:
+    """The worlds of one page update: at most :data:`MAX_SAMPLES` (the page shares this
+    machine; a bigger run belongs to ``forecast run``)."""
+    samples = check_samples(_whole(text, "samples"))
+    if samples > MAX_SAMPLES:
+        raise InputError(f"samples: at most {MAX_SAMPLES:,} worlds on the page, got {samples:,}; "
+                         "use 'forecast run --samples N' for more")
+    return samples
 
 
 def from_query(query: str, *, default_priors: str = "default",
@@ -130,14 +149,24 @@ def from_query(query: str, *, default_priors: str = "default",
     """
     allowed = prior_files if prior_files is not None else dict(builtin_prior_files())
     state, errors = AppState(priors=default_priors), []
+    if len(query) > MAX_QUERY_CHARS:
+        return state, [FieldError("url", f"the address is {len(query):,} characters long; "
+                                         f"at most {MAX_QUERY_CHARS:,}")]
     overrides: dict[str, str] = {}
     pairs: list[str] = []
     fields: dict[str, str] = {}
     for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
         value = value.strip()
+        if key in ("set", "corr") and len(overrides) + len(pairs) >= MAX_ITEMS:
+            errors.append(FieldError(key, f"--{'set' if key == 'set' else 'correlate'}: at most "
+                                          f"{MAX_ITEMS} changes on the page"))
+            continue
         if key == "set":
             try:
                 name, spec = _split_set(value)
+                if len(spec) > MAX_SPEC_CHARS:
+                    raise InputError(f"--set: {name}: the spec is {len(spec):,} characters long; "
+                                     f"at most {MAX_SPEC_CHARS} on the page (write longer ones in a prior file)")
                 overrides.pop(name, None)
                 overrides[name] = spec
             except InputError as err:
@@ -152,7 +181,7 @@ def from_query(query: str, *, default_priors: str = "default",
     readers = {
         "priors": lambda v: _prior_name(v, allowed),
         "threshold": lambda v: parse_threshold(v),
-        "samples": lambda v: check_samples(_whole(v, "samples")),
+        "samples": _page_samples,
         "seed": lambda v: check_seed(_whole(v, "seed")),
         "years": lambda v: (parse_years(v), v)[1],
         "as_of": lambda v: _as_of_text(parse_as_of(v)),

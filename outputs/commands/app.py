@@ -13,10 +13,23 @@ priors as a TOML file for 'forecast run --priors', summary.csv and a report fold
 
 from __future__ import annotations
 
+import argparse
+
 from outputs.app import App, serve
 from priors import builtin_prior_files
 
 HELP = "a page in the browser to change any prior and watch the forecast move"
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port; use 0 (any free port) to 65535")
+    return port
 
 
 def add_arguments(parser) -> None:
@@ -24,7 +37,7 @@ def add_arguments(parser) -> None:
     group.add_argument("--priors", metavar="NAME|FILE", default=None,
                        help=f"prior set the page starts from: a file or a built-in set "
                             f"({', '.join(builtin_prior_files())}; default: default)")
-    group.add_argument("--port", type=int, default=8050,
+    group.add_argument("--port", type=port_number, default=8050,
                        help="port on 127.0.0.1 (default 8050; 0: any free port)")
     group.add_argument("--no-browser", dest="browser", action="store_false",
                        help="print the URL only; do not open a browser")

@@ -5,26 +5,30 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from forecast.cluster import SCHEDULER_ENV
+from forecast.cluster import SCHEDULER_ENV, check_address
 from forecast.history.record import load_record
 from forecast.result import ForecastResult, run
 from forecast.settings import (
     DEFAULT_KEEP,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    check_keep,
     default_years_text,
+    disk_needed,
     parse_as_of,
     parse_thresholds,
     parse_years,
 )
-from priors import PriorSet, builtin_prior_files, load_prior_set
+from outputs.checks import check_finite
+from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 
 def positive_int(text: str) -> int:
     try:
         value = int(float(text)) if "e" in text.lower() else int(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 1e400 is inf
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
@@ -103,11 +107,32 @@ def check_forecast_options(args: argparse.Namespace) -> None:
     """Parse what can be parsed before any work, so bad input fails fast."""
     parse_years(args.years)
     parse_thresholds(getattr(args, "thresholds", None))
-    parse_as_of(getattr(args, "as_of", None))
+    check_record_years(args)
+    if getattr(args, "scheduler", None):
+        check_address(args.scheduler)
+
+
+def check_record_years(args: argparse.Namespace) -> None:
+    """Refuse an --as-of (with --years and --record) that leaves no year of the record to
+    condition on: the run would be called conditioned with weights that say nothing
+    (Pareto k = inf)."""
+    from forecast.history.condition import record_as_of
+
+    as_of = parse_as_of(getattr(args, "as_of", None))
+    if as_of is None:
+        return
+    runs, last = record_as_of(load_record(args.record) if getattr(args, "record", None) else None, as_of)
+    first, end = int(runs["date"].dt.year.min()), int(runs["date"].dt.year.max())
+    years = parse_years(args.years)
+    if not any(first <= year <= last for year in years):
+        raise InputError(
+            f"as_of: nothing to condition on: no year of the record ({first}..{end}) up to {last} "
+            f"is a forecast year ({years[0]}..{years[-1]}); use --as-of none for the prior "
+            "forecast, or forecast years the record covers")
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:
-    return run(
+    return check_finite(run(
         prior_set_from_args(args),
         samples=args.samples,
         seed=args.seed,
@@ -118,7 +143,36 @@ def result_from_args(args: argparse.Namespace) -> ForecastResult:
         record=load_record(args.record) if args.record else None,
         keep=getattr(args, "keep", DEFAULT_KEEP),
         scheduler=getattr(args, "scheduler", None),
-    )
+    ))
+
+
+def check_output(args: argparse.Namespace, *, prefix: str) -> Path | None:
+    """Refuse, before any work, an output folder that cannot take the run's files: the
+    ``--out`` folder, or the current folder where the new folder would go (it must be
+    writable and have room for samples.nc and the plots)."""
+    from outputs.folder import FOLDER_MARGIN, check_target, new_folder_name
+
+    years = parse_years(args.years)
+    kept = check_keep(getattr(args, "keep", DEFAULT_KEEP), args.samples, n_years=len(years))
+    need = disk_needed(kept, n_years=len(years), n_priors=40) + FOLDER_MARGIN
+    if args.out:
+        return check_target(args.out, force=args.force, need=need)
+    check_target(new_folder_name(prefix), force=False, need=need)
+    return None
+
+
+def load_forecast(source, *, flag: str) -> ForecastResult:
+    """:func:`forecast.load`, with a damaged file refused in one line naming it."""
+    from forecast.result import load
+
+    try:
+        return load(source)
+    except InputError:
+        raise
+    except Exception as err:  # noqa: BLE001 -- h5py/netCDF raise anything on a damaged file
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"{flag}{source}: cannot read this forecast file (damaged or not "
+                         f"written by forecast run?): {reason}") from None
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png") -> None:
@@ -132,8 +186,6 @@ def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png")
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    from priors import InputError
-
     formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad or not formats:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forecast.result import load
 from outputs import PLOTS, save_plots
-from outputs.commands.common import add_output_options, parse_formats
+from outputs.commands.common import add_output_options, load_forecast, parse_formats
 from outputs.folder import check_target, new_folder_name, staged_folder
 from priors import InputError
 
@@ -47,7 +46,7 @@ def main(args) -> int:
     target = check_target(args.out, force=args.force) if args.out else None
     if target is not None:
         check_not_source(target, source)
-    result = load(source)
+    result = load_forecast(source, flag="")
     target = target or new_folder_name(f"plots-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:
         written = save_plots(result, staging, kinds=kinds, formats=formats)

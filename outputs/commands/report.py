@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from forecast.result import load
 from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text, parse_thresholds
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
     check_forecast_options,
+    check_output,
+    load_forecast,
     parse_formats,
     prior_set_from_args,
     result_from_args,
@@ -71,13 +72,13 @@ def main(args) -> int:
     formats = parse_formats(args.format)
     check_forecast_options(args)
     sections = _include(args.include)
-    target = check_target(args.out, force=args.force) if args.out else None
     if args.from_run:
+        target = check_target(args.out, force=args.force) if args.out else None
         _check_from(args)
         source = Path(args.from_run)
         if target is not None:
             check_not_source(target, source)
-        result = load(source)
+        result = load_forecast(source, flag="--from: ")
         check_same_priors([source if source.is_dir() else source.parent], result.priors, label="source_run")
         check_same_priors(sections, result.priors)
         if args.thresholds is not None:
@@ -87,6 +88,7 @@ def main(args) -> int:
     else:
         # refused before the forecast is run: the priors are known from the options
         check_same_priors(sections, prior_set_from_args(args))
+        target = check_output(args, prefix="report")
         result = result_from_args(args)
         metadata = run_metadata(result, overrides=args.overrides)
     target = target or new_folder_name(f"report-{result.priors.name.split()[0]}")

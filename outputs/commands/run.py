@@ -13,11 +13,12 @@ from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
     check_forecast_options,
+    check_output,
     parse_formats,
     print_written,
     result_from_args,
 )
-from outputs.folder import check_target, new_folder_name, staged_folder
+from outputs.folder import new_folder_name, staged_folder
 
 HELP = "run a forecast and write its samples, tables and plots to a new folder"
 
@@ -30,7 +31,7 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     formats = parse_formats(args.format)
     check_forecast_options(args)
-    target = check_target(args.out, force=args.force) if args.out else None
+    target = check_output(args, prefix="forecast")
     result = result_from_args(args)
     target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:

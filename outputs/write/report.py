@@ -21,6 +21,7 @@ import pandas as pd
 
 from forecast import ForecastResult, load
 from forecast.headline import MC_INTERVAL, headline_table
+from outputs.folder import write_via_memory
 from outputs.markdown import html_page, markdown_to_html
 from outputs.plots.forecast import caption, default_kinds, save_plots
 from outputs.provenance import run_metadata, sha256_file
@@ -358,7 +359,7 @@ def write_report(
         meta = dict(metadata or run_metadata(result))
     all_sections = found + _as_sections(sections)
 
-    samples = result.to_netcdf(folder / "samples.nc")
+    samples = write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))
     saved = load(samples)  # the report is computed from the file, not from memory
     written = [samples]
     written += write_tables(saved, folder)

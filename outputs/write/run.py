@@ -6,6 +6,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from outputs.folder import write_via_memory
 from outputs.plots.forecast import save_figure, save_plots
 from outputs.plots.labs import plot_labs
 from outputs.style import plot_style
@@ -30,7 +31,8 @@ def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: the output folder must exist (see outputs.folder.staged_folder)")
-    written = [result.to_netcdf(folder / "samples.nc")]
+    # in memory first: HDF5 crashes on a disk that fills while it writes
+    written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
     written += save_plots(result, folder, formats=tuple(formats))
     if len(result.labs) > 1:  # who gets there first

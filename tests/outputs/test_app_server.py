@@ -195,3 +195,130 @@ def test_forecast_app_refuses_a_missing_prior_file(capsys):
     assert capsys.readouterr().err.strip() == (
         "forecast app: error: no/such.toml: no such prior file (built-in sets: "
         + ", ".join(__import__("priors").builtin_prior_files()) + ")")
+
+
+# -- issue 22: other origins, bounds, load, cancelling, stopping ------------------------------
+def raw_get(server, path: str, headers: dict | None = None):
+    """(status, body) of a GET with the headers given (Host included)."""
+    import http.client
+
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=120)
+    connection.putrequest("GET", path, skip_host=True)
+    for key, value in {"Host": f"127.0.0.1:{port}", **(headers or {})}.items():
+        connection.putheader(key, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_other_hosts_and_origins_are_refused(server):
+    port = server.server_address[1]
+    for headers in ({"Host": f"evil.example:{port}"}, {"Host": "127.0.0.1"},
+                    {"Origin": "http://evil.example"}, {"Origin": f"http://evil.example:{port}"},
+                    {"Sec-Fetch-Site": "cross-site"}):
+        status, body = raw_get(server, "/download/priors.toml", headers)
+        assert status == 403 and b"refused" in body, (headers, status, body)
+    for headers in ({}, {"Host": f"localhost:{port}"}, {"Origin": f"http://127.0.0.1:{port}"},
+                    {"Sec-Fetch-Site": "same-origin"}):
+        assert raw_get(server, "/download/priors.toml", headers)[0] == 200, headers
+
+
+@pytest.mark.parametrize("query, field", [
+    ("samples=1e400", "samples"), ("seed=1e400", "seed"), ("samples=300000000", "samples"),
+    ("set=mfu:mixture+" + "+".join(["0.01:+beta+0.3+to+0.5;"] * 100), "set"),
+    ("set=mfu:beta+0.3+to+0.5&" * 2000, "url"),
+])
+def test_out_of_bounds_queries_are_one_line_errors(server, query, field):
+    status, payload = get_json(server, f"/api/forecast?{query}")
+    assert status == 200 and not payload["ok"] and payload["errors"][0]["field"].startswith(field), payload
+    assert "\n" not in payload["errors"][0]["message"]
+    status, kind, body = get(server, f"/api/plot/fan.png?{query}")
+    assert status == 400 and kind == "application/json" and json.loads(body)["errors"], body
+
+
+def test_a_broken_prior_file_is_refused_when_the_app_starts(tmp_path, capsys):
+    from outputs.cli import main
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "broken"\n[priors.mfu]\nspec = "beta 0.3 to"\n')
+    assert main(["app", "--priors", str(broken), "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(broken) in err and "mfu" in err and "Traceback" not in err
+
+
+def test_a_full_server_answers_busy_not_reset():
+    import socket
+
+    from outputs.app.server import AppServer, _Handler
+
+    handler = type("Handler", (_Handler,), {"app": None, "timeout": 30})
+    server = AppServer(("127.0.0.1", 0), handler, workers=1, waiting=1)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # one connection in the worker, one waiting, the rest answered "busy": none says anything
+    sockets = [socket.create_connection(server.server_address[:2]) for _ in range(4)]
+    try:
+        answers = []
+        for sock in sockets:
+            sock.settimeout(3)
+            try:
+                answers.append(sock.recv(4096))
+            except TimeoutError:
+                answers.append(None)  # held: in the worker or waiting for it
+        busy = [a for a in answers if a is not None]
+        assert len(busy) == 2 and all(a.startswith(b"HTTP/1.0 503") and b"busy" in a for a in busy), answers
+    finally:
+        for sock in sockets:
+            sock.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_computation_whose_page_has_gone_is_cancelled(server):
+    import socket
+    import time
+
+    app = server.RequestHandlerClass.app
+    query = "samples=150000&seed=99"  # not computed by any other test
+    port = server.server_address[1]
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(f"GET /api/forecast?{query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until it computes
+        if not app.lock.acquire(blocking=False):
+            break
+        app.lock.release()
+        time.sleep(0.01)
+    sock.close()
+    assert app.lock.acquire(timeout=120)  # cancelled: the engine is free again
+    app.lock.release()
+    checked = app.valid(query)
+    assert not any(key[3] == 150000 and key[4] == 99 for key in app._results), "it ran to the end"
+    assert checked.state.samples == 150000
+
+
+def test_forecast_app_stops_cleanly_on_sigterm(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import outputs
+
+    repo = Path(outputs.__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "outputs.cli", "app", "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("forecast app: serving http://127.0.0.1:"), line
+        process.send_signal(signal.SIGTERM)  # while the warm-up computes
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err and "FATAL" not in err, err

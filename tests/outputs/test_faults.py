@@ -6,7 +6,10 @@ half-written output; a run that is stopped leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,6 +41,12 @@ def _cli_as_in_a_terminal(*args: str) -> list[str]:
             f"sys.argv = ['forecast', *{list(args)!r}]; "
             "runpy.run_module('outputs.cli', run_name='__main__', alter_sys=True)")
     return [sys.executable, "-c", code]
+
+
+def _env() -> dict:
+    """The environment of a subprocess: this checkout's package first (a test run from a
+    work tree must not run the installed checkout's code)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 
 def _partials(folder: Path, name: str) -> list[Path]:
@@ -77,7 +86,8 @@ def test_prior_argument_that_looks_like_a_path_is_a_path(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_termination_signal_removes_the_partial_folder(tmp_path, signum, code):
     proc = subprocess.Popen(_cli_as_in_a_terminal("run", "--samples", "200000", "--out", "X"),
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=_env())
     try:
         deadline = time.monotonic() + 240
         while not _partials(tmp_path, "X") and proc.poll() is None and time.monotonic() < deadline:
@@ -208,3 +218,232 @@ def test_metadata_records_the_package_commit_not_the_working_folder(small_run, t
     subprocess.run(["git", "init", "-q", str(other)], check=True)
     monkeypatch.chdir(other)
     assert run_metadata(small_run)["git"]["commit"] == head.stdout.strip()
+
+
+# -- 7. issue 22: full disks, read-only folders, signals, the Dask path, damaged files ----------
+SMALL = ["--samples", "500", "--years", "2025:2031"]  # the tiny runs' compiled shapes
+
+
+def _one_line(err: str, *words: str) -> None:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+
+
+@contextlib.contextmanager
+def _tmpfs(path: Path, size: str, *, read_only: bool = False):
+    """A small file system of its own at ``path`` (root only: skipped elsewhere)."""
+    path.mkdir()
+    options = f"size={size}" + (",ro" if read_only else "")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here ({done.stderr.decode().strip()})")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def test_a_full_disk_is_refused_before_any_work(tmp_path, capsys):
+    with _tmpfs(tmp_path / "small", "2m") as small:
+        assert main(["run", *SMALL, "--out", str(small / "X")]) == 2
+        _one_line(capsys.readouterr().err, "--out", "free")
+        assert list(small.iterdir()) == []
+
+
+def test_a_disk_that_fills_while_writing_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import outputs.folder
+
+    with _tmpfs(tmp_path / "small", "1m") as small:
+        # the disk fills after the check (another program writes): the check sees room
+        real = outputs.folder.shutil.disk_usage
+        monkeypatch.setattr(outputs.folder.shutil, "disk_usage",
+                            lambda p: real(p)._replace(free=1 << 40) if str(p).startswith(str(small)) else real(p))
+        assert main(["run", *SMALL, "--out", str(small / "X")]) == 2
+        _one_line(capsys.readouterr().err, "--out", "No space left on device", "nothing was written")
+        assert list(small.iterdir()) == []
+
+
+def test_a_write_error_midway_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """The same without a small file system: the plots' writer raises ENOSPC after the
+    samples and tables are written."""
+    import errno
+
+    import outputs.write.run
+
+    def full(result, folder, **kwargs):
+        (Path(folder) / "fan.png").write_bytes(b"\0" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device", str(Path(folder) / "fan.png"))
+
+    monkeypatch.setattr(outputs.write.run, "save_plots", full)
+    assert main(["run", *SMALL, "--out", str(tmp_path / "X")]) == 2
+    _one_line(capsys.readouterr().err, "--out", "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_and_impossible_output_folders_are_one_line(tmp_path, capsys, monkeypatch):
+    with _tmpfs(tmp_path / "ro", "1m", read_only=True) as ro:
+        assert main(["run", *SMALL, "--out", str(ro / "X")]) == 2
+        _one_line(capsys.readouterr().err, "--out", "Read-only")
+    assert main(["run", *SMALL, "--out", "/etc/passwd/x"]) == 2
+    _one_line(capsys.readouterr().err, "--out", "/etc/passwd")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "keep.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    for out in (".", str(tmp_path)):
+        assert main(["run", *SMALL, "--out", out, "--force"]) == 2
+        _one_line(capsys.readouterr().err, "--out", "current folder")
+    assert [p.name for p in work.iterdir()] == ["keep.txt"]
+
+
+def test_a_damaged_samples_file_is_one_line(tiny_runs, tmp_path, capsys):
+    _, run = tiny_runs
+    damaged = tmp_path / "D"
+    shutil.copytree(run, damaged)
+    data = bytearray((damaged / "samples.nc").read_bytes())
+    rng = __import__("random").Random(1)
+    for i in rng.sample(range(len(data)), 2000):
+        data[i] ^= 0xFF
+    (damaged / "samples.nc").write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main(["plot", str(damaged), "--out", str(tmp_path / "P")]) == 2
+    _one_line(capsys.readouterr().err, str(damaged))
+    assert main(["report", "--from", str(damaged), "--out", str(tmp_path / "Q")]) == 2
+    _one_line(capsys.readouterr().err, "--from", str(damaged))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["D"]
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["run", "--samples", "1e400"], "--samples"),
+    (["app", "--port", "70000"], "--port"),
+    (["app", "--port", "-1"], "--port"),
+])
+def test_overflowing_numbers_are_usage_errors(argv, flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and flag in err.strip().splitlines()[-1], err
+
+
+@pytest.mark.parametrize("argv", [["--as-of", "1950"], ["--years", "2200"]])
+def test_a_record_with_no_year_to_condition_on_is_refused(argv, tmp_path, capsys):
+    assert main(["run", "--samples", "500", *argv, "--out", str(tmp_path / "X")]) == 2
+    _one_line(capsys.readouterr().err, "--as-of", "nothing to condition on")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _nan(text: str) -> bool:
+    """Whether ``text`` shows a NaN (not as part of a name: the test's folder has one)."""
+    return re.search(r"(?<![\w/])nan(?![\w/])", text, re.IGNORECASE) is not None
+
+
+def test_tiny_ceilings_give_no_nan(tmp_path, capsys):
+    """Inside their domains, values that underflow: the forecast holds, or the record cannot
+    be weighed in such worlds and the run is refused in one line; never nan%."""
+    for spec in ("mfu=1e-200", "power_limit_gw_max=1e-300", "capex_limit_usd_max=1e-300"):
+        out = tmp_path / spec.partition("=")[0]
+        code = main(["run", *SMALL, "--set", spec, "--out", str(out)])
+        captured = capsys.readouterr()
+        assert not _nan(captured.out), (spec, captured.out)
+        if code == 2:
+            _one_line(captured.err, "--as-of", "--as-of none")
+            assert not out.exists()
+        else:
+            assert code == 0, captured.err
+            assert "nan" not in (out / "summary.csv").read_text().lower()
+    # the prior forecast itself holds at such values
+    assert main(["run", *SMALL, "--set", "power_limit_gw_max=1e-300", "--as-of", "none",
+                 "--out", str(tmp_path / "none")]) == 0
+    assert not _nan(capsys.readouterr().out)
+    summary = (tmp_path / "none" / "summary.csv").read_text()
+    assert "nan" not in summary.lower() and ",," not in summary
+
+
+def test_a_missing_inherited_file_names_the_file_and_key(tmp_path, capsys):
+    priors = tmp_path / "mine.toml"
+    priors.write_text('name = "mine"\ninherit = "missing.toml"\n[priors]\nmfu = "beta 0.3 to 0.5"\n')
+    assert main(["priors", "--priors", str(priors)]) == 2
+    _one_line(capsys.readouterr().err, f"{priors}: inherit:", "missing.toml")
+
+
+def test_hostile_sources_are_no_script_in_report_html(tmp_path):
+    priors = tmp_path / "hostile.toml"
+    priors.write_text(
+        'name = "hostile"\n'
+        '[priors.mfu]\nspec = "beta 0.3 to 0.5"\nsource = "![x\\" onerror=\\"alert(3)](y)"\n'
+        '[priors.chip_growth]\nspec = "lognormal 1.5 to 3"\nsource = "[x](javascript:alert(1)) and [y](JavaScript:alert(2))"\n')
+    assert main(["report", *SMALL, "--priors", str(priors), "--out", str(tmp_path / "R")]) == 0
+    page = (tmp_path / "R" / "report.html").read_text()
+    assert 'onerror="' not in page and "javascript:" not in page.lower()
+    assert "onerror=&quot;alert(3)" in page  # shown, as text
+
+
+def test_markdown_allows_only_http_and_relative_links():
+    from outputs.markdown import markdown_to_html
+
+    assert markdown_to_html("[a](https://x.org/?a=1&b=2)") == (
+        '<p><a href="https://x.org/?a=1&amp;b=2" rel="noopener noreferrer">a</a></p>')
+    assert 'href="docs/model.md"' in markdown_to_html("[m](docs/model.md)")
+    for bad in ("[x](javascript:alert(1))", "[x](data:text/html,hi)", "[x](vbscript:x)",
+                "![x](javascript:alert(1))", "see ![x](data:text/html,hi)"):
+        page = markdown_to_html(bad)
+        assert "href" not in page and "src" not in page, page
+    page = markdown_to_html('see ![x" onerror="alert(3)](y)')
+    assert 'onerror="' not in page and 'alt="x&quot; onerror=&quot;alert(3)"' in page
+
+
+def test_ctrl_c_while_the_engine_is_imported_is_one_line(tmp_path):
+    for delay in (1.5, 3.0):  # after Python itself started: the engine is being imported
+        proc = subprocess.Popen(_cli_as_in_a_terminal("priors"), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=_env())
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode == 0:
+            continue  # it finished first: nothing to test at this delay
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and err.strip().count("\n") == 0, err
+
+
+def test_a_signal_swallowed_in_a_destructor_is_delivered_again():
+    """SIGTERM handled while a ``__del__`` runs (h5py's, JAX's gc callback) is printed as
+    "Exception ignored" and lost; the command must stop anyway."""
+    code = (
+        "import os, signal, sys, time\n"
+        "from outputs import cli\n"
+        "class Dropped:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.05)  # the handler runs here, inside __del__\n"
+        "def work():\n"
+        "    Dropped()\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    print('went on', flush=True)\n"
+        "try:\n"
+        "    with cli._interruptions_kept(), cli._termination_raises():\n"
+        "        work()\n"
+        "except cli.Terminated as err:\n"
+        "    sys.exit(128 + err.signum)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env=_env())
+    assert done.returncode == 143 and "went on" not in done.stdout, (done.stdout, done.stderr)
+
+
+def test_scheduler_address_on_the_cli_path(tmp_path, capsys):
+    """The documented ``--scheduler ADDRESS``, as the CLI gets it: an address, not a Client."""
+    distributed = pytest.importorskip("distributed")
+    start = time.monotonic()
+    assert main(["run", *SMALL, "--scheduler", "not a url", "--out", str(tmp_path / "N")]) == 2
+    _one_line(capsys.readouterr().err, "--scheduler", "not a url")
+    assert time.monotonic() - start < 15  # refused before any connection is tried
+    with distributed.LocalCluster(host="127.0.0.1", protocol="tcp://", n_workers=1, threads_per_worker=1,
+                                  processes=False, dashboard_address=":0") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert main(["run", *SMALL, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "D")]) == 0
+    assert main(["run", *SMALL, "--out", str(tmp_path / "L")]) == 0
+    for name in ("summary.csv", "timeline.csv", "crossing.csv"):
+        assert (tmp_path / "D" / name).read_text() == (tmp_path / "L" / name).read_text()

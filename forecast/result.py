@@ -15,6 +15,7 @@ from pathlib import Path
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
@@ -23,9 +24,9 @@ from forecast.history.condition import (
     K_HAT_LIMIT,
     Conditioning,
     ConditioningWarning,
+    check_sums,
     chunk_log_likelihood,
-    lower_bounds,
-    observations,
+    evidence_of,
     record_as_of,
     resampling_points,
     smooth_tail,
@@ -43,9 +44,7 @@ from forecast.settings import (
     parse_years,
 )
 from forecast.stream import (
-    FRONTIER,
     TARGET,
-    frontier_below,
     interval_table_from_tally,
     lab_summary,
     reach_from_tally,
@@ -68,7 +67,8 @@ from priors.labs import Labs
 #: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
 #: forecast was conditioned on, and the command line that draws the same worlds again
 #: (when it is not the plain ``forecast run`` of the recorded settings).
-METADATA_KEYS = ("calibrated_on", "command", "as_of", "conditioned_on", "pareto_k", "ess", "record_check")
+METADATA_KEYS = ("calibrated_on", "command", "as_of", "conditioned_on", "pareto_k", "ess", "record_check",
+                 "record_notes", "questions")
 
 
 @dataclass(frozen=True)
@@ -438,14 +438,14 @@ def _stream(prior_set, thresholds, keep, options):
     return _concat(kept), sum_tallies([tally])
 
 
-def _likelihood_chunk(index, start, out, *, years, thresholds, observed, bounds, tail, hold):
-    """Pass 1 of a conditioned run: the prior forecast's frontier (for the model check), the
+def _likelihood_chunk(index, start, out, *, years, thresholds, labs, evidence, tail, hold):
+    """Pass 1 of a conditioned run: the model check's sums over the prior forecast, the
     chunk's largest log weights (candidates for the run's tail) and the log-sum-exp of all
     its weights, and the chunk's outputs if ``hold`` (every world is kept anyway: pass 2
     needs no second draw)."""
-    loglik = chunk_log_likelihood(out[TARGET], years, observed, bounds)
+    loglik = chunk_log_likelihood(out, labs, evidence)
     top = np.argsort(loglik)[-tail:]
-    return (tally_chunk(out, years=years, thresholds=thresholds, quantities=(FRONTIER,)), loglik[top],
+    return (check_sums(out, labs, evidence), loglik[top],
             start + top, logsumexp(loglik), (start, out) if hold else None)
 
 
@@ -460,7 +460,7 @@ class _TailFold:
         tally, values, index, lse, held = item
         if acc is None:
             acc = {"tally": None, "values": values[:0], "index": index[:0], "lse": [], "held": []}
-        acc["tally"] = tally if acc["tally"] is None else acc["tally"] + tally
+        acc["tally"] = tally if acc["tally"] is None else acc["tally"] + tally  # the check's sums
         values, index = np.concatenate([acc["values"], values]), np.concatenate([acc["index"], index])
         top = np.argsort(values, kind="stable")[-self.tail:]
         acc["values"], acc["index"] = values[top], index[top]
@@ -470,10 +470,10 @@ class _TailFold:
         return acc
 
 
-def _weighted_chunk(index, start, out, *, years, thresholds, observed, bounds, shift, smoothed,
+def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shift, smoothed,
                     offset, points):
     """Pass 2: the chunk's worlds weighted (tail smoothed) and the resampled worlds it holds."""
-    loglik = chunk_log_likelihood(out[TARGET], years, observed, bounds)
+    loglik = chunk_log_likelihood(out, labs, evidence)
     positions = np.arange(start, start + loglik.size)
     in_tail = np.isin(positions, smoothed[0])
     loglik[in_tail] = smoothed[1][np.searchsorted(smoothed[0], positions[in_tail])]
@@ -495,12 +495,12 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
     world (the tail smoothed), tallies the weighted worlds, and picks the ``keep``
     resampled ones. Memory: the tail, one number per chunk, the kept worlds."""
     years, samples = options["years"], options["samples"]
-    observed = observations(runs, years, as_of)
-    bounds = lower_bounds(runs, observed)
+    labs = prior_set.labs.names
+    evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1
     hold = keep >= samples and options["scheduler"] is None
-    pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, observed=observed,
-                              bounds=bounds, tail=tail, hold=hold)
+    pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
+                              evidence=evidence, tail=tail, hold=hold)
     found = map_chunks(prior_set, pass1, **options, desc="worlds (1/2)", combine=_TailFold(tail))
     raw, index = found["values"], found["index"]
     smoothed_values, k_hat = smooth_tail(raw)
@@ -519,7 +519,7 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
     per_chunk = np.searchsorted(points, edges, side="left")
     chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(totals.size)]
     pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
-                                        observed=observed, bounds=bounds, shift=shift,
+                                        labs=labs, evidence=evidence, shift=shift,
                                         smoothed=smoothed), chunks)
     if hold:
         tally, kept = None, []
@@ -529,10 +529,9 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
         tally, kept = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
     tally = sum_tallies([tally])
     info = Conditioning(
-        observed=observed.assign(percentile=[
-            100 * float(frontier_below(found["tally"], y, r)) for y, r in observed["log10_compute"].items()]),
+        observed=observed.assign(percentile=100 * np.asarray(found["tally"], dtype=float) / samples),
         log_weights=None, pareto_k=k_hat, ess=float(tally["weight"] ** 2 / tally["weight_sq"]),
-        as_of=int(as_of),
+        as_of=as_of, notes=notes,
     )
     return _concat(kept), tally, _conditioning_metadata(info, samples)
 
@@ -551,19 +550,22 @@ def _conditioning_metadata(info: Conditioning, samples: int) -> dict:
     """Warn when the weights are unreliable; what the conditioning found, for the metadata."""
     import warnings
 
-    as_of = info.as_of
+    as_of = info.as_of.isoformat()
     if not info.reliable:
         warnings.warn(
-            f"UNRELIABLE conditioning on the record to {as_of}: Pareto k = {info.pareto_k:.2f} > "
+            f"UNRELIABLE conditioning on the record as of {as_of}: Pareto k = {info.pareto_k:.2f} > "
             f"{K_HAT_LIMIT} (effective sample size {info.ess:,.0f} of {samples:,} worlds); "
             "draw more worlds (--samples) or calibrate with NUTS (forecast calibrate)",
             ConditioningWarning, stacklevel=4,
         )
+    surprises = set(info.surprises)
     check = [
-        {"year": int(y), "model": str(row["model"]), "log10_compute": float(row["log10_compute"]),
-         "sd": float(row["sd"]), "percentile": float(row["percentile"]),
-         "surprised": int(y) in info.surprises}
-        for y, row in info.observed.iterrows()
+        {"lab": str(row["lab"]), "year": int(row["year"]), "model": str(row["model"]), "kind": str(row["kind"]),
+         "log10_compute": None if pd.isna(row["log10_compute"]) else float(row["log10_compute"]),
+         "sd": None if pd.isna(row["sd"]) else float(row["sd"]), "percentile": float(row["percentile"]),
+         "surprised": i in surprises}
+        for i, (_, row) in enumerate(info.observed.iterrows())
     ]
-    return {"as_of": int(as_of), "conditioned_on": f"the record to {as_of}",
-            "pareto_k": float(info.pareto_k), "ess": float(info.ess), "record_check": json.dumps(check)}
+    return {"as_of": as_of, "conditioned_on": f"the record as published by {as_of}",
+            "pareto_k": float(info.pareto_k), "ess": float(info.ess), "record_check": json.dumps(check),
+            "record_notes": json.dumps(list(info.notes))}

@@ -7,6 +7,8 @@ names; the command line shows its flags instead (``outputs.cli`` maps the names)
 
 from __future__ import annotations
 
+import datetime as dt
+
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -158,20 +160,44 @@ def parse_years(years: str | Iterable[int] | None) -> tuple[int, ...]:
     return out
 
 
-def parse_as_of(value) -> int | str | None:
-    """The last year of the record a forecast is conditioned on: a year, ``"record"`` (the
-    last year the record covers), or ``None`` / ``"none"`` for the prior forecast."""
+def parse_as_of(value, *, base_year: float | None = None) -> dt.date | str | None:
+    """The date the record is read as published by (MODEL.md v3): an ISO date
+    (``"2026-12-06"``), a year (its last day: ``2026`` is 2026-12-31), ``"record"`` (the
+    record's checked date, resolved with the record), or ``None`` / ``"none"`` for the prior
+    forecast. A date before the base year (:data:`models.BASE_YEAR`) is refused: the model
+    has no runs then."""
+    from models import BASE_YEAR
+
+    base = int(BASE_YEAR if base_year is None else base_year)
     if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
         return None
     if isinstance(value, str) and value.strip().lower() == "record":
         return "record"
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.lstrip("-").isdigit():
-        raise InputError(f"as_of: expected a year, 'record' or 'none', got {value!r}")
-    year = int(text)
-    if not 1900 <= year <= 2200:
-        raise InputError(f"as_of: {year} is not a year of the record")
-    return year
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        date = value
+    else:
+        text = str(value).strip()
+        if isinstance(value, bool):
+            raise InputError(f"as_of: expected a date YYYY-MM-DD, a year, 'record' or 'none', got {value!r}")
+        if text.lstrip("-").isdigit():
+            year = int(text)
+            if not 1900 <= year <= 2200:
+                raise InputError(f"as_of: {year} is not a year of the record")
+            date = dt.date(year, 12, 31)
+        else:
+            try:
+                if len(text) != 10:
+                    raise ValueError
+                date = dt.date.fromisoformat(text)
+            except ValueError:
+                raise InputError(f"as_of: expected a date YYYY-MM-DD, a year, 'record' or 'none', "
+                                 f"got {value!r}") from None
+    if date.year < base:
+        raise InputError(f"as_of: {date.isoformat()} is before the base year {base}: the model has no "
+                         f"runs to compare with the record then; use a date in {base} or later, or none")
+    return date
 
 
 def parse_threshold(value, *, name: str = "threshold") -> float:

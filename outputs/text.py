@@ -162,10 +162,20 @@ def conditioning_sentences(result: ForecastResult) -> list[str]:
     lines = []
     for row in json.loads(meta["record_check"]):
         pct = row["percentile"]
-        where = f"the {_ordinal(max(1, min(99, round(pct))))} percentile"
         flag = " (beyond the 1st-99th percentiles: the model is surprised)" if row.get("surprised") else ""
-        lines.append(f"The largest known {row['year']} run ({row['model']}, {10 ** row['log10_compute']:.1e} "
-                     f"FLOP) sits at {where} of the prior forecast{flag}.")
+        lab = row.get("lab") or "outside the labs"
+        if row.get("kind", "estimate") == "none":
+            flag = " (under 1%: the model is surprised)" if row.get("surprised") else ""
+            lines.append(f"{lab} {row['year']}: no public estimate of its largest run; the prior "
+                         f"forecast gave that {pct:.0f}%{flag}.")
+            continue
+        where = f"the {_ordinal(max(1, min(99, round(pct))))} percentile"
+        what = {"estimate": "its largest run", "bound": "a run below its largest (a lower bound)",
+                "frontier bound": "a lower bound on the frontier"}.get(row.get("kind", "estimate"), "")
+        lines.append(f"{lab} {row['year']}: {row['model']} ({10 ** row['log10_compute']:.1e} FLOP, {what}) "
+                     f"sits at {where} of the prior forecast{flag}.")
+    for note in json.loads(meta.get("record_notes") or "[]"):
+        lines.append(f"Note: {note}.")
     k, ess = float(meta["pareto_k"]), float(meta["ess"])
     verdict = "reliable" if k <= 0.7 else "UNRELIABLE: draw more worlds or use forecast calibrate"
     lines.append(f"Conditioned on {meta['conditioned_on']}: Pareto k = {k:.2f} ({verdict}), "

@@ -1,81 +1,93 @@
-"""Condition a forecast on the record of runs already known, with Pareto-smoothed importance
-weights, and check the model against what happened.
+"""Condition a forecast on the record as published by a date, with Pareto-smoothed
+importance weights, and check the model against what happened (MODEL.md v3, "What gets
+published").
 
-**What is observed.** For each forecast year ``y`` up to ``as_of``, the largest run known by
-the end of ``y`` (:func:`forecast.history.record.yearly_frontier`), in log10 FLOP: ``r_y``.
-The model's counterpart is the largest run of a world up to ``y``, its running maximum
-``m_y`` (the quantity the timeline counts).
+**What is observed.** The record as it was public on the as-of date ``d``
+(:func:`forecast.history.record.record_as_known`), read by lab and year
+(:func:`evidence_of`). Every modelled lab and every forecast year up to ``d``'s is an
+observed *lab-year*:
 
-**The likelihood.** The record is an estimate, and a lower bound: a larger run may be
-unpublished. So ``r_y`` given ``m_y`` is a mixture:
+- its largest run has a public row, with probability ``P_k(d)``
+  (:func:`models.evidence.disclosed_by`: disclosure probability, exponential delay, the
+  finish time uniform in the year and integrated out), and the row is a noisy estimate:
+  ``log P_k(d) + log N(log10 e; log10 C_k(y), s)``;
+- or it has none: ``log(1 - P_k(d))``.
 
-- with probability ``PUBLIC`` (0.8), the largest run is public, and ``r_y = m_y + e`` with
-  ``e ~ N(0, sd)``, where ``sd`` is the estimate's measurement error: Epoch AI's
-  confidence label read as a 90% interval (:func:`forecast.history.record.measurement_sd`:
-  Confident 0.29, Likely 0.61, Speculative 0.91 in log10 FLOP);
-- otherwise the largest run is hidden, and the public record lies anywhere from ``HIDDEN_GAP``
-  (1 order of magnitude) below it up to it, uniformly in log10, plus the same error:
-  density ``[Phi((m - r) / sd) - Phi((m - HIDDEN_GAP - r) / sd)] / HIDDEN_GAP``.
+Which row is the estimate of a lab-year's largest run: rows marked
+``largest_of_lab_year = yes`` first, else ``unknown`` (the record lists each lab's largest
+run with a public estimate: judgement, such a row is taken to be the largest), the largest
+value among them. Rows marked ``no``, and other ``unknown`` rows of the same lab-year, bound
+the lab's run from below (``log Phi((log10 C_k(y) - log10 e) / s)``), as do the rows of
+organizations outside the prior set's labs for the frontier ``C(y)`` (the run names those in
+a note). No other run bounds anything: the modelled labs' other runs are modelled.
 
-Both parts are proper densities in ``r``. A world whose frontier is above the record is
-penalized only mildly (the run could be hidden); a world below it, sharply (the record
-shows a run it does not have).
+**Derived estimates.** Rows with the same derivation root
+(:func:`forecast.history.record.derivation_roots`: Grok 4's estimate is Grok 3's
+pre-training plus RL) are one independent estimate: the run keeps one per root, the one that
+says most about its lab-year (marked ``yes``, else ``unknown``, else ``no``; among those the
+most recently published), and drops the others (named in the model check).
 
-**The other runs of a year.** Every other run known in year ``y`` (GPT-4.5 and Grok 3 beside
-Grok 4 in 2025) is also at most the frontier: its true compute ``c_j <= m_y``. With its
-estimate ``r_j ~ N(c_j, sd_j)`` and no other knowledge of ``c_j`` below ``m_y``, that is a
-factor ``Phi((m_y - r_j) / sd_j)``: several independent estimates above a level make a
-frontier below it unlikely, where the largest estimate alone would not. Runs and years
-multiply (errors independent).
+**The error of a row.** ``s`` is the row's stated 90% interval where it has one
+(:func:`forecast.history.record.interval_sd`), else its Epoch AI label
+(:func:`forecast.history.record.measurement_sd`), and for a row with neither the world's
+draw of ``estimate_sd_dex`` (which is also the error of estimates not yet published, in the
+published probability of :mod:`forecast.history.question`).
 
-**The weights.** Each world's weight is its likelihood. The log weights are
-Pareto-smoothed (:func:`arviz.psislw`, Vehtari et al. 2024), which also estimates the
-shape ``k`` of their tail. ``k > 0.7`` means the weights are dominated by a few worlds and
-the conditioned numbers cannot be trusted: draw more worlds, or calibrate with NUTS
-(``forecast calibrate``). The effective sample size is ``1 / sum(w^2)``.
+**The weights.** Each world's weight is its likelihood (:func:`models.evidence.log_likelihood`,
+the same function ``forecast calibrate`` samples). The log weights are Pareto-smoothed
+(:func:`arviz.psislw`, Vehtari et al. 2024), which also estimates the shape ``k`` of their
+tail. ``k > 0.7`` means the weights are dominated by a few worlds and the conditioned
+numbers cannot be trusted: draw more worlds, or calibrate with NUTS (``forecast calibrate``).
+The effective sample size is ``1 / sum(w^2)``.
 
 **The conditioned worlds.** :func:`forecast.run` streams: every summary is a weighted count
 over all the worlds (:mod:`forecast.stream`), and the worlds it keeps are resampled in
-proportion to their smoothed weights (systematic resampling, seeded), so that a
-:class:`~forecast.result.ForecastResult`'s samples are conditioned worlds like any others.
-Pareto smoothing only ever looks at the largest ``tail_length(n)`` weights and the one below
-them (the cutoff); a run keeps those, chunk by chunk, smooths them as :func:`arviz.psislw`
-would (:func:`smooth_tail`), and weighs every world on a second pass over the same chunks.
-Systematic resampling adds the least extra variance; the effective sample size, not the
-number of worlds, says how precise the conditioned numbers are. :func:`condition` is the
-same in memory, for worlds already drawn.
+proportion to their smoothed weights (systematic resampling, seeded). Pareto smoothing only
+ever looks at the largest ``tail_length(n)`` weights and the one below them; a run keeps
+those, chunk by chunk, smooths them as :func:`arviz.psislw` would (:func:`smooth_tail`), and
+weighs every world on a second pass over the same chunks, so memory stays flat in the
+number of worlds. :func:`condition` is the same in memory, for worlds already drawn.
 
-**The model check.** Before conditioning, where does each observed year's record fall in
-the forecast? A record below the 1st or above the 99th percentile of the unconditioned
-forecast of that year means the model is surprised by what happened.
+**The model check.** Before conditioning, where does each observed row fall in the prior
+forecast? For a row, the prior predictive probability that an estimate of its run falls
+below it (its percentile, 0-100); for a lab-year without a row, the prior probability that
+it has none by ``d``. A row beyond the 1st or 99th percentile, or a lab-year whose missing
+row had a prior probability under 1%, means the model is surprised by what happened.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xarray as xr
-from scipy.special import log_ndtr, logsumexp
+from scipy.special import logsumexp, ndtr
 
-from forecast.history.record import measurement_sds, yearly_frontier
-from forecast.timeline import running_max
+from forecast.history.record import (
+    decimal_year,
+    derivation_roots,
+    finish_years,
+    labs_of,
+    measurement_sd,
+)
+from models.evidence import Evidence, disclosed_by, log_likelihood
 from priors import InputError
+from priors.labs import column
 
 __all__ = [
-    "HIDDEN_GAP", "K_HAT_LIMIT", "PUBLIC", "Conditioning", "ConditioningWarning", "chunk_log_likelihood",
-    "condition", "log_likelihood", "lower_bounds", "observations", "record_as_of",
-    "record_percentiles", "record_weights", "resampling_points", "smooth_tail", "smoothed_log_weights", "systematic_picks", "tail_length",
+    "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "WorldArrays", "check_sums", "chunk_log_likelihood",
+    "condition", "evidence_of", "record_as_of", "record_weights", "resampling_points", "smooth_tail",
+    "smoothed_log_weights", "systematic_picks", "tail_length", "world_arrays",
 ]
 
-#: Probability that the largest run of a year is public (judgement: every record holder
-#: of 2016-2025 was announced within months, but labs now withhold details).
-PUBLIC = 0.8
-#: How far below a hidden largest run the public record can lie, in orders of magnitude.
-HIDDEN_GAP = 1.0
 #: Pareto k above which importance weights are unreliable (Vehtari et al. 2024).
 K_HAT_LIMIT = 0.7
+#: The model check's limits: percentiles (and prior probabilities of "no row") beyond them surprise.
+SURPRISE = (1.0, 99.0)
+
+TARGET = "log10_training_compute"
+LAB_TARGET = "log10_lab_training_compute"
 
 
 class ConditioningWarning(UserWarning):
@@ -89,24 +101,27 @@ class Conditioning:
     Attributes
     ----------
     observed
-        One row per observed year: ``log10_compute`` (the record), ``sd``, ``model``, and
-        ``percentile`` (where the record falls in the unconditioned forecast, 0-100).
+        One row per observation (:func:`evidence_of`): ``lab``, ``year``, ``model``,
+        ``kind`` (``estimate``, ``bound``, ``frontier bound``, ``none``), ``log10_compute``,
+        ``sd`` (NaN: the world's ``estimate_sd_dex``), and ``percentile`` (where the row falls
+        in the prior predictive, 0-100; for ``none``, 100 x the prior probability of no row).
     log_weights
-        Pareto-smoothed, normalized log weights of the worlds, dim ``sample`` (None for a
-        streamed run, which never holds them all).
-    pareto_k
-        Shape estimate of the weights' tail; above :data:`K_HAT_LIMIT`, unreliable.
-    ess
-        Effective sample size of the weights.
+        Pareto-smoothed, normalized log weights of the worlds (None for a streamed run).
+    pareto_k, ess
+        Shape estimate of the weights' tail (above :data:`K_HAT_LIMIT`, unreliable) and the
+        effective sample size.
     as_of
-        Last year observed.
+        The as-of date.
+    notes
+        What the reading of the record dropped or treated specially, in words.
     """
 
     observed: pd.DataFrame
-    log_weights: xr.DataArray | None
+    log_weights: np.ndarray | None
     pareto_k: float
     ess: float
-    as_of: int
+    as_of: dt.date
+    notes: tuple[str, ...] = ()
 
     @property
     def reliable(self) -> bool:
@@ -114,75 +129,184 @@ class Conditioning:
 
     @property
     def surprises(self) -> list[int]:
-        """Observed years whose record is beyond the 1st or 99th percentile of the forecast."""
-        pct = self.observed["percentile"]
-        return [int(y) for y in self.observed.index[(pct < 1) | (pct > 99)]]
+        """Positions in ``observed`` of the rows that surprise the model."""
+        return surprising(self.observed)
 
 
-def observations(runs: pd.DataFrame, years, as_of: int) -> pd.DataFrame:
-    """The record's largest known run at the end of each forecast year up to ``as_of``.
+def surprising(observed: pd.DataFrame) -> list[int]:
+    """Positions of the observations beyond the model check's limits."""
+    pct = observed["percentile"].to_numpy(dtype=float)
+    none = (observed["kind"] == "none").to_numpy()
+    low, high = SURPRISE
+    flagged = np.where(none, pct < low, (pct < low) | (pct > high))
+    return [int(i) for i in np.flatnonzero(flagged)]
 
-    Returns a frame indexed by ``year`` with ``log10_compute``, ``model`` and ``sd``.
+
+def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, dt.date]:
+    """The record as known on the as-of date (the shipped record when ``record`` is None),
+    and the date: ``as_of`` a :class:`datetime.date`, or ``"record"`` for the record's
+    checked date (:func:`forecast.history.record.record_checked_date`)."""
+    from forecast.history.record import load_runs, record_as_known, record_checked_date
+
+    runs = load_runs() if record is None else record
+    date = record_checked_date(runs) if as_of == "record" else as_of
+    if isinstance(date, int):
+        date = dt.date(int(date), 12, 31)
+    return record_as_known(runs, date), date
+
+
+def _row_sd(row) -> float:
+    """The sd of a row: its stated interval, else its Epoch label, else NaN (the world's
+    ``estimate_sd_dex``)."""
+    from forecast.history.record import interval_sd
+
+    low, high = row.get("flop_low_90", np.nan), row.get("flop_high_90", np.nan)
+    if pd.notna(low) and pd.notna(high):
+        return interval_sd(low, high)
+    label = str(row.get("epoch_confidence", "") or "").strip()
+    return measurement_sd(label) if label else float("nan")
+
+
+_RANK = {"yes": 0, "unknown": 1, "no": 2}
+
+
+def evidence_of(runs: pd.DataFrame, labs, years, as_of: dt.date) -> tuple[Evidence, pd.DataFrame, tuple[str, ...]]:
+    """The record as known on ``as_of`` (``runs``: already :func:`record_as_known`), read by
+    lab and year for worlds of ``labs`` and forecast ``years``.
+
+    Returns the :class:`~models.evidence.Evidence`, a table of the observations (one row
+    each, in the evidence's order: estimates, bounds, frontier bounds, lab-years without a
+    row) and notes in words.
     """
-    first_record = int(pd.to_datetime(runs["date"]).dt.year.min())
-    years = [int(y) for y in np.asarray(years) if first_record <= int(y) <= int(as_of)]
-    last_record = int(pd.to_datetime(runs["date"]).dt.year.max())
-    if int(as_of) > last_record:
-        raise InputError(f"as_of: the record ends in {last_record}; --as-of {as_of} is later")
-    if not years:
-        return pd.DataFrame(columns=["log10_compute", "model", "sd"]).rename_axis("year")
-    frontier = yearly_frontier(runs, first_year=min(years), last_year=max(years)).loc[years]
-    sd_of = dict(zip(runs["model"], measurement_sds(runs)))
-    frontier["sd"] = [sd_of[m] for m in frontier["model"]]
-    return frontier[["log10_compute", "model", "sd"]]
+    labs, years = tuple(labs), [int(y) for y in years]
+    as_of_year = float(decimal_year([pd.Timestamp(as_of)])[0])
+    observed_years = [y for y in years if y <= pd.Timestamp(as_of).year]
+    notes = []
+    frame = runs.reset_index(drop=True).copy()
+    frame["_lab"] = labs_of(frame, labs).to_numpy() if len(frame) else []
+    frame["_year"] = finish_years(frame).to_numpy() if len(frame) else []
+    frame["_root"] = derivation_roots(frame).to_numpy() if len(frame) else []
+    largest = frame["largest_of_lab_year"] if "largest_of_lab_year" in frame.columns else pd.Series("unknown", index=frame.index)
+    frame["_rank"] = [_RANK.get(str(v or "unknown").strip().lower() or "unknown", 1) for v in largest.fillna("unknown")]
+    published = frame["published"] if "published" in frame.columns else frame["date"]
+    frame["_published"] = pd.to_datetime(published).fillna(pd.to_datetime(frame["date"]))
+    frame = frame[frame["_year"].isin(observed_years)]
+    # one row per derivation root: marked yes, else unknown, else no; then the latest
+    kept = frame.sort_values(["_rank", "_published"], ascending=[True, False], kind="stable").drop_duplicates("_root")
+    for _, row in frame[~frame.index.isin(kept.index)].iterrows():
+        notes.append(f"{row['model']}: derived from the same estimate as {kept.loc[kept['_root'] == row['_root'], 'model'].iloc[0]}; "
+                     "counted once")
+    kept = kept.sort_index()
+    table = []
+    cells = {}
+    for k, lab in enumerate(labs):
+        for y in observed_years:
+            rows = kept[(kept["_lab"] == lab) & (kept["_year"] == y)]
+            candidates = rows[rows["_rank"] < 2]
+            holder = None
+            if len(candidates):
+                holder = candidates.sort_values(["_rank", "log10_compute"], ascending=[True, False], kind="stable").index[0]
+            cells[(k, y)] = holder is not None
+            for index, row in rows.iterrows():
+                kind = "estimate" if index == holder else "bound"
+                table.append({"lab": lab, "year": y, "model": row["model"], "kind": kind,
+                              "log10_compute": float(row["log10_compute"]), "sd": _row_sd(row), "_k": k})
+    for _, row in kept[kept["_lab"].isna()].iterrows():
+        notes.append(f"{row['model']} ({row['organization']}, {10 ** row['log10_compute']:.1e} FLOP in "
+                     f"{row['_year']}): not a run of the labs {', '.join(labs)}; it bounds the frontier from below")
+        table.append({"lab": "", "year": int(row["_year"]), "model": row["model"], "kind": "frontier bound",
+                      "log10_compute": float(row["log10_compute"]), "sd": _row_sd(row), "_k": -1})
+    for (k, y), public in cells.items():
+        if not public:
+            table.append({"lab": labs[k], "year": y, "model": "", "kind": "none", "log10_compute": np.nan,
+                          "sd": np.nan, "_k": k})
+    order = {"estimate": 0, "bound": 1, "frontier bound": 2, "none": 3}
+    observed = pd.DataFrame(table, columns=["lab", "year", "model", "kind", "log10_compute", "sd", "_k"])
+    observed = observed.sort_values("kind", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    year_index = {y: i for i, y in enumerate(years)}
+
+    def part(kind):
+        sub = observed[observed["kind"] == kind]
+        return (sub["_k"].to_numpy(dtype=int), np.array([year_index[y] for y in sub["year"]], dtype=int),
+                sub["log10_compute"].to_numpy(dtype=float), sub["sd"].to_numpy(dtype=float))
+
+    e_lab, e_year, e_value, e_sd = part("estimate")
+    b_lab, b_year, b_value, b_sd = part("bound")
+    _, f_year, f_value, f_sd = part("frontier bound")
+    cell_keys = list(cells)
+    evidence = Evidence(
+        as_of=as_of_year,
+        cell_lab=np.array([k for k, _ in cell_keys], dtype=int),
+        cell_year=np.array([year_index[y] for _, y in cell_keys], dtype=int),
+        cell_finish=np.array([float(y) for _, y in cell_keys]),
+        cell_public=np.array([cells[c] for c in cell_keys], dtype=bool),
+        estimate_lab=e_lab, estimate_year=e_year, estimate_value=e_value, estimate_sd=e_sd,
+        bound_lab=b_lab, bound_year=b_year, bound_value=b_value, bound_sd=b_sd,
+        frontier_year=f_year, frontier_value=f_value, frontier_sd=f_sd,
+    )
+    return evidence, observed.drop(columns="_k"), tuple(notes)
 
 
-def lower_bounds(runs: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
-    """The runs of the observed years other than each year's record holder: ``year``,
-    ``log10_compute``, ``sd`` and ``model``, one row per run."""
-    if observed.empty:
-        return pd.DataFrame(columns=["year", "log10_compute", "sd", "model"])
-    year = pd.to_datetime(runs["date"]).dt.year
-    mask = year.isin(observed.index) & ~runs["model"].isin(observed["model"])
-    return pd.DataFrame({"year": year[mask].to_numpy(), "log10_compute": runs.loc[mask, "log10_compute"],
-                         "sd": measurement_sds(runs)[mask.to_numpy()], "model": runs.loc[mask, "model"]})
+@dataclass(frozen=True)
+class WorldArrays:
+    """A chunk's outputs as the observation model reads them."""
+
+    lab_compute: np.ndarray  # (n, lab, year)
+    frontier: np.ndarray  # (n, year)
+    probability: np.ndarray  # (n, lab)
+    delay: np.ndarray  # (n, lab)
+    estimate_sd: np.ndarray  # (n,)
 
 
-def log_likelihood(log10_compute: xr.DataArray, observed: pd.DataFrame, *,
-                   bounds: pd.DataFrame | None = None, public: float = PUBLIC,
-                   hidden_gap: float = HIDDEN_GAP) -> xr.DataArray:
-    """Log likelihood of the record in each world (dim ``sample``): the record holders'
-    mixture and the other runs' bounds (see the module docstring), summed over the observed
-    years. ``public = 1`` makes the record a plain noisy measurement of the frontier."""
-    if observed.empty:
-        return xr.zeros_like(log10_compute.isel(year=0, drop=True))
-    frontier = running_max(log10_compute).sel(year=observed.index.to_numpy())
-    bound = xr.zeros_like(frontier.isel(year=0, drop=True))
-    for _, run in (bounds if bounds is not None else pd.DataFrame()).iterrows():
-        bound = bound + log_ndtr((frontier.sel(year=run["year"]) - run["log10_compute"]) / run["sd"])
-    record = xr.DataArray(observed["log10_compute"].to_numpy(dtype=float), dims="year",
-                          coords={"year": observed.index.to_numpy()})
-    sd = xr.DataArray(observed["sd"].to_numpy(dtype=float), dims="year", coords=record.coords)
-    gap = (frontier - record) / sd
-    measured = np.log(public) - 0.5 * gap**2 - np.log(sd * np.sqrt(2 * np.pi))
-    if public >= 1.0:
-        return measured.sum("year") + bound
-    # log(Phi(a) - Phi(b)) for a > b, as log Phi(a) + log1p(-exp(log Phi(b) - log Phi(a)))
-    upper, lower = log_ndtr(gap), log_ndtr(gap - hidden_gap / sd)
-    hidden = np.log(1 - public) - np.log(hidden_gap) + upper + np.log1p(-np.exp(lower - upper))
-    return xr.apply_ufunc(np.logaddexp, measured, hidden).sum("year") + bound
+def world_arrays(out, labs) -> WorldArrays:
+    """The arrays of a chunk's outputs (``map_chunks``' ``out``) the likelihood needs."""
+    labs = tuple(labs)
+    frontier = np.asarray(out[TARGET], dtype=float)
+    n = frontier.shape[0]
+    lab_compute = (np.asarray(out[LAB_TARGET], dtype=float) if LAB_TARGET in out
+                   else frontier[:, None, :])
+
+    def per_lab(name, neutral):
+        cols = [out.get(column(name, lab, len(labs))) for lab in labs]
+        return np.stack([np.full(n, neutral) if c is None else np.broadcast_to(np.asarray(c, dtype=float), (n,))
+                         for c in cols], axis=1)
+
+    sd = out.get("estimate_sd_dex")
+    return WorldArrays(lab_compute=lab_compute, frontier=frontier,
+                       probability=per_lab("disclosure_probability", 1.0),
+                       delay=per_lab("disclosure_delay_months", 0.0),
+                       estimate_sd=np.full(n, 0.15) if sd is None else np.broadcast_to(np.asarray(sd, dtype=float), (n,)))
 
 
-def record_percentiles(log10_compute: xr.DataArray, observed: pd.DataFrame,
-                       weights: xr.DataArray | None = None) -> pd.Series:
-    """Where each year's record falls in the (weighted) forecast of the frontier, 0-100."""
-    if observed.empty:
-        return pd.Series(dtype=float, name="percentile")
-    frontier = running_max(log10_compute).sel(year=observed.index.to_numpy())
-    below = frontier < xr.DataArray(observed["log10_compute"].to_numpy(dtype=float), dims="year",
-                                    coords={"year": observed.index.to_numpy()})
-    share = below.mean("sample") if weights is None else (below * weights).sum("sample")
-    return pd.Series(100 * share.values, index=observed.index, name="percentile")
+def chunk_log_likelihood(out, labs, evidence: Evidence) -> np.ndarray:
+    """Log likelihood of the record (:func:`models.evidence.log_likelihood`) of each world of
+    a chunk's outputs."""
+    w = world_arrays(out, labs)
+    return np.asarray(log_likelihood(w.lab_compute, w.frontier, w.probability, w.delay, w.estimate_sd, evidence),
+                      dtype=float)
+
+
+def check_sums(out, labs, evidence: Evidence) -> np.ndarray:
+    """The model check of a chunk: per observation (in :func:`evidence_of`'s order), the
+    sum over its worlds of the prior predictive probability of an estimate below the row
+    (for a lab-year without a row: of having none by the as-of date)."""
+    w = world_arrays(out, labs)
+    ev = evidence
+
+    def below(compute, value, sd):
+        sd = np.where(np.isfinite(sd), sd, w.estimate_sd[:, None])
+        return ndtr((value - compute) / sd).sum(axis=0)
+
+    parts = [
+        below(w.lab_compute[:, ev.estimate_lab, ev.estimate_year], ev.estimate_value, np.broadcast_to(ev.estimate_sd, (1, ev.estimate_sd.size))),
+        below(w.lab_compute[:, ev.bound_lab, ev.bound_year], ev.bound_value, np.broadcast_to(ev.bound_sd, (1, ev.bound_sd.size))),
+        below(w.frontier[:, ev.frontier_year], ev.frontier_value, np.broadcast_to(ev.frontier_sd, (1, ev.frontier_sd.size))),
+    ]
+    missing = ~ev.cell_public
+    hidden = 1.0 - disclosed_by(w.probability[:, ev.cell_lab[missing]], w.delay[:, ev.cell_lab[missing]],
+                                ev.cell_finish[missing], ev.as_of)
+    parts.append(hidden.sum(axis=0))
+    return np.concatenate(parts)
 
 
 def tail_length(n: int) -> int:
@@ -206,27 +330,12 @@ def smooth_tail(top: np.ndarray) -> tuple[np.ndarray, float]:
     if not np.isfinite(top).any():  # every weight zero: normalizing them gives NaN everywhere
         raise InputError(
             "as_of: no world of these priors can have produced the record (its likelihood is 0 "
-            "in every world: do the priors allow runs as large as the known ones?); change the "
+            "in every world: do the priors allow runs as large as the known ones, and a "
+            "disclosure probability above 0 for every lab with a public estimate?); change the "
             "priors, or use --as-of none for the prior forecast")
-    with np.errstate(over="ignore"):  # psislw's own exp of its length scales; harmless
+    with np.errstate(over="ignore", invalid="ignore"):  # psislw's own exp of its length scales; harmless
         smoothed, k = _psislw(top.copy(), 0, np.log(np.finfo(float).tiny), False)
     return smoothed, float(np.asarray(k))
-
-
-def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, int]:
-    """The runs to condition on (the shipped record when ``record`` is None) and the last
-    year observed: ``as_of``, or the record's last year for ``"record"``."""
-    from forecast.history.record import load_runs
-
-    runs = load_runs() if record is None else record
-    return runs, int(runs["date"].dt.year.max()) if as_of == "record" else int(as_of)
-
-
-def chunk_log_likelihood(target: np.ndarray, years, observed: pd.DataFrame, bounds: pd.DataFrame) -> np.ndarray:
-    """:func:`log_likelihood` of a chunk of worlds given as a ``(worlds, years)`` array."""
-    log10 = xr.DataArray(np.asarray(target, dtype=float), dims=("sample", "year"),
-                         coords={"year": np.asarray(years, dtype=int)})
-    return log_likelihood(log10, observed, bounds=bounds, public=PUBLIC, hidden_gap=HIDDEN_GAP).values
 
 
 def systematic_picks(weights: np.ndarray, offset: float, points: np.ndarray) -> np.ndarray:
@@ -234,37 +343,6 @@ def systematic_picks(weights: np.ndarray, offset: float, points: np.ndarray) -> 
     the cumulative weights that start at ``offset``: systematic resampling, a chunk at a time."""
     cumulative = offset + np.cumsum(weights)
     return np.minimum(np.searchsorted(cumulative, points, side="right"), weights.size - 1)
-
-
-def condition(log10_compute: xr.DataArray, runs: pd.DataFrame, *, as_of: int,
-              seed: int) -> tuple[np.ndarray, Conditioning]:
-    """Importance weights of the worlds given the record, and the resampled world indices.
-
-    The in-memory form of what :func:`forecast.run` does a chunk at a time.
-
-    Returns
-    -------
-    (numpy.ndarray, Conditioning)
-        Indices of the worlds to keep, one per world (systematic resampling in proportion
-        to the Pareto-smoothed weights, seeded by ``seed``), and the diagnostics.
-    """
-    observed = observations(runs, log10_compute["year"].values, as_of)
-    observed["percentile"] = record_percentiles(log10_compute, observed)
-    loglik = log_likelihood(log10_compute, observed, bounds=lower_bounds(runs, observed),
-                            public=PUBLIC, hidden_gap=HIDDEN_GAP).values
-    n = loglik.size
-    log_weights, k_hat = smoothed_log_weights(loglik)
-    weights = np.exp(log_weights)
-    ess = float(1.0 / np.sum(weights**2))
-    keep = systematic_picks(weights, 0.0, resampling_points(n, seed))
-    info = Conditioning(
-        observed=observed,
-        log_weights=xr.DataArray(log_weights, dims="sample"),
-        pareto_k=k_hat,
-        ess=ess,
-        as_of=int(as_of),
-    )
-    return keep, info
 
 
 def smoothed_log_weights(loglik: np.ndarray) -> tuple[np.ndarray, float]:
@@ -276,18 +354,45 @@ def smoothed_log_weights(loglik: np.ndarray) -> tuple[np.ndarray, float]:
     return smoothed - logsumexp(smoothed), k_hat
 
 
-def record_weights(log10_compute: np.ndarray, years, runs: pd.DataFrame, as_of: int) -> tuple[np.ndarray, np.ndarray]:
-    """Importance weights given the record for several sets of worlds at once.
+def condition(out, labs, years, runs: pd.DataFrame, *, as_of: dt.date, seed: int) -> tuple[np.ndarray, Conditioning]:
+    """Importance weights of worlds already drawn (``out``: name -> array, as a chunk's
+    outputs) given the record as known on ``as_of``, and the resampled world indices.
 
-    ``log10_compute``: ``(sets, worlds, years)``, e.g. the runs of a tornado. Returns the
-    normalized, Pareto-smoothed weights ``(sets, worlds)`` (each set's sum to 1) and each
-    set's Pareto ``k``.
+    The in-memory form of what :func:`forecast.run` does a chunk at a time.
     """
-    observed = observations(runs, years, as_of)
-    bounds = lower_bounds(runs, observed)
+    from forecast.history.record import record_as_known
+
+    known = record_as_known(runs, as_of)
+    evidence, observed, notes = evidence_of(known, labs, years, as_of)
+    n = np.asarray(out[TARGET]).shape[0]
+    observed = observed.assign(percentile=100 * check_sums(out, labs, evidence) / n)
+    log_weights, k_hat = smoothed_log_weights(chunk_log_likelihood(out, labs, evidence))
+    weights = np.exp(log_weights)
+    keep = systematic_picks(weights, 0.0, resampling_points(n, seed))
+    info = Conditioning(observed=observed, log_weights=log_weights, pareto_k=k_hat,
+                        ess=float(1.0 / np.sum(weights**2)), as_of=as_of, notes=notes)
+    return keep, info
+
+
+def record_weights(log10_compute: np.ndarray, years, runs: pd.DataFrame, as_of) -> tuple[np.ndarray, np.ndarray]:
+    """Importance weights given the record for several sets of worlds of the frontier only
+    (the tornado and the swaps, which keep no lab outputs).
+
+    ``log10_compute``: ``(sets, worlds, years)``. With no lab outputs the record is read for
+    one lab, the frontier, every row of it a lower bound on the frontier (the estimates'
+    information about each lab's run, and disclosure, need the lab outputs: approximate).
+    Returns the normalized, Pareto-smoothed weights ``(sets, worlds)`` and each set's ``k``.
+    """
+    from dataclasses import replace
+
+    known, date = record_as_of(runs, as_of)
+    evidence, _, _ = evidence_of(known, ("__frontier__",), years, date)
+    no_cells = np.zeros(0, dtype=int)
+    evidence = replace(evidence, cell_lab=no_cells, cell_year=no_cells, cell_finish=np.zeros(0),
+                       cell_public=np.zeros(0, dtype=bool))
     weights, ks = [], []
     for worlds in np.asarray(log10_compute, dtype=float):
-        log_weights, k = smoothed_log_weights(chunk_log_likelihood(worlds, years, observed, bounds))
+        log_weights, k = smoothed_log_weights(chunk_log_likelihood({TARGET: worlds}, ("__frontier__",), evidence))
         weights.append(np.exp(log_weights))
         ks.append(k)
     return np.stack(weights), np.asarray(ks)

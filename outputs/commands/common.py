@@ -98,9 +98,10 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
                            help="run the chunks on a Dask distributed cluster, e.g. tcp://host:8786 "
                                 f"(default: ${SCHEDULER_ENV}, else this machine); same numbers")
     if conditioning:
-        group.add_argument("--as-of", default="record", metavar="YEAR|none",
-                           help="condition the worlds on the record of runs known up to YEAR "
-                                "(default: the last year the record covers; none: the prior forecast)")
+        group.add_argument("--as-of", default="record", metavar="DATE|YEAR|none",
+                           help="condition the worlds on the record as published by DATE "
+                                "(YYYY-MM-DD; a YEAR is its last day; default: the date the record "
+                                "was last checked; none: the prior forecast)")
 
 
 def check_forecast_options(args: argparse.Namespace) -> None:
@@ -113,22 +114,20 @@ def check_forecast_options(args: argparse.Namespace) -> None:
 
 
 def check_record_years(args: argparse.Namespace) -> None:
-    """Refuse an --as-of (with --years and --record) that leaves no year of the record to
-    condition on: the run would be called conditioned with weights that say nothing
-    (Pareto k = inf)."""
+    """Refuse an --as-of (with --years) that leaves no forecast year to condition on: the
+    run would be called conditioned with weights that say nothing (Pareto k = inf)."""
     from forecast.history.condition import record_as_of
 
     as_of = parse_as_of(getattr(args, "as_of", None))
     if as_of is None:
         return
-    runs, last = record_as_of(load_record(args.record) if getattr(args, "record", None) else None, as_of)
-    first, end = int(runs["date"].dt.year.min()), int(runs["date"].dt.year.max())
+    _, date = record_as_of(load_record(args.record) if getattr(args, "record", None) else None, as_of)
     years = parse_years(args.years)
-    if not any(first <= year <= last for year in years):
+    if years[0] > date.year:
         raise InputError(
-            f"as_of: nothing to condition on: no year of the record ({first}..{end}) up to {last} "
-            f"is a forecast year ({years[0]}..{years[-1]}); use --as-of none for the prior "
-            "forecast, or forecast years the record covers")
+            f"as_of: nothing to condition on: the record as published by {date.isoformat()} has no "
+            f"forecast year ({years[0]}..{years[-1]}) to compare with; use --as-of none for the prior "
+            "forecast, or forecast years up to the as-of date")
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:

@@ -1,0 +1,204 @@
+"""What gets published: the observation model of MODEL.md v3, as pure functions.
+
+A lab's largest run of year ``y`` finishes at a time uniform in ``[y, y + 1)`` (decimal
+years). It ever gets a public compute estimate with probability ``p`` (the lab's
+``disclosure_probability``), after an exponential delay with median ``m`` months
+(``disclosure_delay_months``). By date ``d`` (a decimal year) it is public with probability
+
+    P(public by d) = p * integral_y^min(y+1, d) (1 - 2^(-(d - f) / m)) df
+                   = p * (L + expm1(-r L) exp(-r (d - y - L)) / r),   L = clip(d - y, 0, 1)
+
+with ``r = 12 ln 2 / m`` per year (``m`` in months) (:func:`disclosed_by`): the finish time is integrated out
+analytically; a run whose year has not begun by ``d`` is never public by then, one of the
+year of ``d`` only if it finished before ``d``. Delay 0 gives ``p * L``.
+
+A public estimate is ``log10 e = log10 C + eps``, ``eps ~ N(0, s)`` (:func:`log_estimate`).
+A row known not to be the largest of its lab-year, or a row of an organization outside the
+modelled labs, says only that a run at least that large happened: ``log Phi((log10 C -
+log10 e) / s)`` for the lab's run or the frontier (:func:`log_lower_bound`).
+
+:func:`log_likelihood` sums these over an :class:`Evidence` (the record, as index arrays):
+per observed lab-year ``log P(public) + log N(e; C, s)`` where a row is public, ``log(1 -
+P(public))`` where none is. The functions take NumPy arrays (and return NumPy arrays, in
+float64) or JAX arrays and tracers (inside NumPyro: ``numpyro.factor``), so importance
+weights and NUTS call the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "Evidence",
+    "disclosed_by",
+    "log_estimate",
+    "log_likelihood",
+    "log_lower_bound",
+    "published_by",
+    "share_at_least",
+]
+
+#: The shortest median delay the arithmetic uses (years): 0 is "at once".
+_MIN_DELAY_YEARS = 1e-9
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _xp(*arrays):
+    """NumPy and SciPy's special functions, or JAX's where any argument is a JAX array."""
+    try:
+        import jax
+
+        if any(isinstance(a, jax.Array) for a in arrays):
+            import jax.numpy as jnp
+            import jax.scipy.special as jsp
+
+            return jnp, jsp
+    except ImportError:  # pragma: no cover - JAX is a dependency
+        pass
+    import scipy.special as sp
+
+    return np, sp
+
+
+def disclosed_by(probability, delay_months, finish_year, date):
+    """P(the largest run of ``finish_year`` has a public estimate by ``date``).
+
+    Parameters
+    ----------
+    probability, delay_months
+        The lab's ``disclosure_probability`` and ``disclosure_delay_months`` (median of the
+        exponential delay; 0 is at once). Broadcast together with the others.
+    finish_year
+        The calendar year the run finishes in (its finish time is uniform in the year).
+    date
+        The date, as a decimal year (2027-06-01 is about 2027.41).
+    """
+    xp, _ = _xp(probability, delay_months, finish_year, date)
+    rate = 12.0 * math.log(2.0) / xp.maximum(xp.asarray(delay_months, dtype=float), 12.0 * _MIN_DELAY_YEARS)
+    span = xp.clip(xp.asarray(date, dtype=float) - finish_year, 0.0, 1.0)
+    after = xp.asarray(date, dtype=float) - finish_year - span  # time from the year's end to d, >= 0
+    share = span + xp.expm1(-rate * span) * xp.exp(-rate * after) / rate
+    return probability * xp.clip(share, 0.0, 1.0)
+
+
+def published_by(probability, delay_months, finish_year, date, since=None):
+    """P(public by ``date``), or where ``since`` is given (a decimal year before ``date``)
+    P(public by ``date`` | not public by ``since``)."""
+    now = disclosed_by(probability, delay_months, finish_year, date)
+    if since is None:
+        return now
+    xp, _ = _xp(now)
+    before = disclosed_by(probability, delay_months, finish_year, since)
+    return xp.clip((now - before) / xp.maximum(1.0 - before, 1e-300), 0.0, 1.0)
+
+
+def log_estimate(log10_compute, log10_estimate, sd):
+    """log N(log10 e; log10 C, s): a public estimate of the run."""
+    xp, _ = _xp(log10_compute, log10_estimate, sd)
+    z = (log10_estimate - log10_compute) / sd
+    return -0.5 * z * z - xp.log(sd) - _LOG_SQRT_2PI
+
+
+def log_lower_bound(log10_compute, log10_estimate, sd):
+    """log P(a run estimated at ``e`` is at most C) = log Phi((log10 C - log10 e) / s)."""
+    _, special = _xp(log10_compute, log10_estimate, sd)
+    return special.log_ndtr((log10_compute - log10_estimate) / sd)
+
+
+def share_at_least(log10_compute, log10_threshold, sd):
+    """P(an estimate of a run of ``C`` is >= t) = Phi((log10 C - log10 t) / s)."""
+    _, special = _xp(log10_compute, log10_threshold, sd)
+    return special.ndtr((log10_compute - log10_threshold) / sd)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The record as of a date, as index arrays into a world's ``(lab, year)`` outputs.
+
+    Attributes
+    ----------
+    as_of
+        The date, as a decimal year.
+    cell_lab, cell_year, cell_finish, cell_public
+        One entry per observed lab-year (every lab, every forecast year up to the as-of
+        date's): the lab's index, the year's index, the year, and whether its largest run
+        has a public row.
+    estimate_lab, estimate_year, estimate_value, estimate_sd
+        One entry per row read as an estimate of its lab-year's largest run: log10 FLOP and
+        its sd (NaN: the world's ``estimate_sd_dex``).
+    bound_lab, bound_year, bound_value, bound_sd
+        Rows that bound their lab's run from below.
+    frontier_year, frontier_value, frontier_sd
+        Rows of organizations outside the labs: they bound the frontier from below.
+    """
+
+    as_of: float
+    cell_lab: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    cell_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    cell_finish: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cell_public: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    estimate_lab: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    estimate_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    estimate_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    estimate_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bound_lab: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    bound_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    bound_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bound_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    frontier_year: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    frontier_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    frontier_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def empty(self) -> bool:
+        return self.cell_lab.size == 0 and self.frontier_year.size == 0
+
+
+def _row_sd(xp, stated, default):
+    """Each row's sd: its own where stated, else the world's ``estimate_sd_dex``."""
+    stated = np.asarray(stated, dtype=float)
+    return xp.where(np.isfinite(stated), np.nan_to_num(stated, nan=1.0), default[..., None])
+
+
+def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd, evidence: Evidence):
+    """Log likelihood of the record in each world.
+
+    Parameters
+    ----------
+    lab_compute
+        log10 FLOP of each lab's largest run, ``(..., lab, year)``.
+    frontier
+        log10 FLOP of the largest run of all, ``(..., year)``.
+    probability, delay_months
+        Each lab's ``disclosure_probability`` and ``disclosure_delay_months``, ``(..., lab)``.
+    estimate_sd
+        The world's ``estimate_sd_dex``, ``(...)``: the sd of a row that states none.
+    evidence
+        The record (:class:`Evidence`).
+
+    Returns
+    -------
+    array ``(...)``
+    """
+    xp, _ = _xp(lab_compute, frontier, probability, delay_months, estimate_sd)
+    ev = evidence
+    total = xp.zeros(xp.shape(frontier)[:-1])
+    if ev.cell_lab.size:
+        public = disclosed_by(probability[..., ev.cell_lab], delay_months[..., ev.cell_lab], ev.cell_finish, ev.as_of)
+        # log 0 where a row is public in a world whose lab never discloses: that world is ruled out
+        with np.errstate(divide="ignore"):
+            terms = xp.where(ev.cell_public, xp.log(public), xp.log1p(-public))
+        total = total + terms.sum(axis=-1)
+    if ev.estimate_lab.size:
+        sd = _row_sd(xp, ev.estimate_sd, estimate_sd)
+        total = total + log_estimate(lab_compute[..., ev.estimate_lab, ev.estimate_year], ev.estimate_value, sd).sum(axis=-1)
+    if ev.bound_lab.size:
+        sd = _row_sd(xp, ev.bound_sd, estimate_sd)
+        total = total + log_lower_bound(lab_compute[..., ev.bound_lab, ev.bound_year], ev.bound_value, sd).sum(axis=-1)
+    if ev.frontier_year.size:
+        sd = _row_sd(xp, ev.frontier_sd, estimate_sd)
+        total = total + log_lower_bound(frontier[..., ev.frontier_year], ev.frontier_value, sd).sum(axis=-1)
+    return total

@@ -33,6 +33,7 @@ from forecast.history.condition import (
     systematic_picks,
     tail_length,
 )
+from forecast.history.question import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
 from forecast.settings import (
     DEFAULT_KEEP,
     DEFAULT_SAMPLES,
@@ -328,6 +329,7 @@ def run(
     scheduler=None,
     labs: int | str | Iterable[str] | None = None,
     lab_correlation: float | str | None = None,
+    questions=None,
 ) -> ForecastResult:
     """Run the bottom-up forecast.
 
@@ -347,9 +349,10 @@ def run(
     thresholds
         FLOP thresholds of the timeline; default 1e26, 1e27, ..., 1e30.
     as_of
-        Condition the worlds on the record of runs known up to this year
-        (:mod:`forecast.history.condition`); ``"record"``: up to the last year the record
-        covers (the CLI's default); ``None`` or ``"none"``: the prior forecast.
+        Condition the worlds on the record as published by this date (a date, ``YYYY-MM-DD``,
+        or a year: its last day; :mod:`forecast.history.condition`); ``"record"``: the date
+        the record was last checked (the CLI's default); ``None`` or ``"none"``: the prior
+        forecast.
     record
         The record to condition on (:func:`forecast.history.record.load_runs`); the shipped
         one by default.
@@ -363,6 +366,9 @@ def run(
     labs, lab_correlation
         ``N`` identical labs (or lab names) in place of the prior set's, and the rank
         correlation of a lab-scoped prior between two labs (:mod:`priors.labs`).
+    questions
+        :class:`~forecast.history.question.Question` s to answer, true and published
+        (``metadata["questions"]``, JSON); default the headline ones the years cover.
 
     Raises
     ------
@@ -381,12 +387,13 @@ def run(
     options = dict(years=years, samples=samples, seed=seed, base_year=base_year, progress=progress,
                    scheduler=scheduler or None)
     counted = _counted_thresholds(thresholds)
+    questions = _questions(questions, years)
     if as_of is None:
-        arrays, tally = _stream(prior_set, counted, keep, options)
-        metadata = {}
+        arrays, tally, answers = _stream(prior_set, counted, keep, options, questions)
+        metadata = {"questions": json.dumps(answers)}
     else:
         runs, as_of = record_as_of(record, as_of)
-        arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of)
+        arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of, questions)
     worlds = to_dataset(arrays, prior_set, years)
     if as_of is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
@@ -396,6 +403,19 @@ def run(
         samples=worlds, priors=prior_set, thresholds=thresholds, seed=seed, label=label,
         metadata=metadata, tally=tally,
     )
+
+
+def _questions(questions, years) -> tuple:
+    """The questions a run answers: those given (refused if their year is not forecast),
+    else the headline ones whose year it forecasts."""
+    if questions is None:
+        return tuple(q for q in HEADLINE_QUESTIONS if years[0] <= q.by.year <= years[-1])
+    questions = tuple(questions)
+    for q in questions:
+        if not years[0] <= q.by.year <= years[-1]:
+            raise InputError(f"by: {q.by.isoformat()} is outside the forecast years {years[0]}..{years[-1]}; "
+                             "forecast its year (--years)")
+    return questions
 
 
 def _counted_thresholds(thresholds) -> tuple[float, ...]:
@@ -419,23 +439,27 @@ def _concat(parts) -> dict:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
-def _plain_chunk(index, start, out, *, years, thresholds, keep):
-    return tally_chunk(out, years=years, thresholds=thresholds), _kept_rows(out, start, keep)
+def _plain_chunk(index, start, out, *, years, thresholds, keep, labs, questions):
+    return (tally_chunk(out, years=years, thresholds=thresholds), _kept_rows(out, start, keep),
+            question_sums(out, labs, years, questions))
 
 
 def _tally_and_kept(acc, item):
-    """Fold of ``(tally, kept rows)`` chunk results: their tallies summed, the kept rows listed."""
-    tally, kept = item
+    """Fold of ``(tally, kept rows, question sums)`` chunk results: tallies and sums added,
+    the kept rows listed."""
+    tally, kept, sums = item
     if acc is None:
-        return tally, [kept]
-    return acc[0] + tally, [*acc[1], kept]
+        return tally, [kept], sums
+    return acc[0] + tally, [*acc[1], kept], acc[2] + sums
 
 
-def _stream(prior_set, thresholds, keep, options):
-    """One pass over the chunks: the tally of every world, and the first ``keep`` worlds."""
-    reduce = functools.partial(_plain_chunk, years=options["years"], thresholds=thresholds, keep=keep)
-    tally, kept = map_chunks(prior_set, reduce, **options, combine=_tally_and_kept)
-    return _concat(kept), sum_tallies([tally])
+def _stream(prior_set, thresholds, keep, options, questions):
+    """One pass over the chunks: the tally of every world, the first ``keep`` worlds, and
+    the answers to ``questions``."""
+    reduce = functools.partial(_plain_chunk, years=options["years"], thresholds=thresholds, keep=keep,
+                               labs=prior_set.labs.names, questions=questions)
+    tally, kept, sums = map_chunks(prior_set, reduce, **options, combine=_tally_and_kept)
+    return _concat(kept), sum_tallies([tally]), answers_from_sums(sums, questions)
 
 
 def _likelihood_chunk(index, start, out, *, years, thresholds, labs, evidence, tail, hold):
@@ -471,7 +495,7 @@ class _TailFold:
 
 
 def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shift, smoothed,
-                    offset, points):
+                    offset, points, questions, resolved):
     """Pass 2: the chunk's worlds weighted (tail smoothed) and the resampled worlds it holds."""
     loglik = chunk_log_likelihood(out, labs, evidence)
     positions = np.arange(start, start + loglik.size)
@@ -480,10 +504,11 @@ def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shi
     weights = np.exp(loglik - shift)
     picked = systematic_picks(weights, offset, points)
     kept = {name: value[picked] for name, value in out.items()} if picked.size or start == 0 else None
-    return tally_chunk(out, years=years, thresholds=thresholds, weights=weights), kept
+    return (tally_chunk(out, years=years, thresholds=thresholds, weights=weights), kept,
+            question_sums(out, labs, years, questions, weights=weights, evidence=evidence, resolved=resolved))
 
 
-def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
+def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, questions):
     """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
     holding is not; a run that keeps every world holds them and draws once).
 
@@ -520,20 +545,24 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of):
     chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(totals.size)]
     pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
                                         labs=labs, evidence=evidence, shift=shift,
-                                        smoothed=smoothed), chunks)
+                                        smoothed=smoothed, questions=questions,
+                                        resolved=[record_resolves(runs, q) for q in questions]), chunks)
     if hold:
-        tally, kept = None, []
+        acc = None
         for i, (start, out) in enumerate(found["held"]):
-            tally, kept = _tally_and_kept(None if tally is None else (tally, kept), pass2(i, start, out))
+            acc = _tally_and_kept(acc, pass2(i, start, out))
+        tally, kept, sums = acc
     else:
-        tally, kept = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
+        tally, kept, sums = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
     tally = sum_tallies([tally])
     info = Conditioning(
         observed=observed.assign(percentile=100 * np.asarray(found["tally"], dtype=float) / samples),
         log_weights=None, pareto_k=k_hat, ess=float(tally["weight"] ** 2 / tally["weight_sq"]),
         as_of=as_of, notes=notes,
     )
-    return _concat(kept), tally, _conditioning_metadata(info, samples)
+    metadata = _conditioning_metadata(info, samples)
+    metadata["questions"] = json.dumps(answers_from_sums(sums, questions))
+    return _concat(kept), tally, metadata
 
 
 class _PerChunk:

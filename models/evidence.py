@@ -79,7 +79,7 @@ def disclosed_by(probability, delay_months, finish_year, date):
     xp, _ = _xp(probability, delay_months, finish_year, date)
     rate = 12.0 * math.log(2.0) / xp.maximum(xp.asarray(delay_months, dtype=float), 12.0 * _MIN_DELAY_YEARS)
     span = xp.clip(xp.asarray(date, dtype=float) - finish_year, 0.0, 1.0)
-    after = xp.asarray(date, dtype=float) - finish_year - span  # time from the year's end to d, >= 0
+    after = xp.maximum(xp.asarray(date, dtype=float) - finish_year - span, 0.0)  # from the year's end to d
     share = span + xp.expm1(-rate * span) * xp.exp(-rate * after) / rate
     return probability * xp.clip(share, 0.0, 1.0)
 

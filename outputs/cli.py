@@ -26,7 +26,7 @@ from outputs.stopping import Terminated
 # so that Ctrl-C while they load ends the command with one line, not an import traceback.
 
 #: Subcommands, in the order ``forecast --help`` lists them.
-COMMANDS = ("run", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record", "app", "sweep")
+COMMANDS = ("run", "question", "questions", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record", "app", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

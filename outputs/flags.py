@@ -15,7 +15,7 @@ FLAGS = {
     "threshold": "--threshold", "target_year": "--target-year", "n_base": "--n-base",
     "since": "--since", "draws": "--draws", "chains": "--chains", "overrides": "--set",
     "sections": "--include", "source_run": "--from", "correlate": "--correlate", "as_of": "--as-of",
-    "keep": "--keep", "scheduler": "--scheduler",
+    "keep": "--keep", "scheduler": "--scheduler", "by": "--by",
 }
 
 

@@ -371,10 +371,38 @@ def format_terminal_table(result: ForecastResult) -> str:
     labs = format_lab_table(result)
     if labs:
         lines += ["", labs]
+    questions = format_questions(result)
+    if questions:
+        lines += ["", questions]
     conditioned = conditioning_sentences(result)
     if conditioned:
         lines += ["", *(_wrap(line, 100) for line in conditioned)]
     return "\n".join(lines)
+
+
+def questions_table(result: ForecastResult) -> pd.DataFrame | None:
+    """The run's questions (the headline thresholds, each by the end of its year): the true
+    probability and the published one side by side, with their Monte Carlo errors."""
+    import json
+
+    answers = json.loads(result.metadata.get("questions") or "[]")
+    if not answers:
+        return None
+    rows = [{"question": f">= {a['threshold']:.0e} by {a['by']}",
+             "true": f"{100 * a['true_probability']:.1f}% +- {100 * a['true_mcse']:.1f}",
+             "published": f"{100 * a['published_probability']:.1f}% +- {100 * a['published_mcse']:.1f}"}
+            for a in answers]
+    return pd.DataFrame(rows).set_index("question")
+
+
+def format_questions(result: ForecastResult) -> str:
+    """:func:`questions_table` as text under a note on the two quantities ('' if none)."""
+    table = questions_table(result)
+    if table is None:
+        return ""
+    note = ("true: a run that large has finished by the date; published: a public estimate that "
+            "large exists by the date (what forecasting questions resolve on); +- Monte Carlo error, points")
+    return "\n".join([to_text(table), _wrap(note, 100)])
 
 
 def _wrap(text: str, width: int) -> str:

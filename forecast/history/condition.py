@@ -76,7 +76,7 @@ from priors import InputError
 from priors.labs import column
 
 __all__ = [
-    "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "WorldArrays", "check_sums", "chunk_log_likelihood",
+    "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "WorldArrays", "check_sums", "chunk_log_likelihood", "day_end",
     "condition", "evidence_of", "record_as_of", "record_weights", "resampling_points", "smooth_tail",
     "smoothed_log_weights", "systematic_picks", "tail_length", "world_arrays",
 ]
@@ -167,6 +167,12 @@ def _row_sd(row) -> float:
     return measurement_sd(label) if label else float("nan")
 
 
+def day_end(date) -> float:
+    """The end of day ``date`` as a decimal year (2025-12-31 ends at 2026.0): the record as
+    published by a date includes that day."""
+    return float(decimal_year([pd.Timestamp(date) + pd.Timedelta(days=1)])[0])
+
+
 _RANK = {"yes": 0, "unknown": 1, "no": 2}
 
 
@@ -179,7 +185,7 @@ def evidence_of(runs: pd.DataFrame, labs, years, as_of: dt.date) -> tuple[Eviden
     row) and notes in words.
     """
     labs, years = tuple(labs), [int(y) for y in years]
-    as_of_year = float(decimal_year([pd.Timestamp(as_of)])[0])
+    as_of_year = day_end(as_of)
     observed_years = [y for y in years if y <= pd.Timestamp(as_of).year]
     notes = []
     frame = runs.reset_index(drop=True).copy()

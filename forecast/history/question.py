@@ -1,0 +1,151 @@
+"""The quantity forecasting questions resolve on (MODEL.md v3, "What gets published").
+
+A question asks whether a run of at least ``t`` FLOP exists by a date ``d``. Two answers:
+
+- **true**: P(a run >= t has finished by the end of day ``d``). A lab's largest run of a
+  year finishes at a time uniform in the year (:mod:`models.evidence`), so in one world the
+  answer is 1 if any year before ``d``'s has a run >= t, else ``1 - (1 - f)^m``, with ``f``
+  the share of ``d``'s year gone by the end of ``d`` and ``m`` the number of labs whose run
+  of that year is >= t.
+- **published** (the resolvable one): P(a public estimate >= t exists by the end of day
+  ``d`` for a run finished by then). In one world, lab ``k``'s run of year ``y`` has such an
+  estimate with probability ``q = P_k(public by d) * Phi((log10 C_k(y) - log10 t) / s)``,
+  ``s`` the world's ``estimate_sd_dex`` (the error of an estimate not yet published), and the
+  lab-years are independent given the world: ``1 - prod (1 - q)``. Given the record as
+  published by the as-of date ``a``: a lab-year that has its row by ``a`` has its estimate
+  already (below ``t``, or the record resolves the question); one without a row by ``a``
+  gets one by ``d`` with probability ``(P(d) - P(a)) / (1 - P(a))``. A row of the record
+  already >= t, public by ``d`` and finished in ``d``'s year or before, resolves it: 1.
+
+Each probability is a (weighted) mean over worlds, with its Monte Carlo error
+``sqrt(sum w^2 (x - mean)^2) / sum w`` (the self-normalized importance-sampling error; with
+equal weights, the standard error of a mean).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.history.condition import day_end, world_arrays
+from models.evidence import Evidence, published_by, share_at_least
+from priors import InputError
+
+__all__ = ["HEADLINE_QUESTIONS", "Question", "answers_from_sums", "day_end", "parse_by", "question_sums",
+           "record_resolves"]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A run of at least ``threshold`` FLOP by the end of day ``by``."""
+
+    threshold: float
+    by: dt.date
+
+    @property
+    def label(self) -> str:
+        return f">= {self.threshold:.0e} by {self.by.isoformat()}"
+
+
+#: The run's headline thresholds, each by the end of its year.
+HEADLINE_QUESTIONS = (Question(1e27, dt.date(2026, 12, 31)), Question(1e28, dt.date(2028, 12, 31)),
+                      Question(1e29, dt.date(2030, 12, 31)))
+
+
+def parse_by(value, *, name: str = "by") -> dt.date:
+    """A question's date: ``YYYY-MM-DD``, or a year (its last day)."""
+    text = str(value).strip()
+    if text.isdigit() and len(text) == 4:
+        return dt.date(int(text), 12, 31)
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{name}: expected a date YYYY-MM-DD or a year, got {value!r}") from None
+
+
+def record_resolves(runs: pd.DataFrame | None, question: Question) -> bool:
+    """Whether the record (already read as known by the as-of date) holds a row >= the
+    threshold, public by the question's date, of a run finished in its year or before."""
+    if runs is None or not len(runs):
+        return False
+    from forecast.history.record import finish_years
+
+    published = pd.to_datetime(runs["published"] if "published" in runs.columns else runs["date"])
+    published = published.fillna(pd.to_datetime(runs["date"]))
+    hit = ((runs["training_compute_flop"].to_numpy(dtype=float) >= question.threshold)
+           & (published <= pd.Timestamp(question.by)).to_numpy()
+           & (finish_years(runs).to_numpy() <= question.by.year))
+    return bool(hit.any())
+
+
+def _world_answers(out, labs, years, question: Question, evidence: Evidence | None, resolved: bool):
+    """Per world: (true, published) probabilities of ``question``."""
+    w = world_arrays(out, labs)
+    years = np.asarray(years, dtype=int)
+    end = day_end(question.by)
+    year = question.by.year
+    log_t = math.log10(question.threshold)
+    n = w.frontier.shape[0]
+    before = years < year
+    hit_before = (w.frontier[:, before] >= log_t).any(axis=1) if before.any() else np.zeros(n, bool)
+    share = min(max(end - year, 0.0), 1.0)
+    if year in years:
+        m = (w.lab_compute[:, :, list(years).index(year)] >= log_t).sum(axis=1)
+        true = np.where(hit_before, 1.0, 1.0 - (1.0 - share) ** m)
+    else:
+        true = hit_before.astype(float)
+    if resolved:
+        return true, np.ones(n)
+    upto = years <= year
+    compute = w.lab_compute[:, :, upto]  # (n, lab, y)
+    finish = years[upto].astype(float)[None, None, :]
+    public_row = np.zeros(compute.shape[1:], dtype=bool)  # lab-years with a row by the as-of date
+    if evidence is not None:
+        index = {y: i for i, y in enumerate(years[upto])}
+        for k, yi, public in zip(evidence.cell_lab, evidence.cell_year, evidence.cell_public):
+            if public and years[yi] in index:
+                public_row[k, index[years[yi]]] = True
+    # not public by the as-of date (a lab-year after it: P(public by then) = 0, no condition)
+    p_public = published_by(w.probability[:, :, None], w.delay[:, :, None], finish, end,
+                            since=None if evidence is None else min(evidence.as_of, end))
+    q = np.where(public_row[None], 0.0, p_public * share_at_least(compute, log_t, w.estimate_sd[:, None, None]))
+    published = 1.0 - np.prod(1.0 - q, axis=(1, 2))
+    return true, published
+
+
+def question_sums(out, labs, years, questions, *, weights=None, evidence: Evidence | None = None,
+                  resolved=()) -> np.ndarray:
+    """Streamed sums of a chunk for ``questions``: ``(question, answer, 3)`` with answer
+    ``true``/``published`` and the sums ``w x``, ``w^2 x``, ``w^2 x^2``; then ``w`` and ``w^2``
+    in a last row (``[-1, 0, :2]``)."""
+    n = np.asarray(out["log10_training_compute"]).shape[0]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    sums = np.zeros((len(questions) + 1, 2, 3))
+    for i, question in enumerate(questions):
+        answers = _world_answers(out, labs, years, question, evidence, bool(resolved[i]) if resolved else False)
+        for j, x in enumerate(answers):
+            sums[i, j] = [np.sum(w * x), np.sum(w * w * x), np.sum(w * w * x * x)]
+    sums[-1, 0, :2] = [w.sum(), np.sum(w * w)]
+    return sums
+
+
+def answers_from_sums(sums: np.ndarray, questions) -> list[dict]:
+    """The probabilities and Monte Carlo errors of ``questions`` from :func:`question_sums`."""
+    total, total_sq = sums[-1, 0, 0], sums[-1, 0, 1]
+    rows = []
+    for i, question in enumerate(questions):
+        row = {"threshold": float(question.threshold), "by": question.by.isoformat()}
+        for j, name in enumerate(("true", "published")):
+            wx, w2x, w2x2 = sums[i, j]
+            mean = wx / total
+            var = max(w2x2 - 2 * mean * w2x + mean * mean * total_sq, 0.0)
+            row[f"{name}_probability"] = float(mean)
+            row[f"{name}_mcse"] = float(math.sqrt(var) / total)
+        rows.append(row)
+    return rows

@@ -1,232 +1,236 @@
-"""Conditioning on the record: the likelihood by hand, the resampled posterior against a
-conjugate normal, the model check and the Pareto k warning."""
+"""The observation model (MODEL.md v3, "What gets published"): its kernels against
+quadrature and by hand, the record read by lab and year, and MODEL.md's exact cases through
+the CLI (the conjugate normal update of one row with a stated interval; published = p x
+P(estimate >= t) with no row), the model check, --as-of and `forecast question`."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
-from scipy import stats
+from scipy import integrate, stats
 
-import forecast
-from forecast.history.condition import (
-    ConditioningWarning,
-    condition,
-    log_likelihood,
-    record_percentiles,
-)
+from forecast.history.condition import day_end, evidence_of, record_as_of
+from models.evidence import Evidence, disclosed_by, log_likelihood, published_by
 from outputs.cli import main
+from tests.worlds import NEUTRAL_WORLD
+
+LABS = ("openai", "google_deepmind", "xai", "anthropic", "meta", "china")
+
+# --- the kernels -------------------------------------------------------------------------
 
 
-def worlds(values, years=(2025,)) -> xr.DataArray:
-    values = np.asarray(values, dtype=float).reshape(len(values), -1)
-    return xr.DataArray(values, dims=("sample", "year"), coords={"year": list(years)})
+@pytest.mark.parametrize("p, months, year, date", [
+    (0.7, 5.0, 2025, 2025.6),   # d inside the finish year: only runs finished before d
+    (0.7, 5.0, 2025, 2026.3),   # d after it
+    (0.4, 24.0, 2025, 2027.0),
+    (0.9, 0.5, 2026, 2026.05),
+], ids=["inside", "after", "slow", "fast"])
+def test_disclosed_by_integrates_the_uniform_finish_time(p, months, year, date):
+    delay_years = months / 12
+
+    def public(f):  # finished at f: public by d with probability p (1 - 2^(-(d - f) / median))
+        return p * (1 - 2 ** (-(date - f) / delay_years))
+
+    expected = integrate.quad(public, year, min(year + 1, date))[0]
+    assert disclosed_by(p, months, year, date) == pytest.approx(expected, rel=1e-9)
 
 
-def observed(record: float, sd: float, year: int = 2025) -> pd.DataFrame:
-    return pd.DataFrame({"log10_compute": [record], "model": ["X"], "sd": [sd]},
-                        index=pd.Index([year], name="year"))
+def test_disclosed_by_edge_cases():
+    assert disclosed_by(0.6, 0.0, 2025, 2025.25) == pytest.approx(0.6 * 0.25, abs=1e-8)  # delay 0
+    assert disclosed_by(0.6, 0.0, 2025, 2030.0) == pytest.approx(0.6, abs=1e-8)
+    assert disclosed_by(0.6, 3.0, 2026, 2025.5) == 0.0  # the year has not begun
+    # given none by 2026.0, public by 2027.0: (P(2027) - P(2026)) / (1 - P(2026))
+    now, then = disclosed_by(0.5, 6.0, 2025, 2027.0), disclosed_by(0.5, 6.0, 2025, 2026.0)
+    assert published_by(0.5, 6.0, 2025, 2027.0, since=2026.0) == pytest.approx((now - then) / (1 - then))
 
 
-def runs(*rows) -> pd.DataFrame:
-    """A record of (model, date, log10 FLOP, confidence) rows, as load_runs returns it."""
-    frame = pd.DataFrame(rows, columns=["model", "date", "log10_compute", "confidence"])
-    frame["date"] = pd.to_datetime(frame["date"])
-    frame["training_compute_flop"] = 10.0 ** frame["log10_compute"]
-    return frame
+def test_numpy_and_jax_give_the_same_log_likelihood(float64):
+    import jax
+    import jax.numpy as jnp
+
+    ev = Evidence(as_of=2026.5, cell_lab=np.array([0, 1]), cell_year=np.array([0, 0]),
+                  cell_finish=np.array([2025.0, 2025.0]), cell_public=np.array([True, False]),
+                  estimate_lab=np.array([0]), estimate_year=np.array([0]), estimate_value=np.array([26.5]),
+                  estimate_sd=np.array([np.nan]), bound_lab=np.array([1]), bound_year=np.array([0]),
+                  bound_value=np.array([25.0]), bound_sd=np.array([0.3]),
+                  frontier_year=np.array([0]), frontier_value=np.array([25.5]), frontier_sd=np.array([0.29]))
+    lab = np.array([[[26.4], [26.0]]])
+    args = (lab, lab.max(axis=1), np.array([[0.7, 0.3]]), np.array([[4.0, 8.0]]), np.array([0.2]))
+    got = log_likelihood(*args, ev)
+    # by hand: openai public with its row; google not public; the row, the bound, the frontier bound
+    by_hand = (math.log(disclosed_by(0.7, 4.0, 2025, 2026.5)) + math.log1p(-disclosed_by(0.3, 8.0, 2025, 2026.5))
+               + stats.norm.logpdf(26.5, 26.4, 0.2) + stats.norm.logcdf((26.0 - 25.0) / 0.3)
+               + stats.norm.logcdf((26.4 - 25.5) / 0.29))
+    assert got[0] == pytest.approx(by_hand, rel=1e-12)
+    traced = jax.jit(lambda *a: log_likelihood(*a, ev))(*(jnp.asarray(a) for a in args))
+    assert float(traced[0]) == pytest.approx(by_hand, rel=1e-9)
 
 
-def test_likelihood_by_hand():
-    sd, record = 0.25, 26.5
-    at, above, below = 26.5, 27.5, 25.5
-    ll = log_likelihood(worlds([at, above, below]), observed(record, sd)).values
-
-    def by_hand(m):
-        public = 0.8 * stats.norm.pdf(record, m, sd)
-        hidden = 0.2 * (stats.norm.cdf((m - record) / sd) - stats.norm.cdf((m - 1.0 - record) / sd)) / 1.0
-        return math.log(public + hidden)
-
-    np.testing.assert_allclose(ll, [by_hand(at), by_hand(above), by_hand(below)], rtol=1e-12)
-    # a frontier an order above the record could be hidden; an order below cannot
-    assert ll[1] > ll[2] + 5  # by hand: log 0.1 = -2.3 against log(4.3e-4) = -7.7
+# --- the record by lab and year ------------------------------------------------------------
 
 
-def test_the_record_is_a_running_maximum():
-    # a world whose 2026 run is smaller than its 2025 run still has its 2025 frontier in 2026
-    two_years = worlds([[26.5, 26.0]], years=(2025, 2026))
-    obs = pd.concat([observed(26.5, 0.1, 2025), observed(26.5, 0.1, 2026)])
-    same = log_likelihood(worlds([[26.5, 26.5]], years=(2025, 2026)), obs)
-    np.testing.assert_allclose(log_likelihood(two_years, obs).values, same.values)
+def test_the_shipped_record_as_of_its_checked_date():
+    known, date = record_as_of(None, "record")
+    assert date == dt.date(2026, 12, 6)
+    ev, observed, notes = evidence_of(known, LABS, range(2025, 2036), date)
+    assert ev.as_of == pytest.approx(day_end(date))
+    kinds = {(r.lab, r.year, r.model): r.kind for r in observed.itertuples()}
+    assert kinds[("openai", 2025, "GPT-4.5")] == "estimate"
+    assert kinds[("openai", 2025, "GPT-5")] == "bound"  # marked: not OpenAI's largest of 2025
+    # Grok 4's estimate is derived from Grok 3's: one estimate, the one of the largest run
+    assert kinds[("xai", 2025, "Grok 4")] == "estimate" and not any(m == "Grok 3" for _, _, m in kinds)
+    assert any("Grok 3" in n for n in notes)
+    # GPT-4.5 states 2.7e26-5.4e26: sd log10(2) / (2 x 1.645)
+    sd = observed.loc[observed["model"] == "GPT-4.5", "sd"].item()
+    assert sd == pytest.approx(math.log10(2) / (2 * stats.norm.ppf(0.95)), rel=1e-9)
+    # 6 labs x 2 years, each with a row (estimate) or none
+    cells = observed[observed["kind"].isin(["estimate", "none"])]
+    assert len(cells) == 12 and ev.cell_public.sum() == (observed["kind"] == "estimate").sum()
 
 
-def test_resampled_worlds_match_the_conjugate_normal_posterior():
-    # prior m ~ N(26, 1), record r = 26.5 measured with sd 0.25 (public = 1): the posterior
-    # is normal with precision 1 + 16 = 17, mean (26 + 16 * 26.5) / 17
-    n = 200_000
-    prior = stats.norm(26.0, 1.0).rvs(n, random_state=np.random.default_rng(0))
-    ll = log_likelihood(worlds(prior), observed(26.5, 0.25), public=1.0).values
-    from arviz import psislw
-    from scipy.special import logsumexp
-
-    smoothed, k = psislw(ll - logsumexp(ll))
-    weights = np.exp(smoothed - logsumexp(smoothed))
-    keep = np.searchsorted(np.cumsum(weights), (0.5 + np.arange(n)) / n)
-    post = prior[np.minimum(keep, n - 1)]
-    assert k < 0.7
-    assert post.mean() == pytest.approx((26 + 16 * 26.5) / 17, abs=0.005)
-    assert post.std() == pytest.approx(1 / math.sqrt(17), rel=0.02)
+def test_as_of_reads_the_record_as_it_was_then():
+    known, date = record_as_of(None, dt.date(2025, 8, 1))
+    assert "GPT-5" not in set(known["model"])  # published 2025-08-07
+    assert "Grok 4" not in set(known["model"])  # its estimate appeared 2025-09-17
+    _, observed, _ = evidence_of(known, LABS, range(2025, 2036), date)
+    assert set(observed.loc[observed["lab"] == "xai", "kind"]) == {"bound"} | {"none"}
 
 
-def test_nothing_observed_keeps_every_world():
-    log10 = worlds(np.linspace(25, 28, 50), years=(2025,))
-    keep, info = condition(log10, runs(("A", "2023-06-01", 25.3, "estimated")), as_of=2023, seed=1)
-    assert info.observed.empty
-    np.testing.assert_array_equal(keep, np.arange(50))  # equal weights: each world once
+# --- MODEL.md's exact cases through the CLI -------------------------------------------------
+
+#: One lab-scoped prior is uncertain: chips_base, lognormal 5e4 to 2e5 (5th-95th).
+CHIPS_LOW, CHIPS_HIGH = 5e4, 2e5
+FLOP_PER_CHIP = 1e15 * 0.4 * 120 * 86400  # the neutral world's run per chip
+MU = math.log10(math.sqrt(CHIPS_LOW * CHIPS_HIGH) * FLOP_PER_CHIP)  # 26.618
+SIGMA = math.log10(CHIPS_HIGH / CHIPS_LOW) / (2 * stats.norm.ppf(0.95))  # 0.183
 
 
-def test_model_check_percentile_by_hand():
-    log10 = worlds(np.arange(100) / 10 + 20)  # 20.0, 20.1, ..., 29.9
-    obs = observed(25.05, 0.1)
-    # 51 of the 100 worlds (20.0 .. 25.0) lie below 25.05
-    assert record_percentiles(log10, obs).loc[2025] == pytest.approx(51.0)
+def _one_lab_priors(path, **fixed):
+    """A prior file: one lab (openai), every prior fixed as in the neutral world (or
+    ``fixed``) but chips_base: log10 C ~ N(MU, SIGMA) in every year."""
+    world = {**NEUTRAL_WORLD, **fixed}
+    lines = ['name = "exact"', 'inherit = "none"', "", "[priors]"]
+    for name, value in world.items():
+        spec = f"lognormal {CHIPS_LOW:g} to {CHIPS_HIGH:g}" if name == "chips_base" else f"fixed {value!r}"
+        lines.append(f'{name} = "{spec}"')
+    lines += ["", "[labs]", 'names = ["openai"]', "correlation = 0.0"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
-def test_uneven_weights_are_flagged():
-    # a record three orders above almost every world, measured tightly: a few worlds carry it
-    log10 = worlds(stats.norm(25, 0.5).rvs(2000, random_state=np.random.default_rng(3)))
-    record = runs(("Huge", "2025-03-01", 27.2, "reported"))
-    _, info = condition(log10, record, as_of=2025, seed=0)
-    assert not info.reliable and info.pareto_k > 0.7
-    assert info.surprises == [2025]  # the record is beyond the 99th percentile
+def test_one_row_with_a_stated_interval_is_the_conjugate_normal_update(tmp_path, capsys):
+    import xarray as xr
 
-
-def test_run_as_of_conditions_and_records_what_it_did(tmp_path):
-    plain = forecast.run(samples=2000, seed=5, years="2025:2027")
-    conditioned = forecast.run(samples=2000, seed=5, years="2025:2027", as_of=2025)
-    assert conditioned.metadata["as_of"] == 2025 and conditioned.metadata["ess"] <= 2000
-    # the resampled worlds are worlds of the prior forecast, drawn again
-    prior_worlds = set(np.round(plain.log10_compute.sel(year=2026).values, 9))
-    assert set(np.round(conditioned.log10_compute.sel(year=2026).values, 9)) <= prior_worlds
-    conditioned.to_netcdf(tmp_path / "c.nc")
-    back = forecast.load(tmp_path / "c.nc")
-    assert back.metadata["conditioned_on"] == "the record to 2025"
-
-
-def test_cli_prints_the_model_check_and_refuses_a_bad_as_of(tmp_path, capsys):
-    assert main(["run", "--samples", "2000", "--years", "2025:2026", "--as-of", "2025",
-                 "--out", str(tmp_path / "r")]) == 0
-    out = capsys.readouterr().out
-    assert "percentile of the prior forecast" in out and "Pareto k" in out
-    assert main(["run", "--samples", "100", "--as-of", "soon", "--out", str(tmp_path / "s")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == "forecast run: error: --as-of: expected a year, 'record' or 'none', got 'soon'"
-    assert not (tmp_path / "s").exists()
-
-
-def test_unreliable_conditioning_warns():
-    # a record two orders above the median 2025 run, labelled Confident: few worlds carry it
-    record = runs(("Huge", "2025-03-01", 28.5, "reported"))
-    record["epoch_confidence"] = "Confident"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = forecast.run(samples=500, seed=1, years="2025:2026", as_of=2025, record=record)
-    assert result.metadata["pareto_k"] > 0.7
-    from outputs.text import conditioning_sentences
-
-    assert "the model is surprised" in conditioning_sentences(result)[0]  # 1e28.5 vs ~3e26
-    assert any(issubclass(w.category, ConditioningWarning) and "UNRELIABLE" in str(w.message) for w in caught)
-
-
-def _weighted_reach(prior: forecast.ForecastResult, runs_frame: pd.DataFrame, threshold: float,
-                    year: int, as_of: int) -> float:
-    """P(>= threshold by year) given the record, by hand: each world of the prior forecast
-    weighted by the likelihood written out with scipy (holder mixture x other runs' bounds)."""
-    from forecast.history.record import measurement_sds
-
-    log10 = prior.log10_compute.transpose("sample", "year")
-    frontier = np.maximum.accumulate(log10.values, axis=1)
-    years = list(log10["year"].values)
-    sds = dict(zip(runs_frame["model"], measurement_sds(runs_frame)))
-    runs_year = pd.to_datetime(runs_frame["date"]).dt.year
-    loglik = np.zeros(frontier.shape[0])
-    for y in [y for y in years if y <= as_of]:
-        m = frontier[:, years.index(y)]
-        known = runs_frame[runs_year <= y]
-        holder = known.loc[known["log10_compute"].idxmax()]
-        r, sd = holder["log10_compute"], sds[holder["model"]]
-        public = 0.8 * stats.norm.pdf(r, m, sd)
-        hidden = 0.2 * (stats.norm.cdf((m - r) / sd) - stats.norm.cdf((m - 1 - r) / sd))
-        loglik += np.log(public + hidden)
-        for _, run in runs_frame[(runs_year == y) & (runs_frame["model"] != holder["model"])].iterrows():
-            loglik += stats.norm.logcdf((m - run["log10_compute"]) / sds[run["model"]])
-    w = np.exp(loglik - loglik.max())
-    hit = frontier[:, years.index(year)] >= math.log10(threshold)
-    return float((w * hit).sum() / w.sum())
-
-
-def test_the_shipped_record_makes_a_1e26_run_by_2025_near_certain():
-    from forecast.history.record import load_record
-
-    prior = forecast.run(samples=20_000, seed=2024, years="2025:2026")
-    record = load_record()
-    by_hand = _weighted_reach(prior, record, 1e26, 2025, 2025)
-    conditioned = forecast.run(samples=20_000, seed=2024, years="2025:2026", as_of=2025)
-    p26 = float(conditioned.timeline.probability.sel(threshold=1e26, year=2025))
-    # three 2025 runs estimated at 3.5e26-5e26 (Likely, Likely, Speculative)
-    assert by_hand > 0.99 and p26 > 0.99
-    assert p26 == pytest.approx(by_hand, abs=0.003)
-    # 1e27 by 2025: whatever the same arithmetic gives, within resampling error
-    p27 = float(conditioned.timeline.probability.sel(threshold=1e27, year=2025))
-    expected = _weighted_reach(prior, record, 1e27, 2025, 2025)
-    ess = conditioned.metadata["ess"]
-    assert p27 == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / ess))
-
-
-def test_a_user_record_of_a_confident_3e27_run_in_2026_through_the_cli(tmp_path, capsys):
-    user = tmp_path / "mine.csv"
-    user.write_text("model,organization,date,training_compute_flop,confidence,source,epoch_confidence\n"
-                    'Big 2026 run,Example Lab,2026-06-01,3e27,estimated,"my estimate",Confident\n')
+    e, s = 26.9, 0.12  # the row: 10^26.9 FLOP, 90% interval 10^(26.9 -+ 1.645 s)
+    low, high = (float(10 ** (e + z * s)) for z in (-stats.norm.ppf(0.95), stats.norm.ppf(0.95)))
+    user = tmp_path / "row.csv"
+    user.write_text("model,organization,date,training_compute_flop,confidence,source,lab,finish_year,"
+                    "flop_low_90,flop_high_90,largest_of_lab_year\n"
+                    f"Test run,OpenAI,2026-03-01,{10 ** e!r},estimated,test,openai,2026,{low!r},{high!r},yes\n")
     out = tmp_path / "run"
-    assert main(["run", "--record", str(user), "--samples", "20000", "--years", "2025:2027",
+    assert main(["run", "--priors", str(_one_lab_priors(tmp_path / "p.toml")), "--record", str(user),
+                 "--years", "2026:2026", "--as-of", "2026-12-06", "--samples", "40000", "--keep", "all",
                  "--out", str(out)]) == 0
-    assert "Big 2026 run" in capsys.readouterr().out
-    timeline = pd.read_csv(out / "timeline.csv")
-    p = float(timeline.loc[(timeline["year"] == 2026) & (timeline["threshold"].astype(float) == 1e27), "probability"].iloc[0])
-    from forecast.history.record import load_record
-
-    prior = forecast.run(samples=20_000, seed=2024, years="2025:2027")
-    expected = _weighted_reach(prior, load_record(user), 1e27, 2026, 2026)
-    # Epoch's Confident is a 90% interval of a factor 3 (sd 0.29 dex): a 3e27 estimate leaves
-    # the true run below 1e27 with about 5% probability before the prior is taken into account
-    assert expected > 0.95 and p == pytest.approx(expected, abs=0.01)
-
-
-def test_conditioning_on_a_draw_of_the_model_moves_toward_it_with_a_good_k():
-    prior = forecast.run(samples=20_000, seed=9, years="2025:2028")
-    truth = float(prior.log10_compute.sel(year=2026).quantile(0.8))  # a plausible world's 2026
-    record = runs(("Drawn", "2026-05-01", truth, "reported"))
-    record["epoch_confidence"] = "Confident"
-    keep, info = condition(prior.log10_compute, record, as_of=2026, seed=0)
-    before = float(prior.log10_compute.sel(year=2026).median())
-    after = float(prior.log10_compute.isel(sample=keep).sel(year=2026).median())
-    assert info.reliable and before < after < truth + 0.3
+    capsys.readouterr()
+    precision = 1 / SIGMA**2 + 1 / s**2
+    mean, sd = (MU / SIGMA**2 + e / s**2) / precision, precision**-0.5  # 26.819, 0.100
+    with xr.open_dataset(out / "samples.nc", group="prior") as prior:
+        kept = prior["log10_training_compute"].values.ravel().astype(float)
+        ess = float(prior.attrs["ess"])
+    # DeepSeek-V4-Pro (9.7e24, 2026) is outside the lab: a bound 3 sd below, a shift < 1e-3
+    assert kept.mean() == pytest.approx(mean, abs=4 * sd / math.sqrt(ess) + 1e-3)
+    assert kept.std() == pytest.approx(sd, rel=0.05)
 
 
-def test_calibration_observes_years_after_the_base_year_through_the_forward_model(float64):
-    # before the base year the backwards supply model; after it the full model with its caps
-    from models import PARAMETERS, world_compute
-    from models.calibration import log10_observed_compute, log10_supply_compute
-    from priors import load_prior_set
+def test_published_is_p_times_the_chance_of_an_estimate_above_t_with_no_row(tmp_path, capsys):
+    p, s, t = 0.6, 0.2, 10 ** 26.8
+    priors = _one_lab_priors(tmp_path / "p.toml", disclosure_probability=p, estimate_sd_dex=s)
+    assert main(["question", "--priors", str(priors), "--as-of", "none", "--years", "2026:2026",
+                 "--threshold", f"{t!r}", "--by", "2026-12-31", "--samples", "40000", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    z = (MU - math.log10(t))
+    published = p * stats.norm.cdf(z / math.sqrt(SIGMA**2 + s**2))  # 0.6 x Phi(-0.67) = 0.15
+    true = stats.norm.cdf(z / SIGMA)  # the run finished by the year's end: P(C >= t) = 0.16
+    assert answer["published_probability"] == pytest.approx(published, abs=4 * answer["published_mcse"])
+    assert answer["true_probability"] == pytest.approx(true, abs=4 * answer["true_mcse"])
+    # the errors are the standard errors of a mean of 40,000 worlds (about 0.002)
+    assert 0.001 < answer["true_mcse"] < 0.003
 
-    prior_set = load_prior_set().validate(PARAMETERS)
-    params = prior_set.values_from_normal(np.zeros((1, prior_set.n_latent)))
-    years = np.array([2023.0, 2024.0, 2026.0])
-    got = np.asarray(log10_observed_compute(params, years))[0]
-    past = np.asarray(log10_supply_compute(params, years))[0]
-    ahead = np.asarray(world_compute(params, years)["log10_training_compute"])[0]
-    np.testing.assert_array_equal(got[:2], past[:2])
-    assert got[2] == ahead[2]
+
+# --- the default record, a user's run, the model check ------------------------------------
+
+
+def test_a_user_record_of_a_confident_3e27_run_finished_in_2026(tmp_path, capsys):
+    user = tmp_path / "mine.csv"
+    user.write_text("model,organization,date,training_compute_flop,confidence,source,epoch_confidence,"
+                    "lab,finish_year,largest_of_lab_year\n"
+                    'Big 2026 run,OpenAI,2026-06-01,3e27,estimated,"my estimate",Confident,openai,2026,yes\n')
+    assert main(["question", "--record", str(user), "--threshold", "1e27", "--by", "2026", "--years", "2025:2027",
+                 "--samples", "20000", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    # Confident is a factor 3 either way (sd 0.29 dex): 3e27 leaves a run below 1e27 with about
+    # 5% probability before the prior; the other labs may reach 1e27 too
+    assert answer["true_probability"] > 0.95
+    assert answer["published_probability"] == 1.0  # the record already resolves it
+
+
+def test_the_model_check_flags_a_lab_year_beyond_the_99th_percentile(tmp_path, capsys):
+    user = tmp_path / "huge.csv"
+    user.write_text("model,organization,date,training_compute_flop,confidence,source,epoch_confidence,"
+                    "lab,finish_year,largest_of_lab_year\n"
+                    'Huge,Anthropic,2026-06-01,3e29,estimated,"test",Confident,anthropic,2026,yes\n')
+    assert main(["run", "--record", str(user), "--years", "2025:2026", "--samples", "2000", "--keep", "0",
+                 "--out", str(tmp_path / "r")]) in (0,)
+    out = capsys.readouterr().out
+    assert "anthropic 2026: Huge" in out and "the model is surprised" in out
+    assert "openai 2025: GPT-4.5" in out and "Pareto k" in out
+
+
+def test_the_default_run_conditions_reliably_at_its_default_worlds():
+    import forecast
+
+    result = forecast.run(as_of="record", keep=0)  # 100,000 worlds, the record to 2026-12-06
+    assert result.metadata["as_of"] == "2026-12-06"
+    assert result.metadata["pareto_k"] < 0.7 and result.metadata["ess"] > 2000
+    answers = {a["threshold"]: a for a in json.loads(result.metadata["questions"])}
+    # a public estimate needs a run that large first
+    for a in answers.values():
+        assert a["published_probability"] < a["true_probability"]
+
+
+# --- --as-of and `forecast question` --------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-12-06", dt.date(2026, 12, 6)), ("2025", dt.date(2025, 12, 31)), ("none", None), ("record", "record"),
+], ids=["date", "year", "none", "record"])
+def test_as_of_takes_a_date_a_year_or_none(text, expected):
+    from forecast.settings import parse_as_of
+
+    assert parse_as_of(text) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2023", "--as-of: 2023-12-31 is before the base year 2024"),
+    ("2026-02-30", "--as-of: expected a date YYYY-MM-DD, a year, 'record' or 'none', got '2026-02-30'"),
+], ids=["before-base-year", "not-a-date"])
+def test_a_bad_as_of_is_one_line_and_exit_2(tmp_path, capsys, text, message):
+    assert main(["run", "--samples", "100", "--as-of", text, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"forecast run: error: {message}") and "\n" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_question_prints_both_answers_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["question", "--threshold", "1e27", "--by", "2027-06-01", "--samples", "3000"]) == 0
+    out = capsys.readouterr().out
+    assert "true:" in out and "published:" in out and "Monte Carlo error" in out
+    assert list(tmp_path.iterdir()) == []
+    assert main(["question", "--threshold", "1e27", "--by", "2027-06-01", "--samples", "100", "--by", "soon"]) == 2
+    assert capsys.readouterr().err.strip() == "forecast question: error: --by: expected a date YYYY-MM-DD or a year, got 'soon'"

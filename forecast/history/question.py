@@ -35,7 +35,7 @@ from forecast.history.condition import day_end, world_arrays
 from models.evidence import Evidence, published_by, share_at_least
 from priors import InputError
 
-__all__ = ["HEADLINE_QUESTIONS", "Question", "answers_from_sums", "day_end", "parse_by", "question_sums",
+__all__ = ["HEADLINE_QUESTIONS", "QUESTIONS_PATH", "Question", "answers_from_sums", "day_end", "load_questions", "parse_by", "question_sums",
            "record_resolves"]
 
 
@@ -149,3 +149,37 @@ def answers_from_sums(sums: np.ndarray, questions) -> list[dict]:
             row[f"{name}_mcse"] = float(math.sqrt(var) / total)
         rows.append(row)
     return rows
+
+
+#: The shipped file of open forecasting questions.
+QUESTIONS_PATH = __import__("pathlib").Path(__file__).parent / "data" / "questions.csv"
+_QUESTION_COLUMNS = ("id", "source", "url", "question", "threshold", "by", "close", "resolves_on", "resolution_rule")
+
+
+def load_questions(path=None) -> pd.DataFrame:
+    """The open forecasting questions (``forecast/history/data/questions.csv``): one row each,
+    with ``question_obj`` the :class:`Question` it asks. Bad input: one line naming the
+    file, the line and the column."""
+    import csv
+
+    path = QUESTIONS_PATH if path is None else __import__("pathlib").Path(path)
+    name = path.name
+    with open(path, newline="", encoding="utf-8") as fh:
+        numbered = [(i, line) for i, line in enumerate(fh, start=1) if not line.lstrip().startswith("#")]
+    reader = csv.DictReader(line for _, line in numbered)
+    missing = [c for c in _QUESTION_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{name}: line {numbered[0][0] if numbered else 1}: missing column(s) {', '.join(missing)}")
+    rows = []
+    for (line, _), row in zip(numbered[1:], reader):
+        try:
+            threshold = float(row["threshold"])
+            if not (math.isfinite(threshold) and threshold > 0):
+                raise ValueError
+        except ValueError:
+            raise InputError(f"{name}: line {line}: threshold: not a positive number: {row['threshold']!r}") from None
+        by = parse_by(row["by"], name=f"{name}: line {line}: by")
+        if row["resolves_on"] not in ("true", "published"):
+            raise InputError(f"{name}: line {line}: resolves_on: expected true or published, got {row['resolves_on']!r}")
+        rows.append({**row, "threshold": threshold, "question_obj": Question(threshold, by)})
+    return pd.DataFrame(rows)

@@ -234,3 +234,14 @@ def test_question_prints_both_answers_and_writes_nothing(tmp_path, capsys, monke
     assert list(tmp_path.iterdir()) == []
     assert main(["question", "--threshold", "1e27", "--by", "2027-06-01", "--samples", "100", "--by", "soon"]) == 2
     assert capsys.readouterr().err.strip() == "forecast question: error: --by: expected a date YYYY-MM-DD or a year, got 'soon'"
+
+
+def test_questions_lists_each_open_question_with_our_probability(capsys):
+    from forecast.history.question import load_questions
+
+    table = load_questions()
+    assert "rfi-1657" in set(table["id"]) and table["url"].str.startswith("https://").all()
+    assert main(["questions", "--samples", "2000", "--json"]) == 0
+    answers = json.loads(capsys.readouterr().out)
+    rfi = next(a for a in answers if a["id"] == "rfi-1657")
+    assert rfi["by"] == "2027-05-31" and 0 <= rfi["published_probability"] <= rfi["true_probability"] <= 1

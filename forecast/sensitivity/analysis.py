@@ -391,6 +391,6 @@ def sensitivity(
     settings = {
         "years": list(years), "target_year": target_year, "threshold": threshold, "n_base": n_base,
         "samples": samples, "seed": seed, "n_bootstrap": n_bootstrap, "base_year": float(base_year),
-        "as_of": None if conditioning is None else conditioning[1],
+        "as_of": None if conditioning is None else conditioning[1].isoformat(),
     }
     return SensitivityResult(prior_set, sobol, by_year, pins, swapped, settings)

@@ -184,7 +184,7 @@ def from_query(query: str, *, default_priors: str = "default",
         "samples": _page_samples,
         "seed": lambda v: check_seed(_whole(v, "seed")),
         "years": lambda v: (parse_years(v), v)[1],
-        "as_of": lambda v: _as_of_text(parse_as_of(v)),
+        "as_of": _as_of_text,
     }
     values = {}
     for key, reader in readers.items():
@@ -201,8 +201,10 @@ def from_query(query: str, *, default_priors: str = "default",
     return state, errors
 
 
-def _as_of_text(value) -> str:
-    return "none" if value is None else str(value)
+def _as_of_text(text) -> str:
+    """The as-of text of a URL, checked (:func:`parse_as_of`) and kept as written."""
+    value = parse_as_of(text)
+    return "none" if value is None else str(text).strip()
 
 
 def _prior_name(value: str, allowed: dict[str, Path]) -> str:

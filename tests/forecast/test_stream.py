@@ -4,6 +4,8 @@ a run keeps --keep worlds; the chunking and the scheduler change no number."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -14,6 +16,7 @@ import forecast.result as result_module
 from forecast.history.condition import condition
 from forecast.history.record import load_runs
 from forecast.stream import HIST_WIDTH, reach_from_tally, sum_tallies, tally_chunk
+from forecast.settings import parse_years
 from forecast.timeline import interval_table, reach_probability
 from priors import InputError, load_prior_set
 
@@ -123,13 +126,14 @@ def test_the_streamed_conditioning_equals_the_in_memory_one_over_several_chunks(
     monkeypatch.setattr(result_module, "CHUNK_SIZE", 700)
     streamed = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep="all")
     worlds = engine.simulate(load_prior_set(), years=YEARS, samples=3000, seed=3)
-    keep, info = condition(worlds["log10_training_compute"], load_runs(), as_of=2025, seed=3)
+    keep, info = condition(worlds, load_prior_set().labs.names, parse_years(YEARS), load_runs(), as_of=dt.date(2025, 12, 31),
+                           seed=3)
     np.testing.assert_array_equal(streamed.samples["log10_training_compute"].values,
                                   worlds["log10_training_compute"].values[keep])
     assert streamed.metadata["pareto_k"] == pytest.approx(info.pareto_k, abs=1e-12)
     assert streamed.metadata["ess"] == pytest.approx(info.ess, rel=1e-9)
     # the summaries weigh every world; the resampled ones agree within their noise
-    weights = np.exp(info.log_weights.values)
+    weights = np.exp(info.log_weights)
     reached = np.maximum.accumulate(worlds["log10_training_compute"].values, axis=1) >= 27
     p = streamed.timeline["probability"].sel(threshold=1e27).values
     np.testing.assert_allclose(p, weights @ reached, atol=1e-12)

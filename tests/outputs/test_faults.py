@@ -327,10 +327,11 @@ def test_overflowing_numbers_are_usage_errors(argv, flag, capsys):
     assert "Traceback" not in err and flag in err.strip().splitlines()[-1], err
 
 
-@pytest.mark.parametrize("argv", [["--as-of", "1950"], ["--years", "2200"]])
-def test_a_record_with_no_year_to_condition_on_is_refused(argv, tmp_path, capsys):
+@pytest.mark.parametrize("argv, message", [(["--as-of", "1950"], "before the base year"),
+                                           (["--years", "2200"], "nothing to condition on")])
+def test_a_record_with_no_year_to_condition_on_is_refused(argv, message, tmp_path, capsys):
     assert main(["run", "--samples", "500", *argv, "--out", str(tmp_path / "X")]) == 2
-    _one_line(capsys.readouterr().err, "--as-of", "nothing to condition on")
+    _one_line(capsys.readouterr().err, "--as-of", message)
     assert list(tmp_path.iterdir()) == []
 
 

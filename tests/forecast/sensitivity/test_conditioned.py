@@ -40,4 +40,4 @@ def test_the_conditioned_tornado_centres_on_the_conditioned_forecast(default_pri
     se = math.sqrt(p_run * (1 - p_run) / run.metadata["ess"]) * math.sqrt(2)
     assert float(weighed["base_probability"]) == pytest.approx(p_run, abs=4 * se)
     assert float(plain["base_probability"]) == pytest.approx(p_prior, abs=0.05)
-    assert weighed.attrs["as_of"] == 2025 and weighed.attrs["pareto_k_max"] < 0.7
+    assert weighed.attrs["as_of"] == "2025-12-31" and weighed.attrs["pareto_k_max"] < 0.7

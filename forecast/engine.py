@@ -235,23 +235,34 @@ def _copy_chunk(arrays: dict, index: int, start: int, out: dict, *, samples: int
 
 
 @float64
-def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR) -> dict:
+def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR, world_index=None) -> dict:
     """Model outputs for a given design of standard-normal scores ``z`` (n_worlds, n_latent).
 
     The entry point for designed experiments (Sobol, Latin hypercube, copulas): the same
-    compiled model as :func:`simulate`, arrays in, arrays out.
+    compiled model as :func:`simulate`, arrays in, arrays out. Lab-year priors are not
+    coordinates of a design: each row draws their scores from a stream keyed by its
+    ``world_index`` (default: its position), so rows of one index share them whatever
+    chunk they come in (a tornado's pinned runs of one world, a swap's worlds).
     """
     priors.validate(PARAMETERS)
     z_by_prior = jnp.asarray(z, dtype=float).T  # a transposed copy: one row per prior
     transform = priors.transform()
     z_lab_year = None
-    if transform.n_lab_year:  # not in the design: drawn from a fixed stream, the same every call
-        z_lab_year = standard_normal(root_key(_LAB_YEAR_STREAM),
-                                     (transform.n_lab_year, len(years), z_by_prior.shape[1]))
+    if transform.n_lab_year:
+        index = np.arange(z_by_prior.shape[1]) if world_index is None else np.asarray(world_index)
+        z_lab_year = _lab_year_scores(root_key(_LAB_YEAR_STREAM), jnp.asarray(index, dtype=jnp.uint32),
+                                      shape=(transform.n_lab_year, len(years)))
     out = _push(
         transform, z_by_prior, z_lab_year, years=tuple(int(y) for y in years), base_year=float(base_year),
     )
     return jax.device_get(out)
+
+
+@functools.partial(jax.jit, static_argnames=("shape",))
+def _lab_year_scores(root, index, *, shape):
+    """Scores ``shape + (len(index),)``: each world's from the key ``fold_in(root, index)``."""
+    draw = jax.vmap(lambda i: standard_normal(jax.random.fold_in(root, i), shape))(index)
+    return jnp.moveaxis(draw, 0, -1)
 
 
 def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:

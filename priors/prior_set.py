@@ -148,6 +148,20 @@ class PriorSet:
         return tuple(out)
 
     @property
+    def column_names(self) -> tuple[str, ...]:
+        """Every column of a world, fixed ones too (:attr:`columns`' names)."""
+        return tuple(c[0] for c in self.columns)
+
+    def prior_columns(self, name: str) -> tuple[str, ...]:
+        """The uncertain columns of prior ``name`` (one per lab for a lab-scoped prior)."""
+        return tuple(column for column, base, _, prior in self.columns if base == name and not prior.is_fixed)
+
+    @property
+    def latent_priors(self) -> tuple[str, ...]:
+        """The priors with at least one uncertain column, in order (one per lab-scoped prior)."""
+        return self.base_latent_names()
+
+    @property
     def lab_year_priors(self) -> tuple[str, ...]:
         """Names of the priors drawn once per lab, year and world (independently)."""
         return tuple(p.name for p in self.priors if lab_scope.scope(p.name) == LAB_YEAR)
@@ -319,7 +333,11 @@ class PriorSet:
         )
         gone = {p.name for p in self.priors} - {p.name for p in merged}
         correlations = tuple(c for c in self.correlations if not (c.pair & gone))
-        return replace(self, priors=merged, name=name or self.name,
+        # a prior written for every lab replaces each lab's own
+        set_for_all = {p.name for p in replaced.values()}
+        labs = replace(self.labs, overrides=tuple(item for item in self.labs.overrides
+                                                   if item[1].name not in set_for_all))
+        return replace(self, priors=merged, name=name or self.name, labs=labs,
                        correlations=correlations)._without_fixed_pairs()
 
     def with_labs(self, labs: int | str | Iterable[str] | None = None, *,

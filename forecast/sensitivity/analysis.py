@@ -140,7 +140,9 @@ def sobol_analysis(
         groups, labels = None, list(names)
     design = saltelli_design(len(names), n_base, seed=seed, groups=groups)
     # u -> independent scores e; the model applies the copula (z = L e) itself
-    log10_c = push_log10_compute(priors, ndtri(design.u), years, base_year)
+    # rows of one base point (A, B and each AB) share their lab-year draws
+    u = np.asarray(design.u).reshape(-1, len(names))
+    log10_c = push_log10_compute(priors, ndtri(u), years, base_year, world_index=np.arange(len(u)) % n_base)
 
     t = years.index(target_year)
     compute = as_dataarray(log10_c, years)
@@ -171,7 +173,7 @@ def sobol_analysis(
         "base_year": float(base_year),
         "attribution": ATTRIBUTION_GROUPS if grouped else ATTRIBUTION_PRIORS,
         "correlated_groups": "; ".join(group_label(b) for b in grouped),
-        "n_uncertain_priors": len(names),
+        "n_uncertain_priors": len(priors.latent_priors),
     }
     headline = headline.assign_coords(
         output_description=("output", list(OUTPUTS.values()))

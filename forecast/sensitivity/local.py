@@ -56,6 +56,7 @@ from forecast.settings import (
 )
 from models import BASE_YEAR, PARAMETERS
 from priors import InputError, Prior, PriorError, PriorSet, load_prior_set, parse_spec
+from priors.labs import ALTERNATIVES, base_name
 from priors.prior_set import resolve_prior_path
 
 __all__ = [
@@ -86,7 +87,7 @@ def parse_swap(priors: PriorSet, text: str) -> PriorSet:
     name, spec = name.strip(), spec.strip().strip("'\"")
     if not sep or not name or not spec:
         raise PriorError(f"expected NAME=SPEC, got {text!r}", source="--swap")
-    if name not in priors:
+    if name not in priors and ALTERNATIVES.get(name) not in priors:
         raise priors.unknown_name_error(name, source="--swap")
     try:
         family = parse_spec(spec)
@@ -114,17 +115,20 @@ def swap_file_set(priors: PriorSet, path_or_name: str | Path) -> PriorSet:
 # --------------------------------------------------------------------------- tornado
 
 
-def conditional_pin(z: np.ndarray, correlation: np.ndarray, index: int, score: float) -> np.ndarray:
-    """Worlds ``z`` (n, m) of scores with correlation matrix ``correlation``, with score
-    ``index`` pinned at ``score`` and the others drawn from their conditional distribution.
+def conditional_pin(z: np.ndarray, correlation: np.ndarray, index, score: float) -> np.ndarray:
+    """Worlds ``z`` (n, m) of scores with correlation matrix ``correlation``, with the score(s)
+    ``index`` (one column, or several: a lab-scoped prior's columns) pinned at ``score`` and
+    the others drawn from their conditional distribution.
 
-    Matheron's rule: ``z' = z + (score - z_i) R[:, i]``. For ``z ~ N(0, R)``, ``z'_j`` has
-    mean ``R_ji score`` and variance ``1 - R_ji^2`` given nothing else, jointly the
-    conditional law given ``z_i = score``, and it reuses each world's random numbers.
-    ``z'_i`` is set to ``score`` exactly.
+    Matheron's rule: ``z' = z + (score - z_I) R_II^-1 R_I:``. For one column, ``z'_j`` has
+    mean ``R_ji score`` and variance ``1 - R_ji^2``; jointly it is the conditional law given
+    ``z_I = score``, and it reuses each world's random numbers. ``z'_I`` is set exactly.
     """
     z = np.asarray(z, dtype=float)
-    pinned = z + (score - z[:, [index]]) * np.asarray(correlation, dtype=float)[index][None, :]
+    index = np.atleast_1d(np.asarray(index, dtype=int))
+    correlation = np.asarray(correlation, dtype=float)
+    gain = np.linalg.solve(correlation[np.ix_(index, index)], correlation[index, :])  # R_II^-1 R_I:
+    pinned = z + (score - z[:, index]) @ gain
     pinned[:, index] = score
     return pinned
 
@@ -137,16 +141,18 @@ def _pinner(priors: PriorSet, e: np.ndarray):
     correlation = priors.score_correlation()
     z = {}  # each block's correlated scores, computed on first use
 
-    def pin(i: int, score: float) -> np.ndarray:
+    def pin(i, score: float) -> np.ndarray:
+        """Pin the column(s) ``i`` (all in one block, or one independent column)."""
         out = np.array(e, dtype=float, copy=True)
-        b = block_of.get(i)
+        columns = np.atleast_1d(i)
+        b = block_of.get(int(columns[0]))
         if b is None:  # an independent prior: its own column, nothing else moves
-            out[:, i] = score
+            out[:, columns] = score
             return out
         factor = mixing[np.ix_(b, b)]
         if tuple(b) not in z:
             z[tuple(b)] = out[:, b] @ factor.T
-        j = int(np.flatnonzero(b == i)[0])
+        j = [int(np.flatnonzero(b == c)[0]) for c in columns]
         moved = conditional_pin(z[tuple(b)], correlation[np.ix_(b, b)], j, score)
         out[:, b] = solve_triangular(factor, moved.T, lower=True).T
         return out
@@ -164,9 +170,10 @@ def pin_scores(priors: PriorSet, e: np.ndarray, name: str, score: float) -> np.n
     outside its correlation block keeps its score bit for bit.
     """
     names = priors.latent_names
-    if name not in names:
+    columns = priors.prior_columns(name) if name in priors.latent_priors else (name,) if name in names else ()
+    if not columns:
         raise InputError(f"{name!r} is not an uncertain prior of {priors.name!r}")
-    return _pinner(priors, np.asarray(e, dtype=float))(names.index(name), float(score))
+    return _pinner(priors, np.asarray(e, dtype=float))([names.index(c) for c in columns], float(score))
 
 
 def tornado(
@@ -212,22 +219,26 @@ def tornado(
     if not 0.0 < lo < hi < 1.0:
         raise InputError(f"tornado quantiles must satisfy 0 < low < high < 1, got {quantiles!r}")
     priors.validate(PARAMETERS)
-    names = priors.latent_names
+    columns = priors.latent_names
+    names = priors.latent_priors  # one bar per prior: a lab-scoped prior pinned in every lab
     if not names:
         raise InputError("every prior is fixed: there is nothing to pin")
-    z = latent_scores(scores_by_name(priors, samples, seed), priors.names, priors)
-    k = len(names)
-    pinned = np.broadcast_to(z, (1 + 2 * k, samples, k)).copy()
-    if not priors.correlations:
-        for i in range(k):
-            pinned[1 + 2 * i, :, i] = ndtri(lo)
-            pinned[2 + 2 * i, :, i] = ndtri(hi)
+    groups = [[columns.index(c) for c in priors.prior_columns(n)] for n in names]
+    z = latent_scores(scores_by_name(priors, samples, seed), priors.column_names, priors)
+    k, m = len(names), len(columns)
+    pinned = np.broadcast_to(z, (1 + 2 * k, samples, m)).copy()
+    if priors.transform().mixing is None:
+        for i, group in enumerate(groups):
+            pinned[1 + 2 * i][:, group] = ndtri(lo)
+            pinned[2 + 2 * i][:, group] = ndtri(hi)
     else:
         pin = _pinner(priors, z)
-        for i in range(k):
-            pinned[1 + 2 * i] = pin(i, ndtri(lo))
-            pinned[2 + 2 * i] = pin(i, ndtri(hi))
-    log10_c = push_log10_compute(priors, pinned.reshape(-1, k), years, base_year)
+        for i, group in enumerate(groups):
+            pinned[1 + 2 * i] = pin(group, ndtri(lo))
+            pinned[2 + 2 * i] = pin(group, ndtri(hi))
+    # each pinned run of a world keeps the world's lab-year draws
+    log10_c = push_log10_compute(priors, pinned.reshape(-1, m), years, base_year,
+                                 world_index=np.tile(np.arange(samples), 1 + 2 * k))
     log10_c = log10_c.reshape(1 + 2 * k, samples, len(years))
 
     weights = ks = None
@@ -236,10 +247,12 @@ def tornado(
     numbers = headline_numbers(as_dataarray(log10_c, years), threshold, weights).sel(year=target_year)
     median, prob = numbers["median"].values, numbers["probability"].values
     # each prior's own value at the pinned score: its quantile function, no copula
-    marginal = replace(priors, correlations=()) if priors.correlations else priors
-    at_pins = marginal.values_from_normal(np.repeat(ndtri([[lo], [hi]]), k, axis=1))
-    values = np.stack([np.asarray(at_pins[n], dtype=float) for n in names])  # (prior, pin)
-    partners = {n: [m for m in block if m != n] for block in priors.correlation_blocks() for n in block}
+    marginal = replace(priors, correlations=(), labs=replace(priors.labs, correlation=0.0))
+    at_pins = marginal.values_from_normal(np.repeat(ndtri([[lo], [hi]]), m, axis=1))
+    # a lab-scoped prior's value: its first lab's (where labs have their own specs they differ)
+    values = np.stack([np.asarray(at_pins[priors.prior_columns(n)[0]], dtype=float) for n in names])
+    blocks = [tuple(dict.fromkeys(base_name(c) for c in block)) for block in priors.correlation_blocks()]
+    partners = {n: [p for p in block if p != n] for block in blocks for n in block}
     ds = xr.Dataset(
         {
             "value": (("prior", "pin"), values),
@@ -289,19 +302,19 @@ def swap_scores(base: PriorSet, swapped: PriorSet, scores: np.ndarray) -> np.nda
     hold (a set with other correlations), ``swapped`` takes the same independent scores and
     applies its own copula to them.
     """
-    e = latent_scores(scores, base.names, swapped)
+    e = latent_scores(scores, base.column_names, swapped)
     if not base.correlations and not swapped.correlations:
         return e
     same_structure = swapped.latent_names == base.latent_names
     if same_structure and np.array_equal(swapped.score_correlation(), base.score_correlation()):
         return e
-    names = list(base.names)
+    names = list(base.column_names)
     base_index = [names.index(n) for n in base.latent_names]
     z = np.array(scores, dtype=float, copy=True)  # a fixed prior of base: its own score
     z[:, base_index] = correlated_scores(base, scores[:, base_index])
     full = np.eye(len(names))
     full[np.ix_(base_index, base_index)] = base.score_correlation()
-    index = [names.index(n) for n in swapped.latent_names]
+    index = [names.index(n if n in names else ALTERNATIVES[base_name(n)]) for n in swapped.latent_names]
     if not np.allclose(full[np.ix_(index, index)], swapped.score_correlation(), rtol=0.0, atol=1e-12):
         return e
     out = independent_scores(swapped, z[:, index])
@@ -312,6 +325,17 @@ def swap_scores(base: PriorSet, swapped: PriorSet, scores: np.ndarray) -> np.nda
             columns = [position[n] for n in block]
             out[:, columns] = e[:, columns]
     return out
+
+
+def _before(priors: PriorSet, name: str) -> Prior:
+    """The prior of ``priors`` that a swapped prior replaced (its alternative, if it is one)."""
+    return priors[name] if name in priors else priors[ALTERNATIVES[name]]
+
+
+def _described(priors: PriorSet, name: str) -> str:
+    """What a swapped prior was: its spec, or its alternative's name and spec."""
+    before = _before(priors, name)
+    return before.spec if before.name == name else f"{before.name} {before.spec}"
 
 
 def prior_swaps(
@@ -352,11 +376,12 @@ def prior_swaps(
     worst = [-np.inf]  # the largest Pareto k of the conditioned runs
 
     def headline(prior_set: PriorSet, label: str) -> xr.Dataset:
-        if prior_set.names != priors.names:
+        same = [n if n in priors.names else ALTERNATIVES.get(n, n) for n in prior_set.names]
+        if same != list(priors.names) or prior_set.labs.names != priors.labs.names:
             raise InputError(f"swap {label!r}: its priors are not those of {priors.name!r}")
         prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
         z = swap_scores(priors, prior_set, scores)
-        log10_c = push_log10_compute(prior_set, z, years, base_year)
+        log10_c = push_log10_compute(prior_set, z, years, base_year, world_index=np.arange(samples))
         weights = None
         if conditioning is not None:
             weights, ks = record_weights(log10_c[None], years, *conditioning)
@@ -367,8 +392,8 @@ def prior_swaps(
     swapped = xr.concat([headline(s, label) for label, s in items], dim="swap")
     changed = [
         "; ".join(
-            f"{p.name}: {priors[p.name].spec} -> {p.spec}"
-            for p in s if p.family != priors[p.name].family
+            f"{p.name}: {_described(priors, p.name)} -> {p.spec}"
+            for p in s if p.family != _before(priors, p.name).family
         ) or "(no change)"
         for _, s in items
     ]
@@ -392,6 +417,8 @@ def _conditioning_attrs(conditioning, ks) -> dict:
     """``as_of`` and the worst Pareto k of a conditioned tornado or swap; {} otherwise."""
     if conditioning is None:
         return {}
-    return {"as_of": int(conditioning[1]), "pareto_k_max": float(np.max(ks))}
+    as_of = conditioning[1]
+    as_of = as_of.isoformat() if hasattr(as_of, "isoformat") else f"{int(as_of)}-12-31"  # a year: its last day
+    return {"as_of": as_of, "pareto_k_max": float(np.max(ks))}
 
 

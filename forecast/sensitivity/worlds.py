@@ -25,6 +25,7 @@ from forecast._normal import root_key, standard_normal
 from forecast.engine import CHUNK_SIZE, push_worlds
 from forecast.timeline import first_crossing_year, reach_probability, reached
 from priors import PriorSet
+from priors.labs import ALTERNATIVES, base_name
 
 __all__ = [
     "DEFAULT_N_BASE", "DEFAULT_SWAP_SAMPLES", "GROUP_JOIN", "OUTPUTS", "TORNADO_QUANTILES", "as_dataarray",
@@ -53,8 +54,9 @@ GROUP_JOIN = " + "
 
 def group_label(members: Sequence[str]) -> str:
     """The ``prior`` label of a group of priors: ``"chip_growth + power_limit_growth"``; a
-    single prior is its own name."""
-    return GROUP_JOIN.join(members)
+    single prior is its own name; a lab-scoped prior's columns (``chips_base[xai]``) are
+    named once, by the prior."""
+    return GROUP_JOIN.join(dict.fromkeys(base_name(m) for m in members))
 
 
 def group_members(label: str) -> tuple[str, ...]:
@@ -69,8 +71,9 @@ def group_members(label: str) -> tuple[str, ...]:
 _SMALL_CHUNK = 8192
 
 
-def push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float) -> np.ndarray:
-    """log10 training compute (n, n_years) for a design of scores, in compiled chunks.
+def push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float, world_index=None) -> np.ndarray:
+    """log10 training compute (n, n_years) for a design of scores, in compiled chunks;
+    ``world_index`` (n,) keys each row's lab-year scores (:func:`forecast.engine.push_worlds`).
 
     Chunks of at most :data:`~forecast.engine.CHUNK_SIZE` keep the memory of every other model
     output bounded; the last one is padded so that one compiled shape serves them all.
@@ -82,27 +85,32 @@ def push_log10_compute(priors: PriorSet, z: np.ndarray, years, base_year: float)
     parts = []
     for start in range(0, n, chunk):
         block = z[start : start + chunk]
+        index = np.arange(start, start + chunk) if world_index is None else world_index[start : start + chunk]
         pad = chunk - block.shape[0]
         if pad:
             block = np.concatenate([block, np.zeros((pad, z.shape[1]))])
-        out = push_worlds(priors, block, years=years, base_year=base_year)
+            index = np.concatenate([index, np.zeros(pad, dtype=index.dtype)])
+        out = push_worlds(priors, block, years=years, base_year=base_year, world_index=index)
         parts.append(np.asarray(out["log10_training_compute"], dtype=float)[: chunk - pad])
     return np.concatenate(parts)
 
 
 def scores_by_name(priors: PriorSet, samples: int, seed: int) -> np.ndarray:
-    """Standard-normal scores for every prior *name* (fixed ones too): (samples, len(priors)).
+    """Standard-normal scores for every column of a world (:attr:`priors.PriorSet.column_names`,
+    fixed ones too): (samples, columns).
 
     Drawn as the engine draws its worlds (:func:`forecast._normal.standard_normal`).
     Selecting the columns of a set's uncertain priors gives that set's worlds; two sets that
     differ in one prior share the scores of all others (common random numbers).
     """
-    return np.asarray(standard_normal(root_key(seed), (len(priors), samples))).T
+    return np.asarray(standard_normal(root_key(seed), (len(priors.column_names), samples))).T
 
 
 def latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet) -> np.ndarray:
     """The columns of ``scores`` (one per name of ``all_names``) of ``priors``' uncertain priors."""
-    index = [list(all_names).index(name) for name in priors.latent_names]
+    names = list(all_names)
+    # a prior that replaced its alternative (max_epochs for epoch_worth_floor) takes its scores
+    index = [names.index(name if name in names else ALTERNATIVES[base_name(name)]) for name in priors.latent_names]
     return scores[:, index]
 
 

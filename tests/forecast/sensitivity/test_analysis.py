@@ -108,8 +108,11 @@ def test_sobol_dims_and_outputs(small_default):
     assert list(sobol["output"].values) == list(OUTPUTS)
     # one entry per correlation block of the default priors (a group, or a prior on its own)
     blocks = small_default.priors.correlation_blocks()
-    assert list(sobol["prior"].values) == [" + ".join(b) for b in blocks]
-    assert list(small_default.groups.values()) == list(blocks)
+    # a lab-scoped prior enters as one input across its six labs, named once
+    assert list(sobol["prior"].values) == [" + ".join(dict.fromkeys(n.split("[")[0] for n in b)) for b in blocks]
+    assert "chips_base" in sobol["prior"].values and "lag_years" in sobol["prior"].values
+    assert list(small_default.groups.values()) == [tuple(dict.fromkeys(n.split("[")[0] for n in b))
+                                                   for b in blocks]
     assert sorted(n for b in blocks for n in b) == sorted(latent)
     assert sobol.attrs["n_evaluations"] == (len(blocks) + 2) * 64
     assert by_year["ST"].dims == ("prior", "year")
@@ -182,7 +185,9 @@ def test_swap_fewer_epochs_lowers_the_forecast(small_default):
     assert swaps["delta_median"].dims == ("swap", "year")
     late = swaps.sel(swap="max_epochs=lognormal 1 to 5", year=2030)
     assert float(late["delta_median"]) < 0
-    assert "max_epochs: lognormal 4 to 15 -> lognormal 1 to 5" in str(late["changed"].values)
+    # v3 derives the epochs from epoch_worth_floor: the swap names what it replaced
+    assert "max_epochs: epoch_worth_floor uniform between 0.3 and 0.8 -> lognormal 1 to 5" in str(
+        late["changed"].values)
 
 
 def test_swap_file_takes_only_the_files_own_priors(tmp_path, default_priors):
@@ -191,8 +196,9 @@ def test_swap_file_takes_only_the_files_own_priors(tmp_path, default_priors):
     from forecast.sensitivity.local import swap_file_set
 
     swapped = swap_file_set(default_priors, path)
-    changed = {p.name for p in swapped if p.family != default_priors[p.name].family}
-    assert changed == {"max_epochs", "power_limit_growth"}
+    changed = {p.name for p in swapped if p.name not in default_priors or p.family != default_priors[p.name].family}
+    assert changed == {"max_epochs", "power_limit_growth"}  # max_epochs in place of epoch_worth_floor
+    assert "epoch_worth_floor" not in swapped
 
 
 # --------------------------------------------------------------------------- API errors
@@ -256,7 +262,8 @@ def test_plots_say_that_correlated_priors_are_grouped_and_conditioned(small_defa
     }
     ax = plot_tornado(small_default)
     starred = {t.get_text().removesuffix(" *") for t in ax.get_yticklabels() if t.get_text().endswith(" *")}
-    assert starred == {n for b in small_default.priors.correlation_blocks() if len(b) > 1 for n in b}
+    blocks = [set(n.split("[")[0] for n in b) for b in small_default.priors.correlation_blocks()]
+    assert starred == {n for b in blocks if len(b) > 1 for n in b}  # a prior whose pin moves others
     assert "moves its partners as the copula implies" in ax.get_xlabel()
     assert GROUP_NOTE in plot_sensitivity_by_year(small_default).get_title()
 

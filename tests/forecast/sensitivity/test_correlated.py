@@ -74,8 +74,9 @@ def correlated_neutral():
 
 @pytest.fixture(scope="module")
 def example_priors():
-    """The default priors made independent, then the task's two pairs: one block of three."""
-    independent = replace(load_prior_set(), correlations=())
+    """Model v2's default priors (one lab) made independent, then the task's two pairs: one
+    block of three."""
+    independent = replace(load_prior_set("v2"), correlations=())
     return independent.with_correlations(PAIRS)
 
 

@@ -270,10 +270,20 @@ def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:
     n = len(next(iter(arrays.values())))
     data_vars = {}
     labs = priors.labs.names
-    for column, _, _, prior in priors.columns:
-        data_vars[column] = xr.Variable(
-            "sample", arrays[column], {"units": prior.unit, "prior": prior.spec, "kind": "prior"}
-        )
+    by_prior: dict[str, list] = {}
+    for column, name, _, prior in priors.columns:
+        by_prior.setdefault(name, []).append((column, prior))
+    for name, columns in by_prior.items():  # a lab-scoped prior of several labs: dims sample, lab
+        prior = priors[name]
+        attrs = {"units": prior.unit, "prior": prior.spec, "kind": "prior"}
+        if len(columns) == 1:
+            data_vars[name] = xr.Variable("sample", arrays[columns[0][0]], attrs)
+        else:
+            specs = [p.spec for _, p in columns]
+            if len(set(specs)) > 1:
+                attrs["lab_priors"] = "; ".join(f"{lab}: {spec}" for lab, spec in zip(labs, specs))
+            data_vars[name] = xr.Variable(("sample", "lab"), np.stack([arrays[c] for c, _ in columns], axis=1),
+                                          attrs)
     for name in priors.lab_year_priors:
         prior = priors[name]
         dims = ("sample", "year") if len(labs) == 1 else ("sample", "lab", "year")

@@ -24,7 +24,10 @@ from priors import InputError
 def test_samples_have_named_dims_and_units(small_run):
     ds = small_run.samples
     assert ds["log10_training_compute"].dims == ("sample", "year")
-    assert ds["chips_base"].dims == ("sample",)
+    assert ds["chips_base"].dims == ("sample", "lab")  # a lab-scoped prior, drawn per lab
+    assert ds["chip_flops_growth"].dims == ("sample",)  # a shared one
+    assert ds["log10_lab_training_compute"].dims == ("sample", "lab", "year")
+    assert list(ds["lab"].values) == ["openai", "google_deepmind", "xai", "anthropic", "meta", "china"]
     assert list(ds["year"].values) == list(range(2025, 2036))
     for name, unit in OUTPUT_UNITS.items():
         assert ds[name].attrs["units"] == unit
@@ -33,11 +36,14 @@ def test_samples_have_named_dims_and_units(small_run):
 
 
 def test_samples_follow_the_priors(small_run, default_priors):
-    # 4000 draws: the 5th/95th percentiles of each prior are within a few percent of its spec
-    for name in ("chips_base", "chip_growth", "power_limit_growth"):
-        expected = default_priors[name].family.ppf([0.05, 0.95])
-        observed = small_run.samples[name].quantile([0.05, 0.95], "sample").values
-        np.testing.assert_allclose(observed, expected, rtol=0.06)
+    # 4000 draws: the 5th/95th percentiles of each prior, in each lab, are within a few
+    # percent of that lab's spec (its own where it has one)
+    for name in ("chips_base", "chip_growth", "power_limit_growth", "chip_flops_growth"):
+        for lab in small_run.labs if default_priors.scope(name) == "lab" else (None,):
+            prior = default_priors.for_lab(name, lab) if lab else default_priors[name]
+            values = small_run.samples[name].sel(lab=lab) if lab else small_run.samples[name]
+            observed = values.quantile([0.05, 0.95], "sample").values
+            np.testing.assert_allclose(observed, prior.family.ppf([0.05, 0.95]), rtol=0.06, err_msg=f"{name} {lab}")
 
 
 def test_chunks_do_not_change_the_statistics(monkeypatch):
@@ -68,8 +74,8 @@ def test_compiler_options_change_no_number(default_priors, float64):
 def test_designed_worlds_push_through_the_same_model(default_priors):
     z = np.zeros((2, default_priors.n_latent))
     out = push_worlds(default_priors, z, years=[2025, 2030])
-    # z = 0 is every prior at its median: chips_base median 1e5 (lognormal 5e4..2e5)
-    np.testing.assert_allclose(out["chips_base"], 1e5, rtol=1e-9)
+    # z = 0 is every prior at its median: xAI's chips_base median sqrt(8e4 x 2e5) (lognormal 8e4..2e5)
+    np.testing.assert_allclose(out["chips_base[xai]"], (8e4 * 2e5) ** 0.5, rtol=1e-9)
     assert out["log10_training_compute"].shape == (2, 2)
 
 

@@ -333,7 +333,7 @@ def v1_log10_compute(s, years):
 
 def test_v1_is_one_prior_set_away():
     years = list(range(2025, 2036))
-    result = forecast.run(overrides=V1, samples=3000, seed=4, years=years)
+    result = forecast.run("v2", overrides=V1, samples=3000, seed=4, years=years)  # one lab, max_epochs drawn
     np.testing.assert_allclose(result.log10_compute.values, v1_log10_compute(result.samples, years), rtol=1e-12)
     assert not (result.samples["binding_constraint"] == CONSTRAINTS.index("latency")).any()
 

@@ -37,9 +37,10 @@ def write(tmp_path, text, name="p.toml"):
 
 
 def independent(tmp_path):
-    """The default priors with every default pair removed (a file that inherits them)."""
-    pairs = "\n".join(f"{c.key} = 0" for c in load_prior_set().correlations)
-    return write(tmp_path, f"[correlations]\n{pairs}\n", "independent.toml")
+    """Model v2's default priors (one lab) with every pair removed (a file that inherits them):
+    the within-lab copula, on its own."""
+    pairs = "\n".join(f"{c.key} = 0" for c in load_prior_set("v2").correlations)
+    return write(tmp_path, f'inherit = "v2"\n[correlations]\n{pairs}\n', "independent.toml")
 
 
 def test_rank_and_pearson_convert_as_kruskal_says():

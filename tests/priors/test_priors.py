@@ -102,13 +102,28 @@ def test_bad_specs_say_what_is_wrong(spec, message):
 
 def test_default_set_matches_the_model_and_model_md(default_priors):
     default_priors.validate(PARAMETERS)
-    assert set(default_priors.names) == set(PARAMETERS)
-    for prior in default_priors:
+    # v3 derives the epochs from epoch_worth_floor, the alternative of max_epochs
+    assert set(default_priors.names) == set(PARAMETERS) - {"max_epochs"}
+    for prior in (*default_priors, *(p for _, p in default_priors.labs.overrides)):
         assert prior.unit and prior.source, f"{prior.name} needs a unit and a source"
-    # MODEL.md: chips_base lognormal 5e4..2e5, mfu beta mean 0.40
-    np.testing.assert_allclose(default_priors["chips_base"].family.ppf([0.05, 0.95]), [5e4, 2e5], rtol=1e-6)
-    assert default_priors["mfu"].family.mean == pytest.approx(0.40)
+        assert "seed 00" not in prior.source  # essays cited by title and author
+    # MODEL.md v3: six labs; mfu mean 0.35, 90% 0.20-0.50; xAI's 2024 Colossus of 100K H100
+    assert default_priors.labs.names == ("openai", "google_deepmind", "xai", "anthropic", "meta", "china")
+    assert default_priors["mfu"].family.mean == pytest.approx(0.35)
+    # a beta of given mean meets the interval as closely as its two parameters allow
+    np.testing.assert_allclose(default_priors["mfu"].family.ppf([0.05, 0.95]), [0.2, 0.5], rtol=0.05)
+    assert 8e4 < default_priors.for_lab("chips_base", "xai").family.ppf(0.5) < 2e5
+    # P(8-bit by 2025) about 0.7
+    assert default_priors["low_precision_year"].family.cdf(2025.0) == pytest.approx(0.7, abs=0.01)
     assert default_priors["chip_flops_base"].family == Fixed(1e15)
+
+
+def test_v2_default_is_kept_as_it_was():
+    v2 = load_prior_set("v2").validate(PARAMETERS)
+    assert v2.labs.names == ("frontier",) and "max_epochs" in v2 and "epoch_worth_floor" not in v2
+    np.testing.assert_allclose(v2["chips_base"].family.ppf([0.05, 0.95]), [5e4, 2e5], rtol=1e-6)
+    assert v2["mfu"].family.mean == pytest.approx(0.40)
+    assert v2["run_share"].family == Fixed(1.0) and v2["data_wall_softness"].family == Fixed(0.0)
 
 
 #: What each scenario changes (docs/model.md, "Scenarios"); it inherits every other prior.
@@ -117,7 +132,7 @@ SCENARIOS = {
     "no_fp8": {"low_precision_gain"},
     "power_wall": {"power_limit_gw_max"},
     "fast_buildout": {"power_limit_growth", "capex_limit_growth", "power_limit_gw_max", "capex_limit_usd_max"},
-    "data_wall": {"max_epochs", "other_tokens_base", "other_tokens_growth"},
+    "data_wall": {"max_epochs", "other_tokens_base", "other_tokens_growth", "data_wall_softness"},
     "synthetic_data": {"other_tokens_growth"},
     "rl_scaling": {"post_training_fraction_growth", "post_training_fraction_max"},
 }
@@ -126,7 +141,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenarios_change_only_what_they_say(name, default_priors):
     scenario = load_prior_set(name).validate(PARAMETERS)
-    changed = {p.name for p in scenario if p.family != default_priors[p.name].family}
+    changed = {p.name for p in scenario if p.name not in default_priors or p.family != default_priors[p.name].family}
     assert changed == SCENARIOS[name]
     assert scenario.name == name and scenario.description
     assert all(scenario[n].source for n in changed)
@@ -138,7 +153,7 @@ def test_scenario_changes_what_model_md_says():
     np.testing.assert_allclose(moe.ppf([0.05, 0.95]), [0.2, 0.5], rtol=1e-6)
     wall = load_prior_set("power_wall")["power_limit_gw_max"].family  # the wall is a 1-2 GW ceiling
     np.testing.assert_allclose(wall.ppf([0.05, 0.95]), [1.0, 2.0], rtol=1e-6)
-    assert set(builtin_prior_files()) == {"default", *SCENARIOS}
+    assert set(builtin_prior_files()) == {"default", "v2", *SCENARIOS}
 
 
 def test_overrides_use_the_same_grammar(default_priors):

@@ -92,6 +92,8 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
     if transform.n_lab_year:
         z_lab_year = standard_normal(_chunk_key(key, _LAB_YEAR_STREAM),
                                      (transform.n_lab_year, len(years), n_worlds))
+    if z_lab_year is not None:
+        z_lab_year = _across_devices(z_lab_year)
     return _push(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year)
 
 
@@ -102,10 +104,11 @@ def _across_devices(z_by_prior):
     split, and every world is computed by the same arithmetic wherever it lands, so the
     numbers are the same on any number of devices."""
     devices = jax.local_devices()
-    if len(devices) == 1 or z_by_prior.shape[1] % len(devices):
+    if len(devices) == 1 or z_by_prior.shape[-1] % len(devices):
         return z_by_prior
     mesh = jax.sharding.Mesh(np.asarray(devices), ("worlds",))
-    return jax.device_put(z_by_prior, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(None, "worlds")))
+    spec = jax.sharding.PartitionSpec(*([None] * (z_by_prior.ndim - 1)), "worlds")  # worlds: the last axis
+    return jax.device_put(z_by_prior, jax.sharding.NamedSharding(mesh, spec))
 
 
 def chunk_plan(samples: int) -> tuple[int, int]:

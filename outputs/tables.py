@@ -466,14 +466,14 @@ def lab_table(result: ForecastResult, *, display: bool = False) -> pd.DataFrame 
     years = [y for y in (SHOWN_YEARS if display else LEAD_YEARS) if y in result.years]
     for t in thresholds:
         p, se = summary["first_probability"].sel(threshold=t), summary["first_probability_mcse"].sel(threshold=t)
-        column = f"first to {flop_label(t)}"
+        column = f"first {flop_label(t)}" if display else f"first to {flop_label(t)}"
         table[column] = ([format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
                          if display else p.values)
         if not display:
             table[f"{column} mcse"] = se.values
     for year in years:
         p, se = summary["lead_share"].sel(year=year), summary["lead_share_mcse"].sel(year=year)
-        column = f"largest run {year}"
+        column = f"lead {year}" if display else f"largest run {year}"
         table[column] = ([format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
                          if display else p.values)
         if not display:
@@ -500,9 +500,9 @@ def format_lab_table(result: ForecastResult) -> str | None:
     if table is None:
         return None
     summary = result.lab_summary()
-    lines = [f"Which lab gets there first ({len(result.labs)} labs; first: the lab with the largest run "
-             "of the year the frontier first reaches the size, within the forecast's years)", "",
-             to_text(table)]
+    lines = [_wrap(f"Which lab gets there first ({len(result.labs)} labs). first X: P(the lab runs the first "
+                   "run of at least X FLOP, within the forecast's years); lead Y: P(its run is the largest of "
+                   "year Y)", 100), "", to_text(table)]
     for t in (1e28, 1e29):
         year = next((y for y in (2028, 2030) if y in result.years), None)
         if t in summary["threshold"].values and year is not None:

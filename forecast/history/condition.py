@@ -273,6 +273,9 @@ def world_arrays(out, labs) -> WorldArrays:
                    else frontier[:, None, :])
 
     def per_lab(name, neutral):
+        value = out.get(name)
+        if value is not None and "lab" in getattr(value, "dims", ()):  # a saved run: dims sample, lab
+            return np.asarray(value.transpose("sample", "lab").sel(lab=list(labs)), dtype=float)
         cols = [out.get(column(name, lab, len(labs))) for lab in labs]
         return np.stack([np.full(n, neutral) if c is None else np.broadcast_to(np.asarray(c, dtype=float), (n,))
                          for c in cols], axis=1)

@@ -35,7 +35,8 @@ def test_grid_spec_spacing_and_rounding(default_priors):
     assert all(float(f"{v:.6g}") == v for v in log.values)  # what --set reads back exactly
     assert linear.unit == default_priors["mfu"].unit
     p05, _, p95 = log.quantiles
-    assert p05 == pytest.approx(1.5, rel=1e-6) and p95 == pytest.approx(3.5, rel=1e-6)
+    expected = default_priors["chip_growth"].family.ppf([0.05, 0.95])  # the prior's own interval
+    assert p05 == pytest.approx(expected[0], rel=1e-6) and p95 == pytest.approx(expected[1], rel=1e-6)
 
 
 @pytest.mark.parametrize(

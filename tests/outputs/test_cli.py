@@ -21,6 +21,8 @@ H100_100K = [
     "--set", "power_limit_gw_max=1e6", "--set", "capex_limit_usd_max=1e20", "--set", "duration_days_max=365",
     "--set", "text_tokens_base=1e18", "--set", "post_training_fraction_base=0",
     "--set", "critical_batch_exponent=1",
+    # one lab whose run uses its whole system: model v3 is model v2 there
+    "--labs", "1", "--set", "run_share=1", "--set", "data_wall_softness=0",
 ]
 
 

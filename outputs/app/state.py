@@ -386,4 +386,16 @@ def prior_set_toml(prior_set: PriorSet, *, description: str = "") -> str:
     if prior_set.correlations:
         lines.append("[correlations]")
         lines += [f"{c.first}.{c.second} = {c.rank!r}" for c in prior_set.correlations]
+        lines.append("")
+    labs = prior_set.labs
+    if labs != type(labs)():  # more than the one lab of a file without [labs]
+        lines += ["[labs]", f"names = [{', '.join(_toml_string(n) for n in labs.names)}]",
+                  f"correlation = {labs.correlation!r}", ""]
+        for lab, prior in labs.overrides:
+            lines.append(f"[labs.{lab}.priors.{prior.name}]")
+            lines.append(f"spec = {_toml_string(prior.spec)}")
+            for key in ("unit", "source"):
+                if getattr(prior, key):
+                    lines.append(f"{key} = {_toml_string(getattr(prior, key))}")
+            lines.append("")
     return "\n".join(lines).rstrip() + "\n"

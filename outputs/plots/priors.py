@@ -72,12 +72,13 @@ PRIOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                            "capex_per_chip_growth", "capex_limit_usd_base", "capex_limit_growth",
                            "capex_limit_usd_max")),
     ("Data", ("text_tokens_base", "text_tokens_growth", "other_tokens_base", "other_tokens_growth",
-              "max_epochs", "repetition_decay", "tokens_per_param_ref", "tokens_per_param_slope",
-              "tokens_per_param_scale")),
+              "max_epochs", "epoch_worth_floor", "repetition_decay", "tokens_per_param_ref", "tokens_per_param_slope", "tokens_per_param_scale")),
     ("Latency", ("layer_latency_s", "critical_batch_tokens_ref", "critical_batch_exponent")),
     ("Post-training", ("post_training_fraction_base", "post_training_fraction_growth",
                        "post_training_fraction_max")),
     ("Cost", ("chip_hour_usd_base", "chip_hour_usd_growth")),
+    ("Labs, the soft data wall, what gets published", ("run_share", "data_wall_softness", "disclosure_probability",
+                                                        "disclosure_delay_months", "estimate_sd_dex")),
 )
 
 _CAPTION_COLOR = "#666666"
@@ -394,8 +395,9 @@ _KEY = ("Each prior's density, computed from its quantile function. Shaded: its 
 
 
 def correlated_blocks(prior_set: PriorSet) -> list[tuple[str, ...]]:
-    """The groups of priors joined by rank correlations (two or more priors each)."""
-    return [block for block in prior_set.correlation_blocks() if len(block) > 1]
+    """The groups of priors joined by rank correlations within a lab (two or more priors each;
+    the correlation between labs is the prior file's ``[labs] correlation``)."""
+    return [block for block in prior_set.with_labs(1).correlation_blocks() if len(block) > 1]
 
 
 def plot_correlations(prior_set: PriorSet, *, figure: Figure | None = None,
@@ -411,6 +413,7 @@ def plot_correlations(prior_set: PriorSet, *, figure: Figure | None = None,
     ValueError
         When no two priors are correlated.
     """
+    prior_set = prior_set.with_labs(1)  # the pairs written in the file: the copula within a lab
     blocks = correlated_blocks(prior_set)
     if not blocks:
         raise ValueError(f"the prior set {prior_set.name!r} has no rank correlations")

@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from outputs.cli import main
+from forecast.history.record import record_checked_date  # the default --as-of
 
 #: Small and shared with tests/forecast/test_sweep.py: the same compiled structures.
 SMALL = ["--samples", "2000", "--seed", "7", "--years", "2025:2028", "--threshold", "1e28", "--year", "2028"]
@@ -28,7 +29,7 @@ def test_sweep_writes_a_complete_folder(curve_folder, capsys):
     with xr.open_dataset(curve_folder / "sweep.nc", engine="h5netcdf") as grid:
         assert grid["probability"].dims == ("chip_growth",)
         assert grid.attrs["threshold"] == 1e28 and grid.attrs["year"] == 2028
-        assert grid.attrs["seed"] == 7 and grid.attrs["samples"] == 2000 and grid.attrs["as_of"] == "2025"
+        assert grid.attrs["seed"] == 7 and grid.attrs["samples"] == 2000 and grid.attrs["as_of"] == record_checked_date().isoformat()
         assert list(grid["chip_growth"].values) == list(table["chip_growth"])
 
 

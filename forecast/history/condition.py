@@ -65,6 +65,7 @@ import pandas as pd
 from scipy.special import logsumexp, ndtr
 
 from forecast.history.record import (
+    LAB_ALIASES,
     decimal_year,
     derivation_roots,
     finish_years,
@@ -205,7 +206,14 @@ def evidence_of(runs: pd.DataFrame, labs, years, as_of: dt.date) -> tuple[Eviden
     kept = kept.sort_index()
     table = []
     cells = {}
+    # a lab the record cannot name (the one lab of a v2 file, --labs N's lab1..) is not
+    # observed: no row can be its, so "no row" says nothing about it
+    nameable = set(LAB_ALIASES.values()) | {str(v) for v in frame.get("lab", pd.Series(dtype=object)).dropna()}
     for k, lab in enumerate(labs):
+        if lab not in nameable:
+            notes.append(f"lab {lab}: the record names no runs of it, so it is observed only through the "
+                         "frontier's lower bounds")
+            continue
         for y in observed_years:
             rows = kept[(kept["_lab"] == lab) & (kept["_year"] == y)]
             candidates = rows[rows["_rank"] < 2]

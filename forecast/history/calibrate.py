@@ -182,6 +182,18 @@ class Calibration:
 
 
 @float64
+def one_system(prior_set: PriorSet) -> PriorSet:
+    """The prior set as the calibration model reads it: one largest system (model v2's
+    calibration, on the frontier record), so several labs become one, with their common
+    priors; a :class:`CalibrationWarning` says so."""
+    if len(prior_set.labs) == 1:
+        return prior_set
+    warnings.warn(f"calibrate fits one largest system to the frontier record: the {len(prior_set.labs)} labs "
+                  "of the prior set are taken as one, with their common priors (forecast run conditions "
+                  "the labs on the record by lab)", CalibrationWarning, stacklevel=3)
+    return prior_set.with_labs(1)
+
+
 def calibrate(
     priors: PriorSet | str | None = None,
     runs: pd.DataFrame | None = None,
@@ -215,7 +227,7 @@ def calibrate(
     CalibrationWarning
         When r_hat, ESS or divergences fail the usual thresholds; never silently.
     """
-    prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
+    prior_set = one_system(priors if isinstance(priors, PriorSet) else load_prior_set(priors))
     prior_set.validate(PARAMETERS)
     seed = check_seed(seed)
     if prior_set.n_latent == 0:
@@ -285,7 +297,7 @@ def calibrated_forecast(
     """
     from forecast.compare import compare
 
-    prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
+    prior_set = one_system(priors if isinstance(priors, PriorSet) else load_prior_set(priors))
     prior_set = prior_set.with_overrides(overrides)
     parse_years(years), parse_thresholds(thresholds)  # refused before any fit
     with warnings.catch_warnings():

@@ -230,14 +230,17 @@ def _number(x: float) -> str:
 
 
 def prior_table(prior_set: PriorSet) -> pd.DataFrame:
-    """``name, distribution, p05, p50, p95, unit, description, source`` per prior (``ppf``)."""
-    columns = ["name", "distribution", "p05", "p50", "p95", "unit", "description", "source"]
+    """``name, scope, distribution, p05, p50, p95, unit, description, source`` per prior
+    (``ppf``), then one row per lab's own prior (``name`` ``chips_base[xai]``). ``scope``:
+    shared (one draw per world), lab (one per lab) or lab-year (one per lab and year)."""
+    columns = ["name", "scope", "distribution", "p05", "p50", "p95", "unit", "description", "source"]
     rows = []
-    for prior in prior_set:
+    own = [(f"{p.name}[{lab}]", p) for lab, p in prior_set.labs.overrides]
+    for name, prior in [(p.name, p) for p in prior_set] + own:
         q = np.asarray(prior.family.ppf(np.asarray(_PERCENTILES)), dtype=float)
-        rows.append({"name": prior.name, "distribution": prior.spec, "p05": q[0], "p50": q[1],
-                     "p95": q[2], "unit": prior.unit, "description": prior.description,
-                     "source": prior.source})
+        rows.append({"name": name, "scope": prior_set.scope(prior.name), "distribution": prior.spec,
+                     "p05": q[0], "p50": q[1], "p95": q[2], "unit": prior.unit,
+                     "description": prior.description, "source": prior.source})
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -88,7 +88,8 @@ def test_forecast_numbers_equal_the_cli(server):
     assert data["query"] == QUERY.replace("&threshold=1e28&year=2028", "").replace("+", "+")
     assert data["command"].startswith("forecast run --priors power_wall --set")
     groups = [g["title"] for g in data["priors"]["groups"]]
-    assert groups == ["Hardware", "Power and funding", "Data", "Latency", "Post-training", "Cost"]
+    assert groups == ["Hardware", "Power and funding", "Data", "Latency", "Post-training", "Cost",
+                      "Labs, the soft data wall, what gets published"]
     mfu = next(p for g in data["priors"]["groups"] for p in g["priors"] if p["name"] == "mfu")
     assert mfu["changed"] and mfu["spec"] == "beta mean 0.45, 0.35 to 0.55" and mfu["unit"] == "fraction"
 

@@ -467,20 +467,18 @@ def lab_table(result: ForecastResult, *, display: bool = False) -> pd.DataFrame 
     if display and any(t in thresholds for t in SHOWN_THRESHOLDS):
         thresholds = [t for t in thresholds if t in SHOWN_THRESHOLDS]
     years = [y for y in (SHOWN_YEARS if display else LEAD_YEARS) if y in result.years]
+    def put(column: str, p, se) -> None:  # a probability and, in the CSV, its standard error
+        if display:
+            table[column] = [format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
+        else:
+            table[column], table[f"{column} mcse"] = p.values, se.values
+
     for t in thresholds:
-        p, se = summary["first_probability"].sel(threshold=t), summary["first_probability_mcse"].sel(threshold=t)
-        column = f"first {flop_label(t)}" if display else f"first to {flop_label(t)}"
-        table[column] = ([format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
-                         if display else p.values)
-        if not display:
-            table[f"{column} mcse"] = se.values
+        put(f"first {flop_label(t)}" if display else f"first to {flop_label(t)}",
+            summary["first_probability"].sel(threshold=t), summary["first_probability_mcse"].sel(threshold=t))
     for year in years:
-        p, se = summary["lead_share"].sel(year=year), summary["lead_share_mcse"].sel(year=year)
-        column = f"lead {year}" if display else f"largest run {year}"
-        table[column] = ([format_probability(a, b, n, interval=False) for a, b in zip(p.values, se.values)]
-                         if display else p.values)
-        if not display:
-            table[f"{column} mcse"] = se.values
+        put(f"lead {year}" if display else f"largest run {year}",
+            summary["lead_share"].sel(year=year), summary["lead_share_mcse"].sel(year=year))
     return table
 
 

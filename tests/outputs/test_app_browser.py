@@ -98,7 +98,7 @@ def test_a_bad_url_parameter_is_reported_on_the_page(server, page):
     wait_for_headline(page, cli_headline("--samples", str(SAMPLES)))
     assert page.text_content("#row-mfu .field-error").startswith("--set: mfu: unknown distribution 'gamma'")
     assert page.text_content('.field-error[data-field="as_of"]') == (
-        "--as-of: expected a year, 'record' or 'none', got 'soon'")
+        "--as-of: expected a date YYYY-MM-DD, a year, 'record' or 'none', got 'soon'")
 
 
 def test_screenshot_of_the_whole_page(server, page, tmp_path):

@@ -31,7 +31,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from forecast.history.record import frontier_series, runs_before, yearly_frontier
+from forecast.history.record import frontier_series, record_as_known, runs_before, yearly_frontier
 from forecast.history.scoring import (
     crps_dataarray,
     crps_normal,
@@ -201,11 +201,22 @@ def _check_settings(runs, cutoffs, last_year, growth_per_year) -> tuple[int, ...
     return cutoffs
 
 
+def known_at_cutoff(runs: pd.DataFrame, cutoff: int) -> pd.DataFrame:
+    """The record as it was known on 31 December before ``cutoff``: what a forecaster had.
+
+    Only rows public by that day (:func:`forecast.history.record.record_as_known`: a row
+    whose estimate was published later is left out; a row revised later reads the value
+    public then) and dated before 1 January of ``cutoff``.
+    """
+    as_of = pd.Timestamp(year=int(cutoff) - 1, month=12, day=31)
+    return runs_before(record_as_known(runs, as_of), cutoff)
+
+
 def _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction) -> _Cutoff:
-    """The pre-cutoff runs and the years to forecast and score at ``cutoff``."""
-    seen = runs_before(runs, cutoff)
+    """The record as known at ``cutoff``, and the years to forecast and score."""
+    seen = known_at_cutoff(runs, cutoff)
     if seen.empty:
-        raise ValueError(f"no runs before cutoff {cutoff}")
+        raise ValueError(f"cutoff {cutoff}: no run was published before {cutoff}-01-01")
     years = np.arange(cutoff, last_year + 1)
     return _Cutoff(
         cutoff=cutoff,

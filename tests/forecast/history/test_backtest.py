@@ -150,3 +150,25 @@ def test_cli_backtest_bad_input_exits_2(argv, tmp_path, capsys):
     assert cli(["backtest", *argv, "--out", str(out)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not out.exists()
+
+
+# --- the record as it was known at each cutoff ---------------------------------------------------
+
+
+def test_known_at_cutoff_reads_values_public_then():
+    runs = pd.DataFrame(
+        {
+            "model": ["early", "revised", "late"],
+            "date": pd.to_datetime(["2014-01-01", "2015-06-01", "2015-06-01"]),
+            "training_compute_flop": [1e18, 1e21, 1e22],
+            # revised: 1e20 when published, 1e21 from 2016-03-01; late: first public in 2016
+            "revisions": ["", "1e20 from 2015-06-01", ""],
+            "published": pd.to_datetime(["2014-01-01", "2016-03-01", "2016-02-01"]),
+        }
+    )
+    seen = backtest.known_at_cutoff(runs, 2016)
+    assert seen["model"].tolist() == ["early", "revised"]
+    assert seen.set_index("model").loc["revised", "training_compute_flop"] == pytest.approx(1e20)
+    later = backtest.known_at_cutoff(runs, 2017)
+    assert later.set_index("model")["training_compute_flop"].to_dict() == {
+        "early": 1e18, "revised": 1e21, "late": 1e22}

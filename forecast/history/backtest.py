@@ -1,21 +1,24 @@
-"""Backtests of the trend model against what happened, with CRPS and two baselines.
+"""Backtests of the trend model and two baselines against what happened, with proper scores.
 
-For each cutoff year ``c`` the trend model is fitted on runs published before 1 January of
-``c`` only, and forecasts the frontier at the end of each year ``c .. last_year`` (the same
-``year_fraction`` convention as :meth:`forecast.trend_fit.TrendFit.predict`). Each forecast
-is scored against the largest run known by 31 December of that year
-(:func:`forecast.history.yearly_frontier`), in log10 FLOP:
+For each cutoff year ``c`` every method sees the record **as it was known** on 31 December
+of ``c - 1`` (:func:`known_at_cutoff`): only rows public by then, each with the value public
+then (AlphaGo Zero reads 3.4e23 at the 2018 cutoff, its value until Epoch AI revised it to
+6.5e20). Each method forecasts the frontier at the end of each year ``c .. last_year`` (the
+``year_fraction`` convention of :meth:`forecast.trend_fit.TrendFit.predict`); the forecast
+is scored against the **current** record: the largest current public estimate of a run
+published by 31 December of that year (:func:`forecast.history.yearly_frontier`), in log10
+FLOP.
 
-- CRPS (lower is better; for a point forecast it is the absolute error),
-- whether the observation fell in the central 50% and 90% intervals,
-- the error of the median (forecast minus observed, in orders of magnitude).
+Nothing a method uses comes from after the cutoff:
 
-Baselines, scored in the same table:
-
-- ``last_value_4x``: the largest run known at the cutoff, grown by a fixed factor per year
-  (4x by default) from 1 January of the cutoff year. A point forecast.
-- ``ols_line``: a least-squares line through the same frontier series the trend model sees,
-  with a normal predictive whose sd is the residual sd (ddof 2), so CRPS is defined.
+- ``trend``: the Student-t trend fitted with NUTS, its priors built by
+  :func:`trend_priors_before`: the slope prior is the latest growth rate published before
+  the cutoff (:data:`PUBLISHED_GROWTH`, each with its date and source), the intercept prior
+  is centred on the last record known at the cutoff;
+- ``last_value``: the last record known at the cutoff grown from its date at the growth
+  fitted by least squares to the pre-cutoff frontier. A point forecast;
+- ``ols_line``: the same least-squares line with a normal predictive whose sd is the
+  residual sd (ddof 2).
 
 The scoring kernels (CRPS, coverage summaries) live in :mod:`forecast.history.scoring`;
 they are re-exported here. No plotting here: :func:`forecast_quantiles` and
@@ -39,6 +42,7 @@ from forecast.history.scoring import (
     summarize_backtest,
 )
 from forecast.history.trend_fit import fit_trend
+from models.trend import HingePriors, TrendPriors
 
 __all__ = [
     "FAN_PROBS",
@@ -53,12 +57,12 @@ __all__ = [
     "summarize_backtest",
 ]
 
-METHODS = ("trend", "trend_hinge", "last_value_4x", "ols_line")
+METHODS = ("trend", "trend_hinge", "last_value", "ols_line")
 #: How tables, plots and the README name each method.
 METHOD_LABELS = {
     "trend": "trend",
     "trend_hinge": "trend (hinged)",
-    "last_value_4x": "last value x4/yr",
+    "last_value": "last value x fitted growth",
     "ols_line": "least-squares line",
 }
 FAN_PROBS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -95,6 +99,75 @@ def forecast_quantiles(
     out = forecast[variable].quantile(probs, dim=dim)
     out.attrs["probs"] = tuple(float(p) for p in probs)
     return out
+
+
+# --- what was known before each cutoff -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedGrowth:
+    """A growth rate of the largest training runs as published on a date, with its source."""
+
+    published: pd.Timestamp
+    slope: float  # orders of magnitude per year
+    slope_scale: float  # sd of the trend's slope prior when this is the latest source
+    source: str
+
+
+#: Growth rates published before each cutoff, oldest first. The trend's slope prior at a
+#: cutoff is the latest one published by 31 December before it; nothing later is used.
+PUBLISHED_GROWTH = (
+    PublishedGrowth(
+        pd.Timestamp("1975-12-01"), float(np.log10(2.0) / 2.0), 0.5,
+        "Moore 1975, Progress in digital integrated electronics, IEDM: transistor counts double "
+        "every two years (0.15 OOM/yr; no growth of ML training runs had been published, so the "
+        "slope prior is wide, sd 0.5 OOM/yr)",
+    ),
+    PublishedGrowth(
+        pd.Timestamp("2018-05-16"), float(np.log10(2.0) * 12 / 3.4), 0.3,
+        "Amodei & Hernandez 2018, AI and Compute, OpenAI blog: the largest training runs doubled "
+        "every 3.4 months since 2012 (1.06 OOM/yr)",
+    ),
+    PublishedGrowth(
+        pd.Timestamp("2022-02-11"), float(np.log10(2.0) * 12 / 10), 0.3,
+        "Sevilla et al. 2022, Compute Trends Across Three Eras of Machine Learning, "
+        "arXiv:2202.05924: large-scale models double every 10 months (0.36 OOM/yr)",
+    ),
+    PublishedGrowth(
+        pd.Timestamp("2024-05-28"), float(np.log10(4.5)), 0.3,
+        "Epoch AI 2024, Training compute of frontier AI models grows by 4-5x per year "
+        "(4.5x: 0.65 OOM/yr)",
+    ),
+)
+
+
+def published_growth_before(cutoff: int) -> PublishedGrowth:
+    """The latest :data:`PUBLISHED_GROWTH` entry published by 31 December before ``cutoff``."""
+    as_of = pd.Timestamp(year=int(cutoff) - 1, month=12, day=31)
+    known = [g for g in PUBLISHED_GROWTH if g.published <= as_of]
+    if not known:
+        raise ValueError(f"cutoff {cutoff}: no published growth rate before it")
+    return known[-1]
+
+
+def trend_priors_before(series: pd.DataFrame, cutoff: int, *, hinge: bool = False) -> TrendPriors:
+    """The trend's priors from what was known before ``cutoff`` only.
+
+    - slope: ``Normal(g, sd)`` with ``g`` the latest growth published before the cutoff
+      (:func:`published_growth_before`; Epoch's 2024 estimate is used only from 2025 on);
+    - intercept: centred on the last record of the pre-cutoff frontier ``series``, carried
+      to 2020 at ``g`` (:meth:`models.trend.TrendPriors.anchored`), so no prior is pinned
+      at a run published later (the shipped default centres it on GPT-3, 2020);
+    - sigma and nu: the defaults (weakly informative, not fitted to the record).
+
+    The hinge variant keeps the default hinge year prior (2018, centred where Epoch AI
+    later reported a slowdown: hindsight; the hinge is not part of the default backtest).
+    """
+    growth = published_growth_before(cutoff)
+    last = series.iloc[-1]
+    cls = HingePriors if hinge else TrendPriors
+    return cls.anchored(float(last["log10_compute"]), float(last["year_frac"]),
+                        slope_loc=growth.slope, slope_scale=growth.slope_scale)
 
 
 # --- the backtest -----------------------------------------------------------------------------
@@ -181,7 +254,7 @@ class _Cutoff:
         return self.series["date"].iloc[-1]
 
 
-def _check_settings(runs, cutoffs, last_year, growth_per_year) -> tuple[int, ...]:
+def _check_settings(runs, cutoffs, last_year) -> tuple[int, ...]:
     """Validate :func:`run_backtest`'s settings; returns the cutoffs as ints."""
     cutoffs = tuple(int(c) for c in cutoffs)
     if not cutoffs:
@@ -196,8 +269,6 @@ def _check_settings(runs, cutoffs, last_year, growth_per_year) -> tuple[int, ...
         )
     if max(cutoffs) > last_year:
         raise ValueError(f"cutoff {max(cutoffs)} is after last_year {last_year}")
-    if not growth_per_year > 0:
-        raise ValueError(f"growth_per_year must be positive, got {growth_per_year}")
     return cutoffs
 
 
@@ -234,6 +305,7 @@ def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_frac
     fit = fit_trend(
         c.seen,
         cutoff=c.cutoff,
+        priors=trend_priors_before(c.series, c.cutoff, hinge=hinge),
         chains=chains,
         draws=draws,
         warmup=warmup,
@@ -252,28 +324,35 @@ def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_frac
     return quantiles, crps_samples(draws_arr, c.observed, axis=1), diag_row
 
 
-def _last_value_forecast(c: _Cutoff, growth_per_year: float):
-    """Baseline: last value at the cutoff, fixed growth from 1 January of the cutoff year.
+def _fitted_line(c: _Cutoff):
+    """Least-squares line through the pre-cutoff frontier: (slope, intercept at 2020, sd)."""
+    x = c.series["year_frac"].to_numpy(dtype=float)
+    yv = c.series["log10_compute"].to_numpy(dtype=float)
+    if len(x) < 3:
+        raise ValueError(
+            f"cutoff {c.cutoff}: only {len(x)} frontier runs known; the baselines need 3"
+        )
+    slope, intercept = np.polyfit(x - 2020.0, yv, 1)
+    resid = yv - (intercept + slope * (x - 2020.0))
+    return float(slope), float(intercept), float(np.sqrt(np.sum(resid**2) / (len(x) - 2)))
+
+
+def _last_value_forecast(c: _Cutoff):
+    """Baseline: the last record known at the cutoff, grown from its date at the growth
+    fitted (least squares) to the pre-cutoff frontier; no growth rate from later years.
 
     A point forecast, so every quantile is the point and the CRPS is the absolute error.
     """
-    last_value = float(np.log10(c.seen["training_compute_flop"].max()))
-    point = last_value + np.log10(growth_per_year) * (c.t - c.cutoff)
+    slope, _, _ = _fitted_line(c)
+    last = c.series.iloc[-1]
+    point = float(last["log10_compute"]) + slope * (c.t - float(last["year_frac"]))
     quantiles = {p: point for p in _QUANTILE_PROBS}
     return quantiles, np.abs(point - c.observed)
 
 
 def _ols_line_forecast(c: _Cutoff):
     """Baseline: least-squares line with a normal predictive (residual sd, ddof 2)."""
-    x = c.series["year_frac"].to_numpy(dtype=float)
-    yv = c.series["log10_compute"].to_numpy(dtype=float)
-    if len(x) < 3:
-        raise ValueError(
-            f"cutoff {c.cutoff}: only {len(x)} frontier runs; the OLS baseline needs 3"
-        )
-    slope, intercept = np.polyfit(x - 2020.0, yv, 1)
-    resid = yv - (intercept + slope * (x - 2020.0))
-    sd = float(np.sqrt(np.sum(resid**2) / (len(x) - 2)))
+    slope, intercept, sd = _fitted_line(c)
     mu = intercept + slope * (c.t - 2020.0)
     quantiles = {p: mu + sd * stats.norm.ppf(p) for p in _QUANTILE_PROBS}
     return quantiles, crps_normal(mu, sd, c.observed)
@@ -289,7 +368,6 @@ def run_backtest(
     draws: int = 1000,
     warmup: int = 1000,
     hinge: bool = False,
-    growth_per_year: float = 4.0,
     year_fraction: float = 1.0,
     chain_method: str = "vectorized",
 ) -> BacktestResult:
@@ -310,8 +388,6 @@ def run_backtest(
         NUTS settings for the trend fits.
     hinge : bool
         Backtest the hinged trend instead of the straight one.
-    growth_per_year : float
-        Yearly growth factor of the ``last_value_4x`` baseline.
     year_fraction : float
         Point of each year forecast (1.0 = year end, matching the scoring target).
     chain_method : str
@@ -321,7 +397,7 @@ def run_backtest(
     -------
     BacktestResult
     """
-    cutoffs = _check_settings(runs, cutoffs, last_year, growth_per_year)
+    cutoffs = _check_settings(runs, cutoffs, last_year)
     observed_table = yearly_frontier(runs, first_year=min(cutoffs), last_year=last_year)
     score_frames, fan_frames, diag_rows = [], [], []
 
@@ -338,7 +414,7 @@ def run_backtest(
         )
         diag_rows.append(diag_row)
         add("trend_hinge" if hinge else "trend", c, quantiles, crps)
-        add("last_value_4x", c, *_last_value_forecast(c, growth_per_year))
+        add("last_value", c, *_last_value_forecast(c))
         add("ols_line", c, *_ols_line_forecast(c))
 
     scores = pd.concat(score_frames, ignore_index=True)

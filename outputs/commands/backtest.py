@@ -6,7 +6,7 @@ For each cutoff year the trend model is fitted (NUTS) on runs published before 1
 that year only, and forecasts the largest run of each year from the cutoff to --last-year;
 the forecasts are scored against what happened: CRPS in log10 FLOP (lower is better), the
 share of years inside the 50% and 90% intervals, and the median error in orders of
-magnitude. Two baselines are scored in the same table: the last value grown 4x a year, and
+magnitude. Two baselines are scored in the same table: the last record grown at the growth fitted before the cutoff, and
 a least-squares line.
 
 The new folder holds backtest.csv (every method, cutoff and year), backtest.md (the summary

@@ -22,7 +22,7 @@ __all__ = ["METHOD_COLORS", "backtest_axes", "backtest_figsize", "backtest_grid"
 METHOD_COLORS = {
     "trend": MEDIAN_COLOR,
     "trend_hinge": "#0072B2",
-    "last_value_4x": "#D55E00",
+    "last_value": "#D55E00",
     "ols_line": "#009E73",
 }
 _FALLBACK = ("#CC79A7", "#E69F00", "#56B4E9", "#999999")

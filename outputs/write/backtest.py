@@ -18,7 +18,7 @@ __all__ = ["backtest_markdown", "backtest_text", "pooled_table", "summary_table"
 
 
 def _labels(methods: pd.Series) -> pd.Series:
-    """Method names as the README and the plots write them (``last value x4/yr``)."""
+    """Method names as the README and the plots write them (``last value x fitted growth``)."""
     return methods.map(lambda m: METHOD_LABELS.get(m, m))
 
 

@@ -30,7 +30,8 @@ def test_forecast_quantiles_dims():
 # Frontier before 2016: 1e18 (2013-01-01), 10**19.5 (2014-01-01), 1e20 (2015-01-01);
 # the 2016 run (2016-06-01) is 1e22. Cutoff 2016, forecasting the end of 2016 (t = 2017.0).
 #
-# last_value_4x: 20 + log10(4) * (2017 - 2016) = 20.60206;  CRPS = |20.60206 - 22| = 1.39794
+# last_value: the last record, 20 at 2015.0, grown at the least-squares slope of the three
+#   pre-cutoff records (1 OOM/yr, below) to t = 2017.0: 20 + 1 * 2 = 22; CRPS = |22 - 22| = 0
 # ols_line on x = t - 2020 = (-7, -6, -5), y = (18, 19.5, 20):
 #   slope = sum(dx dy) / sum(dx^2) = ((-1)(-7/6) + 0 + (1)(5/6)) / 2 = 1
 #   mean y = 57.5 / 3 = 19.1667 at x = -6, so mu(2017) = 19.1667 + 1 * (-3 + 6) = 22.1667
@@ -92,11 +93,10 @@ def test_backtest_forecasts_ignore_poisoned_future(captured):
 
 def test_last_value_baseline_by_hand(captured):
     clean, _, _ = captured
-    row = clean.scores.set_index("method").loc["last_value_4x"]
+    row = clean.scores.set_index("method").loc["last_value"]
     assert row["observed"] == pytest.approx(22.0)
-    assert row["median"] == pytest.approx(20.60206, abs=1e-5)
-    assert row["crps"] == pytest.approx(1.39794, abs=1e-5)
-    assert not row["in90"]
+    assert row["median"] == pytest.approx(22.0, abs=1e-9)
+    assert row["crps"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_ols_baseline_by_hand(captured):
@@ -113,7 +113,7 @@ def test_ols_baseline_by_hand(captured):
 
 def test_backtest_tables_layout(captured):
     clean, _, _ = captured
-    assert set(clean.scores["method"]) == {"trend", "last_value_4x", "ols_line"}
+    assert set(clean.scores["method"]) == {"trend", "last_value", "ols_line"}
     for col in ("observed", "median", "lo50", "hi50", "lo90", "hi90", "crps", "error"):
         assert col in clean.scores.columns
     assert (clean.scores["lo90"] <= clean.scores["lo50"]).all()
@@ -138,7 +138,7 @@ def test_cli_backtest_writes_table_and_fans(tmp_path, capsys):
     assert set(scores["cutoff"]) == {2022}
     assert set(scores["year"]) == {2022, 2023, 2024, 2025}
     printed = capsys.readouterr().out
-    assert "Pooled over cutoffs" in printed and "last value x4/yr" in printed and "least-squares line" in printed
+    assert "Pooled over cutoffs" in printed and "last value x fitted growth" in printed and "least-squares line" in printed
 
 
 @pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"]],
@@ -172,3 +172,19 @@ def test_known_at_cutoff_reads_values_public_then():
     later = backtest.known_at_cutoff(runs, 2017)
     assert later.set_index("model")["training_compute_flop"].to_dict() == {
         "early": 1e18, "revised": 1e21, "late": 1e22}
+
+
+@pytest.mark.parametrize("cutoff, slope", [
+    (2016, math.log10(2) / 2),          # Moore 1975 only
+    (2018, math.log10(2) / 2),          # AI and Compute came out in May 2018
+    (2020, math.log10(2) * 12 / 3.4),   # AI and Compute: 3.4-month doubling
+    (2022, math.log10(2) * 12 / 3.4),   # Sevilla et al. came out in February 2022
+    (2023, math.log10(2) * 12 / 10),    # Sevilla et al.: 10-month doubling
+    (2025, math.log10(4.5)),            # Epoch AI, May 2024: 4-5x a year
+])
+def test_trend_slope_prior_is_the_growth_published_before_the_cutoff(cutoff, slope):
+    series = pd.DataFrame({"year_frac": [2010.0, 2014.5], "log10_compute": [18.0, 20.0]})
+    priors = backtest.trend_priors_before(series, cutoff)
+    assert priors.slope_loc == pytest.approx(slope)
+    # centred on the last record known (1e20 at 2014.5) carried to 2020 at that slope
+    assert priors.intercept_loc == pytest.approx(20.0 + slope * 5.5)

@@ -36,9 +36,14 @@ from scipy import stats
 
 from forecast.history.record import frontier_series, record_as_known, runs_before, yearly_frontier
 from forecast.history.scoring import (
+    bootstrap_ranking,
+    coverage_curve,
     crps_dataarray,
     crps_normal,
     crps_samples,
+    log_score_normal,
+    pit_normal,
+    student_t_mixture_scores,
     summarize_backtest,
 )
 from forecast.history.trend_fit import fit_trend
@@ -48,12 +53,19 @@ __all__ = [
     "FAN_PROBS",
     "METHODS",
     "METHOD_LABELS",
+    "PUBLISHED_GROWTH",
     "BacktestResult",
+    "PublishedGrowth",
+    "bootstrap_ranking",
+    "coverage_curve",
     "crps_dataarray",
     "crps_normal",
     "crps_samples",
     "forecast_quantiles",
+    "known_at_cutoff",
+    "published_growth_before",
     "run_backtest",
+    "trend_priors_before",
     "summarize_backtest",
 ]
 
@@ -181,7 +193,8 @@ class BacktestResult:
     ----------
     scores : pandas.DataFrame
         One row per (method, cutoff, year): ``observed``, ``median``, ``lo50``, ``hi50``,
-        ``lo90``, ``hi90``, ``crps``, ``in50``, ``in90``, ``error`` (median - observed),
+        ``lo90``, ``hi90``, ``crps``, ``log_score`` (NaN for a point forecast), ``pit``
+        (the forecast's CDF at the outcome), ``in50``, ``in90``, ``error`` (median - observed),
         ``n_train`` (frontier runs the method saw), ``last_train_date``.
     summary : pandas.DataFrame
         :func:`summarize_backtest` of ``scores`` by method and cutoff.
@@ -191,7 +204,12 @@ class BacktestResult:
     observed : pandas.DataFrame
         The yearly frontier the forecasts were scored against.
     diagnostics : pandas.DataFrame
-        Per cutoff, the trend fit's max r_hat, min ESS and divergences.
+        Per cutoff: rows of the record known then (``n_known``), the trend's slope prior
+        (``slope_prior``, OOM/yr, and ``slope_source``), the trend fit's max r_hat, min
+        ESS and divergences.
+    ranking : dict of pandas.DataFrame
+        :func:`forecast.history.scoring.bootstrap_ranking` of the pooled cases by ``crps``
+        (every method) and by ``log_score`` (the methods with a predictive density).
     settings : dict
         ``cutoffs``, ``last_year``, ``seed``, ``chains``, ``draws`` of the run.
     """
@@ -201,10 +219,12 @@ class BacktestResult:
     fans: pd.DataFrame = field(repr=False)
     observed: pd.DataFrame = field(repr=False)
     diagnostics: pd.DataFrame = field(repr=False)
+    ranking: dict = field(default_factory=dict, repr=False)
     settings: dict = field(default_factory=dict)
 
 
-def _rows(method, cutoff, years, observed, quantiles, crps, n_train, last_date):
+def _rows(method, cutoff, years, observed, scored, n_train, last_date):
+    quantiles, crps, log_score, pit = scored
     frame = pd.DataFrame(
         {
             "method": method,
@@ -213,6 +233,8 @@ def _rows(method, cutoff, years, observed, quantiles, crps, n_train, last_date):
             "observed": observed,
             **{name: quantiles[p] for name, p in _SCORE_PROBS.items()},
             "crps": crps,
+            "log_score": log_score,
+            "pit": pit,
             "n_train": n_train,
             "last_train_date": last_date,
         }
@@ -314,14 +336,20 @@ def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_frac
         chain_method=chain_method,
     )
     d = fit.diagnostics
-    diag_row = {"cutoff": c.cutoff, "n_train": c.n_train, "max_rhat": d.max_rhat,
+    diag_row = {"cutoff": c.cutoff, "n_known": len(c.seen), "n_train": c.n_train,
+                "slope_prior": fit.priors.slope_loc,
+                "slope_source": published_growth_before(c.cutoff).source.split(",")[0],
+                "max_rhat": d.max_rhat,
                 "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
                 "divergences": d.divergences}
     pred = fit.predict(c.years, seed=seed, year_fraction=year_fraction)
     draws_arr = pred["log10_training_compute"].transpose("year", "sample").to_numpy()
     qs = np.quantile(draws_arr, _QUANTILE_PROBS, axis=1)
     quantiles = {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
-    return quantiles, crps_samples(draws_arr, c.observed, axis=1), diag_row
+    post = fit.posterior_samples()  # same draw order as the predictive's samples
+    log_score, pit = student_t_mixture_scores(
+        post["nu"], pred["log10_trend"].transpose("sample", "year").to_numpy(), post["sigma"], c.observed)
+    return (quantiles, crps_samples(draws_arr, c.observed, axis=1), log_score, pit), diag_row
 
 
 def _fitted_line(c: _Cutoff):
@@ -347,7 +375,8 @@ def _last_value_forecast(c: _Cutoff):
     last = c.series.iloc[-1]
     point = float(last["log10_compute"]) + slope * (c.t - float(last["year_frac"]))
     quantiles = {p: point for p in _QUANTILE_PROBS}
-    return quantiles, np.abs(point - c.observed)
+    return (quantiles, np.abs(point - c.observed), log_score_normal(point, 0.0, c.observed),
+            pit_normal(point, 0.0, c.observed))
 
 
 def _ols_line_forecast(c: _Cutoff):
@@ -355,7 +384,8 @@ def _ols_line_forecast(c: _Cutoff):
     slope, intercept, sd = _fitted_line(c)
     mu = intercept + slope * (c.t - 2020.0)
     quantiles = {p: mu + sd * stats.norm.ppf(p) for p in _QUANTILE_PROBS}
-    return quantiles, crps_normal(mu, sd, c.observed)
+    return (quantiles, crps_normal(mu, sd, c.observed), log_score_normal(mu, sd, c.observed),
+            pit_normal(mu, sd, c.observed))
 
 
 def run_backtest(
@@ -401,29 +431,34 @@ def run_backtest(
     observed_table = yearly_frontier(runs, first_year=min(cutoffs), last_year=last_year)
     score_frames, fan_frames, diag_rows = [], [], []
 
-    def add(method, c, quantiles, crps):
-        score_frames.append(_rows(method, c.cutoff, c.years, c.observed, quantiles, crps,
+    def add(method, c, scored):
+        score_frames.append(_rows(method, c.cutoff, c.years, c.observed, scored,
                                   c.n_train, c.last_date))
-        fan_frames.append(_fan_rows(method, c.cutoff, c.years, quantiles))
+        fan_frames.append(_fan_rows(method, c.cutoff, c.years, scored[0]))
 
     for cutoff in sorted(cutoffs):
         c = _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction)
-        quantiles, crps, diag_row = _trend_forecast(
+        scored, diag_row = _trend_forecast(
             c, seed=seed, chains=chains, draws=draws, warmup=warmup, hinge=hinge,
             year_fraction=year_fraction, chain_method=chain_method,
         )
         diag_rows.append(diag_row)
-        add("trend_hinge" if hinge else "trend", c, quantiles, crps)
-        add("last_value", c, *_last_value_forecast(c))
-        add("ols_line", c, *_ols_line_forecast(c))
+        add("trend_hinge" if hinge else "trend", c, scored)
+        add("last_value", c, _last_value_forecast(c))
+        add("ols_line", c, _ols_line_forecast(c))
 
     scores = pd.concat(score_frames, ignore_index=True)
+    ranking = {"crps": bootstrap_ranking(scores, score="crps", seed=seed)}
+    if scores["log_score"].notna().any():
+        ranking["log_score"] = bootstrap_ranking(scores, score="log_score", lower_is_better=False,
+                                                 seed=seed)
     return BacktestResult(
         scores=scores,
         summary=summarize_backtest(scores),
         fans=pd.concat(fan_frames, ignore_index=True),
         observed=observed_table,
         diagnostics=pd.DataFrame(diag_rows).set_index("cutoff"),
+        ranking=ranking,
         settings=dict(cutoffs=list(cutoffs), last_year=int(last_year), seed=int(seed),
                       chains=int(chains), draws=int(draws)),
     )

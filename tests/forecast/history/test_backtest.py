@@ -46,8 +46,23 @@ def _hand_runs():
             "model": ["a", "b", "c", "d"],
             "date": pd.to_datetime(["2013-01-01", "2014-01-01", "2015-01-01", "2016-06-01"]),
             "training_compute_flop": [1e18, 10**19.5, 1e20, 1e22],
+            "revisions": ["", "", "", ""],
+            "published": pd.to_datetime(["2013-01-01", "2014-01-01", "2015-01-01", "2016-06-01"]),
         }
     )
+
+
+def _poisoned_runs():
+    """The hand record with the future changed wildly: the 2016 run is 1e40 and moved to
+    March, a new 1e35 run appears on 2016-01-01, and run c is revised to 1e25 in June 2016
+    (its 1e20 kept as the value public until then)."""
+    runs = _hand_runs()
+    runs.loc[3, ["date", "published", "training_compute_flop"]] = [
+        pd.Timestamp("2016-03-01"), pd.Timestamp("2016-03-01"), 1e40]
+    runs.loc[2, ["training_compute_flop", "revisions", "published"]] = [
+        1e25, "1e20 from 2015-01-01", pd.Timestamp("2016-06-01")]
+    runs.loc[4] = ["z", pd.Timestamp("2016-01-01"), 1e35, "", pd.Timestamp("2016-01-01")]
+    return runs
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +72,15 @@ def captured():
     real_fit = backtest.fit_trend
 
     def spy(runs, **kwargs):
-        seen.append((kwargs["cutoff"], pd.to_datetime(runs["date"]).max(), len(runs)))
+        seen.append((kwargs["cutoff"], pd.to_datetime(runs["date"]).max(), len(runs),
+                     float(runs["training_compute_flop"].max()), kwargs["priors"]))
         return real_fit(runs, **kwargs)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(backtest, "fit_trend", spy)
     try:
         clean = run_backtest(_hand_runs(), **SETTINGS)
-        poisoned_runs = _hand_runs()
-        # the future changes wildly: the 2016 run is 1e40, and a new 1e35 run appears
-        poisoned_runs.loc[3, "training_compute_flop"] = 1e40
-        poisoned_runs.loc[4] = ["z", pd.Timestamp("2016-01-01"), 1e35]
-        poisoned = run_backtest(poisoned_runs, **SETTINGS)
+        poisoned = run_backtest(_poisoned_runs(), **SETTINGS)
     finally:
         mp.undo()
     return clean, poisoned, seen
@@ -77,10 +89,12 @@ def captured():
 def test_backtest_fits_see_only_pre_cutoff_runs(captured):
     _, _, seen = captured
     assert len(seen) == 2
-    for cutoff, last_date, n in seen:
+    for cutoff, last_date, n, largest, _ in seen:
         assert cutoff == 2016
         assert last_date < pd.Timestamp("2016-01-01")
         assert n == 3
+        assert largest == pytest.approx(1e20)  # run c as known then, not its 1e25 revision
+    assert seen[0][4] == seen[1][4]  # the same priors
 
 
 def test_backtest_forecasts_ignore_poisoned_future(captured):
@@ -188,3 +202,51 @@ def test_trend_slope_prior_is_the_growth_published_before_the_cutoff(cutoff, slo
     assert priors.slope_loc == pytest.approx(slope)
     # centred on the last record known (1e20 at 2014.5) carried to 2020 at that slope
     assert priors.intercept_loc == pytest.approx(20.0 + slope * 5.5)
+
+
+# --- a record drawn from a known model -------------------------------------------------------------
+#
+# One run a year, on 20 December, log10 C = 20 + 0.5 (t - 2000) + N(0, 0.1): a straight line
+# with normal scatter, the least-squares line's own model (the trend assumes a line too, with
+# Student-t scatter and priors; the last value is a point forecast). Every run is a new record
+# (checked below: a step of 0.5 OOM against noise differences of sd 0.14), so the largest run
+# known at the end of a year is that year's run, what the line methods forecast. The
+# least-squares line should score best on CRPS and on the log score, the point baseline worse
+# beyond bootstrap error, and both line methods' 50% and 90% intervals should cover about half
+# and nine tenths of the outcomes.
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    from forecast.history.record import frontier_series
+
+    rng = np.random.default_rng(11)
+    dates = pd.to_datetime([f"{y}-12-20" for y in range(1996, 2026)])
+    t = dates.year + (dates.day_of_year - 1) / 365.0
+    log10 = 20 + 0.5 * (t - 2000) + rng.normal(0.0, 0.1, len(t))
+    runs = pd.DataFrame({"model": [f"m{y}" for y in dates.year], "date": dates,
+                         "training_compute_flop": 10.0**log10})
+    assert len(frontier_series(runs)) == len(runs)  # every run a record
+    return run_backtest(runs, cutoffs=(2008, 2012, 2016, 2020), last_year=2025, seed=0, chains=2,
+                        draws=300, warmup=300)
+
+
+def test_synthetic_record_the_generating_model_wins(synthetic):
+    for score in ("crps", "log_score"):
+        assert synthetic.ranking[score].index[0] == "ols_line", score
+    # the point baseline is worse in at least 95% of the bootstrap replicates
+    assert synthetic.ranking["crps"].loc["last_value", "diff_lo"] > 0.0
+    # the correct predictive's expected CRPS is 0.1 / sqrt(pi) = 0.056 (plus parameter
+    # uncertainty); a point forecast off by N(0, 0.1 sqrt 2) expects 0.1 sqrt(2) sqrt(2 / pi) = 0.113
+    assert synthetic.ranking["crps"].loc["ols_line", "mean"] < 0.08 < synthetic.ranking["crps"].loc["last_value", "mean"]
+
+
+@pytest.mark.parametrize("method", ["ols_line", "trend"])
+def test_synthetic_record_line_intervals_cover(synthetic, method):
+    rows = synthetic.scores[synthetic.scores["method"] == method]
+    n = len(rows)
+    assert n == 18 + 14 + 10 + 6
+    for level, column in ((0.5, "in50"), (0.9, "in90")):
+        # binomial error, widened by 3: the cases of one cutoff share one fit
+        tolerance = 3 * math.sqrt(level * (1 - level) / n)
+        assert abs(rows[column].mean() - level) < tolerance, column

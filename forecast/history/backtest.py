@@ -207,6 +207,9 @@ class BacktestResult:
         Per cutoff: rows of the record known then (``n_known``), the trend's slope prior
         (``slope_prior``, OOM/yr, and ``slope_source``), the trend fit's max r_hat, min
         ESS and divergences.
+    known : pandas.DataFrame
+        Per cutoff, the frontier series the methods saw (``cutoff, model, date,
+        year_frac, log10_compute``: record-setting runs of the record as known then).
     ranking : dict of pandas.DataFrame
         :func:`forecast.history.scoring.bootstrap_ranking` of the pooled cases by ``crps``
         (every method) and by ``log_score`` (the methods with a predictive density).
@@ -220,6 +223,7 @@ class BacktestResult:
     observed: pd.DataFrame = field(repr=False)
     diagnostics: pd.DataFrame = field(repr=False)
     ranking: dict = field(default_factory=dict, repr=False)
+    known: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     settings: dict = field(default_factory=dict)
 
 
@@ -429,7 +433,7 @@ def run_backtest(
     """
     cutoffs = _check_settings(runs, cutoffs, last_year)
     observed_table = yearly_frontier(runs, first_year=min(cutoffs), last_year=last_year)
-    score_frames, fan_frames, diag_rows = [], [], []
+    score_frames, fan_frames, diag_rows, known_frames = [], [], [], []
 
     def add(method, c, scored):
         score_frames.append(_rows(method, c.cutoff, c.years, c.observed, scored,
@@ -438,6 +442,8 @@ def run_backtest(
 
     for cutoff in sorted(cutoffs):
         c = _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction)
+        known_frames.append(c.series.loc[:, ["model", "date", "year_frac", "log10_compute"]]
+                            .assign(cutoff=c.cutoff))
         scored, diag_row = _trend_forecast(
             c, seed=seed, chains=chains, draws=draws, warmup=warmup, hinge=hinge,
             year_fraction=year_fraction, chain_method=chain_method,
@@ -459,6 +465,7 @@ def run_backtest(
         observed=observed_table,
         diagnostics=pd.DataFrame(diag_rows).set_index("cutoff"),
         ranking=ranking,
+        known=pd.concat(known_frames, ignore_index=True),
         settings=dict(cutoffs=list(cutoffs), last_year=int(last_year), seed=int(seed),
                       chains=int(chains), draws=int(draws)),
     )

@@ -137,6 +137,11 @@ def test_backtest_tables_layout(captured):
     assert clean.diagnostics.index.tolist() == [2016]
 
 
+def test_backtest_refuses_a_cutoff_with_nothing_known_before_it():
+    with pytest.raises(ValueError, match="no run was published before 2013-01-01"):
+        run_backtest(_hand_runs(), cutoffs=(2013,), last_year=2016)
+
+
 def test_backtest_refuses_years_beyond_the_record():
     with pytest.raises(ValueError, match="beyond the record"):
         run_backtest(_hand_runs(), cutoffs=(2016,), last_year=2030)
@@ -147,7 +152,8 @@ def test_cli_backtest_writes_table_and_fans(tmp_path, capsys):
 
     out = tmp_path / "bt"
     assert cli(["backtest", "--cutoffs", "2022", "--draws", "150", "--chains", "2", "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.md", "backtest.png"}
+    assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.md", "backtest.png",
+                                              "backtest_calibration.png"}
     scores = pd.read_csv(out / "backtest.csv")
     assert set(scores["cutoff"]) == {2022}
     assert set(scores["year"]) == {2022, 2023, 2024, 2025}
@@ -155,8 +161,10 @@ def test_cli_backtest_writes_table_and_fans(tmp_path, capsys):
     assert "Pooled over cutoffs" in printed and "last value x fitted growth" in printed and "least-squares line" in printed
 
 
-@pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"]],
-                         ids=["cutoff-after-last-year", "not-a-year", "beyond-record"])
+@pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"],
+                                  ["--cutoffs", "2012"], ["--cutoffs", "2016,2016"], ["--cutoffs", ","]],
+                         ids=["cutoff-after-last-year", "not-a-year", "beyond-record", "empty-before-cutoff",
+                              "repeated", "none"])
 def test_cli_backtest_bad_input_exits_2(argv, tmp_path, capsys):
     from outputs.cli import main as cli
 

@@ -84,7 +84,8 @@ class Family:
     @float64
     def value_range(self) -> tuple[float, float]:
         """Smallest and largest value any world can take: the quantiles at z = -/+ Z_MAX."""
-        low, high = np.asarray(self.from_normal(jnp.array([-Z_MAX, Z_MAX])), dtype=float)
+        low, high = np.asarray(_compiled_call(self.static_kernel, self.leaves(), jnp.array([-Z_MAX, Z_MAX])),
+                               dtype=float)
         return float(low), float(high)
 
     def leaves(self) -> tuple:

@@ -89,6 +89,9 @@ SURPRISE = (1.0, 99.0)
 
 TARGET = "log10_training_compute"
 LAB_TARGET = "log10_lab_training_compute"
+#: The sites the likelihood (:func:`world_arrays`) and the questions read.
+LIKELIHOOD_SITES = frozenset({TARGET, LAB_TARGET, "disclosure_probability", "disclosure_delay_months",
+                              "estimate_sd_dex"})
 
 
 class ConditioningWarning(UserWarning):

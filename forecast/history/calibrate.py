@@ -211,6 +211,11 @@ class Calibration:
         as-of date); one up to the as-of date is refused.
         """
         years = self.years if years is None else tuple(int(y) for y in parse_years(years))
+        early = [y for y in years if y not in self.years and y <= self.as_of.year]
+        if early:  # the record of that year was not observed
+            raise InputError(f"years: {early[0]} was not among the calibration's years "
+                             f"({self.years[0]}..{self.years[-1]}) but is on or before the as-of date "
+                             f"{self.as_of.isoformat()}; calibrate with these years")
         z_lab_year = self.posterior_lab_year_scores()
         if z_lab_year is not None:
             z_lab_year = self._lab_year_scores(z_lab_year, years, seed)
@@ -230,12 +235,6 @@ class Calibration:
         """The posterior lab-year scores for ``years``: the calibration's where it ran over
         the year, fresh standard-normal ones (the prior, seeded) after the as-of date."""
         index = {y: i for i, y in enumerate(self.years)}
-        missing = [y for y in years if y not in index]
-        early = [y for y in missing if y <= self.as_of.year]
-        if early:
-            raise InputError(f"years: {early[0]} was not among the calibration's years "
-                             f"({self.years[0]}..{self.years[-1]}) but is on or before the as-of date "
-                             f"{self.as_of.isoformat()}; calibrate with these years")
         fresh = np.asarray(standard_normal(root_key(seed), (posterior.shape[0], posterior.shape[1], len(years))))
         return np.stack([posterior[:, :, index[y]] if y in index else fresh[:, :, i]
                          for i, y in enumerate(years)], axis=-1)

@@ -27,11 +27,11 @@ from bench.engine import time_numpy
 from priors import load_prior_set
 
 
-def timed_run(samples: int, out: Path, cache: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of ``forecast run --samples samples`` in a new process."""
+def timed_run(samples: int, out: Path, cache: Path, *, extra=()) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of ``forecast run --samples samples [extra]`` in a new process."""
     env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
     env["XDG_CACHE_HOME"] = str(cache)
-    command = [sys.executable, "-m", "outputs.cli", "run", "--samples", str(samples), "--out", str(out)]
+    command = [sys.executable, "-m", "outputs.cli", "run", "--samples", str(samples), "--out", str(out), *extra]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)

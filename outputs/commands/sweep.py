@@ -40,8 +40,6 @@ from outputs.text import flop_label
 from outputs.write.sweep import sweep_text, write_sweep
 from priors import InputError
 
-HELP = "what would you need to believe: P(run >= threshold by year) over a grid of pinned priors"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sweep")

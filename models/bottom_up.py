@@ -383,8 +383,9 @@ def lab_world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -
                                                                        (1, years.shape[0])))
     leader = jnp.argmax(lab_compute, axis=-2)  # (batch, years)
     # the leading lab's parameters, one per year; shared ones keep their year axis of 1
-    leading = {name: (jnp.take_along_axis(jnp.broadcast_to(value, lab_compute.shape), leader[..., None, :], axis=-2)[..., 0, :]
-                      if scope(name) in (LAB, LAB_YEAR) else value[..., 0, :])
+    leading = {name: (jnp.take_along_axis(value[..., 0], leader, axis=-1) if scope(name) == LAB
+                      else jnp.take_along_axis(value, leader[..., None, :], axis=-2)[..., 0, :] if scope(name) == LAB_YEAR
+                      else value[..., 0, :])
                for name, value in by_lab.items()}
     out = _outputs(leading, years, base_year)
     out["log10_training_compute"] = jnp.max(lab_compute, axis=-2)

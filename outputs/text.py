@@ -19,17 +19,39 @@ from forecast.result import ForecastResult
 
 __all__ = [
     "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for", "flop_label",
-    "format_percent", "format_probability", "headline_sentences", "probability_sentence",
+    "format_number", "format_percent", "format_probability", "headline_sentences", "probability_sentence",
 ]
 
 _MAX_DECIMALS = 3
 
 
-def flop_label(threshold: float) -> str:
-    """``1e28`` for 1e28, ``3e27`` for 3e27, ``2.5e26`` for 2.5e26 (no ``+``, no padding)."""
-    mantissa, exponent = f"{float(threshold):.6e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
+def flop_label(threshold: float, digits: int = 7) -> str:
+    """``1e28`` for 1e28, ``3e27`` for 3e27, ``2.5e26`` for 2.5e26 (no ``+``, no padding);
+    ``digits`` significant digits at most (``flop_label(5.83e28, 2)`` is ``5.8e28``)."""
+    mantissa, exponent = f"{float(threshold):.{max(digits, 1) - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}e{int(exponent)}"
+
+
+def format_number(value: float, digits: int = 3, *, year: bool = False) -> str:
+    """Any other number of a table or plot, as the prior files write it: ``0.4``, ``1.25``,
+    ``365``, ``1470``, ``2028``, ``5e4``, ``1.5e-4`` (``digits`` significant digits, at least
+    the whole number between 100 and 1e4, so a year is an integer; trailing zeros dropped;
+    the exponent as :func:`flop_label` writes it); a ``year`` to a tenth (``2027.5``)."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    rounded = float(f"{value:.{digits - 1}e}")  # 0.00999999 -> 0.01
+    if 100 <= abs(value) < 1e4 or 100 <= abs(rounded) < 1e4:  # whole numbers: 1470, 2028
+        text = f"{value:.1f}" if year else f"{value:.0f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    magnitude = abs(rounded)
+    if 1e-2 <= magnitude < 100:
+        decimals = max(digits - 1 - math.floor(math.log10(magnitude)), 0)
+        text = f"{rounded:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return flop_label(rounded, digits)
 
 
 def decimals_for(mcse: float) -> int:
@@ -79,6 +101,13 @@ def format_probability(p: float, mcse: float, n: int, *, interval: bool = True) 
     d = decimals_for(mcse)
     text = format_percent(p, d)
     if not interval:
+        # never closer to 0% or 100% than a probability of none or all of the worlds
+        # reads (">99.999%" beside an all-worlds ">99.997%" would read as a fall)
+        bound = _rule_of_three(n)
+        if 100 * p < bound and not text.startswith("<"):
+            return f"<{bound:g}%" if round(100 * p, d) < bound else text
+        if 100 * (1 - p) < bound and (text.startswith(">") or round(100 * p, d) > 100 - bound):
+            return f">{100 - bound:g}%"
         return text
     half = mc_half_width(mcse)
     lo, hi = max(p - half, 0.0), min(p + half, 1.0)
@@ -172,7 +201,7 @@ def conditioning_sentences(result: ForecastResult) -> list[str]:
         where = f"the {_ordinal(max(1, min(99, round(pct))))} percentile"
         what = {"estimate": "its largest run", "bound": "a run below its largest (a lower bound)",
                 "frontier bound": "a lower bound on the frontier"}.get(row.get("kind", "estimate"), "")
-        lines.append(f"{lab} {row['year']}: {row['model']} ({10 ** row['log10_compute']:.1e} FLOP, {what}) "
+        lines.append(f"{lab} {row['year']}: {row['model']} ({flop_label(10 ** row['log10_compute'], 2)} FLOP, {what}) "
                      f"sits at {where} of the prior forecast{flag}.")
     for note in json.loads(meta.get("record_notes") or "[]"):
         lines.append(f"Note: {note}.")

@@ -27,7 +27,7 @@ from outputs.plots.forecast import (
     _year_axis,
 )
 from outputs.style import forecast_color, log10_flop_formatter, log10_flop_locator
-from outputs.text import flop_label
+from outputs.text import flop_label, format_number
 
 __all__ = ["OUTLIER_GAP", "compare_ylim", "plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
 
@@ -378,7 +378,7 @@ def plot_prior_posterior(
             bins = np.geomspace(both.min(), both.max(), 40)
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=8))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:.3g}"))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_number(value)))
             ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             bins = np.linspace(both.min(), both.max(), 40)

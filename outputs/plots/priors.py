@@ -39,7 +39,7 @@ from outputs.style import (
     plot_style,
     threshold_color,
 )
-from outputs.text import flop_label, format_probability
+from outputs.text import flop_label, format_number, format_probability
 from priors import Family, Prior, PriorSet
 
 __all__ = [
@@ -95,29 +95,6 @@ _TITLE_CHARS = 24
 
 
 # --- numbers --------------------------------------------------------------------------------
-
-
-def _number(value: float, digits: int = 3, *, year: bool = False) -> str:
-    """A value as the prior files write it: ``0.4``, ``1.25``, ``365``, ``1470``, ``5e4``,
-    ``1.5e-4`` (``digits`` significant digits, at least the whole number below 1e4, trailing
-    zeros dropped); a ``year`` to a tenth (``2027.5``)."""
-    value = float(value)
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    rounded = float(f"{value:.{digits - 1}e}")  # 0.00999999 -> 0.01
-    if 100 <= abs(value) < 1e4 or 100 <= abs(rounded) < 1e4:  # whole numbers: 1470, 2028
-        text = f"{value:.1f}" if year else f"{value:.0f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    value = rounded
-    magnitude = abs(value)
-    if 1e-2 <= magnitude < 100:
-        decimals = max(digits - 1 - math.floor(math.log10(magnitude)), 0)
-        text = f"{value:.{decimals}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    if "." in mantissa:
-        mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"
 
 
 # --- densities -------------------------------------------------------------------------------
@@ -242,7 +219,7 @@ def _source_text(prior: Prior) -> str:
 def _value_axis(ax, log: bool, view: tuple[float, float], *, year: bool = False) -> None:
     """The x axis of a panel: values in the prior files' notation; a log axis in powers of
     ten (with 3, or 2 and 5, between when it spans few decades)."""
-    formatter = FuncFormatter(lambda value, _pos: _number(value, year=year))
+    formatter = FuncFormatter(lambda value, _pos: format_number(value, year=year))
     if log:
         ax.set_xscale("log")
         ax.set_xlim(10.0 ** view[0], 10.0 ** view[1])
@@ -301,7 +278,7 @@ def _draw_prior(ax, prior: Prior) -> None:
     for value, mass in _atoms(family):
         ax.plot([value, value], [0, peak * 1.1], color=MEDIAN_COLOR, linewidth=1.6, gid="atom")
         ax.plot([value], [peak * 1.1], "o", color=MEDIAN_COLOR, markersize=3)
-        ax.annotate(f"{mass:.0%} at {_number(value)}", (value, peak * 1.1), xytext=(3, 0),
+        ax.annotate(f"{mass:.0%} at {format_number(value)}", (value, peak * 1.1), xytext=(3, 0),
                     textcoords="offset points", fontsize=6, va="center", color=_TEXT_COLOR)
     ax.set_ylim(0, peak * 1.32)
     year = prior.unit.strip().lower() == "year"
@@ -310,7 +287,7 @@ def _draw_prior(ax, prior: Prior) -> None:
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="x", labelsize=6.5, pad=1.5, length=2.5)
     ax.set_title(prior.name, fontsize=min(7.5, 7.5 * _TITLE_CHARS / len(prior.name)), loc="left", pad=2)
-    marks = "  ".join(f"{round(100 * q)}%: {_number(v, year=year)}" for q, v in zip(MARKED, quantiles))
+    marks = "  ".join(f"{round(100 * q)}%: {format_number(v, year=year)}" for q, v in zip(MARKED, quantiles))
     ax.text(0.0, 0.985, marks, transform=ax.transAxes, ha="left", va="top", fontsize=6, color=_TEXT_COLOR,
             gid="percentiles")
     ax.set_xlabel(_unit_label(prior.unit, log), fontsize=6.5, labelpad=1, color=_TEXT_COLOR)
@@ -330,7 +307,7 @@ def _fixed_note(prior_set: PriorSet) -> str:
     fixed = [p for p in prior_set if p.is_fixed]
     if not fixed:
         return "No prior is fixed."
-    values = [f"{p.name} = {_number(p.family.ppf(np.array([0.5]))[0], 4)}{' ' + p.unit if p.unit else ''}"
+    values = [f"{p.name} = {format_number(p.family.ppf(np.array([0.5]))[0], 4)}{' ' + p.unit if p.unit else ''}"
               for p in fixed]
     return "Fixed, not plotted: " + "; ".join(values) + "."
 
@@ -562,7 +539,7 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, figure: F
 
 def _flop(log10_value: float) -> str:
     """``5.8e28`` for log10 FLOP 28.76: two significant digits."""
-    return flop_label(float(f"{10.0 ** log10_value:.2g}"))
+    return flop_label(10.0 ** log10_value, 2)
 
 
 # --- all three ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from matplotlib.ticker import (
 from forecast.headline import MC_INTERVAL, mc_half_width
 from forecast.sweep import crossings
 from outputs.style import BAND_COLOR, MEDIAN_COLOR
-from outputs.text import flop_label
+from outputs.text import flop_label, format_number
 
 __all__ = ["CONTOUR_LEVELS", "plot_sweep", "plot_sweep_curve", "plot_sweep_map", "sweep_caption", "sweep_title"]
 
@@ -61,14 +61,8 @@ def sweep_caption(grid: xr.Dataset) -> str:
 
 
 def _number(value: float, _pos=None) -> str:
-    """A tick label in the prior files' notation: ``2.5``, ``40``, ``1e+06`` -> ``1e6``."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    text = f"{value:.3g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return f"{mantissa}e{int(exponent)}"
-    return text
+    """A tick label in the prior files' notation (:func:`outputs.text.format_number`)."""
+    return format_number(value)
 
 
 def axis_label(coord: xr.DataArray) -> str:

@@ -14,13 +14,14 @@ from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 from outputs.write.comparison import percent_table, probability_table
+from outputs.text import format_number
 from outputs.write.run import write_run
 
 __all__ = ["calibration_markdown", "calibration_text", "diagnostics_line", "write_calibration"]
 
 
 def _sig(value: float) -> str:
-    return f"{value:.3g}"
+    return format_number(value)
 
 
 def prior_posterior_display(calibration: Calibration, *, moved_only: bool) -> pd.DataFrame:

@@ -83,6 +83,34 @@ def test_flop_label(value, label):
     assert flop_label(value) == label
 
 
+@pytest.mark.parametrize("value, digits, label", [(5.83e28, 2, "5.8e28"), (9.96e26, 2, "1e27"), (1.234e-5, 3, "1.23e-5")])
+def test_flop_label_to_significant_digits(value, digits, label):
+    assert flop_label(value, digits) == label
+
+
+@pytest.mark.parametrize("value, text", [
+    (2030.5, "2030"), (2024.4, "2024"), (1470.2, "1470"), (0.45, "0.45"), (1.25, "1.25"), (365.0, "365"),
+    (5e4, "5e4"), (1.5e-4, "1.5e-4"), (1e28, "1e28"), (0.00999999, "0.01"),
+])
+def test_one_number_format_writes_years_as_integers_and_no_plus_in_exponents(value, text):
+    from outputs.text import format_number
+    assert format_number(value) == text
+    assert format_number(2027.54, year=True) == "2027.5"
+
+
+def test_probabilities_near_certainty_never_read_as_a_fall():
+    # at n = 100,000 worlds the rule of three bounds an all-worlds probability at
+    # 100 - 300 / n % = 99.997%: a probability just below 1 must not print above that
+    n = 100_000
+    all_worlds = format_probability(1.0, 0.0, n, interval=False)
+    assert all_worlds == ">99.997%"
+    mcse = math.sqrt(0.99999 * 0.00001 / n)  # 0.001 points -> three decimals
+    assert format_probability(0.99999, mcse, n, interval=False) == ">99.997%"
+    assert format_probability(0.99996, mcse, n, interval=False) == "99.996%"
+    assert format_probability(0.0, 0.0, n, interval=False) == "<0.003%"
+    assert format_probability(0.00001, mcse, n, interval=False) == "<0.003%"
+
+
 # -- numbers from samples --------------------------------------------------------------------
 
 def _reach_from_samples(log10_compute: np.ndarray, years: np.ndarray, thresholds) -> np.ndarray:

@@ -19,10 +19,66 @@ from forecast.result import ForecastResult
 
 __all__ = [
     "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for", "flop_label",
-    "format_number", "format_percent", "format_probability", "headline_sentences", "probability_sentence",
+    "format_number", "format_percent", "format_probability", "headline_sentences", "prior_label", "probability_sentence",
 ]
 
 _MAX_DECIMALS = 3
+
+#: Each prior in prose, for axis labels and table rows (a name not here: its words).
+PRIOR_LABELS = {
+    "lag_years": "lag of the largest run behind its system",
+    "chips_base": "chips in the largest system (2024)",
+    "chip_growth": "growth of the chip count",
+    "chip_flops_base": "FLOP/s per chip (2024)",
+    "chip_flops_growth": "growth of FLOP/s per chip",
+    "low_precision_year": "year low-precision training arrives",
+    "low_precision_gain": "gain from low precision",
+    "mfu": "hardware utilisation (MFU)",
+    "duration_days_base": "run length (2024)",
+    "duration_growth": "growth of run length",
+    "duration_days_max": "longest run",
+    "watts_per_chip_base": "watts per chip (2024)",
+    "watts_per_chip_growth": "growth of watts per chip",
+    "power_limit_gw_base": "power available to one site (2024)",
+    "power_limit_growth": "growth of the power available",
+    "power_limit_gw_max": "most power one site can get",
+    "capex_per_chip_base": "capital cost per chip (2024)",
+    "capex_per_chip_growth": "growth of the capital cost per chip",
+    "capex_limit_usd_base": "most capital for one cluster (2024)",
+    "capex_limit_growth": "growth of the capital limit",
+    "capex_limit_usd_max": "ceiling on the capital for one cluster",
+    "text_tokens_base": "text tokens available (2024)",
+    "text_tokens_growth": "growth of the text tokens",
+    "other_tokens_base": "other tokens available (2024)",
+    "other_tokens_growth": "growth of the other tokens",
+    "max_epochs": "most passes over the data",
+    "epoch_worth_floor": "worth of a repeated pass, at least",
+    "repetition_decay": "decay of the worth of repeated passes",
+    "tokens_per_param_ref": "tokens per parameter",
+    "tokens_per_param_slope": "change of tokens per parameter with scale",
+    "tokens_per_param_scale": "scale of tokens per parameter",
+    "layer_latency_s": "time per layer",
+    "critical_batch_tokens_ref": "critical batch size",
+    "critical_batch_exponent": "growth of the critical batch with scale",
+    "post_training_fraction_base": "post-training compute share (2024)",
+    "post_training_fraction_growth": "growth of the post-training share",
+    "post_training_fraction_max": "largest post-training share",
+    "chip_hour_usd_base": "price of a chip-hour (2024)",
+    "chip_hour_usd_growth": "change of the chip-hour price",
+    "run_share": "share of the cluster's time for the run",
+    "data_wall_softness": "softness of the data wall",
+    "disclosure_probability": "chance a run's size is published",
+    "disclosure_delay_months": "delay before a size is published",
+    "estimate_sd_dex": "error of a published estimate",
+}
+
+
+def prior_label(name: str) -> str:
+    """A prior's name in prose: ``growth of the chip count`` for ``chip_growth``; a lab's
+    own prior (``chip_growth[xai]``) names the lab."""
+    base, _, lab = str(name).partition("[")
+    text = PRIOR_LABELS.get(base, base.replace("_", " "))
+    return f"{text} ({lab.rstrip(']')})" if lab else text
 
 
 def flop_label(threshold: float, digits: int = 7) -> str:

@@ -151,4 +151,6 @@ def compare(results: Sequence[ForecastResult], *, thresholds=None) -> xr.Dataset
     out["interval"].attrs["prob"] = 0.9
     out["median"].attrs["units"] = "log10 FLOP"
     out.attrs["samples"] = [r.n_samples for r in results]
+    as_of = {str(r.metadata.get("as_of") or "none") for r in results}
+    out.attrs["as_of"] = as_of.pop() if len(as_of) == 1 else "none"  # a date only when all share it
     return out

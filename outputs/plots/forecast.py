@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -92,9 +93,13 @@ def _add_caption(ax, result: ForecastResult | None, text: str | bool | None, *, 
     ax._forecast_caption = None
     if text is False:
         return
-    # Aligned with the axes' left edge; constrained layout makes room.
+    # Aligned with the axes' left edge; constrained layout makes room; wrapped to the width
+    # of a figure (about 11 characters an inch in small type)
+    text = caption(result) if text is None or text is True else text
+    width = max(int(ax.figure.get_figwidth() * 12), 60)
+    text = "\n".join(textwrap.fill(line, width) for line in str(text).split("\n"))
     ax._forecast_caption = ax.annotate(
-        caption(result) if text is None or text is True else text,
+        text,
         xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label if below is None else below),
         xytext=(0, -3),
         textcoords="offset points", ha="left", va="top", fontsize="small", color=_CAPTION_COLOR,

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecast.history.calibrate import CalibratedForecast, Calibration
-from outputs.plots.compare import plot_compare_fan, plot_fitted_history, plot_prior_posterior
+from outputs.plots.compare import plot_compare_fan, plot_prior_posterior
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
@@ -101,8 +101,7 @@ def _plots(result: CalibratedForecast, folder: Path, formats) -> list[Path]:
     observed = calibration.observed["log10_compute"].to_dict()
     with plot_style():
         figure = Figure()
-        ax = plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed)
-        plot_fitted_history(calibration, ax=ax)
+        plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed, history=calibration)
         written = save_figure(figure, folder, "calibrated_fan", formats=formats)
         names = calibration.moved or calibration.priors.latent_names
         columns, rows = min(3, len(names)), -(-len(names) // 3)

@@ -65,11 +65,12 @@ def as_result(result: ForecastResult | str | Path) -> ForecastResult:
 
 
 def caption(result: ForecastResult) -> str:
-    """``prior set: default · 2,000 worlds · seed 2024`` (and ``· conditioned on the record
-    to 2025`` for a conditioned forecast)."""
+    """``prior set: default · 2,000 worlds · seed 2024`` and ``· conditioned on the record
+    as published by 2026-12-06`` for a conditioned forecast, ``· prior, not conditioned on
+    the record`` for any other."""
     text = f"prior set: {result.name} · {result.n_samples:,} worlds · seed {result.seed}"
     conditioned = result.metadata.get("conditioned_on")
-    return f"{text} · conditioned on {conditioned}" if conditioned else text
+    return f"{text} · conditioned on {conditioned}" if conditioned else f"{text} · prior, not conditioned on the record"
 
 
 _result_caption = caption  # plot functions take a ``caption`` argument that hides the function

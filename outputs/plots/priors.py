@@ -39,7 +39,7 @@ from outputs.style import (
     plot_style,
     threshold_color,
 )
-from outputs.text import flop_label, format_number, format_probability
+from outputs.text import flop_label, format_number, format_probability, prior_label
 from priors import Family, Prior, PriorSet
 
 __all__ = [
@@ -91,7 +91,7 @@ _ROW_HEIGHT = 1.72
 _SOURCE_LINES = 4
 _SOURCE_WIDTH = 38
 #: Longest prior name written at the full title size; longer ones get smaller type.
-_TITLE_CHARS = 24
+_TITLE_CHARS = 28
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -286,11 +286,12 @@ def _draw_prior(ax, prior: Prior) -> None:
     ax.yaxis.set_major_locator(NullLocator())
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="x", labelsize=6.5, pad=1.5, length=2.5)
-    ax.set_title(prior.name, fontsize=min(7.5, 7.5 * _TITLE_CHARS / len(prior.name)), loc="left", pad=2)
+    label = prior_label(prior.name)
+    ax.set_title(label, fontsize=min(7.5, 7.5 * _TITLE_CHARS / max(len(label), 1)), loc="left", pad=2)
     marks = "  ".join(f"{round(100 * q)}%: {format_number(v, year=year)}" for q, v in zip(MARKED, quantiles))
     ax.text(0.0, 0.985, marks, transform=ax.transAxes, ha="left", va="top", fontsize=6, color=_TEXT_COLOR,
             gid="percentiles")
-    ax.set_xlabel(_unit_label(prior.unit, log), fontsize=6.5, labelpad=1, color=_TEXT_COLOR)
+    ax.set_xlabel(f"{prior.name} · {_unit_label(prior.unit, log)}", fontsize=6, labelpad=1, color=_TEXT_COLOR)
     ax.annotate(_source_text(prior), xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label),
                 xytext=(0, -1.5), textcoords="offset points", ha="left", va="top", fontsize=5.5,
                 color=_CAPTION_COLOR, linespacing=1.1, gid="source")
@@ -312,8 +313,31 @@ def _fixed_note(prior_set: PriorSet) -> str:
     return "Fixed, not plotted: " + "; ".join(values) + "."
 
 
+#: Tallest figure of prior panels (inches; 2400 px at the project's 200 dpi).
+MAX_HEIGHT = 12.0
+
+
+def _height(rows: Sequence[int]) -> float:
+    """Inches of a figure of prior panels with these rows per block."""
+    return 1.0 + _ROW_HEIGHT * sum(rows) + 0.3 * len(rows)
+
+
+def prior_pages(prior_set: PriorSet, *, columns: int = _COLUMNS, max_height: float = MAX_HEIGHT) -> list[list[str]]:
+    """The model blocks of :func:`prior_groups` packed, in order, into pages of at most
+    ``max_height`` inches each (a block is never split): the block names of each page."""
+    pages, page, rows = [], [], []
+    for block, priors in prior_groups(prior_set):
+        n = max(1, math.ceil(len(priors) / columns))
+        if page and _height([*rows, n]) > max_height:
+            pages.append(page)
+            page, rows = [], []
+        page.append(block)
+        rows.append(n)
+    return [*pages, page] if page else pages
+
+
 def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure: Figure | None = None,
-                         title: str | bool | None = None) -> Figure:
+                         title: str | bool | None = None, blocks: Sequence[str] | None = None) -> Figure:
     """Every uncertain prior of ``prior_set`` as a small panel, grouped by model block.
 
     Each panel shows the prior's density (computed from its quantile function by
@@ -334,15 +358,17 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure
         the panels need, when None.
     title
         The figure's title; None for ``The priors: <name>``, False for none.
+    blocks
+        Draw only these model blocks (a page of :func:`prior_pages`); all by default.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    groups = prior_groups(prior_set)
+    groups = [g for g in prior_groups(prior_set) if blocks is None or g[0] in blocks]
     rows = [max(1, math.ceil(len(priors) / columns)) for _, priors in groups]
     if figure is None:
-        height = 1.0 + _ROW_HEIGHT * sum(rows) + 0.3 * len(groups)
+        height = _height(rows)
         figure = Figure(figsize=(7.0, height), layout="constrained")
     heights = [0.3] + [r * _ROW_HEIGHT + 0.3 for r in rows] + [0.3]
     key, *blocks, notes = figure.subfigures(len(groups) + 2, 1, height_ratios=heights, squeeze=False)[:, 0]
@@ -551,7 +577,8 @@ PRIOR_PLOTS = ("priors", "correlations", "prior_predictive")
 def save_prior_plots(prior_set: PriorSet, result: ForecastResult | None, folder: str | Path, *,
                      formats: Iterable[str] = ("png",)) -> list[Path]:
     """Draw the prior plots in the project style and write ``<stem>.<format>`` into ``folder``:
-    ``priors``, ``correlations`` (only when some priors are correlated) and
+    ``priors`` (``priors_2``, ... for the model blocks that do not fit a figure of
+    :data:`MAX_HEIGHT`), ``correlations`` (only when some priors are correlated) and
     ``prior_predictive`` (only with a ``result``, a forecast from ``prior_set``).
 
     Returns the written paths.
@@ -559,7 +586,13 @@ def save_prior_plots(prior_set: PriorSet, result: ForecastResult | None, folder:
     formats = tuple(formats)
     written = []
     with plot_style():
-        written += save_figure(plot_prior_densities(prior_set), folder, "priors", formats=formats)
+        pages = prior_pages(prior_set)
+        for number, blocks in enumerate(pages, 1):
+            title = (f"The priors: {prior_set.name}" if len(pages) == 1 else
+                     f"The priors: {prior_set.name} ({number} of {len(pages)}: {', '.join(blocks).lower()})")
+            stem = "priors" if number == 1 else f"priors_{number}"
+            written += save_figure(plot_prior_densities(prior_set, blocks=blocks, title=title), folder, stem,
+                                   formats=formats)
         if correlated_blocks(prior_set):
             written += save_figure(plot_correlations(prior_set), folder, "correlations", formats=formats)
         if result is not None:

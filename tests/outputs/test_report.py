@@ -217,13 +217,22 @@ def test_report_files_and_sections(report_dir):
                  "summary.csv", "priors.md", "fan.png", "fan.svg", "timeline.png", "constraints.svg"):
         assert (report_dir / name).is_file(), name
     text = (report_dir / "report.md").read_text()
-    for heading in ("## Headline numbers", "## Priors", "## What limits the largest run?", "## Backtest",
+    for heading in ("## Headline numbers", "## Priors", "## The binding constraint", "## Backtest",
                     "## Reproduce"):
         assert heading in text
     assert "## Sensitivity" not in text  # no sensitivity results: no section
     page = (report_dir / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') == 4  # fan, timeline, constraints, resources
-    assert "## What the largest run takes" in text
+    assert "## Power, capital, cost and energy" in text
+    # no heading repeats the title of the figure under it
+    headings = {line[3:].strip().lower() for line in text.splitlines() if line.startswith("## ")}
+    assert not headings & {"largest training run by year", "when is each threshold first reached?",
+                           "what limits the largest run?", "what the largest run takes"}
+    # the headline table once (no bullets repeating it), and the questions' two quantities
+    assert not [line for line in text.splitlines() if line.startswith("- A ") and "FLOP run by" in line]
+    assert "| >= 1e28 by 2028-12-31 |" in text and "a public estimate that large exists" in text
+    # long cells wrap rather than run off the page, on screen and in print
+    assert "overflow-wrap: anywhere" in page and "@media print" in page
     assert "<strong>CRPS</strong>" in page and "<table>" in page
     assert 'src="fan.png"' not in page  # every image inline: the page is one file
 

@@ -47,7 +47,7 @@ from outputs.text import flop_label
 from priors import InputError
 
 __all__ = ["PLOTS", "PLOT_FIGURES", "as_result", "caption", "default_kinds", "plot_constraints", "plot_fan",
-           "plot_resources", "plot_timeline", "save_figure", "save_plots"]
+           "plot_resources", "plot_timeline", "save_figure", "save_plots", "figure_title"]
 
 _CAPTION_COLOR = "#666666"
 _RECORD_COLOR = "#222222"
@@ -963,12 +963,29 @@ PLOT_FIGURES: dict[str, tuple[float, float]] = {
 _NO_TIMESTAMP = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
+def figure_title(figure: Figure) -> str:
+    """The title a reader sees on ``figure``, one line: its suptitle (a subfigure's
+    included), else the titles of its first titled axes, ``""`` when it has none."""
+    figures = [figure, *getattr(figure, "subfigs", [])]
+    for fig in figures:
+        text = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+        if text.strip():
+            return " ".join(text.split())
+    for ax in figure.get_axes():
+        text = " ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t.strip())
+        if text.strip():
+            return " ".join(text.split())
+    return ""
+
+
 def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
-    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths."""
+    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths.
+    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``)."""
     paths = []
+    title = figure_title(figure)
     for fmt in formats:
         path = Path(folder) / f"{stem}.{fmt}"
-        figure.savefig(path, format=fmt, metadata=_NO_TIMESTAMP[fmt])
+        figure.savefig(path, format=fmt, metadata={**_NO_TIMESTAMP[fmt], **({"Title": title} if title else {})})
         paths.append(path)
     return paths
 

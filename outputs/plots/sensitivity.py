@@ -33,9 +33,9 @@ TORNADO_NOTE = ("* pinning a correlated prior moves its partners as the copula i
 _LABEL_WIDTH = 36
 
 _OUTPUT_LABELS = {
-    "log10_compute": "log10 compute in {year}",
+    "log10_compute": "size of the largest run in {year}",
     "crossing_year": "year of the first run of at least {threshold} FLOP",
-    "reached": "a run of at least {threshold} FLOP by {year}",
+    "reached": "chance of a run of at least {threshold} FLOP by {year}",
 }
 #: A tornado row whose bar is narrower than this share of the widest, and than
 #: :data:`_NO_EFFECT` in the metric's own unit, has no visible effect: it is left out.
@@ -108,6 +108,7 @@ def plot_sobol(
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
     ds = result.sobol.sel(output=output)
+    n_all = ds.sizes["prior"]
     order = np.argsort(-ds["ST"].values, kind="stable")[: top or None]
     ds = ds.isel(prior=order)
     labels = [_wrap_label(label) for label in ds["prior"].values]
@@ -134,7 +135,9 @@ def plot_sobol(
     ax.axvline(0.0, color="0.5", linewidth=0.6)
     ax.set_xlabel(f"Sobol' index ({ds.attrs.get('confidence', 0.9):.0%} bootstrap intervals)")
     interaction = 1.0 - float(ds["sum_S1"])
-    title = f"{_output_label(result, output)}\ninteractions (1 - sum S1): {interaction:.2f}"
+    shown = f" (the {len(order)} largest of {n_all})" if len(order) < n_all else ""
+    title = (f"What drives the {_output_label(result, output)}{shown}\n"
+             f"interactions (1 - sum S1): {interaction:.2f}")
     if _is_grouped(ds["prior"].values):
         title += f"\n{GROUP_NOTE}"
     ax.set_title(title)
@@ -235,6 +238,7 @@ def plot_sensitivity_by_year(
     power-driven uncertainty reads down and across.
     """
     st = result.by_year["ST"].transpose("prior", "year")
+    n_all = st.sizes["prior"]
     order = np.argsort(-st.max("year").values, kind="stable")[: top or None]
     st = st.isel(prior=order)
     values = np.clip(st.values, 0.0, 1.0)
@@ -272,7 +276,9 @@ def plot_sensitivity_by_year(
                             fontsize=7, color="black" if bright else "white")
     colorbar = ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
     colorbar.outline.set_visible(False)
-    title = "What drives the uncertainty of log10 compute, by year"
+    title = "What drives the uncertainty of the largest run, by year"
+    if len(order) < n_all:
+        title += f" (the {len(order)} largest of {n_all})"
     if _is_grouped(st["prior"].values):
         title += f"\n{GROUP_NOTE}"
     ax.set_title(title)

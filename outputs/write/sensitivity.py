@@ -309,8 +309,8 @@ def write_sensitivity(result: SensitivityResult, folder: Path | str, *, formats=
     written.append(nc)
 
     images: dict[str, str] = {}
-    drawings = {f"sobol_{o}": (plot_sobol, {"output": o}) for o in OUTPUTS}
-    drawings["sensitivity_by_year"] = (plot_sensitivity_by_year, {})
+    drawings = {f"sobol_{o}": (plot_sobol, {"output": o, "top": 24}) for o in OUTPUTS}  # figures to paste
+    drawings["sensitivity_by_year"] = (plot_sensitivity_by_year, {"top": 24})  # a figure to paste
     if result.tornado is not None:
         drawings["tornado_median"] = (plot_tornado, {"metric": "median"})
         drawings["tornado_probability"] = (plot_tornado, {"metric": "probability"})

@@ -1,12 +1,16 @@
 """How long an update of ``forecast app`` takes, as a user waits for it (not a test).
 
 Runs the page's own code path (``outputs.app.App``: the same calls the HTTP handlers make)
-for a sequence of prior edits at 20,000 worlds, after a first call that compiles, and
-prints per step: the headline (check + run + numbers: what ``/api/forecast`` answers), the
-fan chart (``/api/plot/fan.png``), headline + fan together (what is on screen first),
+for a sequence of prior edits at 20,000 worlds, after a first call that compiles (the
+page's worlds and its first pass, as ``forecast app`` warms up), and prints per step: the
+headline as the page first shows it (``/api/forecast?quick=1``: the edit's first pass at
+``QUICK_SAMPLES`` worlds where the app has one, what a user waits for), the refined
+headline at the page's 20,000 worlds (``/api/forecast``), the fan chart
+(``/api/plot/fan.png``), refined headline + fan together (the refined page on screen),
 then the rest of the page (table, timeline, constraints, tornado, resources) and the
 "more worlds" refinement to 100,000 worlds. Over HTTP too (``--http``): the same sequence
-through a local server, which adds JSON and socket time.
+through a local server, which adds JSON and socket time. ``--no-quick``: without the
+first pass (each headline then waits for the page's worlds).
 
     python bench/app.py [--repeats 5] [--http]
 """
@@ -20,6 +24,7 @@ import time
 import urllib.request
 
 from outputs.app import App, make_server
+from outputs.app.server import QUICK_SAMPLES
 
 EDITS = [
     "set=mfu:beta+mean+0.45,+0.35+to+0.55",
@@ -37,8 +42,10 @@ def _time(fn) -> float:
 
 
 def direct(app: App, query: str) -> dict:
-    times = {"headline": _time(lambda: app.forecast(query)), "fan": _time(lambda: app.plot_png("fan", query))}
-    times["on screen"] = times["headline"] + times["fan"]
+    times = {"headline": _time(lambda: app.forecast(query, quick=True))}
+    times["refined"] = _time(lambda: app.forecast(query))
+    times["fan"] = _time(lambda: app.plot_png("fan", query))
+    times["on screen"] = times["headline"] + times["refined"] + times["fan"]
     times["table"] = _time(lambda: app.details(query))
     for kind in ("timeline", "constraints"):
         times[kind] = _time(lambda kind=kind: app.plot_png(kind, query))
@@ -53,9 +60,10 @@ def over_http(url: str, query: str) -> dict:
         with urllib.request.urlopen(url + path, timeout=300) as response:
             response.read()
 
-    times = {"headline": _time(lambda: get(f"api/forecast?{query}")),
+    times = {"headline": _time(lambda: get(f"api/forecast?{query}&quick=1")),
+             "refined": _time(lambda: get(f"api/forecast?{query}")),
              "fan": _time(lambda: get(f"api/plot/fan.png?{query}"))}
-    times["on screen"] = times["headline"] + times["fan"]
+    times["on screen"] = times["headline"] + times["refined"] + times["fan"]
     times["rest"] = _time(lambda: [get(p) for p in (f"api/details?{query}", f"api/plot/timeline.png?{query}",
                                                    f"api/plot/constraints.png?{query}", f"api/tornado?{query}",
                                                    f"api/plot/resources.png?{query}")])
@@ -73,11 +81,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=len(EDITS), help="edits to time (cycled)")
     parser.add_argument("--http", action="store_true", help="also time the sequence over HTTP")
+    parser.add_argument("--no-quick", action="store_true", help="no first pass at fewer worlds")
     args = parser.parse_args()
-    app = App()
+    app = App(quick_samples=None if args.no_quick else QUICK_SAMPLES)
+    start = time.perf_counter()
     first = direct(app, "")
-    print("first update (compiles the model, the fan, the tornado): "
-          f"headline {first['headline']:.1f} s, whole page {first['whole page']:.1f} s")
+    app.compile_quick("")
+    print(f"first update (compiles the model, the fan, the tornado, the first pass): {time.perf_counter() - start:.1f} s")
+    print(f"first pass: {app.quick_samples or 'none'} worlds")
     edits = [EDITS[i % len(EDITS)] + f"&seed={2024 + i // len(EDITS)}" * (i >= len(EDITS))
              for i in range(args.repeats)]
     report("an edit at 20,000 worlds, direct calls", [direct(app, q) for q in edits])

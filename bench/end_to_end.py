@@ -27,18 +27,19 @@ from bench.engine import time_numpy
 from priors import load_prior_set
 
 
-def timed_run(samples: int, out: Path, cache: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of ``forecast run --samples samples`` in a new process."""
+def timed_run(samples: int, out: Path, cache: Path, *, extra=()) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (GB) and CPU seconds (user + system) of ``forecast run
+    --samples samples [extra]`` in a new process."""
     env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
     env["XDG_CACHE_HOME"] = str(cache)
-    command = [sys.executable, "-m", "outputs.cli", "run", "--samples", str(samples), "--out", str(out)]
+    command = [sys.executable, "-m", "outputs.cli", "run", "--samples", str(samples), "--out", str(out), *extra]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"forecast run --samples {samples} failed: {process.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1e6  # kB on Linux
+    return wall, usage.ru_maxrss / 1e6, usage.ru_utime + usage.ru_stime  # maxrss: kB on Linux
 
 
 def main() -> None:
@@ -50,9 +51,9 @@ def main() -> None:
         tmp = Path(tmp)
         cache = tmp / "cache"
         cold = timed_run(sizes[0], tmp / "cold", cache)
-        rows = [(sizes[0], *cold, "empty compile cache")]
+        rows = [(sizes[0], *cold[:2], "empty compile cache")]
         for n in sizes:
-            rows.append((n, *timed_run(n, tmp / f"run-{n}", cache), "warm compile cache"))
+            rows.append((n, *timed_run(n, tmp / f"run-{n}", cache)[:2], "warm compile cache"))
     numpy_1e6 = time_numpy(load_prior_set(), 1_000_000, seed=0)
 
     print(f"{'worlds':>12}  {'wall s':>8}  {'peak GB':>8}")

@@ -82,7 +82,7 @@ def _transform(priors):
     return jax.device_put(priors.transform())
 
 
-def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, base_year: float):
+def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, base_year: float, wanted=None):
     """One task: draw and push chunk ``index`` on this worker, and reduce it."""
     from forecast._normal import root_key
     from forecast.engine import chunk_plan, chunk_worlds
@@ -90,12 +90,12 @@ def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, ba
     with jax.enable_x64(True):
         chunk, _ = chunk_plan(samples)
         out = chunk_worlds(_transform(priors), root_key(seed), index, chunk=chunk, samples=samples,
-                           years=years, base_year=base_year)
+                           years=years, base_year=base_year, wanted=wanted)
         return reduce(index, index * chunk, out)
 
 
 def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, base_year: float,
-                          progress: bool, scheduler, combine):
+                          progress: bool, scheduler, combine, wanted=None):
     """:func:`forecast.engine.map_chunks` with each chunk a task on the cluster: results are
     folded with ``combine`` in chunk order as they arrive (a result waits only for the
     chunks before it), whatever order the tasks finish in."""
@@ -109,7 +109,7 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
         _, n_chunks = chunk_plan(samples)
         shared = client.scatter({"priors": priors, "reduce": reduce}, broadcast=True)
         task = functools.partial(_run_chunk, years=tuple(years), samples=samples, seed=seed,
-                                 base_year=base_year)
+                                 base_year=base_year, wanted=wanted)
         futures = client.map(task, range(n_chunks), priors=shared["priors"], reduce=shared["reduce"],
                              pure=False)
         folded, waiting, following = None, {}, 0

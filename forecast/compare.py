@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.result import ForecastResult, load, run
-from forecast.settings import parse_thresholds, parse_years
+from forecast.settings import parse_as_of, parse_thresholds, parse_years
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 __all__ = [
@@ -78,7 +78,9 @@ def forecast_from_source(
 
     Bottom-up runs use ``samples`` worlds, conditioned on ``record`` (the shipped record by
     default) up to ``as_of`` as :func:`forecast.result.run` does; the trend fits ``record``;
-    the trend and the calibration use ``draws`` NUTS draws per chain (4 chains).
+    the trend and the calibration use ``draws`` NUTS draws per chain (4 chains); the
+    calibration conditions on the record as published by ``as_of`` (its checked date where
+    ``as_of`` is None or ``"none"``), as ``forecast calibrate`` does.
     """
     from forecast.history.calibrate import calibrate
     from forecast.history.record import load_runs
@@ -89,8 +91,10 @@ def forecast_from_source(
         fit = fit_trend(load_runs() if record is None else record, draws=draws, warmup=draws, seed=seed, hinge=argument == "hinge")
         return trend_result(fit, years=years, thresholds=thresholds, seed=seed)
     if kind == "calibrated":
-        calibration = calibrate(argument or None, record, draws=draws, warmup=draws, seed=seed)
-        return calibration.forecast(years=years, thresholds=thresholds, seed=seed)
+        # the record as published by as_of (its checked date where the comparison has none)
+        calibration = calibrate(argument or None, record, as_of="record" if parse_as_of(as_of) is None else as_of,
+                                years=years, draws=draws, warmup=draws, seed=seed)
+        return calibration.forecast(thresholds=thresholds, seed=seed)
     if kind == "saved":
         return load(source)
     return run(source, samples=samples, seed=seed, years=years, thresholds=thresholds,

@@ -12,6 +12,7 @@ values reuse the compiled code.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 import math
 import sys
 
@@ -46,24 +47,31 @@ _MODEL_OPTIONS = {**_CPU_OPTIONS, "xla_cpu_enable_fast_min_max": True}
 _LAB_YEAR_STREAM = 1
 
 
-def output_sites(transform) -> list[str]:
+def output_sites(transform, wanted: frozenset[str] | None = None) -> list[str]:
     """The sites a run keeps: every column, every lab-year prior, every output (and, with
-    several labs, each lab's compute and the leading lab)."""
+    several labs, each lab's compute and the leading lab); or, given ``wanted``, those of
+    them whose name, or whose prior's name (``mfu`` for ``mfu[xai]``), it holds: the
+    compiled model then computes and copies only those."""
     lab_year = list(dict.fromkeys(name for name, _, _ in transform.lab_year_static))
     labs = list(LAB_OUTPUT_UNITS) if transform.n_labs > 1 else []
-    return list(transform.names) + lab_year + list(OUTPUT_UNITS) + labs
+    sites = list(transform.names) + lab_year + list(OUTPUT_UNITS) + labs
+    if wanted is None:
+        return sites
+    return [site for site in sites if site in wanted or site.partition("[")[0] in wanted]
 
 
-@functools.partial(jax.jit, static_argnames=("years", "base_year"), compiler_options=_MODEL_OPTIONS)
-def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], base_year: float):
+@functools.partial(jax.jit, static_argnames=("years", "base_year", "wanted"), compiler_options=_MODEL_OPTIONS)
+def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], base_year: float,
+          wanted: frozenset[str] | None = None):
     """Every site of the bottom-up model for the worlds ``z_by_prior.T``; compiled once per structure.
 
     The scores come one row per prior, ``(n_latent, n_worlds)``: the model reads each prior's
     scores as a column of ``z``, and XLA fuses that slice into every consumer, so from a
     row-major ``z`` every column would be read through the whole of ``z``. ``z_lab_year``:
     ``(n_lab_year, n_years, n_worlds)`` where the prior set has uncertain lab-year priors.
+    ``wanted``: the sites to return (:func:`output_sites`); all by default.
     """
-    sites = output_sites(transform)
+    sites = output_sites(transform, wanted)
     given = {"z": z_by_prior.T}
     if z_lab_year is not None:
         given["z_lab_year"] = jnp.moveaxis(z_lab_year, -1, 0)
@@ -80,7 +88,8 @@ def _chunk_key(root, chunk):
     return jax.random.fold_in(root, chunk)
 
 
-def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float):
+def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float,
+                   wanted: frozenset[str] | None = None):
     """Plain Monte Carlo for chunk ``chunk`` of a run: i.i.d. normal scores, then the model.
 
     Two compiled calls, not one: fused into the model, the scores are recomputed inside
@@ -94,7 +103,8 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
                                      (transform.n_lab_year, len(years), n_worlds))
     if z_lab_year is not None:
         z_lab_year = _across_devices(z_lab_year)
-    return _push(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year)
+    return _push(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year,
+                 wanted=wanted)
 
 
 def _across_devices(z_by_prior):
@@ -122,9 +132,12 @@ def chunk_plan(samples: int) -> tuple[int, int]:
     return chunk, math.ceil(samples / chunk)
 
 
-def chunk_worlds(transform, root, index: int, *, chunk: int, samples: int, years, base_year) -> dict:
-    """Every output of chunk ``index`` as NumPy arrays, trimmed to the run's ``samples``."""
-    out = _draw_and_push(transform, root, index, n_worlds=chunk, years=tuple(years), base_year=float(base_year))
+def chunk_worlds(transform, root, index: int, *, chunk: int, samples: int, years, base_year,
+                 wanted: frozenset[str] | None = None) -> dict:
+    """Every output of chunk ``index`` (or those ``wanted``) as NumPy arrays, trimmed to the
+    run's ``samples``."""
+    out = _draw_and_push(transform, root, index, n_worlds=chunk, years=tuple(years), base_year=float(base_year),
+                         wanted=wanted)
     return _trimmed(out, index * chunk, samples)
 
 
@@ -146,6 +159,7 @@ def map_chunks(
     scheduler=None,
     desc: str = "worlds",
     combine=None,
+    wanted: Iterable[str] | None = None,
 ):
     """``[reduce(index, start, outputs) for each chunk]``, in chunk order; or, with
     ``combine``, their fold ``combine(...combine(combine(None, r0), r1)..., rN)``, in chunk
@@ -156,7 +170,10 @@ def map_chunks(
     chunk's outputs are held at a time (plus the next, computing while this one is
     reduced). ``scheduler``: a Dask ``distributed`` address or Client
     (:mod:`forecast.cluster`): the chunks run as tasks on its workers, same numbers.
+    ``wanted``: the names of the outputs and priors ``reduce`` reads (:func:`output_sites`);
+    the others are neither computed nor copied. Every one by default.
     """
+    wanted = None if wanted is None else frozenset(wanted)
     years = tuple(int(y) for y in parse_years(years))
     samples = check_samples(samples)
     seed = check_seed(seed)
@@ -166,7 +183,7 @@ def map_chunks(
 
         return map_chunks_on_cluster(priors, reduce, years=years, samples=samples, seed=seed,
                                      base_year=float(base_year), progress=progress, scheduler=scheduler,
-                                     combine=combine or _collect)
+                                     combine=combine or _collect, wanted=wanted)
     chunk, n_chunks = chunk_plan(samples)
     transform = jax.device_put(priors.transform())  # numbers sent once, not every chunk
     root = root_key(seed)
@@ -182,7 +199,7 @@ def map_chunks(
             out = None
             if index < n_chunks:
                 out = _draw_and_push(transform, root, index, n_worlds=chunk, years=years,
-                                     base_year=float(base_year))
+                                     base_year=float(base_year), wanted=wanted)
             if previous is not None:
                 start = (index - 1) * chunk
                 arrays = _trimmed(previous, start, samples)
@@ -238,20 +255,23 @@ def _copy_chunk(arrays: dict, index: int, start: int, out: dict, *, samples: int
 
 
 @float64
-def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR, world_index=None) -> dict:
+def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR, world_index=None,
+                z_lab_year=None) -> dict:
     """Model outputs for a given design of standard-normal scores ``z`` (n_worlds, n_latent).
 
     The entry point for designed experiments (Sobol, Latin hypercube, copulas): the same
     compiled model as :func:`simulate`, arrays in, arrays out. Lab-year priors are not
     coordinates of a design: each row draws their scores from a stream keyed by its
     ``world_index`` (default: its position), so rows of one index share them whatever
-    chunk they come in (a tornado's pinned runs of one world, a swap's worlds).
+    chunk they come in (a tornado's pinned runs of one world, a swap's worlds), unless
+    ``z_lab_year`` gives them: ``(n_worlds, n_lab_year, n_years)`` (a posterior's draws).
     """
     priors.validate(PARAMETERS)
     z_by_prior = jnp.asarray(z, dtype=float).T  # a transposed copy: one row per prior
     transform = priors.transform()
-    z_lab_year = None
-    if transform.n_lab_year:
+    if z_lab_year is not None:
+        z_lab_year = jnp.moveaxis(jnp.asarray(z_lab_year, dtype=float), 0, -1)
+    elif transform.n_lab_year:
         index = np.arange(z_by_prior.shape[1]) if world_index is None else np.asarray(world_index)
         z_lab_year = _lab_year_scores(root_key(_LAB_YEAR_STREAM), jnp.asarray(index, dtype=jnp.uint32),
                                       shape=(transform.n_lab_year, len(years)))
@@ -269,10 +289,17 @@ def _lab_year_scores(root, index, *, shape):
 
 
 def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:
-    """Label the raw arrays of one simulation: dims ``sample`` and ``year``, units, codes."""
+    """Label the raw arrays of one simulation: dims ``sample`` and ``year``, units, codes.
+    With no world (a run that keeps none, whose model computed only what its summaries
+    read), a site that is absent is an empty array."""
     n = len(next(iter(arrays.values())))
-    data_vars = {}
     labs = priors.labs.names
+    n_years, n_labs = len(years), len(labs)
+
+    def site(name, *trailing):
+        return arrays[name] if n or name in arrays else np.empty((0, *trailing))
+
+    data_vars = {}
     by_prior: dict[str, list] = {}
     for column, name, _, prior in priors.columns:
         by_prior.setdefault(name, []).append((column, prior))
@@ -280,32 +307,33 @@ def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:
         prior = priors[name]
         attrs = {"units": prior.unit, "prior": prior.spec, "kind": "prior"}
         if len(columns) == 1:
-            data_vars[name] = xr.Variable("sample", arrays[columns[0][0]], attrs)
+            data_vars[name] = xr.Variable("sample", site(columns[0][0]), attrs)
         else:
             specs = [p.spec for _, p in columns]
             if len(set(specs)) > 1:
                 attrs["lab_priors"] = "; ".join(f"{lab}: {spec}" for lab, spec in zip(labs, specs))
-            data_vars[name] = xr.Variable(("sample", "lab"), np.stack([arrays[c] for c, _ in columns], axis=1),
+            data_vars[name] = xr.Variable(("sample", "lab"), np.stack([site(c) for c, _ in columns], axis=1),
                                           attrs)
     for name in priors.lab_year_priors:
         prior = priors[name]
         dims = ("sample", "year") if len(labs) == 1 else ("sample", "lab", "year")
-        data_vars[name] = xr.Variable(dims, arrays[name], {"units": prior.unit, "prior": prior.spec,
+        data_vars[name] = xr.Variable(dims, site(name, *((n_years,) if n_labs == 1 else (n_labs, n_years))),
+                                      {"units": prior.unit, "prior": prior.spec,
                                                            "kind": "prior"})
     for name, unit in OUTPUT_UNITS.items():
         attrs = {"units": unit, "kind": "output"}
         if name in ("binding_constraint", "chips_cap"):
             codes = CONSTRAINTS if name == "binding_constraint" else CONSTRAINTS[:3]
             attrs.update(flag_values=list(range(len(codes))), flag_meanings=" ".join(codes))
-        data_vars[name] = xr.Variable(("sample", "year"), arrays[name], attrs)
+        data_vars[name] = xr.Variable(("sample", "year"), site(name, n_years), attrs)
     coords = {"sample": np.arange(n), "year": np.asarray(years, dtype=int)}
     if len(labs) > 1:
         coords["lab"] = list(labs)
         data_vars["log10_lab_training_compute"] = xr.Variable(
-            ("sample", "lab", "year"), arrays["log10_lab_training_compute"],
+            ("sample", "lab", "year"), site("log10_lab_training_compute", n_labs, n_years),
             {"units": LAB_OUTPUT_UNITS["log10_lab_training_compute"], "kind": "output"})
         data_vars["leading_lab"] = xr.Variable(
-            ("sample", "year"), arrays["leading_lab"],
+            ("sample", "year"), site("leading_lab", n_years),
             {"units": LAB_OUTPUT_UNITS["leading_lab"], "kind": "output",
              "flag_values": list(range(len(labs))), "flag_meanings": " ".join(labs)})
     return xr.Dataset(

@@ -68,6 +68,10 @@ HIST_LOW = {
 }
 
 
+#: The model's sites :func:`tally_chunk` reads (with several labs, :func:`lab_tally`'s too).
+SUMMARY_SITES = frozenset({TARGET, *HIST_LOW, "binding_constraint", "log10_lab_training_compute", "leading_lab"})
+
+
 def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], thresholds: Sequence[float],
                 weights: np.ndarray | None = None, quantities: Sequence[str] | None = None) -> xr.Dataset:
     """The tally of one chunk of worlds: ``out`` maps each model output to its

@@ -42,7 +42,7 @@ from forecast.settings import (
 from models import PARAMETERS
 from priors import InputError, PriorError, PriorSet, load_prior_set
 
-__all__ = ["DEFAULT_SWEEP_SAMPLES", "MAX_AXES", "Axis", "check_not_set", "crossings", "grid_axes", "parse_vary", "sweep"]
+__all__ = ["DEFAULT_SWEEP_SAMPLES", "LAB_CORRELATION", "MAX_AXES", "Axis", "check_not_set", "crossings", "grid_axes", "parse_vary", "sweep"]
 
 #: A sweep maps one prior (a curve) or two (a heat map).
 MAX_AXES = 2
@@ -58,6 +58,9 @@ _KEPT_WORLDS = 0
 #: What the command line calls a grid.
 _SOURCE = "--vary"
 _EXAMPLE = "chip_growth=1.5:3.5:21"
+#: The name under which a sweep varies the rank correlation between labs
+#: (``--vary lab_correlation=0:0.9:10``), a setting of the prior set rather than a prior.
+LAB_CORRELATION = "lab_correlation"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def parse_vary(text: str, priors: PriorSet) -> Axis:
     parts = grid.split(":")
     if not sep or not name or len(parts) != 3:
         raise PriorError(f"expected NAME=LO:HI:N such as {_EXAMPLE}, got {item!r}", source=_SOURCE)
+    if name == LAB_CORRELATION:
+        return _correlation_axis(parts, item, priors)
     if name not in priors:
         raise priors.unknown_name_error(name, source=_SOURCE)
     low, high = _number(parts[0], "LO", item), _number(parts[1], "HI", item)
@@ -149,6 +154,24 @@ def parse_vary(text: str, priors: PriorSet) -> Axis:
     quantiles = (math.nan,) * 3 if prior.is_fixed else tuple(float(q) for q in prior.family.ppf([0.05, 0.5, 0.95]))
     return Axis(name=name, values=tuple(float(v) for v in values), log_scale=log_scale, unit=prior.unit,
                 spec=prior.spec, quantiles=quantiles)
+
+
+def _correlation_axis(parts: list[str], item: str, priors: PriorSet) -> Axis:
+    """The grid of ``lab_correlation=LO:HI:N``: the rank correlation of a lab-scoped prior
+    between two labs (``--lab-correlation``), N linear steps in [0, 1)."""
+    low, high = _number(parts[0], "LO", item), _number(parts[1], "HI", item)
+    steps = _steps(parts[2], item)
+    if not 0 <= low < high < 1:
+        raise PriorError(f"the grid must rise within [0, 1), got {item!r}", source=_SOURCE, key=LAB_CORRELATION)
+    if len(priors.labs) < 2:
+        raise PriorError(f"{priors.source or priors.name} models one lab: a correlation between labs needs "
+                         "several (--labs N)", source=_SOURCE, key=LAB_CORRELATION)
+    values = _rounded(np.linspace(low, high, steps))
+    if np.any(np.diff(values) <= 0):
+        raise PriorError(f"{steps} steps from {low:g} to {high:g} are closer than {GRID_DIGITS} "
+                         "significant digits; use fewer steps", source=_SOURCE, key=LAB_CORRELATION)
+    return Axis(name=LAB_CORRELATION, values=tuple(float(v) for v in values), log_scale=False,
+                unit="rank correlation", spec=f"{priors.labs.correlation:g} (the prior set's)")
 
 
 def grid_axes(vary: Iterable[str | Axis], priors: PriorSet) -> tuple[Axis, ...]:
@@ -178,8 +201,19 @@ def check_not_set(axes: tuple[Axis, ...], overrides) -> None:
 
 
 def _pinned(axes: tuple[Axis, ...], index: tuple[int, ...]) -> dict[str, str]:
-    """The overrides of one grid point: each value written as ``--set`` would take it."""
+    """The overrides of one grid point: each value written as ``--set`` would take it (the
+    correlation between labs, if varied, under its own name)."""
     return {axis.name: repr(float(axis.values[i])) for axis, i in zip(axes, index)}
+
+
+def _point_priors(base: PriorSet, pinned: Mapping[str, str] | None) -> tuple[PriorSet, dict[str, str] | None]:
+    """The prior set and ``--set`` overrides of a grid point (a varied correlation between
+    labs is the prior set's, as ``--lab-correlation`` sets it)."""
+    if not pinned or LAB_CORRELATION not in pinned:
+        return base, pinned
+    pinned = dict(pinned)
+    base = base.with_labs(correlation=float(pinned.pop(LAB_CORRELATION)))
+    return base, pinned or None
 
 
 def _coordinate(axis: Axis) -> xr.DataArray:
@@ -187,7 +221,8 @@ def _coordinate(axis: Axis) -> xr.DataArray:
     return xr.DataArray(
         np.asarray(axis.values, dtype=float), dims=axis.name,
         attrs={"units": axis.unit, "spacing": "log" if axis.log_scale else "linear",
-               "prior_spec": axis.spec, "prior_p05": p05, "prior_p50": p50, "prior_p95": p95},
+               "prior_spec": axis.spec, "prior_p05": p05, "prior_p50": p50, "prior_p95": p95,
+               "varies": "setting" if axis.name == LAB_CORRELATION else "prior"},
     )
 
 
@@ -258,8 +293,9 @@ def sweep(
     options = {"samples": samples, "seed": seed, "years": years, "thresholds": (threshold,), "as_of": as_of,
                "record": record, "keep": _KEPT_WORLDS, **dict(run_options or {})}
 
-    def point(overrides_here: Mapping[str, str] | None):
-        result = run(base, overrides=overrides_here, **options)
+    def point(pinned: Mapping[str, str] | None):
+        prior_set, overrides_here = _point_priors(base, pinned)
+        result = run(prior_set, overrides=overrides_here, **options)
         reach = result.timeline.isel(threshold=0).sel(year=year)
         return result, float(reach["probability"]), float(reach["mcse"])
 

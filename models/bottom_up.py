@@ -417,21 +417,42 @@ def bottom_up_model(priors, years, *, base_year: float = BASE_YEAR):
     """
     transform = priors.transform() if hasattr(priors, "priors") else priors
     years = jnp.asarray(years, dtype=float)
+    z, z_lab_year = latent_scores(transform, years.shape[0])
+    values, lab_year, outputs = world_sites(transform, z, z_lab_year, years, base_year=base_year)
+    for name, value in values.items():
+        numpyro.deterministic(name, value)
+    for name, value in lab_year.items():
+        numpyro.deterministic(name, value)
+    for name, value in outputs.items():
+        numpyro.deterministic(name, value)
+
+
+def latent_scores(transform, n_years: int):
+    """The sample sites of a world: ``z`` (``transform.n_latent`` standard-normal scores) and,
+    where a lab-year prior is uncertain, ``z_lab_year`` (``(transform.n_lab_year, n_years)``;
+    else None). Every model of a world (:func:`bottom_up_model`, the calibration) samples
+    these and nothing else."""
     z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([transform.n_latent]).to_event(1))
     z_lab_year = None
     if transform.n_lab_year:
         z_lab_year = numpyro.sample(
-            "z_lab_year", dist.Normal(0.0, 1.0).expand([transform.n_lab_year, years.shape[0]]).to_event(2))
+            "z_lab_year", dist.Normal(0.0, 1.0).expand([transform.n_lab_year, n_years]).to_event(2))
+    return z, z_lab_year
+
+
+def world_sites(transform, z, z_lab_year, years, *, base_year: float = BASE_YEAR):
+    """A world from its scores (:func:`latent_scores`): pure JAX.
+
+    Returns ``(values, lab_year, outputs)``: each column's prior value, each lab-year prior
+    (``batch + (labs, years)``; ``batch + (years,)`` for one lab) and the outputs of
+    :func:`world_compute` (one lab) or :func:`lab_world_compute` (several).
+    """
+    years = jnp.asarray(years, dtype=float)
     values = transform.values_from_normal(z)
-    lab_year = transform.lab_year_values(z_lab_year, z.shape[:-1], years.shape[0])
-    for name, value in values.items():
-        numpyro.deterministic(name, value)
+    lab_year = transform.lab_year_values(z_lab_year, jnp.shape(z)[:-1], years.shape[0])
     if transform.n_labs == 1:  # one lab: the v2 arithmetic, with no lab axis
         lab_year = {name: value[..., 0, :] for name, value in lab_year.items()}
         outputs = world_compute({**values, **lab_year}, years, base_year=base_year)
     else:
         outputs = lab_world_compute(transform.model_params(values, lab_year), years, base_year=base_year)
-    for name, value in lab_year.items():
-        numpyro.deterministic(name, value)
-    for name, value in outputs.items():
-        numpyro.deterministic(name, value)
+    return values, lab_year, outputs

@@ -27,19 +27,36 @@ weights and NUTS call the same arithmetic.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from priors.labs import column
+
 __all__ = [
+    "LIKELIHOOD_SITES",
     "Evidence",
+    "WorldArrays",
     "disclosed_by",
     "log_estimate",
     "log_likelihood",
     "log_lower_bound",
     "published_by",
+    "record_log_likelihood",
     "share_at_least",
+    "world_arrays",
 ]
+
+#: The outputs the likelihood reads: the frontier and each lab's largest run.
+TARGET = "log10_training_compute"
+LAB_TARGET = "log10_lab_training_compute"
+#: The sites :func:`world_arrays` reads (a lab-scoped prior by its name: each lab's column).
+LIKELIHOOD_SITES = frozenset({TARGET, LAB_TARGET, "disclosure_probability", "disclosure_delay_months",
+                              "estimate_sd_dex"})
+#: What a world that draws no observation priors takes (as :data:`priors.labs.NEUTRAL`):
+#: every run estimated, at once, with an error of 0.15 dex where a row states none.
+_NEUTRAL = {"disclosure_probability": 1.0, "disclosure_delay_months": 0.0, "estimate_sd_dex": 0.15}
 
 #: The shortest median delay the arithmetic uses (years): 0 is "at once".
 _MIN_DELAY_YEARS = 1e-9
@@ -202,3 +219,53 @@ def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd
         sd = _row_sd(xp, ev.frontier_sd, estimate_sd)
         total = total + log_lower_bound(frontier[..., ev.frontier_year], ev.frontier_value, sd).sum(axis=-1)
     return total
+
+
+@dataclass(frozen=True)
+class WorldArrays:
+    """Worlds' outputs as the observation model reads them (NumPy or JAX arrays; ``...`` is
+    the worlds' batch shape: ``(n,)`` for a chunk, ``()`` for the one world of a NumPyro
+    trace)."""
+
+    lab_compute: object  # (..., lab, year)
+    frontier: object  # (..., year)
+    probability: object  # (..., lab)
+    delay: object  # (..., lab)
+    estimate_sd: object  # (...)
+
+
+def world_arrays(out: Mapping, labs) -> WorldArrays:
+    """The arrays the likelihood needs from worlds' outputs ``out`` (name -> array: a chunk's
+    outputs, the sites of one NumPyro trace, or a saved run's variables), for worlds of
+    ``labs``: the frontier, each lab's compute (the frontier for one lab), and each lab's
+    disclosure priors (a lab-scoped prior's column per lab; the neutral value where the
+    worlds draw none)."""
+    labs = tuple(labs)
+    xp, _ = _xp(out[TARGET])
+    as_array = (lambda v: np.asarray(v, dtype=float)) if xp is np else xp.asarray
+    frontier = as_array(out[TARGET])
+    batch = frontier.shape[:-1]
+    lab_compute = as_array(out[LAB_TARGET]) if LAB_TARGET in out else frontier[..., None, :]
+
+    def per_lab(name):
+        value = out.get(name)
+        if value is not None and "lab" in getattr(value, "dims", ()):  # a saved run: dims sample, lab
+            return np.asarray(value.transpose("sample", "lab").sel(lab=list(labs)), dtype=float)
+        cols = [out.get(column(name, lab, len(labs))) for lab in labs]
+        return xp.stack([xp.full(batch, _NEUTRAL[name]) if c is None else xp.broadcast_to(as_array(c), batch)
+                         for c in cols], axis=-1)
+
+    sd = out.get("estimate_sd_dex")
+    return WorldArrays(lab_compute=lab_compute, frontier=frontier,
+                       probability=per_lab("disclosure_probability"),
+                       delay=per_lab("disclosure_delay_months"),
+                       estimate_sd=(xp.full(batch, _NEUTRAL["estimate_sd_dex"]) if sd is None
+                                    else xp.broadcast_to(as_array(sd), batch)))
+
+
+def record_log_likelihood(out: Mapping, labs, evidence: Evidence):
+    """:func:`log_likelihood` of the record in worlds given by their outputs ``out`` (read by
+    :func:`world_arrays`): what importance sampling weighs each world by and what NUTS
+    samples, one function for both."""
+    w = world_arrays(out, labs)
+    return log_likelihood(w.lab_compute, w.frontier, w.probability, w.delay, w.estimate_sd, evidence)

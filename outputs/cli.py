@@ -25,20 +25,41 @@ from outputs.stopping import Terminated
 # Standard library only above: the engine (JAX) and matplotlib are imported inside main(),
 # so that Ctrl-C while they load ends the command with one line, not an import traceback.
 
-#: Subcommands, in the order ``forecast --help`` lists them.
-COMMANDS = ("run", "question", "questions", "priors", "sensitivity", "plot", "report", "backtest", "calibrate", "compare", "record", "app", "sweep")
+#: Subcommands, in the order ``forecast --help`` lists them, with their one-line help: here,
+#: so that listing them imports none of them (each module imports the engine).
+COMMANDS = {
+    'run': 'run a forecast and write its samples, tables and plots to a new folder',
+    'question': 'P(a run of at least THRESHOLD FLOP by a date): true, and with a public estimate',
+    'questions': 'our probability for each open forecasting question on training compute',
+    'priors': 'print the priors (distribution, percentiles, unit, source) and their correlations; --plot draws them',
+    'sensitivity': "which prior decides the forecast: Sobol' indices, tornado, prior swaps",
+    'plot': 're-draw the plots of a saved forecast (run folder or samples.nc)',
+    'report': 'write a report folder (Markdown, HTML, plots, tables, provenance) for a forecast',
+    'backtest': 'score the trend model and baselines on past cutoffs (CRPS, coverage, error)',
+    'calibrate': 'condition the bottom-up priors on the record of frontier runs (NUTS) and forecast again',
+    'compare': 'overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them',
+    'record': 'print the largest training run known at the end of each year, with its source',
+    'app': 'a page in the browser to change any prior and watch the forecast move',
+    'sweep': 'what would you need to believe: P(run >= threshold by year) over a grid of pinned priors',
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; given the command line ``argv``, of the one it names
+    only (the others are listed, not imported: ``forecast --help`` loads no engine)."""
     parser = argparse.ArgumentParser(
         prog="forecast",
         description="Probabilistic forecasts of the training compute of the largest AI runs.",
     )
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), None)
+    for name, help_line in COMMANDS.items():
+        if argv is not None and name != chosen:
+            subcommands.add_parser(name, help=help_line)
+            continue
         module = importlib.import_module(f"outputs.commands.{name}")
         sub = subcommands.add_parser(
-            name, help=module.HELP, description=module.__doc__,
+            name, help=help_line, description=module.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
@@ -224,9 +245,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)  # usage errors and --help: argparse prints and exits
     from priors import InputError
-
-    args = build_parser().parse_args(argv)  # usage errors: argparse prints and exits 2
     name = f"forecast {args.command}"
     use_compile_cache(compile_cache_folder())
     return_large_blocks()

@@ -72,14 +72,13 @@ from forecast.history.record import (
     labs_of,
     measurement_sd,
 )
-from models.evidence import Evidence, disclosed_by, log_likelihood
+from models.evidence import LIKELIHOOD_SITES, TARGET, Evidence, disclosed_by, record_log_likelihood, world_arrays
 from priors import InputError
-from priors.labs import column
 
 __all__ = [
-    "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "WorldArrays", "check_sums", "chunk_log_likelihood", "day_end",
+    "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "check_sums", "chunk_log_likelihood", "day_end",
     "condition", "evidence_of", "record_as_of", "record_weights", "resampling_points", "smooth_tail",
-    "smoothed_log_weights", "systematic_picks", "tail_length", "world_arrays",
+    "smoothed_log_weights", "systematic_picks", "tail_length",
 ]
 
 #: Pareto k above which importance weights are unreliable (Vehtari et al. 2024).
@@ -87,8 +86,6 @@ K_HAT_LIMIT = 0.7
 #: The model check's limits: percentiles (and prior probabilities of "no row") beyond them surprise.
 SURPRISE = (1.0, 99.0)
 
-TARGET = "log10_training_compute"
-LAB_TARGET = "log10_lab_training_compute"
 
 
 class ConditioningWarning(UserWarning):
@@ -261,46 +258,10 @@ def evidence_of(runs: pd.DataFrame, labs, years, as_of: dt.date) -> tuple[Eviden
     return evidence, observed.drop(columns="_k"), tuple(notes)
 
 
-@dataclass(frozen=True)
-class WorldArrays:
-    """A chunk's outputs as the observation model reads them."""
-
-    lab_compute: np.ndarray  # (n, lab, year)
-    frontier: np.ndarray  # (n, year)
-    probability: np.ndarray  # (n, lab)
-    delay: np.ndarray  # (n, lab)
-    estimate_sd: np.ndarray  # (n,)
-
-
-def world_arrays(out, labs) -> WorldArrays:
-    """The arrays of a chunk's outputs (``map_chunks``' ``out``) the likelihood needs."""
-    labs = tuple(labs)
-    frontier = np.asarray(out[TARGET], dtype=float)
-    n = frontier.shape[0]
-    lab_compute = (np.asarray(out[LAB_TARGET], dtype=float) if LAB_TARGET in out
-                   else frontier[:, None, :])
-
-    def per_lab(name, neutral):
-        value = out.get(name)
-        if value is not None and "lab" in getattr(value, "dims", ()):  # a saved run: dims sample, lab
-            return np.asarray(value.transpose("sample", "lab").sel(lab=list(labs)), dtype=float)
-        cols = [out.get(column(name, lab, len(labs))) for lab in labs]
-        return np.stack([np.full(n, neutral) if c is None else np.broadcast_to(np.asarray(c, dtype=float), (n,))
-                         for c in cols], axis=1)
-
-    sd = out.get("estimate_sd_dex")
-    return WorldArrays(lab_compute=lab_compute, frontier=frontier,
-                       probability=per_lab("disclosure_probability", 1.0),
-                       delay=per_lab("disclosure_delay_months", 0.0),
-                       estimate_sd=np.full(n, 0.15) if sd is None else np.broadcast_to(np.asarray(sd, dtype=float), (n,)))
-
-
 def chunk_log_likelihood(out, labs, evidence: Evidence) -> np.ndarray:
-    """Log likelihood of the record (:func:`models.evidence.log_likelihood`) of each world of
-    a chunk's outputs."""
-    w = world_arrays(out, labs)
-    return np.asarray(log_likelihood(w.lab_compute, w.frontier, w.probability, w.delay, w.estimate_sd, evidence),
-                      dtype=float)
+    """Log likelihood of the record (:func:`models.evidence.record_log_likelihood`) of each
+    world of a chunk's outputs."""
+    return np.asarray(record_log_likelihood(out, labs, evidence), dtype=float)
 
 
 def check_sums(out, labs, evidence: Evidence) -> np.ndarray:

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.history.condition import day_end, world_arrays
-from models.evidence import Evidence, published_by, share_at_least
+from forecast.history.condition import day_end
+from models.evidence import Evidence, published_by, share_at_least, world_arrays
 from priors import InputError
 
 __all__ = ["HEADLINE_QUESTIONS", "QUESTIONS_PATH", "Question", "answers_from_sums", "day_end", "load_questions", "parse_by", "question_sums",

@@ -59,6 +59,7 @@ from forecast.settings import DEFAULT_SAMPLES, parse_years
 from outputs.app.state import (
     MORE_SAMPLES,
     PAGE_SAMPLES,
+    PAGE_TERMS,
     AppState,
     Checked,
     FieldError,
@@ -66,6 +67,7 @@ from outputs.app.state import (
     command_line,
     forecast_args,
     from_query,
+    in_page_terms,
     prior_groups,
     prior_set_toml,
     thresholds_for,
@@ -75,9 +77,10 @@ from outputs.app.state import (
 from outputs.flags import in_flags
 from outputs.text import flop_label
 from priors import InputError, builtin_prior_files
+from priors.labs import ALTERNATIVES
 from priors.prior_set import resolve_prior_path
 
-__all__ = ["PLOT_KINDS", "TORNADO_SAMPLES", "App", "make_server", "serve"]
+__all__ = ["PLOT_KINDS", "QUICK_SAMPLES", "TORNADO_SAMPLES", "App", "make_server", "serve"]
 
 #: Charts the page shows, in the order it asks for them.
 PLOT_KINDS = ("fan", "timeline", "constraints", "resources")
@@ -92,8 +95,14 @@ PLOT_DPI = 130
 #: Inches of the charts shown side by side (half the page's width): smaller figures, so
 #: that their type is as large on screen as the fan chart's.
 PLOT_SIZES = {"timeline": (5.2, 3.9), "constraints": (5.2, 3.9)}
-#: States whose results are kept (a 100,000-world result takes about 200 MB).
-CACHE_SIZE = 4
+#: States whose results are kept (a 100,000-world result takes about 200 MB; a first pass's
+#: is small).
+CACHE_SIZE = 6
+#: Worlds of an edit's first pass: the page shows its headline (a forecast at these worlds,
+#: with its larger Monte Carlo error) at once, then the page's worlds refine it. 20,000
+#: worlds of the v3 default (6 labs, conditioned on the record) take 1-2 s on two busy
+#: cores, 5,000 about a quarter of that.
+QUICK_SAMPLES = 5_000
 #: Charts and tables kept, as bytes (a few hundred kB each).
 PNG_CACHE_SIZE = 32
 #: Listen backlog: connections the system holds before the server accepts them.
@@ -137,7 +146,17 @@ def _finite(value):
 
 
 def _field_of(message: str) -> str:
-    return _FIELD_OF_FLAG.get(message.partition(":")[0], "run")
+    """The field of the page a message is about: its flag (``--samples: ...``) or the
+    field's label (``worlds: ...``, :data:`~outputs.app.state.PAGE_TERMS`)."""
+    head = message.partition(":")[0]
+    head = {label: flag for flag, label in PAGE_TERMS.items()}.get(head, head)
+    return _FIELD_OF_FLAG.get(head, "run")
+
+
+def _error(message: str) -> dict:
+    """An error of the page: its field, and the message in the page's terms."""
+    message = in_flags(message.splitlines()[0])
+    return {"field": _field_of(message), "message": in_page_terms(message)}
 
 
 def _with_valid_year(state: AppState) -> AppState:
@@ -147,9 +166,56 @@ def _with_valid_year(state: AppState) -> AppState:
     return state if state.year in years else replace(state, year=years[min(len(years) - 1, 3)])
 
 
+def percent_text(probability: float, mcse: float) -> str:
+    """``43.2% ± 0.2%`` (± one Monte Carlo standard error)."""
+    return f"{100 * probability:.1f}% ± {100 * mcse:.1f}%"
+
+
 def headline_text(probability: float, mcse: float, threshold: float, year: int) -> str:
     """``P(≥1e28 FLOP by 2028) = 43.2% ± 0.2%`` (± one Monte Carlo standard error)."""
-    return f"P(≥{flop_label(threshold)} FLOP by {year}) = {100 * probability:.1f}% ± {100 * mcse:.1f}%"
+    return f"P(≥{flop_label(threshold)} FLOP by {year}) = {percent_text(probability, mcse)}"
+
+
+#: What the two probabilities of the questions table are, and what "±" is (one line).
+QUANTITIES_NOTE = ("True: a run that large has finished by the end of the year. Published: a public "
+                   "estimate that large exists by then, which is what forecasting questions resolve on; "
+                   "the two differ because a run's estimate appears late or never, and estimates err.")
+#: What the "±" of every probability on the page is.
+MCSE_NOTE = ("± one Monte Carlo standard error: the noise of drawing {samples} worlds rather than "
+             "infinitely many (more worlds shrink it), not the uncertainty of the forecast")
+
+
+def page_questions(state: AppState) -> tuple:
+    """The questions a page's run answers, true and published: ``forecast run``'s headline
+    ones (``HEADLINE_QUESTIONS`` its years cover) and the page's headline threshold by the
+    end of its year, when it is not one of them (questions change no world)."""
+    import datetime as dt
+
+    from forecast.history.question import HEADLINE_QUESTIONS, Question
+
+    years = parse_years(state.years)
+    questions = [q for q in HEADLINE_QUESTIONS if years[0] <= q.by.year <= years[-1]]
+    own = Question(float(state.threshold), dt.date(int(state.year), 12, 31))
+    if own not in questions:
+        questions.append(own)
+    return tuple(sorted(questions, key=lambda q: (q.by, q.threshold)))
+
+
+def questions_payload(result, state: AppState) -> list[dict]:
+    """The run's answers (``metadata["questions"]``), one row per question: the true and
+    the published probability with their Monte Carlo errors, the page's headline marked."""
+    rows = []
+    for a in json.loads(result.metadata.get("questions") or "[]"):
+        year = int(a["by"][:4])
+        rows.append({
+            "label": f"P(≥{flop_label(a['threshold'])} FLOP by {year})", "threshold": a["threshold"],
+            "by": a["by"], "true": a["true_probability"], "true_mcse": a["true_mcse"],
+            "published": a["published_probability"], "published_mcse": a["published_mcse"],
+            "true_text": percent_text(a["true_probability"], a["true_mcse"]),
+            "published_text": percent_text(a["published_probability"], a["published_mcse"]),
+            "headline": a["threshold"] == state.threshold and year == state.year,
+        })
+    return rows
 
 
 class App:
@@ -162,7 +228,7 @@ class App:
         the built-in sets and this one, no other file).
     """
 
-    def __init__(self, priors: str | Path | None = None):
+    def __init__(self, priors: str | Path | None = None, *, quick_samples: int | None = QUICK_SAMPLES):
         self.prior_files: dict[str, Path] = dict(builtin_prior_files())
         name = "default" if priors is None else str(priors)
         if name not in self.prior_files:
@@ -176,6 +242,11 @@ class App:
         self._descriptions: dict[str, str] | None = None
         self._sets: dict = {}
         self._sets_lock = threading.Lock()
+        #: The worlds of a first pass (None: none), and the (structure, chunk) the engine has
+        #: compiled its model for in this app: a first pass only where it compiles nothing.
+        self.quick_samples = quick_samples
+        self._compiled: set = set()
+        self._structures: OrderedDict = OrderedDict()
         # a broken prior file is refused now, with its one-line error, not on the page
         self._load(self.prior_files[name])
 
@@ -238,7 +309,8 @@ class App:
 
         state = checked.state
         thresholds = thresholds_for(state)
-        key = state.world_key + (thresholds,)
+        questions = page_questions(state)
+        key = self._world_key(state)
         with self._cache_lock:  # a kept result does not wait for the engine
             if key in self._results:
                 self._results.move_to_end(key)
@@ -251,18 +323,54 @@ class App:
             with warnings.catch_warnings(record=True) as caught_warnings:
                 warnings.simplefilter("always")
                 result = check_finite(run(checked.priors, samples=state.samples, seed=state.seed,
-                                          years=state.years, thresholds=thresholds, as_of=state.as_of))
+                                          years=state.years, thresholds=thresholds, as_of=state.as_of,
+                                          questions=questions))
             caught = []
             for item in caught_warnings:
-                line = in_flags(str(item.message).splitlines()[0])
+                line = in_page_terms(in_flags(str(item.message).splitlines()[0]))
                 if line not in caught:
                     caught.append(line)
             entry = (result, caught)
+            self._compiled.add(self._shape(checked, state.samples))
             with self._cache_lock:
                 self._results[key] = entry
                 while len(self._results) > CACHE_SIZE:
                     self._results.popitem(last=False)
             return entry
+
+    def _shape(self, checked: Checked, samples: int) -> tuple:
+        """What the engine compiles its model once for: the prior set's static structure
+        (names, families, fixed or not), the years, the worlds per chunk. (The structure is
+        worked out once per prior set: ``transform`` factors the correlations.)"""
+        from forecast.engine import chunk_plan
+
+        with self._cache_lock:
+            kept = self._structures.get(id(checked.priors))
+        if kept is None or kept[0] is not checked.priors:
+            kept = (checked.priors, checked.priors.transform().tree_flatten()[1])
+            with self._cache_lock:
+                self._structures[id(checked.priors)] = kept
+                while len(self._structures) > CACHE_SIZE:
+                    self._structures.popitem(last=False)
+        return (kept[1], checked.state.years, chunk_plan(samples)[0])
+
+    def _world_key(self, state: AppState) -> tuple:
+        return state.world_key + (thresholds_for(state), page_questions(state))
+
+    def quick_state(self, checked: Checked) -> AppState | None:
+        """The state of an edit's first pass: the same at :attr:`quick_samples` worlds; None
+        where there is none to make (the page's worlds are few, its result is kept, or the
+        first pass would compile the model for a new shape, a wait longer than the
+        refinement's)."""
+        state, quick = checked.state, self.quick_samples
+        if not quick or state.samples <= quick:
+            return None
+        with self._cache_lock:
+            if self._world_key(state) in self._results:
+                return None
+        if self._shape(checked, quick) not in self._compiled:
+            return None
+        return replace(state, samples=quick)
 
     def valid(self, query: str) -> Checked:
         """The checked state of ``query``, or InputError with the first refused field's message."""
@@ -271,12 +379,15 @@ class App:
             raise InputError(errors[0].message)
         return checked
 
-    def forecast(self, query: str, *, fallback: bool = False) -> dict:
+    def forecast(self, query: str, *, fallback: bool = False, quick: bool = False) -> dict:
         """The page's numbers for ``query``.
 
         With errors, ``ok`` is False and ``errors`` says what is wrong, field by field; with
         ``fallback`` (the page's first load) the forecast of the valid part is computed too,
-        so a bad URL parameter leaves the rest of the page working.
+        so a bad URL parameter leaves the rest of the page working. With ``quick``, the
+        numbers of the edit's first pass where there is one (:meth:`quick_state`: ``quick``
+        is then True, and the state, query and command are still the page's): the same
+        forecast at fewer worlds, which the page then refines.
         """
         checked, errors = self.check(query)
         payload = {"ok": not errors, "errors": [e.to_json() for e in errors],
@@ -288,13 +399,14 @@ class App:
         if state is None or (errors and not fallback):
             return _finite(payload)
         checked = replace(checked, state=_with_valid_year(state))
+        first = self.quick_state(checked) if quick else None
         try:
-            result, caught = self.result(checked)
+            result, caught = self.result(checked if first is None else replace(checked, state=first))
             payload.update(self._headline(checked.state, result))
+            payload["quick"] = first is not None
         except InputError as err:
-            message = in_flags(str(err).splitlines()[0])
             payload["ok"] = False
-            payload["errors"].append({"field": _field_of(message), "message": message})
+            payload["errors"].append(_error(str(err)))
             return _finite(payload)
         payload["warnings"] = list(dict.fromkeys(checked.warnings + caught))
         payload["computed"] = True
@@ -307,13 +419,16 @@ class App:
         for title, names in prior_groups(base):
             items = []
             for name in names:
+                if name not in current:  # replaced by its alternative (max_epochs for epoch_worth_floor)
+                    name = ALTERNATIVES.get(name, name)
                 prior = current[name]
+                original = base[name] if name in base else prior
                 spec = typed.get(name, prior.spec)
                 items.append({
-                    "name": name, "spec": spec, "base_spec": base[name].spec, "unit": prior.unit,
-                    "source": base[name].source, "description": base[name].description,
+                    "name": name, "spec": spec, "base_spec": original.spec if name in base else "",
+                    "unit": prior.unit, "source": original.source, "description": original.description,
                     "changed": name in typed, "two": two_number_spec(spec),
-                    "base_two": two_number_spec(base[name].spec),
+                    "base_two": two_number_spec(original.spec) if name in base else None,
                 })
             groups.append({"title": title, "priors": items})
         return {
@@ -339,7 +454,11 @@ class App:
                          "probability": p, "mcse": mcse, "median_year": median_year,
                          "crossing": crossing, "samples": result.n_samples,
                          "conditioned": result.metadata.get("conditioned_on", ""),
-                         "ess": result.metadata.get("ess")},
+                         "ess": result.metadata.get("ess"),
+                         "mcse_note": MCSE_NOTE.format(samples=f"{result.n_samples:,}"),
+                         "refining": result.n_samples != state.samples},
+            "questions": questions_payload(result, state),
+            "questions_note": QUANTITIES_NOTE,
             "command": command_line(state),
         }
 
@@ -488,6 +607,12 @@ class App:
                         archive.write(path, path.relative_to(folder))
         return buffer.getvalue()
 
+    def compile_quick(self, query: str) -> None:
+        """Compile the model for the first pass of ``query``'s structure (:meth:`quick_state`)."""
+        checked = self.valid(query)
+        if self.quick_samples and checked.state.samples > self.quick_samples:
+            self.result(replace(checked, state=replace(checked.state, samples=self.quick_samples)))
+
     def warm_up(self) -> None:
         """Compile the model for the page's first state (run, fan chart and tornado), so the
         first page load does not wait for it."""
@@ -495,6 +620,7 @@ class App:
         try:
             self.forecast(query)
             self.plot_png("fan", query)
+            self.compile_quick(query)
             self.tornado(query)
         except Exception:  # noqa: BLE001 -- a warm-up failure shows again on the page
             traceback.print_exc(file=sys.stderr)
@@ -562,9 +688,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/static/"):
                 self._static(path.removeprefix("/static/"))
             elif path == "/api/forecast":
-                fallback = "fallback=1" in query.split("&")
-                query = "&".join(p for p in query.split("&") if p != "fallback=1")
-                self._json(self.app.forecast(query, fallback=fallback))
+                flags = {p for p in query.split("&") if p in ("fallback=1", "quick=1")}
+                query = "&".join(p for p in query.split("&") if p not in flags)
+                self._json(self.app.forecast(query, fallback="fallback=1" in flags, quick="quick=1" in flags))
             elif path.startswith("/api/plot/") and path.endswith(".png"):
                 kind = path.removeprefix("/api/plot/").removesuffix(".png")
                 self._send(self.app.plot_png(kind, query), "image/png")
@@ -579,8 +705,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json({"ok": False, "errors": [{"field": "url", "message": f"no such page: {path}"}]},
                            status=HTTPStatus.NOT_FOUND)
         except InputError as err:
-            message = str(err).splitlines()[0]
-            self._json({"ok": False, "errors": [{"field": _field_of(message), "message": message}]},
+            self._json({"ok": False, "errors": [_error(str(err) or type(err).__name__)]},
                        status=HTTPStatus.BAD_REQUEST)
         except Busy as err:
             self._json({"ok": False, "errors": [{"field": "server", "message": str(err)}]},

@@ -43,9 +43,11 @@ __all__ = [
     "AppState",
     "Checked",
     "FieldError",
+    "PAGE_TERMS",
     "check_state",
     "forecast_args",
     "from_query",
+    "in_page_terms",
     "prior_groups",
     "prior_set_toml",
     "thresholds_for",
@@ -106,9 +108,31 @@ class FieldError:
         return {"field": self.field, "message": self.message}
 
 
+#: The page's name for each option, where the engine's message names the command line's
+#: flag (``--samples: ...`` is about the field "worlds").
+PAGE_TERMS = {"--priors": "prior set", "--samples": "worlds", "--seed": "seed", "--years": "years",
+              "--thresholds": "threshold", "--threshold": "threshold", "--target-year": "by year",
+              "--as-of": "as of", "--correlate": "correlations"}
+
+
+def in_page_terms(message: str) -> str:
+    """A message of ``forecast run`` in the page's terms: ``--set: mfu: ...`` reads
+    ``mfu: ...`` (the prior's own field), ``--as-of: ...`` reads ``as of: ...`` (the
+    field's label), and a hint ``(--samples)`` names the field, not the flag."""
+    head, sep, rest = message.partition(": ")
+    if sep and head == "--set":
+        message = rest if ": " in rest else f"prior change: {rest}"
+    elif sep and head in PAGE_TERMS:
+        message = f"{PAGE_TERMS[head]}: {rest}"
+    for flag, label in PAGE_TERMS.items():
+        message = message.replace(f"({flag})", f"(the field '{label}')")
+    return message
+
+
 def _message(err: InputError) -> str:
-    """The line ``forecast run`` prints after ``error:`` (option names as flags)."""
-    return in_flags(str(err).splitlines()[0] if str(err) else type(err).__name__)
+    """The line ``forecast run`` prints after ``error:``, in the page's terms
+    (:func:`in_page_terms`)."""
+    return in_page_terms(in_flags(str(err).splitlines()[0] if str(err) else type(err).__name__))
 
 
 def _split_set(text: str) -> tuple[str, str]:
@@ -158,7 +182,7 @@ def from_query(query: str, *, default_priors: str = "default",
     for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
         value = value.strip()
         if key in ("set", "corr") and len(overrides) + len(pairs) >= MAX_ITEMS:
-            errors.append(FieldError(key, f"--{'set' if key == 'set' else 'correlate'}: at most "
+            errors.append(FieldError(key, f"{'prior changes' if key == 'set' else 'correlations'}: at most "
                                           f"{MAX_ITEMS} changes on the page"))
             continue
         if key == "set":
@@ -261,13 +285,17 @@ def check_state(state: AppState, prior_files: dict[str, Path], *, load=load_prio
         except (InputError, KeyError) as err:
             out.errors.append(FieldError("priors", _message(err) if isinstance(err, InputError) else str(err)))
             return out
-        good = []
-        for name, spec in state.overrides:
-            try:
-                out.base.with_overrides([f"{name}={spec}"]).validate(PARAMETERS)
-                good.append((name, spec))
-            except InputError as err:
-                out.errors.append(FieldError(f"set:{name}", _message(err)))
+        good = list(state.overrides)
+        try:  # all at once (a prior set is checked as a whole), one by one only if refused
+            out.base.with_overrides([f"{n}={s}" for n, s in good]).validate(PARAMETERS)
+        except InputError:
+            good = []
+            for name, spec in state.overrides:
+                try:
+                    out.base.with_overrides([f"{name}={spec}"]).validate(PARAMETERS)
+                    good.append((name, spec))
+                except InputError as err:
+                    out.errors.append(FieldError(f"set:{name}", _message(err)))
         with_set = out.base.with_overrides([f"{n}={s}" for n, s in good])
         pairs = []
         for pair in state.correlate:
@@ -289,7 +317,7 @@ def check_state(state: AppState, prior_files: dict[str, Path], *, load=load_prio
 def _lines(caught) -> list[str]:
     seen = []
     for item in caught:
-        text = in_flags(str(item.message).splitlines()[0])
+        text = in_page_terms(in_flags(str(item.message).splitlines()[0]))
         if text not in seen:
             seen.append(text)
     return seen

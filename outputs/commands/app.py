@@ -18,8 +18,6 @@ import argparse
 from outputs.app import App, serve
 from priors import builtin_prior_files
 
-HELP = "a page in the browser to change any prior and watch the forecast move"
-
 
 def port_number(text: str) -> int:
     """A TCP port, 0 (any free one) to 65535."""

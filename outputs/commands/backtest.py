@@ -33,7 +33,6 @@ from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.backtest import backtest_text, write_backtest
 from priors import InputError
 
-HELP = "score the trend model and baselines on past cutoffs (CRPS, coverage, error)"
 
 DEFAULT_CUTOFFS = "2016,2018,2020,2022"
 

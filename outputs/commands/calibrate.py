@@ -1,12 +1,15 @@
-"""Calibrate the bottom-up model on history, then forecast from the posterior.
+"""Condition the bottom-up model on the record with NUTS, then forecast from the posterior.
 
-The largest run known at the end of each year from --since to the base year (2024) is
-observed through the model run backwards (supply-driven compute; the caps of the coming
-build-out did not bind the past), with a Student-t error. NUTS samples the posterior of
-every uncertain prior's score; the record informs the priors that shape past compute and
-leaves the others as they were. The posterior worlds then go through the same model as
+The record as published by --as-of (default: the date it was last checked) is read by lab
+and year exactly as 'forecast run' reads it, and NUTS samples the same likelihood (every
+lab's largest run of each year up to the as-of date: a public estimate with its error, a
+lower bound, or no row yet, through the disclosure priors) over the scores of every
+uncertain prior, every lab kept. 'forecast run' weighs prior worlds by that likelihood
+(importance sampling); this samples it, for when the weights are too uneven (Pareto k above
+0.7). The record informs the priors that shape the observed years' runs and leaves the
+others as they were. The posterior worlds then go through the same model as
 'forecast run': one world per posterior draw (--chains x --draws); --samples sets the
-worlds of the uncalibrated forecast it is compared with.
+worlds of the prior forecast it is compared with.
 
 The new folder is a run folder of the calibrated forecast (samples.nc, tables, plots: so
 'forecast plot' and 'forecast report --from' read it) plus calibration.md and
@@ -20,10 +23,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import replace
 
-from forecast.history.calibrate import (
-    DEFAULT_SINCE,
-    calibrated_forecast,
-)
+from forecast.history.calibrate import calibrated_forecast
 from forecast.history.record import load_record
 from outputs.commands.common import (
     add_forecast_options,
@@ -37,19 +37,15 @@ from outputs.commands.common import (
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.calibration import calibration_text, write_calibration
 
-HELP = "condition the bottom-up priors on the record of frontier runs (NUTS) and forecast again"
-
 
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("calibration")
-    group.add_argument("--since", type=int, default=DEFAULT_SINCE, metavar="YEAR",
-                       help=f"first year of the record observed (default {DEFAULT_SINCE}); the last is --as-of")
     group.add_argument("--draws", type=positive_int, default=1000, metavar="N",
                        help="NUTS draws (and warmup iterations) per chain (default 1000)")
     group.add_argument("--chains", type=positive_int, default=4, metavar="N", help="NUTS chains (default 4)")
-    group.add_argument("--as-of", type=int, default=None, metavar="YEAR",
-                       help="last year of the record observed (default: the base year, 2024); later "
-                            "years are observed through the forward model with its caps")
+    group.add_argument("--as-of", default="record", metavar="DATE|YEAR",
+                       help="condition on the record as published by DATE (YYYY-MM-DD; a YEAR is its "
+                            "last day; default: the date the record was last checked), as forecast run does")
     add_forecast_options(parser, conditioning=False, scale=False)
     add_output_options(parser)
 
@@ -67,9 +63,13 @@ def reproduce_command(args) -> str:
         parts.append("--repair-correlations")
     if getattr(args, "record", None):
         parts += ["--record", str(args.record)]
-    if args.as_of is not None:
+    if args.labs is not None:
+        parts += ["--labs", str(args.labs)]
+    if args.lab_correlation is not None:
+        parts += ["--lab-correlation", str(args.lab_correlation)]
+    if str(args.as_of) != "record":
         parts += ["--as-of", str(args.as_of)]
-    parts += ["--since", str(args.since), "--chains", str(args.chains), "--draws", str(args.draws),
+    parts += ["--chains", str(args.chains), "--draws", str(args.draws),
               "--seed", str(args.seed), "--years", args.years]
     if args.thresholds:
         parts += ["--thresholds", args.thresholds]
@@ -78,11 +78,11 @@ def reproduce_command(args) -> str:
 
 def main(args) -> int:
     formats = parse_formats(args.format)
-    check_forecast_options(args)
+    check_forecast_options(args)  # with --as-of: refused where no forecast year is observed
     runs = load_record(args.record) if args.record else None  # refused before any fit
     target = check_target(args.out, force=args.force) if args.out else None
     result = calibrated_forecast(
-        prior_set_from_args(args), runs=runs, since=args.since, until=args.as_of, chains=args.chains,
+        prior_set_from_args(args), runs=runs, as_of=args.as_of, chains=args.chains,
         draws=args.draws,
         samples=args.samples, seed=args.seed, years=args.years, thresholds=args.thresholds,
     )

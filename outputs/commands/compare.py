@@ -28,8 +28,6 @@ from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.comparison import comparison_text, with_assumptions, write_comparison
 from priors import InputError
 
-HELP = "overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("sources", metavar="SOURCE", nargs="+", help=SOURCE_HELP)

@@ -14,8 +14,6 @@ from outputs.commands.common import add_output_options, load_forecast, parse_for
 from outputs.folder import check_target, new_folder_name, staged_folder
 from priors import InputError
 
-HELP = "re-draw the plots of a saved forecast (run folder or samples.nc)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("source", metavar="RUN", help="run folder or its samples.nc")

@@ -26,8 +26,6 @@ from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.plots.priors import correlated_blocks, save_prior_plots
 from priors import InputError
 
-HELP = ("print the priors (distribution, percentiles, unit, source) and their correlations; "
-        "--plot draws them")
 
 #: Worlds of the prior-predictive forecast of --plot.
 PLOT_SAMPLES = 20_000

@@ -20,8 +20,6 @@ from outputs.commands.common import add_forecast_options, check_forecast_options
 from outputs.text import flop_label
 from forecast.history.record import load_record
 
-HELP = "P(a run of at least THRESHOLD FLOP by a date): true, and with a public estimate"
-
 
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("question")

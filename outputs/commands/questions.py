@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import sys
 
-HELP = "our probability for each open forecasting question on training compute"
-
 
 def add_arguments(parser) -> None:
     from outputs.commands.common import add_forecast_options

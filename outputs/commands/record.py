@@ -15,8 +15,6 @@ from forecast.history.record import frontier_by_year, load_record, record_checke
 from outputs.commands.common import add_record_option
 from outputs.tables import format_frontier
 
-HELP = "print the largest training run known at the end of each year, with its source"
-
 
 def add_arguments(parser) -> None:
     add_record_option(parser)

@@ -33,8 +33,6 @@ from outputs.text import headline_sentences
 from outputs.write.report import check_same_priors, find_sections, write_report
 from priors import InputError
 
-HELP = "write a report folder (Markdown, HTML, plots, tables, provenance) for a forecast"
-
 
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("report")

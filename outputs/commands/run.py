@@ -20,8 +20,6 @@ from outputs.commands.common import (
 )
 from outputs.folder import new_folder_name, staged_folder
 
-HELP = "run a forecast and write its samples, tables and plots to a new folder"
-
 
 def add_arguments(parser) -> None:
     add_forecast_options(parser)

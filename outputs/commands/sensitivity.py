@@ -49,8 +49,6 @@ from outputs.commands.common import (
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.sensitivity import sensitivity_text, write_sensitivity
 
-HELP = "which prior decides the forecast: Sobol' indices, tornado, prior swaps"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("priors")

@@ -27,7 +27,7 @@ from forecast.settings import (
     parse_threshold,
     parse_years,
 )
-from forecast.sweep import DEFAULT_SWEEP_SAMPLES, MAX_AXES, check_not_set, grid_axes, sweep
+from forecast.sweep import DEFAULT_SWEEP_SAMPLES, LAB_CORRELATION, MAX_AXES, check_not_set, grid_axes, sweep
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -40,14 +40,13 @@ from outputs.text import flop_label
 from outputs.write.sweep import sweep_text, write_sweep
 from priors import InputError
 
-HELP = "what would you need to believe: P(run >= threshold by year) over a grid of pinned priors"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sweep")
     group.add_argument("--vary", metavar="NAME=LO:HI:N", action="append", default=[], required=True,
                        help=f"pin a prior at N values from LO to HI (N >= 2; log-spaced for priors on a "
-                            f"log scale); once or twice (at most {MAX_AXES}), e.g. --vary chip_growth=1.5:3.5:21")
+                            f"log scale); once or twice (at most {MAX_AXES}), e.g. --vary chip_growth=1.5:3.5:21; "
+                            f"--vary {LAB_CORRELATION}=0:0.9:10 varies the rank correlation between labs")
     group.add_argument("--threshold", default=flop_label(DEFAULT_THRESHOLD), metavar="FLOP",
                        help=f"FLOP threshold of the question (default {flop_label(DEFAULT_THRESHOLD)})")
     group.add_argument("--year", default=str(DEFAULT_TARGET_YEAR), metavar="YEAR",

@@ -356,7 +356,7 @@ def plot_compare_timeline(
 
 def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_kwargs: Mapping | None = None,
                         legend: bool = True):
-    """The calibrated model over the observed years: posterior median and 90% band.
+    """The calibrated model's frontier over the observed years: posterior median and 90% band.
 
     Drawn over a fan chart (:func:`plot_compare_fan` takes it as ``history=`` and puts it in
     its one legend), it shows how well the posterior worlds reproduce the record they were
@@ -365,7 +365,7 @@ def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_
     """
     if ax is None:
         _, ax = plt.subplots()
-    fitted = calibration.fitted()
+    fitted = calibration.fitted_frontier()
     years = fitted.index.to_numpy(dtype=float)
     color = color or method_color("calibrated")
     band_kwargs = {"color": color, "alpha": 0.15, "linewidth": 0, **(band_kwargs or {})}
@@ -379,7 +379,7 @@ def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_
 
 
 def _is_log_scale(calibration, name: str) -> bool:
-    return calibration.priors[name].family.log_scale
+    return calibration.prior_of(name).family.log_scale
 
 
 def plot_prior_posterior(
@@ -434,7 +434,7 @@ def plot_prior_posterior(
         # share of draws per bin (not a density): comparable on log-spaced bins too
         ax.hist(before, bins=bins, weights=np.full(len(before), 1 / len(before)), **prior_kwargs)
         ax.hist(after, bins=bins, weights=np.full(len(after), 1 / len(after)), **posterior_kwargs)
-        unit = calibration.priors[name].unit
+        unit = calibration.prior_of(name).unit
         ax.set_title(name, fontsize="small")
         ax.set_xlabel(unit, fontsize="small")
         ax.set_yticks([])

@@ -249,8 +249,9 @@ def plot_sweep_curve(grid: xr.Dataset, *, ax=None, caption: str | bool | None = 
                    label=f"the prior's median ({_number(interval[1])})")
     base = float(grid.attrs.get("baseline_probability", math.nan))
     if math.isfinite(base):
-        ax.axhline(base, color="#555555", linewidth=1.0, linestyle=":",
-                   label=f"{prior_label(name)} drawn from its prior: {base:.0%}")
+        as_set = (f"{prior_label(name)} as the prior set has it, {x.attrs.get('prior_spec', '').split(' ')[0]}"
+                  if x.attrs.get("varies") == "setting" else f"{prior_label(name)} drawn from its prior")
+        ax.axhline(base, color="#555555", linewidth=1.0, linestyle=":", label=f"{as_set}: {base:.0%}")
     for value in crossings(grid["probability"], 0.5):
         ax.plot([value], [0.5], marker="o", markersize=6, color="white", markeredgecolor=MEDIAN_COLOR, zorder=5)
         ax.annotate(f"50% at {_number(value)}", (value, 0.5), xytext=(6, -12), textcoords="offset points",

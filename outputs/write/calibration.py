@@ -44,13 +44,16 @@ def prior_posterior_display(calibration: Calibration, *, moved_only: bool) -> pd
 
 
 def fitted_display(calibration: Calibration) -> pd.DataFrame:
+    """Each row of the record beside the posterior of the run it speaks to."""
     fitted = calibration.fitted()
     return pd.DataFrame({
-        "largest run known": fitted["model"],
-        "log10 FLOP": fitted["log10_compute"].round(2),
-        "fitted median": fitted["fitted_50%"].round(2),
+        "run": fitted["model"].to_numpy(),
+        "reads as": fitted["kind"].to_numpy(),
+        "log10 FLOP": fitted["log10_compute"].round(2).to_numpy(),
+        "fitted median": fitted["fitted_50%"].round(2).to_numpy(),
         "fitted 90%": [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(fitted["fitted_5%"], fitted["fitted_95%"])],
-    }, index=fitted.index)
+    }, index=pd.Index([f"{lab or 'frontier'} {year}" for lab, year in zip(fitted["lab"], fitted["year"])],
+                      name="lab-year"))
 
 
 def diagnostics_line(calibration: Calibration) -> str:
@@ -67,10 +70,15 @@ def diagnostics_line(calibration: Calibration) -> str:
 def calibration_markdown(result: CalibratedForecast, *, image_format: str = "png") -> str:
     calibration = result.calibration
     return "\n".join([
-        f"# {calibration.priors.name} calibrated on the record, {calibration.years_observed}", "",
+        f"# {calibration.priors.name} calibrated on {calibration.conditioned_on}", "",
         diagnostics_line(calibration), "",
+        "NUTS samples the likelihood `forecast run --as-of` weighs its worlds by (the same record, "
+        "labs and date): the two should agree within their Monte Carlo errors.", "",
         "## The record against the fitted model", "",
+        "Each row of the record (an estimate of its lab's largest run of the year, or a lower "
+        "bound) beside the posterior of that run, log10 FLOP.", "",
         to_markdown(fitted_display(calibration)), "",
+        *[f"- {note}" for note in calibration.notes], *([""] if calibration.notes else []),
         "## Prior against posterior", "",
         "Shift: posterior mean of the prior's standard-normal score (0 under the prior); sd "
         "ratio: its posterior sd (1 under the prior).", "",
@@ -87,7 +95,7 @@ def calibration_text(result: CalibratedForecast) -> str:
     moved = prior_posterior_display(calibration, moved_only=True)
     return "\n".join([
         diagnostics_line(calibration), "",
-        f"The record {calibration.years_observed} against the fitted model (log10 FLOP)", "",
+        f"{calibration.conditioned_on.capitalize()} against the fitted model (log10 FLOP)", "",
         to_text(fitted_display(calibration)), "",
         "Priors the record moved", "",
         to_text(moved) if len(moved) else "(none: the record is as the priors expect)", "",
@@ -98,7 +106,7 @@ def calibration_text(result: CalibratedForecast) -> str:
 
 def _plots(result: CalibratedForecast, folder: Path, formats) -> list[Path]:
     calibration = result.calibration
-    observed = calibration.observed["log10_compute"].to_dict()
+    observed = calibration.fitted_frontier()["log10_compute"].dropna().to_dict()
     with plot_style():
         figure = Figure()
         plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed, history=calibration)

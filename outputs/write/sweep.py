@@ -138,7 +138,11 @@ def sweep_text(grid: xr.Dataset) -> str:
     base = float(grid.attrs.get("baseline_probability", math.nan))
     if math.isfinite(base):
         base_se = float(grid.attrs["baseline_mcse"])
-        lines.append(f"With every prior random (nothing pinned): {_percent(base, base_se, int(grid.attrs['samples']))}")
+        settings = [f"{d} {grid[d].attrs.get('prior_spec', '').split(' ')[0]}" for d in grid["probability"].dims
+                    if grid[d].attrs.get("varies") == "setting"]
+        unpinned = (f"With the prior set's {', '.join(settings)}" if settings
+                    else "With every prior random (nothing pinned)")
+        lines.append(f"{unpinned}: {_percent(base, base_se, int(grid.attrs['samples']))}")
     if "pareto_k" in grid and bool((grid["pareto_k"] > K_HAT_LIMIT).any()):
         lines.append(f"Conditioning on the record is unreliable at some grid points (pareto_k > {K_HAT_LIMIT} "
                      "in sweep.csv)")

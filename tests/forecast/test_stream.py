@@ -131,6 +131,27 @@ def test_a_run_keeps_keep_worlds_and_summarises_all_of_them(everything):
                             everything.samples.isel(sample=slice(0, 1000)).log10_training_compute)
 
 
+def test_a_run_that_keeps_no_world_computes_only_what_its_summaries_read(monkeypatch):
+    """keep=0: the compiled model returns only the summaries' and the likelihood's sites
+    (engine.output_sites), and the conditioned summaries and answers are those of a run
+    that keeps every world; over several chunks, so both passes are drawn."""
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 700)
+    monkeypatch.setattr(result_module, "CHUNK_SIZE", 700)
+    seen = []
+    push = engine._draw_and_push
+    monkeypatch.setattr(engine, "_draw_and_push", lambda *a, **k: seen.append(k.get("wanted")) or push(*a, **k))
+    none = forecast.run(samples=1500, seed=4, years=YEARS, as_of="record", keep=0)
+    assert seen and all(w is not None and "mfu" not in w for w in seen)
+    every = forecast.run(samples=1500, seed=4, years=YEARS, as_of="record", keep="all")
+    xr.testing.assert_equal(none.timeline, every.timeline)
+    assert none.metadata["questions"] == every.metadata["questions"]
+    assert none.n_kept == 0 and set(none.samples.data_vars) == set(every.samples.data_vars)
+    transform = load_prior_set().transform()
+    wanted = frozenset({"log10_training_compute", "disclosure_probability"})
+    assert set(engine.output_sites(transform, wanted)) == {"log10_training_compute"} | {
+        f"disclosure_probability[{lab}]" for lab in load_prior_set().labs.names}
+
+
 def test_keep_is_checked(monkeypatch):
     with pytest.raises(InputError, match="keep: a number of worlds or 'all'"):
         forecast.run(samples=100, keep="some")

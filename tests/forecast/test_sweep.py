@@ -135,3 +135,29 @@ def test_crossings_interpolate_in_the_prior_scale(curve):
     lo, hi = (float(v) for v in curve["chip_growth"][1:3])
     assert at == pytest.approx(math.sqrt(lo * hi))  # midway on the log scale
     assert crossings(line.copy(data=[0.6, 0.7, 0.8, 0.9]), 0.5) == []
+
+
+def test_a_lab_correlation_grid_point_is_the_run_at_that_correlation(default_priors):
+    """--vary lab_correlation=LO:HI:N: each point is forecast.run with --lab-correlation set
+    (the rank correlation between labs is a setting of the prior set, not a prior)."""
+    small = dict(samples=2000, seed=7, years="2025:2028", as_of=None)
+    grid = sweep(vary=["lab_correlation=0:0.8:3"], threshold=1e28, year=2028, baseline=False, **small)
+    assert grid["probability"].dims == ("lab_correlation",)
+    assert list(grid["lab_correlation"].values) == [0.0, 0.4, 0.8]
+    assert grid["lab_correlation"].attrs["varies"] == "setting"
+    single = forecast.run(default_priors, lab_correlation=0.4, **small)
+    reach = single.timeline.sel(threshold=1e28, year=2028)
+    assert float(grid["probability"][1]) == float(reach["probability"])
+
+
+@pytest.mark.parametrize("vary, words", [("lab_correlation=0:1:3", "[0, 1)"), ("lab_correlation=-0.2:0.5:3", "[0, 1)"),
+                                         ("lab_correlation=0:x:3", "not a number")])
+def test_bad_lab_correlation_grids_are_one_line_errors(default_priors, vary, words):
+    with pytest.raises(InputError) as err:
+        grid_axes([vary], default_priors)
+    assert str(err.value).startswith("--vary") and words in str(err.value)
+
+
+def test_one_lab_has_no_correlation_to_vary(default_priors):
+    with pytest.raises(InputError, match="one lab"):
+        grid_axes(["lab_correlation=0:0.5:3"], default_priors.with_labs(1))

@@ -94,6 +94,51 @@ def test_forecast_numbers_equal_the_cli(server):
     assert mfu["changed"] and mfu["spec"] == "beta mean 0.45, 0.35 to 0.55" and mfu["unit"] == "fraction"
 
 
+def test_true_and_published_side_by_side_equal_the_cli(server):
+    """The headline thresholds, each by the end of its year: true and published, as
+    ``forecast run`` answers them (its metadata), with one Monte Carlo error each."""
+    status, data = get_json(server, f"/api/forecast?{QUERY}")
+    answers = json.loads(cli_result(*issue_argv()).metadata["questions"])
+    assert [(a["threshold"], a["by"]) for a in answers] == [(1e27, "2026-12-31"), (1e28, "2028-12-31"),
+                                                            (1e29, "2030-12-31")]
+    rows = data["questions"]
+    assert [r["label"] for r in rows] == ["P(≥1e27 FLOP by 2026)", "P(≥1e28 FLOP by 2028)", "P(≥1e29 FLOP by 2030)"]
+    assert [r["headline"] for r in rows] == [False, True, False]
+    for row, a in zip(rows, answers):
+        assert row["true"] == a["true_probability"] and row["published"] == a["published_probability"]
+        assert row["true_text"] == f"{100 * a['true_probability']:.1f}% ± {100 * a['true_mcse']:.1f}%"
+        assert row["published_text"] == f"{100 * a['published_probability']:.1f}% ± {100 * a['published_mcse']:.1f}%"
+    assert "Published" in data["questions_note"] and "forecasting questions resolve on" in data["questions_note"]
+    assert data["headline"]["mcse_note"].startswith(f"± one Monte Carlo standard error: the noise of drawing "
+                                                    f"{SAMPLES:,} worlds")
+    # a headline off the list is answered too, beside them
+    _status, data = get_json(server, f"/api/forecast?{QUERY}&threshold=3e27&year=2027")
+    assert [r["label"] for r in data["questions"] if r["headline"]] == ["P(≥3e27 FLOP by 2027)"]
+    assert len(data["questions"]) == 4
+
+
+def test_an_edit_is_answered_first_at_fewer_worlds_then_refined():
+    """The first pass is ``forecast run`` at ``quick_samples`` worlds, the refinement at the
+    page's; it is made only where it compiles nothing."""
+    app = App(quick_samples=1000)
+    query = f"samples={SAMPLES}"
+    first = app.forecast(query, quick=True)  # no model compiled at 1,000 worlds yet: the full run
+    assert first["quick"] is False and first["headline"]["samples"] == SAMPLES
+    app.compile_quick(query)
+    edit = f"samples={SAMPLES}&set=chip_growth:lognormal+1.3+to+2.5"
+    quick = app.forecast(edit, quick=True)
+    assert quick["quick"] is True and quick["headline"]["refining"] is True
+    assert quick["headline"]["samples"] == 1000
+    assert quick["headline"]["text"] == cli_headline("--samples", "1000", "--set", "chip_growth=lognormal 1.3 to 2.5")
+    assert quick["query"] == "set=chip_growth:lognormal+1.3+to+2.5&samples=4000"  # the page's state
+    assert quick["state"]["samples"] == SAMPLES
+    refined = app.forecast(edit)
+    assert refined["quick"] is False and refined["headline"]["refining"] is False
+    assert refined["headline"]["text"] == cli_headline("--samples", str(SAMPLES), "--set",
+                                                       "chip_growth=lognormal 1.3 to 2.5")
+    assert app.forecast(edit, quick=True)["quick"] is False  # refined already: kept, answered at once
+
+
 def test_a_threshold_off_the_default_list_changes_no_world(server):
     _status, data = get_json(server, f"/api/forecast?{QUERY}&threshold=3e27&year=2027")
     assert data["ok"]
@@ -129,7 +174,7 @@ def test_charts_are_png(server, kind):
 def test_bad_input_is_one_line_never_a_server_error(server):
     status, data = get_json(server, "/api/forecast?set=mfu:gamma+1+to+2&samples=4000")
     assert status == 200 and not data["ok"] and "computed" not in data
-    assert data["errors"] == [{"field": "set:mfu", "message": "--set: mfu: unknown distribution 'gamma' in "
+    assert data["errors"] == [{"field": "set:mfu", "message": "mfu: unknown distribution 'gamma' in "
                                "'gamma 1 to 2'; use one of fixed, normal, lognormal, uniform, loguniform, beta, "
                                "metalog, mixture"}]
     # a bad URL on the first load: reported, and the rest of the state is still forecast

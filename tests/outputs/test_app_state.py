@@ -77,7 +77,11 @@ def test_bad_parameters_are_reported_one_line_each_and_keep_their_default():
     assert set(fields) == {"samples", "seed", "years", "threshold", "year", "as_of", "url", "priors", "set"}
     assert all("\n" not in m for m in fields.values())
     assert state.samples == PAGE_SAMPLES and state.priors == "default" and state.years == default_years_text()
-    assert fields["years"].startswith("--years: ") and fields["samples"].startswith("--samples: ")
+    # in the page's terms: the field's label, not the command line's flag
+    assert fields["years"].startswith("years: ") and fields["samples"].startswith("worlds: ")
+    assert fields["as_of"].startswith("as of: ") and fields["priors"].startswith("prior set: ")
+    assert fields["set"] == "prior change: expected NAME:SPEC, got 'nocolon'"
+    assert not any("--" in m.split(";")[0] for m in fields.values()), fields
     assert "'x'" in fields["url"]
     assert "not a prior set of this page" in fields["priors"]
 
@@ -86,6 +90,7 @@ def test_year_is_checked_against_the_years():
     _state, errors = from_query("years=2030:2035")
     assert [e.field for e in errors] == ["year"]
     assert "2028 is outside the forecast years 2030..2035" in errors[0].message
+    assert errors[0].message.startswith("by year: ")
     assert from_query("years=2030:2035&year=2031") == (AppState(years="2030:2035", year=2031), [])
 
 
@@ -99,7 +104,10 @@ def test_a_bad_spec_gets_the_cli_message(capsys, tmp_path, name, spec):
     files = builtin_prior_files()
     checked = check_state(AppState(overrides=((name, spec), ("chip_growth", "lognormal 2 to 3"))), files)
     assert [e.field for e in checked.errors] == [f"set:{name}"]
-    assert checked.errors[0].message == cli_error(capsys, tmp_path, "--set", f"{name}={spec}")
+    # the CLI's message, naming the prior's field rather than the flag --set
+    cli = cli_error(capsys, tmp_path, "--set", f"{name}={spec}")
+    assert cli.startswith(f"--set: {name}: ")
+    assert checked.errors[0].message == cli.removeprefix("--set: ")
     assert checked.valid.overrides == (("chip_growth", "lognormal 2 to 3"),)  # the good one is kept
     assert checked.priors["chip_growth"].spec == "lognormal 2 to 3"
 
@@ -108,7 +116,9 @@ def test_a_bad_correlation_gets_the_cli_message(capsys, tmp_path):
     files = builtin_prior_files()
     checked = check_state(AppState(correlate=("mfu,chip_growth=1.5", "mfu,lag_years=0.2")), files)
     assert [e.field for e in checked.errors] == ["corr:mfu,chip_growth=1.5"]
-    assert checked.errors[0].message == cli_error(capsys, tmp_path, "--correlate", "mfu,chip_growth=1.5")
+    cli = cli_error(capsys, tmp_path, "--correlate", "mfu,chip_growth=1.5")
+    assert cli.startswith("--correlate: ")
+    assert checked.errors[0].message == "correlations: " + cli.removeprefix("--correlate: ")
     assert checked.valid.correlate == ("mfu,lag_years=0.2",)
 
 
@@ -139,3 +149,20 @@ def test_two_number_specs_are_found():
     for spec in ("beta mean 0.4, 0.3 to 0.5", "uniform between 1 and 2", "fixed 1", "lognormal 1 to 2 (80%)",
                  "lognormal a to b"):
         assert two_number_spec(spec) is None
+
+
+@pytest.mark.parametrize("message, shown", [
+    ("--set: lag_years: the 5th percentile (5) must be below the 95th percentile (2)",
+     "lag_years: the 5th percentile (5) must be below the 95th percentile (2)"),
+    ("--as-of: expected a date YYYY-MM-DD", "as of: expected a date YYYY-MM-DD"),
+    ("--samples: at most 10; use 'forecast run --samples N' for more",
+     "worlds: at most 10; use 'forecast run --samples N' for more"),
+    ("UNRELIABLE conditioning: draw more worlds (--samples)", "UNRELIABLE conditioning: draw more worlds "
+     "(the field 'worlds')"),
+    ("--target-year: 2040 is outside", "by year: 2040 is outside"),
+    ("chip_growth: something", "chip_growth: something"),
+])
+def test_messages_read_in_the_page_terms(message, shown):
+    from outputs.app.state import in_page_terms
+
+    assert in_page_terms(message) == shown

@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 350;
+const NARROW = "(max-width: 1100px)";  // app.css's one-column layout
 const SETTINGS = ["threshold", "year", "years", "samples", "seed", "as_of"];
 
 let generation = 0;        // each update's number: answers to older ones are dropped
@@ -41,35 +42,76 @@ async function update(query, fallback = false) {
   if (controller) controller.abort();
   controller = new AbortController();
   setBusy(true);
-  let data;
+  // first the quick pass (the same forecast at fewer worlds, where the server has one),
+  // then the page's worlds refine it
+  let data = await getForecast(query, fallback, true);
+  if (!data || mine !== generation) return;
+  show(data);
+  if (data.computed && data.quick) {
+    data = await getForecast(query, fallback, false);
+    if (!data || mine !== generation) return;
+    show(data);
+  }
+  if (data.computed) loadPanels(data.query, mine);
+  else setBusy(false);
+  firstLoad = false;
+}
+
+async function getForecast(query, fallback, quick) {
   try {
-    const url = "/api/forecast?" + query + (fallback ? "&fallback=1" : "");
+    const url = "/api/forecast?" + query + (fallback ? "&fallback=1" : "") + (quick ? "&quick=1" : "");
     const response = await fetch(url, { signal: controller.signal });
-    data = await response.json();
+    return await response.json();
   } catch (err) {
-    if (err.name === "AbortError") return;
+    if (err.name === "AbortError") return null;
     showBanner("The server did not answer: " + err.message);
     setBusy(false);
-    return;
+    return null;
   }
-  if (mine !== generation) return;
+}
+
+function show(data) {
   showBanner("");
-  if (data.priors && (!rendered || rendered !== data.priors.set)) renderPriors(data.priors, data.scenarios);
-  else if (data.priors) refreshPriors(data.priors);
+  if (data.priors && (!rendered || rendered !== data.priors.set || !sameNames(data.priors))) {
+    renderPriors(data.priors, data.scenarios);
+  } else if (data.priors) refreshPriors(data.priors);
   showErrors(data.errors || []);
   if (data.computed) {
+    // a first load with a bad URL parameter forecasts the valid rest: that is up to date
+    showStale(data.ok || firstLoad ? [] : data.errors || []);
     renderNumbers(data);
     if (data.ok || firstLoad) history.replaceState(null, "", data.query ? "?" + data.query : location.pathname);
-    loadPanels(data.query, mine);
   } else {
-    setBusy(false);
+    showStale(data.errors || []);
   }
-  firstLoad = false;
+}
+
+// After a refused edit the numbers on screen are those of the last valid inputs: say so, on
+// the headline itself, and name the fields to fix.
+function showStale(errors) {
+  const on = errors.length > 0;
+  $("results").classList.toggle("outdated", on);
+  $("stale-flag").hidden = !on;
+  $("stale-note").hidden = !on;
+  if (!on) return;
+  const names = [...new Set(errors.map((e) => fieldName(e.field)))];
+  $("stale-note").textContent = `Not updated: ${names.join(", ")} ${names.length > 1 ? "are" : "is"} refused ` +
+    "(the message is under the field, in red). These numbers are the forecast of the last valid inputs.";
+}
+
+const FIELD_NAMES = { priors: "the prior set", threshold: "the threshold", year: "the year", years: "the years",
+  samples: "the worlds", seed: "the seed", as_of: "as of", corr: "a correlation", set: "a prior change",
+  url: "the address", run: "the run", server: "the server" };
+
+function fieldName(field) {
+  if (field.startsWith("set:")) return field.slice(4);
+  if (field.startsWith("corr:")) return "the correlation " + field.slice(5);
+  return FIELD_NAMES[field] || field;
 }
 
 function setBusy(on) {
   $("busy").hidden = !on;
-  $("results").classList.toggle("stale", on);
+  $("results").classList.toggle("busy-now", on);
 }
 
 function showBanner(text) {
@@ -85,7 +127,12 @@ function showErrors(errors) {
     let target = null;
     if (field.startsWith("set:")) {
       const r = priorRows[field.slice(4)];
-      if (r) { target = r.error; r.row.classList.add("bad"); }
+      if (r) {
+        target = r.error;
+        r.row.classList.add("bad");
+        const group = r.row.closest("details");
+        if (group) group.open = true;  // a collapsed group shows its refused field
+      }
     } else if (field.startsWith("corr:")) {
       target = document.querySelector('.field-error[data-field="corr"]');
     } else {
@@ -108,10 +155,13 @@ function renderPriors(priors, scenarios) {
   const holder = $("prior-groups");
   holder.replaceChildren();
   priorRows = {};
+  const narrow = window.matchMedia(NARROW).matches;
   for (const group of priors.groups) {
     const box = document.createElement("details");
     box.className = "box";
-    box.open = true;
+    // on a narrow screen the groups start closed (but a changed one), so that the results
+    // are not below 36 fields
+    box.open = !narrow || group.priors.some((p) => p.changed);
     const summary = document.createElement("summary");
     summary.textContent = group.title;
     box.append(summary);
@@ -123,6 +173,11 @@ function renderPriors(priors, scenarios) {
   $("pair-second").replaceChildren(...options.map((o) => o.cloneNode(true)));
   if (priors.latent.length > 1) $("pair-second").selectedIndex = 1;
   renderCorrelations(priors.correlations);
+}
+
+function sameNames(priors) {
+  const names = priors.groups.flatMap((g) => g.priors.map((p) => p.name));
+  return names.length === Object.keys(priorRows).length && names.every((n) => n in priorRows);
 }
 
 function priorRow(p) {
@@ -318,11 +373,16 @@ function corrRow(key, rank, changed) {
 function renderNumbers(data) {
   currentQuery = data.query;
   const h = data.headline;
-  $("headline").textContent = h.text;
-  $("crossing").textContent = h.crossing;
-  $("worlds").textContent = `${h.samples.toLocaleString("en")} worlds, seed ${data.state.seed}` +
-    (h.conditioned ? `, conditioned on ${h.conditioned}` : ", prior forecast");
   const st = data.state;
+  $("headline").textContent = h.text;
+  $("headline").classList.toggle("first-pass", Boolean(h.refining));
+  $("crossing").textContent = h.crossing;
+  $("worlds").textContent = `${h.samples.toLocaleString("en")} worlds` +
+    (h.refining ? ` (a first pass; refining to ${st.samples.toLocaleString("en")})` : "") +
+    `, seed ${st.seed}` + (h.conditioned ? `, conditioned on ${h.conditioned}` : ", prior forecast");
+  $("mcse-note").textContent = h.mcse_note;
+  $("headline").title = h.mcse_note;
+  renderQuestions(data.questions || [], data.questions_note || "");
   for (const key of SETTINGS) {
     if (document.activeElement !== $(key)) $(key).value = st[key];
   }
@@ -347,6 +407,31 @@ function renderNumbers(data) {
     li.textContent = w;
     return li;
   }));
+}
+
+// The headline thresholds, each by the end of its year: the true probability (a run that
+// large has finished) beside the published one (a public estimate that large exists).
+function renderQuestions(rows, note) {
+  const el = $("questions");
+  el.replaceChildren();
+  const head = document.createElement("tr");
+  for (const text of ["", "true", "published"]) {
+    const th = document.createElement("th");
+    th.textContent = text;
+    head.append(th);
+  }
+  el.append(head);
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    if (r.headline) tr.className = "headline-question";
+    for (const text of [r.label, r.true_text, r.published_text]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    el.append(tr);
+  }
+  $("questions-note").textContent = note;
 }
 
 function renderTable(table, year) {

@@ -33,7 +33,7 @@ from outputs.plots.forecast import (
     record_points,
 )
 from outputs.style import log10_flop_formatter, log10_flop_locator, method_color
-from outputs.text import flop_label, format_number
+from outputs.text import flop_label, format_number, prior_label
 
 __all__ = ["OUTLIER_GAP", "compare_ylim", "plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
 
@@ -435,7 +435,7 @@ def plot_prior_posterior(
         ax.hist(before, bins=bins, weights=np.full(len(before), 1 / len(before)), **prior_kwargs)
         ax.hist(after, bins=bins, weights=np.full(len(after), 1 / len(after)), **posterior_kwargs)
         unit = calibration.prior_of(name).unit
-        ax.set_title(name, fontsize="small")
+        ax.set_title(prior_label(name), fontsize="small")
         ax.set_xlabel(unit, fontsize="small")
         ax.set_yticks([])
         ax.grid(False)

@@ -20,6 +20,10 @@ from outputs.write.run import write_run
 __all__ = ["calibration_markdown", "calibration_text", "diagnostics_line", "write_calibration"]
 
 
+#: Most panels of prior_posterior.png: five rows of three.
+_MOST_PANELS = 15
+
+
 def _sig(value: float) -> str:
     return format_number(value)
 
@@ -111,11 +115,18 @@ def _plots(result: CalibratedForecast, folder: Path, formats) -> list[Path]:
         figure = Figure()
         plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed, history=calibration)
         written = save_figure(figure, folder, "calibrated_fan", formats=formats)
-        names = calibration.moved or calibration.priors.latent_names
+        moved = calibration.moved
+        if moved:
+            candidates = list(moved)
+        else:  # none moved past the thresholds: those that moved most
+            table = calibration.prior_posterior()
+            candidates = list((table["shift"].abs() + (1 - table["sd_ratio"])).sort_values(ascending=False).index)
+        names = candidates[:_MOST_PANELS]  # a figure of at most 2400 px
         columns, rows = min(3, len(names)), -(-len(names) // 3)
-        figure = Figure(figsize=(2.3 * columns, 1.9 * rows + 0.3))
+        figure = Figure(figsize=(2.3 * columns, 1.9 * rows + 0.5), layout="constrained")
         plot_prior_posterior(calibration, names=names, axes=figure.subplots(rows, columns, squeeze=False))
-        figure.suptitle("What the record says: prior against posterior")
+        shown = f" (the {len(names)} it moved most, of {len(candidates)})" if len(names) < len(candidates) else ""
+        figure.suptitle(f"What the record says: prior against posterior{shown}")
         written += save_figure(figure, folder, "prior_posterior", formats=formats)
     return written
 

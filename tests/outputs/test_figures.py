@@ -3,7 +3,6 @@ figures of one folder share a title (each PNG records its title as ``Title`` met
 
 from __future__ import annotations
 
-import jax
 import pytest
 from PIL import Image
 
@@ -25,15 +24,7 @@ COMMANDS = {
 }
 
 
-# calibrate crashes today before it writes a figure (on main as well: a float32 buffer
-# where the compiled push expects float64, forecast/history/calibrate.py); the mark holds
-# only for that crash, and fails the test once calibrate runs (remove it then)
-_CALIBRATE_CRASH = pytest.mark.xfail(raises=jax.errors.JaxRuntimeError, strict=True,
-                                     reason="calibrate: f32/f64 mismatch in push_worlds")
-
-
-@pytest.mark.parametrize("command", [pytest.param(c, marks=_CALIBRATE_CRASH) if c == "calibrate" else c
-                                     for c in COMMANDS])
+@pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_png_is_at_most_2400_px_tall_and_titled_once_per_folder(command, tmp_path):
     out = tmp_path / command
     assert main([*COMMANDS[command], "--out", str(out)]) == 0

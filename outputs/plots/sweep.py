@@ -263,7 +263,7 @@ def plot_sweep_curve(grid: xr.Dataset, *, ax=None, caption: str | bool | None = 
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(question(grid))
-    ax.set_title(sweep_title(grid) + f", by {prior_label(name)}")
+    ax.set_title(textwrap.fill(sweep_title(grid) + f", by {prior_label(name)}", _TITLE_WIDTH))
     ax.legend(loc="best", fontsize="small")
     if caption is not False:
         _add_caption(ax, sweep_caption(grid) if caption in (None, True) else caption)

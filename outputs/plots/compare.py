@@ -288,9 +288,12 @@ def plot_compare_fan(
     ax._compare_clipped = _mark_clipped(ax, comparison, clipped, colors, limits)
     legend = _legend_under(ax, handles, labels)
     if caption is None or caption is True:
-        caption = ("solid: median; dashed: 90% band · " + _default_caption(comparison)
-                   + (f" · conditioned on the record as published by {as_of.isoformat()}" if as_of
-                      else " · not conditioned on the record"))
+        conditioned = np.atleast_1d(comparison.attrs.get("conditioned", [])).astype(bool)
+        caption = "solid: median; dashed: 90% band · " + _default_caption(comparison)
+        if len(conditioned) and not conditioned.any():
+            caption += " · priors only, none conditioned on the record"
+        elif len(conditioned) and conditioned.all() and as_of is not None:
+            caption += f" · each conditioned on the record as published by {as_of.isoformat()}"
     _add_caption(ax, None, caption, below=legend)
     _place_published_labels(ax, state)
     return ax

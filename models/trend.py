@@ -75,6 +75,35 @@ class TrendPriors:
         if not np.isfinite(self.intercept_loc) or not np.isfinite(self.slope_loc):
             raise ValueError("intercept_loc and slope_loc must be finite")
 
+    @classmethod
+    def anchored(
+        cls,
+        log10_value: float,
+        t: float,
+        *,
+        slope_loc: float,
+        slope_scale: float,
+        scale_at_anchor: float = 1.5,
+        **others,
+    ) -> "TrendPriors":
+        """Priors whose line passes near a known point, with a given slope prior.
+
+        The intercept (log10 FLOP at 2020.0) is centred on ``log10_value`` carried from
+        decimal year ``t`` to 2020 at ``slope_loc``:
+        ``intercept_loc = log10_value + slope_loc * (2020 - t)``, and its scale grows with
+        that distance as the slope's uncertainty does:
+        ``intercept_scale = hypot(scale_at_anchor, slope_scale * (2020 - t))``. Backtests
+        anchor on the last record before a cutoff, so no prior leans on a later run.
+        """
+        distance = REFERENCE_YEAR - float(t)
+        return cls(
+            intercept_loc=float(log10_value) + float(slope_loc) * distance,
+            intercept_scale=float(np.hypot(scale_at_anchor, float(slope_scale) * distance)),
+            slope_loc=float(slope_loc),
+            slope_scale=float(slope_scale),
+            **others,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class HingePriors(TrendPriors):

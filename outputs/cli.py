@@ -35,7 +35,7 @@ COMMANDS = {
     'sensitivity': "which prior decides the forecast: Sobol' indices, tornado, prior swaps",
     'plot': 're-draw the plots of a saved forecast (run folder or samples.nc)',
     'report': 'write a report folder (Markdown, HTML, plots, tables, provenance) for a forecast',
-    'backtest': 'score the trend model and baselines on past cutoffs (CRPS, coverage, error)',
+    'backtest': 'score the trend model and baselines on past cutoffs, as known then (CRPS, log score, coverage)',
     'calibrate': 'condition the bottom-up priors on the record of frontier runs (NUTS) and forecast again',
     'compare': 'overlay two or more forecasts (prior sets, saved runs, trend, calibrated) and tabulate them',
     'record': 'print the largest training run known at the end of each year, with its source',

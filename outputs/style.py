@@ -59,7 +59,7 @@ METHOD_COLORS = {
     "calibrated": "#7b3294",
     "trend": "#8c510a",
     "trend_hinge": "#c7a35a",
-    "last_value_4x": "#6b6b6b",
+    "last_value": "#6b6b6b",
     "ols_line": "#01665e",
     "power_wall": "#56B4E9",
     "data_wall": "#808000",

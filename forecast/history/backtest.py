@@ -1,21 +1,24 @@
-"""Backtests of the trend model against what happened, with CRPS and two baselines.
+"""Backtests of the trend model and two baselines against what happened, with proper scores.
 
-For each cutoff year ``c`` the trend model is fitted on runs published before 1 January of
-``c`` only, and forecasts the frontier at the end of each year ``c .. last_year`` (the same
-``year_fraction`` convention as :meth:`forecast.trend_fit.TrendFit.predict`). Each forecast
-is scored against the largest run known by 31 December of that year
-(:func:`forecast.history.yearly_frontier`), in log10 FLOP:
+For each cutoff year ``c`` every method sees the record **as it was known** on 31 December
+of ``c - 1`` (:func:`known_at_cutoff`): only rows public by then, each with the value public
+then (AlphaGo Zero reads 3.4e23 at the 2018 cutoff, its value until Epoch AI revised it to
+6.5e20). Each method forecasts the frontier at the end of each year ``c .. last_year`` (the
+``year_fraction`` convention of :meth:`forecast.trend_fit.TrendFit.predict`); the forecast
+is scored against the **current** record: the largest current public estimate of a run
+published by 31 December of that year (:func:`forecast.history.yearly_frontier`), in log10
+FLOP.
 
-- CRPS (lower is better; for a point forecast it is the absolute error),
-- whether the observation fell in the central 50% and 90% intervals,
-- the error of the median (forecast minus observed, in orders of magnitude).
+Nothing a method uses comes from after the cutoff:
 
-Baselines, scored in the same table:
-
-- ``last_value_4x``: the largest run known at the cutoff, grown by a fixed factor per year
-  (4x by default) from 1 January of the cutoff year. A point forecast.
-- ``ols_line``: a least-squares line through the same frontier series the trend model sees,
-  with a normal predictive whose sd is the residual sd (ddof 2), so CRPS is defined.
+- ``trend``: the Student-t trend fitted with NUTS, its priors built by
+  :func:`trend_priors_before`: the slope prior is the latest growth rate published before
+  the cutoff (:data:`PUBLISHED_GROWTH`, each with its date and source), the intercept prior
+  is centred on the last record known at the cutoff;
+- ``last_value``: the last record known at the cutoff grown from its date at the growth
+  fitted by least squares to the pre-cutoff frontier. A point forecast;
+- ``ols_line``: the same least-squares line with a normal predictive whose sd is the
+  residual sd (ddof 2).
 
 The scoring kernels (CRPS, coverage summaries) live in :mod:`forecast.history.scoring`;
 they are re-exported here. No plotting here: :func:`forecast_quantiles` and
@@ -31,34 +34,47 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from forecast.history.record import frontier_series, runs_before, yearly_frontier
+from forecast.history.record import frontier_series, record_as_known, runs_before, yearly_frontier
 from forecast.history.scoring import (
+    bootstrap_ranking,
+    coverage_curve,
     crps_dataarray,
     crps_normal,
     crps_samples,
+    log_score_normal,
+    pit_normal,
+    student_t_mixture_scores,
     summarize_backtest,
 )
 from forecast.history.trend_fit import fit_trend
+from models.trend import HingePriors, TrendPriors
 
 __all__ = [
     "FAN_PROBS",
     "METHODS",
     "METHOD_LABELS",
+    "PUBLISHED_GROWTH",
     "BacktestResult",
+    "PublishedGrowth",
+    "bootstrap_ranking",
+    "coverage_curve",
     "crps_dataarray",
     "crps_normal",
     "crps_samples",
     "forecast_quantiles",
+    "known_at_cutoff",
+    "published_growth_before",
     "run_backtest",
+    "trend_priors_before",
     "summarize_backtest",
 ]
 
-METHODS = ("trend", "trend_hinge", "last_value_4x", "ols_line")
+METHODS = ("trend", "trend_hinge", "last_value", "ols_line")
 #: How tables, plots and the README name each method.
 METHOD_LABELS = {
     "trend": "trend",
     "trend_hinge": "trend (hinged)",
-    "last_value_4x": "last value x4/yr",
+    "last_value": "last value x fitted growth",
     "ols_line": "least-squares line",
 }
 FAN_PROBS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -97,6 +113,75 @@ def forecast_quantiles(
     return out
 
 
+# --- what was known before each cutoff -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedGrowth:
+    """A growth rate of the largest training runs as published on a date, with its source."""
+
+    published: pd.Timestamp
+    slope: float  # orders of magnitude per year
+    slope_scale: float  # sd of the trend's slope prior when this is the latest source
+    source: str
+
+
+#: Growth rates published before each cutoff, oldest first. The trend's slope prior at a
+#: cutoff is the latest one published by 31 December before it; nothing later is used.
+PUBLISHED_GROWTH = (
+    PublishedGrowth(
+        pd.Timestamp("1975-12-01"), float(np.log10(2.0) / 2.0), 0.5,
+        "Moore 1975, Progress in digital integrated electronics, IEDM: transistor counts double "
+        "every two years (0.15 OOM/yr; no growth of ML training runs had been published, so the "
+        "slope prior is wide, sd 0.5 OOM/yr)",
+    ),
+    PublishedGrowth(
+        pd.Timestamp("2018-05-16"), float(np.log10(2.0) * 12 / 3.4), 0.3,
+        "Amodei & Hernandez 2018, AI and Compute, OpenAI blog: the largest training runs doubled "
+        "every 3.4 months since 2012 (1.06 OOM/yr)",
+    ),
+    PublishedGrowth(
+        pd.Timestamp("2022-02-11"), float(np.log10(2.0) * 12 / 10), 0.3,
+        "Sevilla et al. 2022, Compute Trends Across Three Eras of Machine Learning, "
+        "arXiv:2202.05924: large-scale models double every 10 months (0.36 OOM/yr)",
+    ),
+    PublishedGrowth(
+        pd.Timestamp("2024-05-28"), float(np.log10(4.5)), 0.3,
+        "Epoch AI 2024, Training compute of frontier AI models grows by 4-5x per year "
+        "(4.5x: 0.65 OOM/yr)",
+    ),
+)
+
+
+def published_growth_before(cutoff: int) -> PublishedGrowth:
+    """The latest :data:`PUBLISHED_GROWTH` entry published by 31 December before ``cutoff``."""
+    as_of = pd.Timestamp(year=int(cutoff) - 1, month=12, day=31)
+    known = [g for g in PUBLISHED_GROWTH if g.published <= as_of]
+    if not known:
+        raise ValueError(f"cutoff {cutoff}: no published growth rate before it")
+    return known[-1]
+
+
+def trend_priors_before(series: pd.DataFrame, cutoff: int, *, hinge: bool = False) -> TrendPriors:
+    """The trend's priors from what was known before ``cutoff`` only.
+
+    - slope: ``Normal(g, sd)`` with ``g`` the latest growth published before the cutoff
+      (:func:`published_growth_before`; Epoch's 2024 estimate is used only from 2025 on);
+    - intercept: centred on the last record of the pre-cutoff frontier ``series``, carried
+      to 2020 at ``g`` (:meth:`models.trend.TrendPriors.anchored`), so no prior is pinned
+      at a run published later (the shipped default centres it on GPT-3, 2020);
+    - sigma and nu: the defaults (weakly informative, not fitted to the record).
+
+    The hinge variant keeps the default hinge year prior (2018, centred where Epoch AI
+    later reported a slowdown: hindsight; the hinge is not part of the default backtest).
+    """
+    growth = published_growth_before(cutoff)
+    last = series.iloc[-1]
+    cls = HingePriors if hinge else TrendPriors
+    return cls.anchored(float(last["log10_compute"]), float(last["year_frac"]),
+                        slope_loc=growth.slope, slope_scale=growth.slope_scale)
+
+
 # --- the backtest -----------------------------------------------------------------------------
 
 
@@ -108,7 +193,8 @@ class BacktestResult:
     ----------
     scores : pandas.DataFrame
         One row per (method, cutoff, year): ``observed``, ``median``, ``lo50``, ``hi50``,
-        ``lo90``, ``hi90``, ``crps``, ``in50``, ``in90``, ``error`` (median - observed),
+        ``lo90``, ``hi90``, ``crps``, ``log_score`` (NaN for a point forecast), ``pit``
+        (the forecast's CDF at the outcome), ``in50``, ``in90``, ``error`` (median - observed),
         ``n_train`` (frontier runs the method saw), ``last_train_date``.
     summary : pandas.DataFrame
         :func:`summarize_backtest` of ``scores`` by method and cutoff.
@@ -118,7 +204,15 @@ class BacktestResult:
     observed : pandas.DataFrame
         The yearly frontier the forecasts were scored against.
     diagnostics : pandas.DataFrame
-        Per cutoff, the trend fit's max r_hat, min ESS and divergences.
+        Per cutoff: rows of the record known then (``n_known``), the trend's slope prior
+        (``slope_prior``, OOM/yr, and ``slope_source``), the trend fit's max r_hat, min
+        ESS and divergences.
+    known : pandas.DataFrame
+        Per cutoff, the frontier series the methods saw (``cutoff, model, date,
+        year_frac, log10_compute``: record-setting runs of the record as known then).
+    ranking : dict of pandas.DataFrame
+        :func:`forecast.history.scoring.bootstrap_ranking` of the pooled cases by ``crps``
+        (every method) and by ``log_score`` (the methods with a predictive density).
     settings : dict
         ``cutoffs``, ``last_year``, ``seed``, ``chains``, ``draws`` of the run.
     """
@@ -128,10 +222,13 @@ class BacktestResult:
     fans: pd.DataFrame = field(repr=False)
     observed: pd.DataFrame = field(repr=False)
     diagnostics: pd.DataFrame = field(repr=False)
+    ranking: dict = field(default_factory=dict, repr=False)
+    known: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     settings: dict = field(default_factory=dict)
 
 
-def _rows(method, cutoff, years, observed, quantiles, crps, n_train, last_date):
+def _rows(method, cutoff, years, observed, scored, n_train, last_date):
+    quantiles, crps, log_score, pit = scored
     frame = pd.DataFrame(
         {
             "method": method,
@@ -140,6 +237,8 @@ def _rows(method, cutoff, years, observed, quantiles, crps, n_train, last_date):
             "observed": observed,
             **{name: quantiles[p] for name, p in _SCORE_PROBS.items()},
             "crps": crps,
+            "log_score": log_score,
+            "pit": pit,
             "n_train": n_train,
             "last_train_date": last_date,
         }
@@ -181,7 +280,7 @@ class _Cutoff:
         return self.series["date"].iloc[-1]
 
 
-def _check_settings(runs, cutoffs, last_year, growth_per_year) -> tuple[int, ...]:
+def _check_settings(runs, cutoffs, last_year) -> tuple[int, ...]:
     """Validate :func:`run_backtest`'s settings; returns the cutoffs as ints."""
     cutoffs = tuple(int(c) for c in cutoffs)
     if not cutoffs:
@@ -196,16 +295,25 @@ def _check_settings(runs, cutoffs, last_year, growth_per_year) -> tuple[int, ...
         )
     if max(cutoffs) > last_year:
         raise ValueError(f"cutoff {max(cutoffs)} is after last_year {last_year}")
-    if not growth_per_year > 0:
-        raise ValueError(f"growth_per_year must be positive, got {growth_per_year}")
     return cutoffs
 
 
+def known_at_cutoff(runs: pd.DataFrame, cutoff: int) -> pd.DataFrame:
+    """The record as it was known on 31 December before ``cutoff``: what a forecaster had.
+
+    Only rows public by that day (:func:`forecast.history.record.record_as_known`: a row
+    whose estimate was published later is left out; a row revised later reads the value
+    public then) and dated before 1 January of ``cutoff``.
+    """
+    as_of = pd.Timestamp(year=int(cutoff) - 1, month=12, day=31)
+    return runs_before(record_as_known(runs, as_of), cutoff)
+
+
 def _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction) -> _Cutoff:
-    """The pre-cutoff runs and the years to forecast and score at ``cutoff``."""
-    seen = runs_before(runs, cutoff)
+    """The record as known at ``cutoff``, and the years to forecast and score."""
+    seen = known_at_cutoff(runs, cutoff)
     if seen.empty:
-        raise ValueError(f"no runs before cutoff {cutoff}")
+        raise ValueError(f"cutoff {cutoff}: no run was published before {cutoff}-01-01")
     years = np.arange(cutoff, last_year + 1)
     return _Cutoff(
         cutoff=cutoff,
@@ -223,6 +331,7 @@ def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_frac
     fit = fit_trend(
         c.seen,
         cutoff=c.cutoff,
+        priors=trend_priors_before(c.series, c.cutoff, hinge=hinge),
         chains=chains,
         draws=draws,
         warmup=warmup,
@@ -231,41 +340,56 @@ def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_frac
         chain_method=chain_method,
     )
     d = fit.diagnostics
-    diag_row = {"cutoff": c.cutoff, "n_train": c.n_train, "max_rhat": d.max_rhat,
+    diag_row = {"cutoff": c.cutoff, "n_known": len(c.seen), "n_train": c.n_train,
+                "slope_prior": fit.priors.slope_loc,
+                "slope_source": published_growth_before(c.cutoff).source.split(",")[0],
+                "max_rhat": d.max_rhat,
                 "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
                 "divergences": d.divergences}
     pred = fit.predict(c.years, seed=seed, year_fraction=year_fraction)
     draws_arr = pred["log10_training_compute"].transpose("year", "sample").to_numpy()
     qs = np.quantile(draws_arr, _QUANTILE_PROBS, axis=1)
     quantiles = {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
-    return quantiles, crps_samples(draws_arr, c.observed, axis=1), diag_row
+    post = fit.posterior_samples()  # same draw order as the predictive's samples
+    log_score, pit = student_t_mixture_scores(
+        post["nu"], pred["log10_trend"].transpose("sample", "year").to_numpy(), post["sigma"], c.observed)
+    return (quantiles, crps_samples(draws_arr, c.observed, axis=1), log_score, pit), diag_row
 
 
-def _last_value_forecast(c: _Cutoff, growth_per_year: float):
-    """Baseline: last value at the cutoff, fixed growth from 1 January of the cutoff year.
-
-    A point forecast, so every quantile is the point and the CRPS is the absolute error.
-    """
-    last_value = float(np.log10(c.seen["training_compute_flop"].max()))
-    point = last_value + np.log10(growth_per_year) * (c.t - c.cutoff)
-    quantiles = {p: point for p in _QUANTILE_PROBS}
-    return quantiles, np.abs(point - c.observed)
-
-
-def _ols_line_forecast(c: _Cutoff):
-    """Baseline: least-squares line with a normal predictive (residual sd, ddof 2)."""
+def _fitted_line(c: _Cutoff):
+    """Least-squares line through the pre-cutoff frontier: (slope, intercept at 2020, sd)."""
     x = c.series["year_frac"].to_numpy(dtype=float)
     yv = c.series["log10_compute"].to_numpy(dtype=float)
     if len(x) < 3:
         raise ValueError(
-            f"cutoff {c.cutoff}: only {len(x)} frontier runs; the OLS baseline needs 3"
+            f"cutoff {c.cutoff}: only {len(x)} frontier runs known; the baselines need 3"
         )
     slope, intercept = np.polyfit(x - 2020.0, yv, 1)
     resid = yv - (intercept + slope * (x - 2020.0))
-    sd = float(np.sqrt(np.sum(resid**2) / (len(x) - 2)))
+    return float(slope), float(intercept), float(np.sqrt(np.sum(resid**2) / (len(x) - 2)))
+
+
+def _last_value_forecast(c: _Cutoff):
+    """Baseline: the last record known at the cutoff, grown from its date at the growth
+    fitted (least squares) to the pre-cutoff frontier; no growth rate from later years.
+
+    A point forecast, so every quantile is the point and the CRPS is the absolute error.
+    """
+    slope, _, _ = _fitted_line(c)
+    last = c.series.iloc[-1]
+    point = float(last["log10_compute"]) + slope * (c.t - float(last["year_frac"]))
+    quantiles = {p: point for p in _QUANTILE_PROBS}
+    return (quantiles, np.abs(point - c.observed), log_score_normal(point, 0.0, c.observed),
+            pit_normal(point, 0.0, c.observed))
+
+
+def _ols_line_forecast(c: _Cutoff):
+    """Baseline: least-squares line with a normal predictive (residual sd, ddof 2)."""
+    slope, intercept, sd = _fitted_line(c)
     mu = intercept + slope * (c.t - 2020.0)
     quantiles = {p: mu + sd * stats.norm.ppf(p) for p in _QUANTILE_PROBS}
-    return quantiles, crps_normal(mu, sd, c.observed)
+    return (quantiles, crps_normal(mu, sd, c.observed), log_score_normal(mu, sd, c.observed),
+            pit_normal(mu, sd, c.observed))
 
 
 def run_backtest(
@@ -278,7 +402,6 @@ def run_backtest(
     draws: int = 1000,
     warmup: int = 1000,
     hinge: bool = False,
-    growth_per_year: float = 4.0,
     year_fraction: float = 1.0,
     chain_method: str = "vectorized",
 ) -> BacktestResult:
@@ -299,8 +422,6 @@ def run_backtest(
         NUTS settings for the trend fits.
     hinge : bool
         Backtest the hinged trend instead of the straight one.
-    growth_per_year : float
-        Yearly growth factor of the ``last_value_4x`` baseline.
     year_fraction : float
         Point of each year forecast (1.0 = year end, matching the scoring target).
     chain_method : str
@@ -310,33 +431,41 @@ def run_backtest(
     -------
     BacktestResult
     """
-    cutoffs = _check_settings(runs, cutoffs, last_year, growth_per_year)
+    cutoffs = _check_settings(runs, cutoffs, last_year)
     observed_table = yearly_frontier(runs, first_year=min(cutoffs), last_year=last_year)
-    score_frames, fan_frames, diag_rows = [], [], []
+    score_frames, fan_frames, diag_rows, known_frames = [], [], [], []
 
-    def add(method, c, quantiles, crps):
-        score_frames.append(_rows(method, c.cutoff, c.years, c.observed, quantiles, crps,
+    def add(method, c, scored):
+        score_frames.append(_rows(method, c.cutoff, c.years, c.observed, scored,
                                   c.n_train, c.last_date))
-        fan_frames.append(_fan_rows(method, c.cutoff, c.years, quantiles))
+        fan_frames.append(_fan_rows(method, c.cutoff, c.years, scored[0]))
 
     for cutoff in sorted(cutoffs):
         c = _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction)
-        quantiles, crps, diag_row = _trend_forecast(
+        known_frames.append(c.series.loc[:, ["model", "date", "year_frac", "log10_compute"]]
+                            .assign(cutoff=c.cutoff))
+        scored, diag_row = _trend_forecast(
             c, seed=seed, chains=chains, draws=draws, warmup=warmup, hinge=hinge,
             year_fraction=year_fraction, chain_method=chain_method,
         )
         diag_rows.append(diag_row)
-        add("trend_hinge" if hinge else "trend", c, quantiles, crps)
-        add("last_value_4x", c, *_last_value_forecast(c, growth_per_year))
-        add("ols_line", c, *_ols_line_forecast(c))
+        add("trend_hinge" if hinge else "trend", c, scored)
+        add("last_value", c, _last_value_forecast(c))
+        add("ols_line", c, _ols_line_forecast(c))
 
     scores = pd.concat(score_frames, ignore_index=True)
+    ranking = {"crps": bootstrap_ranking(scores, score="crps", seed=seed)}
+    if scores["log_score"].notna().any():
+        ranking["log_score"] = bootstrap_ranking(scores, score="log_score", lower_is_better=False,
+                                                 seed=seed)
     return BacktestResult(
         scores=scores,
         summary=summarize_backtest(scores),
         fans=pd.concat(fan_frames, ignore_index=True),
         observed=observed_table,
         diagnostics=pd.DataFrame(diag_rows).set_index("cutoff"),
+        ranking=ranking,
+        known=pd.concat(known_frames, ignore_index=True),
         settings=dict(cutoffs=list(cutoffs), last_year=int(last_year), seed=int(seed),
                       chains=int(chains), draws=int(draws)),
     )

@@ -2,15 +2,19 @@
 baselines on the shipped record of frontier training runs (--record FILE merges your own
 runs over it).
 
-For each cutoff year the trend model is fitted (NUTS) on runs published before 1 January of
-that year only, and forecasts the largest run of each year from the cutoff to --last-year;
-the forecasts are scored against what happened: CRPS in log10 FLOP (lower is better), the
-share of years inside the 50% and 90% intervals, and the median error in orders of
-magnitude. Two baselines are scored in the same table: the last value grown 4x a year, and
-a least-squares line.
+At each cutoff year every method sees the record as it was known on 31 December before it:
+the rows public by then, with the values public then (later revisions are not seen). The
+trend model is fitted (NUTS) with priors from that time (its slope prior is the latest growth
+rate published before the cutoff); the baselines are the last record grown at the growth
+fitted to the pre-cutoff frontier (a point forecast) and a least-squares line with a normal
+predictive. Each forecasts the largest run of each year from the cutoff to --last-year, scored
+against the current record: CRPS in log10 FLOP (lower is better), log score (higher is
+better), the share of years inside the 50% and 90% intervals, and the errors in orders of
+magnitude; a pooled ranking with bootstrap intervals says whether a difference is real.
 
-The new folder holds backtest.csv (every method, cutoff and year), backtest.md (the summary
-table and diagnostics) and backtest.<format> (forecast fans against the realized points).
+The new folder holds backtest.csv (every method, cutoff and year, with PITs), backtest.md
+(the tables and diagnostics), backtest.<format> (forecast fans against the realized points)
+and backtest_calibration.<format> (PIT histogram and reliability).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The files of a backtest: backtest.csv, backtest.md and the fans against what happened;
-and its tables for the terminal."""
+"""The files of a backtest: backtest.csv, backtest.md, the fans against what happened
+(backtest.<format>) and the calibration figure (backtest_calibration.<format>: PIT histogram
+and reliability); and its tables for the terminal."""
 
 from __future__ import annotations
 
@@ -8,17 +9,29 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.history.backtest import METHOD_LABELS, BacktestResult, summarize_backtest
-from outputs.plots.backtest import backtest_axes, backtest_figsize, plot_backtest
+from forecast.history.backtest import (
+    METHOD_LABELS,
+    PUBLISHED_GROWTH,
+    BacktestResult,
+    summarize_backtest,
+)
+from outputs.plots.backtest import (
+    backtest_axes,
+    backtest_figsize,
+    plot_backtest,
+    plot_pit,
+    plot_reliability,
+)
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 
-__all__ = ["backtest_markdown", "backtest_text", "pooled_table", "summary_table", "write_backtest"]
+__all__ = ["backtest_markdown", "backtest_text", "pooled_table", "ranking_table", "summary_table",
+           "write_backtest"]
 
 
 def _labels(methods: pd.Series) -> pd.Series:
-    """Method names as the README and the plots write them (``last value x4/yr``)."""
+    """Method names as the README and the plots write them (``last value x fitted growth``)."""
     return methods.map(lambda m: METHOD_LABELS.get(m, m))
 
 
@@ -26,6 +39,7 @@ def _score_columns(s: pd.DataFrame) -> dict:
     return {
         "years": s["n"].astype(int),
         "CRPS": s["mean_crps"].round(3),
+        "log score": s["mean_log_score"].round(2),
         "cover 50%": s["coverage50"].round(2),
         "cover 90%": s["coverage90"].round(2),
         "median |err| (OOM)": s["median_abs_error"].round(2),
@@ -45,6 +59,37 @@ def pooled_table(result: BacktestResult) -> pd.DataFrame:
     return pd.DataFrame({"method": _labels(s["method"]), **_score_columns(s)})
 
 
+def ranking_table(result: BacktestResult) -> pd.DataFrame:
+    """The pooled ranking by CRPS (every method) and by log score, each mean with its 90%
+    bootstrap interval and the paired difference to the best."""
+    rows = []
+    for score, ranked in result.ranking.items():
+        name = "CRPS" if score == "crps" else "log score"
+        for method, r in ranked.iterrows():
+            rows.append({
+                "score": name,
+                "method": METHOD_LABELS.get(method, method),
+                "cases": int(r["n"]),
+                "mean": round(float(r["mean"]), 3),
+                "90% interval": f"{r['lo']:.3f} to {r['hi']:.3f}",
+                "minus best": round(float(r["diff_to_best"]), 3),
+                "90% interval of the difference": f"{r['diff_lo']:.3f} to {r['diff_hi']:.3f}",
+                "P(best)": round(float(r["p_best"]), 2),
+            })
+    return pd.DataFrame(rows)
+
+
+def _sources_table(result: BacktestResult) -> pd.DataFrame:
+    d = result.diagnostics.reset_index()
+    return pd.DataFrame({
+        "cutoff": d["cutoff"].astype(int),
+        "rows known": d["n_known"].astype(int),
+        "records fitted": d["n_train"].astype(int),
+        "slope prior (OOM/yr)": d["slope_prior"].round(2),
+        "from": d["slope_source"],
+    })
+
+
 def _settings_line(result: BacktestResult) -> str:
     s = result.settings
     cutoffs = ", ".join(str(c) for c in s["cutoffs"])
@@ -52,15 +97,37 @@ def _settings_line(result: BacktestResult) -> str:
             f"{s['draws']} draws; seed {s['seed']}.")
 
 
-def backtest_markdown(result: BacktestResult, *, plot_name: str | None) -> str:
-    """The text of backtest.md: settings, the score tables, the trend fits' diagnostics."""
-    diag = result.diagnostics.reset_index().round(3)
+def backtest_markdown(result: BacktestResult, *, plot_name: str | None,
+                      calibration_name: str | None = None) -> str:
+    """The text of backtest.md: settings, what each cutoff knew, the score tables, the
+    pooled ranking, the trend fits' diagnostics and the figures."""
+    diag = result.diagnostics.drop(columns=["slope_source", "slope_prior", "n_known"]).reset_index().round(3)
+    sources = "\n".join(f"- {g.published.date()}: {g.source}" for g in PUBLISHED_GROWTH)
     lines = [
         "# Backtest of the trend model and two baselines",
         "",
-        f"{_settings_line(result)} CRPS in log10 FLOP (lower is better); coverage is the share "
-        "of scored years inside the central interval; errors are forecast median minus "
-        "realized, in orders of magnitude.",
+        f"{_settings_line(result)} Each cutoff sees the record as it was known on 31 December "
+        "before it (rows public by then, with the values public then); forecasts are scored "
+        "against the current record. CRPS in log10 FLOP (lower is better); log score is the "
+        "log predictive density at the outcome (higher is better; none for a point forecast); "
+        "coverage is the share of scored years inside the central interval; errors are forecast "
+        "median minus realized, in orders of magnitude.",
+        "",
+        "## What each cutoff knew",
+        "",
+        to_markdown(_sources_table(result), index=False),
+        "",
+        "The trend's slope prior is the latest growth rate published before the cutoff:",
+        "",
+        sources,
+        "",
+        "## Pooled ranking, with bootstrap intervals",
+        "",
+        "Cases (cutoff, year) resampled with replacement, the same draw for every method. "
+        "Years scored from several cutoffs are not independent, so the intervals are, if "
+        "anything, too narrow.",
+        "",
+        to_markdown(ranking_table(result), index=False),
         "",
         "## By method and cutoff",
         "",
@@ -77,17 +144,22 @@ def backtest_markdown(result: BacktestResult, *, plot_name: str | None) -> str:
     ]
     if plot_name:
         lines += ["## Forecast fans against the realized frontier", "", f"![backtest fans]({plot_name})", ""]
+    if calibration_name:
+        lines += ["## Calibration: PIT histogram and reliability", "",
+                  f"![backtest calibration]({calibration_name})", ""]
     return "\n".join(lines)
 
 
 def backtest_text(result: BacktestResult, *, problems=()) -> str:
-    """The score tables and the fits' diagnostics, for the terminal."""
+    """The score tables, the pooled ranking and the fits' diagnostics, for the terminal."""
     d = result.diagnostics
     lines = [
-        "Backtest: mean CRPS (log10 FLOP), interval coverage, median error (OOM)", "",
+        "Backtest: mean CRPS (log10 FLOP), log score, interval coverage, median error (OOM)", "",
         to_text(summary_table(result), index=False), "",
         "Pooled over cutoffs", "",
         to_text(pooled_table(result), index=False), "",
+        "Pooled ranking (90% bootstrap intervals over the scored cases)", "",
+        to_text(ranking_table(result), index=False), "",
         f"trend fits: max r_hat {float(d['max_rhat'].max()):.3f}, "
         f"min bulk ESS {float(d['min_ess_bulk'].min()):.0f}, divergences {int(d['divergences'].sum())}",
     ]
@@ -107,6 +179,14 @@ def write_backtest(result: BacktestResult, folder: str | Path, *, formats=("png"
         plot_backtest(result, ax=backtest_axes(figure, len(cutoffs)))
         figure.suptitle("Backtest: forecast fans (median, 90% band) against the realized frontier")
         written = save_figure(figure, folder, "backtest", formats=formats)
+        calibration = Figure(figsize=(8.0, 3.6), layout="constrained")
+        pit_ax, reliability_ax = calibration.subplots(1, 2)
+        plot_pit(result, ax=pit_ax)
+        plot_reliability(result, ax=reliability_ax)
+        calibration.suptitle("Backtest: how well calibrated each method was, pooled over cutoffs")
+        written += save_figure(calibration, folder, "backtest_calibration", formats=formats)
     md = folder / "backtest.md"
-    md.write_text(backtest_markdown(result, plot_name=f"backtest.{formats[0]}"), encoding="utf-8")
+    md.write_text(backtest_markdown(result, plot_name=f"backtest.{formats[0]}",
+                                    calibration_name=f"backtest_calibration.{formats[0]}"),
+                  encoding="utf-8")
     return [csv, *written, md]

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import forecast
-from forecast.history.backtest import BacktestResult, summarize_backtest
+from forecast.history.backtest import BacktestResult, bootstrap_ranking, summarize_backtest
 from forecast.history.record import load_runs, yearly_frontier
 from outputs.plots.backtest import plot_backtest
 from outputs.plots.forecast import (
@@ -350,27 +350,31 @@ _Z = {0.05: -1.645, 0.1: -1.28, 0.25: -0.67, 0.5: 0.0, 0.75: 0.67, 0.9: 1.28, 0.
 
 
 def _fake_backtest(cutoffs=(2016, 2018, 2020, 2022), last_year=2025):
-    methods = ("trend", "last_value_4x", "ols_line")
+    methods = ("trend", "last_value", "ols_line")
     fans, scores = [], []
     for method_index, method in enumerate(methods):
         for cutoff in cutoffs:
             for year in range(cutoff, last_year + 1):
                 centre = 22 + 0.6 * (year - 2016) + 0.1 * method_index
-                spread = 0.0 if method == "last_value_4x" else 0.3 + 0.1 * (year - cutoff)
+                spread = 0.0 if method == "last_value" else 0.3 + 0.1 * (year - cutoff)
                 for prob, z in _Z.items():
                     fans.append({"method": method, "cutoff": cutoff, "year": year, "prob": prob,
                                  "log10_compute": centre + z * spread})
                 scores.append({"method": method, "cutoff": cutoff, "year": year, "crps": 0.5,
-                               "in50": True, "in90": True, "error": 0.1})
+                               "log_score": np.nan if spread == 0 else -1.0,
+                               "pit": (year % 10) / 10 + 0.05, "in50": True, "in90": True,
+                               "error": 0.1})
     years = range(2016, last_year + 1)
     observed = pd.DataFrame({"log10_compute": [22 + 0.6 * (y - 2016) for y in years]},
                             index=pd.Index(years, name="year"))
     scores = pd.DataFrame(scores)
-    diagnostics = pd.DataFrame({"cutoff": list(cutoffs), "max_rhat": 1.0, "min_ess_bulk": 500.0,
+    diagnostics = pd.DataFrame({"cutoff": list(cutoffs), "n_known": 5, "n_train": 4, "slope_prior": 0.6,
+                                "slope_source": "a source", "max_rhat": 1.0, "min_ess_bulk": 500.0,
                                 "divergences": 0}).set_index("cutoff")
     return BacktestResult(
         scores=scores, summary=summarize_backtest(scores), fans=pd.DataFrame(fans),
         observed=observed, diagnostics=diagnostics,
+        ranking={"crps": bootstrap_ranking(scores, n_boot=50)},
         settings={"cutoffs": list(cutoffs), "last_year": last_year, "seed": 0, "chains": 1,
                   "draws": 10},
     )

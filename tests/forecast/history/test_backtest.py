@@ -30,7 +30,8 @@ def test_forecast_quantiles_dims():
 # Frontier before 2016: 1e18 (2013-01-01), 10**19.5 (2014-01-01), 1e20 (2015-01-01);
 # the 2016 run (2016-06-01) is 1e22. Cutoff 2016, forecasting the end of 2016 (t = 2017.0).
 #
-# last_value_4x: 20 + log10(4) * (2017 - 2016) = 20.60206;  CRPS = |20.60206 - 22| = 1.39794
+# last_value: the last record, 20 at 2015.0, grown at the least-squares slope of the three
+#   pre-cutoff records (1 OOM/yr, below) to t = 2017.0: 20 + 1 * 2 = 22; CRPS = |22 - 22| = 0
 # ols_line on x = t - 2020 = (-7, -6, -5), y = (18, 19.5, 20):
 #   slope = sum(dx dy) / sum(dx^2) = ((-1)(-7/6) + 0 + (1)(5/6)) / 2 = 1
 #   mean y = 57.5 / 3 = 19.1667 at x = -6, so mu(2017) = 19.1667 + 1 * (-3 + 6) = 22.1667
@@ -45,8 +46,23 @@ def _hand_runs():
             "model": ["a", "b", "c", "d"],
             "date": pd.to_datetime(["2013-01-01", "2014-01-01", "2015-01-01", "2016-06-01"]),
             "training_compute_flop": [1e18, 10**19.5, 1e20, 1e22],
+            "revisions": ["", "", "", ""],
+            "published": pd.to_datetime(["2013-01-01", "2014-01-01", "2015-01-01", "2016-06-01"]),
         }
     )
+
+
+def _poisoned_runs():
+    """The hand record with the future changed wildly: the 2016 run is 1e40 and moved to
+    March, a new 1e35 run appears on 2016-01-01, and run c is revised to 1e25 in June 2016
+    (its 1e20 kept as the value public until then)."""
+    runs = _hand_runs()
+    runs.loc[3, ["date", "published", "training_compute_flop"]] = [
+        pd.Timestamp("2016-03-01"), pd.Timestamp("2016-03-01"), 1e40]
+    runs.loc[2, ["training_compute_flop", "revisions", "published"]] = [
+        1e25, "1e20 from 2015-01-01", pd.Timestamp("2016-06-01")]
+    runs.loc[4] = ["z", pd.Timestamp("2016-01-01"), 1e35, "", pd.Timestamp("2016-01-01")]
+    return runs
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +72,15 @@ def captured():
     real_fit = backtest.fit_trend
 
     def spy(runs, **kwargs):
-        seen.append((kwargs["cutoff"], pd.to_datetime(runs["date"]).max(), len(runs)))
+        seen.append((kwargs["cutoff"], pd.to_datetime(runs["date"]).max(), len(runs),
+                     float(runs["training_compute_flop"].max()), kwargs["priors"]))
         return real_fit(runs, **kwargs)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(backtest, "fit_trend", spy)
     try:
         clean = run_backtest(_hand_runs(), **SETTINGS)
-        poisoned_runs = _hand_runs()
-        # the future changes wildly: the 2016 run is 1e40, and a new 1e35 run appears
-        poisoned_runs.loc[3, "training_compute_flop"] = 1e40
-        poisoned_runs.loc[4] = ["z", pd.Timestamp("2016-01-01"), 1e35]
-        poisoned = run_backtest(poisoned_runs, **SETTINGS)
+        poisoned = run_backtest(_poisoned_runs(), **SETTINGS)
     finally:
         mp.undo()
     return clean, poisoned, seen
@@ -76,10 +89,12 @@ def captured():
 def test_backtest_fits_see_only_pre_cutoff_runs(captured):
     _, _, seen = captured
     assert len(seen) == 2
-    for cutoff, last_date, n in seen:
+    for cutoff, last_date, n, largest, _ in seen:
         assert cutoff == 2016
         assert last_date < pd.Timestamp("2016-01-01")
         assert n == 3
+        assert largest == pytest.approx(1e20)  # run c as known then, not its 1e25 revision
+    assert seen[0][4] == seen[1][4]  # the same priors
 
 
 def test_backtest_forecasts_ignore_poisoned_future(captured):
@@ -92,11 +107,10 @@ def test_backtest_forecasts_ignore_poisoned_future(captured):
 
 def test_last_value_baseline_by_hand(captured):
     clean, _, _ = captured
-    row = clean.scores.set_index("method").loc["last_value_4x"]
+    row = clean.scores.set_index("method").loc["last_value"]
     assert row["observed"] == pytest.approx(22.0)
-    assert row["median"] == pytest.approx(20.60206, abs=1e-5)
-    assert row["crps"] == pytest.approx(1.39794, abs=1e-5)
-    assert not row["in90"]
+    assert row["median"] == pytest.approx(22.0, abs=1e-9)
+    assert row["crps"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_ols_baseline_by_hand(captured):
@@ -113,7 +127,7 @@ def test_ols_baseline_by_hand(captured):
 
 def test_backtest_tables_layout(captured):
     clean, _, _ = captured
-    assert set(clean.scores["method"]) == {"trend", "last_value_4x", "ols_line"}
+    assert set(clean.scores["method"]) == {"trend", "last_value", "ols_line"}
     for col in ("observed", "median", "lo50", "hi50", "lo90", "hi90", "crps", "error"):
         assert col in clean.scores.columns
     assert (clean.scores["lo90"] <= clean.scores["lo50"]).all()
@@ -121,6 +135,11 @@ def test_backtest_tables_layout(captured):
     assert clean.summary.index.names == ["method", "cutoff"]
     assert set(clean.fans["prob"]) == set(backtest.FAN_PROBS)
     assert clean.diagnostics.index.tolist() == [2016]
+
+
+def test_backtest_refuses_a_cutoff_with_nothing_known_before_it():
+    with pytest.raises(ValueError, match="no run was published before 2013-01-01"):
+        run_backtest(_hand_runs(), cutoffs=(2013,), last_year=2016)
 
 
 def test_backtest_refuses_years_beyond_the_record():
@@ -133,16 +152,19 @@ def test_cli_backtest_writes_table_and_fans(tmp_path, capsys):
 
     out = tmp_path / "bt"
     assert cli(["backtest", "--cutoffs", "2022", "--draws", "150", "--chains", "2", "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.md", "backtest.png"}
+    assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.md", "backtest.png",
+                                              "backtest_calibration.png"}
     scores = pd.read_csv(out / "backtest.csv")
     assert set(scores["cutoff"]) == {2022}
     assert set(scores["year"]) == {2022, 2023, 2024, 2025}
     printed = capsys.readouterr().out
-    assert "Pooled over cutoffs" in printed and "last value x4/yr" in printed and "least-squares line" in printed
+    assert "Pooled over cutoffs" in printed and "last value x fitted growth" in printed and "least-squares line" in printed
 
 
-@pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"]],
-                         ids=["cutoff-after-last-year", "not-a-year", "beyond-record"])
+@pytest.mark.parametrize("argv", [["--cutoffs", "2030"], ["--cutoffs", "20x2"], ["--last-year", "2040"],
+                                  ["--cutoffs", "2012"], ["--cutoffs", "2016,2016"], ["--cutoffs", ","]],
+                         ids=["cutoff-after-last-year", "not-a-year", "beyond-record", "empty-before-cutoff",
+                              "repeated", "none"])
 def test_cli_backtest_bad_input_exits_2(argv, tmp_path, capsys):
     from outputs.cli import main as cli
 
@@ -150,3 +172,89 @@ def test_cli_backtest_bad_input_exits_2(argv, tmp_path, capsys):
     assert cli(["backtest", *argv, "--out", str(out)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not out.exists()
+
+
+# --- the record as it was known at each cutoff ---------------------------------------------------
+
+
+def test_known_at_cutoff_reads_values_public_then():
+    runs = pd.DataFrame(
+        {
+            "model": ["early", "revised", "late"],
+            "date": pd.to_datetime(["2014-01-01", "2015-06-01", "2015-06-01"]),
+            "training_compute_flop": [1e18, 1e21, 1e22],
+            # revised: 1e20 when published, 1e21 from 2016-03-01; late: first public in 2016
+            "revisions": ["", "1e20 from 2015-06-01", ""],
+            "published": pd.to_datetime(["2014-01-01", "2016-03-01", "2016-02-01"]),
+        }
+    )
+    seen = backtest.known_at_cutoff(runs, 2016)
+    assert seen["model"].tolist() == ["early", "revised"]
+    assert seen.set_index("model").loc["revised", "training_compute_flop"] == pytest.approx(1e20)
+    later = backtest.known_at_cutoff(runs, 2017)
+    assert later.set_index("model")["training_compute_flop"].to_dict() == {
+        "early": 1e18, "revised": 1e21, "late": 1e22}
+
+
+@pytest.mark.parametrize("cutoff, slope", [
+    (2016, math.log10(2) / 2),          # Moore 1975 only
+    (2018, math.log10(2) / 2),          # AI and Compute came out in May 2018
+    (2020, math.log10(2) * 12 / 3.4),   # AI and Compute: 3.4-month doubling
+    (2022, math.log10(2) * 12 / 3.4),   # Sevilla et al. came out in February 2022
+    (2023, math.log10(2) * 12 / 10),    # Sevilla et al.: 10-month doubling
+    (2025, math.log10(4.5)),            # Epoch AI, May 2024: 4-5x a year
+])
+def test_trend_slope_prior_is_the_growth_published_before_the_cutoff(cutoff, slope):
+    series = pd.DataFrame({"year_frac": [2010.0, 2014.5], "log10_compute": [18.0, 20.0]})
+    priors = backtest.trend_priors_before(series, cutoff)
+    assert priors.slope_loc == pytest.approx(slope)
+    # centred on the last record known (1e20 at 2014.5) carried to 2020 at that slope
+    assert priors.intercept_loc == pytest.approx(20.0 + slope * 5.5)
+
+
+# --- a record drawn from a known model -------------------------------------------------------------
+#
+# One run a year, on 20 December, log10 C = 20 + 0.5 (t - 2000) + N(0, 0.1): a straight line
+# with normal scatter, the least-squares line's own model (the trend assumes a line too, with
+# Student-t scatter and priors; the last value is a point forecast). Every run is a new record
+# (checked below: a step of 0.5 OOM against noise differences of sd 0.14), so the largest run
+# known at the end of a year is that year's run, what the line methods forecast. The
+# least-squares line should score best on CRPS and on the log score, the point baseline worse
+# beyond bootstrap error, and both line methods' 50% and 90% intervals should cover about half
+# and nine tenths of the outcomes.
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    from forecast.history.record import frontier_series
+
+    rng = np.random.default_rng(11)
+    dates = pd.to_datetime([f"{y}-12-20" for y in range(1996, 2026)])
+    t = dates.year + (dates.day_of_year - 1) / 365.0
+    log10 = 20 + 0.5 * (t - 2000) + rng.normal(0.0, 0.1, len(t))
+    runs = pd.DataFrame({"model": [f"m{y}" for y in dates.year], "date": dates,
+                         "training_compute_flop": 10.0**log10})
+    assert len(frontier_series(runs)) == len(runs)  # every run a record
+    return run_backtest(runs, cutoffs=(2008, 2012, 2016, 2020), last_year=2025, seed=0, chains=2,
+                        draws=300, warmup=300)
+
+
+def test_synthetic_record_the_generating_model_wins(synthetic):
+    for score in ("crps", "log_score"):
+        assert synthetic.ranking[score].index[0] == "ols_line", score
+    # the point baseline is worse in at least 95% of the bootstrap replicates
+    assert synthetic.ranking["crps"].loc["last_value", "diff_lo"] > 0.0
+    # the correct predictive's expected CRPS is 0.1 / sqrt(pi) = 0.056 (plus parameter
+    # uncertainty); a point forecast off by N(0, 0.1 sqrt 2) expects 0.1 sqrt(2) sqrt(2 / pi) = 0.113
+    assert synthetic.ranking["crps"].loc["ols_line", "mean"] < 0.08 < synthetic.ranking["crps"].loc["last_value", "mean"]
+
+
+@pytest.mark.parametrize("method", ["ols_line", "trend"])
+def test_synthetic_record_line_intervals_cover(synthetic, method):
+    rows = synthetic.scores[synthetic.scores["method"] == method]
+    n = len(rows)
+    assert n == 18 + 14 + 10 + 6
+    for level, column in ((0.5, "in50"), (0.9, "in90")):
+        # binomial error, widened by 3: the cases of one cutoff share one fit
+        tolerance = 3 * math.sqrt(level * (1 - level) / n)
+        assert abs(rows[column].mean() - level) < tolerance, column

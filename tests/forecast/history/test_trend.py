@@ -181,3 +181,14 @@ def test_fit_rejects_bad_options():
         fit_trend(runs, draws=0)
     with pytest.raises(ValueError, match="nothing to fit"):
         fit_trend(runs, cutoff=2005)
+
+
+def test_anchored_priors_carry_a_point_to_2020():
+    from models.trend import HingePriors, TrendPriors
+
+    # 1e20 FLOP at 2015.0, slope prior 0.5 +- 0.2 OOM/yr: 20 + 0.5 * 5 = 22.5 at 2020,
+    # intercept sd sqrt(1.5^2 + (0.2 * 5)^2) = sqrt(3.25)
+    p = TrendPriors.anchored(20.0, 2015.0, slope_loc=0.5, slope_scale=0.2)
+    assert (p.intercept_loc, p.slope_loc, p.slope_scale) == pytest.approx((22.5, 0.5, 0.2))
+    assert p.intercept_scale == pytest.approx(3.25 ** 0.5)
+    assert isinstance(HingePriors.anchored(20.0, 2015.0, slope_loc=0.5, slope_scale=0.2), HingePriors)

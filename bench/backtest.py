@@ -1,0 +1,55 @@
+"""Benchmark: ``forecast backtest`` as a user runs it, every method and default cutoff.
+
+Runs the command in a fresh process (imports, JAX compilation and the four NUTS fits
+included), with its default settings (4 chains x 1000 draws per fit), and prints the wall
+seconds and the peak resident memory. It must finish in under 10 minutes on 2 cores
+(issue 26). Run it when nothing else shares the cores:
+
+    python -m bench.backtest [--cores 2] [--args "--cutoffs 2016,2018,2020,2022"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LIMIT_S = 600.0
+
+
+def timed(args: list[str], cwd: Path, cores: int | None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of ``forecast ARGS`` in a new process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "outputs.cli", *args]
+    if cores:
+        command = ["taskset", "-c", ",".join(str(i) for i in range(cores)), *command]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"forecast {' '.join(args)} failed: {process.stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1e6
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cores", type=int, default=2, help="pin to this many cores (0: no pinning)")
+    parser.add_argument("--args", default="", help="extra arguments of forecast backtest")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, gb = timed(["backtest", *shlex.split(args.args), "--out", str(Path(tmp) / "bt")], Path(tmp),
+                         args.cores or None)
+    verdict = "within" if wall < LIMIT_S else "OVER"
+    print(f"forecast backtest {args.args}: {wall:.1f} s wall, {gb:.2f} GB peak ({verdict} the {LIMIT_S:.0f} s limit)")
+    return 0 if wall < LIMIT_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

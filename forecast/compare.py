@@ -155,4 +155,9 @@ def compare(results: Sequence[ForecastResult], *, thresholds=None) -> xr.Dataset
     out["interval"].attrs["prob"] = 0.9
     out["median"].attrs["units"] = "log10 FLOP"
     out.attrs["samples"] = [r.n_samples for r in results]
+    # the date the conditioned forecasts were conditioned on, when they share one
+    dates = {str(r.metadata["as_of"]) for r in results if str(r.metadata.get("as_of") or "none") != "none"}
+    out.attrs["as_of"] = dates.pop() if len(dates) == 1 else "none"
+    out.attrs["conditioned"] = [int(bool(r.metadata.get("conditioned_on") or r.metadata.get("calibrated_on")))
+                                for r in results]
     return out

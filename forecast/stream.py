@@ -256,12 +256,21 @@ def hist_quantiles(tally: xr.Dataset, quantity: str, probs) -> xr.DataArray:
 
 
 def _shortest(cdf_row: np.ndarray, low: float, prob: float) -> tuple[float, float]:
-    """Shortest interval of bins holding at least ``prob`` of the mass."""
-    ends = np.searchsorted(cdf_row, cdf_row + prob - 1e-12, side="left")
-    ok = ends < cdf_row.size
+    """Shortest interval holding ``prob`` of the mass, within a bin width at each end.
+
+    Each start is a bin edge and its end is interpolated within the bin where the mass
+    reaches ``prob`` (so lengths differ by less than a bin and do not tie in whole bins);
+    near the shortest length many starts are equally short to first order, so the
+    interval is the middle of the starts within a thousandth of a bin of the shortest
+    (taking the first of them biased the interval low by up to tens of bins)."""
+    wanted = cdf_row + prob
+    ok = wanted <= cdf_row[-1] + 1e-12
     starts = np.nonzero(ok)[0]
-    best = starts[np.argmin(ends[ok] - starts)]
-    return low + best * HIST_WIDTH, low + ends[best] * HIST_WIDTH
+    ends = _invert(cdf_row, 0.0, np.minimum(wanted[ok], 1.0)) / HIST_WIDTH  # in bins
+    length = ends - starts
+    tied = np.nonzero(length <= length.min() + 1e-3)[0]
+    best = tied[(tied.size - 1) // 2] if np.all(np.diff(tied) == 1) else tied[np.argmin(length[tied])]
+    return low + starts[best] * HIST_WIDTH, low + ends[best] * HIST_WIDTH
 
 
 def interval_table_from_tally(tally: xr.Dataset, quantity: str = TARGET, probs=(0.5, 0.9)) -> xr.Dataset:

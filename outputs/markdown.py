@@ -210,12 +210,20 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2rem;
      border-bottom: 1px solid #ddd; } h3 { font-size: 1.1rem; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem;
         font-variant-numeric: tabular-nums; display: block; overflow-x: auto; }
-th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
+th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #e5e5e5; vertical-align: top;
+         overflow-wrap: anywhere; }
+td { min-width: 3.5rem; }
 th { border-bottom: 2px solid #bbb; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #666; font-size: 0.85rem; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 0.85rem; }
 pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 11pt; }
+  table { display: table; width: 100%; font-size: 8pt; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+  h2 { break-after: avoid; } figure, tr { break-inside: avoid; }
+}
 """
 
 

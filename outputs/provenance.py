@@ -19,6 +19,7 @@ from pathlib import Path
 
 from forecast import ForecastResult
 from forecast import run as run_forecast
+from outputs.text import flop_label
 from priors import InputError, builtin_prior_files, load_prior_set
 
 __all__ = ["PACKAGE", "correlate_of", "git_commit", "overrides_of", "package_commit", "package_version", "rerun",
@@ -171,7 +172,7 @@ def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
     years = meta["years"]
     parts += ["--samples", str(meta["samples"]), "--seed", str(meta["seed"]),
               "--years", f"{years[0]}:{years[-1]}",
-              "--thresholds", ",".join(f"{t:g}" for t in meta["thresholds"])]
+              "--thresholds", ",".join(flop_label(t) for t in meta["thresholds"])]
     return shlex.join(parts)
 
 

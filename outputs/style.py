@@ -21,7 +21,7 @@ from models import CONSTRAINTS
 
 __all__ = [
     "CONSTRAINT_COLORS", "FORECAST_COLORS", "STYLE_FILE", "THRESHOLD_COLORS", "BAND_COLOR", "MEDIAN_COLOR",
-    "constraint_color", "forecast_color", "log10_flop_formatter", "plot_style", "power_of_ten", "threshold_color",
+    "constraint_color", "forecast_color", "method_color", "METHOD_COLORS", "PUBLISHED_COLORS", "log10_flop_formatter", "plot_style", "power_of_ten", "threshold_color",
 ]
 
 STYLE_FILE = Path(__file__).with_name("forecast.mplstyle")
@@ -48,8 +48,31 @@ CONSTRAINT_COLORS = {
 MEDIAN_COLOR = "#1f3b73"
 BAND_COLOR = "#4a78c2"
 
-#: Colours of forecasts drawn side by side, in order (Okabe-Ito after the fan's own blue).
-FORECAST_COLORS = (MEDIAN_COLOR, "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999")
+#: Colours of the published forecasts' markers (:data:`outputs.plots.forecast.PUBLISHED_STYLES`):
+#: no forecast or method takes them.
+PUBLISHED_COLORS = ("#009E73", "#D55E00", "#E69F00", "#CC79A7")
+
+#: One colour per forecasting method and shipped prior set, the same in every plot (compare,
+#: calibrate, backtest), none of them a published marker's colour nor the record's black.
+METHOD_COLORS = {
+    "default": MEDIAN_COLOR,
+    "calibrated": "#7b3294",
+    "trend": "#8c510a",
+    "trend_hinge": "#c7a35a",
+    "last_value": "#6b6b6b",
+    "ols_line": "#01665e",
+    "power_wall": "#56B4E9",
+    "data_wall": "#808000",
+    "fast_buildout": "#800026",
+    "moe": "#9e9ac8",
+    "no_fp8": "#2b8cbe",
+    "rl_scaling": "#b8860b",
+    "synthetic_data": "#4d4d4d",
+    "v2": "#999999",
+}
+
+#: Colours of forecasts drawn side by side whose method has no colour of its own, in order.
+FORECAST_COLORS = (MEDIAN_COLOR, "#56B4E9", "#7b3294", "#808000", "#800026", "#9e9ac8", "#01665e", "#999999")
 
 #: Seed estimates of the largest runs around 2024, for the fan chart (log10 FLOP); ``short``
 #: labels the mark on the chart.
@@ -77,6 +100,25 @@ def threshold_color(threshold: float) -> str:
 def forecast_color(index: int) -> str:
     """The colour of the ``index``-th forecast in a comparison (cycles after seven)."""
     return FORECAST_COLORS[index % len(FORECAST_COLORS)]
+
+
+def method_key(name: str) -> str:
+    """The method of a forecast's name: ``calibrated`` for ``default, calibrated on
+    2015-2025``, ``trend_hinge`` for ``trend (hinged), NUTS fit to the record``, else the
+    name up to its first comma (a prior set's name)."""
+    text = str(name).strip()
+    if "calibrated" in text:
+        return "calibrated"
+    head = text.split(",")[0].strip()
+    if head.startswith("trend"):
+        return "trend_hinge" if "hinge" in head else "trend"
+    return head.split(" ")[0] if head.split(" ")[0] in METHOD_COLORS else head
+
+
+def method_color(name: str, index: int = 0) -> str:
+    """The colour of a forecast or method (:data:`METHOD_COLORS`), else the ``index``-th of
+    :data:`FORECAST_COLORS`."""
+    return METHOD_COLORS.get(method_key(name), forecast_color(index))
 
 
 def constraint_color(name: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import ForecastResult
-from outputs.text import conditioning_sentences, flop_label, format_probability
+from outputs.text import conditioning_sentences, flop_label, format_number, format_probability
 from priors import InputError, PriorSet
 
 __all__ = [
@@ -163,8 +163,8 @@ def per_year_table(result: ForecastResult, *, display: bool = False) -> pd.DataF
 
     n = result.n_samples
     shown = pd.DataFrame(index=table.index)
-    shown["median"] = [f"{x:.1e}" for x in table["median"]]
-    shown["90% interval"] = [f"{lo:.1e} - {hi:.1e}" for lo, hi in zip(table["p05"], table["p95"])]
+    shown["median"] = [flop_label(x, 2) for x in table["median"]]
+    shown["90% interval"] = [f"{flop_label(lo, 2)} - {flop_label(hi, 2)}" for lo, hi in zip(table["p05"], table["p95"])]
     for threshold in result.thresholds:
         column = _p_column(threshold)
         mcse = timeline["mcse"].sel(threshold=threshold).values
@@ -218,17 +218,6 @@ def shares_table(result: ForecastResult) -> pd.DataFrame:
     )
 
 
-def _number(x: float) -> str:
-    x = float(x)
-    if x == 0 or not np.isfinite(x):
-        return f"{x:g}"
-    if 100 <= abs(x) < 1e4:
-        return f"{x:.1f}".rstrip("0").rstrip(".")
-    if 1e-3 <= abs(x) < 100:
-        return f"{x:.3g}"
-    return f"{x:.3g}"
-
-
 def prior_table(prior_set: PriorSet) -> pd.DataFrame:
     """``name, scope, distribution, p05, p50, p95, unit, description, source`` per prior
     (``ppf``), then one row per lab's own prior (``name`` ``chips_base[xai]``). ``scope``:
@@ -262,7 +251,7 @@ def format_prior_table(prior_set: PriorSet, *, markdown: bool = False, width: in
         ``width`` characters.
     """
     table = prior_table(prior_set)
-    shown = table.assign(**{c: table[c].map(_number) for c in ("p05", "p50", "p95")})
+    shown = table.assign(**{c: table[c].map(format_number) for c in ("p05", "p50", "p95")})
     shown = shown.rename(columns={"p05": "5%", "p50": "50%", "p95": "95%"})
     if markdown:
         body = shown.assign(**{c: shown[c].map(_escape_markdown) for c in ("description", "source")})
@@ -391,7 +380,7 @@ def questions_table(result: ForecastResult) -> pd.DataFrame | None:
     answers = json.loads(result.metadata.get("questions") or "[]")
     if not answers:
         return None
-    rows = [{"question": f">= {a['threshold']:.0e} by {a['by']}",
+    rows = [{"question": f">= {flop_label(a['threshold'])} by {a['by']}",
              "true": f"{100 * a['true_probability']:.1f}% +- {100 * a['true_mcse']:.1f}",
              "published": f"{100 * a['published_probability']:.1f}% +- {100 * a['published_mcse']:.1f}"}
             for a in answers]
@@ -547,7 +536,7 @@ def write_tables(result, folder: str | Path) -> list[Path]:
 def _frontier_display(table: pd.DataFrame, *, with_source: bool) -> pd.DataFrame:
     shown = pd.DataFrame(
         {
-            "FLOP": [f"{v:.3g}" for v in table["training_compute_flop"]],
+            "FLOP": [flop_label(v, 3) for v in table["training_compute_flop"]],
             "log10": [f"{v:.2f}" for v in table["log10_compute"]],
             "model": table["model"],
             "organization": table["organization"],

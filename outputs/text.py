@@ -19,17 +19,95 @@ from forecast.result import ForecastResult
 
 __all__ = [
     "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for", "flop_label",
-    "format_percent", "format_probability", "headline_sentences", "probability_sentence",
+    "format_number", "format_percent", "format_probability", "headline_sentences", "prior_label", "probability_sentence",
 ]
 
 _MAX_DECIMALS = 3
 
+#: Each prior in prose, for axis labels and table rows (a name not here: its words).
+PRIOR_LABELS = {
+    "lag_years": "lag behind the largest system",
+    "chips_base": "chips in the largest system (2024)",
+    "chip_growth": "growth of the chip count",
+    "chip_flops_base": "FLOP/s per chip (2024)",
+    "chip_flops_growth": "growth of FLOP/s per chip",
+    "low_precision_year": "year low precision arrives",
+    "low_precision_gain": "gain from low precision",
+    "mfu": "hardware utilisation (MFU)",
+    "duration_days_base": "run length (2024)",
+    "duration_growth": "growth of run length",
+    "duration_days_max": "longest run",
+    "watts_per_chip_base": "watts per chip (2024)",
+    "watts_per_chip_growth": "growth of watts per chip",
+    "power_limit_gw_base": "power for one site (2024)",
+    "power_limit_growth": "growth of the power",
+    "power_limit_gw_max": "most power one site can get",
+    "capex_per_chip_base": "capital per chip (2024)",
+    "capex_per_chip_growth": "growth of capital per chip",
+    "capex_limit_usd_base": "most capital for a cluster (2024)",
+    "capex_limit_growth": "growth of the capital limit",
+    "capex_limit_usd_max": "most capital for a cluster, ever",
+    "text_tokens_base": "text tokens available (2024)",
+    "text_tokens_growth": "growth of the text tokens",
+    "other_tokens_base": "other tokens available (2024)",
+    "other_tokens_growth": "growth of the other tokens",
+    "max_epochs": "most passes over the data",
+    "epoch_worth_floor": "worth of a repeat, at least",
+    "repetition_decay": "worth of repeats, decay",
+    "tokens_per_param_ref": "tokens per parameter",
+    "tokens_per_param_slope": "tokens per parameter, trend",
+    "tokens_per_param_scale": "scale of tokens per parameter",
+    "layer_latency_s": "time per layer",
+    "critical_batch_tokens_ref": "critical batch size",
+    "critical_batch_exponent": "critical batch, growth",
+    "post_training_fraction_base": "post-training share (2024)",
+    "post_training_fraction_growth": "post-training share, growth",
+    "post_training_fraction_max": "largest post-training share",
+    "chip_hour_usd_base": "price of a chip-hour (2024)",
+    "chip_hour_usd_growth": "change of the chip-hour price",
+    "run_share": "cluster time for the run",
+    "data_wall_softness": "softness of the data wall",
+    "disclosure_probability": "chance a size is published",
+    "disclosure_delay_months": "delay before publication",
+    "estimate_sd_dex": "error of a published estimate",
+}
 
-def flop_label(threshold: float) -> str:
-    """``1e28`` for 1e28, ``3e27`` for 3e27, ``2.5e26`` for 2.5e26 (no ``+``, no padding)."""
-    mantissa, exponent = f"{float(threshold):.6e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
+
+def prior_label(name: str) -> str:
+    """A prior's name in prose: ``growth of the chip count`` for ``chip_growth``; a lab's
+    own prior (``chip_growth[xai]``) names the lab."""
+    base, _, lab = str(name).partition("[")
+    text = PRIOR_LABELS.get(base, base.replace("_", " "))
+    return f"{text} ({lab.rstrip(']')})" if lab else text
+
+
+def flop_label(threshold: float, digits: int = 7) -> str:
+    """``1e28`` for 1e28, ``3e27`` for 3e27, ``2.5e26`` for 2.5e26 (no ``+``, no padding);
+    ``digits`` significant digits at most (``flop_label(5.83e28, 2)`` is ``5.8e28``)."""
+    mantissa, exponent = f"{float(threshold):.{max(digits, 1) - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}e{int(exponent)}"
+
+
+def format_number(value: float, digits: int = 3, *, year: bool = False) -> str:
+    """Any other number of a table or plot, as the prior files write it: ``0.4``, ``1.25``,
+    ``365``, ``1470``, ``2028``, ``5e4``, ``1.5e-4`` (``digits`` significant digits, at least
+    the whole number between 100 and 1e4, so a year is an integer; trailing zeros dropped;
+    the exponent as :func:`flop_label` writes it); a ``year`` to a tenth (``2027.5``)."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    rounded = float(f"{value:.{digits - 1}e}")  # 0.00999999 -> 0.01
+    if 100 <= abs(value) < 1e4 or 100 <= abs(rounded) < 1e4:  # whole numbers: 1470, 2028
+        text = f"{value:.1f}" if year else f"{value:.0f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    magnitude = abs(rounded)
+    if 1e-2 <= magnitude < 100:
+        decimals = max(digits - 1 - math.floor(math.log10(magnitude)), 0)
+        text = f"{rounded:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return flop_label(rounded, digits)
 
 
 def decimals_for(mcse: float) -> int:
@@ -79,6 +157,13 @@ def format_probability(p: float, mcse: float, n: int, *, interval: bool = True) 
     d = decimals_for(mcse)
     text = format_percent(p, d)
     if not interval:
+        # never closer to 0% or 100% than a probability of none or all of the worlds
+        # reads (">99.999%" beside an all-worlds ">99.997%" would read as a fall)
+        bound = _rule_of_three(n)
+        if 100 * p < bound and not text.startswith("<"):
+            return f"<{bound:g}%" if round(100 * p, d) < bound else text
+        if 100 * (1 - p) < bound and (text.startswith(">") or round(100 * p, d) > 100 - bound):
+            return f">{100 - bound:g}%"
         return text
     half = mc_half_width(mcse)
     lo, hi = max(p - half, 0.0), min(p + half, 1.0)
@@ -172,7 +257,7 @@ def conditioning_sentences(result: ForecastResult) -> list[str]:
         where = f"the {_ordinal(max(1, min(99, round(pct))))} percentile"
         what = {"estimate": "its largest run", "bound": "a run below its largest (a lower bound)",
                 "frontier bound": "a lower bound on the frontier"}.get(row.get("kind", "estimate"), "")
-        lines.append(f"{lab} {row['year']}: {row['model']} ({10 ** row['log10_compute']:.1e} FLOP, {what}) "
+        lines.append(f"{lab} {row['year']}: {row['model']} ({flop_label(10 ** row['log10_compute'], 2)} FLOP, {what}) "
                      f"sits at {where} of the prior forecast{flag}.")
     for note in json.loads(meta.get("record_notes") or "[]"):
         lines.append(f"Note: {note}.")

@@ -15,11 +15,11 @@ from priors.families import (
     Truncated,
     Uniform,
 )
-from priors.prior_set import Prior, PriorSet, builtin_prior_files, load_prior_set
+from priors.prior_set import DomainWarning, Prior, PriorSet, builtin_prior_files, load_prior_set
 from priors.spec import parse_spec
 
 __all__ = [
-    "FAMILIES", "FRACTION", "NON_NEGATIVE", "POSITIVE", "REAL", "Beta", "Domain", "Family", "Fixed",
+    "FAMILIES", "FRACTION", "NON_NEGATIVE", "POSITIVE", "REAL", "Beta", "Domain", "DomainWarning", "Family", "Fixed",
     "InputError", "LogNormal", "LogUniform", "Metalog", "Mixture", "Normal", "Prior", "PriorError",
     "PriorSet", "Truncated", "UNIT_INTERVAL", "Uniform", "builtin_prior_files", "load_prior_set", "parse_spec",
 ]

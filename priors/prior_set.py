@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import os
 import tomllib
 import warnings
@@ -52,6 +53,10 @@ from priors.spec import parse_spec
 
 _PRIOR_KEYS = {"spec", "unit", "source", "description"}
 _TOP_KEYS = {"name", "description", "inherit", "priors", "correlations", "labs"}
+
+
+class DomainWarning(UserWarning):
+    """A prior was refitted to stay inside its parameter's domain."""
 
 
 @dataclass(frozen=True)
@@ -388,6 +393,46 @@ class PriorSet:
                      if (item[0], item[1].name) not in {(lab, p.name) for lab, p in own})
         return replace(result, labs=replace(result.labs, overrides=kept + tuple(own)))
 
+    def fitted_to(self, domains: Mapping[str, Domain]) -> PriorSet:
+        """The set with each unbounded metalog whose tails leave its parameter's domain
+        refitted on the domain: ``metalog 5%: 1.5, 50%: 2, 95%: 3.5`` on a positive prior
+        becomes the log-metalog ``..., lower 0``, which passes through the same quantiles
+        (a :class:`DomainWarning` says so). Other priors, and a metalog that does not fit
+        on the domain, are left for :meth:`validate` to judge."""
+        def fitted(prior: Prior) -> Prior:
+            domain = domains.get(prior.name)
+            family = prior.family
+            if domain is None or getattr(family, "kind", "") != "metalog":
+                return prior
+            low, high = family.value_range()
+            if domain.contains(low, high):
+                return prior
+            bounds = []
+            if family.lower is None and math.isfinite(domain.low) and not low > domain.low:
+                bounds.append(f"lower {domain.low:g}")
+            if family.upper is None and math.isfinite(domain.high) and not high < domain.high:
+                bounds.append(f"upper {domain.high:g}")
+            if not bounds:
+                return prior
+            spec = ", ".join([prior.spec.rstrip().rstrip(","), *bounds])
+            try:
+                refit = parse_spec(spec)
+            except PriorError:
+                return prior
+            if not domain.contains(*refit.value_range()):
+                return prior
+            warnings.warn(
+                f"{prior.origin + ': ' if prior.origin else ''}{prior.name}: {prior.spec!r} has tails reaching "
+                f"[{low:.3g}, {high:.3g}], outside {domain}; fitted on the domain instead as {spec!r} "
+                "(the same quantiles)", DomainWarning, stacklevel=3)
+            return replace(prior, spec=spec, family=refit)
+
+        priors = tuple(fitted(p) for p in self.priors)
+        overrides = tuple((lab, fitted(p)) for lab, p in self.labs.overrides)
+        if priors == self.priors and overrides == self.labs.overrides:
+            return self
+        return replace(self, priors=priors, labs=replace(self.labs, overrides=overrides))
+
     def validate(self, domains: Mapping[str, Domain]) -> PriorSet:
         """Check names and supports against a model's parameter domains; returns self."""
         for prior in self.priors + tuple(p for _, p in self.labs.overrides):
@@ -397,9 +442,16 @@ class PriorSet:
                 raise PriorError(f"the model has no such prior{hint}", source=prior.origin, key=prior.name)
             low, high = prior.family.value_range()
             if not domains[prior.name].contains(low, high):
+                hint = ""
+                if getattr(prior.family, "kind", "") == "metalog":
+                    domain = domains[prior.name]
+                    edges = [f"lower {domain.low:g}"] if math.isfinite(domain.low) else []
+                    edges += [f"upper {domain.high:g}"] if math.isfinite(domain.high) else []
+                    if edges:
+                        hint = f" (a metalog stays inside with ', {', '.join(edges)}')"
                 raise PriorError(
                     f"{prior.spec!r} reaches values in [{low:.3g}, {high:.3g}], "
-                    f"but this prior must be {domains[prior.name]}",
+                    f"but this prior must be {domains[prior.name]}{hint}",
                     source=prior.origin,
                     key=prior.name,
                 )

@@ -21,6 +21,7 @@ from forecast.settings import (
     parse_thresholds,
     parse_years,
 )
+from models import PARAMETERS
 from outputs.checks import check_finite
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
@@ -56,10 +57,11 @@ def add_prior_options(group) -> None:
 
 
 def prior_set_from_args(args: argparse.Namespace) -> PriorSet:
-    """The prior set that --priors, --set and --correlate describe."""
+    """The prior set that --priors, --set and --correlate describe, each metalog whose
+    tails leave its parameter's domain fitted on the domain (with a warning)."""
     return load_prior_set(args.priors, overrides=args.overrides, correlate=args.correlate,
                           repair_correlations=args.repair_correlations, labs=args.labs,
-                          lab_correlation=args.lab_correlation)
+                          lab_correlation=args.lab_correlation).fitted_to(PARAMETERS)
 
 
 def add_record_option(parser) -> None:

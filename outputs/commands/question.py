@@ -17,6 +17,7 @@ from forecast.result import run
 from forecast.settings import parse_threshold
 from outputs.checks import check_finite
 from outputs.commands.common import add_forecast_options, check_forecast_options, prior_set_from_args
+from outputs.text import flop_label
 from forecast.history.record import load_record
 
 
@@ -32,9 +33,9 @@ def question_line(answer: dict) -> list[str]:
     """The two answers in words."""
     t, by = answer["threshold"], answer["by"]
     return [
-        f"true:      P(a run >= {t:.0e} FLOP has finished by {by}) = {100 * answer['true_probability']:.1f}% "
+        f"true:      P(a run >= {flop_label(t)} FLOP has finished by {by}) = {100 * answer['true_probability']:.1f}% "
         f"(Monte Carlo error {100 * answer['true_mcse']:.1f} points)",
-        f"published: P(a public estimate >= {t:.0e} FLOP exists by {by}) = "
+        f"published: P(a public estimate >= {flop_label(t)} FLOP exists by {by}) = "
         f"{100 * answer['published_probability']:.1f}% (Monte Carlo error {100 * answer['published_mcse']:.1f} points)",
     ]
 
@@ -60,7 +61,7 @@ def main(args) -> int:
                           "seed": result.seed, "priors": result.priors.name,
                           "pareto_k": meta.get("pareto_k"), "ess": meta.get("ess")}))
         return 0
-    print(f"Question: a run of at least {question.threshold:.0e} FLOP by {question.by.isoformat()} "
+    print(f"Question: a run of at least {flop_label(question.threshold)} FLOP by {question.by.isoformat()} "
           f"(prior set {result.name}, {result.n_samples:,} worlds, seed {result.seed})")
     print("\n".join(question_line(answer)))
     if meta.get("conditioned_on"):

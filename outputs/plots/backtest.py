@@ -18,23 +18,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from forecast.history.backtest import METHOD_LABELS, coverage_curve
-from outputs.style import MEDIAN_COLOR, log10_flop_formatter, log10_flop_locator
+from outputs.style import METHOD_COLORS, log10_flop_formatter, log10_flop_locator, method_color
 
 __all__ = ["METHOD_COLORS", "backtest_axes", "backtest_figsize", "backtest_grid", "method_color",
            "plot_backtest", "plot_pit", "plot_reliability"]
 
-#: Colour of each backtested method (Okabe-Ito, colour-blind safe).
-METHOD_COLORS = {
-    "trend": MEDIAN_COLOR,
-    "trend_hinge": "#0072B2",
-    "last_value": "#D55E00",
-    "ols_line": "#009E73",
-}
-_FALLBACK = ("#CC79A7", "#E69F00", "#56B4E9", "#999999")
-
-
-def method_color(method: str, index: int = 0) -> str:
-    return METHOD_COLORS.get(method, _FALLBACK[index % len(_FALLBACK)])
+# One colour per method, as in every other plot (outputs.style.METHOD_COLORS).
 
 
 def backtest_grid(n_panels: int) -> tuple[int, int]:

@@ -18,16 +18,22 @@ import xarray as xr
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
+import datetime as dt
+
 from outputs.plots.forecast import (
+    RECORD_YEARS,
+    _RECORD_COLOR,
     _add_caption,
     _below_xaxis,
     _draw_published_marks,
     _new_axes,
     _place_published_labels,
     _year_axis,
+    mark_as_of,
+    record_points,
 )
-from outputs.style import forecast_color, log10_flop_formatter, log10_flop_locator
-from outputs.text import flop_label
+from outputs.style import log10_flop_formatter, log10_flop_locator, method_color
+from outputs.text import flop_label, format_number, prior_label
 
 __all__ = ["OUTLIER_GAP", "compare_ylim", "plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
 
@@ -133,6 +139,15 @@ def _mark_clipped(ax, comparison, clipped, colors, limits) -> list[str]:
     return texts
 
 
+def _comparison_as_of(comparison: xr.Dataset) -> dt.date | None:
+    """The date every forecast of a comparison was conditioned on, or None."""
+    text = str(comparison.attrs.get("as_of") or "none")
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
 def _legend_under(ax, handles, labels):
     """The legend under the x label (clear of the published forecasts' labels), in two
     columns read down, the forecasts first, when there are more than three entries."""
@@ -147,7 +162,9 @@ def plot_compare_fan(
     *,
     ax=None,
     observed: Mapping[int, float] | None = None,
+    history=None,
     published=True,
+    record: bool = True,
     clip: bool = True,
     ylim: tuple[float, float] | None = None,
     caption: str | bool | None = None,
@@ -166,6 +183,12 @@ def plot_compare_fan(
         Axes to draw on; a new figure when None.
     observed
         ``{year: log10 FLOP}`` of realized runs (the record) to mark as points.
+    history
+        A :class:`forecast.calibrate.Calibration` whose fitted history to draw
+        (:func:`plot_fitted_history`), in the one legend.
+    record
+        Without ``observed``: draw the record's largest run by year (as published by the
+        comparison's ``as_of``, when it has one) over the years before the forecasts.
     published
         Mark the published forecasts whose year lies in the chart's range, as
         :func:`outputs.plots.forecast.plot_fan` does (True, the default), none (False), or
@@ -193,7 +216,7 @@ def plot_compare_fan(
     years = comparison["year"].values.astype(float)
     names = [str(n) for n in comparison["forecast"].values]
     band_kwargs = dict(band_kwargs or {})
-    band_kwargs.setdefault("alpha", 0.15)
+    band_kwargs.setdefault("alpha", 0.07)  # light, so overlapping bands stay light (and outlined)
     band_kwargs.setdefault("linewidth", 0)
     limits, clipped = compare_ylim(comparison, gap=OUTLIER_GAP if clip else np.inf)
     if ylim is not None:
@@ -208,16 +231,33 @@ def plot_compare_fan(
     colors, handles, labels = {}, [], []
     for index, name in enumerate(names):
         one = comparison.sel(forecast=name)
-        color = colors[name] = forecast_color(index)
+        color = colors[name] = method_color(name, index)
         lower, upper = one["interval"].sel(bound="lower").values, one["interval"].sel(bound="upper").values
         ax.fill_between(years, lower, upper, color=color, **band_kwargs)
         for edge in (lower, upper):  # outlined, so overlapping bands stay apart
-            ax.plot(years, edge, color=color, linewidth=0.6, alpha=0.7)
+            ax.plot(years, edge, color=color, linewidth=1.0, alpha=0.9, linestyle=(0, (4, 2)))
         line = {"color": color, **(median_kwargs or {})}
-        label = line.pop("label", f"{name}: median, 90% band")
+        label = line.pop("label", name)
         (handle,) = ax.plot(years, one["median"].values, **line)
         handles.append(handle)
         labels.append(label + (" (cut at the edge)" if name in clipped else ""))
+    as_of = _comparison_as_of(comparison)
+    record_drawn = []
+    if not observed and record:
+        end = int(years.min()) if as_of is None else max(int(years.min()), as_of.year)
+        record_years, record_values = record_points(int(years.min()) - RECORD_YEARS, end, as_of=as_of)
+        if len(record_years):
+            (line,) = ax.plot(record_years, record_values, color=_RECORD_COLOR, marker="o", markersize=3.5,
+                              linewidth=0.8, zorder=4, gid="record")
+            handles.append(line)
+            labels.append("largest run known (record)" if as_of is None
+                          else f"largest run published by {as_of.isoformat()}")
+            record_drawn = list(record_years)
+            if ylim is None:
+                limits = (min(limits[0], float(np.floor(record_values.min() - 0.2))), limits[1])
+    if history is not None:
+        handles += plot_fitted_history(history, ax=ax, legend=False)
+        labels.append(handles[-1].get_label())
     if observed:
         points = {"color": "#222222", "marker": "D", "s": 16, "zorder": 5, "label": "largest run known",
                   **(observed_kwargs or {})}
@@ -227,7 +267,7 @@ def plot_compare_fan(
             values = list(observed.values())
             limits = (min(limits[0], float(np.floor(min(values) - 0.2))),
                       max(limits[1], float(np.ceil(max(values) + 0.2))))
-    first = min([years.min(), *list(observed or [])])
+    first = min([years.min(), *list(observed or []), *record_drawn])
     state = {"xlim": (first - 0.4, years.max() + 0.4), "ylim": limits, "drawn": set(), "shared": []}
     if published is not False:  # the fan chart's own helpers: same markers, legend and labels
         _draw_published_marks(ax, state, published, published_kwargs)
@@ -244,10 +284,17 @@ def plot_compare_fan(
     ax.yaxis.set_major_formatter(log10_flop_formatter())
     ax.set_ylabel("training compute of the largest run (FLOP)")
     ax.set_title("Largest training run by year, compared")
+    mark_as_of(ax, as_of)
     ax._compare_clipped = _mark_clipped(ax, comparison, clipped, colors, limits)
     legend = _legend_under(ax, handles, labels)
-    _add_caption(ax, None, _default_caption(comparison) if caption is None or caption is True else caption,
-                 below=legend)
+    if caption is None or caption is True:
+        conditioned = np.atleast_1d(comparison.attrs.get("conditioned", [])).astype(bool)
+        caption = "solid: median; dashed: 90% band · " + _default_caption(comparison)
+        if len(conditioned) and not conditioned.any():
+            caption += " · priors only, none conditioned on the record"
+        elif len(conditioned) and conditioned.all() and as_of is not None:
+            caption += f" · each conditioned on the record as published by {as_of.isoformat()}"
+    _add_caption(ax, None, caption, below=legend)
     _place_published_labels(ax, state)
     return ax
 
@@ -292,7 +339,7 @@ def plot_compare_timeline(
     error_kwargs.setdefault("alpha", 0.2)
     error_kwargs.setdefault("linewidth", 0)
     for index, name in enumerate(comparison["forecast"].values):
-        color = forecast_color(index)
+        color = method_color(str(name), index)
         p = rows["probability"].sel(forecast=name).values
         if error:
             half = 1.645 * rows["mcse"].sel(forecast=name).values
@@ -310,21 +357,26 @@ def plot_compare_timeline(
     return ax
 
 
-def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_kwargs: Mapping | None = None):
+def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_kwargs: Mapping | None = None,
+                        legend: bool = True):
     """The calibrated model's frontier over the observed years: posterior median and 90% band.
 
-    Drawn over a fan chart (after :func:`plot_compare_fan` with ``observed=``), it shows how
-    well the posterior worlds reproduce the record they were conditioned on.
+    Drawn over a fan chart (:func:`plot_compare_fan` takes it as ``history=`` and puts it in
+    its one legend), it shows how well the posterior worlds reproduce the record they were
+    conditioned on. Returns the axes; with ``legend=False``, the median line's handle in a
+    list (for the caller's legend) and no legend of its own.
     """
     if ax is None:
         _, ax = plt.subplots()
     fitted = calibration.fitted_frontier()
     years = fitted.index.to_numpy(dtype=float)
-    color = color or forecast_color(1)
+    color = color or method_color("calibrated")
     band_kwargs = {"color": color, "alpha": 0.15, "linewidth": 0, **(band_kwargs or {})}
     ax.fill_between(years, fitted["fitted_5%"], fitted["fitted_95%"], **band_kwargs)
-    ax.plot(years, fitted["fitted_50%"], color=color, linestyle=(0, (3, 2)),
-            label="calibrated model on the record it saw")
+    (line,) = ax.plot(years, fitted["fitted_50%"], color=color, linestyle=(0, (1, 1.5)),
+                      label="calibrated model over the record it saw (median, 90% band)")
+    if not legend:
+        return [line]
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -369,7 +421,7 @@ def plot_prior_posterior(
     prior, posterior = calibration.values(posterior=False), calibration.values(posterior=True)
     prior_kwargs = {"color": "#999999", "histtype": "stepfilled", "alpha": 0.5, "label": "prior",
                     **(prior_kwargs or {})}
-    posterior_kwargs = {"color": forecast_color(1), "histtype": "step", "linewidth": 1.4,
+    posterior_kwargs = {"color": method_color("calibrated"), "histtype": "step", "linewidth": 1.4,
                         "label": "posterior", **(posterior_kwargs or {})}
     for ax, name in zip(axes, names):
         before, after = prior[name].values, posterior[name].values
@@ -378,7 +430,7 @@ def plot_prior_posterior(
             bins = np.geomspace(both.min(), both.max(), 40)
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=8))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:.3g}"))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_number(value)))
             ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             bins = np.linspace(both.min(), both.max(), 40)
@@ -386,7 +438,7 @@ def plot_prior_posterior(
         ax.hist(before, bins=bins, weights=np.full(len(before), 1 / len(before)), **prior_kwargs)
         ax.hist(after, bins=bins, weights=np.full(len(after), 1 / len(after)), **posterior_kwargs)
         unit = calibration.prior_of(name).unit
-        ax.set_title(name, fontsize="small")
+        ax.set_title(prior_label(name), fontsize="small")
         ax.set_xlabel(unit, fontsize="small")
         ax.set_yticks([])
         ax.grid(False)

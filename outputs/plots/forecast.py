@@ -12,7 +12,9 @@ plain :class:`matplotlib.figure.Figure` objects (no pyplot, no display needed).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -27,7 +29,8 @@ from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
 from forecast.history.published import load_published
-from forecast.history.record import load_runs, yearly_frontier
+from forecast.history.condition import day_end
+from forecast.history.record import load_runs, record_as_known, yearly_frontier
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -44,7 +47,7 @@ from outputs.text import flop_label
 from priors import InputError
 
 __all__ = ["PLOTS", "PLOT_FIGURES", "as_result", "caption", "default_kinds", "plot_constraints", "plot_fan",
-           "plot_resources", "plot_timeline", "save_figure", "save_plots"]
+           "plot_resources", "plot_timeline", "save_figure", "save_plots", "figure_title"]
 
 _CAPTION_COLOR = "#666666"
 _RECORD_COLOR = "#222222"
@@ -62,11 +65,12 @@ def as_result(result: ForecastResult | str | Path) -> ForecastResult:
 
 
 def caption(result: ForecastResult) -> str:
-    """``prior set: default · 2,000 worlds · seed 2024`` (and ``· conditioned on the record
-    to 2025`` for a conditioned forecast)."""
+    """``prior set: default · 2,000 worlds · seed 2024`` and ``· conditioned on the record
+    as published by 2026-12-06`` for a conditioned forecast, ``· prior, not conditioned on
+    the record`` for any other."""
     text = f"prior set: {result.name} · {result.n_samples:,} worlds · seed {result.seed}"
     conditioned = result.metadata.get("conditioned_on")
-    return f"{text} · conditioned on {conditioned}" if conditioned else text
+    return f"{text} · conditioned on {conditioned}" if conditioned else f"{text} · prior, not conditioned on the record"
 
 
 _result_caption = caption  # plot functions take a ``caption`` argument that hides the function
@@ -90,9 +94,13 @@ def _add_caption(ax, result: ForecastResult | None, text: str | bool | None, *, 
     ax._forecast_caption = None
     if text is False:
         return
-    # Aligned with the axes' left edge; constrained layout makes room.
+    # Aligned with the axes' left edge; constrained layout makes room; wrapped to the width
+    # of a figure (about 11 characters an inch in small type)
+    text = caption(result) if text is None or text is True else text
+    width = max(int(ax.figure.get_figwidth() * 12), 60)
+    text = "\n".join(textwrap.fill(line, width) for line in str(text).split("\n"))
     ax._forecast_caption = ax.annotate(
-        caption(result) if text is None or text is True else text,
+        text,
         xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label if below is None else below),
         xytext=(0, -3),
         textcoords="offset points", ha="left", va="top", fontsize="small", color=_CAPTION_COLOR,
@@ -199,11 +207,14 @@ def _fan_styles(index: int, median_kwargs: Mapping | None, band_kwargs: Mapping 
 
 
 def _draw_bands(ax, result: ForecastResult, interval: str, index: int,
-                median_kwargs: Mapping | None, band_kwargs: Mapping | None):
-    """One forecast's median, 50% and 90% bands: its legend entries and ``(low, high)``,
-    the lowest and highest values of its 90% band."""
-    return _draw_interval_table(ax, result.years.astype(float), result.intervals, interval, index,
-                                median_kwargs, band_kwargs)
+                median_kwargs: Mapping | None, band_kwargs: Mapping | None, *, before_as_of: bool = False):
+    """One forecast's median, 50% and 90% bands (over the years that end after its as-of
+    date, unless ``before_as_of``): its legend entries and ``(low, high)``, the lowest and
+    highest values of its 90% band."""
+    years = result.years.astype(float)
+    keep = np.ones(years.shape, bool) if before_as_of else years_after(years, result_as_of(result))
+    return _draw_interval_table(ax, years[keep], result.intervals.isel(year=np.nonzero(keep)[0]), interval,
+                                index, median_kwargs, band_kwargs)
 
 
 def _draw_interval_table(ax, years, table, interval: str, index: int,
@@ -243,18 +254,68 @@ def _record_frontier():
     return yearly_frontier(load_runs())
 
 
-def record_points(first_year: int, last_year: int):
+@functools.lru_cache(maxsize=8)
+def _record_frontier_as_of(as_of: dt.date):
+    return yearly_frontier(record_as_known(load_runs(), as_of))
+
+
+def record_points(first_year: int, last_year: int, *, as_of: dt.date | None = None):
     """``(years, log10 FLOP)`` of the largest run known by the end of each record year in
-    ``first_year..last_year`` (empty arrays where the record holds none of them)."""
-    frontier = _record_frontier()
+    ``first_year..last_year`` (empty arrays where the record holds none of them); with
+    ``as_of``, the record as it was published by that date."""
+    frontier = _record_frontier() if as_of is None else _record_frontier_as_of(as_of)
     frontier = frontier.loc[(frontier.index >= first_year) & (frontier.index <= last_year)]
     return frontier.index.to_numpy(dtype=float), frontier["log10_compute"].to_numpy(dtype=float)
 
 
-def _draw_record(ax, state, first: int, record_kwargs: Mapping | None) -> list:
-    """The record over the :data:`RECORD_YEARS` years up to ``first``, entered in ``state``:
-    ``[(left, low)]``, the lower-left corner it needs in view, or ``[]`` when there is none."""
-    record_years, record_values = record_points(first - RECORD_YEARS, first)
+def result_as_of(result: ForecastResult | None) -> dt.date | None:
+    """The date a forecast was conditioned on (its ``as_of`` metadata), or None."""
+    text = str((result.metadata if result is not None else {}).get("as_of") or "none")
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def as_of_position(as_of: dt.date) -> float:
+    """The as-of date on a year axis: the end of its day as a decimal year."""
+    return day_end(as_of)
+
+
+def years_after(years, as_of: dt.date | None):
+    """The mask of ``years`` that end after ``as_of`` (all of them without one; never none)."""
+    years = np.asarray(years, dtype=float)
+    if as_of is None:
+        return np.ones(years.shape, bool)
+    mask = years + 1 > as_of_position(as_of) + 1e-9
+    return mask if mask.any() else np.ones(years.shape, bool)
+
+
+def mark_as_of(ax, as_of: dt.date | None, *, label: bool = True) -> None:
+    """A dotted vertical line at the as-of date on a year axis, named at its top; the
+    record is known to its left, the forecast lies to its right."""
+    if as_of is None:
+        return
+    x = as_of_position(as_of)
+    ax.axvline(x, color="#555555", linestyle=":", linewidth=1.0, zorder=2.5, gid="as-of")
+    if label:  # on the side with more room (the axes' limits are set by now)
+        left, right = ax.get_xlim()
+        room_left = (x - left) > (right - x)
+        ax.annotate(f"as of {as_of.day} {as_of:%b %Y}", (x, 1), xycoords=("data", "axes fraction"),
+                    xytext=(-3 if room_left else 3, -3), textcoords="offset points",
+                    ha="right" if room_left else "left", va="top", fontsize=6.5, color="#444444",
+                    zorder=6, gid="as-of-label",
+                    path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
+
+
+def _draw_record(ax, state, first: int, record_kwargs: Mapping | None, *,
+                 as_of: dt.date | None = None, last: int | None = None) -> list:
+    """The record over the :data:`RECORD_YEARS` years up to ``first`` (to the as-of year
+    with ``as_of``: the record as published by then, and hollow marks for the records set
+    by runs published after it, up to ``last``), entered in ``state``: ``[(left, low)]``,
+    the lower-left corner it needs in view, or ``[]`` when there is none."""
+    end = first if as_of is None else max(first, as_of.year)
+    record_years, record_values = record_points(first - RECORD_YEARS, end, as_of=as_of)
     if not len(record_years):
         return []
     record_kwargs = dict(record_kwargs or {})
@@ -265,13 +326,22 @@ def _draw_record(ax, state, first: int, record_kwargs: Mapping | None) -> list:
     record_kwargs.setdefault("zorder", 4)
     record_kwargs.setdefault("gid", "record")
     (line,) = ax.plot(record_years, record_values, **record_kwargs)
-    state["shared"].append((line, "largest run known (record)"))
+    name = "largest run known (record)" if as_of is None else f"largest run published by {as_of.isoformat()}"
+    state["shared"].append((line, name))
     state["drawn"].add("record")
+    if as_of is not None:
+        later_years, later_values = record_points(first - RECORD_YEARS, last if last is not None else end)
+        known = dict(zip(record_years, record_values))
+        new = [(y, v) for y, v in zip(later_years, later_values) if y not in known or v > known[y] + 1e-9]
+        if new:
+            marks = ax.scatter(*zip(*new), marker="o", s=16, facecolor="white", edgecolor=_RECORD_COLOR,
+                               linewidth=0.9, zorder=4, gid="record-later")
+            state["shared"].append((marks, f"record published after {as_of.isoformat()}"))
     return [(float(record_years.min()) - 0.5, float(record_values.min()))]
 
 
 def _draw_reference_points(ax, state, reference_kwargs: Mapping | None) -> list:
-    """The seeds' 2024 estimates, marked and labelled, entered in ``state``:
+    """The essays' estimates of 2024 systems, marked and labelled, entered in ``state``:
     ``[(left, low)]``, the lower-left corner they need in view."""
     reference_kwargs = dict(reference_kwargs or {})
     reference_kwargs.setdefault("color", _RECORD_COLOR)
@@ -285,7 +355,7 @@ def _draw_reference_points(ax, state, reference_kwargs: Mapping | None) -> list:
     points = REFERENCE_POINTS
     marks = ax.scatter([p["year"] for p in points], [p["log10_flop"] for p in points],
                        **reference_kwargs)
-    state["shared"].append((marks, "seed estimates for 2024"))
+    state["shared"].append((marks, "hardware estimates for 2024 systems"))
     state["drawn"].add("reference")
     for point in points:
         # Left of the marker: the forecast starts to its right.
@@ -500,6 +570,7 @@ def plot_fan(
     reference_kwargs: Mapping | None = None,
     record_kwargs: Mapping | None = None,
     published_kwargs: Mapping | None = None,
+    before_as_of: bool = False,
 ):
     """Training compute of the largest run by year: median, 50% and 90% bands.
 
@@ -535,6 +606,10 @@ def plot_fan(
         Passed to ``plot``, ``fill_between``, ``axhline``, ``scatter``, ``plot`` and ``plot``
         (one call per published forecast). An
         ``alpha`` in ``band_kwargs`` is that of the 90% band; the 50% band is darker.
+    before_as_of
+        For a forecast conditioned on the record as of a date: also draw the bands of the
+        years that ended by then (by default those years show the record only, as
+        published by the date, and a dotted line marks the date).
 
     Returns
     -------
@@ -547,11 +622,13 @@ def plot_fan(
     state = _fan_state(ax)
     years = result.years.astype(float)
     index = len(state["fans"])
-    entries, (low, high) = _draw_bands(ax, result, interval, index, median_kwargs, band_kwargs)
+    as_of = result_as_of(result)
+    entries, (low, high) = _draw_bands(ax, result, interval, index, median_kwargs, band_kwargs,
+                                       before_as_of=before_as_of)
     _add_fan(state, result, caption, entries)
     corners = [(float(years.min()) - 0.4, low)]  # lower-left corners to keep in view
     if record and "record" not in state["drawn"]:
-        corners += _draw_record(ax, state, int(years.min()), record_kwargs)
+        corners += _draw_record(ax, state, int(years.min()), record_kwargs, as_of=as_of, last=int(years.max()))
     if reference and "reference" not in state["drawn"]:
         corners += _draw_reference_points(ax, state, reference_kwargs)
     _grow_limits(state, corners, high, years)
@@ -560,6 +637,9 @@ def plot_fan(
     chosen = result.thresholds if thresholds is True else (() if thresholds is False else tuple(thresholds))
     _draw_thresholds(ax, state, chosen, threshold_kwargs)
     _fan_axes(ax, state)
+    if as_of is not None and "as-of" not in state["drawn"]:
+        mark_as_of(ax, as_of)
+        state["drawn"].add("as-of")
     _fan_legend(ax, state, result)
     _place_published_labels(ax, state)
     return ax
@@ -635,6 +715,7 @@ def plot_timeline(
     _draw_timeline_curves(ax, result, chosen, error, line_kwargs, error_kwargs)
     _year_axis(ax, result.years.astype(float))
     _share_axis(ax, "probability, by that year", (-0.02, 1.02))
+    mark_as_of(ax, result_as_of(result))
     ax.set_title("When is each threshold first reached?")
     _legend_and_caption(ax, result, caption, *ax.get_legend_handles_labels())
     return ax
@@ -680,6 +761,7 @@ def plot_constraints(
     _year_axis(ax, years, limits=(years.min(), years.max()) if len(years) > 1 else None)
     ax.grid(False)
     _share_axis(ax, "share of worlds", (0, 1))
+    mark_as_of(ax, result_as_of(result))
     ax.set_title("What limits the largest run?")
     handles, labels = ax.get_legend_handles_labels()  # left to right as the stack goes up
     _legend_and_caption(ax, result, caption, handles, labels)
@@ -849,6 +931,8 @@ def plot_resources(
         ax.autoscale_view()
         _log_quantity_axis(ax, unit)
         _year_axis(ax, years)
+        if index == 0:
+            mark_as_of(ax, result_as_of(result), label=ax is panels[0])
         if not ax.xaxis.get_tick_params()["labelbottom"]:  # a panel over another: no year label
             ax.set_xlabel("")
         ax.set_title(panel_title, fontweight="normal")
@@ -879,12 +963,29 @@ PLOT_FIGURES: dict[str, tuple[float, float]] = {
 _NO_TIMESTAMP = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
+def figure_title(figure: Figure) -> str:
+    """The title a reader sees on ``figure``, one line: its suptitle (a subfigure's
+    included), else the titles of its first titled axes, ``""`` when it has none."""
+    figures = [figure, *getattr(figure, "subfigs", [])]
+    for fig in figures:
+        text = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+        if text.strip():
+            return " ".join(text.split())
+    for ax in figure.get_axes():
+        text = " ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t.strip())
+        if text.strip():
+            return " ".join(text.split())
+    return ""
+
+
 def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
-    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths."""
+    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths.
+    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``)."""
     paths = []
+    title = figure_title(figure)
     for fmt in formats:
         path = Path(folder) / f"{stem}.{fmt}"
-        figure.savefig(path, format=fmt, metadata=_NO_TIMESTAMP[fmt])
+        figure.savefig(path, format=fmt, metadata={**_NO_TIMESTAMP[fmt], **({"Title": title} if title else {})})
         paths.append(path)
     return paths
 

@@ -39,7 +39,7 @@ from outputs.style import (
     plot_style,
     threshold_color,
 )
-from outputs.text import flop_label, format_probability
+from outputs.text import flop_label, format_number, format_probability, prior_label
 from priors import Family, Prior, PriorSet
 
 __all__ = [
@@ -91,33 +91,10 @@ _ROW_HEIGHT = 1.72
 _SOURCE_LINES = 4
 _SOURCE_WIDTH = 38
 #: Longest prior name written at the full title size; longer ones get smaller type.
-_TITLE_CHARS = 24
+_TITLE_CHARS = 28
 
 
 # --- numbers --------------------------------------------------------------------------------
-
-
-def _number(value: float, digits: int = 3, *, year: bool = False) -> str:
-    """A value as the prior files write it: ``0.4``, ``1.25``, ``365``, ``1470``, ``5e4``,
-    ``1.5e-4`` (``digits`` significant digits, at least the whole number below 1e4, trailing
-    zeros dropped); a ``year`` to a tenth (``2027.5``)."""
-    value = float(value)
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    rounded = float(f"{value:.{digits - 1}e}")  # 0.00999999 -> 0.01
-    if 100 <= abs(value) < 1e4 or 100 <= abs(rounded) < 1e4:  # whole numbers: 1470, 2028
-        text = f"{value:.1f}" if year else f"{value:.0f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    value = rounded
-    magnitude = abs(value)
-    if 1e-2 <= magnitude < 100:
-        decimals = max(digits - 1 - math.floor(math.log10(magnitude)), 0)
-        text = f"{value:.{decimals}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    if "." in mantissa:
-        mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"
 
 
 # --- densities -------------------------------------------------------------------------------
@@ -242,7 +219,7 @@ def _source_text(prior: Prior) -> str:
 def _value_axis(ax, log: bool, view: tuple[float, float], *, year: bool = False) -> None:
     """The x axis of a panel: values in the prior files' notation; a log axis in powers of
     ten (with 3, or 2 and 5, between when it spans few decades)."""
-    formatter = FuncFormatter(lambda value, _pos: _number(value, year=year))
+    formatter = FuncFormatter(lambda value, _pos: format_number(value, year=year))
     if log:
         ax.set_xscale("log")
         ax.set_xlim(10.0 ** view[0], 10.0 ** view[1])
@@ -301,7 +278,7 @@ def _draw_prior(ax, prior: Prior) -> None:
     for value, mass in _atoms(family):
         ax.plot([value, value], [0, peak * 1.1], color=MEDIAN_COLOR, linewidth=1.6, gid="atom")
         ax.plot([value], [peak * 1.1], "o", color=MEDIAN_COLOR, markersize=3)
-        ax.annotate(f"{mass:.0%} at {_number(value)}", (value, peak * 1.1), xytext=(3, 0),
+        ax.annotate(f"{mass:.0%} at {format_number(value)}", (value, peak * 1.1), xytext=(3, 0),
                     textcoords="offset points", fontsize=6, va="center", color=_TEXT_COLOR)
     ax.set_ylim(0, peak * 1.32)
     year = prior.unit.strip().lower() == "year"
@@ -309,11 +286,12 @@ def _draw_prior(ax, prior: Prior) -> None:
     ax.yaxis.set_major_locator(NullLocator())
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="x", labelsize=6.5, pad=1.5, length=2.5)
-    ax.set_title(prior.name, fontsize=min(7.5, 7.5 * _TITLE_CHARS / len(prior.name)), loc="left", pad=2)
-    marks = "  ".join(f"{round(100 * q)}%: {_number(v, year=year)}" for q, v in zip(MARKED, quantiles))
+    label = prior_label(prior.name)
+    ax.set_title(label, fontsize=min(7.5, 7.5 * _TITLE_CHARS / max(len(label), 1)), loc="left", pad=2)
+    marks = "  ".join(f"{round(100 * q)}%: {format_number(v, year=year)}" for q, v in zip(MARKED, quantiles))
     ax.text(0.0, 0.985, marks, transform=ax.transAxes, ha="left", va="top", fontsize=6, color=_TEXT_COLOR,
             gid="percentiles")
-    ax.set_xlabel(_unit_label(prior.unit, log), fontsize=6.5, labelpad=1, color=_TEXT_COLOR)
+    ax.set_xlabel(f"{prior.name} · {_unit_label(prior.unit, log)}", fontsize=6, labelpad=1, color=_TEXT_COLOR)
     ax.annotate(_source_text(prior), xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label),
                 xytext=(0, -1.5), textcoords="offset points", ha="left", va="top", fontsize=5.5,
                 color=_CAPTION_COLOR, linespacing=1.1, gid="source")
@@ -330,13 +308,36 @@ def _fixed_note(prior_set: PriorSet) -> str:
     fixed = [p for p in prior_set if p.is_fixed]
     if not fixed:
         return "No prior is fixed."
-    values = [f"{p.name} = {_number(p.family.ppf(np.array([0.5]))[0], 4)}{' ' + p.unit if p.unit else ''}"
+    values = [f"{p.name} = {format_number(p.family.ppf(np.array([0.5]))[0], 4)}{' ' + p.unit if p.unit else ''}"
               for p in fixed]
     return "Fixed, not plotted: " + "; ".join(values) + "."
 
 
+#: Tallest figure of prior panels (inches; 2400 px at the project's 200 dpi).
+MAX_HEIGHT = 12.0
+
+
+def _height(rows: Sequence[int]) -> float:
+    """Inches of a figure of prior panels with these rows per block."""
+    return 1.0 + _ROW_HEIGHT * sum(rows) + 0.3 * len(rows)
+
+
+def prior_pages(prior_set: PriorSet, *, columns: int = _COLUMNS, max_height: float = MAX_HEIGHT) -> list[list[str]]:
+    """The model blocks of :func:`prior_groups` packed, in order, into pages of at most
+    ``max_height`` inches each (a block is never split): the block names of each page."""
+    pages, page, rows = [], [], []
+    for block, priors in prior_groups(prior_set):
+        n = max(1, math.ceil(len(priors) / columns))
+        if page and _height([*rows, n]) > max_height:
+            pages.append(page)
+            page, rows = [], []
+        page.append(block)
+        rows.append(n)
+    return [*pages, page] if page else pages
+
+
 def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure: Figure | None = None,
-                         title: str | bool | None = None) -> Figure:
+                         title: str | bool | None = None, blocks: Sequence[str] | None = None) -> Figure:
     """Every uncertain prior of ``prior_set`` as a small panel, grouped by model block.
 
     Each panel shows the prior's density (computed from its quantile function by
@@ -357,15 +358,17 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure
         the panels need, when None.
     title
         The figure's title; None for ``The priors: <name>``, False for none.
+    blocks
+        Draw only these model blocks (a page of :func:`prior_pages`); all by default.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    groups = prior_groups(prior_set)
+    groups = [g for g in prior_groups(prior_set) if blocks is None or g[0] in blocks]
     rows = [max(1, math.ceil(len(priors) / columns)) for _, priors in groups]
     if figure is None:
-        height = 1.0 + _ROW_HEIGHT * sum(rows) + 0.3 * len(groups)
+        height = _height(rows)
         figure = Figure(figsize=(7.0, height), layout="constrained")
     heights = [0.3] + [r * _ROW_HEIGHT + 0.3 for r in rows] + [0.3]
     key, *blocks, notes = figure.subfigures(len(groups) + 2, 1, height_ratios=heights, squeeze=False)[:, 0]
@@ -562,7 +565,7 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, figure: F
 
 def _flop(log10_value: float) -> str:
     """``5.8e28`` for log10 FLOP 28.76: two significant digits."""
-    return flop_label(float(f"{10.0 ** log10_value:.2g}"))
+    return flop_label(10.0 ** log10_value, 2)
 
 
 # --- all three ---------------------------------------------------------------------------------
@@ -574,7 +577,8 @@ PRIOR_PLOTS = ("priors", "correlations", "prior_predictive")
 def save_prior_plots(prior_set: PriorSet, result: ForecastResult | None, folder: str | Path, *,
                      formats: Iterable[str] = ("png",)) -> list[Path]:
     """Draw the prior plots in the project style and write ``<stem>.<format>`` into ``folder``:
-    ``priors``, ``correlations`` (only when some priors are correlated) and
+    ``priors`` (``priors_2``, ... for the model blocks that do not fit a figure of
+    :data:`MAX_HEIGHT`), ``correlations`` (only when some priors are correlated) and
     ``prior_predictive`` (only with a ``result``, a forecast from ``prior_set``).
 
     Returns the written paths.
@@ -582,7 +586,13 @@ def save_prior_plots(prior_set: PriorSet, result: ForecastResult | None, folder:
     formats = tuple(formats)
     written = []
     with plot_style():
-        written += save_figure(plot_prior_densities(prior_set), folder, "priors", formats=formats)
+        pages = prior_pages(prior_set)
+        for number, blocks in enumerate(pages, 1):
+            title = (f"The priors: {prior_set.name}" if len(pages) == 1 else
+                     f"The priors: {prior_set.name} ({number} of {len(pages)}: {', '.join(blocks).lower()})")
+            stem = "priors" if number == 1 else f"priors_{number}"
+            written += save_figure(plot_prior_densities(prior_set, blocks=blocks, title=title), folder, stem,
+                                   formats=formats)
         if correlated_blocks(prior_set):
             written += save_figure(plot_correlations(prior_set), folder, "correlations", formats=formats)
         if result is not None:

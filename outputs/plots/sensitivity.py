@@ -12,11 +12,15 @@ under the axis says that its pin moved its partners.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter
 
 from forecast.sensitivity.analysis import SensitivityResult
 from forecast.sensitivity.worlds import GROUP_JOIN, OUTPUTS
+from outputs.text import flop_label, format_percent, prior_label
 
 __all__ = ["GROUP_NOTE", "TORNADO_NOTE", "plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
 
@@ -29,10 +33,14 @@ TORNADO_NOTE = ("* pinning a correlated prior moves its partners as the copula i
 _LABEL_WIDTH = 36
 
 _OUTPUT_LABELS = {
-    "log10_compute": "log10 compute in {year}",
-    "crossing_year": "year of first run >= {threshold:.0e} FLOP",
-    "reached": "run >= {threshold:.0e} FLOP by {year}",
+    "log10_compute": "size of the largest run in {year}",
+    "crossing_year": "year of the first run of at least {threshold} FLOP",
+    "reached": "chance of a run of at least {threshold} FLOP by {year}",
 }
+#: A tornado row whose bar is narrower than this share of the widest, and than
+#: :data:`_NO_EFFECT` in the metric's own unit, has no visible effect: it is left out.
+_NO_EFFECT_SHARE = 0.02
+_NO_EFFECT = {"median": 0.02, "probability": 0.001}
 # Okabe-Ito, as the rest of the project's plots.
 _S1_COLOR, _ST_COLOR = "#0072B2", "#E69F00"
 _LOW_COLOR, _HIGH_COLOR = "#0072B2", "#D55E00"
@@ -45,7 +53,7 @@ def _new_axes(ax, size):
 
 
 def _output_label(result: SensitivityResult, output: str) -> str:
-    return _OUTPUT_LABELS[output].format(year=result.target_year, threshold=result.threshold)
+    return _OUTPUT_LABELS[output].format(year=result.target_year, threshold=flop_label(result.threshold))
 
 
 def _wrap_label(label: str, width: int = _LABEL_WIDTH) -> str:
@@ -100,6 +108,7 @@ def plot_sobol(
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
     ds = result.sobol.sel(output=output)
+    n_all = ds.sizes["prior"]
     order = np.argsort(-ds["ST"].values, kind="stable")[: top or None]
     ds = ds.isel(prior=order)
     labels = [_wrap_label(label) for label in ds["prior"].values]
@@ -126,7 +135,9 @@ def plot_sobol(
     ax.axvline(0.0, color="0.5", linewidth=0.6)
     ax.set_xlabel(f"Sobol' index ({ds.attrs.get('confidence', 0.9):.0%} bootstrap intervals)")
     interaction = 1.0 - float(ds["sum_S1"])
-    title = f"{_output_label(result, output)}\ninteractions (1 - sum S1): {interaction:.2f}"
+    shown = f" (the {len(order)} largest of {n_all})" if len(order) < n_all else ""
+    title = (f"What drives the {_output_label(result, output)}{shown}\n"
+             f"interactions (1 - sum S1): {interaction:.2f}")
     if _is_grouped(ds["prior"].values):
         title += f"\n{GROUP_NOTE}"
     ax.set_title(title)
@@ -159,13 +170,19 @@ def plot_tornado(
     if metric not in ("median", "probability"):
         raise ValueError(f"metric must be 'median' or 'probability', got {metric!r}")
     ds = result.tornado
-    order = np.argsort(-ds[f"{metric}_width"].values, kind="stable")[: top or None]
+    width = ds[f"{metric}_width"].values
+    visible = width >= max(_NO_EFFECT_SHARE * float(np.nanmax(width)), _NO_EFFECT[metric])
+    if not visible.any():
+        visible = width >= float(np.nanmax(width))
+    hidden = int((~visible).sum())
+    order = [i for i in np.argsort(-width, kind="stable") if visible[i]][: top or None]
     ds = ds.isel(prior=order)
     n = ds.sizes["prior"]
     base = float(ds[f"base_{metric}"])
     partners = ds["moves_with"].values if "moves_with" in ds.coords else [""] * n
     correlated = any(partners)
-    ax = _new_axes(ax, (7.0, 0.8 + 0.32 * n + (0.35 if correlated else 0.0)))
+    own_figure = ax is None
+    ax = _new_axes(ax, (7.0, 1.6 + 0.3 * n + (0.35 if correlated else 0.0)))
     bar_kwargs = dict(bar_kwargs or {})
     bar_kwargs.setdefault("height", 0.7)
     y = np.arange(n)
@@ -176,16 +193,33 @@ def plot_tornado(
                 label=f"prior at its {100 * q:.0f}th percentile",
                 **{k: v for k, v in bar_kwargs.items() if k != "color"})
     ax.axvline(base, color="0.2", linewidth=0.9)
-    ax.set_yticks(y, [f"{name} *" if moved else str(name) for name, moved in zip(ds["prior"].values, partners)])
+    ax.set_yticks(y, [f"{prior_label(name)} *" if moved else prior_label(name)
+                      for name, moved in zip(ds["prior"].values, partners)])
     ax.invert_yaxis()  # widest on top
-    year, threshold = result.target_year, result.threshold
+    year, threshold = result.target_year, flop_label(result.threshold)
     if metric == "median":
-        xlabel = f"median log10 FLOP in {year} (unpinned: {base:.2f})"
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: flop_label(10.0 ** value, 2)))
+        xlabel = f"median largest run in {year}, FLOP (all priors drawn: {flop_label(10.0 ** base, 2)})"
+        title = f"What moves the median largest run in {year}"
     else:
-        xlabel = f"P(run >= {threshold:.0e} FLOP by {year}) (unpinned: {base:.2f})"
-    ax.set_xlabel(f"{xlabel}\n\n{TORNADO_NOTE}" if correlated else xlabel)
-    ax.set_title(f"One prior at a time ({ds.attrs.get('samples', '?'):,} worlds each, same seed)")
-    ax.legend(loc="lower right")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{round(100 * value, 6):g}%"))
+        xlabel = f"P(a run of at least {threshold} FLOP by {year}) (all priors drawn: {format_percent(base, 1)})"
+        title = f"What moves the chance of a {threshold} FLOP run by {year}"
+    notes = [f"one prior pinned at a time, the others drawn · {ds.attrs.get('samples', 0):,} worlds per bar end, "
+             "same seed"]
+    if hidden:
+        notes.append(f"{hidden} prior{'s' if hidden > 1 else ''} with no visible effect left out")
+    if correlated:
+        notes.append(TORNADO_NOTE.replace("\n", " "))
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, fontsize="small", borderaxespad=0.2,
+              frameon=False)
+    ax.set_title(title, pad=20)
+    caption = "\n".join(textwrap.fill(note, 100) for note in notes)
+    if own_figure:  # under the figure; on a figure of the caller's, under the axis label
+        ax.figure.supxlabel(caption, x=0.01, ha="left", fontsize="x-small", color="#666666", gid="caption")
+    else:
+        ax.set_xlabel(f"{xlabel}\n\n{caption}")
     return ax
 
 
@@ -204,6 +238,7 @@ def plot_sensitivity_by_year(
     power-driven uncertainty reads down and across.
     """
     st = result.by_year["ST"].transpose("prior", "year")
+    n_all = st.sizes["prior"]
     order = np.argsort(-st.max("year").values, kind="stable")[: top or None]
     st = st.isel(prior=order)
     values = np.clip(st.values, 0.0, 1.0)
@@ -241,7 +276,9 @@ def plot_sensitivity_by_year(
                             fontsize=7, color="black" if bright else "white")
     colorbar = ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
     colorbar.outline.set_visible(False)
-    title = "What drives the uncertainty of log10 compute, by year"
+    title = "What drives the uncertainty of the largest run, by year"
+    if len(order) < n_all:
+        title += f" (the {len(order)} largest of {n_all})"
     if _is_grouped(st["prior"].values):
         title += f"\n{GROUP_NOTE}"
     ax.set_title(title)

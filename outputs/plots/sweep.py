@@ -28,7 +28,7 @@ from matplotlib.ticker import (
 from forecast.headline import MC_INTERVAL, mc_half_width
 from forecast.sweep import crossings
 from outputs.style import BAND_COLOR, MEDIAN_COLOR
-from outputs.text import flop_label
+from outputs.text import flop_label, format_number, prior_label
 
 __all__ = ["CONTOUR_LEVELS", "plot_sweep", "plot_sweep_curve", "plot_sweep_map", "sweep_caption", "sweep_title"]
 
@@ -53,7 +53,7 @@ def question(grid: xr.Dataset) -> str:
 
 def sweep_caption(grid: xr.Dataset) -> str:
     """The grey line under a sweep: what is random, prior set, worlds, seed, conditioning."""
-    text = (f"other priors random · prior set: {grid.attrs['prior_set']} · "
+    text = (f"other priors drawn from their priors · prior set: {grid.attrs['prior_set']} · "
             f"{int(grid.attrs['samples']):,} worlds per point · seed {grid.attrs['seed']}")
     if grid.attrs.get("as_of", "none") != "none":
         text += f" · conditioned on {grid.attrs['conditioned_on']}"
@@ -61,19 +61,35 @@ def sweep_caption(grid: xr.Dataset) -> str:
 
 
 def _number(value: float, _pos=None) -> str:
-    """A tick label in the prior files' notation: ``2.5``, ``40``, ``1e+06`` -> ``1e6``."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    text = f"{value:.3g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return f"{mantissa}e{int(exponent)}"
-    return text
+    """A tick label in the prior files' notation (:func:`outputs.text.format_number`)."""
+    return format_number(value)
 
 
 def axis_label(coord: xr.DataArray) -> str:
+    """``growth of the chip count (x/yr)``: the prior in prose, with its unit."""
     unit = coord.attrs.get("units", "")
-    return f"{coord.name} ({unit})" if unit else str(coord.name)
+    name = prior_label(str(coord.name))
+    return f"{name} ({unit})" if unit and unit not in name and unit not in ("fraction", "-") else name
+
+
+def color_limits(p: np.ndarray) -> tuple[float, float]:
+    """The colour scale of a heat map: the data's range widened to whole 10% steps."""
+    low, high = float(np.nanmin(p)), float(np.nanmax(p))
+    low, high = math.floor(low * 10 + 1e-9) / 10, math.ceil(high * 10 - 1e-9) / 10
+    return (low, high) if high > low else (max(low - 0.1, 0.0), min(high + 0.1, 1.0))
+
+
+def absent_levels(p: np.ndarray, levels=CONTOUR_LEVELS) -> str:
+    """``no 10% contour: every point is above 10%`` for each level the data do not cross."""
+    low, high = float(np.nanmin(p)), float(np.nanmax(p))
+    above = [lv for lv in levels if low >= lv]
+    below = [lv for lv in levels if high <= lv]
+    if not above and not below:
+        return ""
+    missing = " or ".join(f"{lv:.0%}" for lv in sorted(above + below))
+    notes = ([f"every point is at or above {max(above):.0%}"] if above else []) + (
+        [f"every point is at or below {min(below):.0%}"] if below else [])
+    return f"no {missing} contour: " + "; ".join(notes)
 
 
 def _scale(axis, coord: xr.DataArray) -> None:
@@ -113,7 +129,8 @@ def _prior_interval(coord: xr.DataArray) -> tuple[float, float, float] | None:
 def _add_caption(ax, text: str) -> None:
     """The grey line under the figure (a figure label, so the layout makes room for it
     below rather than shrinking the axes to fit it beside a colour bar)."""
-    ax.figure.supxlabel(text, x=0.01, ha="left", fontsize="small", color=_CAPTION_COLOR, gid="caption")
+    ax.figure.supxlabel(textwrap.fill(text, 120), x=0.01, ha="left", fontsize="small", color=_CAPTION_COLOR,
+                        gid="caption")
 
 
 def _contour_color(level: float, cmap) -> str:
@@ -133,8 +150,9 @@ def plot_sweep_map(grid: xr.Dataset, *, ax=None, caption: str | bool | None = No
     cmap = mpl.colormaps[_CMAP]
     mesh_kwargs = dict(mesh_kwargs or {})
     mesh_kwargs.setdefault("cmap", cmap)
-    mesh_kwargs.setdefault("vmin", 0.0)
-    mesh_kwargs.setdefault("vmax", 1.0)
+    vmin, vmax = color_limits(p)
+    mesh_kwargs.setdefault("vmin", vmin)
+    mesh_kwargs.setdefault("vmax", vmax)
     mesh_kwargs.setdefault("rasterized", True)
     mesh = ax.pcolormesh(_edges(x), _edges(y), p, shading="flat", **mesh_kwargs)
     _scale(ax.xaxis, x)
@@ -143,7 +161,8 @@ def plot_sweep_map(grid: xr.Dataset, *, ax=None, caption: str | bool | None = No
     levels = [lv for lv in CONTOUR_LEVELS if np.nanmin(p) < lv < np.nanmax(p)]
     if levels and min(p.shape) >= 2:
         contour_kwargs = dict(contour_kwargs or {})
-        contour_kwargs.setdefault("colors", [_contour_color(lv, cmap) for lv in levels])
+        norm = mpl.colors.Normalize(mesh_kwargs["vmin"], mesh_kwargs["vmax"])
+        contour_kwargs.setdefault("colors", [_contour_color(norm(lv), cmap) for lv in levels])
         contour_kwargs.setdefault("linewidths", [2.0 if lv == 0.5 else 1.2 for lv in levels])
         lines = ax.contour(x.values, y.values, p, levels=levels, **contour_kwargs)
         ax.clabel(lines, fmt={lv: f"{lv:.0%}" for lv in levels}, fontsize=8, inline=True, inline_spacing=4)
@@ -154,14 +173,22 @@ def plot_sweep_map(grid: xr.Dataset, *, ax=None, caption: str | bool | None = No
     bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02, fraction=0.05)
     bar.set_label(question(grid))
     bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    for lv in CONTOUR_LEVELS:
-        bar.ax.axhline(lv, color=_contour_color(lv, cmap), linewidth=2.0 if lv == 0.5 else 1.0)
+    norm = mesh.norm
+    for lv in levels:
+        bar.ax.axhline(lv, color=_contour_color(norm(lv), cmap), linewidth=2.0 if lv == 0.5 else 1.0)
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))
     base = float(grid.attrs.get("baseline_probability", math.nan))
-    both_random = f"; both random: {base:.0%}" if math.isfinite(base) else ""
-    subtitle = textwrap.fill(f"{x_name} and {y_name} pinned{both_random}", _TITLE_WIDTH)
-    ax.set_title(f"{sweep_title(grid)}\n{subtitle}", pad=18 if handles else 6)
+    both_random = (f"; with both drawn from their priors instead, {base:.0%}" if math.isfinite(base) else "")
+    subtitle = textwrap.fill(f"each cell: the two priors set to its values, the others drawn from "
+                             f"their priors{both_random}", int(_TITLE_WIDTH * 1.4))
+    ax.figure.suptitle(sweep_title(grid), x=0.01, ha="left", fontweight="bold")
+    ax.set_title(subtitle, pad=18 if handles else 6, fontsize="small", fontweight="normal", loc="left")
+    missing = absent_levels(p)
+    if missing:
+        ax.annotate(missing, (0.5, 0.01), xycoords="axes fraction", ha="center", va="bottom", fontsize="small",
+                    color="#333333", gid="absent-contours",
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     if caption is not False:
         _add_caption(ax, sweep_caption(grid) if caption in (None, True) else caption)
     return ax
@@ -185,7 +212,7 @@ def _mark_priors(ax, x: xr.DataArray, y: xr.DataArray) -> list:
             line(value, **style)
         median = line(interval[1], color=_PRIOR_COLOR, linewidth=1.6)
         handles = [median, mpl.lines.Line2D([], [], **style)]
-        median.set_label(f"{(x if px else y).name}: prior median")
+        median.set_label(f"{prior_label((x if px else y).name)}: prior median")
         handles[1].set_label("its 90% interval")
     ax.set_xlim(_edges(x)[0], _edges(x)[-1])
     ax.set_ylim(_edges(y)[0], _edges(y)[-1])
@@ -212,7 +239,7 @@ def plot_sweep_curve(grid: xr.Dataset, *, ax=None, caption: str | bool | None = 
     line_kwargs.setdefault("color", MEDIAN_COLOR)
     line_kwargs.setdefault("marker", "o" if len(p) <= 30 else None)
     line_kwargs.setdefault("markersize", 3)
-    line_kwargs.setdefault("label", f"{name} pinned, other priors random")
+    line_kwargs.setdefault("label", f"{prior_label(name)} set to each value, other priors drawn")
     ax.plot(x.values, p, **line_kwargs)
     interval = _prior_interval(x)
     if interval:
@@ -222,8 +249,8 @@ def plot_sweep_curve(grid: xr.Dataset, *, ax=None, caption: str | bool | None = 
                    label=f"the prior's median ({_number(interval[1])})")
     base = float(grid.attrs.get("baseline_probability", math.nan))
     if math.isfinite(base):
-        as_set = (f"{name} as the prior set has it, {x.attrs.get('prior_spec', '').split(' ')[0]}"
-                  if x.attrs.get("varies") == "setting" else f"{name} random, as its prior")
+        as_set = (f"{prior_label(name)} as the prior set has it, {x.attrs.get('prior_spec', '').split(' ')[0]}"
+                  if x.attrs.get("varies") == "setting" else f"{prior_label(name)} drawn from its prior")
         ax.axhline(base, color="#555555", linewidth=1.0, linestyle=":", label=f"{as_set}: {base:.0%}")
     for value in crossings(grid["probability"], 0.5):
         ax.plot([value], [0.5], marker="o", markersize=6, color="white", markeredgecolor=MEDIAN_COLOR, zorder=5)
@@ -236,7 +263,7 @@ def plot_sweep_curve(grid: xr.Dataset, *, ax=None, caption: str | bool | None = 
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(question(grid))
-    ax.set_title(sweep_title(grid) + f", by {name}")
+    ax.set_title(textwrap.fill(sweep_title(grid) + f", by {prior_label(name)}", _TITLE_WIDTH))
     ax.legend(loc="best", fontsize="small")
     if caption is not False:
         _add_caption(ax, sweep_caption(grid) if caption in (None, True) else caption)

@@ -9,18 +9,23 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecast.history.calibrate import CalibratedForecast, Calibration
-from outputs.plots.compare import plot_compare_fan, plot_fitted_history, plot_prior_posterior
+from outputs.plots.compare import plot_compare_fan, plot_prior_posterior
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 from outputs.write.comparison import percent_table, probability_table
+from outputs.text import format_number
 from outputs.write.run import write_run
 
 __all__ = ["calibration_markdown", "calibration_text", "diagnostics_line", "write_calibration"]
 
 
+#: Most panels of prior_posterior.png: five rows of three.
+_MOST_PANELS = 15
+
+
 def _sig(value: float) -> str:
-    return f"{value:.3g}"
+    return format_number(value)
 
 
 def prior_posterior_display(calibration: Calibration, *, moved_only: bool) -> pd.DataFrame:
@@ -108,14 +113,20 @@ def _plots(result: CalibratedForecast, folder: Path, formats) -> list[Path]:
     observed = calibration.fitted_frontier()["log10_compute"].dropna().to_dict()
     with plot_style():
         figure = Figure()
-        ax = plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed)
-        plot_fitted_history(calibration, ax=ax)
+        plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed, history=calibration)
         written = save_figure(figure, folder, "calibrated_fan", formats=formats)
-        names = calibration.moved or calibration.priors.latent_names
+        moved = calibration.moved
+        if moved:
+            candidates = list(moved)
+        else:  # none moved past the thresholds: those that moved most
+            table = calibration.prior_posterior()
+            candidates = list((table["shift"].abs() + (1 - table["sd_ratio"])).sort_values(ascending=False).index)
+        names = candidates[:_MOST_PANELS]  # a figure of at most 2400 px
         columns, rows = min(3, len(names)), -(-len(names) // 3)
-        figure = Figure(figsize=(2.3 * columns, 1.9 * rows + 0.3))
+        figure = Figure(figsize=(2.3 * columns, 1.9 * rows + 0.5), layout="constrained")
         plot_prior_posterior(calibration, names=names, axes=figure.subplots(rows, columns, squeeze=False))
-        figure.suptitle("What the record says: prior against posterior")
+        shown = f" (the {len(names)} it moved most, of {len(candidates)})" if len(names) < len(candidates) else ""
+        figure.suptitle(f"What the record says: prior against posterior{shown}")
         written += save_figure(figure, folder, "prior_posterior", formats=formats)
     return written
 

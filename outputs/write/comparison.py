@@ -62,7 +62,7 @@ def percent_table(comparison: xr.Dataset, years=None) -> pd.DataFrame:
 
 
 def _flop(log10: float) -> str:
-    return flop_label(float(f"{10 ** log10:.2g}"))
+    return flop_label(10 ** log10, 2)
 
 
 def intervals_table(comparison: xr.Dataset) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import ForecastResult, load
-from forecast.headline import MC_INTERVAL, headline_table
+from forecast.headline import headline_table
 from outputs.folder import write_via_memory
 from outputs.markdown import html_page, markdown_to_html
 from outputs.plots.forecast import caption, default_kinds, save_plots
@@ -30,6 +30,7 @@ from outputs.tables import (
     format_prior_table,
     per_year_table,
     published_table,
+    questions_table,
     resources_table,
     shares_table,
     to_markdown,
@@ -40,7 +41,6 @@ from outputs.text import (
     crossing_texts,
     flop_label,
     format_probability,
-    headline_sentences,
 )
 from priors import InputError
 
@@ -187,12 +187,27 @@ def _headline_markdown(result: ForecastResult, years) -> str:
         cells["its 90% interval"] = interval
         rows[f"{flop_label(threshold)} FLOP"] = cells
     frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("run of at least")
-    sentences = "\n".join(f"- {s}" for s in headline_sentences(result, years=years))
     return (
         f"Probability that a training run of at least each size has happened by each year, "
-        f"and the year of the first such run. Digits shown are those the {n:,} worlds support; "
-        f"the {MC_INTERVAL:.0%} CI is the Monte Carlo error of the estimate (it shrinks with more "
-        f"worlds), not the forecast's uncertainty.\n\n{to_markdown(frame)}\n\n{sentences}"
+        f"and the year of the first such run. Digits shown are those the {n:,} worlds support "
+        f"(headline.csv has each probability with its Monte Carlo error).\n\n{to_markdown(frame)}"
+    )
+
+
+def _questions_markdown(result: ForecastResult) -> str:
+    """True and published probabilities side by side for the headline questions (the
+    table of ``forecast run``), with what each means; '' when the run has none."""
+    table = questions_table(result)
+    if table is None:
+        return ""
+    table = table.rename(columns={"true": "a run that large has finished",
+                                  "published": "a public estimate that large exists"})
+    return (
+        "What forecasting questions resolve on is a public estimate, not the run itself: "
+        "beside the probability that a run of at least each size has finished by the date, "
+        "the probability that a public estimate of at least that size exists by then. "
+        "(± the Monte Carlo error, in percentage points.)\n\n"
+        + to_markdown(table.rename_axis("question"))
     )
 
 
@@ -225,18 +240,19 @@ def report_markdown(
         f"{caption(result)} · {provenance}",
         "## Headline numbers",
         _headline_markdown(result, years),
+        _questions_markdown(result),
         " ".join(conditioning_sentences(result)),
-        "## The largest training run by year",
+        "## Year by year",
         f"![Training compute of the largest run by year: median, 50% and 90% intervals]"
         f"(fan.{image_format})",
         "Per year: median and 90% interval of the largest run (FLOP); P>=X is the probability that "
         "a run of at least X FLOP has happened by that year; binding is the most frequent limit "
         "on the largest run and its share of worlds.",
         to_markdown(per_year_table(result, display=True).drop(columns=["cost", "energy"], errors="ignore")),
-        "## When is each threshold first reached?",
+        "## First runs of each size",
         f"![Probability that a run of at least each size has happened by each year]"
         f"(timeline.{image_format})",
-        "## What limits the largest run?",
+        "## The binding constraint",
         f"![Share of worlds whose largest run is bound by supply, power, funding, data or latency]"
         f"(constraints.{image_format})",
         "Share of worlds in which each constraint (supply, power, funding, data or latency) sets "
@@ -280,7 +296,7 @@ def _resources_markdown(result: ForecastResult, image_format: str) -> list[str]:
     if not _has_resources(result):
         return []
     return [
-        "## What the largest run takes",
+        "## Power, capital, cost and energy",
         f"![Power, cluster capital, run cost and energy of the largest run by year: median, "
         f"50% and 90% intervals](resources.{image_format})",
         "Per year: median and 90% interval over worlds of the power of the largest run's training "

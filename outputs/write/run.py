@@ -38,6 +38,6 @@ def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
     if len(result.labs) > 1:  # who gets there first
         with plot_style():
             figure = Figure(figsize=(8, 4.2), layout="constrained")
-            plot_labs(result, ax=figure.add_subplot())
-            written += save_figure(figure, folder, "labs", formats=tuple(formats))
+            if plot_labs(result, ax=figure.add_subplot()) is not None:  # None: no lab summary to draw
+                written += save_figure(figure, folder, "labs", formats=tuple(formats))
     return written

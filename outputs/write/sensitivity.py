@@ -20,6 +20,7 @@ from outputs.plots.sensitivity import (
 )
 from outputs.style import plot_style
 from outputs.tables import to_markdown
+from outputs.text import flop_label
 from priors import PriorSet
 
 __all__ = ["sensitivity_markdown", "sensitivity_text", "write_sensitivity"]
@@ -34,7 +35,7 @@ def markdown_table(frame: pd.DataFrame, *, floatfmt: str = ".3f", index: bool = 
         if isinstance(value, (float, np.floating)):
             if not math.isfinite(value):
                 return ""
-            return format(value, floatfmt) if abs(value) < 1e6 else f"{value:.3g}"
+            return format(value, floatfmt) if abs(value) < 1e6 else flop_label(value, 3)
         return str(value)
 
     return to_markdown(frame.map(cell), index=False)
@@ -106,7 +107,7 @@ def _notes(result: SensitivityResult) -> list[str]:
               f"correlated priors sampled jointly and {len(sizes) - n_groups} independent priors"
               if result.grouped else f"{len(sizes)} uncertain priors")
     notes = [
-        (f"Worlds that never reach {result.threshold:.3g} FLOP by {last - 1} "
+        (f"Worlds that never reach {flop_label(result.threshold)} FLOP by {last - 1} "
          f"({never:.1%} of the design) are given the crossing year {last}, one past the last year."),
         (f"Sobol': Saltelli design of {result.sobol.attrs['n_evaluations']:,} worlds "
          f"(n_base {s['n_base']}, {inputs}), scrambled Sobol' points, "
@@ -165,13 +166,13 @@ def sensitivity_markdown(result: SensitivityResult, *, images: dict[str, str] | 
     parts = [
         f"# Sensitivity of the forecast to its priors: {result.priors.name}",
         "",
-        (f"Target year {year}, threshold {thr:.3g} FLOP, years {s['years'][0]}..{s['years'][-1]}, "
+        (f"Target year {year}, threshold {flop_label(thr)} FLOP, years {s['years'][0]}..{s['years'][-1]}, "
          f"seed {s['seed']}. Prior file: `{result.priors.source}`."),
         "",
         "## Global (Sobol') indices",
         "",
         (f"Outputs: **log10 C** = log10 training compute in {year}; **crossing year** = year of the "
-         f"first run >= {thr:.3g} FLOP; **reached** = 1 if such a run happened by {year}. "
+         f"first run >= {flop_label(thr)} FLOP; **reached** = 1 if such a run happened by {year}. "
          "S1: first order (the share of variance a prior explains alone); ST: total order (alone "
          "and through interactions). Most influential on log10 C first."),
         "",
@@ -204,7 +205,7 @@ def sensitivity_markdown(result: SensitivityResult, *, images: dict[str, str] | 
             "",
             (f"Each prior pinned at its {q[0]:.0%} and {q[1]:.0%} percentile, the others random. "
              f"Unpinned: median log10 C in {year} = {float(result.tornado['base_median']):.3f}, "
-             f"P(>= {thr:.3g} by {year}) = {float(result.tornado['base_probability']):.3f}. "
+             f"P(>= {flop_label(thr)} by {year}) = {float(result.tornado['base_probability']):.3f}. "
              f"Widest first.{conditional}"),
             "",
             markdown_table(_tornado_display(result), floatfmt=".3f"),
@@ -223,7 +224,7 @@ def sensitivity_markdown(result: SensitivityResult, *, images: dict[str, str] | 
             "",
             markdown_table(_swap_wide(result, "median")),
             "",
-            f"P(run >= {thr:.3g} FLOP by year):",
+            f"P(run >= {flop_label(thr)} FLOP by year):",
             "",
             markdown_table(_swap_wide(result, "probability")),
             "",
@@ -241,7 +242,7 @@ def sensitivity_text(result: SensitivityResult, *, top: int = 10) -> str:
     short = {label: f"{members[0]} + {len(members) - 1} correlated" for label, members in groups.items()
              if len(members) > 2}
     lines = [
-        f"Sensitivity of {result.priors.name}: target year {year}, threshold {thr:.3g} FLOP",
+        f"Sensitivity of {result.priors.name}: target year {year}, threshold {flop_label(thr)} FLOP",
         "",
         f"Sobol' indices (top {min(top, len(result.sobol_table()))} by ST on log10 C in {year}):",
         pd.DataFrame(cols).rename(index=short).to_string(float_format=lambda v: f"{v:6.3f}"),
@@ -308,8 +309,8 @@ def write_sensitivity(result: SensitivityResult, folder: Path | str, *, formats=
     written.append(nc)
 
     images: dict[str, str] = {}
-    drawings = {f"sobol_{o}": (plot_sobol, {"output": o}) for o in OUTPUTS}
-    drawings["sensitivity_by_year"] = (plot_sensitivity_by_year, {})
+    drawings = {f"sobol_{o}": (plot_sobol, {"output": o, "top": 24}) for o in OUTPUTS}  # figures to paste
+    drawings["sensitivity_by_year"] = (plot_sensitivity_by_year, {"top": 24})  # a figure to paste
     if result.tornado is not None:
         drawings["tornado_median"] = (plot_tornado, {"metric": "median"})
         drawings["tornado_probability"] = (plot_tornado, {"metric": "probability"})

@@ -106,7 +106,8 @@ def test_plots_draw_every_forecast(two_forecasts):
     figure = Figure()
     ax = plot_compare_fan(table, ax=figure.add_subplot(), observed={2024: 25.7})
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[:2] == ["default: median, 90% band", "power_wall: median, 90% band"]
+    assert labels[:2] == ["default", "power_wall"]  # the caption says: solid median, dashed 90% band
+    assert ax._forecast_caption.get_text().startswith("solid: median; dashed: 90% band")
     ax = plot_compare_timeline(table, threshold=1e28, ax=Figure().add_subplot())
     assert len(ax.get_lines()) == 2
     with pytest.raises(ValueError, match="not in this comparison"):

@@ -66,6 +66,27 @@ def test_streamed_hdi_holds_its_mass_and_is_no_wider_than_the_exact_one(everythi
             assert hi - lo <= width + 2 * HIST_WIDTH
 
 
+@pytest.mark.parametrize("mu, sd", [(27.3, 0.8), (25.0, 0.3)])
+def test_the_streamed_hdi_of_a_normal_is_its_analytic_hdi(mu, sd):
+    # a tally whose histogram is a normal's exact mass per bin: the normal's HDI is
+    # mu -/+ z sd with z the (1 + p) / 2 quantile of the standard normal, worked out here
+    from statistics import NormalDist
+
+    from forecast.stream import interval_table_from_tally
+    edges = np.round(np.arange(mu - 8 * sd, mu + 8 * sd, HIST_WIDTH) / HIST_WIDTH) * HIST_WIDTH
+    mass = np.diff([NormalDist(mu, sd).cdf(e) for e in edges])
+    out = {"log10_training_compute": (edges[:-1] + HIST_WIDTH / 2)[:, None],
+           "binding_constraint": np.zeros((edges.size - 1, 1), int)}
+    tally = tally_chunk(out, years=[2026], thresholds=[1e27], weights=mass,
+                        quantities=["log10_training_compute"])
+    hdi = interval_table_from_tally(tally, probs=(0.5, 0.9))["hdi"]
+    for prob in (0.5, 0.9):
+        z = NormalDist().inv_cdf((1 + prob) / 2)
+        lo, hi = hdi.sel(prob=prob, year=2026).values
+        assert abs(lo - (mu - z * sd)) <= HIST_WIDTH
+        assert abs(hi - (mu + z * sd)) <= HIST_WIDTH
+
+
 def test_streamed_probabilities_and_shares_are_exact(everything):
     log10 = everything.log10_compute
     exact = reach_probability(log10, everything.thresholds)

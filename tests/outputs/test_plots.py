@@ -165,7 +165,7 @@ def test_two_fans_on_one_axes_compose(small_run, other_run):
     for name in (small_run.name, other_run.name):
         assert f"{name}: median" in labels and f"{name}: 90% interval" in labels
     assert labels.count("largest run known (record)") == 1
-    assert labels.count("seed estimates for 2024") == 1
+    assert labels.count("hardware estimates for 2024 systems") == 1
     levels = [segment[2] for segment in _threshold_segments(ax)]
     assert len(levels) == len(set(levels))  # each threshold once
     threshold_labels = [t.get_text() for t in ax.texts if t.get_text().endswith(" FLOP")]
@@ -415,3 +415,28 @@ def test_save_figure_writes_svg(tmp_path, small_run):
     text = path.read_text(encoding="utf-8")
     # no time stamp: the same plot gives the same bytes
     assert "<svg" in text and "<dc:date>" not in text
+
+
+def _as_of(result, date: str):
+    """The same forecast, read as conditioned on the record as of ``date``."""
+    import dataclasses
+    return dataclasses.replace(result, metadata={**result.metadata, "as_of": date})
+
+
+def test_the_fan_marks_the_as_of_date_and_shows_the_record_before_it(small_run):
+    # as of 2025-12-31 the year 2025 is over: it shows the record, the bands start at 2026;
+    # the dotted line sits at the end of that day, 2026.0 on the year axis
+    ax = _drawn_fan(_as_of(small_run, "2025-12-31"))
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "as-of"]
+    assert line.get_xdata()[0] == pytest.approx(2026.0)
+    band_x = np.concatenate([p.get_paths()[0].vertices[:, 0] for p in ax.collections
+                             if p.get_paths() and type(p).__name__ in ("PolyCollection", "FillBetweenPolyCollection")])
+    assert band_x.min() >= 2026.0 - 1e-9
+    assert "largest run published by 2025-12-31" in _legend_labels(ax)
+    # the shipped record was checked on 2026-12-06: nothing was published after its end
+    latest = _drawn_fan(_as_of(small_run, "2026-12-31"))
+    assert not any(label.startswith("record published after") for label in _legend_labels(latest))
+    # as of mid-2024 the later records (the 2025 frontier runs, far above 2024's) are hollow marks
+    earlier = _drawn_fan(_as_of(small_run, "2024-06-30"))
+    assert "record published after 2024-06-30" in _legend_labels(earlier)
+    assert not [ln for ln in _drawn_fan(small_run).get_lines() if ln.get_gid() == "as-of"]

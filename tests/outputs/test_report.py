@@ -83,6 +83,34 @@ def test_flop_label(value, label):
     assert flop_label(value) == label
 
 
+@pytest.mark.parametrize("value, digits, label", [(5.83e28, 2, "5.8e28"), (9.96e26, 2, "1e27"), (1.234e-5, 3, "1.23e-5")])
+def test_flop_label_to_significant_digits(value, digits, label):
+    assert flop_label(value, digits) == label
+
+
+@pytest.mark.parametrize("value, text", [
+    (2030.5, "2030"), (2024.4, "2024"), (1470.2, "1470"), (0.45, "0.45"), (1.25, "1.25"), (365.0, "365"),
+    (5e4, "5e4"), (1.5e-4, "1.5e-4"), (1e28, "1e28"), (0.00999999, "0.01"),
+])
+def test_one_number_format_writes_years_as_integers_and_no_plus_in_exponents(value, text):
+    from outputs.text import format_number
+    assert format_number(value) == text
+    assert format_number(2027.54, year=True) == "2027.5"
+
+
+def test_probabilities_near_certainty_never_read_as_a_fall():
+    # at n = 100,000 worlds the rule of three bounds an all-worlds probability at
+    # 100 - 300 / n % = 99.997%: a probability just below 1 must not print above that
+    n = 100_000
+    all_worlds = format_probability(1.0, 0.0, n, interval=False)
+    assert all_worlds == ">99.997%"
+    mcse = math.sqrt(0.99999 * 0.00001 / n)  # 0.001 points -> three decimals
+    assert format_probability(0.99999, mcse, n, interval=False) == ">99.997%"
+    assert format_probability(0.99996, mcse, n, interval=False) == "99.996%"
+    assert format_probability(0.0, 0.0, n, interval=False) == "<0.003%"
+    assert format_probability(0.00001, mcse, n, interval=False) == "<0.003%"
+
+
 # -- numbers from samples --------------------------------------------------------------------
 
 def _reach_from_samples(log10_compute: np.ndarray, years: np.ndarray, thresholds) -> np.ndarray:
@@ -189,13 +217,22 @@ def test_report_files_and_sections(report_dir):
                  "summary.csv", "priors.md", "fan.png", "fan.svg", "timeline.png", "constraints.svg"):
         assert (report_dir / name).is_file(), name
     text = (report_dir / "report.md").read_text()
-    for heading in ("## Headline numbers", "## Priors", "## What limits the largest run?", "## Backtest",
+    for heading in ("## Headline numbers", "## Priors", "## The binding constraint", "## Backtest",
                     "## Reproduce"):
         assert heading in text
     assert "## Sensitivity" not in text  # no sensitivity results: no section
     page = (report_dir / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') == 4  # fan, timeline, constraints, resources
-    assert "## What the largest run takes" in text
+    assert "## Power, capital, cost and energy" in text
+    # no heading repeats the title of the figure under it
+    headings = {line[3:].strip().lower() for line in text.splitlines() if line.startswith("## ")}
+    assert not headings & {"largest training run by year", "when is each threshold first reached?",
+                           "what limits the largest run?", "what the largest run takes"}
+    # the headline table once (no bullets repeating it), and the questions' two quantities
+    assert not [line for line in text.splitlines() if line.startswith("- A ") and "FLOP run by" in line]
+    assert "| >= 1e28 by 2028-12-31 |" in text and "a public estimate that large exists" in text
+    # long cells wrap rather than run off the page, on screen and in print
+    assert "overflow-wrap: anywhere" in page and "@media print" in page
     assert "<strong>CRPS</strong>" in page and "<table>" in page
     assert 'src="fan.png"' not in page  # every image inline: the page is one file
 

@@ -339,3 +339,24 @@ def test_new_numbers_of_the_same_shape_reuse_the_compiled_code():
 )
 def test_log_scale_follows_the_statement(spec, expected):
     assert parse_spec(spec).log_scale is expected
+
+
+def test_a_metalog_whose_tails_leave_a_positive_domain_is_fitted_on_it_with_a_warning():
+    from models import PARAMETERS
+    from priors import DomainWarning
+
+    spec = "metalog 5%: 1.5, 50%: 2.0, 95%: 3.5"  # skewed: the unbounded metalog's left tail is below 0
+    raw = load_prior_set("default", overrides=[f"chip_growth={spec}"])
+    assert raw["chip_growth"].family.value_range()[0] < 0
+    with pytest.raises(PriorError, match=r"chip_growth.*must be positive.*', lower 0'"):
+        raw.validate(PARAMETERS)
+    with pytest.warns(DomainWarning, match=r"chip_growth.*fitted on the domain.*lower 0"):
+        fitted = raw.fitted_to(PARAMETERS)
+    family = fitted["chip_growth"].family
+    assert family.lower == 0 and family.upper is None
+    np.testing.assert_allclose(family.ppf([0.05, 0.5, 0.95]), [1.5, 2.0, 3.5], rtol=1e-9)
+    assert family.value_range()[0] > 0
+    fitted.validate(PARAMETERS)
+    assert fitted["mfu"] == raw["mfu"]  # the others are untouched
+    same = load_prior_set("default")
+    assert same.fitted_to(PARAMETERS) is same

@@ -19,7 +19,7 @@ COMMANDS = {
     "sweep": ["sweep", "--vary", "mfu=0.2:0.6:3", "--vary", "chip_growth=1.2:4:3", "--samples", "100",
               "--seed", "7", "--years", "2025:2028", "--year", "2028", "--threshold", "1e28"],
     "compare": ["compare", "default", "power_wall", "--samples", "500", "--seed", "7", *YEARS],
-    "calibrate": ["calibrate", "--draws", "50", "--chains", "2", "--samples", "500", *YEARS],
+    "calibrate": ["calibrate", "--labs", "1", "--draws", "20", "--chains", "1", "--samples", "500", *YEARS],
     "priors": ["priors", "--plot", "--samples", "500", "--seed", "7"],
 }
 

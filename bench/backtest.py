@@ -11,31 +11,18 @@ seconds and the peak resident memory. It must finish in under 10 minutes on 2 co
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench.timing import timed_command
 
 LIMIT_S = 600.0
 
 
 def timed(args: list[str], cwd: Path, cores: int | None) -> tuple[float, float]:
     """Wall seconds and peak RSS (GB) of ``forecast ARGS`` in a new process."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "outputs.cli", *args]
-    if cores:
-        command = ["taskset", "-c", ",".join(str(i) for i in range(cores)), *command]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"forecast {' '.join(args)} failed: {process.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1e6
+    return timed_command(args, cwd=cwd, cores=cores)[:2]
 
 
 def main(argv=None) -> int:

@@ -16,30 +16,17 @@ two largest sizes), and its ratio to NumPy's compute-only cost per million world
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench.engine import time_numpy
+from bench.timing import Timing, timed_command
 from priors import load_prior_set
 
 
-def timed_run(samples: int, out: Path, cache: Path, *, extra=()) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS (GB) and CPU seconds (user + system) of ``forecast run
-    --samples samples [extra]`` in a new process."""
-    env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
-    env["XDG_CACHE_HOME"] = str(cache)
-    command = [sys.executable, "-m", "outputs.cli", "run", "--samples", str(samples), "--out", str(out), *extra]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"forecast run --samples {samples} failed: {process.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1e6, usage.ru_utime + usage.ru_stime  # maxrss: kB on Linux
+def timed_run(samples: int, out: Path, cache: Path, *, extra=()) -> Timing:
+    """``forecast run --samples samples --out out [extra]``, timed (:func:`bench.timing.timed_command`)."""
+    return timed_command(["run", "--samples", str(samples), "--out", str(out), *extra], cache=cache)
 
 
 def main() -> None:

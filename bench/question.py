@@ -11,27 +11,15 @@ at each size. ``question`` must answer in less time than ``run`` (issue 24).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench.timing import timed_command
 
 
 def timed(args: list[str], cache: Path, cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (GB) of ``forecast ARGS`` in a new process."""
-    env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
-    env["XDG_CACHE_HOME"] = str(cache)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "outputs.cli", *args], env=env, cwd=cwd,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"forecast {' '.join(args)} failed: {process.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1e6
+    return timed_command(args, cache=cache, cwd=cwd)[:2]
 
 
 def main(argv=None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -38,12 +40,17 @@ class NutsDiagnostics:
         if not self.max_rhat <= rhat_max:  # also catches NaN
             found.append(f"max r_hat {self.max_rhat:.4f} > {rhat_max}")
         if not self.min_ess_bulk >= ess_min:
-            found.append(f"min bulk ESS {self.min_ess_bulk:.0f} < {ess_min:.0f}")
+            found.append(f"min bulk ESS {_below(self.min_ess_bulk)} < {ess_min:.0f}")
         if not self.min_ess_tail >= ess_min:
-            found.append(f"min tail ESS {self.min_ess_tail:.0f} < {ess_min:.0f}")
+            found.append(f"min tail ESS {_below(self.min_ess_tail)} < {ess_min:.0f}")
         if self.divergences > 0:
             found.append(f"{self.divergences} divergent transition(s)")
         return found
+
+
+def _below(ess: float) -> str:
+    """An ESS under its threshold, rounded down (399.6 is "399", never "400 < 400")."""
+    return str(math.floor(ess)) if math.isfinite(ess) else str(ess)
 
 
 

@@ -171,6 +171,8 @@ def test_diagnostics_problems_by_hand():
     assert any("r_hat" in p for p in found) and any("tail ESS" in p for p in found)
     assert any("2 divergent" in p for p in found)
     assert NutsDiagnostics(1.0, 401.0, 401.0, 0, pd.DataFrame()).problems() == []
+    # an ESS just under the threshold never prints as the threshold ("400 < 400")
+    assert NutsDiagnostics(1.0, 401.0, 399.6, 0, pd.DataFrame()).problems() == ["min tail ESS 399 < 400"]
 
 
 def test_fit_rejects_bad_options():

@@ -484,7 +484,7 @@ def _likelihood_chunk(index, start, out, *, years, thresholds, labs, evidence, t
     loglik = chunk_log_likelihood(out, labs, evidence)
     top = np.argsort(loglik)[-tail:]
     return (check_sums(out, labs, evidence), loglik[top],
-            start + top, logsumexp(loglik), (start, out) if hold else None)
+            start + top, logsumexp(loglik), (start, out, loglik) if hold else None)
 
 
 class _TailFold:
@@ -509,9 +509,10 @@ class _TailFold:
 
 
 def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shift, smoothed,
-                    offset, points, questions, resolved):
-    """Pass 2: the chunk's worlds weighted (tail smoothed) and the resampled worlds it holds."""
-    loglik = chunk_log_likelihood(out, labs, evidence)
+                    offset, points, questions, resolved, loglik=None):
+    """Pass 2: the chunk's worlds weighted (tail smoothed) and the resampled worlds it holds
+    (``loglik``: their log likelihood, where pass 1 held it)."""
+    loglik = chunk_log_likelihood(out, labs, evidence) if loglik is None else loglik.copy()
     positions = np.arange(start, start + loglik.size)
     in_tail = np.isin(positions, smoothed[0])
     loglik[in_tail] = smoothed[1][np.searchsorted(smoothed[0], positions[in_tail])]
@@ -564,8 +565,8 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
                                         resolved=[record_resolves(runs, q) for q in questions]), chunks)
     if hold:
         acc = None
-        for i, (start, out) in enumerate(found["held"]):
-            acc = _tally_and_kept(acc, pass2(i, start, out))
+        for i, (start, out, loglik) in enumerate(found["held"]):
+            acc = _tally_and_kept(acc, pass2(i, start, out, loglik=loglik))
         tally, kept, sums = acc
     else:
         tally, kept, sums = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
@@ -586,8 +587,8 @@ class _PerChunk:
     def __init__(self, reduce, per_chunk: list[dict]):
         self.reduce, self.per_chunk = reduce, per_chunk
 
-    def __call__(self, index, start, out):
-        return self.reduce(index, start, out, **self.per_chunk[index])
+    def __call__(self, index, start, out, **extra):
+        return self.reduce(index, start, out, **self.per_chunk[index], **extra)
 
 
 def _conditioning_metadata(info: Conditioning, samples: int) -> dict:

@@ -152,7 +152,7 @@ def test_report_says_what_the_largest_run_takes(small_run):
     from outputs.write.report import report_markdown
 
     text = report_markdown(small_run)
-    section = text.split("## What the largest run takes", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## Power, capital, cost and energy", 1)[1].split("\n## ", 1)[0]
     assert "](resources.png)" in section
     shown = resources_table(small_run, display=True)
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]

@@ -346,7 +346,7 @@ def test_missing_user_file(tmp_path):
 def test_forecast_record_prints_the_frontier(capsys):
     assert cli_main(["record"]) == 0
     out = capsys.readouterr().out
-    assert "Grok 4" in out and "5e+26" in out and "Speculative" in out and "sources:" in out
+    assert "Grok 4" in out and "5e26" in out and "Speculative" in out and "sources:" in out
     assert cli_main(["record", "--markdown"]) == 0
     md = capsys.readouterr().out
     assert "| 2025 |" in md and "epoch.ai" in md

@@ -278,8 +278,8 @@ def test_plots_say_that_correlated_priors_are_grouped_and_conditioned(small_defa
 
 @pytest.fixture
 def forecast_cli(monkeypatch, tmp_path):
-    """``forecast`` with only the sensitivity command, run inside a temporary folder."""
-    monkeypatch.setattr(cli, "COMMANDS", ("sensitivity",))
+    """``forecast sensitivity``, run inside a temporary folder (the command line imports no
+    other command)."""
     monkeypatch.chdir(tmp_path)
     return lambda *argv: cli.main(["sensitivity", *argv])
 

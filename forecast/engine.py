@@ -12,9 +12,9 @@ values reuse the compiled code.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 import math
 import sys
+from collections.abc import Iterable
 
 import jax
 import jax.numpy as jnp

@@ -111,8 +111,14 @@ def _steps(text: str, item: str) -> int:
     return steps
 
 
-def _rounded(values: np.ndarray) -> np.ndarray:
-    return np.array([float(f"{v:.{GRID_DIGITS}g}") for v in values])
+def _grid(values: np.ndarray, name: str) -> np.ndarray:
+    """The grid rounded to :data:`GRID_DIGITS` significant digits, refused where rounding
+    merges two steps."""
+    rounded = np.array([float(f"{v:.{GRID_DIGITS}g}") for v in values])
+    if np.any(np.diff(rounded) <= 0):
+        raise PriorError(f"{len(values)} steps from {values[0]:g} to {values[-1]:g} are closer than {GRID_DIGITS} "
+                         "significant digits; use fewer steps", source=_SOURCE, key=name)
+    return rounded
 
 
 def parse_vary(text: str, priors: PriorSet) -> Axis:
@@ -146,11 +152,7 @@ def parse_vary(text: str, priors: PriorSet) -> Axis:
                          source=_SOURCE, key=name)
     prior = priors[name]
     log_scale = bool(prior.family.log_scale) and low > 0
-    values = np.geomspace(low, high, steps) if log_scale else np.linspace(low, high, steps)
-    values = _rounded(values)
-    if np.any(np.diff(values) <= 0):
-        raise PriorError(f"{steps} steps from {low:g} to {high:g} are closer than {GRID_DIGITS} "
-                         "significant digits; use fewer steps", source=_SOURCE, key=name)
+    values = _grid(np.geomspace(low, high, steps) if log_scale else np.linspace(low, high, steps), name)
     quantiles = (math.nan,) * 3 if prior.is_fixed else tuple(float(q) for q in prior.family.ppf([0.05, 0.5, 0.95]))
     return Axis(name=name, values=tuple(float(v) for v in values), log_scale=log_scale, unit=prior.unit,
                 spec=prior.spec, quantiles=quantiles)
@@ -166,10 +168,7 @@ def _correlation_axis(parts: list[str], item: str, priors: PriorSet) -> Axis:
     if len(priors.labs) < 2:
         raise PriorError(f"{priors.source or priors.name} models one lab: a correlation between labs needs "
                          "several (--labs N)", source=_SOURCE, key=LAB_CORRELATION)
-    values = _rounded(np.linspace(low, high, steps))
-    if np.any(np.diff(values) <= 0):
-        raise PriorError(f"{steps} steps from {low:g} to {high:g} are closer than {GRID_DIGITS} "
-                         "significant digits; use fewer steps", source=_SOURCE, key=LAB_CORRELATION)
+    values = _grid(np.linspace(low, high, steps), LAB_CORRELATION)
     return Axis(name=LAB_CORRELATION, values=tuple(float(v) for v in values), log_scale=False,
                 unit="rank correlation", spec=f"{priors.labs.correlation:g} (the prior set's)")
 

@@ -107,10 +107,12 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
     client, owned = _client(scheduler)
     try:
         _, n_chunks = chunk_plan(samples)
-        shared = client.scatter({"priors": priors, "reduce": reduce}, broadcast=True)
+        # random keys: a second pass (or run) on the cluster must not reuse the keys of data
+        # the scheduler may still be releasing from the first ("lost dependencies")
+        shared_priors, shared_reduce = client.scatter([priors, reduce], broadcast=True, hash=False)
         task = functools.partial(_run_chunk, years=tuple(years), samples=samples, seed=seed,
                                  base_year=base_year, wanted=wanted)
-        futures = client.map(task, range(n_chunks), priors=shared["priors"], reduce=shared["reduce"],
+        futures = client.map(task, range(n_chunks), priors=shared_priors, reduce=shared_reduce,
                              pure=False)
         folded, waiting, following = None, {}, 0
         index_of = {future.key: i for i, future in enumerate(futures)}

@@ -212,12 +212,13 @@ def test_forecast_app_prints_its_url_and_stops_on_ctrl_c(tmp_path):
     """The command itself: serves on 127.0.0.1, says where, and Ctrl-C stops it cleanly."""
     import signal
     import subprocess
-    import sys
 
     priors = tmp_path / "mine.toml"
     priors.write_text('name = "mine"\n[priors.mfu]\nspec = "beta mean 0.45, 0.35 to 0.55"\n', encoding="utf-8")
+    from tests.terminal import cli_as_in_a_terminal
+
     process = subprocess.Popen(
-        [sys.executable, "-m", "outputs.cli", "app", "--port", "0", "--no-browser", "--priors", str(priors)],
+        cli_as_in_a_terminal("app", "--port", "0", "--no-browser", "--priors", str(priors)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

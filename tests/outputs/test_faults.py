@@ -26,21 +26,13 @@ from outputs.folder import staged_folder
 from outputs.provenance import run_metadata
 from priors import InputError, builtin_prior_files, load_prior_set
 from priors.prior_set import resolve_prior_path
+from tests.terminal import cli_as_in_a_terminal
 
 REPO = Path(outputs.__file__).resolve().parents[1]
 
 
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "outputs.cli", *args]
-
-
-def _cli_as_in_a_terminal(*args: str) -> list[str]:
-    """The command line with Ctrl-C raising KeyboardInterrupt even where the test runner
-    was started with SIGINT ignored (as background jobs are)."""
-    code = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            f"sys.argv = ['forecast', *{list(args)!r}]; "
-            "runpy.run_module('outputs.cli', run_name='__main__', alter_sys=True)")
-    return [sys.executable, "-c", code]
 
 
 def _env() -> dict:
@@ -85,7 +77,7 @@ def test_prior_argument_that_looks_like_a_path_is_a_path(tmp_path, monkeypatch, 
 # -- 2. SIGTERM / Ctrl-C while the folder is written leaves nothing behind ----------------------
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_termination_signal_removes_the_partial_folder(tmp_path, signum, code):
-    proc = subprocess.Popen(_cli_as_in_a_terminal("run", "--samples", "200000", "--out", "X"),
+    proc = subprocess.Popen(cli_as_in_a_terminal("run", "--samples", "200000", "--out", "X"),
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=_env())
     try:
@@ -397,7 +389,7 @@ def test_markdown_allows_only_http_and_relative_links():
 
 def test_ctrl_c_while_the_engine_is_imported_is_one_line(tmp_path):
     for delay in (1.5, 3.0):  # after Python itself started: the engine is being imported
-        proc = subprocess.Popen(_cli_as_in_a_terminal("priors"), cwd=tmp_path, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(cli_as_in_a_terminal("priors"), cwd=tmp_path, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True, env=_env())
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)

@@ -22,7 +22,6 @@ from scipy.special import logsumexp
 from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset
 from forecast.history.condition import (
     K_HAT_LIMIT,
-    LIKELIHOOD_SITES,
     Conditioning,
     ConditioningWarning,
     check_sums,
@@ -63,6 +62,7 @@ from forecast.timeline import (
     reach_probability,
 )
 from models import BASE_YEAR, CONSTRAINTS
+from models.evidence import LIKELIHOOD_SITES
 from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
 from priors.correlations import Correlation
 from priors.labs import Labs

@@ -143,12 +143,12 @@ def test_bad_settings_raise_input_errors(kwargs, message):
 
 
 def test_every_sample_count_runs_in_one_of_a_few_compiled_widths():
-    counts = [1, 2, 999, 1024, 1025, 5000, 20_000, 65_535, 65_536, 65_537, 100_000, 10**7]
-    plans = {n: chunk_plan(n) for n in counts}
-    assert {plan.width for plan in plans.values()} == {1024, 4096, 16384, CHUNK_SIZE}
+    plans = {n: chunk_plan(n) for n in [*range(1, 70_000, 7), 100_000, 10**7]}
+    assert {plan.width for plan in plans.values()} == {1024, 2048, 4096, 8192, 16384, 32768, CHUNK_SIZE}
+    assert chunk_plan(5000).width == 8192 and chunk_plan(20_000).width == 32768  # the app's two passes
     for n, plan in plans.items():
         assert plan.worlds == min(n, CHUNK_SIZE)  # chunk i holds worlds i * plan.worlds ...
-        assert plan.worlds <= plan.width <= max(1024, 4 * plan.worlds)
+        assert plan.worlds <= plan.width <= max(1024, 2 * plan.worlds - 2)
         assert (plan.chunks - 1) * plan.worlds < n <= plan.chunks * plan.worlds
     # large runs: chunks of 65,536 worlds, computed at their own width, as before buckets
     assert chunk_plan(100_000) == (CHUNK_SIZE, 2, CHUNK_SIZE)

@@ -15,7 +15,8 @@ counterpart in it, so ``forecast run --as-of none`` is timed too, the like-for-l
 Each case runs as a whole process, as a user runs it, alternating between the cases and
 keeping each one's fastest of ``--repeats`` (:mod:`bench.timing`); the forecast's compile
 cache is filled by one run of each size first (a user's second run). Printed: the times,
-peak memory, and the ratio forecast / squigglepy at each size.
+peak memory, and the ratios forecast / squigglepy at each size, of wall time and of CPU time
+(user + system: the steadier of the two on a shared machine).
 
     python -m bench.squiggle [--sizes 1e4,1e5,1e6] [--huge] [--repeats 3]
     python -m bench.squiggle --model 100000 [--seed 0]   # the squigglepy model alone
@@ -203,12 +204,14 @@ def main() -> None:
                     old = best.get((name, n), (np.inf, 0.0, np.inf))
                     best[name, n] = (min(old[0], wall), max(old[1], peak), min(old[2], cpu))
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
-    print(f"{'case':<24}{'worlds':>12}{'wall s':>9}{'CPU s':>8}{'peak GB':>9}{'/ squigglepy':>14}")
+    print(f"{'case':<24}{'worlds':>12}{'wall s':>9}{'CPU s':>8}{'peak GB':>9}"
+          f"{'wall / squigglepy':>19}{'CPU / squigglepy':>18}")
     for n in sizes:
-        base = best["squigglepy", n][0]
+        base_wall, _, base_cpu = best["squigglepy", n]
         for name in cases:
             wall, peak, cpu = best[name, n]
-            print(f"{name:<24}{n:>12,}{wall:>9.2f}{cpu:>8.2f}{peak:>9.2f}{wall / base:>13.2f}x")
+            print(f"{name:<24}{n:>12,}{wall:>9.2f}{cpu:>8.2f}{peak:>9.2f}{wall / base_wall:>18.2f}x"
+                  f"{cpu / base_cpu:>17.2f}x")
     print(f"\nfastest of {args.repeats}, whole processes; forecast's compile cache warm")
 
 

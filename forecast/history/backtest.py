@@ -1,4 +1,5 @@
-"""Backtests of the trend model and two baselines against what happened, with proper scores.
+"""Backtests of the trend model, two baselines and the bottom-up hindcast against what
+happened, with proper scores.
 
 For each cutoff year ``c`` every method sees the record **as it was known** on 31 December
 of ``c - 1`` (:func:`known_at_cutoff`): only rows public by then, each with the value public

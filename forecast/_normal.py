@@ -19,7 +19,8 @@ draws the scores that ``(..., n)`` would have, in an array of the wider ``shape`
 chunk widths, :func:`forecast.engine.chunk_plan`). It is JAX's own arithmetic for
 ``jax.random.normal`` (threefry bits of the counter, a float in [-1, 1), ``erf_inv``)
 written out around a counter of our own; a test checks it against ``jax.random.normal``,
-bit for bit.
+bit for bit. (With JAX's older, non-partitionable counters, ``jax_threefry_partitionable``
+off, the scores are drawn at their own width and padded with zeros.)
 """
 
 from __future__ import annotations
@@ -82,4 +83,7 @@ def standard_normal(key, shape: tuple[int, ...], *, worlds: int | None = None):
         return _normal(key, shape)
     if not 0 < worlds <= shape[-1]:
         raise ValueError(f"worlds={worlds} outside 1..{shape[-1]}")
+    if not jax.config.jax_threefry_partitionable:  # JAX's older counters: drawn at their own width
+        narrow = _normal(key, shape[:-1] + (worlds,))
+        return jnp.pad(narrow, [(0, 0)] * (len(shape) - 1) + [(0, shape[-1] - worlds)])
     return _normal_of_count(key, np.uint64(worlds), shape)

@@ -5,8 +5,8 @@ an uncertain prior; MODEL.md "How worlds are drawn"). Plain Monte Carlo draws ``
 in compiled calls of its own (random bits, then the inverse normal CDF); Sobol or
 Latin-hypercube designs pass their own ``z``. Either way NumPyro's ``Predictive`` runs the
 one bottom-up model, vectorized over the chunk and jit-compiled once per (prior-set
-structure, years, chunk size): the priors' numbers are traced, so new intervals or pinned
-values reuse the compiled code.
+structure, years, chunk width: :func:`chunk_plan`): the priors' numbers are traced, so new
+intervals or pinned values reuse the compiled code.
 """
 
 from __future__ import annotations

@@ -242,8 +242,9 @@ class App:
         self._descriptions: dict[str, str] | None = None
         self._sets: dict = {}
         self._sets_lock = threading.Lock()
-        #: The worlds of a first pass (None: none), and the (structure, years, chunk width) the engine has
-        #: compiled its model for in this app: a first pass only where it compiles nothing.
+        #: The worlds of a first pass (None: none), and the (structure, years, chunk width)
+        #: the engine has compiled its model for in this app: a first pass only where it
+        #: compiles nothing.
         self.quick_samples = quick_samples
         self._compiled: set = set()
         self._structures: OrderedDict = OrderedDict()

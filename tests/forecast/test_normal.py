@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast._normal import root_key, standard_normal
+from forecast._normal import _counters_match, root_key, standard_normal
 from forecast.engine import _chunk_key
 from forecast.settings import MAX_SEED
 
@@ -62,6 +62,14 @@ def test_scores_of_a_count_are_jaxs_own_normal_draw():
     with jax.enable_x64(True):
         expected = np.asarray(jax.random.normal(key, (4, 777), dtype=jax.numpy.float64))
     np.testing.assert_array_equal(np.asarray(standard_normal(key, (4, 1024), worlds=777))[:, :777], expected)
+
+
+def test_this_jax_draws_a_count_in_one_compiled_width():
+    # the fallback (a compile per count) gives the same numbers, so the tests above pass with
+    # it too: this is the test that the shared width is in use, as chunk_plan assumes
+    assert jax.config.jax_threefry_partitionable
+    with jax.enable_x64(True):
+        assert _counters_match()
 
 
 def test_a_count_wider_than_the_array_is_refused():

@@ -244,7 +244,7 @@ def extract_v2(stdout: str, folder: Path) -> dict[str, str]:
 def extract_report(stdout: str, folder: Path) -> dict[str, str]:
     text = one_line((folder / "report.md").read_text())
     numbers = {}
-    for name, pattern in (("report.probability", r"A 1e28 FLOP run by 2028: [^.]*?\)\."),
+    for name, pattern in (("report.probability", r"A 1e28 FLOP run by 2028: .*?\)\."),
                           ("report.crossing", r"First 1e28 FLOP run: median year [^)]*\)\.")):
         match = re.search(pattern, text)
         if not match:
@@ -319,12 +319,12 @@ def extract_sweep_2d(stdout: str, folder: Path) -> dict[str, str]:
     numbers = {}
     for level in (0.1, 0.5):
         reached = p.values >= level
-        key = f"sweep.{round(level * 100)}"
+        key = f"sweep.needs_{round(level * 100)}"
         if reached.any():
-            numbers[f"{key}_power"] = f"{number(power[reached.any(axis=0)].min(), 2)} GW"
-            numbers[f"{key}_growth"] = f"{number(growth[reached.any(axis=1)].min(), 2)}x"
+            numbers[key] = (f"a power ceiling of at least {number(power[reached.any(axis=0)].min(), 2)} GW and chip "
+                            f"counts growing at least {number(growth[reached.any(axis=1)].min(), 2)}x a year")
         else:
-            numbers[f"{key}_power"] = numbers[f"{key}_growth"] = "never on this grid"
+            numbers[key] = "more than the grid's largest values"
     top = float(p.max())
     numbers["sweep.top"] = percent(top)
     numbers["sweep.baseline"] = percent(float(ds.attrs["baseline_probability"]))
@@ -437,7 +437,7 @@ STEPS = [
                        "--out", "{out}"], _p_run("priors.truncated_p1e29_2030", "1e29", 2030)),
     Step("no_pairs", ["run", "--priors", "{no_pairs}", "--keep", "0", "--out", "{out}"],
          _p_run("priors.no_pairs_p1e28_2028", "1e28", 2028),
-         shown="forecast run --priors no_pairs.toml  # every default pair set to 0"),
+         shown="forecast run --priors no_pairs.toml --keep 0  # no_pairs.toml sets every default pair to 0"),
     Step("repaired", ["run", "--correlate", "chip_growth,power_limit_growth=0.9", "--repair-correlations",
                       "--keep", "0", "--out", "{out}"], extract_repaired),
     Step("sweep", ["sweep", "--vary", "chip_growth=1.2:4:15", "--vary", "power_limit_gw_max=0.5:50:15",

@@ -35,7 +35,7 @@ RESULTS = (
     ("Worked examples, each as a `--set`", "`forecast run --priors my_view.toml`"),
     ("## What would you need to believe?", "## The record, conditioning"),
     ("**Two quantities: true and published.**", "**Published forecasts on the fan chart.**"),
-    ("## Speed and scale", None),
+    ("## Speed and scale", "## Contributing"),
 )
 
 #: A figure that reads as a result: a percentage, a decimal, a number in scientific notation

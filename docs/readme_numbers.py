@@ -45,7 +45,7 @@ README = ROOT / "README.md"
 NUMBERS = ROOT / "docs" / "readme_numbers.json"
 
 #: ``<!--n:NAME-->VALUE<!--/n-->``: a generated number (one line).
-INLINE = re.compile(r"<!--n:([\w.-]+)-->(.*?)<!--/n-->")
+INLINE = re.compile(r"(?<!`)<!--n:([\w.-]+)-->(.*?)<!--/n-->")
 #: ``<!--b:NAME-->`` on a line, the block, ``<!--/b-->`` on a line: a generated block.
 BLOCK = re.compile(r"^<!--b:([\w.-]+)-->\n(.*?)\n<!--/b-->$", re.DOTALL | re.MULTILINE)
 #: ``<!--m:SOURCE-->VALUE<!--/m-->``: a measurement not repeated here.
@@ -120,7 +120,8 @@ def year_table(stdout: str) -> dict[int, dict[str, str]]:
 
 
 def question_table(stdout: str) -> dict[str, dict[str, str]]:
-    """``forecast run``'s true/published table: ``>= 1e27 by 2026-12-31`` -> ``true``/``published`` -> ``75.8% +- 0.5``."""
+    """``forecast run``'s true/published table: ``>= 1e27 by 2026-12-31`` -> ``true`` or
+    ``published`` -> ``75.8% +- 0.5``."""
     return {row["question"]: row for row in table_rows(stdout, "question ")}
 
 
@@ -285,7 +286,8 @@ def prior_quantiles() -> dict[str, str]:
     q = lambda family, p: float(family.ppf(p))  # noqa: E731
     return {
         "priors.metalog_p25": number(q(metalog, 0.25)), "priors.metalog_p75": number(q(metalog, 0.75)),
-        "priors.mixture_median": f"{number(q(mixture, 0.5), 3)}x", "priors.mixture_p95": f"{number(q(mixture, 0.95), 2)}x",
+        "priors.mixture_median": f"{number(q(mixture, 0.5), 3)}x",
+        "priors.mixture_p95": f"{number(q(mixture, 0.95), 2)}x",
         "priors.coverage_p05": number(q(coverage, 0.05)), "priors.coverage_p95": number(q(coverage, 0.95)),
     }
 
@@ -387,7 +389,8 @@ def extract_backtest(stdout: str, folder: Path) -> dict[str, str]:
     ranking = [r for r in markdown_rows(text, "| score ") if r["score"] == "CRPS"]
     pooled = {r["method"]: r for r in markdown_rows(text.split("## Pooled over cutoffs", 1)[1], "| method ")}
     n_cases = ranking[0]["cases"]
-    summary = [f"| pooled, {n_cases} cases | CRPS (90% bootstrap) | minus the best | log score | cover 50% | cover 90% |",
+    summary = [f"| pooled, {n_cases} cases | CRPS (90% bootstrap) | minus the best | log score | cover 50% "
+               "| cover 90% |",
                "|---|---:|---:|---:|---:|---:|"]
     for index, row in enumerate(ranking):
         method, low_high = row["method"], row["90% interval"].split(" to ")

@@ -230,8 +230,10 @@ def test_render_puts_values_in_the_markers_and_disagreements_name_them():
     assert numbers.disagreements(text, {"p": "2%", "t": "| x |"}) == ["p: README '1%', script '2%'"]
     assert numbers.disagreements(text, {"p": "1%"}) == ["t: not in readme_numbers.json"]
     rendered = numbers.render(text, {"p": "2%", "t": "| y |\n| z |"})
-    assert rendered == "a <!--n:p-->2%<!--/n--> b\n<!--b:t-->\n| y |\n| z |\n<!--/b-->\nc <!--m:bench/x.py-->3 s<!--/m-->\n"
+    assert rendered == ("a <!--n:p-->2%<!--/n--> b\n<!--b:t-->\n| y |\n| z |\n<!--/b-->\n"
+                        "c <!--m:bench/x.py-->3 s<!--/m-->\n")
     assert numbers.disagreements(rendered, {"p": "2%", "t": "| y |\n| z |"}) == []
+    assert numbers.readme_markers("write `<!--n:NAME-->76%<!--/n-->` to mark one") == {}  # code, not a marker
 
 
 def test_markdown_rows_read_a_table_with_escaped_bars():

@@ -66,6 +66,7 @@ INPUTS = (
     "al. (February 2022, 0.36 OOM/yr)",
     "the record then held AlphaGo Zero at 3.4e23 and the published growth was a 3.4-month\ndoubling",
     "Pareto k exceeds 0.7",
+    "AlphaGo Zero's stale 3.4e23",
     "0.001-dex histograms",
     "Gemini 1.0 Ultra",
     "127.0.0.1",

@@ -348,7 +348,16 @@ def markdown_rows(text: str, header_start: str) -> list[dict[str, str]]:
     return [dict(zip(columns, split(line))) for line in lines[2:]]
 
 
-METHOD_ORDER = ("trend", "last value x fitted growth", "least-squares line")
+#: The backtest's methods, in the README's order; the bottom-up hindcast runs at some cutoffs only.
+HINDCAST = "bottom-up model (hindcast)"
+METHOD_ORDER = ("trend", "last value x fitted growth", "least-squares line", HINDCAST)
+
+
+def _round2(text: str) -> str:
+    """``0.345`` -> ``0.35``: a printed decimal to two places, halves up (as a reader rounds)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _cover(text: str) -> str:
@@ -364,63 +373,101 @@ def _signif(text: str) -> str:
     return text
 
 
+def _bold_best(rows: list[dict[str, str]], column: str, best) -> set[int]:
+    """The indices of ``rows`` whose ``column`` is the best of its cutoff (``best``: min or
+    max), where two methods or more have a value."""
+    chosen = set()
+    for cutoff in {row["cutoff"] for row in rows}:
+        scored = [(float(row[column]), index) for index, row in enumerate(rows)
+                  if row["cutoff"] == cutoff and row[column]]
+        if len(scored) > 1:
+            chosen.add(best(scored)[1])
+    return chosen
+
+
 def extract_backtest(stdout: str, folder: Path) -> dict[str, str]:
-    """The README's two backtest tables (by method and cutoff; pooled, with the bootstrap
-    ranking), the best CRPS of each cutoff in bold, and the numbers its prose quotes."""
+    """The README's backtest tables (by method and cutoff, the best CRPS and log score of
+    each cutoff in bold; pooled with the bootstrap ranking, over every cutoff and over the
+    hindcast's cutoffs) and the numbers its prose quotes."""
     import pandas as pd
 
     text = (folder / "backtest.md").read_text()
-    rows = markdown_rows(text, "| method ")
+    rows = sorted(markdown_rows(text, "| method "), key=lambda r: (METHOD_ORDER.index(r["method"]), int(r["cutoff"])))
     cases = pd.read_csv(folder / "backtest.csv")
-    best = {}
-    for row in rows:
-        cutoff = row["cutoff"]
-        if cutoff not in best or float(row["CRPS"]) < float(best[cutoff]["CRPS"]):
-            best[cutoff] = row
+    bold_crps, bold_log = _bold_best(rows, "CRPS", min), _bold_best(rows, "log score", max)
     table = ["| method | cutoff | years | CRPS | log score | cover 50% | cover 90% | mean error (OOM) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    ordered = sorted(rows, key=lambda r: (METHOD_ORDER.index(r["method"]), int(r["cutoff"])))
-    for row in ordered:
-        crps = _fixed(row["CRPS"], 3)
-        if best[row["cutoff"]] is row:
-            crps = f"**{crps}**"
-        table.append(f"| {row['method']} | {row['cutoff']} | {row['years']} | {crps} | {_signif(row['log score'])} | "
+    for index, row in enumerate(rows):
+        crps, log_score = _fixed(row["CRPS"], 3), row["log score"]
+        crps = f"**{crps}**" if index in bold_crps else crps
+        log_score = f"**{log_score}**" if index in bold_log else log_score
+        table.append(f"| {row['method']} | {row['cutoff']} | {row['years']} | {crps} | {log_score} | "
                      f"{_cover(row['cover 50%'])} | {_cover(row['cover 90%'])} | {_fixed(row['mean err (OOM)'], 2)} |")
-    ranking = [r for r in markdown_rows(text, "| score ") if r["score"] == "CRPS"]
+    ranking = markdown_rows(text, "| score ")
     pooled = {r["method"]: r for r in markdown_rows(text.split("## Pooled over cutoffs", 1)[1], "| method ")}
-    n_cases = ranking[0]["cases"]
-    summary = [f"| pooled, {n_cases} cases | CRPS (90% bootstrap) | minus the best | log score | cover 50% "
-               "| cover 90% |",
-               "|---|---:|---:|---:|---:|---:|"]
-    for index, row in enumerate(ranking):
-        method, low_high = row["method"], row["90% interval"].split(" to ")
-        crps = f"{float(row['mean']):.2f} ({float(low_high[0]):.2f}-{float(low_high[1]):.2f})"
-        diff_low, diff_high = row["90% interval of the difference"].split(" to ")
-        minus = "" if index == 0 else f"{float(row['minus best']):.2f} ({float(diff_low):.2f}-{float(diff_high):.2f})"
-        log_score = _signif(pooled[method]["log score"])
-        name = method
-        if index == 0:
-            name, crps = f"**{method}**", f"**{crps.split(' ')[0]}** ({crps.split('(')[1]}"
-            log_score = f"**{log_score}**" if log_score else ""
-        summary.append(f"| {name} | {crps} | {minus} | {log_score} | {_cover(pooled[method]['cover 50%'])} | "
-                       f"{_cover(pooled[method]['cover 90%'])} |")
-    numbers = {"backtest.table": "\n".join(table), "backtest.pooled": "\n".join(summary),
-               "backtest.cases": n_cases, "backtest.cutoffs": str(len(best))}
+
+    def pooled_table(score: str, title: str, covered: set[str]) -> tuple[str, list[dict[str, str]]]:
+        ranked = [r for r in ranking if r["score"] == score]
+        logs = {r["method"]: r["mean"] for r in ranking if r["score"] == score.replace("CRPS", "log score")}
+        lines = [f"| {title}, {ranked[0]['cases']} cases | CRPS (90% bootstrap) | minus the best | log score "
+                 "| cover 50% | cover 90% |", "|---|---:|---:|---:|---:|---:|"]
+        for index, row in enumerate(ranked):
+            method, (low, high) = row["method"], row["90% interval"].split(" to ")
+            mean, interval = _round2(row["mean"]), f"({_round2(low)}-{_round2(high)})"
+            diff_low, diff_high = row["90% interval of the difference"].split(" to ")
+            minus = "" if index == 0 else f"{_round2(row['minus best'])} ({_round2(diff_low)}-{_round2(diff_high)})"
+            log_score = _round2(logs[method]) if method in logs else ""
+            cover = ([_cover(pooled[method]["cover 50%"]), _cover(pooled[method]["cover 90%"])]
+                     if method in covered else ["", ""])
+            if index == 0:
+                method, mean = f"**{method}**", f"**{mean}**"
+                log_score = f"**{log_score}**" if log_score else ""
+            lines.append(f"| {method} | {mean} {interval} | {minus} | {log_score} | {cover[0]} | {cover[1]} |")
+        return "\n".join(lines), ranked
+
+    everyone = set(pooled)
+    summary, ranked = pooled_table("CRPS", "pooled", everyone)
+    numbers = {"backtest.table": "\n".join(table), "backtest.pooled": summary,
+               "backtest.cases": ranked[0]["cases"], "backtest.cutoffs": str(len({r["cutoff"] for r in rows}))}
+    hindcast_scores = sorted({r["score"] for r in ranking if r["score"].startswith("CRPS, cutoffs")})
+    if hindcast_scores:
+        score = hindcast_scores[0]
+        cutoffs = score.removeprefix("CRPS, cutoffs ").split(", ")
+        title = f"pooled over {' and '.join(cutoffs)}"
+        table_h, ranked_h = pooled_table(score, title, {HINDCAST})
+        numbers["backtest.pooled_hindcast"] = table_h
+        by_method = {r["method"]: r for r in ranked_h}
+        others = [float(r["mean"]) for r in ranked_h if r["method"] != HINDCAST]
+        numbers["backtest.hindcast_crps"] = f"{float(by_method[HINDCAST]['mean']):.2f}"
+        numbers["backtest.hindcast_others_low"] = f"{min(others):.1f}"
+        numbers["backtest.hindcast_others_high"] = f"{max(others):.1f}"
+        low, high = by_method["trend"]["90% interval of the difference"].split(" to ")
+        numbers["backtest.hindcast_diff_trend_low"] = f"{float(low):.1f}"
+        numbers["backtest.hindcast_diff_trend_high"] = f"{float(high):.1f}"
+        mine = cases[cases["method"] == "bottom_up"]
+        numbers["backtest.hindcast_cases"] = str(len(mine))
+        numbers["backtest.hindcast_in50"] = str(int(mine["in50"].sum()))
+        numbers["backtest.hindcast_in90"] = str(int(mine["in90"].sum()))
     by = {(r["method"], int(r["cutoff"])): r for r in rows}
-    errors = lambda cutoffs: [float(by[m, c]["mean err (OOM)"]) for m in METHOD_ORDER for c in cutoffs]  # noqa: E731
+    simple = [m for m in METHOD_ORDER if m != HINDCAST]
+    errors = lambda cutoffs: [float(by[m, c]["mean err (OOM)"]) for m in simple for c in cutoffs]  # noqa: E731
     over = errors((2018, 2020))
     numbers["backtest.over_low"], numbers["backtest.over_high"] = f"{min(over):.1f}", f"{max(over):.1f}"
-    last = cases[(cases["cutoff"].isin([2018, 2020])) & (cases["year"] == cases["year"].max())]["error"]
+    last = cases[cases["cutoff"].isin([2018, 2020]) & (cases["year"] == cases["year"].max())
+                 & (cases["method"] != "bottom_up")]["error"]
     numbers["backtest.over_last_low"], numbers["backtest.over_last_high"] = f"{last.min():.1f}", f"{last.max():.1f}"
     under = [-e for e in errors((2016,))]
     numbers["backtest.under_low"], numbers["backtest.under_high"] = f"{min(under):.1f}", f"{max(under):.1f}"
-    second = ranking[1]["90% interval of the difference"].split(" to ")
+    second = ranked[1]["90% interval of the difference"].split(" to ")
     numbers["backtest.diff_low"], numbers["backtest.diff_high"] = (f"{float(x):.2f}" for x in second)
-    numbers["backtest.first"] = ranking[0]["method"]
-    numbers["backtest.first_cover50"] = percent(float(pooled[ranking[0]["method"]]["cover 50%"]))
-    numbers["backtest.first_cover90"] = percent(float(pooled[ranking[0]["method"]]["cover 90%"]))
-    for method, key in zip(METHOD_ORDER, ("trend", "last_value", "ols")):
-        numbers[f"backtest.crps_2022_{key}"] = f"{float(by[method, 2022]['CRPS']):.2f}"
+    numbers["backtest.first"] = ranked[0]["method"]
+    numbers["backtest.first_cover50"] = percent(float(pooled[ranked[0]["method"]]["cover 50%"]))
+    numbers["backtest.first_cover90"] = percent(float(pooled[ranked[0]["method"]]["cover 90%"]))
+    for method, key in zip(METHOD_ORDER, ("trend", "last_value", "ols", "hindcast")):
+        if (method, 2022) in by:
+            numbers[f"backtest.crps_2022_{key}"] = _round2(by[method, 2022]["CRPS"])
+    if (HINDCAST, 2022) in by:
+        numbers["backtest.hindcast_error_2022"] = _fixed(by[HINDCAST, 2022]["mean err (OOM)"], 2)
     fits = {int(r["cutoff"]): r for r in markdown_rows(text, "| cutoff | n_train")}
     numbers["backtest.fit_2016_records"] = fits[2016]["n_train"]
     numbers["backtest.fit_2016_rhat"] = _fixed(fits[2016]["max_rhat"], 2) or "n/a"

@@ -524,7 +524,7 @@ def shown_command(step: Step) -> str:
 def run_step(step: Step, work: Path, *, quick: bool = False, folders: dict[str, Path] | None = None) -> dict:
     """Run ``step`` in a fresh process as a user would; its numbers, the command, the time."""
     out = work / step.name
-    values = {"out": str(out), "no_pairs": str(no_pairs_file(work)),
+    values = {"out": str(out), "no_pairs": str(work / "no_pairs.toml"),
               "run": str((folders or {}).get("run", work / "run"))}
     argv = [word.format(**values) if "{" in word and "%" not in word else word for word in step.argv]
     argv += QUICK.get(step.name, []) if quick else []
@@ -548,6 +548,7 @@ def collect(names: Iterable[str], work: Path, *, quick: bool = False, jobs: int 
     chosen = [steps[name] for name in names if name in steps]
     results: dict[str, dict] = {}
     failed = failures if failures is not None else []
+    no_pairs_file(work)  # once, before any step reads it
     if "priors" in names:
         results["priors"] = {"numbers": prior_quantiles(), "command": "priors.spec.parse_spec(SPEC).ppf(q)",
                              "seconds": 0.0}

@@ -247,9 +247,32 @@ def test_a_small_default_run_gives_every_number_the_readme_takes_from_it(tmp_pat
     step = numbers.Step("run", ["run", "--samples", "500", "--years", "2025:2030", "--out", "{out}"],
                         numbers.extract_default)
     found = numbers.run_step(step, tmp_path)["numbers"]
+    assert numbers.shown_command(step) == "forecast run --samples 500 --years 2025:2030"
     assert found["run.block"].startswith("```\nForecast of the largest training run")
     for name in ("v3.median_2026", "v3.p1e27_2026", "v3.p1e28_2028", "v3.p1e29_2030", "v3.data_binds_2030",
                  "run.true_1e28_2028", "run.published_1e28_2028", "run.pareto_k", "run.ess"):
         assert found[name], name
     assert found["run.check_gpt45"].endswith(("st", "nd", "rd", "th"))
     assert re.fullmatch(r"\d+(\.\d+)?x", found["run.median_growth_2025_2028"])
+
+
+def test_the_no_pairs_file_sets_every_default_pair_to_zero(tmp_path):
+    import tomllib
+
+    written = tomllib.loads(numbers.no_pairs_file(tmp_path).read_text())["correlations"]
+    default = tomllib.loads((ROOT / "priors" / "default.toml").read_text())["correlations"]
+    pairs = lambda table: {(a, b) for a, partners in table.items() for b in partners}  # noqa: E731
+    assert pairs(written) == pairs(default) and len(pairs(written)) >= 7
+    assert {value for partners in written.values() for value in partners.values()} == {0}
+
+
+def test_the_worked_examples_quantiles_come_from_the_prior_language():
+    found = numbers.prior_quantiles()
+    # "lognormal 1.5 to 3.5 (80%)": log-normal with the 10th/90th percentiles at 1.5/3.5, so
+    # its 5th/95th are exp(mu -+ 1.645 sigma), mu = ln(sqrt(1.5 * 3.5)), sigma = ln(3.5/1.5) / 2.563
+    import math
+    mu, sigma = math.log(math.sqrt(1.5 * 3.5)), math.log(3.5 / 1.5) / (2 * 1.2816)
+    assert found["priors.coverage_p05"] == f"{math.exp(mu - 1.6449 * sigma):.3g}"
+    assert found["priors.coverage_p95"] == f"{math.exp(mu + 1.6449 * sigma):.3g}"
+    assert set(found) == {"priors.metalog_p25", "priors.metalog_p75", "priors.mixture_median",
+                          "priors.mixture_p95", "priors.coverage_p05", "priors.coverage_p95"}

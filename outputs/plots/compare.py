@@ -310,10 +310,12 @@ def plot_compare_timeline(
     ax=None,
     error: bool = True,
     legend: bool = True,
+    as_of_label: bool = True,
     line_kwargs: Mapping | None = None,
     error_kwargs: Mapping | None = None,
 ):
-    """P(a run >= ``threshold`` by each year), one curve per forecast.
+    """P(a run >= ``threshold`` by each year), one curve per forecast; a dotted line at the
+    comparison's as-of date, when it has one.
 
     Parameters
     ----------
@@ -325,6 +327,8 @@ def plot_compare_timeline(
         Shade the 90% Monte Carlo interval of each curve.
     legend
         Draw the legend (off for all but one panel of a grid).
+    as_of_label
+        Name the as-of date at its line (off for all but one panel of a grid).
     line_kwargs, error_kwargs
         Passed to ``plot`` and ``fill_between``.
 
@@ -355,6 +359,7 @@ def plot_compare_timeline(
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_ylabel("probability, by that year")
+    mark_as_of(ax, _comparison_as_of(comparison), label=as_of_label, below=1.0)
     ax.set_title(f"≥ {flop_label(threshold)} FLOP")
     if legend:
         ax.legend(loc="upper left", fontsize="small")

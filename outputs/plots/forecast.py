@@ -291,9 +291,11 @@ def years_after(years, as_of: dt.date | None):
     return mask if mask.any() else np.ones(years.shape, bool)
 
 
-def mark_as_of(ax, as_of: dt.date | None, *, label: bool = True) -> None:
+def mark_as_of(ax, as_of: dt.date | None, *, label: bool = True, below: float | None = None) -> None:
     """A dotted vertical line at the as-of date on a year axis, named at its top; the
-    record is known to its left, the forecast lies to its right."""
+    record is known to its left, the forecast lies to its right. ``below``: a y value (in
+    data units) that a line runs along at the top of the axes, such as a probability axis's
+    100%: the name hangs under it instead of striking through it."""
     if as_of is None:
         return
     x = as_of_position(as_of)
@@ -301,8 +303,9 @@ def mark_as_of(ax, as_of: dt.date | None, *, label: bool = True) -> None:
     if label:  # on the side with more room (the axes' limits are set by now)
         left, right = ax.get_xlim()
         room_left = (x - left) > (right - x)
-        ax.annotate(f"as of {as_of.day} {as_of:%b %Y}", (x, 1), xycoords=("data", "axes fraction"),
-                    xytext=(-3 if room_left else 3, -3), textcoords="offset points",
+        top = (1, "axes fraction") if below is None else (below, "data")
+        ax.annotate(f"as of {as_of.day} {as_of:%b %Y}", (x, top[0]), xycoords=("data", top[1]),
+                    xytext=(-3 if room_left else 3, -3 if below is None else -6), textcoords="offset points",
                     ha="right" if room_left else "left", va="top", fontsize=6.5, color="#444444",
                     zorder=6, gid="as-of-label",
                     path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
@@ -715,7 +718,7 @@ def plot_timeline(
     _draw_timeline_curves(ax, result, chosen, error, line_kwargs, error_kwargs)
     _year_axis(ax, result.years.astype(float))
     _share_axis(ax, "probability, by that year", (-0.02, 1.02))
-    mark_as_of(ax, result_as_of(result))
+    mark_as_of(ax, result_as_of(result), below=1.0)  # curves run along 100% at the top
     ax.set_title("When is each threshold first reached?")
     _legend_and_caption(ax, result, caption, *ax.get_legend_handles_labels())
     return ax

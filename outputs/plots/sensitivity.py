@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from forecast.sensitivity.analysis import SensitivityResult
-from forecast.sensitivity.worlds import GROUP_JOIN, OUTPUTS
+from forecast.sensitivity.worlds import GROUP_JOIN, OUTPUTS, group_members
 from outputs.text import flop_label, format_percent, prior_label
 
 __all__ = ["GROUP_NOTE", "TORNADO_NOTE", "plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
@@ -31,6 +31,11 @@ TORNADO_NOTE = ("* pinning a correlated prior moves its partners as the copula i
                 "(conditional), so its bar includes theirs")
 #: Characters per line of a wrapped group label.
 _LABEL_WIDTH = 36
+#: Characters of a bold title line over a 7-inch-wide bar chart, right of its labels.
+_TITLE_WIDTH = 62
+#: Width of a heat map's prior labels and colour bar, and of each year's column, in inches;
+#: a title line fits about :data:`_TITLE_CHARS_PER_INCH` characters per inch of axes.
+_HEAT_MARGIN_IN, _HEAT_YEAR_IN, _TITLE_CHARS_PER_INCH = 3.6, 0.5, 12
 
 _OUTPUT_LABELS = {
     "log10_compute": "size of the largest run in {year}",
@@ -57,9 +62,10 @@ def _output_label(result: SensitivityResult, output: str) -> str:
 
 
 def _wrap_label(label: str, width: int = _LABEL_WIDTH) -> str:
-    """A group label ``a + b + c`` over lines of about ``width`` characters, broken after a
-    ``+``; a prior's own name is left as it is."""
-    members = str(label).split(GROUP_JOIN)
+    """A ``prior`` label in prose (each prior as :func:`~outputs.text.prior_label` names
+    it); a group ``a + b + c`` over lines of about ``width`` characters, broken after a
+    ``+``."""
+    members = [prior_label(member) for member in group_members(label)]
     lines, line = [], members[0]
     for member in members[1:]:
         if len(line) + len(GROUP_JOIN) + len(member) > width:
@@ -68,6 +74,12 @@ def _wrap_label(label: str, width: int = _LABEL_WIDTH) -> str:
         else:
             line += GROUP_JOIN + member
     return "\n".join([*lines, line])
+
+
+def _wrap_title(lines, width: int) -> str:
+    """Title ``lines``, each wrapped to ``width`` characters, so that no line runs past the
+    axes (titles are centred on the axes, which sit right of the prior labels)."""
+    return "\n".join(textwrap.fill(line, max(width, 30), break_on_hyphens=False) for line in lines)
 
 
 def _row_positions(labels) -> tuple[np.ndarray, float]:
@@ -135,12 +147,12 @@ def plot_sobol(
     ax.axvline(0.0, color="0.5", linewidth=0.6)
     ax.set_xlabel(f"Sobol' index ({ds.attrs.get('confidence', 0.9):.0%} bootstrap intervals)")
     interaction = 1.0 - float(ds["sum_S1"])
-    shown = f" (the {len(order)} largest of {n_all})" if len(order) < n_all else ""
-    title = (f"What drives the {_output_label(result, output)}{shown}\n"
-             f"interactions (1 - sum S1): {interaction:.2f}")
+    shown = f"the {len(order)} largest of {n_all} · " if len(order) < n_all else ""
+    lines = [f"What drives the {_output_label(result, output)}?",
+             f"{shown}interactions (1 - sum S1): {interaction:.2f}"]
     if _is_grouped(ds["prior"].values):
-        title += f"\n{GROUP_NOTE}"
-    ax.set_title(title)
+        lines.append(GROUP_NOTE)
+    ax.set_title(_wrap_title(lines, _TITLE_WIDTH))
     ax.legend(loc="lower right")
     return ax
 
@@ -249,7 +261,7 @@ def plot_sensitivity_by_year(
     spans = np.array([(label.count("\n") + 2) // 2 for label in labels])
     centres = np.cumsum(spans) - spans / 2 - 0.5
     n_rows = int(spans.sum())
-    ax = _new_axes(ax, (1.2 + 0.55 * n_years, 0.8 + 0.32 * n_rows))
+    ax = _new_axes(ax, (_HEAT_MARGIN_IN + _HEAT_YEAR_IN * n_years, 0.8 + 0.32 * n_rows))
     imshow_kwargs = dict(imshow_kwargs or {})
     imshow_kwargs.setdefault("cmap", "viridis")
     imshow_kwargs.setdefault("vmin", 0.0)
@@ -276,10 +288,10 @@ def plot_sensitivity_by_year(
                             fontsize=7, color="black" if bright else "white")
     colorbar = ax.figure.colorbar(image, ax=ax, label="total-order Sobol' index")
     colorbar.outline.set_visible(False)
-    title = "What drives the uncertainty of the largest run, by year"
+    lines = ["What drives the uncertainty of the largest run, by year?"]
     if len(order) < n_all:
-        title += f" (the {len(order)} largest of {n_all})"
+        lines.append(f"the {len(order)} largest of {n_all} priors")
     if _is_grouped(st["prior"].values):
-        title += f"\n{GROUP_NOTE}"
-    ax.set_title(title)
+        lines.append(GROUP_NOTE)
+    ax.set_title(_wrap_title(lines, int(_TITLE_CHARS_PER_INCH * _HEAT_YEAR_IN * n_years)))
     return ax

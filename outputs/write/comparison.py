@@ -174,7 +174,7 @@ def _timeline_grid(comparison: xr.Dataset) -> Figure:
     figure = Figure(figsize=(2.6 * columns + 0.4, 2.4 * rows + 0.8))
     axes = figure.subplots(rows, columns, squeeze=False, sharey=True).ravel()
     for index, (ax, threshold) in enumerate(zip(axes, thresholds)):
-        plot_compare_timeline(comparison, threshold=threshold, ax=ax, legend=False)
+        plot_compare_timeline(comparison, threshold=threshold, ax=ax, legend=False, as_of_label=index == 0)
         if index % columns:
             ax.set_ylabel("")
     for ax in axes[len(thresholds):]:

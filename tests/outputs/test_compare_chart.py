@@ -142,3 +142,20 @@ def test_assumptions_in_the_report_text(comparison, small_run, trend_like, tmp_p
     assert "the record to 2024" in (tmp_path / "comparison.md").read_text(encoding="utf-8")
     assert {p.name for p in written} >= {"comparison.nc", "compare_fan.png"}
     assert comparison_assumptions(xr.load_dataset(tmp_path / "comparison.nc")) == lines
+
+
+def test_the_timeline_grid_marks_the_as_of_date_on_every_panel_and_names_it_once(comparison):
+    from outputs.write.comparison import _timeline_grid
+
+    dated = comparison.assign_attrs(as_of="2026-12-06")
+    figure = _timeline_grid(dated)
+    panels = [ax for ax in figure.axes if ax.get_visible() and ax.lines]
+    assert len(panels) == dated.sizes["threshold"]
+    # 6 December 2026 as a year: 2026 and 341 days of 365
+    for ax in panels:
+        (line,) = [line for line in ax.lines if line.get_gid() == "as-of"]
+        assert line.get_xdata()[0] == pytest.approx(2026 + 341 / 365, abs=1 / 365)
+    labels = [text.get_text() for ax in panels for text in ax.texts if text.get_gid() == "as-of-label"]
+    assert labels == ["as of 6 Dec 2026"]
+    undated = _timeline_grid(comparison.assign_attrs(as_of="none"))
+    assert not any(line.get_gid() == "as-of" for ax in undated.axes for line in ax.lines)

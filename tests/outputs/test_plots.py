@@ -309,9 +309,9 @@ def test_style_renders_blog_sized_images_and_svg(small_run, tmp_path):
 # --- the sensitivity heat map ------------------------------------------------------------
 
 
-def _fake_sensitivity(top: float):
+def _fake_sensitivity(top: float, priors=("a", "b", "c")):
     years = np.arange(2025, 2031)
-    priors = ["a", "b", "c"]
+    priors = list(priors)
     rng = np.random.default_rng(0)
     st = rng.uniform(0, top, size=(len(priors), len(years)))
     st[0, 2] = top
@@ -338,9 +338,38 @@ def test_heat_map_has_no_grid_and_a_scale_fitted_to_the_data():
     assert colorbar is not None and colorbar.vmax == pytest.approx(0.5)
 
 
+def test_heat_map_rows_are_named_in_prose_and_the_title_fits_its_width():
+    result = _fake_sensitivity(0.5, priors=("chip_growth", "mfu + duration_days_max", "lag_years"))
+    with plot_style():
+        ax = plot_sensitivity_by_year(result)
+        ax.figure.draw_without_rendering()
+    labels = sorted(" ".join(tick.get_text().split()) for tick in ax.get_yticklabels())
+    assert labels == ["growth of the chip count", "hardware utilisation (MFU) + longest run",
+                      "lag behind the largest system"]
+    figure_box = ax.figure.bbox
+    title_box = ax.title.get_window_extent()
+    assert figure_box.x0 <= title_box.x0 and title_box.x1 <= figure_box.x1
+
+
 def test_heat_map_scale_rounds_up_to_the_next_tenth():
     ax = plot_sensitivity_by_year(_fake_sensitivity(0.43))
     assert ax.get_images()[0].get_clim()[1] == pytest.approx(0.5)
+
+
+# --- the as-of mark -----------------------------------------------------------------------
+
+
+def test_timeline_names_the_as_of_date_under_its_100_percent_line(small_run):
+    with plot_style():
+        ax = plot_timeline(_as_of(small_run, "2026-12-06"))
+        ax.figure.canvas.draw()
+    (label,) = [text for text in ax.texts if text.get_gid() == "as-of-label"]
+    box = label.get_window_extent()
+    full = ax.transData.transform((2030, 1.0))[1]  # where a curve at 100% runs
+    points = ax.figure.dpi / 72
+    # clear of a 100% curve's line and markers (half their height, 3 points, and a point more)
+    assert box.y1 < full - 4 * points
+    assert box.y0 > ax.transData.transform((2030, 0.5))[1]  # still at the top of the axes
 
 
 # --- the backtest figure -----------------------------------------------------------------

@@ -254,15 +254,21 @@ def test_plots_say_that_correlated_priors_are_grouped_and_conditioned(small_defa
         plot_tornado,
     )
 
+    from outputs.text import prior_label
+
+    def one_line(text):
+        return " ".join(text.split())
+
     ax = plot_sobol(small_default)
-    assert GROUP_NOTE in ax.get_title()
+    assert GROUP_NOTE in one_line(ax.get_title())
     labels = [t.get_text() for t in ax.get_yticklabels()]
     groups = [label for label in labels if "+" in label]
     assert len(groups) == 2 and all("\n" in g or len(g) <= 40 for g in groups)  # long groups wrapped
+    # each prior of a group in prose, as everywhere else
     assert {g.replace(" +\n", " + ") for g in groups} == {
-        label for label, members in small_default.groups.items() if len(members) > 1
+        " + ".join(prior_label(m) for m in members)
+        for members in small_default.groups.values() if len(members) > 1
     }
-    from outputs.text import prior_label
     ax = plot_tornado(small_default)
     starred = {t.get_text().removesuffix(" *") for t in ax.get_yticklabels() if t.get_text().endswith(" *")}
     shown = {t.get_text().removesuffix(" *") for t in ax.get_yticklabels()}
@@ -270,7 +276,7 @@ def test_plots_say_that_correlated_priors_are_grouped_and_conditioned(small_defa
     # a prior whose pin moves others (of those with a visible effect, the rows drawn)
     assert starred == {prior_label(n) for b in blocks if len(b) > 1 for n in b} & shown
     assert "moves its partners as the copula implies" in ax.figure._supxlabel.get_text().replace("\n", " ")
-    assert GROUP_NOTE in plot_sensitivity_by_year(small_default).get_title()
+    assert GROUP_NOTE in one_line(plot_sensitivity_by_year(small_default).get_title())
 
 
 # --------------------------------------------------------------------------- CLI

@@ -19,7 +19,10 @@ from. ``--write`` then puts each into README.md, which marks it:
 ``tests/test_readme.py`` checks, without running anything, that every ``n``/``b`` marker
 of README.md equals the JSON and that the results sections hold no unmarked figure. The
 steps reuse runs: one default run gives its block, the tables' v3 column, the true and
-published table and the report's sentences. Two steps run at a time (``--jobs``).
+published table and the report's sentences. Two steps run at a time (``--jobs``). The
+figures the README shows from those runs (``docs/fan.png``, ``timeline``, ``constraints``,
+``resources``, ``labs`` and ``sweep``) are copied from the same runs; ``docs/app.png`` is a
+screenshot of the app and is made by hand.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import math
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,7 +46,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-NUMBERS = ROOT / "docs" / "readme_numbers.json"
+DOCS = ROOT / "docs"
+NUMBERS = DOCS / "readme_numbers.json"
 
 #: ``<!--n:NAME-->VALUE<!--/n-->``: a generated number (one line).
 INLINE = re.compile(r"(?<!`)<!--n:([\w.-]+)-->(.*?)<!--/n-->")
@@ -191,6 +196,7 @@ class Step:
     shown: str = ""  # the command as the README shows it (default: argv without --out)
     quick: list[str] = field(default_factory=list)  # extra arguments of a quick, small run
     after: str | None = None  # a step whose folder this one reads
+    figures: tuple[str, ...] = ()  # PNGs of its folder that the README shows, copied to docs/
 
 
 def _headline_columns(stdout: str, folder: Path, prefix: str) -> dict[str, str]:
@@ -476,7 +482,8 @@ def extract_backtest(stdout: str, folder: Path) -> dict[str, str]:
 
 
 STEPS = [
-    Step("run", ["run", "--out", "{out}"], extract_default),
+    Step("run", ["run", "--out", "{out}"], extract_default,
+         figures=("fan.png", "timeline.png", "constraints.png", "resources.png", "labs.png")),
     Step("prior", ["run", "--as-of", "none", "--keep", "0", "--out", "{out}"], extract_prior),
     Step("v2", ["run", "--priors", "v2", "--keep", "0", "--out", "{out}"], extract_v2),
     Step("report", ["report", "--from", "{run}", "--out", "{out}"], extract_report, after="run"),
@@ -491,7 +498,8 @@ STEPS = [
     Step("repaired", ["run", "--correlate", "chip_growth,power_limit_growth=0.9", "--repair-correlations",
                       "--keep", "0", "--out", "{out}"], extract_repaired),
     Step("sweep", ["sweep", "--vary", "chip_growth=1.2:4:15", "--vary", "power_limit_gw_max=0.5:50:15",
-                   "--threshold", "1e29", "--year", "2030", "--out", "{out}"], extract_sweep_2d),
+                   "--threshold", "1e29", "--year", "2030", "--out", "{out}"], extract_sweep_2d,
+         figures=("sweep.png",)),
     Step("sweep_labs", ["sweep", "--vary", "lab_correlation=0:0.9:10", "--threshold", "1e28", "--year", "2028",
                         "--out", "{out}"], extract_sweep_labs),
     Step("backtest", ["backtest", "--out", "{out}"], extract_backtest),
@@ -521,8 +529,10 @@ def shown_command(step: Step) -> str:
     return shlex.join(["forecast", *words])
 
 
-def run_step(step: Step, work: Path, *, quick: bool = False, folders: dict[str, Path] | None = None) -> dict:
-    """Run ``step`` in a fresh process as a user would; its numbers, the command, the time."""
+def run_step(step: Step, work: Path, *, quick: bool = False, folders: dict[str, Path] | None = None,
+             figures_to: Path | None = None) -> dict:
+    """Run ``step`` in a fresh process as a user would; its numbers, the command, the time.
+    With ``figures_to``, the step's figures that the README shows are copied there."""
     out = work / step.name
     values = {"out": str(out), "no_pairs": str(work / "no_pairs.toml"),
               "run": str((folders or {}).get("run", work / "run"))}
@@ -537,13 +547,16 @@ def run_step(step: Step, work: Path, *, quick: bool = False, folders: dict[str, 
     if done.returncode != 0:
         raise RuntimeError(f"{shown_command(step)} failed ({done.returncode}):\n{output[-3000:]}")
     numbers = step.extract(output if step.name in ("repaired",) else done.stdout, out)
+    for figure in step.figures if figures_to is not None else ():
+        shutil.copyfile(out / figure, figures_to / figure)
     return {"numbers": numbers, "command": shown_command(step), "seconds": round(seconds, 1)}
 
 
 def collect(names: Iterable[str], work: Path, *, quick: bool = False, jobs: int = 2, log=print,
-            failures: list[str] | None = None) -> dict:
+            failures: list[str] | None = None, figures_to: Path | None = None) -> dict:
     """Run the named steps (``jobs`` at a time; a step that reads another's folder after it);
-    a step that fails is left out and named in ``failures``."""
+    a step that fails is left out and named in ``failures``. With ``figures_to``, the
+    figures the README shows are copied there from the steps that make them."""
     steps = {step.name: step for step in STEPS}
     chosen = [steps[name] for name in names if name in steps]
     results: dict[str, dict] = {}
@@ -555,7 +568,7 @@ def collect(names: Iterable[str], work: Path, *, quick: bool = False, jobs: int 
     first = [s for s in chosen if s.after is None]
     later = [s for s in chosen if s.after is not None]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(run_step, step, work, quick=quick): step for step in first}
+        futures = {pool.submit(run_step, step, work, quick=quick, figures_to=figures_to): step for step in first}
         for future in concurrent.futures.as_completed(futures):
             step = futures[future]
             try:
@@ -570,7 +583,7 @@ def collect(names: Iterable[str], work: Path, *, quick: bool = False, jobs: int 
                 failed.append(f"{step.name}: {step.after} failed")
                 continue
             try:
-                results[step.name] = run_step(step, work, quick=quick)
+                results[step.name] = run_step(step, work, quick=quick, figures_to=figures_to)
             except Exception as error:
                 failed.append(f"{step.name}: {error}")
                 log(f"{step.name}: FAILED: {error}")
@@ -656,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="readme-numbers-") as work:
             failures: list[str] = []
             results = collect(names, Path(work), quick=args.quick, jobs=args.jobs, failures=failures,
-                              log=lambda line: print(line, file=sys.stderr, flush=True))
+                              log=lambda line: print(line, file=sys.stderr, flush=True),
+                              figures_to=None if args.quick or args.json_out else DOCS)
         previous = json.loads(NUMBERS.read_text()) if NUMBERS.exists() and not args.quick else None
         data = numbers_json(results, previous)
         print(f"ran {len(results)} steps in {time.perf_counter() - start:.0f} s", file=sys.stderr)

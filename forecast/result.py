@@ -27,23 +27,13 @@ from forecast.history.condition import (
     check_sums,
     chunk_log_likelihood,
     evidence_of,
-    record_as_of,
     resampling_points,
     smooth_tail,
     systematic_picks,
     tail_length,
 )
 from forecast.history.question import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
-from forecast.settings import (
-    DEFAULT_KEEP,
-    DEFAULT_SAMPLES,
-    DEFAULT_SEED,
-    check_keep,
-    check_samples,
-    parse_as_of,
-    parse_thresholds,
-    parse_years,
-)
+from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings
 from forecast.stream import (
     SUMMARY_SITES,
     TARGET,
@@ -63,7 +53,7 @@ from forecast.timeline import (
 )
 from models import BASE_YEAR, CONSTRAINTS
 from models.evidence import LIKELIHOOD_SITES
-from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
+from priors import InputError, Prior, PriorSet, parse_spec
 from priors.correlations import Correlation
 from priors.labs import Labs
 
@@ -342,8 +332,12 @@ def run(
     labs: int | str | Iterable[str] | None = None,
     lab_correlation: float | str | None = None,
     questions=None,
+    repair_correlations: bool = False,
 ) -> ForecastResult:
     """Run the bottom-up forecast.
+
+    The keyword arguments are those of a :class:`~forecast.settings.RunSettings`, checked
+    once there; :func:`run_settings` runs one that is built already (as the command line does).
 
     Parameters
     ----------
@@ -352,8 +346,9 @@ def run(
         ``None`` for the default priors.
     overrides
         Priors to replace, ``{"mfu": "0.45"}`` or ``["chip_growth=lognormal 1.5 to 3"]``.
-    correlate
-        Rank correlations to add or replace, ``["chip_growth,power_limit_growth=0.6"]``.
+    correlate, repair_correlations
+        Rank correlations to add or replace, ``["chip_growth,power_limit_growth=0.6"]``, and
+        whether to replace a set of them that cannot hold together by the nearest valid one.
     samples, seed
         Number of worlds and the seed of their draw.
     years
@@ -387,34 +382,55 @@ def run(
     priors.InputError
         For any bad input, with a one-line message naming the file or option and the key.
     """
-    prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
-    prior_set = prior_set.with_labs(labs, correlation=lab_correlation).with_overrides(overrides)
-    if correlate:
-        prior_set = prior_set.with_correlations(correlate)
-    as_of = parse_as_of(as_of)
-    thresholds = parse_thresholds(thresholds)
-    years = parse_years(years)
-    samples = check_samples(samples)
-    keep = check_keep(keep, samples, n_years=len(years), n_priors=len(prior_set))
-    options = dict(years=years, samples=samples, seed=seed, base_year=base_year, progress=progress,
-                   scheduler=scheduler or None)
+    given = priors if isinstance(priors, PriorSet) else None
+    settings = RunSettings(
+        priors=(given.source or None) if given is not None else priors, overrides=overrides,
+        correlate=correlate, repair_correlations=repair_correlations, labs=labs,
+        lab_correlation=lab_correlation, samples=samples, seed=seed, years=years, thresholds=thresholds,
+        as_of=as_of, keep="all" if keep is None else keep, scheduler=scheduler,
+    )
+    return run_settings(settings, prior_set=settings.prior_set(given), record=record, base_year=base_year,
+                        label=label, progress=progress, questions=questions)
+
+
+def run_settings(
+    settings: RunSettings,
+    *,
+    prior_set: PriorSet | None = None,
+    record=None,
+    base_year: float = BASE_YEAR,
+    label: str = "",
+    progress: bool = False,
+    questions=None,
+) -> ForecastResult:
+    """Run the forecast ``settings`` describe (:class:`~forecast.settings.RunSettings`).
+
+    ``prior_set``: the prior set the settings describe, built already
+    (``settings.prior_set()`` by default); ``record``: the record of runs as a table (the
+    settings' record by default); the others as :func:`run`.
+    """
+    prior_set = settings.prior_set() if prior_set is None else prior_set
+    years, samples, keep = settings.years, settings.samples, settings.keep
+    options = dict(years=years, samples=samples, seed=settings.seed, base_year=base_year, progress=progress,
+                   scheduler=settings.scheduler or None)
     if keep == 0:  # no world is kept: the model computes only what the summaries read
         options["wanted"] = SUMMARY_SITES | LIKELIHOOD_SITES
-    counted = _counted_thresholds(thresholds)
+    counted = _counted_thresholds(settings.thresholds)
     questions = _questions(questions, years)
-    if as_of is None:
+    conditioning = settings.conditioning(record)
+    if conditioning is None:
         arrays, tally, answers = _stream(prior_set, counted, keep, options, questions)
         metadata = {"questions": json.dumps(answers)}
     else:
-        runs, as_of = record_as_of(record, as_of)
+        runs, as_of = conditioning
         arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of, questions)
     worlds = to_dataset(arrays, prior_set, years)
-    if as_of is not None:
+    if conditioning is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
                                   "Pareto-smoothed importance weights given the record "
                                   "(forecast.history.condition); the summaries weigh all of them")
     return ForecastResult(
-        samples=worlds, priors=prior_set, thresholds=thresholds, seed=seed, label=label,
+        samples=worlds, priors=prior_set, thresholds=settings.thresholds, seed=settings.seed, label=label,
         metadata=metadata, tally=tally,
     )
 

@@ -252,7 +252,7 @@ def check_n_base(n_base) -> int:
 RECORD = "record"
 
 
-def _strings(items, name: str) -> tuple[str, ...]:
+def as_items(items, name: str = "overrides") -> tuple[str, ...]:
     """``--set``/``--correlate`` items as the command line writes them: a mapping
     ``{"mfu": "0.45"}`` becomes ``("mfu=0.45",)``; one string is one item."""
     if items is None:
@@ -323,8 +323,8 @@ class RunSettings:
         if self.priors is not None and not isinstance(self.priors, (str, os.PathLike)):
             raise InputError(f"priors: expected a prior file or a built-in set's name, got {self.priors!r}")
         put("priors", None if self.priors in (None, "", "default") else str(self.priors))
-        put("overrides", _strings(self.overrides, "overrides"))
-        put("correlate", _strings(self.correlate, "correlate"))
+        put("overrides", as_items(self.overrides, "overrides"))
+        put("correlate", as_items(self.correlate, "correlate"))
         put("repair_correlations", bool(self.repair_correlations))
         if self.labs is not None and not isinstance(self.labs, (int, str)):
             put("labs", tuple(str(name) for name in self.labs))
@@ -351,7 +351,7 @@ class RunSettings:
     def from_args(cls, args, **changes) -> RunSettings:
         """The settings of a parsed command line (``argparse.Namespace``); a command without
         an option gets its default. ``changes`` replace what the command line says."""
-        fields = {name: getattr(args, name) for name in _ARG_FIELDS if getattr(args, name, None) is not None}
+        fields = {name: getattr(args, name) for name in SETTING_NAMES if getattr(args, name, None) is not None}
         if "keep" in fields and fields["keep"] is None:
             fields.pop("keep")
         return cls(**{**fields, **changes})
@@ -381,7 +381,7 @@ class RunSettings:
         (``extra``: the command's own options, written before ``--seed``). Samples, seed,
         years and thresholds are written even at their default, so the line stays true when
         a default changes; ``minimal``: only what differs from ``forecast run``'s defaults."""
-        default = RunSettings(samples=self.samples)
+        default = RunSettings()
         parts = ["forecast", command]
         if self.priors is not None:
             parts += ["--priors", self.priors]
@@ -408,7 +408,7 @@ class RunSettings:
         ):
             if not minimal or value != getattr(default, flag[2:]):
                 parts += [flag, text]
-        if self.keep != default.keep:
+        if self.keep != min(default.keep, self.samples):
             parts += ["--keep", "all" if self.keep == self.samples else str(self.keep)]
         return parts
 
@@ -459,7 +459,6 @@ class RunSettings:
         return known, date
 
 
-#: The options of a command line that a :class:`RunSettings` holds (``args.<name>``).
-_ARG_FIELDS = ("priors", "overrides", "correlate", "repair_correlations", "labs", "lab_correlation", "samples",
-               "seed", "years", "thresholds", "as_of", "record", "keep", "scheduler")
+#: The settings a :class:`RunSettings` holds, named as the command line's options (``args.<name>``).
+SETTING_NAMES = tuple(field.name for field in dataclasses.fields(RunSettings))
 

@@ -95,5 +95,6 @@ def interval_table(samples: xr.DataArray, probs=(0.5, 0.9)) -> xr.Dataset:
 
 def constraint_shares(binding: xr.DataArray) -> xr.DataArray:
     """Share of worlds bound by each constraint, per year (dims ``constraint, year``)."""
-    codes = xr.DataArray(np.arange(len(CONSTRAINTS)), dims="constraint", coords={"constraint": list(CONSTRAINTS)})
+    names = list(CONSTRAINTS)
+    codes = xr.DataArray([CONSTRAINTS.index(n) for n in names], dims="constraint", coords={"constraint": names})
     return (binding == codes).mean("sample").transpose("constraint", "year").rename("share")

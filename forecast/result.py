@@ -51,7 +51,7 @@ from forecast.timeline import (
     interval_table,
     reach_probability,
 )
-from models import BASE_YEAR, CONSTRAINTS
+from models import BASE_YEAR
 from models.evidence import LIKELIHOOD_SITES
 from priors import InputError, Prior, PriorSet, parse_spec
 from priors.correlations import Correlation
@@ -170,7 +170,7 @@ class ForecastResult:
     @property
     def main_constraint(self) -> list[str]:
         """The most frequent binding constraint in each year."""
-        return [CONSTRAINTS[i] for i in self.constraint_shares.argmax("constraint").values]
+        return [str(name) for name in self.constraint_shares.idxmax("constraint").values]
 
     def summary(self) -> xr.Dataset:
         """The per-year numbers of the tables, as one Dataset (also the NetCDF's root group)."""

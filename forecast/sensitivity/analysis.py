@@ -291,13 +291,6 @@ class SensitivityResult:
         return frame.reset_index()
 
 
-def record_conditioning(as_of, record=None, *, years=None) -> tuple | None:
-    """``(runs, as_of)`` for the tornado and the swaps (``as_of``: a year, ``"record"`` or
-    ``None``/``"none"``, as :func:`forecast.run` takes it), or None for the prior forecast
-    (:meth:`~forecast.settings.RunSettings.conditioning`)."""
-    return RunSettings(as_of=as_of, years=years).conditioning(record)
-
-
 def sensitivity(
     priors: PriorSet | str | Path | None = None,
     *,

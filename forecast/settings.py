@@ -352,8 +352,6 @@ class RunSettings:
         """The settings of a parsed command line (``argparse.Namespace``); a command without
         an option gets its default. ``changes`` replace what the command line says."""
         fields = {name: getattr(args, name) for name in SETTING_NAMES if getattr(args, name, None) is not None}
-        if "keep" in fields and fields["keep"] is None:
-            fields.pop("keep")
         return cls(**{**fields, **changes})
 
     @classmethod
@@ -368,7 +366,7 @@ class RunSettings:
             labs=labs.get("flag"), lab_correlation=labs.get("correlation_flag"),
             samples=int(meta["samples"]), seed=int(meta["seed"]), years=[int(y) for y in meta["years"]],
             thresholds=[float(t) for t in meta["thresholds"]],
-            as_of=meta.get("as_of") if meta.get("as_of") is not None else None,
+            as_of=meta.get("as_of"),  # None: the prior forecast
         )
 
     def replace(self, **changes) -> RunSettings:

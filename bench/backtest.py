@@ -1,7 +1,8 @@
 """Benchmark: ``forecast backtest`` as a user runs it, every method and default cutoff.
 
-Runs the command in a fresh process (imports, JAX compilation and the four NUTS fits
-included), with its default settings (4 chains x 1000 draws per fit), and prints the wall
+Runs the command in a fresh process (imports, JAX compilation, the four NUTS fits and the
+two bottom-up hindcasts included), with its default settings (4 chains x 1000 draws per fit,
+20,000 worlds per hindcast), and prints the wall
 seconds and the peak resident memory. It must finish in under 10 minutes on 2 cores
 (issue 26). Run it when nothing else shares the cores:
 

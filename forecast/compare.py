@@ -1,4 +1,5 @@
-"""Several forecasts side by side: bottom-up prior sets, saved runs, the trend, the calibration.
+"""Several forecasts side by side: bottom-up prior sets, saved runs, the trend, the
+calibration, and the bottom-up hindcasts of the backtest.
 
 Every forecast is a :class:`~forecast.api.ForecastResult` (the trend's posterior predictive
 and the calibrated worlds are wrapped as one), so the comparison is computed from each
@@ -20,13 +21,15 @@ from forecast.settings import RunSettings, parse_thresholds, parse_years
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 __all__ = [
-    "SOURCE_HELP", "compare", "forecast_from_source", "source_kind", "trend_result",
+    "SOURCE_HELP", "compare", "forecast_from_source", "hindcast_result", "source_kind", "trend_result",
 ]
 
 SOURCE_HELP = (
     "a built-in prior set (default, moe, ...), a prior file (.toml), a saved run (folder or "
     "samples.nc), 'trend' or 'trend:hinge' (the NUTS fit to the record), or 'calibrated' / "
-    "'calibrated:PRIORS' (that prior set calibrated on history)"
+    "'calibrated:PRIORS' (that prior set calibrated on history), or 'hindcast:YEAR' (the "
+    "bottom-up model with priors from sources dated before YEAR, conditioned on the record as "
+    "known then: 2020 or 2022; give --years YEAR:2026, the record's years)"
 )
 
 
@@ -46,13 +49,48 @@ def trend_result(fit, *, years, thresholds, seed: int) -> ForecastResult:
     )
 
 
+def hindcast_result(cutoff: int, *, years, samples: int, seed: int, thresholds, record=None) -> ForecastResult:
+    """The bottom-up hindcast of ``cutoff`` (:func:`forecast.history.hindcast.hindcast`) as a
+    forecast result: its draws of the largest public estimate by the end of each year, as
+    of the date the record was checked, in ``log10_training_compute`` (as the backtest
+    scores it). ``years`` must lie from the cutoff to the year the record was checked."""
+    from forecast.history.backtest import known_at_cutoff
+    from forecast.history.hindcast import as_of_of, hindcast
+    from forecast.history.record import load_runs, record_checked_date
+
+    runs = load_runs() if record is None else record
+    years = np.asarray(parse_years(years), dtype=int)
+    checked = record_checked_date(runs)
+    if years.min() < cutoff or years.max() > checked.year:
+        raise InputError(f"hindcast:{cutoff}: --years must lie in {cutoff}:{checked.year} (from the cutoff to "
+                         f"the year the record was checked, {checked.isoformat()}); got {years.min()}:{years.max()}")
+    try:
+        hc = hindcast(known_at_cutoff(runs, cutoff), cutoff, last_year=int(years.max()), resolved=checked,
+                      samples=samples, seed=seed)
+    except ValueError as err:
+        raise InputError(f"hindcast:{cutoff}: {err}") from None
+    draws = hc.draws[:, np.searchsorted(hc.years, years)]
+    data = xr.Dataset(
+        {"log10_training_compute": (("sample", "year"), draws, {"units": "log10 FLOP", "kind": "output"})},
+        coords={"sample": np.arange(len(draws)), "year": years},
+    )
+    label = f"hindcast {cutoff}"
+    return ForecastResult(
+        samples=data, priors=PriorSet(name=label, priors=()), thresholds=parse_thresholds(thresholds), seed=seed,
+        label=label,
+        metadata={"hindcast": int(cutoff), "conditioned_on": f"the record as known on {as_of_of(cutoff).isoformat()}",
+                  "resolved": checked.isoformat()},
+    )
+
+
 def _is_saved_run(text: str) -> bool:
     path = Path(text)
     return path.is_dir() or (path.is_file() and path.suffix == ".nc")
 
 
 def source_kind(source: str) -> str:
-    """``"trend"``, ``"calibrated"``, ``"saved"`` or ``"priors"``: what a source names.
+    """``"trend"``, ``"calibrated"``, ``"hindcast"``, ``"saved"`` or ``"priors"``: what a
+    source names.
 
     Cheap, so every source is checked before any is run. Raises
     :class:`priors.InputError` for anything else.
@@ -63,6 +101,13 @@ def source_kind(source: str) -> str:
     if kind == "calibrated":
         load_prior_set(argument or None)  # a bad prior set fails here, not after a fit
         return "calibrated"
+    if kind == "hindcast":
+        from forecast.history.hindcast import hindcast_cutoffs
+
+        if not argument.strip().isdigit() or int(argument) not in hindcast_cutoffs():
+            raise InputError(f"{source}: no such hindcast; give hindcast:YEAR with YEAR one of "
+                             f"{', '.join(map(str, hindcast_cutoffs()))}")
+        return "hindcast"
     if _is_saved_run(source):
         return "saved"
     if source in builtin_prior_files() or Path(source).suffix == ".toml":
@@ -103,6 +148,9 @@ def forecast_from_source(
         calibration = calibrate(argument or None, record, as_of="record" if settings.as_of is None else settings.as_of,
                                 years=years, draws=draws, warmup=draws, seed=seed)
         return calibration.forecast(thresholds=thresholds, seed=seed)
+    if kind == "hindcast":
+        return hindcast_result(int(argument), years=years, samples=samples, seed=seed, thresholds=thresholds,
+                               record=record)
     if kind == "saved":
         return load(source)
     return run_settings(settings.replace(priors=source), record=record)
@@ -165,6 +213,10 @@ def compare(results: Sequence[ForecastResult], *, thresholds=None) -> xr.Dataset
     # the date the conditioned forecasts were conditioned on, when they share one
     dates = {str(r.metadata["as_of"]) for r in results if str(r.metadata.get("as_of") or "none") != "none"}
     out.attrs["as_of"] = dates.pop() if len(dates) == 1 else "none"
+    # a hindcast is drawn against what happened: the record through the year it was checked
+    resolved = [str(r.metadata["resolved"]) for r in results if r.metadata.get("resolved")]
+    if resolved:
+        out.attrs["record_through"] = int(max(resolved)[:4])
     out.attrs["conditioned"] = [int(bool(r.metadata.get("conditioned_on") or r.metadata.get("calibrated_on")))
                                 for r in results]
     return out

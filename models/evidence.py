@@ -43,6 +43,8 @@ __all__ = [
     "log_likelihood",
     "log_lower_bound",
     "published_by",
+    "published_max_cdf",
+    "published_max_draws",
     "record_log_likelihood",
     "share_at_least",
     "world_arrays",
@@ -269,3 +271,49 @@ def record_log_likelihood(out: Mapping, labs, evidence: Evidence):
     samples, one function for both."""
     w = world_arrays(out, labs)
     return log_likelihood(w.lab_compute, w.frontier, w.probability, w.delay, w.estimate_sd, evidence)
+
+
+def published_max_cdf(log10_compute, disclosed, sd, x):
+    """The distribution of the largest public estimate among several runs, in each world.
+
+    Each run ``j`` (the last axis) gets a public estimate with probability ``disclosed_j``
+    (:func:`disclosed_by`), independently given the world, and an estimate is
+    ``log10 C_j + eps``, ``eps ~ N(0, sd)``. So the largest estimate is ``<= x`` with
+    probability ``F(x) = prod_j (1 - disclosed_j * Phi((log10 C_j - x) / sd))`` (no run
+    public counts as below every ``x``), whose density is
+    ``f(x) = F(x) sum_j disclosed_j phi((log10 C_j - x) / sd) / sd / (1 - q_j(x))``.
+
+    Parameters
+    ----------
+    log10_compute, disclosed
+        ``(..., runs)``.
+    sd
+        ``(...)``: the world's estimate error (``estimate_sd_dex``).
+    x
+        Broadcast against ``(...)``: where to evaluate, log10 FLOP.
+
+    Returns
+    -------
+    cdf, density
+        ``F(x)`` and ``f(x)``, shape ``(...)``.
+    """
+    xp, special = _xp(log10_compute, disclosed, sd, x)
+    sd = xp.asarray(sd, dtype=float)[..., None]
+    z = (log10_compute - xp.asarray(x, dtype=float)[..., None]) / sd
+    q = disclosed * special.ndtr(z)
+    cdf = xp.exp(xp.sum(xp.log1p(-xp.minimum(q, 1.0 - 1e-15)), axis=-1))
+    hazard = disclosed * xp.exp(-0.5 * z * z - _LOG_SQRT_2PI) / sd / xp.maximum(1.0 - q, 1e-15)
+    return cdf, cdf * xp.sum(hazard, axis=-1)
+
+
+def published_max_draws(log10_compute, disclosed, sd, uniform, normal, floor):
+    """Draws of the largest public estimate among several runs (as :func:`published_max_cdf`):
+    run ``j`` is public where ``uniform_j < disclosed_j``, its estimate ``log10 C_j + sd *
+    normal_j``; ``floor`` where no run is public.
+
+    ``log10_compute, disclosed, uniform, normal``: ``(..., runs)``; ``sd, floor``: ``(...)``.
+    """
+    xp, _ = _xp(log10_compute, disclosed, sd, uniform, normal)
+    estimate = log10_compute + xp.asarray(sd, dtype=float)[..., None] * normal
+    largest = xp.max(xp.where(uniform < disclosed, estimate, -xp.inf), axis=-1)
+    return xp.where(xp.isfinite(largest), largest, floor)

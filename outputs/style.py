@@ -61,6 +61,7 @@ METHOD_COLORS = {
     "trend_hinge": "#c7a35a",
     "last_value": "#6b6b6b",
     "ols_line": "#01665e",
+    "bottom_up": "#2166ac",
     "power_wall": "#56B4E9",
     "data_wall": "#808000",
     "fast_buildout": "#800026",

@@ -1,4 +1,5 @@
-"""Backtests of the trend model and two baselines against what happened, with proper scores.
+"""Backtests of the trend model, two baselines and the bottom-up hindcast against what
+happened, with proper scores.
 
 For each cutoff year ``c`` every method sees the record **as it was known** on 31 December
 of ``c - 1`` (:func:`known_at_cutoff`): only rows public by then, each with the value public
@@ -18,7 +19,13 @@ Nothing a method uses comes from after the cutoff:
 - ``last_value``: the last record known at the cutoff grown from its date at the growth
   fitted by least squares to the pre-cutoff frontier. A point forecast;
 - ``ols_line``: the same least-squares line with a normal predictive whose sd is the
-  residual sd (ddof 2).
+  residual sd (ddof 2);
+- ``bottom_up``: at the cutoffs with a hindcast prior file (``priors/hindcasts/``, every
+  source dated before the cutoff), the v3 bottom-up model run from the base year
+  ``cutoff - 1`` and conditioned on the record as known at the cutoff
+  (:mod:`forecast.history.hindcast`). It forecasts what the backtest scores: the largest
+  public estimate of a run finished by the end of each year, as of the date the current
+  record was checked.
 
 The scoring kernels (CRPS, coverage summaries) live in :mod:`forecast.history.scoring`;
 they are re-exported here. No plotting here: :func:`forecast_quantiles` and
@@ -34,7 +41,14 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from forecast.history.record import frontier_series, record_as_known, runs_before, yearly_frontier
+from forecast.history.hindcast import DEFAULT_SAMPLES, hindcast, hindcast_cutoffs
+from forecast.history.record import (
+    frontier_series,
+    record_as_known,
+    record_checked_date,
+    runs_before,
+    yearly_frontier,
+)
 from forecast.history.scoring import (
     bootstrap_ranking,
     coverage_curve,
@@ -69,13 +83,14 @@ __all__ = [
     "summarize_backtest",
 ]
 
-METHODS = ("trend", "trend_hinge", "last_value", "ols_line")
+METHODS = ("trend", "trend_hinge", "last_value", "ols_line", "bottom_up")
 #: How tables, plots and the README name each method.
 METHOD_LABELS = {
     "trend": "trend",
     "trend_hinge": "trend (hinged)",
     "last_value": "last value x fitted growth",
     "ols_line": "least-squares line",
+    "bottom_up": "bottom-up model (hindcast)",
 }
 FAN_PROBS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 _SCORE_PROBS = {"lo90": 0.05, "lo50": 0.25, "median": 0.5, "hi50": 0.75, "hi90": 0.95}
@@ -206,15 +221,20 @@ class BacktestResult:
     diagnostics : pandas.DataFrame
         Per cutoff: rows of the record known then (``n_known``), the trend's slope prior
         (``slope_prior``, OOM/yr, and ``slope_source``), the trend fit's max r_hat, min
-        ESS and divergences.
+        ESS and divergences; where the bottom-up hindcast ran, the Pareto ``k`` and the
+        effective sample size of its importance weights (``hindcast_k``, ``hindcast_ess``).
     known : pandas.DataFrame
         Per cutoff, the frontier series the methods saw (``cutoff, model, date,
         year_frac, log10_compute``: record-setting runs of the record as known then).
     ranking : dict of pandas.DataFrame
         :func:`forecast.history.scoring.bootstrap_ranking` of the pooled cases by ``crps``
-        (every method) and by ``log_score`` (the methods with a predictive density).
+        (every method scored at every cutoff) and by ``log_score`` (those of them with a
+        predictive density); where the bottom-up hindcast ran at some cutoffs only, also
+        ``crps_hindcast`` and ``log_score_hindcast``: every method on the cases of the
+        cutoffs with a hindcast.
     settings : dict
-        ``cutoffs``, ``last_year``, ``seed``, ``chains``, ``draws`` of the run.
+        ``cutoffs``, ``last_year``, ``seed``, ``chains``, ``draws`` and ``samples`` (worlds
+        of each hindcast) of the run.
     """
 
     scores: pd.DataFrame
@@ -392,6 +412,21 @@ def _ols_line_forecast(c: _Cutoff):
             pit_normal(mu, sd, c.observed))
 
 
+def _bottom_up_forecast(c: _Cutoff, *, resolved, samples, seed):
+    """The bottom-up hindcast at ``c`` (:func:`forecast.history.hindcast.hindcast`):
+    quantiles and CRPS from its draws of the published frontier, PIT and log score from
+    its mixture CDF and density; and its diagnostics."""
+    hc = hindcast(c.seen, c.cutoff, last_year=int(c.years[-1]), resolved=resolved, samples=samples,
+                  seed=seed)
+    qs = np.quantile(hc.draws, _QUANTILE_PROBS, axis=0)
+    quantiles = {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
+    pit, density = hc.cdf_density(c.observed)
+    with np.errstate(divide="ignore"):
+        log_score = np.log(density)
+    return ((quantiles, crps_samples(hc.draws.T, c.observed, axis=1), log_score, pit),
+            {"hindcast_k": hc.pareto_k, "hindcast_ess": hc.ess})
+
+
 def run_backtest(
     runs: pd.DataFrame,
     *,
@@ -404,6 +439,8 @@ def run_backtest(
     hinge: bool = False,
     year_fraction: float = 1.0,
     chain_method: str = "vectorized",
+    bottom_up: bool = True,
+    samples: int = DEFAULT_SAMPLES,
 ) -> BacktestResult:
     """Fit at each cutoff, forecast the following years, score against what happened.
 
@@ -426,6 +463,11 @@ def run_backtest(
         Point of each year forecast (1.0 = year end, matching the scoring target).
     chain_method : str
         Passed to :func:`forecast.trend_fit.fit_trend`.
+    bottom_up : bool
+        Also score the bottom-up hindcast at the cutoffs that have a hindcast prior file
+        (:func:`forecast.history.hindcast.hindcast_cutoffs`).
+    samples : int
+        Worlds each hindcast draws (before its conditioning resamples them).
 
     Returns
     -------
@@ -448,16 +490,18 @@ def run_backtest(
             c, seed=seed, chains=chains, draws=draws, warmup=warmup, hinge=hinge,
             year_fraction=year_fraction, chain_method=chain_method,
         )
-        diag_rows.append(diag_row)
         add("trend_hinge" if hinge else "trend", c, scored)
         add("last_value", c, _last_value_forecast(c))
         add("ols_line", c, _ols_line_forecast(c))
+        if bottom_up and cutoff in hindcast_cutoffs():
+            scored, hindcast_diag = _bottom_up_forecast(c, resolved=record_checked_date(runs),
+                                                        samples=samples, seed=seed)
+            diag_row.update(hindcast_diag)
+            add("bottom_up", c, scored)
+        diag_rows.append(diag_row)
 
     scores = pd.concat(score_frames, ignore_index=True)
-    ranking = {"crps": bootstrap_ranking(scores, score="crps", seed=seed)}
-    if scores["log_score"].notna().any():
-        ranking["log_score"] = bootstrap_ranking(scores, score="log_score", lower_is_better=False,
-                                                 seed=seed)
+    ranking = _rankings(scores, seed=seed)
     return BacktestResult(
         scores=scores,
         summary=summarize_backtest(scores),
@@ -467,5 +511,21 @@ def run_backtest(
         ranking=ranking,
         known=pd.concat(known_frames, ignore_index=True),
         settings=dict(cutoffs=list(cutoffs), last_year=int(last_year), seed=int(seed),
-                      chains=int(chains), draws=int(draws)),
+                      chains=int(chains), draws=int(draws), samples=int(samples)),
     )
+
+
+def _rankings(scores: pd.DataFrame, *, seed: int) -> dict:
+    """The pooled rankings (:attr:`BacktestResult.ranking`): every case, by CRPS and log
+    score, of the methods scored at every cutoff; and, where a method (the bottom-up
+    hindcast) was scored at some cutoffs only, every method on the cases of those cutoffs."""
+    ranking = {"crps": bootstrap_ranking(scores, score="crps", seed=seed)}
+    if scores["log_score"].notna().any():
+        ranking["log_score"] = bootstrap_ranking(scores, score="log_score", lower_is_better=False, seed=seed)
+    partial = scores[scores["method"] == "bottom_up"]
+    if len(partial) and set(partial["cutoff"]) != set(scores["cutoff"]):
+        shared = scores[scores["cutoff"].isin(set(partial["cutoff"]))]
+        ranking["crps_hindcast"] = bootstrap_ranking(shared, score="crps", seed=seed)
+        ranking["log_score_hindcast"] = bootstrap_ranking(shared, score="log_score", lower_is_better=False,
+                                                          seed=seed)
+    return ranking

@@ -1,13 +1,16 @@
-"""How well would each way of forecasting have done? Backtests of the trend model and two
-baselines on the shipped record of frontier training runs (--record FILE merges your own
-runs over it).
+"""How well would each way of forecasting have done? Backtests of the trend model, two
+baselines and the bottom-up model on the shipped record of frontier training runs (--record
+FILE merges your own runs over it).
 
 At each cutoff year every method sees the record as it was known on 31 December before it:
 the rows public by then, with the values public then (later revisions are not seen). The
 trend model is fitted (NUTS) with priors from that time (its slope prior is the latest growth
 rate published before the cutoff); the baselines are the last record grown at the growth
 fitted to the pre-cutoff frontier (a point forecast) and a least-squares line with a normal
-predictive. Each forecasts the largest run of each year from the cutoff to --last-year, scored
+predictive. At the cutoffs with a hindcast prior file (priors/hindcasts/2020.toml and
+2022.toml, every source dated before the cutoff), the bottom-up model runs from the year
+before the cutoff, conditioned on the record as known then, and forecasts the largest public
+estimate (--samples worlds). Each forecasts the largest run of each year from the cutoff to --last-year, scored
 against the current record: CRPS in log10 FLOP (lower is better), log score (higher is
 better), the share of years inside the 50% and 90% intervals, and the errors in orders of
 magnitude; a pooled ranking with bootstrap intervals says whether a difference is real.
@@ -25,6 +28,7 @@ import warnings
 import pandas as pd
 
 from forecast.history.backtest import run_backtest
+from forecast.history.hindcast import DEFAULT_SAMPLES
 from forecast.history.record import load_record
 from outputs.commands.common import (
     add_output_options,
@@ -51,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="NUTS draws (and warmup iterations) per chain (default 1000)")
     group.add_argument("--chains", type=positive_int, default=4, metavar="N",
                        help="NUTS chains (default 4)")
+    group.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
+                       help=f"worlds of each bottom-up hindcast (default {DEFAULT_SAMPLES:,})")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_record_option(group)
     add_output_options(parser)
@@ -98,7 +104,8 @@ def main(args) -> int:
         warnings.simplefilter("always")
         try:
             result = run_backtest(runs, cutoffs=cutoffs, last_year=last_year, seed=args.seed,
-                                  chains=args.chains, draws=args.draws, warmup=args.draws)
+                                  chains=args.chains, draws=args.draws, warmup=args.draws,
+                                  samples=args.samples)
         except ValueError as err:
             raise InputError(f"backtest: {err}") from None
     problems = sorted({str(w.message) for w in caught if "Warning" in type(w.message).__name__

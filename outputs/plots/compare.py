@@ -188,7 +188,9 @@ def plot_compare_fan(
         (:func:`plot_fitted_history`), in the one legend.
     record
         Without ``observed``: draw the record's largest run by year (as published by the
-        comparison's ``as_of``, when it has one) over the years before the forecasts.
+        comparison's ``as_of``, when it has one) over the years before the forecasts; and,
+        where the comparison holds a hindcast (``attrs["record_through"]``), over its years
+        too, through the year the record was checked: what happened.
     published
         Mark the published forecasts whose year lies in the chart's range, as
         :func:`outputs.plots.forecast.plot_fan` does (True, the default), none (False), or
@@ -245,6 +247,8 @@ def plot_compare_fan(
     record_drawn = []
     if not observed and record:
         end = int(years.min()) if as_of is None else max(int(years.min()), as_of.year)
+        if "record_through" in comparison.attrs:  # a hindcast: what happened, over its years too
+            end = max(end, int(comparison.attrs["record_through"]))
         record_years, record_values = record_points(int(years.min()) - RECORD_YEARS, end, as_of=as_of)
         if len(record_years):
             (line,) = ax.plot(record_years, record_values, color=_RECORD_COLOR, marker="o", markersize=3.5,

@@ -59,12 +59,23 @@ def pooled_table(result: BacktestResult) -> pd.DataFrame:
     return pd.DataFrame({"method": _labels(s["method"]), **_score_columns(s)})
 
 
+def _ranking_name(result: BacktestResult, key: str) -> str:
+    """``CRPS``, ``log score``, or for the rankings on the hindcast's cutoffs only
+    ``CRPS, cutoffs 2020, 2022``."""
+    name = "CRPS" if key.startswith("crps") else "log score"
+    if key.endswith("_hindcast"):
+        cutoffs = sorted(set(result.scores.loc[result.scores["method"] == "bottom_up", "cutoff"]))
+        name += ", cutoff" + ("s " if len(cutoffs) > 1 else " ") + ", ".join(str(int(c)) for c in cutoffs)
+    return name
+
+
 def ranking_table(result: BacktestResult) -> pd.DataFrame:
-    """The pooled ranking by CRPS (every method) and by log score, each mean with its 90%
-    bootstrap interval and the paired difference to the best."""
+    """The pooled ranking by CRPS and by log score, each mean with its 90% bootstrap
+    interval and the paired difference to the best: over every cutoff for the methods
+    scored at all of them, and over the hindcast's cutoffs for every method."""
     rows = []
     for score, ranked in result.ranking.items():
-        name = "CRPS" if score == "crps" else "log score"
+        name = _ranking_name(result, score)
         for method, r in ranked.iterrows():
             rows.append({
                 "score": name,
@@ -93,8 +104,11 @@ def _sources_table(result: BacktestResult) -> pd.DataFrame:
 def _settings_line(result: BacktestResult) -> str:
     s = result.settings
     cutoffs = ", ".join(str(c) for c in s["cutoffs"])
+    hindcast = ""
+    if (result.scores["method"] == "bottom_up").any():
+        hindcast = f"; bottom-up hindcasts of {s['samples']:,} worlds"
     return (f"Cutoffs {cutoffs}; scored to {s['last_year']}; NUTS {s['chains']} chain(s) x "
-            f"{s['draws']} draws; seed {s['seed']}.")
+            f"{s['draws']} draws{hindcast}; seed {s['seed']}.")
 
 
 def backtest_markdown(result: BacktestResult, *, plot_name: str | None,
@@ -104,7 +118,7 @@ def backtest_markdown(result: BacktestResult, *, plot_name: str | None,
     diag = result.diagnostics.drop(columns=["slope_source", "slope_prior", "n_known"]).reset_index().round(3)
     sources = "\n".join(f"- {g.published.date()}: {g.source}" for g in PUBLISHED_GROWTH)
     lines = [
-        "# Backtest of the trend model and two baselines",
+        "# Backtest of the trend model, two baselines and the bottom-up hindcast",
         "",
         f"{_settings_line(result)} Each cutoff sees the record as it was known on 31 December "
         "before it (rows public by then, with the values public then); forecasts are scored "
@@ -125,7 +139,8 @@ def backtest_markdown(result: BacktestResult, *, plot_name: str | None,
         "",
         "Cases (cutoff, year) resampled with replacement, the same draw for every method. "
         "Years scored from several cutoffs are not independent, so the intervals are, if "
-        "anything, too narrow.",
+        "anything, too narrow. The bottom-up hindcast runs only at the cutoffs with a "
+        "hindcast prior file; it is ranked with every other method on those cutoffs' cases.",
         "",
         to_markdown(ranking_table(result), index=False),
         "",
@@ -137,7 +152,8 @@ def backtest_markdown(result: BacktestResult, *, plot_name: str | None,
         "",
         to_markdown(pooled_table(result), index=False),
         "",
-        "## Trend fit diagnostics",
+        "## Fit diagnostics (trend: NUTS; bottom-up hindcast: Pareto k and ESS of its "
+        "importance weights)",
         "",
         to_markdown(diag, index=False),
         "",
@@ -163,6 +179,10 @@ def backtest_text(result: BacktestResult, *, problems=()) -> str:
         f"trend fits: max r_hat {float(d['max_rhat'].max()):.3f}, "
         f"min bulk ESS {float(d['min_ess_bulk'].min()):.0f}, divergences {int(d['divergences'].sum())}",
     ]
+    if "hindcast_k" in d.columns:
+        ran = d.dropna(subset=["hindcast_k"])
+        lines.append("bottom-up hindcasts: " + "; ".join(
+            f"{int(cutoff)}: Pareto k {r['hindcast_k']:.2f}, ESS {r['hindcast_ess']:.0f}" for cutoff, r in ran.iterrows()))
     lines += [f"warning: {problem}" for problem in problems]
     return "\n".join(lines)
 

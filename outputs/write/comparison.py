@@ -85,6 +85,8 @@ BOTTOM_UP = "bottom-up: chips, power, money, data and latency caps from the prio
 TREND = "the record's log-linear trend (NUTS), no caps"
 HINGED_TREND = "the record's log-linear trend with one hinge (NUTS), no caps"
 CALIBRATED = "bottom-up priors conditioned on the record with NUTS"
+HINDCAST = ("bottom-up model from the year before {cutoff}, priors from sources dated before it, "
+            "worlds resampled given {observed}; the largest public estimate as of {resolved}")
 
 
 def assumption_line(name: str, metadata=None, *, has_priors: bool | None = None) -> str:
@@ -97,6 +99,9 @@ def assumption_line(name: str, metadata=None, *, has_priors: bool | None = None)
     """
     metadata = dict(metadata or {})
     name = str(name)
+    if metadata.get("hindcast"):
+        return HINDCAST.format(cutoff=metadata["hindcast"], observed=metadata.get("conditioned_on", "the record"),
+                               resolved=metadata.get("resolved", "today"))
     base = name.partition(",")[0]
     if not has_priors and base in ("trend", "trend (hinged)"):
         return HINGED_TREND if base == "trend (hinged)" else TREND

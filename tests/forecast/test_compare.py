@@ -138,3 +138,47 @@ def test_cli_compare_bad_input_exits_2(argv, tmp_path, capsys):
     assert cli([*argv, "--samples", "500", "--out", str(out)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not out.exists()
+
+
+# --- the bottom-up hindcast of a backtest cutoff, against what happened ---------------------------
+
+
+@pytest.fixture(scope="module")
+def hindcasts():
+    early = forecast_from_source("hindcast:2020", samples=2000, seed=1, years="2020:2026", thresholds="1e25,1e26")
+    late = forecast_from_source("hindcast:2022", samples=2000, seed=1, years="2022:2026", thresholds="1e25,1e26")
+    return early, late
+
+
+def test_hindcast_is_a_source_and_compares(hindcasts):
+    from forecast.history.record import record_checked_date
+
+    early, late = hindcasts
+    assert early.name == "hindcast 2020" and list(early.years) == list(range(2020, 2027))
+    table = compare([early, late])
+    assert list(table["year"].values) == list(range(2022, 2027))
+    assert table.attrs["record_through"] == record_checked_date().year
+    # the draws are the largest public estimate by each year's end, so "reached by" is the year's own share
+    draws = early.samples["log10_training_compute"]
+    for year in (2022, 2025):
+        p = float(table["probability"].sel(forecast="hindcast 2020", threshold=1e25, year=year))
+        assert p == pytest.approx(float((draws.sel(year=year) >= 25.0).mean()), abs=1e-12)
+
+
+def test_hindcast_chart_draws_the_record_over_its_years(hindcasts):
+    ax = plot_compare_fan(compare(list(hindcasts)))
+    (record,) = [line for line in ax.get_lines() if line.get_gid() == "record"]
+    drawn = set(np.asarray(record.get_xdata(), dtype=int).tolist())
+    assert {2022, 2023, 2024, 2025} <= drawn  # what happened, over the forecast's years
+    assert "hindcast 2020" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+@pytest.mark.parametrize("source, years, match", [
+    ("hindcast:2019", "2020:2026", "no such hindcast"),
+    ("hindcast:x", "2020:2026", "no such hindcast"),
+    ("hindcast:2020", "2025:2035", "--years must lie in 2020:"),
+    ("hindcast:2022", "2020:2026", "--years must lie in 2022:"),
+])
+def test_bad_hindcast_sources_are_refused(source, years, match):
+    with pytest.raises(InputError, match=match):
+        forecast_from_source(source, samples=1000, seed=0, years=years, thresholds="1e25")

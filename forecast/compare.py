@@ -138,7 +138,7 @@ def forecast_from_source(
         settings = RunSettings(as_of=as_of, **{key: value for key, value in given.items() if value is not None})
     if record is None and settings.record is not None:
         record = settings.runs()
-    seed, years, thresholds = settings.seed, settings.years, settings.thresholds
+    samples, seed, years, thresholds = settings.samples, settings.seed, settings.years, settings.thresholds
     kind, argument = source_kind(source), source.partition(":")[2]
     if kind == "trend":
         fit = fit_trend(load_runs() if record is None else record, draws=draws, warmup=draws, seed=seed, hinge=argument == "hinge")

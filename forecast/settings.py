@@ -367,6 +367,7 @@ class RunSettings:
             samples=int(meta["samples"]), seed=int(meta["seed"]), years=[int(y) for y in meta["years"]],
             thresholds=[float(t) for t in meta["thresholds"]],
             as_of=meta.get("as_of"),  # None: the prior forecast
+            keep=int(meta.get("kept", DEFAULT_KEEP)),  # recorded since RunSettings
         )
 
     def replace(self, **changes) -> RunSettings:

@@ -202,6 +202,7 @@ def run_metadata(
         if result.metadata.get("as_of") is not None else None,
         "seed": int(result.seed),
         "samples": int(result.n_samples),
+        "kept": int(result.n_kept),
         "years": years,
         "thresholds": [float(t) for t in result.thresholds],
         "label": result.name,

@@ -50,8 +50,9 @@ def test_the_calibration_command_parses_back_to_its_settings():
 def test_a_metadata_command_rebuilds_the_recorded_settings():
     meta = {"priors_builtin": "moe", "priors_file": "x/moe.toml", "overrides": {"mfu": "0.45"},
             "correlate": [], "labs": {"flag": None, "correlation_flag": 0.2}, "as_of": None,
-            "seed": 8, "samples": 1234, "years": [2025, 2026], "thresholds": [1e28]}
+            "seed": 8, "samples": 1234, "kept": 10, "years": [2025, 2026], "thresholds": [1e28]}
     line = reproduce_command(meta)
+    assert "--keep 10" in line
     assert line.startswith("forecast report ") and "--as-of none" in line  # a prior forecast stays one
     assert parsed(line) == RunSettings.from_metadata(meta)
 

@@ -411,19 +411,20 @@ def run_settings(
     """
     prior_set = settings.prior_set() if prior_set is None else prior_set
     years, samples, keep = settings.years, settings.samples, settings.keep
-    options = dict(years=years, samples=samples, seed=settings.seed, base_year=base_year, progress=progress,
-                   scheduler=settings.scheduler or None)
+    # map_chunks' keywords: the settings that draw the worlds, and how to draw them here
+    engine = dict(years=years, samples=samples, seed=settings.seed, scheduler=settings.scheduler or None,
+                  base_year=base_year, progress=progress)
     if keep == 0:  # no world is kept: the model computes only what the summaries read
-        options["wanted"] = SUMMARY_SITES | LIKELIHOOD_SITES
+        engine["wanted"] = SUMMARY_SITES | LIKELIHOOD_SITES
     counted = _counted_thresholds(settings.thresholds)
     questions = _questions(questions, years)
     conditioning = settings.conditioning(record)
     if conditioning is None:
-        arrays, tally, answers = _stream(prior_set, counted, keep, options, questions)
+        arrays, tally, answers = _stream(prior_set, settings, counted, engine, questions)
         metadata = {"questions": json.dumps(answers)}
     else:
         runs, as_of = conditioning
-        arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of, questions)
+        arrays, tally, metadata = _stream_conditioned(prior_set, settings, counted, engine, runs, as_of, questions)
     worlds = to_dataset(arrays, prior_set, years)
     if conditioning is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
@@ -483,12 +484,13 @@ def _tally_and_kept(acc, item):
     return acc[0] + tally, [*acc[1], kept], acc[2] + sums
 
 
-def _stream(prior_set, thresholds, keep, options, questions):
-    """One pass over the chunks: the tally of every world, the first ``keep`` worlds, and
-    the answers to ``questions``."""
-    reduce = functools.partial(_plain_chunk, years=options["years"], thresholds=thresholds, keep=keep,
+def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, questions):
+    """One pass over the chunks (``engine``: :func:`map_chunks`' keywords): the tally of
+    every world at ``thresholds``, the first ``settings.keep`` worlds, and the answers to
+    ``questions``."""
+    reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=settings.keep,
                                labs=prior_set.labs.names, questions=questions)
-    tally, kept, sums = map_chunks(prior_set, reduce, **options, combine=_tally_and_kept)
+    tally, kept, sums = map_chunks(prior_set, reduce, **engine, combine=_tally_and_kept)
     return _concat(kept), sum_tallies([tally]), answers_from_sums(sums, questions)
 
 
@@ -539,7 +541,7 @@ def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shi
             question_sums(out, labs, years, questions, weights=weights, evidence=evidence, resolved=resolved))
 
 
-def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, questions):
+def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: dict, runs, as_of, questions):
     """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
     holding is not; a run that keeps every world holds them and draws once).
 
@@ -550,15 +552,15 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
     the systematic-resampling points that fall in each chunk are known. Pass 2 weighs every
     world (the tail smoothed), tallies the weighted worlds, and picks the ``keep``
     resampled ones. Memory: the tail, one number per chunk, the kept worlds."""
-    years, samples = options["years"], options["samples"]
+    years, samples, keep = settings.years, settings.samples, settings.keep
     labs = prior_set.labs.names
     evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1
     # one chunk is held anyway: pass 2 reads it rather than drawing it again
-    hold = (keep >= samples or samples <= CHUNK_SIZE) and options["scheduler"] is None
+    hold = (keep >= samples or samples <= CHUNK_SIZE) and engine["scheduler"] is None
     pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
                               evidence=evidence, tail=tail, hold=hold)
-    found = map_chunks(prior_set, pass1, **options, desc="worlds (1/2)", combine=_TailFold(tail))
+    found = map_chunks(prior_set, pass1, **engine, desc="worlds (1/2)", combine=_TailFold(tail))
     raw, index = found["values"], found["index"]
     smoothed_values, k_hat = smooth_tail(raw)
     order = np.argsort(index)
@@ -572,7 +574,7 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
     edges = np.concatenate([[0.0], np.cumsum(totals)])
     shift += float(np.log(edges[-1]))  # weights sum to 1
     edges /= edges[-1]
-    points = resampling_points(keep, options["seed"])
+    points = resampling_points(keep, settings.seed)
     per_chunk = np.searchsorted(points, edges, side="left")
     chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(totals.size)]
     pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
@@ -585,7 +587,7 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
             acc = _tally_and_kept(acc, pass2(i, start, out, loglik=loglik))
         tally, kept, sums = acc
     else:
-        tally, kept, sums = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
+        tally, kept, sums = map_chunks(prior_set, pass2, **engine, desc="worlds (2/2)", combine=_tally_and_kept)
     tally = sum_tallies([tally])
     info = Conditioning(
         observed=observed.assign(percentile=100 * np.asarray(found["tally"], dtype=float) / samples),

@@ -11,7 +11,7 @@ from forecast.cluster import SCHEDULER_ENV
 from forecast.result import ForecastResult, run_settings
 from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings, default_years_text, disk_needed
 from outputs.checks import check_finite
-from priors import InputError, PriorSet, builtin_prior_files
+from priors import InputError, builtin_prior_files
 
 
 def positive_int(text: str) -> int:
@@ -48,12 +48,6 @@ def settings_from_args(args: argparse.Namespace, **changes) -> RunSettings:
     """The :class:`~forecast.settings.RunSettings` of a parsed command line, each value
     checked once (``changes`` replace what the command line says)."""
     return RunSettings.from_args(args, **changes)
-
-
-def prior_set_from_args(args: argparse.Namespace) -> PriorSet:
-    """The prior set that --priors, --set and --correlate describe, each metalog whose
-    tails leave its parameter's domain fitted on the domain (with a warning)."""
-    return settings_from_args(args).prior_set()
 
 
 def add_record_option(parser) -> None:

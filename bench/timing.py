@@ -1,4 +1,4 @@
-"""One way to time a command as a user runs it: ``forecast ARGS`` in a fresh process."""
+"""One way to time a command as a user runs it: ``forecast ARGS`` (or ``python ARGS``) in a fresh process."""
 
 from __future__ import annotations
 
@@ -27,8 +27,17 @@ def timed_command(args: list[str], *, cache: Path | None = None, cwd: Path | Non
     env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
     if cache is not None:
         env["XDG_CACHE_HOME"] = str(cache)
+    return timed_process(["-m", "outputs.cli", *args], env=env, cwd=cwd, cores=cores)
+
+
+def timed_process(args: list[str], *, env: dict | None = None, cwd: Path | None = None,
+                  cores: int | None = None) -> Timing:
+    """Wall time, peak memory and CPU time of ``python ARGS`` in a new process, with this
+    repository first on its path (:func:`timed_command` for ``forecast``). A failing
+    command ends the benchmark."""
+    env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "outputs.cli", *args]
+    command = [sys.executable, *args]
     if cores:
         command = ["taskset", "-c", ",".join(str(i) for i in range(cores)), *command]
     start = time.perf_counter()
@@ -36,5 +45,5 @@ def timed_command(args: list[str], *, cache: Path | None = None, cwd: Path | Non
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"forecast {' '.join(args)} failed: {process.stderr.read().decode()}")
+        raise SystemExit(f"python {' '.join(args)} failed: {process.stderr.read().decode()}")
     return Timing(wall, usage.ru_maxrss / 1e6, usage.ru_utime + usage.ru_stime)  # maxrss: kB on Linux

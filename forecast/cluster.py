@@ -88,10 +88,9 @@ def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, ba
     from forecast.engine import chunk_plan, chunk_worlds
 
     with jax.enable_x64(True):
-        chunk, _ = chunk_plan(samples)
-        out = chunk_worlds(_transform(priors), root_key(seed), index, chunk=chunk, samples=samples,
+        out = chunk_worlds(_transform(priors), root_key(seed), index, samples=samples,
                            years=years, base_year=base_year, wanted=wanted)
-        return reduce(index, index * chunk, out)
+        return reduce(index, index * chunk_plan(samples).worlds, out)
 
 
 def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, base_year: float,
@@ -106,7 +105,7 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
 
     client, owned = _client(scheduler)
     try:
-        _, n_chunks = chunk_plan(samples)
+        n_chunks = chunk_plan(samples).chunks
         # random keys: a second pass (or run) on the cluster must not reuse the keys of data
         # the scheduler may still be releasing from the first ("lost dependencies")
         shared_priors, shared_reduce = client.scatter([priors, reduce], broadcast=True, hash=False)

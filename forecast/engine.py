@@ -5,8 +5,8 @@ an uncertain prior; MODEL.md "How worlds are drawn"). Plain Monte Carlo draws ``
 in compiled calls of its own (random bits, then the inverse normal CDF); Sobol or
 Latin-hypercube designs pass their own ``z``. Either way NumPyro's ``Predictive`` runs the
 one bottom-up model, vectorized over the chunk and jit-compiled once per (prior-set
-structure, years, chunk size): the priors' numbers are traced, so new intervals or pinned
-values reuse the compiled code.
+structure, years, chunk width: :func:`chunk_plan`): the priors' numbers are traced, so new
+intervals or pinned values reuse the compiled code.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import functools
 import math
 import sys
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -89,18 +90,21 @@ def _chunk_key(root, chunk):
 
 
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float,
-                   wanted: frozenset[str] | None = None):
+                   wanted: frozenset[str] | None = None, width: int | None = None):
     """Plain Monte Carlo for chunk ``chunk`` of a run: i.i.d. normal scores, then the model.
 
+    ``width`` (at least ``n_worlds``; the default): the worlds the compiled calls compute,
+    the first ``n_worlds`` of them those of a chunk of ``n_worlds`` (:func:`chunk_plan`).
     Two compiled calls, not one: fused into the model, the scores are recomputed inside
     the consumers of ``z`` by XLA on CPU, which makes a chunk 3-4x slower.
     """
+    width = width or n_worlds
     key = _chunk_key(root, chunk)
-    z_by_prior = standard_normal(key, (transform.n_latent, n_worlds))
+    z_by_prior = standard_normal(key, (transform.n_latent, width), worlds=n_worlds)
     z_lab_year = None
     if transform.n_lab_year:
         z_lab_year = standard_normal(_chunk_key(key, _LAB_YEAR_STREAM),
-                                     (transform.n_lab_year, len(years), n_worlds))
+                                     (transform.n_lab_year, len(years), width), worlds=n_worlds)
     if z_lab_year is not None:
         z_lab_year = _across_devices(z_lab_year)
     return _push(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year,
@@ -121,29 +125,59 @@ def _across_devices(z_by_prior):
     return jax.device_put(z_by_prior, jax.sharding.NamedSharding(mesh, spec))
 
 
-def chunk_plan(samples: int) -> tuple[int, int]:
-    """``(worlds per chunk, number of chunks)`` of a run of ``samples`` worlds.
+class ChunkPlan(NamedTuple):
+    """How a run of ``samples`` worlds is cut into compiled calls (:func:`chunk_plan`)."""
 
-    The chunk is the unit of the draw (chunk ``i`` draws with key ``fold_in(seed, i)``),
-    so a world's scores depend only on the seed, the sample count's chunk size and its
-    index: the same on every scheduler and device count.
+    worlds: int  # worlds per chunk: chunk i holds worlds i * worlds ...
+    chunks: int  # number of chunks
+    width: int  # worlds each compiled call computes (>= worlds; the rest are dropped)
+
+
+#: The compiled widths of a run's chunks: powers of 2 from 1,024 up to :data:`CHUNK_SIZE`,
+#: so that seven compiled shapes serve every sample count. A run under 65,536 worlds
+#: computes at most twice its worlds (1.6x for the app's 5,000 and 20,000), far less time
+#: than a compile (~10 CPU-s); powers of 4 (four shapes) cost the app's edits 3.3x.
+FIRST_WIDTH = 1024
+
+
+def chunk_width(worlds: int) -> int:
+    """The compiled width of a chunk of ``worlds`` worlds: the first power of 2 times
+    :data:`FIRST_WIDTH` that holds them, at most :data:`CHUNK_SIZE`."""
+    width = FIRST_WIDTH
+    while width < worlds:
+        width *= 2
+    return max(worlds, min(width, CHUNK_SIZE))
+
+
+def chunk_plan(samples: int) -> ChunkPlan:
+    """How a run of ``samples`` worlds is cut into chunks (:class:`ChunkPlan`).
+
+    The chunk is the unit of the draw (chunk ``i`` draws with key ``fold_in(seed, i)``), so
+    a world's scores depend only on the seed, the worlds per chunk and its index: the same
+    on every scheduler and device count. A chunk of fewer worlds than :data:`CHUNK_SIZE` (a
+    run of fewer) is computed in a wider compiled call (:func:`chunk_width`) that draws
+    its worlds' scores as a call of their own number would
+    (:func:`forecast._normal.standard_normal` with ``worlds``): the same numbers, a
+    handful of compiled shapes.
     """
-    chunk = min(samples, CHUNK_SIZE)
-    return chunk, math.ceil(samples / chunk)
+    worlds = min(samples, CHUNK_SIZE)
+    return ChunkPlan(worlds, math.ceil(samples / worlds), chunk_width(worlds))
 
 
-def chunk_worlds(transform, root, index: int, *, chunk: int, samples: int, years, base_year,
+def chunk_worlds(transform, root, index: int, *, samples: int, years, base_year,
                  wanted: frozenset[str] | None = None) -> dict:
-    """Every output of chunk ``index`` (or those ``wanted``) as NumPy arrays, trimmed to the
-    run's ``samples``."""
-    out = _draw_and_push(transform, root, index, n_worlds=chunk, years=tuple(years), base_year=float(base_year),
-                         wanted=wanted)
-    return _trimmed(out, index * chunk, samples)
+    """Every output of chunk ``index`` of a run of ``samples`` worlds (or those ``wanted``)
+    as NumPy arrays."""
+    plan = chunk_plan(samples)
+    out = _draw_and_push(transform, root, index, n_worlds=plan.worlds, width=plan.width, years=tuple(years),
+                         base_year=float(base_year), wanted=wanted)
+    return _trimmed(out, index * plan.worlds, min(samples, (index + 1) * plan.worlds))
 
 
-def _trimmed(out: dict, start: int, samples: int) -> dict:
-    """A chunk's outputs as NumPy arrays, less the rows past the run's last world."""
-    return {name: np.asarray(value)[: samples - start] for name, value in out.items()}
+def _trimmed(out: dict, start: int, stop: int) -> dict:
+    """A chunk's outputs as NumPy arrays, rows ``start:stop`` of the run (the chunk begins
+    at world ``start``; the rows past ``stop`` are dropped)."""
+    return {name: np.asarray(value)[: stop - start] for name, value in out.items()}
 
 
 @float64
@@ -184,7 +218,7 @@ def map_chunks(
         return map_chunks_on_cluster(priors, reduce, years=years, samples=samples, seed=seed,
                                      base_year=float(base_year), progress=progress, scheduler=scheduler,
                                      combine=combine or _collect, wanted=wanted)
-    chunk, n_chunks = chunk_plan(samples)
+    plan = chunk_plan(samples)
     transform = jax.device_put(priors.transform())  # numbers sent once, not every chunk
     root = root_key(seed)
     combine = combine or _collect
@@ -192,17 +226,17 @@ def map_chunks(
     previous = None
     # shown on a terminal only, and only once a run has taken 2 s
     bar = tqdm(total=samples, desc=desc, unit=" worlds", unit_scale=True, delay=2.0, mininterval=0.5,
-               disable=not progress or n_chunks == 1 or not sys.stderr.isatty())
+               disable=not progress or plan.chunks == 1 or not sys.stderr.isatty())
     with bar:
-        for index in range(n_chunks + 1):
+        for index in range(plan.chunks + 1):
             # dispatched asynchronously: this chunk runs while the previous one is reduced
             out = None
-            if index < n_chunks:
-                out = _draw_and_push(transform, root, index, n_worlds=chunk, years=years,
+            if index < plan.chunks:
+                out = _draw_and_push(transform, root, index, n_worlds=plan.worlds, width=plan.width, years=years,
                                      base_year=float(base_year), wanted=wanted)
             if previous is not None:
-                start = (index - 1) * chunk
-                arrays = _trimmed(previous, start, samples)
+                start = (index - 1) * plan.worlds
+                arrays = _trimmed(previous, start, min(samples, start + plan.worlds))
                 results = combine(results, reduce(index - 1, start, arrays))
                 bar.update(len(next(iter(arrays.values()))))
             previous = out

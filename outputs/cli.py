@@ -190,7 +190,9 @@ def use_compile_cache(folder: Path | None) -> None:
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    # every program, however quick to compile: a default run compiles 14 small ones (the
+    # draws, keys, tallies), ~0.5-1 s in all, which a cache read replaces
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 

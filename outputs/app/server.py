@@ -242,8 +242,9 @@ class App:
         self._descriptions: dict[str, str] | None = None
         self._sets: dict = {}
         self._sets_lock = threading.Lock()
-        #: The worlds of a first pass (None: none), and the (structure, chunk) the engine has
-        #: compiled its model for in this app: a first pass only where it compiles nothing.
+        #: The worlds of a first pass (None: none), and the (structure, years, chunk width)
+        #: the engine has compiled its model for in this app: a first pass only where it
+        #: compiles nothing.
         self.quick_samples = quick_samples
         self._compiled: set = set()
         self._structures: OrderedDict = OrderedDict()
@@ -338,7 +339,7 @@ class App:
 
     def _shape(self, checked: Checked, samples: int) -> tuple:
         """What the engine compiles its model once for: the prior set's static structure
-        (names, families, fixed or not), the years, the worlds per chunk. (The structure is
+        (names, families, fixed or not), the years, the chunk's compiled width. (The structure is
         worked out once per prior set: ``transform`` factors the correlations.)"""
         from forecast.engine import chunk_plan
 
@@ -350,7 +351,7 @@ class App:
                 self._structures[id(checked.priors)] = kept
                 while len(self._structures) > CACHE_SIZE:
                     self._structures.popitem(last=False)
-        return (kept[1], checked.state.years, chunk_plan(samples)[0])
+        return (kept[1], checked.state.years, chunk_plan(samples).width)
 
     def _world_key(self, state: AppState) -> tuple:
         return state.world_key + (thresholds_for(state), page_questions(state))

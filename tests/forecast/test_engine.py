@@ -10,7 +10,8 @@ import pytest
 import xarray as xr
 
 import forecast
-from forecast.engine import CHUNK_SIZE, _push, push_worlds
+from forecast import engine
+from forecast.engine import CHUNK_SIZE, _push, chunk_plan, push_worlds
 from forecast.timeline import (
     crossing_year_quantiles,
     first_crossing_year,
@@ -121,6 +122,26 @@ def test_netcdf_opens_with_arviz_and_xarray_and_round_trips(small_run, tmp_path)
     summary.close()
 
 
+_WRITE_WITHOUT_DASK = """
+import sys, forecast, xarray.backends.locks as locks
+ask = locks.get_dask_scheduler
+forecast.run(samples=50, seed=1, years="2030", as_of="none").to_netcdf(sys.argv[1])
+assert "distributed" not in sys.modules, "writing samples.nc imported distributed"
+assert locks.get_dask_scheduler is ask  # xarray's own question again after the write
+"""
+
+
+def test_writing_samples_imports_no_dask_distributed(tmp_path):
+    # xarray asks Dask for its scheduler before a write, which imports distributed (~0.35
+    # CPU-s); a forecast's data are in memory, so the question is skipped while it writes
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _WRITE_WITHOUT_DASK, str(tmp_path / "s.nc")], check=True,
+                   capture_output=True)
+    assert forecast.load(tmp_path / "s.nc").n_samples == 50
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -139,3 +160,46 @@ def test_netcdf_opens_with_arviz_and_xarray_and_round_trips(small_run, tmp_path)
 def test_bad_settings_raise_input_errors(kwargs, message):
     with pytest.raises(InputError, match=message):
         forecast.run(**kwargs)
+
+
+def test_every_sample_count_runs_in_one_of_a_few_compiled_widths():
+    plans = {n: chunk_plan(n) for n in [*range(1, 70_000, 7), 100_000, 10**7]}
+    assert {plan.width for plan in plans.values()} == {1024, 2048, 4096, 8192, 16384, 32768, CHUNK_SIZE}
+    assert chunk_plan(5000).width == 8192 and chunk_plan(20_000).width == 32768  # the app's two passes
+    for n, plan in plans.items():
+        assert plan.worlds == min(n, CHUNK_SIZE)  # chunk i holds worlds i * plan.worlds ...
+        assert plan.worlds <= plan.width <= max(1024, 2 * plan.worlds - 2)
+        assert (plan.chunks - 1) * plan.worlds < n <= plan.chunks * plan.worlds
+    # large runs: chunks of 65,536 worlds, computed at their own width, as before buckets
+    assert chunk_plan(100_000) == (CHUNK_SIZE, 2, CHUNK_SIZE)
+
+
+def test_a_run_in_a_wider_call_has_the_worlds_of_a_call_of_its_own_size(monkeypatch):
+    # 700 worlds computed in the 1,024-wide program: the worlds a 700-wide program computes
+    wide = forecast.run(samples=700, seed=5, years="2030", keep="all")
+    monkeypatch.setattr(engine, "chunk_width", lambda worlds: worlds)
+    own = forecast.run(samples=700, seed=5, years="2030", keep="all")
+    xr.testing.assert_equal(wide.samples, own.samples)
+    xr.testing.assert_equal(wide.tally, own.tally)
+
+
+def test_sample_counts_of_one_width_share_one_compiled_model():
+    forecast.run(samples=300, seed=1, years="2030", keep=0)
+    compiled = _push._cache_size()
+    for samples in (301, 1000, 1024):
+        forecast.run(samples=samples, seed=1, years="2030", keep=0)
+    assert _push._cache_size() == compiled
+
+
+def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):
+    # the Dask task (forecast.cluster._run_chunk) cuts the run as map_chunks does
+    from forecast.cluster import _run_chunk
+
+    def keep(index, start, out):
+        return index, start, out["log10_training_compute"]
+
+    local = engine.map_chunks(default_priors, keep, years="2030", samples=1500, seed=2)
+    task = _run_chunk(0, priors=default_priors, reduce=keep, years=(2030,), samples=1500, seed=2, base_year=2024.0)
+    assert local[0][:2] == task[:2] == (0, 0)
+    np.testing.assert_array_equal(task[2], local[0][2])
+    assert task[2].shape == (1500, 1)

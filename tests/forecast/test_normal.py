@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+import pytest
 from scipy import stats
 
 from forecast._normal import root_key, standard_normal
@@ -41,3 +42,36 @@ def test_every_seed_the_settings_accept_gives_scores():
 def test_drawing_leaves_jax_in_float32():
     standard_normal(root_key(0), (2,))
     assert not jax.config.jax_enable_x64
+
+
+@pytest.mark.parametrize("shape, worlds", [((3, 1024), 200), ((3, 1024), 1023), ((2, 3, 4096), 1500), ((1, 16), 1)])
+def test_scores_of_a_count_in_a_wider_array_are_that_counts_scores(shape, worlds):
+    # JAX hashes element (i, j) of a (rows, n) draw from i * n + j: another n, other scores;
+    # drawn with ``worlds`` in a wider array, the first ``worlds`` columns are the narrow draw's
+    key = _chunk_key(root_key(9), 2)
+    wide = np.asarray(standard_normal(key, shape, worlds=worlds))
+    narrow = np.asarray(standard_normal(key, shape[:-1] + (worlds,)))
+    assert wide.shape == shape
+    np.testing.assert_array_equal(wide[..., :worlds], narrow)
+    assert np.isfinite(wide).all()
+
+
+def test_scores_of_a_count_are_jaxs_own_normal_draw():
+    # the counted draw writes out jax.random.normal's arithmetic: the same bits as JAX's own
+    key = _chunk_key(root_key(4), 0)
+    with jax.enable_x64(True):
+        expected = np.asarray(jax.random.normal(key, (4, 777), dtype=jax.numpy.float64))
+    np.testing.assert_array_equal(np.asarray(standard_normal(key, (4, 1024), worlds=777))[:, :777], expected)
+
+
+def test_a_count_wider_than_the_array_is_refused():
+    with pytest.raises(ValueError, match="worlds=9"):
+        standard_normal(root_key(0), (2, 8), worlds=9)
+
+
+def test_with_jaxs_older_counters_a_count_still_gets_its_own_scores():
+    key = _chunk_key(root_key(4), 1)
+    with jax.threefry_partitionable(False):
+        wide = np.asarray(standard_normal(key, (3, 1024), worlds=500))
+        narrow = np.asarray(standard_normal(key, (3, 500)))
+    np.testing.assert_array_equal(wide[:, :500], narrow)

@@ -12,17 +12,18 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import arviz  # noqa: F401
 
-from forecast.result import ForecastResult, load, run
+from forecast.result import ForecastResult, load, run, run_settings
 from forecast.settings import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     DEFAULT_THRESHOLDS,
     DEFAULT_YEARS,
+    RunSettings,
     parse_thresholds,
     parse_years,
 )
 
 __all__ = [
     "DEFAULT_SAMPLES", "DEFAULT_SEED", "DEFAULT_THRESHOLDS", "DEFAULT_YEARS", "ForecastResult",
-    "load", "parse_thresholds", "parse_years", "run",
+    "RunSettings", "load", "parse_thresholds", "parse_years", "run", "run_settings",
 ]

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from forecast.result import ForecastResult, load, run
-from forecast.settings import parse_as_of, parse_thresholds, parse_years
+from forecast.result import ForecastResult, load, run_settings
+from forecast.settings import RunSettings, parse_thresholds, parse_years
 from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
 
 __all__ = [
@@ -116,8 +116,8 @@ def source_kind(source: str) -> str:
 
 
 def forecast_from_source(
-    source: str, *, samples: int, seed: int, years, thresholds, draws: int = 1000,
-    as_of=None, record=None,
+    source: str, *, samples: int | None = None, seed: int | None = None, years=None, thresholds=None,
+    draws: int = 1000, as_of=None, record=None, settings: RunSettings | None = None,
 ) -> ForecastResult:
     """The forecast a ``forecast compare`` source names (see :data:`SOURCE_HELP`).
 
@@ -125,19 +125,27 @@ def forecast_from_source(
     default) up to ``as_of`` as :func:`forecast.result.run` does; the trend fits ``record``;
     the trend and the calibration use ``draws`` NUTS draws per chain (4 chains); the
     calibration conditions on the record as published by ``as_of`` (its checked date where
-    ``as_of`` is None or ``"none"``), as ``forecast calibrate`` does.
+    ``as_of`` is None or ``"none"``), as ``forecast calibrate`` does. ``settings``: a
+    :class:`~forecast.settings.RunSettings` in place of samples, seed, years, thresholds and
+    as_of (the command line's); ``record``: the record as a table (the settings' by default).
     """
     from forecast.history.calibrate import calibrate
     from forecast.history.record import load_runs
     from forecast.history.trend_fit import fit_trend
 
+    if settings is None:
+        given = {"samples": samples, "seed": seed, "years": years, "thresholds": thresholds}
+        settings = RunSettings(as_of=as_of, **{key: value for key, value in given.items() if value is not None})
+    if record is None and settings.record is not None:
+        record = settings.runs()
+    samples, seed, years, thresholds = settings.samples, settings.seed, settings.years, settings.thresholds
     kind, argument = source_kind(source), source.partition(":")[2]
     if kind == "trend":
         fit = fit_trend(load_runs() if record is None else record, draws=draws, warmup=draws, seed=seed, hinge=argument == "hinge")
         return trend_result(fit, years=years, thresholds=thresholds, seed=seed)
     if kind == "calibrated":
         # the record as published by as_of (its checked date where the comparison has none)
-        calibration = calibrate(argument or None, record, as_of="record" if parse_as_of(as_of) is None else as_of,
+        calibration = calibrate(argument or None, record, as_of="record" if settings.as_of is None else settings.as_of,
                                 years=years, draws=draws, warmup=draws, seed=seed)
         return calibration.forecast(thresholds=thresholds, seed=seed)
     if kind == "hindcast":
@@ -145,8 +153,7 @@ def forecast_from_source(
                                record=record)
     if kind == "saved":
         return load(source)
-    return run(source, samples=samples, seed=seed, years=years, thresholds=thresholds,
-               as_of=as_of, record=record)
+    return run_settings(settings.replace(priors=source), record=record)
 
 
 def _common_years(results: Sequence[ForecastResult]) -> np.ndarray:

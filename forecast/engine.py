@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from forecast._normal import root_key, standard_normal
 from forecast.settings import check_samples, check_seed, parse_years
-from models import BASE_YEAR, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
+from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
 from priors import PriorSet
 from priors._precision import float64
 
@@ -356,9 +356,8 @@ def to_dataset(arrays: dict, priors: PriorSet, years) -> xr.Dataset:
                                                            "kind": "prior"})
     for name, unit in OUTPUT_UNITS.items():
         attrs = {"units": unit, "kind": "output"}
-        if name in ("binding_constraint", "chips_cap"):
-            codes = CONSTRAINTS if name == "binding_constraint" else CONSTRAINTS[:3]
-            attrs.update(flag_values=list(range(len(codes))), flag_meanings=" ".join(codes))
+        if name in CODED_OUTPUTS:  # the codes' names travel with the file
+            attrs.update(CONSTRAINTS.flags(CODED_OUTPUTS[name]))
         data_vars[name] = xr.Variable(("sample", "year"), site(name, n_years), attrs)
     coords = {"sample": np.arange(n), "year": np.asarray(years, dtype=int)}
     if len(labs) > 1:

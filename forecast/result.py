@@ -27,23 +27,13 @@ from forecast.history.condition import (
     check_sums,
     chunk_log_likelihood,
     evidence_of,
-    record_as_of,
     resampling_points,
     smooth_tail,
     systematic_picks,
     tail_length,
 )
 from forecast.history.question import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
-from forecast.settings import (
-    DEFAULT_KEEP,
-    DEFAULT_SAMPLES,
-    DEFAULT_SEED,
-    check_keep,
-    check_samples,
-    parse_as_of,
-    parse_thresholds,
-    parse_years,
-)
+from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings
 from forecast.stream import (
     SUMMARY_SITES,
     TARGET,
@@ -61,9 +51,9 @@ from forecast.timeline import (
     interval_table,
     reach_probability,
 )
-from models import BASE_YEAR, CONSTRAINTS
+from models import BASE_YEAR
 from models.evidence import LIKELIHOOD_SITES
-from priors import InputError, Prior, PriorSet, load_prior_set, parse_spec
+from priors import InputError, Prior, PriorSet, parse_spec
 from priors.correlations import Correlation
 from priors.labs import Labs
 
@@ -180,7 +170,7 @@ class ForecastResult:
     @property
     def main_constraint(self) -> list[str]:
         """The most frequent binding constraint in each year."""
-        return [CONSTRAINTS[i] for i in self.constraint_shares.argmax("constraint").values]
+        return [str(name) for name in self.constraint_shares.idxmax("constraint").values]
 
     def summary(self) -> xr.Dataset:
         """The per-year numbers of the tables, as one Dataset (also the NetCDF's root group)."""
@@ -370,8 +360,12 @@ def run(
     labs: int | str | Iterable[str] | None = None,
     lab_correlation: float | str | None = None,
     questions=None,
+    repair_correlations: bool = False,
 ) -> ForecastResult:
     """Run the bottom-up forecast.
+
+    The keyword arguments are those of a :class:`~forecast.settings.RunSettings`, checked
+    once there; :func:`run_settings` runs one that is built already (as the command line does).
 
     Parameters
     ----------
@@ -380,8 +374,9 @@ def run(
         ``None`` for the default priors.
     overrides
         Priors to replace, ``{"mfu": "0.45"}`` or ``["chip_growth=lognormal 1.5 to 3"]``.
-    correlate
-        Rank correlations to add or replace, ``["chip_growth,power_limit_growth=0.6"]``.
+    correlate, repair_correlations
+        Rank correlations to add or replace, ``["chip_growth,power_limit_growth=0.6"]``, and
+        whether to replace a set of them that cannot hold together by the nearest valid one.
     samples, seed
         Number of worlds and the seed of their draw.
     years
@@ -415,34 +410,56 @@ def run(
     priors.InputError
         For any bad input, with a one-line message naming the file or option and the key.
     """
-    prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
-    prior_set = prior_set.with_labs(labs, correlation=lab_correlation).with_overrides(overrides)
-    if correlate:
-        prior_set = prior_set.with_correlations(correlate)
-    as_of = parse_as_of(as_of)
-    thresholds = parse_thresholds(thresholds)
-    years = parse_years(years)
-    samples = check_samples(samples)
-    keep = check_keep(keep, samples, n_years=len(years), n_priors=len(prior_set))
-    options = dict(years=years, samples=samples, seed=seed, base_year=base_year, progress=progress,
-                   scheduler=scheduler or None)
+    given = priors if isinstance(priors, PriorSet) else None
+    settings = RunSettings(
+        priors=(given.source or None) if given is not None else priors, overrides=overrides,
+        correlate=correlate, repair_correlations=repair_correlations, labs=labs,
+        lab_correlation=lab_correlation, samples=samples, seed=seed, years=years, thresholds=thresholds,
+        as_of=as_of, keep="all" if keep is None else keep, scheduler=scheduler,
+    )
+    return run_settings(settings, prior_set=settings.prior_set(given), record=record, base_year=base_year,
+                        label=label, progress=progress, questions=questions)
+
+
+def run_settings(
+    settings: RunSettings,
+    *,
+    prior_set: PriorSet | None = None,
+    record=None,
+    base_year: float = BASE_YEAR,
+    label: str = "",
+    progress: bool = False,
+    questions=None,
+) -> ForecastResult:
+    """Run the forecast ``settings`` describe (:class:`~forecast.settings.RunSettings`).
+
+    ``prior_set``: the prior set the settings describe, built already
+    (``settings.prior_set()`` by default); ``record``: the record of runs as a table (the
+    settings' record by default); the others as :func:`run`.
+    """
+    prior_set = settings.prior_set() if prior_set is None else prior_set
+    years, samples, keep = settings.years, settings.samples, settings.keep
+    # map_chunks' keywords: the settings that draw the worlds, and how to draw them here
+    engine = dict(years=years, samples=samples, seed=settings.seed, scheduler=settings.scheduler or None,
+                  base_year=base_year, progress=progress)
     if keep == 0:  # no world is kept: the model computes only what the summaries read
-        options["wanted"] = SUMMARY_SITES | LIKELIHOOD_SITES
-    counted = _counted_thresholds(thresholds)
+        engine["wanted"] = SUMMARY_SITES | LIKELIHOOD_SITES
+    counted = _counted_thresholds(settings.thresholds)
     questions = _questions(questions, years)
-    if as_of is None:
-        arrays, tally, answers = _stream(prior_set, counted, keep, options, questions)
+    conditioning = settings.conditioning(record)
+    if conditioning is None:
+        arrays, tally, answers = _stream(prior_set, settings, counted, engine, questions)
         metadata = {"questions": json.dumps(answers)}
     else:
-        runs, as_of = record_as_of(record, as_of)
-        arrays, tally, metadata = _stream_conditioned(prior_set, counted, keep, options, runs, as_of, questions)
+        runs, as_of = conditioning
+        arrays, tally, metadata = _stream_conditioned(prior_set, settings, counted, engine, runs, as_of, questions)
     worlds = to_dataset(arrays, prior_set, years)
-    if as_of is not None:
+    if conditioning is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
                                   "Pareto-smoothed importance weights given the record "
                                   "(forecast.history.condition); the summaries weigh all of them")
     return ForecastResult(
-        samples=worlds, priors=prior_set, thresholds=thresholds, seed=seed, label=label,
+        samples=worlds, priors=prior_set, thresholds=settings.thresholds, seed=settings.seed, label=label,
         metadata=metadata, tally=tally,
     )
 
@@ -495,12 +512,13 @@ def _tally_and_kept(acc, item):
     return acc[0] + tally, [*acc[1], kept], acc[2] + sums
 
 
-def _stream(prior_set, thresholds, keep, options, questions):
-    """One pass over the chunks: the tally of every world, the first ``keep`` worlds, and
-    the answers to ``questions``."""
-    reduce = functools.partial(_plain_chunk, years=options["years"], thresholds=thresholds, keep=keep,
+def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, questions):
+    """One pass over the chunks (``engine``: :func:`map_chunks`' keywords): the tally of
+    every world at ``thresholds``, the first ``settings.keep`` worlds, and the answers to
+    ``questions``."""
+    reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=settings.keep,
                                labs=prior_set.labs.names, questions=questions)
-    tally, kept, sums = map_chunks(prior_set, reduce, **options, combine=_tally_and_kept)
+    tally, kept, sums = map_chunks(prior_set, reduce, **engine, combine=_tally_and_kept)
     return _concat(kept), sum_tallies([tally]), answers_from_sums(sums, questions)
 
 
@@ -551,7 +569,7 @@ def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shi
             question_sums(out, labs, years, questions, weights=weights, evidence=evidence, resolved=resolved))
 
 
-def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, questions):
+def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: dict, runs, as_of, questions):
     """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
     holding is not; a run that keeps every world holds them and draws once).
 
@@ -562,15 +580,15 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
     the systematic-resampling points that fall in each chunk are known. Pass 2 weighs every
     world (the tail smoothed), tallies the weighted worlds, and picks the ``keep``
     resampled ones. Memory: the tail, one number per chunk, the kept worlds."""
-    years, samples = options["years"], options["samples"]
+    years, samples, keep = settings.years, settings.samples, settings.keep
     labs = prior_set.labs.names
     evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1
     # one chunk is held anyway: pass 2 reads it rather than drawing it again
-    hold = (keep >= samples or samples <= CHUNK_SIZE) and options["scheduler"] is None
+    hold = (keep >= samples or samples <= CHUNK_SIZE) and engine["scheduler"] is None
     pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
                               evidence=evidence, tail=tail, hold=hold)
-    found = map_chunks(prior_set, pass1, **options, desc="worlds (1/2)", combine=_TailFold(tail))
+    found = map_chunks(prior_set, pass1, **engine, desc="worlds (1/2)", combine=_TailFold(tail))
     raw, index = found["values"], found["index"]
     smoothed_values, k_hat = smooth_tail(raw)
     order = np.argsort(index)
@@ -584,7 +602,7 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
     edges = np.concatenate([[0.0], np.cumsum(totals)])
     shift += float(np.log(edges[-1]))  # weights sum to 1
     edges /= edges[-1]
-    points = resampling_points(keep, options["seed"])
+    points = resampling_points(keep, settings.seed)
     per_chunk = np.searchsorted(points, edges, side="left")
     chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(totals.size)]
     pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
@@ -597,7 +615,7 @@ def _stream_conditioned(prior_set, thresholds, keep, options, runs, as_of, quest
             acc = _tally_and_kept(acc, pass2(i, start, out, loglik=loglik))
         tally, kept, sums = acc
     else:
-        tally, kept, sums = map_chunks(prior_set, pass2, **options, desc="worlds (2/2)", combine=_tally_and_kept)
+        tally, kept, sums = map_chunks(prior_set, pass2, **engine, desc="worlds (2/2)", combine=_tally_and_kept)
     tally = sum_tallies([tally])
     info = Conditioning(
         observed=observed.assign(percentile=100 * np.asarray(found["tally"], dtype=float) / samples),

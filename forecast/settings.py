@@ -7,11 +7,12 @@ names; the command line shows its flags instead (``outputs.cli`` maps the names)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -243,3 +244,220 @@ def check_n_base(n_base) -> int:
     if isinstance(n_base, bool) or not isinstance(n_base, (int, np.integer)) or n_base < 2 or n_base & (n_base - 1):
         raise InputError(f"n_base: must be a power of two >= 2 such as 1024 or 8192, got {n_base!r}")
     return int(n_base)
+
+
+# --------------------------------------------------------------------------- RunSettings
+
+#: ``--as-of``'s default on the command line: the date the record was last checked.
+RECORD = "record"
+
+
+def as_items(items, name: str = "overrides") -> tuple[str, ...]:
+    """``--set``/``--correlate`` items as the command line writes them: a mapping
+    ``{"mfu": "0.45"}`` becomes ``("mfu=0.45",)``; one string is one item."""
+    if items is None:
+        return ()
+    if isinstance(items, str):
+        return (items,)
+    if isinstance(items, Mapping):
+        return tuple(f"{key}={value}" for key, value in items.items())
+    try:
+        return tuple(str(item) for item in items)
+    except TypeError:
+        raise InputError(f"{name}: expected NAME=SPEC items, got {items!r}") from None
+
+
+def _number_text(value: float) -> str:
+    """A float as the command line writes it, read back to the same float: ``1e28``, ``0.45``."""
+    return repr(float(value)).replace("e+", "e")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Every setting of a forecast run, parsed and checked once, in the constructor.
+
+    The command line (:meth:`from_args`), the app, sweep, sensitivity and compare each build
+    one and pass it down; :meth:`to_argv` is the command line that draws the same worlds
+    again, and :meth:`from_metadata` rebuilds the settings a saved run records. A bad value
+    raises :class:`priors.InputError` naming its parameter (``samples: ...``), which the
+    command line shows as its flag.
+
+    Attributes
+    ----------
+    priors
+        A prior file or a built-in set's name (``None``: the default set).
+    overrides, correlate, repair_correlations, labs, lab_correlation
+        ``--set`` and ``--correlate`` items (``"NAME=SPEC"``, ``"A,B=RANK"``), whether to
+        repair correlations that cannot hold together, ``--labs`` and ``--lab-correlation``.
+    samples, seed, years, thresholds, keep
+        Worlds drawn, the seed, the forecast years, the timeline's FLOP thresholds, and the
+        worlds kept (at most ``samples``).
+    as_of
+        A :class:`datetime.date`, ``"record"`` (the record's checked date, resolved with the
+        record by :meth:`conditioning`) or ``None`` (the prior forecast).
+    record
+        A CSV of runs merged over the shipped record (``--record``), or None.
+    scheduler
+        A Dask scheduler address (checked) or Client, or None: this machine.
+    """
+
+    priors: str | None = None
+    overrides: tuple[str, ...] = ()
+    correlate: tuple[str, ...] = ()
+    repair_correlations: bool = False
+    labs: int | str | tuple[str, ...] | None = None
+    lab_correlation: float | None = None
+    samples: int = DEFAULT_SAMPLES
+    seed: int = DEFAULT_SEED
+    years: tuple[int, ...] = tuple(DEFAULT_YEARS)
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
+    as_of: dt.date | str | None = RECORD
+    record: str | None = None
+    keep: int = DEFAULT_KEEP
+    scheduler: object = None
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        if self.priors is not None and not isinstance(self.priors, (str, os.PathLike)):
+            raise InputError(f"priors: expected a prior file or a built-in set's name, got {self.priors!r}")
+        put("priors", None if self.priors in (None, "", "default") else str(self.priors))
+        put("overrides", as_items(self.overrides, "overrides"))
+        put("correlate", as_items(self.correlate, "correlate"))
+        put("repair_correlations", bool(self.repair_correlations))
+        if self.labs is not None and not isinstance(self.labs, (int, str)):
+            put("labs", tuple(str(name) for name in self.labs))
+        if self.lab_correlation is not None:
+            from priors.labs import check_correlation
+
+            put("lab_correlation", check_correlation(self.lab_correlation, source="--lab-correlation", key=None))
+        samples = check_samples(self.samples)
+        put("samples", samples)
+        put("seed", check_seed(self.seed))
+        years = parse_years(self.years)
+        put("years", years)
+        put("thresholds", parse_thresholds(self.thresholds))
+        put("as_of", parse_as_of(self.as_of))
+        put("record", None if self.record in (None, "") else str(self.record))
+        put("keep", check_keep(self.keep, samples, n_years=len(years)))
+        if isinstance(self.scheduler, str):
+            from forecast.cluster import check_address
+
+            put("scheduler", check_address(self.scheduler) if self.scheduler.strip() else None)
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def from_args(cls, args, **changes) -> RunSettings:
+        """The settings of a parsed command line (``argparse.Namespace``); a command without
+        an option gets its default. ``changes`` replace what the command line says."""
+        fields = {name: getattr(args, name) for name in SETTING_NAMES if getattr(args, name, None) is not None}
+        return cls(**{**fields, **changes})
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping) -> RunSettings:
+        """The settings a saved run records: its ``metadata.json`` (a dict, as
+        :func:`outputs.provenance.run_metadata` writes it). Unknown overrides (a prior file
+        that could not be read) count as none."""
+        labs = meta.get("labs") or {}
+        priors = meta.get("priors_builtin") or meta.get("priors_file")
+        return cls(
+            priors=priors, overrides=meta.get("overrides") or (), correlate=meta.get("correlate") or (),
+            labs=labs.get("flag"), lab_correlation=labs.get("correlation_flag"),
+            samples=int(meta["samples"]), seed=int(meta["seed"]), years=[int(y) for y in meta["years"]],
+            thresholds=[float(t) for t in meta["thresholds"]],
+            as_of=meta.get("as_of"),  # None: the prior forecast
+            keep=int(meta.get("kept", DEFAULT_KEEP)),  # recorded since RunSettings
+        )
+
+    def replace(self, **changes) -> RunSettings:
+        """A copy with ``changes``, checked again."""
+        return dataclasses.replace(self, **changes)
+
+    # -- the command line ------------------------------------------------------------------
+    def to_argv(self, command: str = "run", *, extra: Sequence[str] = (), minimal: bool = False) -> list[str]:
+        """``["forecast", command, ...]``: the command line that draws the same worlds again
+        (``extra``: the command's own options, written before ``--seed``). Samples, seed,
+        years and thresholds are written even at their default, so the line stays true when
+        a default changes; ``minimal``: only what differs from ``forecast run``'s defaults."""
+        default = RunSettings()
+        parts = ["forecast", command]
+        if self.priors is not None:
+            parts += ["--priors", self.priors]
+        for item in self.overrides:
+            parts += ["--set", item]
+        for pair in self.correlate:
+            parts += ["--correlate", pair]
+        if self.repair_correlations:
+            parts.append("--repair-correlations")
+        if self.record is not None:
+            parts += ["--record", self.record]
+        if self.labs is not None:
+            parts += ["--labs", ",".join(self.labs) if isinstance(self.labs, tuple) else str(self.labs)]
+        if self.lab_correlation is not None:
+            parts += ["--lab-correlation", f"{self.lab_correlation:g}"]
+        if self.as_of != RECORD:
+            parts += ["--as-of", "none" if self.as_of is None else self.as_of.isoformat()]
+        parts += list(extra)
+        for flag, value, text in (
+            ("--seed", self.seed, str(self.seed)),
+            ("--samples", self.samples, str(self.samples)),
+            ("--years", self.years, f"{self.years[0]}:{self.years[-1]}"),
+            ("--thresholds", self.thresholds, ",".join(_number_text(t) for t in self.thresholds)),
+        ):
+            if not minimal or value != getattr(default, flag[2:]):
+                parts += [flag, text]
+        if self.keep != min(default.keep, self.samples):
+            parts += ["--keep", "all" if self.keep == self.samples else str(self.keep)]
+        return parts
+
+    def command(self, command: str = "run", **options) -> str:
+        """:meth:`to_argv` as one shell-quoted line."""
+        import shlex
+
+        return shlex.join(self.to_argv(command, **options))
+
+    # -- what the settings describe --------------------------------------------------------
+    def prior_set(self, base=None):
+        """The prior set: ``base`` (a :class:`~priors.PriorSet`) or the prior file, with the
+        labs, overrides and correlations applied; a metalog read from a file whose tails
+        leave its parameter's domain is fitted on the domain (with a warning)."""
+        from priors import load_prior_set
+
+        if base is None:
+            from models import PARAMETERS
+
+            return load_prior_set(self.priors, overrides=self.overrides, correlate=self.correlate,
+                                  repair_correlations=self.repair_correlations, labs=self.labs,
+                                  lab_correlation=self.lab_correlation).fitted_to(PARAMETERS)
+        prior_set = base.with_labs(self.labs, correlation=self.lab_correlation).with_overrides(self.overrides)
+        if self.correlate or self.repair_correlations:
+            prior_set = prior_set.with_correlations(self.correlate, repair=self.repair_correlations)
+        return prior_set
+
+    def runs(self):
+        """The record of runs: the shipped one merged with :attr:`record`."""
+        from forecast.history.record import load_record, load_runs
+
+        return load_record(self.record) if self.record is not None else load_runs()
+
+    def conditioning(self, runs=None):
+        """``(the record as known on the as-of date, that date)``, or None for the prior
+        forecast. Refused when no forecast year is on or before the date: the weights would
+        say nothing (Pareto k = inf). ``runs``: the record (:meth:`runs` by default)."""
+        from forecast.history.condition import record_as_of
+
+        if self.as_of is None:
+            return None
+        known, date = record_as_of(self.runs() if runs is None else runs, self.as_of)
+        if self.years[0] > date.year:
+            raise InputError(
+                f"as_of: nothing to condition on: the record as published by {date.isoformat()} has no "
+                f"forecast year ({self.years[0]}..{self.years[-1]}) to compare with; use --as-of none for the "
+                "prior forecast, or forecast years up to the as-of date")
+        return known, date
+
+
+#: The settings a :class:`RunSettings` holds, named as the command line's options (``args.<name>``).
+SETTING_NAMES = tuple(field.name for field in dataclasses.fields(RunSettings))
+

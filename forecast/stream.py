@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from forecast.timeline import best_so_far, reached_kernel
 from models import CONSTRAINTS
 
 __all__ = [
@@ -80,7 +81,7 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     target = np.asarray(out[TARGET], dtype=float)
     n, n_years = target.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    frontier = np.maximum.accumulate(target, axis=1)
+    frontier = best_so_far(target)
     quantities = [q for q in (HIST_LOW if quantities is None else quantities) if q == FRONTIER or q in out]
     # one bincount over every (quantity, year, bin): flat index (q * years + y) * bins + bin,
     # computed in place (a chunk's histogram costs about what its model call does)
@@ -98,7 +99,7 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
         hist = np.bincount(flat.ravel(), weights=np.broadcast_to(w[None, :, None], flat.shape).ravel(),
                            minlength=size)
     log10_t = np.log10(np.asarray(thresholds, dtype=float))
-    hits = frontier[:, None, :] >= log10_t[None, :, None]  # (world, threshold, year)
+    hits = reached_kernel(frontier, log10_t)  # (world, threshold, year)
     reach = hits.sum(0).astype(float) if weights is None else np.einsum("n,nty->ty", w, hits)
     reach_sq = reach if weights is None else np.einsum("n,nty->ty", w**2, hits)
     codes = np.asarray(out["binding_constraint"]).astype(np.int64)
@@ -134,13 +135,13 @@ def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray,
     lead = np.bincount((leader * n_years + np.arange(n_years)).ravel(),
                        weights=np.broadcast_to(w[:, None], leader.shape).ravel(), minlength=n_labs * n_years)
     # the c-th largest of the labs' best runs so far is >= t where c labs or more have reached t
-    ranked = -np.sort(-np.maximum.accumulate(lab_compute, axis=2), axis=1)  # (world, rank, year)
+    ranked = -np.sort(-best_so_far(lab_compute), axis=1)  # (world, rank, year)
     n_t = log10_t.size
     at_least = np.empty((n_labs, n_t, n_years))
     for j, t in enumerate(log10_t):  # one threshold at a time: (world, rank, year) booleans
         hits = ranked >= t
         at_least[:, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
-    crossed = frontier[:, None, :] >= log10_t[None, :, None]  # (world, threshold, year)
+    crossed = reached_kernel(frontier, log10_t)  # (world, threshold, year)
     first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: masked below)
     first_lab = np.take_along_axis(leader, first_year, axis=1)  # (world, threshold)
     ever = crossed.any(axis=2)

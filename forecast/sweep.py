@@ -29,18 +29,19 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from forecast.result import run
+from forecast.result import run_settings
 from forecast.settings import (
     DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
     DEFAULT_THRESHOLD,
+    SETTING_NAMES,
+    RunSettings,
+    as_items,
     check_target_year,
-    parse_as_of,
     parse_threshold,
-    parse_years,
 )
 from models import PARAMETERS
-from priors import InputError, PriorError, PriorSet, load_prior_set
+from priors import InputError, PriorError, PriorSet
 
 __all__ = ["DEFAULT_SWEEP_SAMPLES", "LAB_CORRELATION", "MAX_AXES", "Axis", "check_not_set", "crossings", "grid_axes", "parse_vary", "sweep"]
 
@@ -240,6 +241,7 @@ def sweep(
     baseline: bool = True,
     progress: bool = False,
     run_options: Mapping | None = None,
+    settings: RunSettings | None = None,
 ) -> xr.Dataset:
     """P(largest run >= ``threshold`` by ``year``) at every point of a grid of pinned priors.
 
@@ -264,6 +266,10 @@ def sweep(
     run_options
         Further keyword options of :func:`forecast.run`, passed to every run (``scheduler``
         for a Dask cluster; ``keep``, 0 by default: a sweep saves no worlds).
+    settings
+        A :class:`~forecast.settings.RunSettings` (the command line's) in place of
+        ``samples``, ``seed``, ``years``, ``as_of`` and the record; its prior options are
+        those ``priors`` was built with (a prior set) or are applied to it.
 
     Returns
     -------
@@ -278,30 +284,36 @@ def sweep(
     priors.InputError
         For a bad grid or setting, before any model runs.
     """
-    base = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
-    axes = grid_axes(vary, base)
-    check_not_set(axes, overrides)
-    base = base.with_overrides(overrides)
     threshold = parse_threshold(threshold)
-    years = parse_years(years)
+    run_options = dict(run_options or {})
+    setting_options = {key: run_options.pop(key) for key in list(run_options) if key in SETTING_NAMES}
+    if settings is None:
+        settings = RunSettings(priors=None if isinstance(priors, PriorSet) else priors, samples=samples,
+                               seed=seed, years=years, as_of=as_of)
+    settings = settings.replace(thresholds=(threshold,), keep=_KEPT_WORLDS, **setting_options)
+    base = priors if isinstance(priors, PriorSet) else settings.prior_set()
+    axes = grid_axes(vary, base)
+    check_not_set(axes, [*settings.overrides, *as_items(overrides)])
+    base = base.with_overrides(overrides)
+    years, seed, as_of = settings.years, settings.seed, settings.as_of
     try:
         year = check_target_year(year, years)
     except InputError as err:
         raise InputError(str(err).replace("target_year:", "year:", 1)) from None
-    as_of = parse_as_of(as_of)
-    options = {"samples": samples, "seed": seed, "years": years, "thresholds": (threshold,), "as_of": as_of,
-               "record": record, "keep": _KEPT_WORLDS, **dict(run_options or {})}
+    conditioning = settings.conditioning(record)  # the record read once, refused before any run
+    runs = None if conditioning is None else (settings.runs() if record is None else record)
 
     def point(pinned: Mapping[str, str] | None):
         prior_set, overrides_here = _point_priors(base, pinned)
-        result = run(prior_set, overrides=overrides_here, **options)
+        result = run_settings(settings, prior_set=prior_set.with_overrides(overrides_here), record=runs,
+                              **run_options)
         reach = result.timeline.isel(threshold=0).sel(year=year)
         return result, float(reach["probability"]), float(reach["mcse"])
 
     shape = tuple(len(a.values) for a in axes)
     fields = {key: np.full(shape, np.nan) for key in ("probability", "mcse", "pareto_k", "ess")}
     metadata: dict = {}
-    n_samples = samples
+    n_samples = settings.samples
     grid = list(np.ndindex(shape))
     with warnings.catch_warnings(record=True) as caught:  # the filters as they are: each once
         for index in tqdm(grid, desc="grid", unit="point", disable=not progress):

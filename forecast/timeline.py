@@ -18,18 +18,30 @@ def _threshold_coord(thresholds) -> xr.DataArray:
     return xr.DataArray(values, dims="threshold", coords={"threshold": values}, attrs={"units": "FLOP"})
 
 
+def best_so_far(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The kernel of the running maximum: the largest value up to each position along
+    ``axis`` (the years, ascending). The streamed tallies and :func:`running_max` use it."""
+    return np.maximum.accumulate(values, axis=axis)
+
+
+def reached_kernel(best: np.ndarray, log10_thresholds) -> np.ndarray:
+    """The kernel of reach: whether ``best`` (``..., year``: a running maximum) is at least
+    each of ``log10_thresholds``, as ``..., threshold, year`` booleans."""
+    return best[..., None, :] >= np.asarray(log10_thresholds, dtype=float)[:, None]
+
+
 def running_max(log10_compute: xr.DataArray) -> xr.DataArray:
     """Largest run so far in each world: max over earlier and current years."""
-    ordered = log10_compute.sortby("year")
-    return xr.apply_ufunc(
-        np.maximum.accumulate, ordered, input_core_dims=[["year"]], output_core_dims=[["year"]],
-        kwargs={"axis": -1},
-    )
+    return xr.apply_ufunc(best_so_far, log10_compute.sortby("year"), input_core_dims=[["year"]],
+                          output_core_dims=[["year"]])
 
 
 def reached(log10_compute: xr.DataArray, thresholds) -> xr.DataArray:
-    """Whether each world has had a run of at least each threshold by each year (bool)."""
-    return running_max(log10_compute) >= np.log10(_threshold_coord(thresholds))
+    """Whether each world has had a run of at least each threshold by each year (bool;
+    dims those of ``log10_compute`` less ``year``, then ``threshold, year``)."""
+    coord = _threshold_coord(thresholds)
+    return xr.apply_ufunc(reached_kernel, running_max(log10_compute), np.log10(coord),
+                          input_core_dims=[["year"], ["threshold"]], output_core_dims=[["threshold", "year"]])
 
 
 def reach_probability(log10_compute: xr.DataArray, thresholds) -> xr.Dataset:
@@ -95,5 +107,6 @@ def interval_table(samples: xr.DataArray, probs=(0.5, 0.9)) -> xr.Dataset:
 
 def constraint_shares(binding: xr.DataArray) -> xr.DataArray:
     """Share of worlds bound by each constraint, per year (dims ``constraint, year``)."""
-    codes = xr.DataArray(np.arange(len(CONSTRAINTS)), dims="constraint", coords={"constraint": list(CONSTRAINTS)})
+    names = list(CONSTRAINTS)
+    codes = xr.DataArray([CONSTRAINTS.index(n) for n in names], dims="constraint", coords={"constraint": names})
     return (binding == codes).mean("sample").transpose("constraint", "year").rename("share")

@@ -2,6 +2,7 @@
 
 from models.bottom_up import (
     BASE_YEAR,
+    CODED_OUTPUTS,
     CONSTRAINTS,
     LAB_OUTPUT_UNITS,
     OUTPUT_UNITS,
@@ -11,5 +12,5 @@ from models.bottom_up import (
     world_compute,
 )
 
-__all__ = ["BASE_YEAR", "CONSTRAINTS", "LAB_OUTPUT_UNITS", "OUTPUT_UNITS", "PARAMETERS", "bottom_up_model",
+__all__ = ["BASE_YEAR", "CODED_OUTPUTS", "CONSTRAINTS", "LAB_OUTPUT_UNITS", "OUTPUT_UNITS", "PARAMETERS", "bottom_up_model",
            "lab_world_compute", "world_compute"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import jax.numpy as jnp
 import numpyro
@@ -93,13 +94,75 @@ PARAMETERS = {
     "estimate_sd_dex": POSITIVE,
 }
 
-#: Codes of ``binding_constraint`` (and, for the first three, of ``chips_cap``).
-CONSTRAINTS = ("supply", "power", "funding", "data", "latency")
+@dataclass(frozen=True, eq=False)
+class Constraints:
+    """What can bind a world's training compute, by name, and the integer code each has in
+    the outputs ``binding_constraint`` and ``chips_cap`` (and so in saved files, whose
+    ``flag_values``/``flag_meanings`` attributes name the codes).
+
+    A code keeps its meaning for good: a new constraint takes a new code, and code asks for
+    a group by name (:attr:`chip_caps`), never for positions. Iterating gives the names in
+    code order; ``CONSTRAINTS[code]`` is a code's name and ``CONSTRAINTS.index(name)`` its code.
+    """
+
+    codes: Mapping[str, int]
+    #: The caps on the chips of the largest system: the codes of ``chips_cap``.
+    chip_caps: tuple[str, ...]
+    #: The walls on what one run can use of the system: the data and the latency wall.
+    walls: tuple[str, ...]
+
+    def __post_init__(self):
+        if sorted(self.codes.values()) != list(range(len(self.codes))):  # counted with bincount
+            raise ValueError(f"constraint codes must be 0..{len(self.codes) - 1}, got {dict(self.codes)}")
+        if set(self.chip_caps) | set(self.walls) != set(self.codes):
+            raise ValueError("every constraint is a chip cap or a wall")
+
+    def index(self, name: str) -> int:
+        """The code of constraint ``name``."""
+        return self.codes[name]
+
+    def __getitem__(self, code) -> str:
+        if isinstance(code, slice):
+            raise TypeError("constraints are asked for by name (CONSTRAINTS.chip_caps), not by position")
+        return self.names[int(code)]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self.codes, key=self.codes.get))
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __contains__(self, name) -> bool:
+        return name in self.codes
+
+    def flags(self, names=None) -> dict:
+        """CF attributes naming the codes of ``names`` (every constraint by default)."""
+        names = self.names if names is None else tuple(names)
+        return {"flag_values": [self.codes[n] for n in names], "flag_meanings": " ".join(names)}
+
+    def unit(self, names=None) -> str:
+        """``"code: 0=supply, 1=power, ..."``: the unit of an output holding ``names``' codes."""
+        names = self.names if names is None else tuple(names)
+        return "code: " + ", ".join(f"{self.codes[n]}={n}" for n in names)
+
+
+#: The constraints of the model. Saved files hold these codes: never renumber one.
+CONSTRAINTS = Constraints(
+    codes={"supply": 0, "power": 1, "funding": 2, "data": 3, "latency": 4},
+    chip_caps=("supply", "power", "funding"),
+    walls=("data", "latency"),
+)
+#: Outputs that hold constraint codes, and the constraints each can hold.
+CODED_OUTPUTS = {"chips_cap": CONSTRAINTS.chip_caps, "binding_constraint": CONSTRAINTS.names}
 
 #: Unit of every output of ``world_compute``.
 OUTPUT_UNITS = {
     "log10_chips": "log10 chips",
-    "chips_cap": "code: " + ", ".join(f"{i}={c}" for i, c in enumerate(CONSTRAINTS[:3])),
+    "chips_cap": CONSTRAINTS.unit(CONSTRAINTS.chip_caps),
     "log10_flops_per_chip": "log10 FLOP/s",
     "duration_days": "days",
     "log10_hardware_compute": "log10 FLOP",
@@ -110,7 +173,7 @@ OUTPUT_UNITS = {
     "log10_pretraining_compute": "log10 FLOP",
     "post_training_fraction": "x pretraining",
     "log10_training_compute": "log10 FLOP",
-    "binding_constraint": "code: " + ", ".join(f"{i}={c}" for i, c in enumerate(CONSTRAINTS)),
+    "binding_constraint": CONSTRAINTS.unit(),
     "log10_params": "log10 parameters",
     "log10_tokens": "log10 tokens",
     "log10_tokens_per_param": "log10 tokens/param",
@@ -233,11 +296,13 @@ def data_efficiency(epochs, repetition_decay):
 
 
 def _chips(p: Mapping, t):
-    """log chips of the largest system and which cap set them (0 supply, 1 power, 2 funding)."""
+    """log chips of the largest system and which cap set them (its code in :data:`CONSTRAINTS`)."""
     supply, power, funding, log_watts, log_capex_per_chip = chip_caps(p, t)
     log_chips = jnp.minimum(jnp.minimum(supply, power), funding)
     # first cap attaining the minimum (as argmin would), without stacking the three arrays
-    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), 0, jnp.where(power <= funding, 1, 2))
+    code = CONSTRAINTS.codes
+    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), code["supply"],
+                          jnp.where(power <= funding, code["power"], code["funding"]))
     return log_chips, chips_cap, log_watts, log_capex_per_chip
 
 

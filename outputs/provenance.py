@@ -12,14 +12,11 @@ import hashlib
 import importlib.metadata
 import json
 import platform
-import shlex
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from forecast import ForecastResult
-from forecast import run as run_forecast
-from outputs.text import flop_label
+from forecast import ForecastResult, RunSettings, run_settings
 from priors import InputError, builtin_prior_files, load_prior_set
 
 __all__ = ["PACKAGE", "correlate_of", "git_commit", "overrides_of", "package_commit", "package_version", "rerun",
@@ -153,27 +150,9 @@ def labs_of(result: ForecastResult) -> dict:
 
 
 def reproduce_command(meta: Mapping, *, command: str = "report") -> str:
-    """The ``forecast`` command line that draws the same worlds as ``meta`` records."""
-    parts = ["forecast", command]
-    priors = meta.get("priors_builtin") or meta.get("priors_file")
-    if priors and priors != "default":
-        parts += ["--priors", str(priors)]
-    for name, spec in (meta.get("overrides") or {}).items():
-        parts += ["--set", f"{name}={spec}"]
-    for pair in meta.get("correlate") or ():
-        parts += ["--correlate", pair]
-    labs = meta.get("labs") or {}
-    if labs.get("flag") is not None:
-        parts += ["--labs", str(labs["flag"])]
-    if labs.get("correlation_flag") is not None:
-        parts += ["--lab-correlation", f"{labs['correlation_flag']:g}"]
-    if meta.get("as_of") is not None:
-        parts += ["--as-of", str(meta["as_of"])]
-    years = meta["years"]
-    parts += ["--samples", str(meta["samples"]), "--seed", str(meta["seed"]),
-              "--years", f"{years[0]}:{years[-1]}",
-              "--thresholds", ",".join(flop_label(t) for t in meta["thresholds"])]
-    return shlex.join(parts)
+    """The ``forecast`` command line that draws the same worlds as ``meta`` records
+    (:meth:`forecast.settings.RunSettings.to_argv` of :meth:`~forecast.settings.RunSettings.from_metadata`)."""
+    return RunSettings.from_metadata(meta).command(command)
 
 
 def run_metadata(
@@ -223,6 +202,7 @@ def run_metadata(
         if result.metadata.get("as_of") is not None else None,
         "seed": int(result.seed),
         "samples": int(result.n_samples),
+        "kept": int(result.n_kept),
         "years": years,
         "thresholds": [float(t) for t in result.thresholds],
         "label": result.name,
@@ -256,18 +236,7 @@ def rerun(meta: Mapping | str | Path) -> ForecastResult:
                          f"draw it again with: {meta.get('command')}")
     if meta.get("overrides") is None:
         raise InputError("metadata: the overrides of this run are unknown (its prior file could not be read)")
-    result = run_forecast(
-        meta.get("priors_file") or meta.get("priors_builtin"),
-        overrides=meta["overrides"] or None,
-        correlate=meta.get("correlate") or None,
-        labs=(meta.get("labs") or {}).get("names") if (meta.get("labs") or {}).get("flag") else None,
-        lab_correlation=(meta.get("labs") or {}).get("correlation_flag"),
-        as_of=meta.get("as_of"),
-        samples=int(meta["samples"]),
-        seed=int(meta["seed"]),
-        years=[int(y) for y in meta["years"]],
-        thresholds=[float(t) for t in meta["thresholds"]],
-    )
+    result = run_settings(RunSettings.from_metadata(meta))
     if result.priors.fingerprint() != meta.get("priors_sha256", result.priors.fingerprint()):
         raise InputError("metadata: the prior file has changed since this run (its SHA-256 differs)")
     return result

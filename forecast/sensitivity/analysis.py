@@ -45,7 +45,6 @@ import pandas as pd
 import xarray as xr
 from scipy.special import ndtri
 
-from forecast.history.condition import record_as_of
 from forecast.sensitivity.local import parse_swap, prior_swaps, swap_file_set, tornado
 from forecast.sensitivity.sobol import ZeroVarianceWarning, saltelli_design, sobol_analyze
 from forecast.sensitivity.worlds import (
@@ -63,16 +62,13 @@ from forecast.settings import (
     DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
     DEFAULT_THRESHOLD,
+    RunSettings,
     check_n_base,
-    check_samples,
-    check_seed,
     check_target_year,
-    parse_as_of,
     parse_threshold,
-    parse_years,
 )
 from models import BASE_YEAR, PARAMETERS
-from priors import InputError, PriorSet, load_prior_set
+from priors import InputError, PriorSet
 
 __all__ = ["ATTRIBUTION_GROUPS", "ATTRIBUTION_PRIORS", "SensitivityResult", "sensitivity", "sobol_analysis"]
 
@@ -295,13 +291,6 @@ class SensitivityResult:
         return frame.reset_index()
 
 
-def record_conditioning(as_of, record=None) -> tuple | None:
-    """``(runs, as_of)`` for the tornado and the swaps (``as_of``: a year, ``"record"`` or
-    ``None``/``"none"``, as :func:`forecast.run` takes it), or None for the prior forecast."""
-    as_of = parse_as_of(as_of)
-    return None if as_of is None else record_as_of(record, as_of)
-
-
 def sensitivity(
     priors: PriorSet | str | Path | None = None,
     *,
@@ -321,6 +310,7 @@ def sensitivity(
     base_year: float = BASE_YEAR,
     as_of: int | str | None = None,
     record=None,
+    settings: RunSettings | None = None,
 ) -> SensitivityResult:
     """Sobol' indices, tornado and prior swaps of one prior set, in one call.
 
@@ -350,22 +340,27 @@ def sensitivity(
         its last year; the CLI's default), as :func:`forecast.run` conditions a forecast.
         The Sobol' indices stay those of the prior forecast: a variance decomposition of
         importance-weighted worlds is not what Saltelli's estimators compute.
+    settings
+        A :class:`~forecast.settings.RunSettings` (the command line's) in place of the prior
+        options, ``years``, ``samples``, ``seed`` and ``as_of``; ``priors``, if a prior set,
+        is the one its prior options describe.
 
     Raises
     ------
     priors.InputError
         For any bad input, before any model is run.
     """
-    prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
-    prior_set = prior_set.with_overrides(overrides)
-    if correlate or repair_correlations:
-        prior_set = prior_set.with_correlations(correlate or (), repair=repair_correlations)
-    years = parse_years(years)
-    seed = check_seed(seed)
+    if settings is None:
+        settings = RunSettings(priors=None if isinstance(priors, PriorSet) else priors, overrides=overrides,
+                               correlate=correlate, repair_correlations=repair_correlations, years=years,
+                               samples=samples, seed=seed, as_of=as_of)
+        prior_set = settings.prior_set(priors if isinstance(priors, PriorSet) else None)
+    else:
+        prior_set = priors if isinstance(priors, PriorSet) else settings.prior_set()
+    years, seed, samples = settings.years, settings.seed, settings.samples
     target_year = check_target_year(target_year, years)
     threshold = parse_threshold(threshold)
     n_base = check_n_base(n_base)
-    samples = check_samples(samples)
     prior_set.validate(PARAMETERS)
     alternatives = [(s, parse_swap(prior_set, s)) for s in swaps]
     alternatives += [(f"file {Path(str(f)).name}", swap_file_set(prior_set, f)) for f in swap_files]
@@ -379,7 +374,7 @@ def sensitivity(
         prior_set, years=years, target_year=target_year, threshold=threshold, n_base=n_base,
         seed=seed, n_bootstrap=n_bootstrap, base_year=base_year,
     )
-    conditioning = record_conditioning(as_of, record)
+    conditioning = settings.conditioning(record)
     pins = (
         tornado(prior_set, years=years, target_year=target_year, threshold=threshold,
                 samples=samples, seed=seed, base_year=base_year, conditioning=conditioning)

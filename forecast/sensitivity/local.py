@@ -244,7 +244,8 @@ def tornado(
     weights = ks = None
     if conditioning is not None:
         weights, ks = record_weights(log10_c, years, *conditioning)
-    numbers = headline_numbers(as_dataarray(log10_c, years), threshold, weights).sel(year=target_year)
+    numbers = headline_numbers(as_dataarray(log10_c, years, dims=("run", "sample", "year")), threshold,
+                               weights).sel(year=target_year)
     median, prob = numbers["median"].values, numbers["probability"].values
     # each prior's own value at the pinned score: its quantile function, no copula
     marginal = replace(priors, correlations=(), labs=replace(priors.labs, correlation=0.0))

@@ -151,10 +151,12 @@ def independent_scores(priors: PriorSet, z: np.ndarray) -> np.ndarray:
     return e
 
 
-def as_dataarray(log10_compute: np.ndarray, years: Sequence[int]) -> xr.DataArray:
-    """log10 compute with named dims: ``sample, year`` (a leading ``run`` dim when 3-D)."""
-    dims = ("run", "sample", "year")[3 - log10_compute.ndim:]
-    return xr.DataArray(log10_compute, dims=dims, coords={"year": np.asarray(years, dtype=int)})
+def as_dataarray(log10_compute: np.ndarray, years: Sequence[int], dims: Sequence[str] = ("sample", "year")) -> xr.DataArray:
+    """log10 compute with its dims named by the caller (``sample, year``, or ``run, sample,
+    year`` for pinned runs): the shape is checked against them, never read as names."""
+    if np.ndim(log10_compute) != len(dims) or "year" not in dims:
+        raise ValueError(f"log10 compute of shape {np.shape(log10_compute)} does not have the dims {tuple(dims)}")
+    return xr.DataArray(log10_compute, dims=tuple(dims), coords={"year": np.asarray(years, dtype=int)})
 
 
 def crossing_year_or_after(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:

@@ -65,7 +65,7 @@ from outputs.app.state import (
     FieldError,
     check_state,
     command_line,
-    forecast_args,
+    run_settings_of,
     from_query,
     in_page_terms,
     prior_groups,
@@ -303,13 +303,12 @@ class App:
     # -- forecasts -----------------------------------------------------------------------
     def result(self, checked: Checked):
         """The forecast of a valid checked state, as ``forecast run`` computes it (the same
-        call as its ``result_from_args``, with the same prior set), and the engine's
+        settings as its ``result_from_settings``, with the same prior set), and the engine's
         warnings; kept for the last :data:`CACHE_SIZE` states."""
-        from forecast.result import run
+        from forecast.result import run_settings
         from outputs.checks import check_finite
 
         state = checked.state
-        thresholds = thresholds_for(state)
         questions = page_questions(state)
         key = self._world_key(state)
         with self._cache_lock:  # a kept result does not wait for the engine
@@ -323,9 +322,8 @@ class App:
             # a new threshold is a new run too: the engine tallies the timeline as it draws
             with warnings.catch_warnings(record=True) as caught_warnings:
                 warnings.simplefilter("always")
-                result = check_finite(run(checked.priors, samples=state.samples, seed=state.seed,
-                                          years=state.years, thresholds=thresholds, as_of=state.as_of,
-                                          questions=questions))
+                result = check_finite(run_settings(run_settings_of(state), prior_set=checked.priors,
+                                                   questions=questions))
             caught = []
             for item in caught_warnings:
                 line = in_page_terms(in_flags(str(item.message).splitlines()[0]))
@@ -530,18 +528,16 @@ class App:
         """Each uncertain prior pinned at its 5th and 95th percentile: how the headline
         probability moves (weighed by the record as the headline is, common random numbers;
         widest first)."""
-        from forecast.sensitivity.analysis import record_conditioning
         from forecast.sensitivity.local import tornado
 
         checked, errors = self.check(query)
         if errors:
             raise InputError(errors[0].message)
         state = checked.state
-        years = parse_years(state.years)
+        settings = run_settings_of(state)
         with self.engine():
-            ds = tornado(checked.priors, years=years, target_year=state.year, threshold=state.threshold,
-                         samples=TORNADO_SAMPLES, seed=state.seed,
-                         conditioning=record_conditioning(state.as_of))
+            ds = tornado(checked.priors, years=settings.years, target_year=state.year, threshold=state.threshold,
+                         samples=TORNADO_SAMPLES, seed=settings.seed, conditioning=settings.conditioning())
         ds = ds.sortby(ds["probability_width"], ascending=False).isel(prior=slice(0, TORNADO_TOP))
         rows = []
         for i, name in enumerate(ds["prior"].values):
@@ -594,14 +590,13 @@ class App:
         from outputs.provenance import run_metadata
         from outputs.write.report import write_report
 
-        args = forecast_args(checked.state, self.prior_files)
         buffer = io.BytesIO()
         result, _ = self.result(checked)
         with self.draw_lock, tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / f"report-{stem}"
             target.mkdir()
             write_report(result, target, formats=("png", "svg"), sections=[],
-                         metadata=run_metadata(result, overrides=args.overrides))
+                         metadata=run_metadata(result, overrides=dict(checked.state.overrides)))
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in sorted(target.rglob("*")):
                     if path.is_file():

@@ -12,7 +12,6 @@ is the line ``forecast run`` prints after ``error:``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import warnings
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 from forecast.settings import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    RunSettings,
     DEFAULT_THRESHOLD,
     DEFAULT_THRESHOLDS,
     check_samples,
@@ -45,7 +45,7 @@ __all__ = [
     "FieldError",
     "PAGE_TERMS",
     "check_state",
-    "forecast_args",
+    "run_settings_of",
     "from_query",
     "in_page_terms",
     "prior_groups",
@@ -331,40 +331,20 @@ def thresholds_for(state: AppState) -> str | None:
     return ",".join(f"{t:g}" for t in sorted({*DEFAULT_THRESHOLDS, state.threshold}))
 
 
-def forecast_args(state: AppState, prior_files: dict[str, Path]) -> argparse.Namespace:
-    """The parsed command line of ``forecast run`` for ``state``: the page runs the CLI's
-    own ``result_from_args`` on it, so its numbers are the CLI's."""
-    return argparse.Namespace(
-        priors=str(prior_files[state.priors]), overrides=[f"{n}={s}" for n, s in state.overrides],
-        correlate=list(state.correlate), repair_correlations=False, samples=state.samples,
-        seed=state.seed, years=state.years, thresholds=thresholds_for(state), record=None,
+def run_settings_of(state: AppState) -> RunSettings:
+    """The :class:`~forecast.settings.RunSettings` of ``forecast run`` for ``state``: the
+    page runs them as the CLI does, so its numbers are the CLI's. ``priors`` is the page's
+    name of the prior set (the server gives the prior set itself)."""
+    return RunSettings(
+        priors=state.priors, overrides=[f"{n}={s}" for n, s in state.overrides], correlate=state.correlate,
+        samples=state.samples, seed=state.seed, years=state.years, thresholds=thresholds_for(state),
         as_of=state.as_of,
     )
 
 
 def command_line(state: AppState) -> str:
     """The ``forecast run`` command that draws the same worlds, for the page to show."""
-    import shlex
-
-    parts = ["forecast", "run"]
-    if state.priors != "default":
-        parts += ["--priors", state.priors]
-    for name, spec in state.overrides:
-        parts += ["--set", f"{name}={spec}"]
-    for pair in state.correlate:
-        parts += ["--correlate", pair]
-    if state.samples != DEFAULT_SAMPLES:
-        parts += ["--samples", str(state.samples)]
-    if state.seed != DEFAULT_SEED:
-        parts += ["--seed", str(state.seed)]
-    if state.years != default_years_text():
-        parts += ["--years", state.years]
-    thresholds = thresholds_for(state)
-    if thresholds:
-        parts += ["--thresholds", thresholds]
-    if state.as_of != "record":
-        parts += ["--as-of", state.as_of]
-    return " ".join(shlex.quote(p) for p in parts)
+    return run_settings_of(state).command("run", minimal=True)
 
 
 # --------------------------------------------------------------------------- the priors

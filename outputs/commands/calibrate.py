@@ -20,19 +20,16 @@ calibrated_fan plots (the forecast before and after calibration), and comparison
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import replace
 
 from forecast.history.calibrate import calibrated_forecast
-from forecast.history.record import load_record
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
-    check_forecast_options,
+    forecast_settings,
     parse_formats,
     positive_int,
     print_written,
-    prior_set_from_args,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.calibration import calibration_text, write_calibration
@@ -50,43 +47,17 @@ def add_arguments(parser) -> None:
     add_output_options(parser)
 
 
-def reproduce_command(args) -> str:
-    """The command line that draws the same calibrated worlds again."""
-    parts = ["forecast", "calibrate"]
-    if args.priors:
-        parts += ["--priors", str(args.priors)]
-    for override in args.overrides:
-        parts += ["--set", override]
-    for pair in args.correlate:
-        parts += ["--correlate", pair]
-    if args.repair_correlations:
-        parts.append("--repair-correlations")
-    if getattr(args, "record", None):
-        parts += ["--record", str(args.record)]
-    if args.labs is not None:
-        parts += ["--labs", str(args.labs)]
-    if args.lab_correlation is not None:
-        parts += ["--lab-correlation", str(args.lab_correlation)]
-    if str(args.as_of) != "record":
-        parts += ["--as-of", str(args.as_of)]
-    parts += ["--chains", str(args.chains), "--draws", str(args.draws),
-              "--seed", str(args.seed), "--years", args.years]
-    if args.thresholds:
-        parts += ["--thresholds", args.thresholds]
-    return shlex.join(parts)
-
-
 def main(args) -> int:
     formats = parse_formats(args.format)
-    check_forecast_options(args)  # with --as-of: refused where no forecast year is observed
-    runs = load_record(args.record) if args.record else None  # refused before any fit
+    settings = forecast_settings(args)  # with --as-of: refused where no forecast year is observed
+    runs = settings.runs() if settings.record else None  # refused before any fit
     target = check_target(args.out, force=args.force) if args.out else None
     result = calibrated_forecast(
-        prior_set_from_args(args), runs=runs, as_of=args.as_of, chains=args.chains,
-        draws=args.draws,
-        samples=args.samples, seed=args.seed, years=args.years, thresholds=args.thresholds,
+        settings.prior_set(), runs=runs, as_of=settings.as_of, chains=args.chains, draws=args.draws,
+        samples=settings.samples, seed=settings.seed, years=settings.years, thresholds=settings.thresholds,
     )
-    after = replace(result.after, metadata={**result.after.metadata, "command": reproduce_command(args)})
+    command = settings.command("calibrate", extra=["--chains", str(args.chains), "--draws", str(args.draws)])
+    after = replace(result.after, metadata={**result.after.metadata, "command": command})
     result = replace(result, after=after)
     target = target or new_folder_name(f"calibrated-{result.after.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:

@@ -7,23 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from forecast.cluster import SCHEDULER_ENV, check_address
-from forecast.history.record import load_record
-from forecast.result import ForecastResult, run
-from forecast.settings import (
-    DEFAULT_KEEP,
-    DEFAULT_SAMPLES,
-    DEFAULT_SEED,
-    check_keep,
-    default_years_text,
-    disk_needed,
-    parse_as_of,
-    parse_thresholds,
-    parse_years,
-)
-from models import PARAMETERS
+from forecast.cluster import SCHEDULER_ENV
+from forecast.result import ForecastResult, run_settings
+from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings, default_years_text, disk_needed
 from outputs.checks import check_finite
-from priors import InputError, PriorSet, builtin_prior_files, load_prior_set
+from priors import InputError, builtin_prior_files
 
 
 def positive_int(text: str) -> int:
@@ -56,12 +44,10 @@ def add_prior_options(group) -> None:
                             "ones, and print what changed (default: refuse them)")
 
 
-def prior_set_from_args(args: argparse.Namespace) -> PriorSet:
-    """The prior set that --priors, --set and --correlate describe, each metalog whose
-    tails leave its parameter's domain fitted on the domain (with a warning)."""
-    return load_prior_set(args.priors, overrides=args.overrides, correlate=args.correlate,
-                          repair_correlations=args.repair_correlations, labs=args.labs,
-                          lab_correlation=args.lab_correlation).fitted_to(PARAMETERS)
+def settings_from_args(args: argparse.Namespace, **changes) -> RunSettings:
+    """The :class:`~forecast.settings.RunSettings` of a parsed command line, each value
+    checked once (``changes`` replace what the command line says)."""
+    return RunSettings.from_args(args, **changes)
 
 
 def add_record_option(parser) -> None:
@@ -106,56 +92,31 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
                                 "was last checked; none: the prior forecast)")
 
 
-def check_forecast_options(args: argparse.Namespace) -> None:
-    """Parse what can be parsed before any work, so bad input fails fast."""
-    parse_years(args.years)
-    parse_thresholds(getattr(args, "thresholds", None))
-    check_record_years(args)
-    if getattr(args, "scheduler", None):
-        check_address(args.scheduler)
+def forecast_settings(args: argparse.Namespace, **changes) -> RunSettings:
+    """The settings of the command line, refused before any work where bad: each value, and
+    an --as-of (with --years) that leaves no forecast year to condition on (the run would be
+    called conditioned with weights that say nothing)."""
+    settings = settings_from_args(args, **changes)
+    settings.conditioning()
+    return settings
 
 
-def check_record_years(args: argparse.Namespace) -> None:
-    """Refuse an --as-of (with --years) that leaves no forecast year to condition on: the
-    run would be called conditioned with weights that say nothing (Pareto k = inf)."""
-    from forecast.history.condition import record_as_of
-
-    as_of = parse_as_of(getattr(args, "as_of", None))
-    if as_of is None:
-        return
-    _, date = record_as_of(load_record(args.record) if getattr(args, "record", None) else None, as_of)
-    years = parse_years(args.years)
-    if years[0] > date.year:
-        raise InputError(
-            f"as_of: nothing to condition on: the record as published by {date.isoformat()} has no "
-            f"forecast year ({years[0]}..{years[-1]}) to compare with; use --as-of none for the prior "
-            "forecast, or forecast years up to the as-of date")
+def result_from_settings(settings: RunSettings) -> ForecastResult:
+    """The forecast of ``settings``, checked for non-finite numbers."""
+    return check_finite(run_settings(settings, progress=sys.stderr.isatty()))
 
 
 def result_from_args(args: argparse.Namespace) -> ForecastResult:
-    return check_finite(run(
-        prior_set_from_args(args),
-        samples=args.samples,
-        seed=args.seed,
-        years=args.years,
-        thresholds=args.thresholds,
-        progress=sys.stderr.isatty(),
-        as_of=args.as_of,
-        record=load_record(args.record) if args.record else None,
-        keep=getattr(args, "keep", DEFAULT_KEEP),
-        scheduler=getattr(args, "scheduler", None),
-    ))
+    return result_from_settings(settings_from_args(args))
 
 
-def check_output(args: argparse.Namespace, *, prefix: str) -> Path | None:
+def check_output(args: argparse.Namespace, settings: RunSettings, *, prefix: str) -> Path | None:
     """Refuse, before any work, an output folder that cannot take the run's files: the
     ``--out`` folder, or the current folder where the new folder would go (it must be
     writable and have room for samples.nc and the plots)."""
     from outputs.folder import FOLDER_MARGIN, check_target, new_folder_name
 
-    years = parse_years(args.years)
-    kept = check_keep(getattr(args, "keep", DEFAULT_KEEP), args.samples, n_years=len(years))
-    need = disk_needed(kept, n_years=len(years), n_priors=40) + FOLDER_MARGIN
+    need = disk_needed(settings.keep, n_years=len(settings.years), n_priors=40) + FOLDER_MARGIN
     if args.out:
         return check_target(args.out, force=args.force, need=need)
     check_target(new_folder_name(prefix), force=False, need=need)

@@ -15,11 +15,10 @@ compare_timeline plots.
 from __future__ import annotations
 
 from forecast.compare import SOURCE_HELP, compare, forecast_from_source, source_kind
-from forecast.history.record import load_record
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
-    check_forecast_options,
+    forecast_settings,
     parse_formats,
     positive_int,
     print_written,
@@ -39,19 +38,18 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     formats = parse_formats(args.format)
-    check_forecast_options(args)
+    settings = forecast_settings(args)
     if len(args.sources) < 2:
         raise InputError("compare: give at least two forecasts (e.g. forecast compare default trend)")
     for source in args.sources:
         source_kind(source)
     target = check_target(args.out, force=args.force) if args.out else None
+    record = settings.runs() if settings.record else None
     results = [
-        forecast_from_source(source, samples=args.samples, seed=args.seed, years=args.years,
-                             thresholds=args.thresholds, draws=args.draws, as_of=args.as_of,
-                             record=load_record(args.record) if args.record else None)
+        forecast_from_source(source, settings=settings, draws=args.draws, record=record)
         for source in args.sources
     ]
-    comparison = with_assumptions(compare(results, thresholds=args.thresholds), results)
+    comparison = with_assumptions(compare(results, thresholds=settings.thresholds), results)
     target = target or new_folder_name("compare")
     with staged_folder(target, force=args.force) as staging:
         write_comparison(comparison, staging, formats=formats)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from forecast.result import run
+from forecast.result import run_settings
 from forecast.settings import DEFAULT_SEED
 from outputs import format_correlations, format_prior_table
 from outputs.commands.common import (
@@ -20,7 +20,7 @@ from outputs.commands.common import (
     parse_formats,
     positive_int,
     print_written,
-    prior_set_from_args,
+    settings_from_args,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.plots.priors import correlated_blocks, save_prior_plots
@@ -62,15 +62,15 @@ def main(args) -> int:
     _check_plot_options(args)
     formats = parse_formats(args.format) if args.plot else ()
     target = check_target(args.out, force=args.force) if args.plot and args.out else None
-    prior_set = prior_set_from_args(args).validate(PARAMETERS)
+    settings = settings_from_args(args, samples=args.samples or PLOT_SAMPLES, as_of=None)  # the prior forecast
+    prior_set = settings.prior_set().validate(PARAMETERS)
     print(format_prior_table(prior_set, markdown=args.markdown))
     correlations = format_correlations(prior_set, markdown=args.markdown)
     if correlations:
         print("\n" + correlations)
     if not args.plot:
         return 0
-    result = run(prior_set, samples=args.samples or PLOT_SAMPLES,
-                 seed=DEFAULT_SEED if args.seed is None else args.seed, progress=sys.stderr.isatty())
+    result = run_settings(settings, prior_set=prior_set, progress=sys.stderr.isatty())
     target = target or new_folder_name(f"priors-{prior_set.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:
         save_prior_plots(prior_set, result, staging, formats=formats)

@@ -13,12 +13,11 @@ import json
 import sys
 
 from forecast.history.question import Question, parse_by
-from forecast.result import run
+from forecast.result import run_settings
 from forecast.settings import parse_threshold
 from outputs.checks import check_finite
-from outputs.commands.common import add_forecast_options, check_forecast_options, prior_set_from_args
+from outputs.commands.common import add_forecast_options, forecast_settings
 from outputs.text import flop_label
-from forecast.history.record import load_record
 
 
 def add_arguments(parser) -> None:
@@ -40,21 +39,18 @@ def question_line(answer: dict) -> list[str]:
     ]
 
 
-def answer_question(args, question: Question) -> tuple[dict, object]:
+def answer_question(settings, question: Question) -> tuple[dict, object]:
     """The answer and the run it came from (no worlds kept)."""
-    result = check_finite(run(
-        prior_set_from_args(args), samples=args.samples, seed=args.seed, years=args.years,
-        progress=sys.stderr.isatty(), as_of=args.as_of,
-        record=load_record(args.record) if args.record else None, keep=0, questions=[question],
-    ))
+    result = check_finite(run_settings(settings.replace(keep=0), progress=sys.stderr.isatty(),
+                                       questions=[question]))
     answer = json.loads(result.metadata["questions"])[0]
     return answer, result
 
 
 def main(args) -> int:
     question = Question(parse_threshold(args.threshold), parse_by(args.by))
-    check_forecast_options(args)
-    answer, result = answer_question(args, question)
+    settings = forecast_settings(args)
+    answer, result = answer_question(settings, question)
     meta = result.metadata
     if args.json:
         print(json.dumps({**answer, "as_of": meta.get("as_of", "none"), "samples": result.n_samples,

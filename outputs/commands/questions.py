@@ -19,20 +19,15 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     from forecast.history.question import load_questions
-    from forecast.history.record import load_record
-    from forecast.result import run
+    from forecast.result import run_settings
     from outputs.checks import check_finite
-    from outputs.commands.common import check_forecast_options, prior_set_from_args
+    from outputs.commands.common import forecast_settings
     from outputs.commands.question import question_line
 
-    check_forecast_options(args)
+    settings = forecast_settings(args, keep=0)
     table = load_questions()
-    result = check_finite(run(
-        prior_set_from_args(args), samples=args.samples, seed=args.seed, years=args.years,
-        progress=sys.stderr.isatty(), as_of=args.as_of,
-        record=load_record(args.record) if args.record else None, keep=0,
-        questions=list(table["question_obj"]),
-    ))
+    result = check_finite(run_settings(settings, progress=sys.stderr.isatty(),
+                                       questions=list(table["question_obj"])))
     answers = json.loads(result.metadata["questions"])
     if args.json:
         print(json.dumps([{**{k: v for k, v in row.items() if k != "question_obj"}, **answer}

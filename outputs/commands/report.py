@@ -15,16 +15,15 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text, parse_thresholds
+from forecast.settings import DEFAULT_SAMPLES, DEFAULT_SEED, default_years_text
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
-    check_forecast_options,
     check_output,
+    forecast_settings,
     load_forecast,
     parse_formats,
-    prior_set_from_args,
-    result_from_args,
+    result_from_settings,
 )
 from outputs.commands.plot import check_not_source
 from outputs.folder import check_target, new_folder_name, staged_folder
@@ -68,7 +67,7 @@ def _include(paths) -> list:
 
 def main(args) -> int:
     formats = parse_formats(args.format)
-    check_forecast_options(args)
+    settings = forecast_settings(args)
     sections = _include(args.include)
     if args.from_run:
         target = check_target(args.out, force=args.force) if args.out else None
@@ -80,15 +79,15 @@ def main(args) -> int:
         check_same_priors([source if source.is_dir() else source.parent], result.priors, label="source_run")
         check_same_priors(sections, result.priors)
         if args.thresholds is not None:
-            result = replace(result, thresholds=parse_thresholds(args.thresholds))
+            result = replace(result, thresholds=settings.thresholds)
         sections = find_sections(source) + sections
         metadata = run_metadata(result, source_run=source)
     else:
         # refused before the forecast is run: the priors are known from the options
-        check_same_priors(sections, prior_set_from_args(args))
-        target = check_output(args, prefix="report")
-        result = result_from_args(args)
-        metadata = run_metadata(result, overrides=args.overrides)
+        check_same_priors(sections, settings.prior_set())
+        target = check_output(args, settings, prefix="report")
+        result = result_from_settings(settings)
+        metadata = run_metadata(result, overrides=settings.overrides)
     target = target or new_folder_name(f"report-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:
         write_report(result, staging, formats=formats, sections=sections, metadata=metadata)

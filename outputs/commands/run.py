@@ -12,11 +12,11 @@ from outputs import format_terminal_table, write_run
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
-    check_forecast_options,
     check_output,
+    forecast_settings,
     parse_formats,
     print_written,
-    result_from_args,
+    result_from_settings,
 )
 from outputs.folder import new_folder_name, staged_folder
 
@@ -28,9 +28,9 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     formats = parse_formats(args.format)
-    check_forecast_options(args)
-    target = check_output(args, prefix="forecast")
-    result = result_from_args(args)
+    settings = forecast_settings(args)
+    target = check_output(args, settings, prefix="forecast")
+    result = result_from_settings(settings)
     target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:
         write_run(result, staging, formats=formats)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 
-from forecast.history.record import load_record
 from forecast.sensitivity.analysis import sensitivity
 from forecast.sensitivity.worlds import DEFAULT_N_BASE, DEFAULT_SWAP_SAMPLES
 from forecast.settings import (
@@ -33,18 +32,16 @@ from forecast.settings import (
     check_n_base,
     check_target_year,
     default_years_text,
-    parse_as_of,
     parse_threshold,
-    parse_years,
 )
 from outputs.commands.common import (
     add_output_options,
     add_prior_options,
     add_record_option,
     parse_formats,
+    forecast_settings,
     positive_int,
     print_written,
-    prior_set_from_args,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.write.sensitivity import sensitivity_text, write_sensitivity
@@ -86,19 +83,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args) -> int:
     # Everything that can be refused is refused before any model runs.
     formats = parse_formats(args.format)
-    years = parse_years(args.years)
-    target_year = check_target_year(args.target_year, years)
+    settings = forecast_settings(args)
+    target_year = check_target_year(args.target_year, settings.years)
     threshold = parse_threshold(args.threshold)
     check_n_base(args.n_base)
-    parse_as_of(args.as_of)
     target = check_target(args.out, force=args.force) if args.out else None
-    record = load_record(args.record) if args.record else None
 
     result = sensitivity(
-        prior_set_from_args(args), years=years, target_year=target_year,
-        threshold=threshold, n_base=args.n_base, samples=args.samples, seed=args.seed,
-        swaps=args.swap, swap_files=args.swap_file, n_bootstrap=args.bootstrap,
-        with_tornado=args.tornado, as_of=args.as_of, record=record,
+        settings.prior_set(), settings=settings, target_year=target_year, threshold=threshold,
+        n_base=args.n_base, swaps=args.swap, swap_files=args.swap_file, n_bootstrap=args.bootstrap,
+        with_tornado=args.tornado,
     )
     target = target or new_folder_name(f"sensitivity-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:

@@ -18,22 +18,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forecast.history.record import load_record
-from forecast.settings import (
-    DEFAULT_TARGET_YEAR,
-    DEFAULT_THRESHOLD,
-    check_target_year,
-    parse_as_of,
-    parse_threshold,
-    parse_years,
-)
+from forecast.settings import DEFAULT_TARGET_YEAR, DEFAULT_THRESHOLD, check_target_year, parse_threshold
 from forecast.sweep import DEFAULT_SWEEP_SAMPLES, LAB_CORRELATION, MAX_AXES, check_not_set, grid_axes, sweep
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
+    forecast_settings,
     parse_formats,
     print_written,
-    prior_set_from_args,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.text import flop_label
@@ -71,20 +63,15 @@ def _year(text: str, years) -> int:
 def main(args) -> int:
     # Everything that can be refused is refused before any model runs.
     formats = parse_formats(args.format)
-    years = parse_years(args.years)
-    year = _year(args.year, years)
+    settings = forecast_settings(args, keep=0)
+    year = _year(args.year, settings.years)
     threshold = parse_threshold(args.threshold)
-    parse_as_of(args.as_of)
-    priors = prior_set_from_args(args)
-    check_not_set(grid_axes(args.vary, priors), args.overrides)
+    priors = settings.prior_set()
+    check_not_set(grid_axes(args.vary, priors), settings.overrides)
     target = check_target(args.out, force=args.force) if args.out else None
-    record = load_record(args.record) if args.record else None
 
-    grid = sweep(
-        priors, args.vary, threshold=threshold, year=year, samples=args.samples, seed=args.seed,
-        years=years, as_of=args.as_of, record=record, baseline=args.baseline,
-        progress=sys.stderr.isatty(), run_options={"scheduler": args.scheduler or None},
-    )
+    grid = sweep(priors, args.vary, threshold=threshold, year=year, settings=settings, baseline=args.baseline,
+                 progress=sys.stderr.isatty())
     target = target or new_folder_name(f"sweep-{priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:
         write_sweep(grid, staging, priors=priors, formats=formats)

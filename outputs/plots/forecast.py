@@ -155,8 +155,8 @@ def _legend_below(ax, handles, labels, *, ncols: int | None = None):
         handlelength=_HANDLE_LENGTH, columnspacing=_COLUMN_SPACING,
     )
 
-def _legend_and_caption(ax, result: ForecastResult, text: str | bool | None, handles, labels, *,
-                        ncols: int | None = None) -> None:
+def legend_and_caption(ax, result: ForecastResult, text: str | bool | None, handles, labels, *,
+                       ncols: int | None = None) -> None:
     """The legend under the axes (:func:`_legend_below`) and the caption under the legend."""
     legend = _legend_below(ax, handles, labels, ncols=ncols)
     _add_caption(ax, result, text, below=legend)
@@ -554,7 +554,7 @@ def _fan_caption(state) -> str | bool:
 def _fan_legend(ax, state, result: ForecastResult) -> None:
     """The legend of every forecast on the axes, three columns when several, and their caption."""
     ncols = 3 if len(state["fans"]) > 1 else None
-    _legend_and_caption(ax, result, _fan_caption(state), *_fan_labels(state), ncols=ncols)
+    legend_and_caption(ax, result, _fan_caption(state), *_fan_labels(state), ncols=ncols)
 
 
 def plot_fan(
@@ -720,7 +720,7 @@ def plot_timeline(
     _share_axis(ax, "probability, by that year", (-0.02, 1.02))
     mark_as_of(ax, result_as_of(result), below=1.0)  # curves run along 100% at the top
     ax.set_title("When is each threshold first reached?")
-    _legend_and_caption(ax, result, caption, *ax.get_legend_handles_labels())
+    legend_and_caption(ax, result, caption, *ax.get_legend_handles_labels())
     return ax
 
 
@@ -767,7 +767,7 @@ def plot_constraints(
     mark_as_of(ax, result_as_of(result))
     ax.set_title("What limits the largest run?")
     handles, labels = ax.get_legend_handles_labels()  # left to right as the stack goes up
-    _legend_and_caption(ax, result, caption, handles, labels)
+    legend_and_caption(ax, result, caption, handles, labels)
     return ax
 
 
@@ -832,7 +832,7 @@ def _resource_legend(panels, key, state, result: ForecastResult) -> None:
     handles, labels = _fan_labels(state)
     text = _fan_caption(state)
     if key is None:
-        _legend_and_caption(panels[2], result, text, handles, labels, ncols=3)
+        legend_and_caption(panels[2], result, text, handles, labels, ncols=3)
         return
     ncols = min(3, _legend_columns(key, labels, _points(plt.rcParams["legend.fontsize"])))
     legend = key.legend(handles, labels, loc="upper left", ncols=ncols, bbox_to_anchor=(0, 1),

@@ -30,7 +30,7 @@ from scipy import special
 
 from forecast import ForecastResult
 from forecast.timeline import reach_probability
-from outputs.plots.forecast import _legend_and_caption, save_figure
+from outputs.plots.forecast import legend_and_caption, save_figure
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -559,7 +559,7 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, figure: F
                Patch(color=BAND_COLOR, alpha=0.3, linewidth=0)]
     labels = [f"median: {_flop(median)} FLOP", f"90% of worlds: {_flop(low)} to {_flop(high)} FLOP",
               "the other 10%"]
-    _legend_and_caption(ax, result, caption, handles, labels)
+    legend_and_caption(ax, result, caption, handles, labels)
     return figure
 
 

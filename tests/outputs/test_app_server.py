@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -304,7 +305,11 @@ def test_a_full_server_answers_busy_not_reset():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     # one connection in the worker, one waiting, the rest answered "busy": none says anything
-    sockets = [socket.create_connection(server.server_address[:2]) for _ in range(4)]
+    sockets = [socket.create_connection(server.server_address[:2])]
+    deadline = time.monotonic() + 10
+    while server.in_flight < 1 and time.monotonic() < deadline:  # the worker has taken it
+        time.sleep(0.01)
+    sockets += [socket.create_connection(server.server_address[:2]) for _ in range(3)]
     try:
         answers = []
         for sock in sockets:

@@ -252,40 +252,12 @@ class ForecastResult:
                 var.encoding.update(SAMPLES_ENCODING)
         summary = self.summary()
         summary.attrs["thresholds"] = np.asarray(self.thresholds)
-        with _no_dask_scheduler():
-            idata.to_netcdf(str(path), engine="h5netcdf", compress=False)
-            summary.to_netcdf(path, mode="a", engine="h5netcdf")
-            if self.tally is not None:  # the streamed statistics of every world: summaries on load
-                encoding = {"hist": {"zlib": True, "complevel": 1, "chunksizes": (1, 1, self.tally.sizes["bin"])}}
-                self.tally.to_netcdf(path, mode="a", group="tally", engine="h5netcdf", encoding=encoding)
+        idata.to_netcdf(str(path), engine="h5netcdf", compress=False)
+        summary.to_netcdf(path, mode="a", engine="h5netcdf")
+        if self.tally is not None:  # the streamed statistics of every world: summaries on load
+            encoding = {"hist": {"zlib": True, "complevel": 1, "chunksizes": (1, 1, self.tally.sizes["bin"])}}
+            self.tally.to_netcdf(path, mode="a", group="tally", engine="h5netcdf", encoding=encoding)
         return path
-
-
-@contextlib.contextmanager
-def _no_dask_scheduler():
-    """xarray's writers, told that no Dask scheduler runs, inside the block.
-
-    Before every write xarray asks Dask which scheduler runs, for the lock and the closing
-    of files of Dask-chunked data; asking imports ``distributed`` (0.35 CPU-s, 0.6 s or
-    more of a ``forecast run``, which has no Dask in it). A result's data are in memory,
-    never chunked, and for them the answer changes nothing but the lock: xarray's plain
-    threading lock, which "no scheduler" and the local scheduler both get.
-    """
-    from xarray.backends import locks, writers
-
-    modules = [m for m in (locks, writers) if hasattr(m, "get_dask_scheduler")]
-    saved = [m.get_dask_scheduler for m in modules]
-    for module in modules:
-        module.get_dask_scheduler = _no_scheduler
-    try:
-        yield
-    finally:
-        for module, ask in zip(modules, saved):
-            module.get_dask_scheduler = ask
-
-
-def _no_scheduler(get=None, collection=None) -> None:
-    return None
 
 
 #: How the worlds are compressed in ``samples.nc``: zlib level 1 wrote 100,000 worlds of the

@@ -122,26 +122,6 @@ def test_netcdf_opens_with_arviz_and_xarray_and_round_trips(small_run, tmp_path)
     summary.close()
 
 
-_WRITE_WITHOUT_DASK = """
-import sys, forecast, xarray.backends.locks as locks
-ask = locks.get_dask_scheduler
-forecast.run(samples=50, seed=1, years="2030", as_of="none").to_netcdf(sys.argv[1])
-assert "distributed" not in sys.modules, "writing samples.nc imported distributed"
-assert locks.get_dask_scheduler is ask  # xarray's own question again after the write
-"""
-
-
-def test_writing_samples_imports_no_dask_distributed(tmp_path):
-    # xarray asks Dask for its scheduler before a write, which imports distributed (~0.35
-    # CPU-s); a forecast's data are in memory, so the question is skipped while it writes
-    import subprocess
-    import sys
-
-    subprocess.run([sys.executable, "-c", _WRITE_WITHOUT_DASK, str(tmp_path / "s.nc")], check=True,
-                   capture_output=True)
-    assert forecast.load(tmp_path / "s.nc").n_samples == 50
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [

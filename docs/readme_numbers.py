@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,9 +192,9 @@ class Step:
 
     name: str
     argv: list[str]  # after ``forecast``; ``{out}`` is the step's folder, ``{run}`` the run step's
-    extract: Callable[[str, Path], dict[str, str]]  # (stdout + stderr, folder) -> numbers
+    extract: Callable[[str, Path], dict[str, str]]  # (stdout, folder) -> numbers
     shown: str = ""  # the command as the README shows it (default: argv without --out)
-    quick: list[str] = field(default_factory=list)  # extra arguments of a quick, small run
+    with_stderr: bool = False  # extract reads stdout and stderr (a warning's numbers)
     after: str | None = None  # a step whose folder this one reads
     figures: tuple[str, ...] = ()  # PNGs of its folder that the README shows, copied to docs/
 
@@ -276,10 +276,6 @@ def extract_repaired(stdout: str, folder: Path) -> dict[str, str]:
     warning = next(line for line in stdout.splitlines() if "rank correlations repaired" in line)
     return {"priors.repaired_warning": "    " + warning.strip(),
             "priors.repaired_p1e28_2028": year_table(stdout)[2028]["P>=1e28"]}
-
-
-def extract_prior_quantiles(stdout: str, folder: Path) -> dict[str, str]:
-    return json.loads(stdout)
 
 
 def prior_quantiles() -> dict[str, str]:
@@ -372,11 +368,6 @@ def _cover(text: str) -> str:
 
 def _fixed(text: str, digits: int) -> str:
     return "" if not text else f"{float(text):.{digits}f}"
-
-
-def _signif(text: str) -> str:
-    """A log score as ``backtest.md`` writes it."""
-    return text
 
 
 def _bold_best(rows: list[dict[str, str]], column: str, best) -> set[int]:
@@ -496,7 +487,7 @@ STEPS = [
          _p_run("priors.no_pairs_p1e28_2028", "1e28", 2028),
          shown="forecast run --priors no_pairs.toml --keep 0  # no_pairs.toml sets every default pair to 0"),
     Step("repaired", ["run", "--correlate", "chip_growth,power_limit_growth=0.9", "--repair-correlations",
-                      "--keep", "0", "--out", "{out}"], extract_repaired),
+                      "--keep", "0", "--out", "{out}"], extract_repaired, with_stderr=True),
     Step("sweep", ["sweep", "--vary", "chip_growth=1.2:4:15", "--vary", "power_limit_gw_max=0.5:50:15",
                    "--threshold", "1e29", "--year", "2030", "--out", "{out}"], extract_sweep_2d,
          figures=("sweep.png",)),
@@ -536,17 +527,17 @@ def run_step(step: Step, work: Path, *, quick: bool = False, folders: dict[str, 
     out = work / step.name
     values = {"out": str(out), "no_pairs": str(work / "no_pairs.toml"),
               "run": str((folders or {}).get("run", work / "run"))}
-    argv = [word.format(**values) if "{" in word and "%" not in word else word for word in step.argv]
+    argv = [word.format(**values) if "{" in word else word for word in step.argv]
     argv += QUICK.get(step.name, []) if quick else []
     command = [sys.executable, "-m", "outputs.cli", *argv]
     start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     output = done.stdout + "\n" + done.stderr
     if done.returncode != 0:
         raise RuntimeError(f"{shown_command(step)} failed ({done.returncode}):\n{output[-3000:]}")
-    numbers = step.extract(output if step.name in ("repaired",) else done.stdout, out)
+    numbers = step.extract(output if step.with_stderr else done.stdout, out)
     for figure in step.figures if figures_to is not None else ():
         shutil.copyfile(out / figure, figures_to / figure)
     return {"numbers": numbers, "command": shown_command(step), "seconds": round(seconds, 1)}

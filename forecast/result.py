@@ -33,7 +33,7 @@ from forecast.history.condition import (
     tail_length,
 )
 from forecast.history.question import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
-from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings
+from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings, check_keep
 from forecast.stream import (
     SUMMARY_SITES,
     TARGET,
@@ -387,7 +387,7 @@ def run(
         priors=(given.source or None) if given is not None else priors, overrides=overrides,
         correlate=correlate, repair_correlations=repair_correlations, labs=labs,
         lab_correlation=lab_correlation, samples=samples, seed=seed, years=years, thresholds=thresholds,
-        as_of=as_of, keep="all" if keep is None else keep, scheduler=scheduler,
+        as_of=as_of, keep=keep, scheduler=scheduler,
     )
     return run_settings(settings, prior_set=settings.prior_set(given), record=record, base_year=base_year,
                         label=label, progress=progress, questions=questions)
@@ -410,7 +410,9 @@ def run_settings(
     settings' record by default); the others as :func:`run`.
     """
     prior_set = settings.prior_set() if prior_set is None else prior_set
-    years, samples, keep = settings.years, settings.samples, settings.keep
+    years, samples = settings.years, settings.samples
+    # checked again with the prior set's own size (labs add priors): refused before any work
+    keep = check_keep(settings.keep, samples, n_years=len(years), n_priors=len(prior_set))
     # map_chunks' keywords: the settings that draw the worlds, and how to draw them here
     engine = dict(years=years, samples=samples, seed=settings.seed, scheduler=settings.scheduler or None,
                   base_year=base_year, progress=progress)

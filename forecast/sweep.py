@@ -6,7 +6,7 @@ random, and maps the probability that the largest run so far has reached the thr
 the year. Each grid point is exactly the forecast ``forecast run --set NAME=VALUE`` draws
 (same prior set, seed, worlds, years and conditioning on the record): it is built by
 :func:`forecast.run` with the varied priors overridden, so it streams and schedules as a
-run does (``run_options`` passes further options to every run). Pinned values are traced
+run does (``settings`` carries the scheduler and the rest). Pinned values are traced
 numbers of the compiled model, so the whole grid reuses one compiled program.
 
 As with ``--set``, a pinned prior loses its rank correlations: its partners are drawn from
@@ -34,7 +34,6 @@ from forecast.settings import (
     DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
     DEFAULT_THRESHOLD,
-    SETTING_NAMES,
     RunSettings,
     as_items,
     check_target_year,
@@ -240,7 +239,6 @@ def sweep(
     record=None,
     baseline: bool = True,
     progress: bool = False,
-    run_options: Mapping | None = None,
     settings: RunSettings | None = None,
 ) -> xr.Dataset:
     """P(largest run >= ``threshold`` by ``year``) at every point of a grid of pinned priors.
@@ -263,13 +261,11 @@ def sweep(
         and ``baseline_mcse``.
     progress
         A progress bar over the grid points.
-    run_options
-        Further keyword options of :func:`forecast.run`, passed to every run (``scheduler``
-        for a Dask cluster; ``keep``, 0 by default: a sweep saves no worlds).
     settings
         A :class:`~forecast.settings.RunSettings` (the command line's) in place of
-        ``samples``, ``seed``, ``years``, ``as_of`` and the record; its prior options are
-        those ``priors`` was built with (a prior set) or are applied to it.
+        ``samples``, ``seed``, ``years``, ``as_of`` and the record (and with its ``scheduler``,
+        a Dask cluster runs every point); its prior options are those ``priors`` was built
+        with (a prior set) or are applied to it. A sweep keeps no worlds.
 
     Returns
     -------
@@ -285,12 +281,10 @@ def sweep(
         For a bad grid or setting, before any model runs.
     """
     threshold = parse_threshold(threshold)
-    run_options = dict(run_options or {})
-    setting_options = {key: run_options.pop(key) for key in list(run_options) if key in SETTING_NAMES}
     if settings is None:
         settings = RunSettings(priors=None if isinstance(priors, PriorSet) else priors, samples=samples,
                                seed=seed, years=years, as_of=as_of)
-    settings = settings.replace(thresholds=(threshold,), keep=_KEPT_WORLDS, **setting_options)
+    settings = settings.replace(thresholds=(threshold,), keep=_KEPT_WORLDS)
     base = priors if isinstance(priors, PriorSet) else settings.prior_set()
     axes = grid_axes(vary, base)
     check_not_set(axes, [*settings.overrides, *as_items(overrides)])
@@ -300,13 +294,12 @@ def sweep(
         year = check_target_year(year, years)
     except InputError as err:
         raise InputError(str(err).replace("target_year:", "year:", 1)) from None
-    conditioning = settings.conditioning(record)  # the record read once, refused before any run
-    runs = None if conditioning is None else (settings.runs() if record is None else record)
+    runs = record if record is not None or settings.as_of is None else settings.runs()  # read once
+    settings.conditioning(runs)  # refused before any run
 
     def point(pinned: Mapping[str, str] | None):
         prior_set, overrides_here = _point_priors(base, pinned)
-        result = run_settings(settings, prior_set=prior_set.with_overrides(overrides_here), record=runs,
-                              **run_options)
+        result = run_settings(settings, prior_set=prior_set.with_overrides(overrides_here), record=runs)
         reach = result.timeline.isel(threshold=0).sel(year=year)
         return result, float(reach["probability"]), float(reach["mcse"])
 

@@ -129,9 +129,7 @@ class Hindcast:
 
     def _runs_by(self, year: int):
         """The lab-years finished by the end of ``year``, flattened: ``(worlds, runs)``."""
-        n = int(year) - self.base_year + 1
-        worlds = self.lab_compute.shape[0]
-        return (self.lab_compute[:, :, :n].reshape(worlds, -1), self.disclosed[:, :, :n].reshape(worlds, -1))
+        return _through(self.lab_compute, year, self.base_year), _through(self.disclosed, year, self.base_year)
 
     def cdf_density(self, x) -> tuple[np.ndarray, np.ndarray]:
         """The forecast's CDF and density at ``x`` (one log10 FLOP value per year forecast):
@@ -145,7 +143,13 @@ class Hindcast:
         return cdf, density
 
 
-def _collect(index, start, out):
+def _through(by_lab_year: np.ndarray, year: int, base_year: int) -> np.ndarray:
+    """``(world, lab, year)`` values of the years from ``base_year`` to ``year``, flattened
+    to ``(world, run)``."""
+    return by_lab_year[:, :, : int(year) - base_year + 1].reshape(by_lab_year.shape[0], -1)
+
+
+def _chunk_outputs(index, start, out):
     return out
 
 
@@ -157,7 +161,6 @@ def hindcast(
     resolved: dt.date,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
-    floor: float | None = None,
 ) -> Hindcast:
     """Run the hindcast of ``cutoff``: draw, condition on ``known``, read the published frontier.
 
@@ -175,9 +178,6 @@ def hindcast(
         (:func:`forecast.history.record.record_checked_date`).
     samples, seed
         Worlds drawn and the seed of the draw, the resampling and the published draws.
-    floor
-        A draw's value in a world where no run is public; the largest run in ``known`` by
-        default.
     """
     cutoff, last_year = int(cutoff), int(last_year)
     if last_year < cutoff:
@@ -185,14 +185,12 @@ def hindcast(
     priors = load_hindcast(cutoff)
     base_year = base_year_of(cutoff)
     sim_years = list(range(base_year, last_year + 1))
-    chunks = map_chunks(priors, _collect, years=sim_years, samples=samples, seed=seed,
+    chunks = map_chunks(priors, _chunk_outputs, years=sim_years, samples=samples, seed=seed,
                         base_year=base_year, wanted=LIKELIHOOD_SITES)
     out = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
     labs = priors.labs.names
-    with warnings.catch_warnings():  # the k of the weights is checked below, in the hindcast's words
-        warnings.simplefilter("ignore")
-        keep, info = condition(out, labs, sim_years, known, as_of=as_of_of(cutoff), seed=seed)
-    if info.pareto_k > K_HAT_LIMIT:
+    keep, info = condition(out, labs, sim_years, known, as_of=as_of_of(cutoff), seed=seed)
+    if not info.reliable:
         warnings.warn(f"hindcast {cutoff}: importance weights too uneven (Pareto k {info.pareto_k:.2f} > "
                       f"{K_HAT_LIMIT}); draw more worlds", ConditioningWarning, stacklevel=2)
     w = world_arrays({name: value[keep] for name, value in out.items()}, labs)
@@ -200,19 +198,17 @@ def hindcast(
     disclosed = disclosed_by(np.asarray(w.probability)[..., None], np.asarray(w.delay)[..., None],
                              np.asarray(sim_years, dtype=float), day_end(resolved))
     estimate_sd = np.asarray(w.estimate_sd, dtype=float)
-    if floor is None:
-        floor = float(known["log10_compute"].max()) if len(known) else -np.inf
+    # a draw's value in a world where no run is public: the largest run known at the cutoff
+    floor = float(known["log10_compute"].max()) if len(known) else -np.inf
     rng = np.random.default_rng([seed, cutoff])
     uniform = rng.uniform(size=lab_compute.shape)
     normal = rng.standard_normal(size=lab_compute.shape)
     years = np.arange(cutoff, last_year + 1)
     draws = np.empty((lab_compute.shape[0], len(years)))
-    worlds = lab_compute.shape[0]
     for i, year in enumerate(years):
-        n = int(year) - base_year + 1
-        draws[:, i] = published_max_draws(
-            lab_compute[:, :, :n].reshape(worlds, -1), disclosed[:, :, :n].reshape(worlds, -1), estimate_sd,
-            uniform[:, :, :n].reshape(worlds, -1), normal[:, :, :n].reshape(worlds, -1), floor)
+        draws[:, i] = published_max_draws(*(_through(a, year, base_year) for a in (lab_compute, disclosed)),
+                                          estimate_sd,
+                                          *(_through(a, year, base_year) for a in (uniform, normal)), floor)
     return Hindcast(cutoff=cutoff, base_year=base_year, years=years, draws=draws, lab_compute=lab_compute,
                     disclosed=disclosed, estimate_sd=estimate_sd, priors=priors, pareto_k=info.pareto_k,
                     ess=info.ess, resolved=resolved)

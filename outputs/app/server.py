@@ -2,7 +2,7 @@
 
 Standard library only (``http.server``): the page is ``static/index.html`` with its script
 and style, shipped with the package, so it works offline. Every number comes from the
-functions the CLI calls: ``forecast run``'s ``result_from_args`` for the worlds, the
+functions the CLI calls: ``forecast run``'s ``run_settings`` for the worlds, the
 result's own summaries, ``outputs.plots`` for the charts, ``outputs.tables`` for the
 tables, ``forecast.sensitivity.local.tornado`` for "what matters most".
 

@@ -44,12 +44,6 @@ def add_prior_options(group) -> None:
                             "ones, and print what changed (default: refuse them)")
 
 
-def settings_from_args(args: argparse.Namespace, **changes) -> RunSettings:
-    """The :class:`~forecast.settings.RunSettings` of a parsed command line, each value
-    checked once (``changes`` replace what the command line says)."""
-    return RunSettings.from_args(args, **changes)
-
-
 def add_record_option(parser) -> None:
     """--record FILE: a user's CSV of runs merged over the shipped record."""
     parser.add_argument("--record", metavar="FILE", default=None,
@@ -96,7 +90,7 @@ def forecast_settings(args: argparse.Namespace, **changes) -> RunSettings:
     """The settings of the command line, refused before any work where bad: each value, and
     an --as-of (with --years) that leaves no forecast year to condition on (the run would be
     called conditioned with weights that say nothing)."""
-    settings = settings_from_args(args, **changes)
+    settings = RunSettings.from_args(args, **changes)
     settings.conditioning()
     return settings
 
@@ -104,10 +98,6 @@ def forecast_settings(args: argparse.Namespace, **changes) -> RunSettings:
 def result_from_settings(settings: RunSettings) -> ForecastResult:
     """The forecast of ``settings``, checked for non-finite numbers."""
     return check_finite(run_settings(settings, progress=sys.stderr.isatty()))
-
-
-def result_from_args(args: argparse.Namespace) -> ForecastResult:
-    return result_from_settings(settings_from_args(args))
 
 
 def check_output(args: argparse.Namespace, settings: RunSettings, *, prefix: str) -> Path | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from forecast.result import run_settings
-from forecast.settings import DEFAULT_SEED
+from forecast.settings import DEFAULT_SEED, RunSettings
 from outputs import format_correlations, format_prior_table
 from outputs.commands.common import (
     add_output_options,
@@ -20,7 +20,6 @@ from outputs.commands.common import (
     parse_formats,
     positive_int,
     print_written,
-    settings_from_args,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.plots.priors import correlated_blocks, save_prior_plots
@@ -62,7 +61,7 @@ def main(args) -> int:
     _check_plot_options(args)
     formats = parse_formats(args.format) if args.plot else ()
     target = check_target(args.out, force=args.force) if args.plot and args.out else None
-    settings = settings_from_args(args, samples=args.samples or PLOT_SAMPLES, as_of=None)  # the prior forecast
+    settings = RunSettings.from_args(args, samples=args.samples or PLOT_SAMPLES, as_of=None)  # the prior forecast
     prior_set = settings.prior_set().validate(PARAMETERS)
     print(format_prior_table(prior_set, markdown=args.markdown))
     correlations = format_correlations(prior_set, markdown=args.markdown)

@@ -46,8 +46,8 @@ from outputs.tables import RESOURCES, quantity_label
 from outputs.text import flop_label
 from priors import InputError
 
-__all__ = ["PLOTS", "PLOT_FIGURES", "as_result", "caption", "default_kinds", "plot_constraints", "plot_fan",
-           "plot_resources", "plot_timeline", "save_figure", "save_plots", "figure_title"]
+__all__ = ["PLOTS", "PLOT_FIGURES", "as_result", "caption", "default_kinds", "legend_and_caption", "plot_constraints",
+           "plot_fan", "plot_resources", "plot_timeline", "save_figure", "save_plots", "figure_title"]
 
 _CAPTION_COLOR = "#666666"
 _RECORD_COLOR = "#222222"

@@ -15,7 +15,7 @@ import pytest
 
 from outputs.app import App, make_server
 from outputs.cli import build_parser
-from outputs.commands.common import result_from_args
+from outputs.commands.common import forecast_settings, result_from_settings
 from outputs.tables import per_year_table
 from priors import load_prior_set
 
@@ -28,7 +28,7 @@ QUERY = (f"priors=power_wall&set=mfu:beta+mean+0.45,+0.35+to+0.55&set=power_limi
 
 def cli_result(*argv):
     """The forecast of ``forecast run ARGV``, through the CLI's own parser and runner."""
-    return result_from_args(build_parser().parse_args(["run", *argv]))
+    return result_from_settings(forecast_settings(build_parser().parse_args(["run", *argv])))
 
 
 def cli_headline(*argv, threshold: str = "1e28", year: int = 2028) -> str:

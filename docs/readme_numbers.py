@@ -382,6 +382,36 @@ def _bold_best(rows: list[dict[str, str]], column: str, best) -> set[int]:
     return chosen
 
 
+def _hindcast_years(cases) -> dict[str, str]:
+    """The year-by-year numbers the README's hindcast paragraph quotes, from backtest.csv:
+    from 2020, the largest miss of the bottom-up median before 2025 and its 2025 miss
+    against the other methods' 2025 misses; from 2022, the PIT of 2023 and 2025 and the
+    CRPS there of the bottom-up model, the last value and the least-squares line, and the
+    bottom-up median for 2023."""
+    def rows(method, cutoff):
+        chosen = cases[(cases["method"] == method) & (cases["cutoff"] == cutoff)]
+        return chosen.set_index("year")
+
+    mine_2020, mine_2022 = rows("bottom_up", 2020), rows("bottom_up", 2022)
+    last_2022, ols_2022 = rows("last_value", 2022), rows("ols_line", 2022)
+    others_2025 = cases[(cases["cutoff"] == 2020) & (cases["year"] == 2025) & (cases["method"] != "bottom_up")]
+    return {
+        "backtest.h2020_miss": f"{mine_2020['error'].loc[:2024].abs().max():.1f}",
+        "backtest.h2020_miss_2025": f"{abs(mine_2020['error'].loc[2025]):.2f}",
+        "backtest.h2020_others_2025_low": f"{others_2025['error'].min():.1f}",
+        "backtest.h2020_others_2025_high": f"{others_2025['error'].max():.1f}",
+        "backtest.h2022_pit_2023": f"{mine_2022['pit'].loc[2023]:.2f}",
+        "backtest.h2022_pct_2025": f"{mine_2022['pit'].loc[2025] * 100:.0f}th",
+        "backtest.h2022_crps_2023": f"{mine_2022['crps'].loc[2023]:.2f}",
+        "backtest.h2022_crps_2025": f"{mine_2022['crps'].loc[2025]:.2f}",
+        "backtest.last_crps_2023": f"{last_2022['crps'].loc[2023]:.2f}",
+        "backtest.last_crps_2025": f"{last_2022['crps'].loc[2025]:.2f}",
+        "backtest.ols_crps_2023": f"{ols_2022['crps'].loc[2023]:.2f}",
+        "backtest.ols_crps_2025": f"{ols_2022['crps'].loc[2025]:.2f}",
+        "backtest.h2022_median_2023": f"{10 ** mine_2022['median'].loc[2023]:.0e}".replace("e+", "e"),
+    }
+
+
 def extract_backtest(stdout: str, folder: Path) -> dict[str, str]:
     """The README's backtest tables (by method and cutoff, the best CRPS and log score of
     each cutoff in bold; pooled with the bootstrap ranking, over every cutoff and over the
@@ -445,6 +475,7 @@ def extract_backtest(stdout: str, folder: Path) -> dict[str, str]:
         numbers["backtest.hindcast_cases"] = str(len(mine))
         numbers["backtest.hindcast_in50"] = str(int(mine["in50"].sum()))
         numbers["backtest.hindcast_in90"] = str(int(mine["in90"].sum()))
+        numbers.update(_hindcast_years(cases))
     by = {(r["method"], int(r["cutoff"])): r for r in rows}
     simple = [m for m in METHOD_ORDER if m != HINDCAST]
     errors = lambda cutoffs: [float(by[m, c]["mean err (OOM)"]) for m in simple for c in cutoffs]  # noqa: E731

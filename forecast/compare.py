@@ -50,13 +50,13 @@ def trend_result(fit, *, years, thresholds, seed: int) -> ForecastResult:
 
 
 def hindcast_result(cutoff: int, *, years, samples: int, seed: int, thresholds, record=None) -> ForecastResult:
-    """The bottom-up hindcast of ``cutoff`` (:func:`forecast.history.hindcast.hindcast`) as a
+    """The bottom-up hindcast of ``cutoff`` (:func:`forecast.evaluation.hindcast.hindcast`) as a
     forecast result: its draws of the largest public estimate by the end of each year, as
     of the date the record was checked, in ``log10_training_compute`` (as the backtest
     scores it). ``years`` must lie from the cutoff to the year the record was checked."""
-    from forecast.history.backtest import known_at_cutoff
-    from forecast.history.hindcast import as_of_of, hindcast
-    from forecast.history.record import load_runs, record_checked_date
+    from forecast.evaluation.backtest import known_at_cutoff
+    from forecast.evaluation.hindcast import as_of_of, hindcast
+    from forecast.record.runs import load_runs, record_checked_date
 
     runs = load_runs() if record is None else record
     years = np.asarray(parse_years(years), dtype=int)
@@ -102,7 +102,7 @@ def source_kind(source: str) -> str:
         load_prior_set(argument or None)  # a bad prior set fails here, not after a fit
         return "calibrated"
     if kind == "hindcast":
-        from forecast.history.hindcast import hindcast_cutoffs
+        from forecast.evaluation.hindcast import hindcast_cutoffs
 
         if not argument.strip().isdigit() or int(argument) not in hindcast_cutoffs():
             raise InputError(f"{source}: no such hindcast; give hindcast:YEAR with YEAR one of "
@@ -129,9 +129,9 @@ def forecast_from_source(
     :class:`~forecast.settings.RunSettings` in place of samples, seed, years, thresholds and
     as_of (the command line's); ``record``: the record as a table (the settings' by default).
     """
-    from forecast.history.calibrate import calibrate
-    from forecast.history.record import load_runs
-    from forecast.history.trend_fit import fit_trend
+    from forecast.evaluation.calibrate import calibrate
+    from forecast.record.runs import load_runs
+    from forecast.evaluation.trend_fit import fit_trend
 
     if settings is None:
         given = {"samples": samples, "seed": seed, "years": years, "thresholds": thresholds}

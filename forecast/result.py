@@ -20,7 +20,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset
-from forecast.history.condition import (
+from forecast.conditioning import (
     K_HAT_LIMIT,
     Conditioning,
     ConditioningWarning,
@@ -32,7 +32,7 @@ from forecast.history.condition import (
     systematic_picks,
     tail_length,
 )
-from forecast.history.question import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
+from forecast.record.questions import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
 from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings, check_keep
 from forecast.stream import (
     SUMMARY_SITES,
@@ -357,11 +357,11 @@ def run(
         FLOP thresholds of the timeline; default 1e26, 1e27, ..., 1e30.
     as_of
         Condition the worlds on the record as published by this date (a date, ``YYYY-MM-DD``,
-        or a year: its last day; :mod:`forecast.history.condition`); ``"record"``: the date
+        or a year: its last day; :mod:`forecast.conditioning`); ``"record"``: the date
         the record was last checked (the CLI's default); ``None`` or ``"none"``: the prior
         forecast.
     record
-        The record to condition on (:func:`forecast.history.record.load_runs`); the shipped
+        The record to condition on (:func:`forecast.record.runs.load_runs`); the shipped
         one by default.
     keep
         Worlds kept in :attr:`ForecastResult.samples` (default 100,000; ``"all"`` or
@@ -374,7 +374,7 @@ def run(
         ``N`` identical labs (or lab names) in place of the prior set's, and the rank
         correlation of a lab-scoped prior between two labs (:mod:`priors.labs`).
     questions
-        :class:`~forecast.history.question.Question` s to answer, true and published
+        :class:`~forecast.record.questions.Question` s to answer, true and published
         (``metadata["questions"]``, JSON); default the headline ones the years cover.
 
     Raises
@@ -431,7 +431,7 @@ def run_settings(
     if conditioning is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
                                   "Pareto-smoothed importance weights given the record "
-                                  "(forecast.history.condition); the summaries weigh all of them")
+                                  "(forecast.conditioning); the summaries weigh all of them")
     return ForecastResult(
         samples=worlds, priors=prior_set, thresholds=settings.thresholds, seed=settings.seed, label=label,
         metadata=metadata, tally=tally,
@@ -454,7 +454,7 @@ def _questions(questions, years) -> tuple:
 def _counted_thresholds(thresholds) -> tuple[float, ...]:
     """The sizes a run counts exactly as it streams: the timeline's thresholds and those of
     the published forecasts drawn beside ours (other sizes come from the histograms)."""
-    from forecast.history.published import load_published
+    from forecast.record.published import load_published
 
     return tuple(sorted(set(thresholds) | set(load_published()["flop"].astype(float))))
 
@@ -549,7 +549,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
 
     Pass 1 keeps the run's ``tail_length + 1`` largest log weights and each chunk's
     log-sum-exp. Those are Pareto-smoothed as :func:`arviz.psislw` would smooth them
-    (:func:`~forecast.history.condition.smooth_tail`), which fixes every chunk's total
+    (:func:`~forecast.conditioning.smooth_tail`), which fixes every chunk's total
     weight (its raw total, less its worlds' raw tail weights, plus their smoothed ones), so
     the systematic-resampling points that fall in each chunk are known. Pass 2 weighs every
     world (the tail smoothed), tallies the weighted worlds, and picks the ``keep``

@@ -437,7 +437,7 @@ class RunSettings:
 
     def runs(self):
         """The record of runs: the shipped one merged with :attr:`record`."""
-        from forecast.history.record import load_record, load_runs
+        from forecast.record.runs import load_record, load_runs
 
         return load_record(self.record) if self.record is not None else load_runs()
 
@@ -445,7 +445,7 @@ class RunSettings:
         """``(the record as known on the as-of date, that date)``, or None for the prior
         forecast. Refused when no forecast year is on or before the date: the weights would
         say nothing (Pareto k = inf). ``runs``: the record (:meth:`runs` by default)."""
-        from forecast.history.condition import record_as_of
+        from forecast.conditioning import record_as_of
 
         if self.as_of is None:
             return None

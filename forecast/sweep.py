@@ -348,7 +348,7 @@ def sweep(
 def _reissue(caught: list, pareto_k: np.ndarray) -> None:
     """The warnings of the grid's runs, each text once; unreliable conditioning as one
     warning for the whole grid (its text differs from point to point)."""
-    from forecast.history.condition import K_HAT_LIMIT, ConditioningWarning
+    from forecast.conditioning import K_HAT_LIMIT, ConditioningWarning
 
     seen = set()
     for message in caught:

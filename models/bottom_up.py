@@ -88,7 +88,7 @@ PARAMETERS = {
     "chip_hour_usd_growth": POSITIVE,
     "run_share": FRACTION,
     "data_wall_softness": UNIT_INTERVAL,
-    # the observation model's (forecast.history): named here so prior files are written once
+    # the observation model's (forecast.conditioning): named here so prior files are written once
     "disclosure_probability": UNIT_INTERVAL,
     "disclosure_delay_months": NON_NEGATIVE,
     "estimate_sd_dex": POSITIVE,

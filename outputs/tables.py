@@ -420,7 +420,7 @@ def crossing_display(result: ForecastResult) -> pd.DataFrame:
 def published_table(result: ForecastResult, *, display: bool = False) -> pd.DataFrame:
     """Published forecasts inside the forecast's years, each with our probability that a run
     of at least its size has happened by its year (``published.csv``; the report's table)."""
-    from forecast.history.published import beside_ours
+    from forecast.record.published import beside_ours
 
     table = beside_ours(result)
     if not display:

@@ -59,7 +59,7 @@ def test_importing_changes_no_global_state():
     code = (
         "import jax, matplotlib\n"
         "before = dict(matplotlib.rcParams)\n"
-        "import priors, models, forecast, outputs, outputs.cli, forecast.sensitivity, forecast.history.calibrate\n"
+        "import priors, models, forecast, outputs, outputs.cli, forecast.sensitivity, forecast.evaluation.calibrate\n"
         "assert not jax.config.jax_enable_x64, 'JAX switched to float64'\n"
         "changed = [k for k, v in matplotlib.rcParams.items() if before.get(k) != v]\n"
         "assert not changed, changed\n"

@@ -35,7 +35,7 @@ import xarray as xr
 from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
-from forecast.history.condition import record_weights
+from forecast.conditioning import record_weights
 from forecast.sensitivity.worlds import (
     DEFAULT_SWAP_SAMPLES,
     TORNADO_QUANTILES,
@@ -191,7 +191,7 @@ def tornado(
     """One prior at a time pinned at its 5th and 95th percentile, the others random.
 
     ``conditioning``: ``(runs, as_of)`` to weigh each run's worlds by the record up to
-    ``as_of`` (Pareto-smoothed importance weights, :func:`forecast.history.condition.record_weights`),
+    ``as_of`` (Pareto-smoothed importance weights, :func:`forecast.conditioning.record_weights`),
     so that each bar says what the pin does to the forecast given what is known.
 
     Every run uses the same scores for the priors that are not pinned, so a shift is the

@@ -191,7 +191,7 @@ def page_questions(state: AppState) -> tuple:
     end of its year, when it is not one of them (questions change no world)."""
     import datetime as dt
 
-    from forecast.history.question import HEADLINE_QUESTIONS, Question
+    from forecast.record.questions import HEADLINE_QUESTIONS, Question
 
     years = parse_years(state.years)
     questions = [q for q in HEADLINE_QUESTIONS if years[0] <= q.by.year <= years[-1]]

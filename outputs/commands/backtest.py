@@ -27,9 +27,9 @@ import warnings
 
 import pandas as pd
 
-from forecast.history.backtest import run_backtest
-from forecast.history.hindcast import DEFAULT_SAMPLES
-from forecast.history.record import load_record
+from forecast.evaluation.backtest import run_backtest
+from forecast.evaluation.hindcast import DEFAULT_SAMPLES
+from forecast.record.runs import load_record
 from outputs.commands.common import (
     add_output_options,
     add_record_option,

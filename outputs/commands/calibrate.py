@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from forecast.history.calibrate import calibrated_forecast
+from forecast.evaluation.calibrate import calibrated_forecast
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from forecast.history.question import Question, parse_by
+from forecast.record.questions import Question, parse_by
 from forecast.result import run_settings
 from forecast.settings import parse_threshold
 from outputs.checks import check_finite

@@ -1,5 +1,5 @@
 """Our probability for each open forecasting question on training compute in
-forecast/history/data/questions.csv (its source, resolution rule and close date): the
+forecast/record/data/questions.csv (its source, resolution rule and close date): the
 true probability and the published one (a public estimate by the date, what most such
 questions resolve on), each with its Monte Carlo error. One run answers them all; nothing
 is written."""
@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from forecast.history.question import load_questions
+    from forecast.record.questions import load_questions
     from forecast.result import run_settings
     from outputs.checks import check_finite
     from outputs.commands.common import forecast_settings

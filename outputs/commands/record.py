@@ -11,7 +11,7 @@ backtest' and 'forecast calibrate'.
 
 from __future__ import annotations
 
-from forecast.history.record import frontier_by_year, load_record, record_checked_date
+from forecast.record.runs import frontier_by_year, load_record, record_checked_date
 from outputs.commands.common import add_record_option
 from outputs.tables import format_frontier
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from forecast.history.backtest import METHOD_LABELS, coverage_curve
+from forecast.evaluation.backtest import METHOD_LABELS, coverage_curve
 from outputs.style import METHOD_COLORS, log10_flop_formatter, log10_flop_locator, method_color
 
 __all__ = ["METHOD_COLORS", "backtest_axes", "backtest_figsize", "backtest_grid", "method_color",

@@ -194,7 +194,7 @@ def plot_compare_fan(
     published
         Mark the published forecasts whose year lies in the chart's range, as
         :func:`outputs.plots.forecast.plot_fan` does (True, the default), none (False), or
-        the rows of a table of the form of :func:`forecast.history.published.load_published`.
+        the rows of a table of the form of :func:`forecast.record.published.load_published`.
     clip
         Keep the y range on the forecasts that agree (:func:`compare_ylim`): a forecast whose
         band runs far beyond all the others is cut at the edge, with a triangle on the edge

@@ -28,9 +28,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentF
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult, load
-from forecast.history.published import load_published
-from forecast.history.condition import day_end
-from forecast.history.record import load_runs, record_as_known, yearly_frontier
+from forecast.record.published import load_published
+from forecast.conditioning import day_end
+from forecast.record.runs import load_runs, record_as_known, yearly_frontier
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -597,7 +597,7 @@ def plot_fan(
         Draw the record: the largest run known by the end of each of the
         :data:`RECORD_YEARS` years before the forecast's first year, and of that year.
     published
-        Mark the published forecasts of :func:`forecast.history.published.load_published` whose year
+        Mark the published forecasts of :func:`forecast.record.published.load_published` whose year
         lies in the chart's range (True, the default), none (False), or the rows of a table
         of that form: a marker per kind (:data:`PUBLISHED_STYLES`), labelled with its
         ``source`` in small type.

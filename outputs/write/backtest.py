@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.history.backtest import (
+from forecast.evaluation.backtest import (
     METHOD_LABELS,
     PUBLISHED_GROWTH,
     BacktestResult,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.history.calibrate import CalibratedForecast, Calibration
+from forecast.evaluation.calibrate import CalibratedForecast, Calibration
 from outputs.plots.compare import plot_compare_fan, plot_prior_posterior
 from outputs.plots.forecast import save_figure
 from outputs.style import plot_style

@@ -11,7 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.headline import mc_half_width
-from forecast.history.condition import K_HAT_LIMIT
+from forecast.conditioning import K_HAT_LIMIT
 from forecast.sweep import crossings
 from outputs.plots.forecast import save_figure
 from outputs.plots.sweep import CONTOUR_LEVELS, plot_sweep, question, sweep_caption

@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 
 import forecast
 from forecast.compare import compare, forecast_from_source, trend_result
-from forecast.history.record import load_runs
-from forecast.history.trend_fit import fit_trend
+from forecast.record.runs import load_runs
+from forecast.evaluation.trend_fit import fit_trend
 from forecast.stream import HIST_WIDTH
 from outputs.cli import main as cli
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
@@ -151,7 +151,7 @@ def hindcasts():
 
 
 def test_hindcast_is_a_source_and_compares(hindcasts):
-    from forecast.history.record import record_checked_date
+    from forecast.record.runs import record_checked_date
 
     early, late = hindcasts
     assert early.name == "hindcast 2020" and list(early.years) == list(range(2020, 2027))

@@ -13,8 +13,8 @@ import xarray as xr
 import forecast
 import forecast.engine as engine
 import forecast.result as result_module
-from forecast.history.condition import condition
-from forecast.history.record import load_runs
+from forecast.conditioning import condition
+from forecast.record.runs import load_runs
 from forecast.stream import HIST_WIDTH, reach_from_tally, sum_tallies, tally_chunk
 from forecast.settings import parse_years
 from forecast.timeline import interval_table, reach_probability

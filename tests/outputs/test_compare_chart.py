@@ -70,7 +70,7 @@ def test_published_forecasts_absent_when_off(comparison):
 
 
 def test_published_default_reads_the_file(comparison):
-    ax = plot_compare_fan(comparison)  # published=True: forecast.history.published's table
+    ax = plot_compare_fan(comparison)  # published=True: forecast.record.published's table
     assert _published_marks(ax)
 
 

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import forecast
-from forecast.history.backtest import BacktestResult, bootstrap_ranking, summarize_backtest
-from forecast.history.record import load_runs, yearly_frontier
+from forecast.evaluation.backtest import BacktestResult, bootstrap_ranking, summarize_backtest
+from forecast.record.runs import load_runs, yearly_frontier
 from outputs.plots.backtest import plot_backtest
 from outputs.plots.forecast import (
     PLOTS,

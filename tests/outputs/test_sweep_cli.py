@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from outputs.cli import main
-from forecast.history.record import record_checked_date  # the default --as-of
+from forecast.record.runs import record_checked_date  # the default --as-of
 
 #: Small and shared with tests/forecast/test_sweep.py: the same compiled structures.
 SMALL = ["--samples", "2000", "--seed", "7", "--years", "2025:2028", "--threshold", "1e28", "--year", "2028"]

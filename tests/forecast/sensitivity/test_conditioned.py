@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import forecast
-from forecast.history.record import load_runs
+from forecast.record.runs import load_runs
 from forecast.sensitivity.local import tornado
 from forecast.sensitivity.worlds import headline_numbers
 

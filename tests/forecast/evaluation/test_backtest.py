@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-import forecast.history.backtest as backtest
-from forecast.history.backtest import forecast_quantiles, run_backtest
-from forecast.history.scoring import crps_normal
-from forecast.history.trend_fit import TrendFitWarning
+import forecast.evaluation.backtest as backtest
+from forecast.evaluation.backtest import forecast_quantiles, run_backtest
+from forecast.evaluation.scoring import crps_normal
+from forecast.evaluation.trend_fit import TrendFitWarning
 
 pytestmark = pytest.mark.filterwarnings(f"ignore::{TrendFitWarning.__module__}.TrendFitWarning")
 
@@ -229,7 +229,7 @@ def test_trend_slope_prior_is_the_growth_published_before_the_cutoff(cutoff, slo
 
 @pytest.fixture(scope="module")
 def synthetic():
-    from forecast.history.record import frontier_series
+    from forecast.record.runs import frontier_series
 
     rng = np.random.default_rng(11)
     dates = pd.to_datetime([f"{y}-12-20" for y in range(1996, 2026)])

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from forecast.history.condition import day_end, evidence_of, record_as_of
+from forecast.conditioning import day_end, evidence_of, record_as_of
 from models.evidence import Evidence, disclosed_by, log_likelihood, published_by
 from outputs.cli import main
 from tests.worlds import NEUTRAL_WORLD
@@ -237,7 +237,7 @@ def test_question_prints_both_answers_and_writes_nothing(tmp_path, capsys, monke
 
 
 def test_questions_lists_each_open_question_with_our_probability(capsys):
-    from forecast.history.question import load_questions
+    from forecast.record.questions import load_questions
 
     table = load_questions()
     assert "rfi-1657" in set(table["id"]) and table["url"].str.startswith("https://").all()

@@ -1,4 +1,4 @@
-"""CRPS and coverage summaries: the proper-scoring kernels of forecast.history.scoring."""
+"""CRPS and coverage summaries: the proper-scoring kernels of forecast.evaluation.scoring."""
 
 import math
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.history import backtest, scoring
-from forecast.history.scoring import crps_dataarray, crps_normal, crps_samples, summarize_backtest
+from forecast.evaluation import backtest, scoring
+from forecast.evaluation.scoring import crps_dataarray, crps_normal, crps_samples, summarize_backtest
 
 # CRPS(N(0, 1), 0) = 2 phi(0) - 1/sqrt(pi) = 2/sqrt(2 pi) - 1/sqrt(pi)
 CRPS_STD_NORMAL_AT_0 = 2 / math.sqrt(2 * math.pi) - 1 / math.sqrt(math.pi)  # 0.2336949...

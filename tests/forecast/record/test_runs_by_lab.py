@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.history.record import (
+from forecast.record.runs import (
     DEFAULT_PATH,
     derivation_roots,
     estimate_sds,

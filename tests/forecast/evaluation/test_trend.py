@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from numpyro import handlers
 
-from forecast.history.nuts import NutsDiagnostics
-from forecast.history.record import decimal_year
-from forecast.history.trend_fit import TrendFitWarning, fit_trend
+from forecast.evaluation.nuts import NutsDiagnostics
+from forecast.record.runs import decimal_year
+from forecast.evaluation.trend_fit import TrendFitWarning, fit_trend
 from models.trend import (
     HingePriors,
     TrendPriors,

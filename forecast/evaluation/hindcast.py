@@ -6,7 +6,7 @@ dated by 31 December of ``c - 1``), :func:`hindcast` runs the v3 bottom-up model
 
 1. draws ``samples`` worlds of the hindcast priors over the years ``c - 1 .. last_year``;
 2. conditions them on the record as it was known on 31 December of ``c - 1``
-   (:func:`forecast.history.condition.condition`: Pareto-smoothed importance weights, the
+   (:func:`forecast.conditioning.condition`: Pareto-smoothed importance weights, the
    worlds resampled in proportion to them). Only the base year is observed: the record
    then holds no row of a later year;
 3. reads what the forecast says about the quantity the backtest scores (MODEL.md v3, "What
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine import map_chunks
-from forecast.history.condition import K_HAT_LIMIT, ConditioningWarning, condition, day_end
+from forecast.conditioning import K_HAT_LIMIT, ConditioningWarning, condition, day_end
 from models.evidence import (
     LIKELIHOOD_SITES,
     disclosed_by,
@@ -112,7 +112,7 @@ class Hindcast:
     estimate_sd
         ``(worlds,)``: each world's estimate error (dex).
     pareto_k, ess
-        Of the importance weights (:mod:`forecast.history.condition`).
+        Of the importance weights (:mod:`forecast.conditioning`).
     """
 
     cutoff: int
@@ -168,14 +168,14 @@ def hindcast(
     ----------
     known
         The record as it was known at the cutoff
-        (:func:`forecast.history.backtest.known_at_cutoff`); nothing later may be in it.
+        (:func:`forecast.evaluation.backtest.known_at_cutoff`); nothing later may be in it.
     cutoff
         A year with a hindcast prior file (:func:`hindcast_cutoffs`).
     last_year
         Last year forecast.
     resolved
         The date the forecasts are scored on: when the current record was checked
-        (:func:`forecast.history.record.record_checked_date`).
+        (:func:`forecast.record.runs.record_checked_date`).
     samples, seed
         Worlds drawn and the seed of the draw, the resampling and the published draws.
     """

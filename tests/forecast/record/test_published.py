@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from forecast.history.published import COLUMNS, DEFAULT_PATH, KINDS, load_published
+from forecast.record.published import COLUMNS, DEFAULT_PATH, KINDS, load_published
 from outputs import plot_style
 from outputs.plots.forecast import PUBLISHED_STYLES, plot_fan
 from tests.outputs.test_plots import _drawn_fan
@@ -179,7 +179,7 @@ def test_two_fans_mark_each_published_forecast_once(small_run):
 
 
 def test_beside_ours_is_the_share_of_worlds_reaching_each_size_by_its_year(small_run):
-    from forecast.history.published import beside_ours
+    from forecast.record.published import beside_ours
 
     table = beside_ours(small_run)
     log10 = small_run.log10_compute.transpose("sample", "year")

@@ -8,7 +8,7 @@ FLOP in calendar years as an ``xarray.Dataset`` with dims ``(sample, year)`` and
 
 Which point of a calendar year a forecast means: by default the *end* of the year
 (``year_fraction=1.0``, i.e. decimal year ``y + 1``). That matches what the backtests score
-against, the largest run known by 31 December of ``y`` (:func:`forecast.history.yearly_frontier`),
+against, the largest run known by 31 December of ``y`` (:func:`forecast.record.runs.yearly_frontier`),
 and the bottom-up quantity, the largest run finished in year ``y``. Pass
 ``year_fraction=0.5`` for mid-year.
 
@@ -29,8 +29,8 @@ import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS, Predictive
 
-from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
-from forecast.history.record import decimal_year, frontier_series, runs_before
+from forecast.evaluation.nuts import NutsDiagnostics, nuts_diagnostics
+from forecast.record.runs import decimal_year, frontier_series, runs_before
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
 from priors._precision import float64
 
@@ -212,8 +212,8 @@ def fit_trend(
     Parameters
     ----------
     runs_or_series : pandas.DataFrame
-        Runs from :func:`forecast.history.load_runs` or a frontier series from
-        :func:`forecast.history.frontier_series` (taking the frontier of a frontier
+        Runs from :func:`forecast.record.runs.load_runs` or a frontier series from
+        :func:`forecast.record.runs.frontier_series` (taking the frontier of a frontier
         changes nothing).
     cutoff : int, optional
         Fit only on runs published before 1 January of this year (backtests).

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.history.condition import day_end
+from forecast.conditioning import day_end
 from models.evidence import Evidence, published_by, share_at_least, world_arrays
 from priors import InputError
 
@@ -74,7 +74,7 @@ def record_resolves(runs: pd.DataFrame | None, question: Question) -> bool:
     threshold, public by the question's date, of a run finished in its year or before."""
     if runs is None or not len(runs):
         return False
-    from forecast.history.record import finish_years
+    from forecast.record.runs import finish_years
 
     published = pd.to_datetime(runs["published"] if "published" in runs.columns else runs["date"])
     published = published.fillna(pd.to_datetime(runs["date"]))
@@ -157,7 +157,7 @@ _QUESTION_COLUMNS = ("id", "source", "url", "question", "threshold", "by", "clos
 
 
 def load_questions(path=None) -> pd.DataFrame:
-    """The open forecasting questions (``forecast/history/data/questions.csv``): one row each,
+    """The open forecasting questions (``forecast/record/data/questions.csv``): one row each,
     with ``question_obj`` the :class:`Question` it asks. Bad input: one line naming the
     file, the line and the column."""
     import csv

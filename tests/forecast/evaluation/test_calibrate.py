@@ -15,7 +15,7 @@ import pytest
 from numpyro.infer.util import log_density
 from scipy.stats import norm
 
-from forecast.history.calibrate import CalibrationWarning, calibrate
+from forecast.evaluation.calibrate import CalibrationWarning, calibrate
 from forecast.result import run
 from models.bottom_up import lab_world_compute
 from models.calibration import calibration_model

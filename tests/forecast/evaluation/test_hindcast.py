@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from forecast.history.backtest import known_at_cutoff, run_backtest
-from forecast.history.hindcast import as_of_of, base_year_of, hindcast_cutoffs, hindcast_files, load_hindcast
-from forecast.history.record import load_runs, record_checked_date
-from forecast.history.trend_fit import TrendFitWarning
+from forecast.evaluation.backtest import known_at_cutoff, run_backtest
+from forecast.evaluation.hindcast import as_of_of, base_year_of, hindcast_cutoffs, hindcast_files, load_hindcast
+from forecast.record.runs import load_runs, record_checked_date
+from forecast.evaluation.trend_fit import TrendFitWarning
 from models import PARAMETERS
 from models.evidence import published_max_cdf, published_max_draws
 

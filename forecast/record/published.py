@@ -1,6 +1,6 @@
 """Published quantitative forecasts of the largest training run, to set beside ours.
 
-``forecast/history/data/published_forecasts.csv`` holds one row per published statement of
+``forecast/record/data/published_forecasts.csv`` holds one row per published statement of
 the form "a run of F FLOP in year Y": ``source`` (a short name, the label on the chart),
 ``title``, ``author``, ``date_published`` (``YYYY-MM-DD`` or ``YYYY-MM``), ``year`` (the
 year the statement is about), ``flop``, ``kind``, ``quote`` (the statement the number comes

@@ -7,7 +7,7 @@ then (AlphaGo Zero reads 3.4e23 at the 2018 cutoff, its value until Epoch AI rev
 6.5e20). Each method forecasts the frontier at the end of each year ``c .. last_year`` (the
 ``year_fraction`` convention of :meth:`forecast.trend_fit.TrendFit.predict`); the forecast
 is scored against the **current** record: the largest current public estimate of a run
-published by 31 December of that year (:func:`forecast.history.yearly_frontier`), in log10
+published by 31 December of that year (:func:`forecast.record.runs.yearly_frontier`), in log10
 FLOP.
 
 Nothing a method uses comes from after the cutoff:
@@ -23,11 +23,11 @@ Nothing a method uses comes from after the cutoff:
 - ``bottom_up``: at the cutoffs with a hindcast prior file (``priors/hindcasts/``, every
   source dated before the cutoff), the v3 bottom-up model run from the base year
   ``cutoff - 1`` and conditioned on the record as known at the cutoff
-  (:mod:`forecast.history.hindcast`). It forecasts what the backtest scores: the largest
+  (:mod:`forecast.evaluation.hindcast`). It forecasts what the backtest scores: the largest
   public estimate of a run finished by the end of each year, as of the date the current
   record was checked.
 
-The scoring kernels (CRPS, coverage summaries) live in :mod:`forecast.history.scoring`;
+The scoring kernels (CRPS, coverage summaries) live in :mod:`forecast.evaluation.scoring`;
 they are re-exported here. No plotting here: :func:`forecast_quantiles` and
 :attr:`BacktestResult.fans` hold what a fan plot in ``outputs/`` needs.
 """
@@ -41,15 +41,15 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from forecast.history.hindcast import DEFAULT_SAMPLES, hindcast, hindcast_cutoffs
-from forecast.history.record import (
+from forecast.evaluation.hindcast import DEFAULT_SAMPLES, hindcast, hindcast_cutoffs
+from forecast.record.runs import (
     frontier_series,
     record_as_known,
     record_checked_date,
     runs_before,
     yearly_frontier,
 )
-from forecast.history.scoring import (
+from forecast.evaluation.scoring import (
     bootstrap_ranking,
     coverage_curve,
     crps_dataarray,
@@ -60,7 +60,7 @@ from forecast.history.scoring import (
     student_t_mixture_scores,
     summarize_backtest,
 )
-from forecast.history.trend_fit import fit_trend
+from forecast.evaluation.trend_fit import fit_trend
 from models.trend import HingePriors, TrendPriors
 
 __all__ = [
@@ -227,7 +227,7 @@ class BacktestResult:
         Per cutoff, the frontier series the methods saw (``cutoff, model, date,
         year_frac, log10_compute``: record-setting runs of the record as known then).
     ranking : dict of pandas.DataFrame
-        :func:`forecast.history.scoring.bootstrap_ranking` of the pooled cases by ``crps``
+        :func:`forecast.evaluation.scoring.bootstrap_ranking` of the pooled cases by ``crps``
         (every method scored at every cutoff) and by ``log_score`` (those of them with a
         predictive density); where the bottom-up hindcast ran at some cutoffs only, also
         ``crps_hindcast`` and ``log_score_hindcast``: every method on the cases of the
@@ -321,7 +321,7 @@ def _check_settings(runs, cutoffs, last_year) -> tuple[int, ...]:
 def known_at_cutoff(runs: pd.DataFrame, cutoff: int) -> pd.DataFrame:
     """The record as it was known on 31 December before ``cutoff``: what a forecaster had.
 
-    Only rows public by that day (:func:`forecast.history.record.record_as_known`: a row
+    Only rows public by that day (:func:`forecast.record.runs.record_as_known`: a row
     whose estimate was published later is left out; a row revised later reads the value
     public then) and dated before 1 January of ``cutoff``.
     """
@@ -413,7 +413,7 @@ def _ols_line_forecast(c: _Cutoff):
 
 
 def _bottom_up_forecast(c: _Cutoff, *, resolved, samples, seed):
-    """The bottom-up hindcast at ``c`` (:func:`forecast.history.hindcast.hindcast`):
+    """The bottom-up hindcast at ``c`` (:func:`forecast.evaluation.hindcast.hindcast`):
     quantiles and CRPS from its draws of the published frontier, PIT and log score from
     its mixture CDF and density; and its diagnostics."""
     hc = hindcast(c.seen, c.cutoff, last_year=int(c.years[-1]), resolved=resolved, samples=samples,
@@ -447,7 +447,7 @@ def run_backtest(
     Parameters
     ----------
     runs : pandas.DataFrame
-        The full record (:func:`forecast.history.load_runs`). Each cutoff's methods see
+        The full record (:func:`forecast.record.runs.load_runs`). Each cutoff's methods see
         only the runs published before 1 January of the cutoff year.
     cutoffs : sequence of int
         Cutoff years; each forecasts years ``cutoff .. last_year``.
@@ -465,7 +465,7 @@ def run_backtest(
         Passed to :func:`forecast.trend_fit.fit_trend`.
     bottom_up : bool
         Also score the bottom-up hindcast at the cutoffs that have a hindcast prior file
-        (:func:`forecast.history.hindcast.hindcast_cutoffs`).
+        (:func:`forecast.evaluation.hindcast.hindcast_cutoffs`).
     samples : int
         Worlds each hindcast draws (before its conditioning resamples them).
 

@@ -1,6 +1,6 @@
 """The historical record of frontier training runs.
 
-``forecast/history/data/frontier_runs.csv`` holds one row per training run: every run
+``forecast/record/data/frontier_runs.csv`` holds one row per training run: every run
 that was the largest known at its publication date, or close to it, and for 2023-2026 each
 modelled lab's largest run of each year with a public estimate (and a few others of those
 labs, marked). Lines starting with ``#`` are comments; one of them,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.history.record import (
+from forecast.record.runs import (
     COLUMNS,
     DEFAULT_PATH,
     EPOCH_CONFIDENCE_LEVELS,

@@ -4,7 +4,7 @@
 own scores (``z`` of every uncertain prior, ``z_lab_year`` of every uncertain lab-year
 prior) given the record as published by the as-of date, through the likelihood that
 ``forecast run --as-of`` weighs worlds by (:func:`models.evidence.record_log_likelihood`,
-with the :class:`~models.evidence.Evidence` of :func:`forecast.history.condition.evidence_of`:
+with the :class:`~models.evidence.Evidence` of :func:`forecast.conditioning.evidence_of`:
 the same record, labs, years and date). The two are one conditioning computed two ways:
 importance weights over prior worlds (reliable while the Pareto k stays below 0.7) and a
 Markov chain over the posterior (reliable while r_hat, ESS and divergences pass). The record
@@ -29,8 +29,8 @@ from numpyro.infer import MCMC, NUTS
 
 from forecast._normal import root_key, standard_normal
 from forecast.engine import push_worlds, to_dataset
-from forecast.history.condition import evidence_of, record_as_of
-from forecast.history.nuts import NutsDiagnostics, nuts_diagnostics
+from forecast.conditioning import evidence_of, record_as_of
+from forecast.evaluation.nuts import NutsDiagnostics, nuts_diagnostics
 from forecast.result import ForecastResult, run
 from forecast.settings import DEFAULT_SAMPLES, check_seed, parse_as_of, parse_thresholds, parse_years
 from models import BASE_YEAR, PARAMETERS
@@ -67,7 +67,7 @@ class Calibration:
     priors
         The prior set that was calibrated.
     observed
-        The observations (:func:`forecast.history.condition.evidence_of`): one row each,
+        The observations (:func:`forecast.conditioning.evidence_of`): one row each,
         ``lab``, ``year``, ``model``, ``kind`` (``estimate``, ``bound``, ``frontier bound``,
         ``none``), ``log10_compute`` and ``sd``.
     idata
@@ -273,7 +273,7 @@ def calibrate(
     priors
         A prior set, a prior file or a built-in set's name; ``None`` for the default.
     runs
-        The record (:func:`forecast.history.load_runs`); the shipped one by default.
+        The record (:func:`forecast.record.runs.load_runs`); the shipped one by default.
     as_of
         The date the record is read as published by: a date, a year (its last day), or
         ``"record"`` (the record's checked date, as ``forecast run``'s default).

@@ -1,6 +1,6 @@
 """Proper scoring of forecasts against outcomes: CRPS and interval coverage.
 
-The kernels the backtest (:mod:`forecast.history.backtest`) scores with, kept apart from
+The kernels the backtest (:mod:`forecast.evaluation.backtest`) scores with, kept apart from
 running it so that any sample or normal forecast can be scored the same way:
 
 - :func:`crps_samples` / :func:`crps_dataarray`: CRPS of a sample forecast (energy form,
@@ -212,7 +212,7 @@ def summarize_backtest(scores: pd.DataFrame, *, by=("method", "cutoff")) -> pd.D
     Parameters
     ----------
     scores : pandas.DataFrame
-        :attr:`forecast.history.backtest.BacktestResult.scores`: one row per forecast
+        :attr:`forecast.evaluation.backtest.BacktestResult.scores`: one row per forecast
         with at least ``crps``, ``in50``, ``in90``, ``error`` and the ``by`` columns.
     by : sequence of str
         Grouping columns; ``("method",)`` pools the cutoffs.

@@ -1,1 +1,0 @@
-"""What already happened: the record of frontier runs, trend fits, backtests and calibration."""

@@ -2,8 +2,8 @@
 worlds by, sampled with NUTS.
 
 :func:`calibration_model` samples the same standard-normal scores as
-:func:`models.bottom_up.bottom_up_model` (``z`` and, where a lab-year prior is uncertain,
-``z_lab_year``: :func:`models.bottom_up.latent_scores`; MODEL.md, "How worlds are drawn":
+:func:`models.bottom_up.model.bottom_up_model` (``z`` and, where a lab-year prior is uncertain,
+``z_lab_year``: :func:`models.bottom_up.model.latent_scores`; MODEL.md, "How worlds are drawn":
 NUTS samples the well-conditioned scores, not the raw priors), turns them into a world with
 the same arithmetic (:func:`models.bottom_up.world_sites`: every lab's largest run and the
 frontier in each year), and adds the record's log likelihood of MODEL.md v3
@@ -43,7 +43,7 @@ def calibration_model(priors, years, evidence: Evidence, *, base_year: float = B
 
     Sites
     -----
-    ``z`` and ``z_lab_year`` (as :func:`models.bottom_up.bottom_up_model`), deterministic
+    ``z`` and ``z_lab_year`` (as :func:`models.bottom_up.model.bottom_up_model`), deterministic
     ``log10_training_compute`` (the frontier, ``(years,)``) and, with several labs,
     ``log10_lab_training_compute`` (``(labs, years)``), and the factor ``record``.
     """

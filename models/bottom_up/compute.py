@@ -1,10 +1,10 @@
 """The bottom-up model (docs/model.md, v3): what supply, power, money, data and latency allow
 each lab each year, what post-training adds, what the largest run takes, and which lab runs it.
 
-``world_compute`` is the arithmetic: pure JAX, in natural-log space, for any batch of
-worlds (each parameter an array of shape ``batch``) and a vector of years; every output has
-shape ``batch + (n_years,)``. ``bottom_up_model`` is the NumPyro model that draws one world
-from a prior set and records every derived quantity as a deterministic site.
+This module is the arithmetic, pure JAX; the NumPyro model that draws one world from a prior
+set is ``models.bottom_up.model``. ``world_compute`` works in natural-log space, for any
+batch of worlds (each parameter an array of shape ``batch``) and a vector of years; every
+output has shape ``batch + (n_years,)``.
 
 Multiplicative outputs are returned as log10 (``log10_training_compute`` ...): they cannot
 overflow for any valid prior, and that is the scale every plot and probability uses.
@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jax.numpy as jnp
-import numpyro
-import numpyro.distributions as dist
 
 from priors import FRACTION, NON_NEGATIVE, POSITIVE, REAL, UNIT_INTERVAL
 from priors.labs import LAB, LAB_YEAR, scope
@@ -467,47 +465,8 @@ def _lab_axes(name: str, value):
     return value[..., None] if scope(name) == LAB else value[..., None, None]
 
 
-def bottom_up_model(priors, years, *, base_year: float = BASE_YEAR):
-    """NumPyro model of one world: standard-normal scores -> prior values -> compute by year.
-
-    ``priors`` is a :class:`~priors.PriorSet` or its ``transform()`` (a pytree whose numbers
-    can be traced, so one compiled model serves every prior set of the same shape).
-
-    The sample sites are ``z``: one independent standard-normal score per uncertain
-    column (MODEL.md "How worlds are drawn"; a lab-scoped prior has one column per lab),
-    and, where a lab-year prior is uncertain, ``z_lab_year`` (one score per lab-year
-    column and year); the transform joins correlated priors through their Gaussian copula.
-    With several labs the outputs are those of :func:`lab_world_compute`. Conditioning ``z`` on a design (Sobol, Latin hypercube) or
-    letting NUTS sample it reuses this one model. Each prior value and each output of
-    :func:`world_compute` is recorded as a deterministic site.
-    """
-    transform = priors.transform() if hasattr(priors, "priors") else priors
-    years = jnp.asarray(years, dtype=float)
-    z, z_lab_year = latent_scores(transform, years.shape[0])
-    values, lab_year, outputs = world_sites(transform, z, z_lab_year, years, base_year=base_year)
-    for name, value in values.items():
-        numpyro.deterministic(name, value)
-    for name, value in lab_year.items():
-        numpyro.deterministic(name, value)
-    for name, value in outputs.items():
-        numpyro.deterministic(name, value)
-
-
-def latent_scores(transform, n_years: int):
-    """The sample sites of a world: ``z`` (``transform.n_latent`` standard-normal scores) and,
-    where a lab-year prior is uncertain, ``z_lab_year`` (``(transform.n_lab_year, n_years)``;
-    else None). Every model of a world (:func:`bottom_up_model`, the calibration) samples
-    these and nothing else."""
-    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([transform.n_latent]).to_event(1))
-    z_lab_year = None
-    if transform.n_lab_year:
-        z_lab_year = numpyro.sample(
-            "z_lab_year", dist.Normal(0.0, 1.0).expand([transform.n_lab_year, n_years]).to_event(2))
-    return z, z_lab_year
-
-
 def world_sites(transform, z, z_lab_year, years, *, base_year: float = BASE_YEAR):
-    """A world from its scores (:func:`latent_scores`): pure JAX.
+    """A world from its scores (:func:`models.bottom_up.model.latent_scores`): pure JAX.
 
     Returns ``(values, lab_year, outputs)``: each column's prior value, each lab-year prior
     (``batch + (labs, years)``; ``batch + (years,)`` for one lab) and the outputs of

@@ -39,7 +39,7 @@ from forecast.conditioning import record_weights
 from forecast.sensitivity.worlds import (
     DEFAULT_SWAP_SAMPLES,
     TORNADO_QUANTILES,
-    _blocks_and_mixing,
+    blocks_and_mixing,
     as_dataarray,
     correlated_scores,
     headline_numbers,
@@ -136,7 +136,7 @@ def conditional_pin(z: np.ndarray, correlation: np.ndarray, index, score: float)
 def _pinner(priors: PriorSet, e: np.ndarray):
     """``pin(i, score)`` -> the independent scores of the worlds ``e`` with latent prior ``i``
     pinned at ``score`` and its correlated partners conditioned (:func:`conditional_pin`)."""
-    blocks, mixing = _blocks_and_mixing(priors)
+    blocks, mixing = blocks_and_mixing(priors)
     block_of = {int(i): b for b in blocks for i in b}
     correlation = priors.score_correlation()
     z = {}  # each block's correlated scores, computed on first use

@@ -28,7 +28,7 @@ from priors import PriorSet
 from priors.labs import ALTERNATIVES, base_name
 
 __all__ = [
-    "DEFAULT_N_BASE", "DEFAULT_SWAP_SAMPLES", "GROUP_JOIN", "OUTPUTS", "TORNADO_QUANTILES", "as_dataarray",
+    "DEFAULT_N_BASE", "DEFAULT_SWAP_SAMPLES", "GROUP_JOIN", "OUTPUTS", "TORNADO_QUANTILES", "as_dataarray", "blocks_and_mixing",
     "correlated_scores", "crossing_year_or_after", "group_label", "group_members", "headline_numbers",
     "independent_scores", "latent_scores", "push_log10_compute", "reached_by", "scores_by_name",
 ]
@@ -114,7 +114,7 @@ def latent_scores(scores: np.ndarray, all_names: Sequence[str], priors: PriorSet
     return scores[:, index]
 
 
-def _blocks_and_mixing(priors: PriorSet) -> tuple[list[np.ndarray], np.ndarray | None]:
+def blocks_and_mixing(priors: PriorSet) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Column indices of each correlated block (two priors or more) of ``priors.latent_names``
     and the Cholesky factor ``L`` the model uses (None without correlations)."""
     mixing = priors.transform().mixing
@@ -133,7 +133,7 @@ def correlated_scores(priors: PriorSet, e: np.ndarray) -> np.ndarray:
     ``e`` bit for bit.
     """
     e = np.asarray(e, dtype=float)
-    blocks, mixing = _blocks_and_mixing(priors)
+    blocks, mixing = blocks_and_mixing(priors)
     z = e.copy()
     for b in blocks:
         z[:, b] = e[:, b] @ mixing[np.ix_(b, b)].T
@@ -144,7 +144,7 @@ def independent_scores(priors: PriorSet, z: np.ndarray) -> np.ndarray:
     """The independent scores ``e`` with ``e L^T = z``: the inverse of :func:`correlated_scores`,
     one triangular solve per correlated block, independent priors copied."""
     z = np.asarray(z, dtype=float)
-    blocks, mixing = _blocks_and_mixing(priors)
+    blocks, mixing = blocks_and_mixing(priors)
     e = z.copy()
     for b in blocks:
         e[:, b] = solve_triangular(mixing[np.ix_(b, b)], z[:, b].T, lower=True).T

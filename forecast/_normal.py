@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
-from priors._precision import float64
+from priors.precision import float64
 
 __all__ = ["root_key", "standard_normal"]
 

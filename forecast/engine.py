@@ -28,7 +28,7 @@ from forecast._normal import root_key, standard_normal
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
 from priors import PriorSet
-from priors._precision import float64
+from priors.precision import float64
 
 #: Worlds per compiled call: large enough to keep the vector units busy, small enough that
 #: one chunk of every output fits in memory on a laptop (2**16 x 11 years x 22 outputs).

@@ -27,7 +27,7 @@ from jax import lax
 from jax.scipy.special import erf, erfc, log_ndtr, ndtri
 from scipy import special, stats
 
-from priors._precision import float64
+from priors.precision import float64
 
 #: Standard-normal score of the 95th percentile: a 90% interval is mu -/+ Z95 * sigma.
 Z95 = float(stats.norm.ppf(0.95))

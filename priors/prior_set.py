@@ -43,7 +43,7 @@ from jax.scipy.special import ndtri
 
 from priors import correlations as corr
 from priors import labs as lab_scope
-from priors._precision import float64
+from priors.precision import float64
 from priors.correlations import Correlation, CorrelationWarning
 from priors.domains import Domain
 from priors.errors import PriorError

@@ -37,7 +37,7 @@ from models import BASE_YEAR, PARAMETERS
 from models.calibration import calibration_model
 from models.evidence import LAB_TARGET, TARGET
 from priors import InputError, PriorSet, load_prior_set
-from priors._precision import float64
+from priors.precision import float64
 
 __all__ = [
     "MAX_TREE_DEPTH", "MOVED_SD_RATIO", "MOVED_SHIFT", "Calibration", "CalibrationWarning", "calibrate",

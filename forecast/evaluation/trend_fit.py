@@ -32,7 +32,7 @@ from numpyro.infer import MCMC, NUTS, Predictive
 from forecast.evaluation.nuts import NutsDiagnostics, nuts_diagnostics
 from forecast.record.runs import decimal_year, frontier_series, runs_before
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
-from priors._precision import float64
+from priors.precision import float64
 
 __all__ = [
     "TrendFit",

@@ -14,12 +14,11 @@ import importlib
 #: handles Ctrl-C from its first line.
 _LAZY = {
     "PLOTS": "outputs.plots.forecast",
-    "as_result": "outputs.plots.forecast",
-    "caption": "outputs.plots.forecast",
-    "plot_constraints": "outputs.plots.forecast",
-    "plot_fan": "outputs.plots.forecast",
-    "plot_resources": "outputs.plots.forecast",
-    "plot_timeline": "outputs.plots.forecast",
+    "caption": "outputs.plots.axes",
+    "plot_constraints": "outputs.plots.timeline",
+    "plot_fan": "outputs.plots.fan",
+    "plot_resources": "outputs.plots.resources",
+    "plot_timeline": "outputs.plots.timeline",
     "save_plots": "outputs.plots.forecast",
     "CONSTRAINT_COLORS": "outputs.style",
     "THRESHOLD_COLORS": "outputs.style",
@@ -48,7 +47,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "CONSTRAINT_COLORS", "PLOTS", "THRESHOLD_COLORS", "as_result", "caption", "constraint_color",
+    "CONSTRAINT_COLORS", "PLOTS", "THRESHOLD_COLORS", "caption", "constraint_color",
     "crossing_display", "crossing_table", "format_correlations", "format_prior_table", "format_terminal_table",
     "per_year_table", "plot_constraints", "plot_fan", "plot_resources", "plot_style", "plot_timeline",
     "prior_table", "resources_table", "save_plots", "shares_table", "threshold_color", "timeline_table",

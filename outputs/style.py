@@ -48,7 +48,7 @@ CONSTRAINT_COLORS = {
 MEDIAN_COLOR = "#1f3b73"
 BAND_COLOR = "#4a78c2"
 
-#: Colours of the published forecasts' markers (:data:`outputs.plots.forecast.PUBLISHED_STYLES`):
+#: Colours of the published forecasts' markers (:data:`outputs.plots.marks.PUBLISHED_STYLES`):
 #: no forecast or method takes them.
 PUBLISHED_COLORS = ("#009E73", "#D55E00", "#E69F00", "#CC79A7")
 

@@ -248,6 +248,7 @@ class App:
         self.quick_samples = quick_samples
         self._compiled: set = set()
         self._structures: OrderedDict = OrderedDict()
+        self._record_tables = None  # the record and the published forecasts the fan marks
         # a broken prior file is refused now, with its one-line error, not on the page
         self._load(self.prior_files[name])
 
@@ -483,7 +484,7 @@ class App:
         """One chart of the state's forecast, drawn by ``outputs.plots``, as PNG bytes."""
         from matplotlib.figure import Figure
 
-        from outputs.plots.forecast import PLOT_FIGURES, PLOTS
+        from outputs.plots.forecast import PLOT_FIGURES, draw_plot
         from outputs.style import plot_style
 
         if kind not in PLOT_KINDS:
@@ -497,16 +498,24 @@ class App:
             kept = self._kept_bytes(result, kind)  # drawn meanwhile by the request before
             if kept is not None:
                 return kept
-            if kind in PLOT_FIGURES:
-                figure = Figure(figsize=PLOT_FIGURES[kind], layout="constrained")
-                PLOTS[kind](result, figure=figure)
-            else:
-                figure = Figure(figsize=PLOT_SIZES.get(kind), layout="constrained")
-                # the half-width charts leave their caption to the fan's (same worlds)
-                PLOTS[kind](result, ax=figure.add_subplot(), **({"caption": False} if kind in PLOT_SIZES else {}))
+            figure = Figure(figsize=PLOT_FIGURES.get(kind) or PLOT_SIZES.get(kind), layout="constrained")
+            # the half-width charts leave their caption to the fan's (same worlds)
+            options = {"caption": False} if kind in PLOT_SIZES else {}
+            record, published = self.record_tables()
+            draw_plot(kind, result, figure, record=record, published=published, **options)
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=PLOT_DPI)
         return self._keep_bytes(result, kind, buffer.getvalue())
+
+    def record_tables(self):
+        """``(runs, published)``: the record of frontier runs and the published forecasts that
+        the fan chart marks, read on first use."""
+        if self._record_tables is None:
+            from forecast.record.published import load_published
+            from forecast.record.runs import load_runs
+
+            self._record_tables = (load_runs(), load_published())
+        return self._record_tables
 
     def _kept_bytes(self, result, name: str) -> bytes | None:
         """A chart or file of ``result`` made before (charts and tables are drawn once)."""

@@ -38,6 +38,9 @@ def check_not_source(target: Path, source: Path) -> None:
 
 
 def main(args) -> int:
+    from forecast.record.published import load_published
+    from forecast.record.runs import load_runs
+
     kinds = parse_kinds(args.kind)
     formats = parse_formats(args.format)
     source = Path(args.source)
@@ -47,7 +50,8 @@ def main(args) -> int:
     result = load_forecast(source, flag="")
     target = target or new_folder_name(f"plots-{result.priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:
-        written = save_plots(result, staging, kinds=kinds, formats=formats)
+        written = save_plots(result, staging, record=load_runs(), published=load_published(), kinds=kinds,
+                             formats=formats)
     print(f"wrote {target}/")
     for path in written:
         print(f"  {path.name}")

@@ -1,12 +1,14 @@
 """Plots of a backtest: forecast fans of each method against the realized frontier, and how
 well calibrated each method is.
 
-``plot_backtest(backtest_result, *, ax=None)`` draws the fans; ``plot_pit`` the histogram of
+``plot_backtest(backtest_result, *, fig=None) -> Figure`` draws the fans, a panel per cutoff;
+``plot_pit`` the histogram of
 the PITs (the forecast's CDF at each outcome: flat for a calibrated forecast, U-shaped for
 one too narrow, piled at one end for one biased); ``plot_reliability`` the share of outcomes
 inside each central interval against its nominal probability (on the diagonal for a
-calibrated forecast). Each follows the project's plot contract: data in, axes out, a new
-figure when ``ax`` is None, options per drawn element as their own dict. Wrap calls in
+calibrated forecast). Each follows the project's plot contract: data in, axes out (a figure
+for the panels of ``plot_backtest``), a new figure when ``ax`` (``fig``) is None, options per
+drawn element as their own dict. Wrap calls in
 :func:`outputs.plot_style` for the project's look.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from forecast.evaluation.backtest import METHOD_LABELS, coverage_curve
 from outputs.style import METHOD_COLORS, log10_flop_formatter, log10_flop_locator, method_color
@@ -60,13 +63,13 @@ def _fan(fans, method, cutoff, prob):
 def plot_backtest(
     backtest_result,
     *,
-    ax=None,
+    fig: Figure | None = None,
     methods=None,
     band_kwargs: Mapping | None = None,
     median_kwargs: Mapping | None = None,
     observed_kwargs: Mapping | None = None,
     known_kwargs: Mapping | None = None,
-):
+) -> Figure:
     """Forecast fans of every method and cutoff against the realized frontier.
 
     One panel per cutoff (a grid of two columns when it makes the figure); each method draws
@@ -79,9 +82,9 @@ def plot_backtest(
     ----------
     backtest_result : forecast.backtest.BacktestResult
         What :func:`forecast.backtest.run_backtest` returned.
-    ax : matplotlib.axes.Axes or sequence of Axes, optional
-        One axes per cutoff (a single axes is accepted when there is one cutoff); a new
-        figure when None.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to lay the panels out on (:func:`backtest_axes`; best with
+        constrained layout, sized by :func:`backtest_figsize`); a new pyplot figure when None.
     methods : sequence of str, optional
         Methods to draw; all in the result by default.
     band_kwargs, median_kwargs, observed_kwargs, known_kwargs
@@ -89,8 +92,8 @@ def plot_backtest(
 
     Returns
     -------
-    numpy.ndarray of matplotlib.axes.Axes
-        One axes per cutoff, in cutoff order.
+    matplotlib.figure.Figure
+        The figure; its axes are the panels, one per cutoff, in cutoff order.
     """
     fans = backtest_result.fans
     cutoffs = sorted(int(c) for c in fans["cutoff"].unique())
@@ -98,13 +101,9 @@ def plot_backtest(
     unknown = [m for m in chosen if m not in set(fans["method"])]
     if unknown:
         raise ValueError(f"methods not in this backtest: {unknown}")
-    if ax is None:
+    if fig is None:
         fig = plt.figure(figsize=backtest_figsize(len(cutoffs)), layout="constrained")
-        axes = backtest_axes(fig, len(cutoffs))
-    else:
-        axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
-        if len(axes) != len(cutoffs):
-            raise ValueError(f"need one axes per cutoff ({len(cutoffs)}), got {len(axes)}")
+    axes = backtest_axes(fig, len(cutoffs))
     band_kwargs = dict(band_kwargs or {})
     band_kwargs.setdefault("alpha", 0.18)
     band_kwargs.setdefault("linewidth", 0)
@@ -154,7 +153,7 @@ def plot_backtest(
         if spec is None or spec.is_first_col():
             axis.set_ylabel("largest run (FLOP)")
     _legend(axes)
-    return np.asarray(axes, dtype=object)
+    return fig
 
 
 def _legend(axes) -> None:

@@ -1,48 +1,32 @@
 """Plots of several forecasts side by side, and of a calibration's prior against posterior.
 
 ``plot_compare_fan`` and ``plot_compare_timeline`` take the Dataset of
-:func:`forecast.compare.compare` (or the path of its ``comparison.nc``);
-``plot_prior_posterior`` takes a :class:`forecast.calibrate.Calibration`. Same contract as
-:mod:`outputs.plots`: axes in (a new figure when None), axes out, options per drawn element
-as their own dict; wrap calls in :func:`outputs.plot_style` for the project's look.
+:func:`forecast.compare.compare`; ``plot_fitted_history`` and ``plot_prior_posterior`` take a
+:class:`forecast.evaluation.calibrate.Calibration`. Same contract as :mod:`outputs.plots`:
+axes in (a new figure when None), axes out (``plot_prior_posterior``, several panels: a
+figure in, the figure out), options per drawn element as their own dict; wrap calls in
+:func:`outputs.plot_style` for the project's look.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
-import datetime as dt
-
-from outputs.plots.forecast import (
-    RECORD_YEARS,
-    _RECORD_COLOR,
-    _add_caption,
-    _below_xaxis,
-    _draw_published_marks,
-    _new_axes,
-    _place_published_labels,
-    _year_axis,
-    mark_as_of,
-    record_points,
-)
+from outputs.plots.axes import RECORD_COLOR, add_caption, below_xaxis, mark_as_of, new_axes, year_axis
+from outputs.plots.marks import RECORD_YEARS, draw_published_marks, place_published_labels, record_points
 from outputs.style import log10_flop_formatter, log10_flop_locator, method_color
 from outputs.text import flop_label, format_number, prior_label
 
-__all__ = ["OUTLIER_GAP", "compare_ylim", "plot_compare_fan", "plot_compare_timeline", "plot_fitted_history", "plot_prior_posterior"]
-
-def _as_comparison(comparison: xr.Dataset | str | Path) -> xr.Dataset:
-    if isinstance(comparison, xr.Dataset):
-        return comparison
-    if isinstance(comparison, (str, Path)):
-        return xr.load_dataset(comparison)
-    raise TypeError(f"expected a comparison Dataset or its NetCDF path, got {type(comparison).__name__}")
+__all__ = ["OUTLIER_GAP", "compare_ylim", "draw_fitted_history", "plot_compare_fan", "plot_compare_timeline",
+           "plot_fitted_history", "plot_prior_posterior"]
 
 
 def _default_caption(comparison: xr.Dataset) -> str:
@@ -151,20 +135,20 @@ def _comparison_as_of(comparison: xr.Dataset) -> dt.date | None:
 def _legend_under(ax, handles, labels):
     """The legend under the x label (clear of the published forecasts' labels), in two
     columns read down, the forecasts first, when there are more than three entries."""
-    offset = ScaledTranslation(0, -_below_xaxis(ax) / 72, ax.figure.dpi_scale_trans)
+    offset = ScaledTranslation(0, -below_xaxis(ax) / 72, ax.figure.dpi_scale_trans)
     return ax.legend(handles, labels, loc="upper left", ncols=2 if len(labels) > 3 else 1,
                      bbox_to_anchor=(0, 0), bbox_transform=ax.transAxes + offset, borderaxespad=0,
                      fontsize="small")
 
 
 def plot_compare_fan(
-    comparison: xr.Dataset | str | Path,
+    comparison: xr.Dataset,
     *,
     ax=None,
+    record=None,
+    published=None,
     observed: Mapping[int, float] | None = None,
     history=None,
-    published=True,
-    record: bool = True,
     clip: bool = True,
     ylim: tuple[float, float] | None = None,
     caption: str | bool | None = None,
@@ -178,23 +162,25 @@ def plot_compare_fan(
     Parameters
     ----------
     comparison
-        :func:`forecast.compare.compare` output, or the path of its NetCDF file.
+        :func:`forecast.compare.compare` output.
     ax
         Axes to draw on; a new figure when None.
+    record
+        Without ``observed``: the record of frontier runs (a table as
+        :func:`forecast.record.runs.load_runs` returns it) whose largest run by year to draw
+        (as published by the comparison's ``as_of``, when it has one) over the years before
+        the forecasts; and, where the comparison holds a hindcast
+        (``attrs["record_through"]``), over its years too, through the year the record was
+        checked: what happened. None: no record.
+    published
+        Published forecasts (a table as :func:`forecast.record.published.load_published`
+        returns it) to mark where their year lies in the chart's range, as
+        :func:`outputs.plots.fan.plot_fan` does; None for none.
     observed
         ``{year: log10 FLOP}`` of realized runs (the record) to mark as points.
     history
-        A :class:`forecast.calibrate.Calibration` whose fitted history to draw
-        (:func:`plot_fitted_history`), in the one legend.
-    record
-        Without ``observed``: draw the record's largest run by year (as published by the
-        comparison's ``as_of``, when it has one) over the years before the forecasts; and,
-        where the comparison holds a hindcast (``attrs["record_through"]``), over its years
-        too, through the year the record was checked: what happened.
-    published
-        Mark the published forecasts whose year lies in the chart's range, as
-        :func:`outputs.plots.forecast.plot_fan` does (True, the default), none (False), or
-        the rows of a table of the form of :func:`forecast.record.published.load_published`.
+        A :class:`forecast.evaluation.calibrate.Calibration` whose fitted history to draw
+        (:func:`draw_fitted_history`), in the one legend.
     clip
         Keep the y range on the forecasts that agree (:func:`compare_ylim`): a forecast whose
         band runs far beyond all the others is cut at the edge, with a triangle on the edge
@@ -213,8 +199,7 @@ def plot_compare_fan(
     -------
     matplotlib.axes.Axes
     """
-    comparison = _as_comparison(comparison)
-    ax = _new_axes(ax)
+    ax = new_axes(ax)
     years = comparison["year"].values.astype(float)
     names = [str(n) for n in comparison["forecast"].values]
     band_kwargs = dict(band_kwargs or {})
@@ -245,13 +230,13 @@ def plot_compare_fan(
         labels.append(label + (" (cut at the edge)" if name in clipped else ""))
     as_of = _comparison_as_of(comparison)
     record_drawn = []
-    if not observed and record:
+    if not observed and record is not None:
         end = int(years.min()) if as_of is None else max(int(years.min()), as_of.year)
         if "record_through" in comparison.attrs:  # a hindcast: what happened, over its years too
             end = max(end, int(comparison.attrs["record_through"]))
-        record_years, record_values = record_points(int(years.min()) - RECORD_YEARS, end, as_of=as_of)
+        record_years, record_values = record_points(record, int(years.min()) - RECORD_YEARS, end, as_of=as_of)
         if len(record_years):
-            (line,) = ax.plot(record_years, record_values, color=_RECORD_COLOR, marker="o", markersize=3.5,
+            (line,) = ax.plot(record_years, record_values, color=RECORD_COLOR, marker="o", markersize=3.5,
                               linewidth=0.8, zorder=4, gid="record")
             handles.append(line)
             labels.append("largest run known (record)" if as_of is None
@@ -260,7 +245,7 @@ def plot_compare_fan(
             if ylim is None:
                 limits = (min(limits[0], float(np.floor(record_values.min() - 0.2))), limits[1])
     if history is not None:
-        handles += plot_fitted_history(history, ax=ax, legend=False)
+        handles.append(draw_fitted_history(ax, history))
         labels.append(handles[-1].get_label())
     if observed:
         points = {"color": "#222222", "marker": "D", "s": 16, "zorder": 5, "label": "largest run known",
@@ -273,8 +258,8 @@ def plot_compare_fan(
                       max(limits[1], float(np.ceil(max(values) + 0.2))))
     first = min([years.min(), *list(observed or []), *record_drawn])
     state = {"xlim": (first - 0.4, years.max() + 0.4), "ylim": limits, "drawn": set(), "shared": []}
-    if published is not False:  # the fan chart's own helpers: same markers, legend and labels
-        _draw_published_marks(ax, state, published, published_kwargs)
+    if published is not None:  # the fan chart's own helpers: same markers, legend and labels
+        draw_published_marks(ax, state, published, published_kwargs)
         if ylim is None:
             limits = state["ylim"]
     for handle, label in state["shared"]:
@@ -298,13 +283,13 @@ def plot_compare_fan(
             caption += " · priors only, none conditioned on the record"
         elif len(conditioned) and conditioned.all() and as_of is not None:
             caption += f" · each conditioned on the record as published by {as_of.isoformat()}"
-    _add_caption(ax, None, caption, below=legend)
-    _place_published_labels(ax, state)
+    add_caption(ax, None, caption, below=legend)
+    place_published_labels(ax, state)
     return ax
 
 
 def plot_compare_timeline(
-    comparison: xr.Dataset | str | Path,
+    comparison: xr.Dataset,
     *,
     threshold: float,
     ax=None,
@@ -320,7 +305,7 @@ def plot_compare_timeline(
     Parameters
     ----------
     comparison
-        :func:`forecast.compare.compare` output, or the path of its NetCDF file.
+        :func:`forecast.compare.compare` output.
     threshold
         One of the comparison's thresholds, in FLOP.
     error
@@ -336,7 +321,6 @@ def plot_compare_timeline(
     -------
     matplotlib.axes.Axes
     """
-    comparison = _as_comparison(comparison)
     if threshold not in comparison["threshold"].values:
         raise ValueError(f"threshold {flop_label(threshold)} is not in this comparison")
     if ax is None:
@@ -355,7 +339,7 @@ def plot_compare_timeline(
                             **error_kwargs)
         ax.plot(years, p, **{"color": color, "marker": "o", "markersize": 3, "label": str(name),
                              **(line_kwargs or {})})
-    _year_axis(ax, years)
+    year_axis(ax, years)
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_ylabel("probability, by that year")
@@ -366,17 +350,9 @@ def plot_compare_timeline(
     return ax
 
 
-def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_kwargs: Mapping | None = None,
-                        legend: bool = True):
-    """The calibrated model's frontier over the observed years: posterior median and 90% band.
-
-    Drawn over a fan chart (:func:`plot_compare_fan` takes it as ``history=`` and puts it in
-    its one legend), it shows how well the posterior worlds reproduce the record they were
-    conditioned on. Returns the axes; with ``legend=False``, the median line's handle in a
-    list (for the caller's legend) and no legend of its own.
-    """
-    if ax is None:
-        _, ax = plt.subplots()
+def draw_fitted_history(ax, calibration, *, color: str | None = None, band_kwargs: Mapping | None = None):
+    """The calibrated model's frontier over the observed years on ``ax``: posterior median
+    and 90% band; the median line (its label names it, for a legend)."""
     fitted = calibration.fitted_frontier()
     years = fitted.index.to_numpy(dtype=float)
     color = color or method_color("calibrated")
@@ -384,9 +360,23 @@ def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_
     ax.fill_between(years, fitted["fitted_5%"], fitted["fitted_95%"], **band_kwargs)
     (line,) = ax.plot(years, fitted["fitted_50%"], color=color, linestyle=(0, (1, 1.5)),
                       label="calibrated model over the record it saw (median, 90% band)")
-    if not legend:
-        return [line]
-    ax.legend(loc="upper left", fontsize="small")
+    return line
+
+
+def plot_fitted_history(calibration, *, ax=None, color: str | None = None, band_kwargs: Mapping | None = None,
+                        legend: bool = True):
+    """The calibrated model's frontier over the observed years: posterior median and 90% band
+    (:func:`draw_fitted_history`), with a legend unless ``legend`` is False.
+
+    Drawn over a fan chart (:func:`plot_compare_fan` takes it as ``history=`` and puts it in
+    its one legend), it shows how well the posterior worlds reproduce the record they were
+    conditioned on. Returns the axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots()
+    draw_fitted_history(ax, calibration, color=color, band_kwargs=band_kwargs)
+    if legend:
+        ax.legend(loc="upper left", fontsize="small")
     return ax
 
 
@@ -398,35 +388,36 @@ def plot_prior_posterior(
     calibration,
     *,
     names=None,
-    axes=None,
+    fig: Figure | None = None,
     prior_kwargs: Mapping | None = None,
     posterior_kwargs: Mapping | None = None,
-):
-    """Prior against posterior of each prior the record moved, one small panel each.
+) -> Figure:
+    """Prior against posterior of each prior the record moved, one small panel each, in a
+    grid of up to three columns.
 
     Parameters
     ----------
     calibration
-        A :class:`forecast.calibrate.Calibration`.
+        A :class:`forecast.evaluation.calibrate.Calibration`.
     names
         Priors to draw; those that moved by default (all uncertain ones if none moved).
-    axes
-        A sequence of at least ``len(names)`` axes; a new figure when None.
+    fig
+        An empty figure to lay the panels out on; a new pyplot figure (2.3 x 1.9 inches a
+        panel) when None.
     prior_kwargs, posterior_kwargs
         Passed to ``hist`` for the prior and the posterior draws.
 
     Returns
     -------
-    numpy.ndarray of matplotlib.axes.Axes
+    matplotlib.figure.Figure
+        The figure; its axes are the panels, in the order of ``names``.
     """
     names = list(names or calibration.moved or calibration.priors.latent_names)
-    if axes is None:
-        columns = min(3, len(names))
-        rows = -(-len(names) // columns)
-        _, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 1.9 * rows), squeeze=False)
-    axes = np.ravel(axes)
-    if len(axes) < len(names):
-        raise ValueError(f"{len(names)} priors to draw but only {len(axes)} axes")
+    columns = min(3, len(names))
+    rows = -(-len(names) // columns)
+    if fig is None:
+        fig = plt.figure(figsize=(2.3 * columns, 1.9 * rows))
+    axes = np.ravel(fig.subplots(rows, columns, squeeze=False))
     prior, posterior = calibration.values(posterior=False), calibration.values(posterior=True)
     prior_kwargs = {"color": "#999999", "histtype": "stepfilled", "alpha": 0.5, "label": "prior",
                     **(prior_kwargs or {})}
@@ -454,4 +445,4 @@ def plot_prior_posterior(
     for ax in axes[len(names):]:
         ax.set_visible(False)
     axes[0].legend(loc="upper right", fontsize="x-small")
-    return axes
+    return fig

@@ -4,13 +4,13 @@ of at least that size (and that none does within the forecast's years)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from forecast import ForecastResult
-from outputs.plots.forecast import as_result, caption
+from outputs.plots.axes import CAPTION_COLOR
+from outputs.plots.axes import caption as result_caption
 from outputs.text import flop_label
 
 __all__ = ["LAB_COLORS", "lab_label", "plot_labs"]
@@ -28,15 +28,15 @@ def lab_label(name: str) -> str:
     return _LAB_LABELS.get(name, name.replace("_", " "))
 
 
-def plot_labs(result: ForecastResult | str | Path, *, ax=None, thresholds: Iterable[float] | None = None,
-              caption_text: str | bool | None = None):
+def plot_labs(result: ForecastResult, *, ax=None, thresholds: Iterable[float] | None = None,
+              caption: str | bool | None = None):
     """One bar per size: the probability that each lab is the first to a run of at least that
     size within the forecast's years (the lab with the largest run of the year the frontier
     first reaches it), and, in grey, that no run reaches it by the last year.
 
-    Returns the axes; ``None`` for a forecast of one lab.
+    ``caption``: the line under the plot, None for prior set, samples and seed; a string; or
+    False. Returns the axes; ``None`` for a forecast of one lab (nothing to draw).
     """
-    result = as_result(result)
     summary = result.lab_summary()
     if summary is None:
         return None
@@ -71,7 +71,7 @@ def plot_labs(result: ForecastResult | str | Path, *, ax=None, thresholds: Itera
         ax.spines[side].set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
-    text = caption(result) if caption_text is None else caption_text
+    text = result_caption(result) if caption is None or caption is True else caption
     if text:  # under the axis label, inside the axes' layout box
-        ax.text(0.0, -0.2, text, transform=ax.transAxes, fontsize=7.5, color="#666666", ha="left", va="top")
+        ax.text(0.0, -0.2, text, transform=ax.transAxes, fontsize=7.5, color=CAPTION_COLOR, ha="left", va="top")
     return ax

@@ -30,7 +30,7 @@ from scipy import special
 
 from forecast import ForecastResult
 from forecast.timeline import reach_probability
-from outputs.plots.forecast import legend_and_caption, save_figure
+from outputs.plots.axes import CAPTION_COLOR, legend_and_caption, save_figure
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -81,7 +81,6 @@ PRIOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                                         "disclosure_delay_months", "estimate_sd_dex")),
 )
 
-_CAPTION_COLOR = "#666666"
 _TEXT_COLOR = "#333333"
 _ZERO_COLOR = "#999999"
 #: Panels per row of :func:`plot_prior_densities`, and the height of a row (inches).
@@ -294,7 +293,7 @@ def _draw_prior(ax, prior: Prior) -> None:
     ax.set_xlabel(f"{prior.name} · {_unit_label(prior.unit, log)}", fontsize=6, labelpad=1, color=_TEXT_COLOR)
     ax.annotate(_source_text(prior), xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label),
                 xytext=(0, -1.5), textcoords="offset points", ha="left", va="top", fontsize=5.5,
-                color=_CAPTION_COLOR, linespacing=1.1, gid="source")
+                color=CAPTION_COLOR, linespacing=1.1, gid="source")
     ax._forecast_prior = prior.name  # which prior a panel shows, for tests and callers
 
 
@@ -336,7 +335,7 @@ def prior_pages(prior_set: PriorSet, *, columns: int = _COLUMNS, max_height: flo
     return [*pages, page] if page else pages
 
 
-def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure: Figure | None = None,
+def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, fig: Figure | None = None,
                          title: str | bool | None = None, blocks: Sequence[str] | None = None) -> Figure:
     """Every uncertain prior of ``prior_set`` as a small panel, grouped by model block.
 
@@ -353,7 +352,7 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure
         The priors.
     columns
         Panels per row.
-    figure
+    fig
         An empty figure to draw on (best with constrained layout); a new one, as tall as
         the panels need, when None.
     title
@@ -367,12 +366,13 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure
     """
     groups = [g for g in prior_groups(prior_set) if blocks is None or g[0] in blocks]
     rows = [max(1, math.ceil(len(priors) / columns)) for _, priors in groups]
+    figure = fig
     if figure is None:
         height = _height(rows)
         figure = Figure(figsize=(7.0, height), layout="constrained")
     heights = [0.3] + [r * _ROW_HEIGHT + 0.3 for r in rows] + [0.3]
     key, *blocks, notes = figure.subfigures(len(groups) + 2, 1, height_ratios=heights, squeeze=False)[:, 0]
-    key.text(0.0, 0.5, _KEY, ha="left", va="center", fontsize=7, color=_CAPTION_COLOR, gid="key")
+    key.text(0.0, 0.5, _KEY, ha="left", va="center", fontsize=7, color=CAPTION_COLOR, gid="key")
     for subfigure, (block, priors), n_rows in zip(blocks, groups, rows):
         subfigure.suptitle(block, x=0.0, ha="left", fontsize=9, fontweight="bold", color=_TEXT_COLOR)
         axes = subfigure.subplots(n_rows, columns, squeeze=False).ravel()
@@ -381,7 +381,7 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, figure
         for ax in axes[len(priors):]:  # the rest of the last row stays empty
             ax.remove()
     notes.text(0.0, 0.5, textwrap.fill(_fixed_note(prior_set), 130), ha="left", va="center",
-               fontsize=7, color=_CAPTION_COLOR, gid="fixed")
+               fontsize=7, color=CAPTION_COLOR, gid="fixed")
     if title is not False:
         figure.suptitle(f"The priors: {prior_set.name}" if title is None or title is True else title,
                         x=0.0, ha="left", fontweight="bold", fontsize=11)
@@ -403,7 +403,7 @@ def correlated_blocks(prior_set: PriorSet) -> list[tuple[str, ...]]:
     return [block for block in prior_set.with_labs(1).correlation_blocks() if len(block) > 1]
 
 
-def plot_correlations(prior_set: PriorSet, *, figure: Figure | None = None,
+def plot_correlations(prior_set: PriorSet, *, fig: Figure | None = None,
                       title: str | bool | None = None) -> Figure:
     """A heat map of the Spearman rank correlations of the correlated priors.
 
@@ -425,6 +425,7 @@ def plot_correlations(prior_set: PriorSet, *, figure: Figure | None = None,
     index = [latent.index(name) for name in names]
     matrix = prior_set.rank_correlation()[np.ix_(index, index)]
     n = len(names)
+    figure = fig
     if figure is None:
         side = min(max(2.6 + 0.42 * n, 4.0), 9.0)
         figure = Figure(figsize=(7.0, side), layout="constrained")
@@ -471,7 +472,7 @@ def plot_correlations(prior_set: PriorSet, *, figure: Figure | None = None,
     note = (f"Outlined: groups of priors joined by rank correlations (Gaussian copula). Priors of "
             f"different groups, a pair shown as 0 and the {others} other uncertain priors are independent."
             + (f" Pairs as written in {', '.join(origins)}." if origins else ""))
-    ax.set_xlabel(textwrap.fill(note, 88), fontsize=7, color=_CAPTION_COLOR, loc="left", labelpad=6)
+    ax.set_xlabel(textwrap.fill(note, 88), fontsize=7, color=CAPTION_COLOR, loc="left", labelpad=6)
     return figure
 
 
@@ -488,7 +489,7 @@ def _probability_text(result: ForecastResult, threshold: float, year: int) -> st
     return f"P(a {flop_label(threshold)} FLOP run by {year}) = {shown}"
 
 
-def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, figure: Figure | None = None,
+def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, fig: Figure | None = None,
                           thresholds: Iterable[float] = (1e26, 1e27, 1e28, 1e29, 1e30),
                           headlines: Iterable[tuple[float, int]] = ((1e28, 2028), (1e29, 2030)),
                           title: str | bool | None = None, caption: str | bool | None = None) -> Figure:
@@ -501,6 +502,8 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, figure: F
     ----------
     result
         A forecast drawn from the priors (:func:`forecast.run`), with ``year`` among its years.
+    fig
+        An empty figure to draw on (best with constrained layout); a new one when None.
     caption
         The line under the plot: None for prior set, samples and seed; a string; or False.
 
@@ -520,6 +523,7 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, figure: F
     q_low, q_high = np.quantile(values, [0.001, 0.999])
     left = math.floor(min(q_low, *levels, low) - 0.3)
     right = math.ceil(max(q_high, *levels, high) + 0.3)
+    figure = fig
     if figure is None:
         figure = Figure(figsize=(7.0, 4.6), layout="constrained")
     ax = figure.add_subplot()

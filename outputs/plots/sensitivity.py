@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import textwrap
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from forecast.sensitivity.analysis import SensitivityResult
 from forecast.sensitivity.worlds import GROUP_JOIN, OUTPUTS, group_members
+from outputs.plots.axes import new_axes
 from outputs.text import flop_label, format_percent, prior_label
 
 __all__ = ["GROUP_NOTE", "TORNADO_NOTE", "plot_sensitivity_by_year", "plot_sobol", "plot_tornado"]
@@ -49,12 +49,6 @@ _NO_EFFECT = {"median": 0.02, "probability": 0.001}
 # Okabe-Ito, as the rest of the project's plots.
 _S1_COLOR, _ST_COLOR = "#0072B2", "#E69F00"
 _LOW_COLOR, _HIGH_COLOR = "#0072B2", "#D55E00"
-
-
-def _new_axes(ax, size):
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
 
 
 def _output_label(result: SensitivityResult, output: str) -> str:
@@ -125,7 +119,7 @@ def plot_sobol(
     ds = ds.isel(prior=order)
     labels = [_wrap_label(label) for label in ds["prior"].values]
     y, rows = _row_positions(labels)
-    ax = _new_axes(ax, (7.0, 1.0 + 0.32 * rows))
+    ax = new_axes(ax, figsize=(7.0, 1.0 + 0.32 * rows))
     bar_kwargs = dict(bar_kwargs or {})
     bar_kwargs.setdefault("height", 0.38)
     errorbar_kwargs = dict(errorbar_kwargs or {})
@@ -194,7 +188,7 @@ def plot_tornado(
     partners = ds["moves_with"].values if "moves_with" in ds.coords else [""] * n
     correlated = any(partners)
     own_figure = ax is None
-    ax = _new_axes(ax, (7.0, 1.6 + 0.3 * n + (0.35 if correlated else 0.0)))
+    ax = new_axes(ax, figsize=(7.0, 1.6 + 0.3 * n + (0.35 if correlated else 0.0)))
     bar_kwargs = dict(bar_kwargs or {})
     bar_kwargs.setdefault("height", 0.7)
     y = np.arange(n)
@@ -261,7 +255,7 @@ def plot_sensitivity_by_year(
     spans = np.array([(label.count("\n") + 2) // 2 for label in labels])
     centres = np.cumsum(spans) - spans / 2 - 0.5
     n_rows = int(spans.sum())
-    ax = _new_axes(ax, (_HEAT_MARGIN_IN + _HEAT_YEAR_IN * n_years, 0.8 + 0.32 * n_rows))
+    ax = new_axes(ax, figsize=(_HEAT_MARGIN_IN + _HEAT_YEAR_IN * n_years, 0.8 + 0.32 * n_rows))
     imshow_kwargs = dict(imshow_kwargs or {})
     imshow_kwargs.setdefault("cmap", "viridis")
     imshow_kwargs.setdefault("vmin", 0.0)

@@ -27,6 +27,7 @@ from matplotlib.ticker import (
 
 from forecast.headline import MC_INTERVAL, mc_half_width
 from forecast.sweep import crossings
+from outputs.plots.axes import CAPTION_COLOR
 from outputs.style import BAND_COLOR, MEDIAN_COLOR
 from outputs.text import flop_label, format_number, prior_label
 
@@ -35,7 +36,6 @@ __all__ = ["CONTOUR_LEVELS", "plot_sweep", "plot_sweep_curve", "plot_sweep_map",
 #: Probabilities the heat map draws contours at.
 CONTOUR_LEVELS = (0.1, 0.5, 0.9)
 _CMAP = "viridis"
-_CAPTION_COLOR = "#666666"
 _PRIOR_COLOR = "#D55E00"
 #: Characters per line of a title (the figure is 7 inches wide).
 _TITLE_WIDTH = 64
@@ -129,7 +129,7 @@ def _prior_interval(coord: xr.DataArray) -> tuple[float, float, float] | None:
 def _add_caption(ax, text: str) -> None:
     """The grey line under the figure (a figure label, so the layout makes room for it
     below rather than shrinking the axes to fit it beside a colour bar)."""
-    ax.figure.supxlabel(textwrap.fill(text, 120), x=0.01, ha="left", fontsize="small", color=_CAPTION_COLOR,
+    ax.figure.supxlabel(textwrap.fill(text, 120), x=0.01, ha="left", fontsize="small", color=CAPTION_COLOR,
                         gid="caption")
 
 

@@ -15,14 +15,8 @@ from forecast.evaluation.backtest import (
     BacktestResult,
     summarize_backtest,
 )
-from outputs.plots.backtest import (
-    backtest_axes,
-    backtest_figsize,
-    plot_backtest,
-    plot_pit,
-    plot_reliability,
-)
-from outputs.plots.forecast import save_figure
+from outputs.plots.axes import save_figure
+from outputs.plots.backtest import backtest_figsize, plot_backtest, plot_pit, plot_reliability
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 
@@ -196,7 +190,7 @@ def write_backtest(result: BacktestResult, folder: str | Path, *, formats=("png"
     with plot_style():
         # a grid of two columns, a row per two cutoffs, not a strip of them
         figure = Figure(figsize=backtest_figsize(len(cutoffs)), layout="constrained")
-        plot_backtest(result, ax=backtest_axes(figure, len(cutoffs)))
+        plot_backtest(result, fig=figure)
         figure.suptitle("Backtest: forecast fans (median, 90% band) against the realized frontier")
         written = save_figure(figure, folder, "backtest", formats=formats)
         calibration = Figure(figsize=(8.0, 3.6), layout="constrained")

@@ -9,8 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecast.evaluation.calibrate import CalibratedForecast, Calibration
+from forecast.record.published import load_published
+from outputs.plots.axes import save_figure
 from outputs.plots.compare import plot_compare_fan, plot_prior_posterior
-from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 from outputs.write.comparison import percent_table, probability_table
@@ -113,7 +114,8 @@ def _plots(result: CalibratedForecast, folder: Path, formats) -> list[Path]:
     observed = calibration.fitted_frontier()["log10_compute"].dropna().to_dict()
     with plot_style():
         figure = Figure()
-        plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed, history=calibration)
+        plot_compare_fan(result.comparison, ax=figure.add_subplot(), observed=observed, history=calibration,
+                         published=load_published())
         written = save_figure(figure, folder, "calibrated_fan", formats=formats)
         moved = calibration.moved
         if moved:
@@ -124,7 +126,7 @@ def _plots(result: CalibratedForecast, folder: Path, formats) -> list[Path]:
         names = candidates[:_MOST_PANELS]  # a figure of at most 2400 px
         columns, rows = min(3, len(names)), -(-len(names) // 3)
         figure = Figure(figsize=(2.3 * columns, 1.9 * rows + 0.5), layout="constrained")
-        plot_prior_posterior(calibration, names=names, axes=figure.subplots(rows, columns, squeeze=False))
+        plot_prior_posterior(calibration, names=names, fig=figure)
         shown = f" (the {len(names)} it moved most, of {len(candidates)})" if len(names) < len(candidates) else ""
         figure.suptitle(f"What the record says: prior against posterior{shown}")
         written += save_figure(figure, folder, "prior_posterior", formats=formats)

@@ -11,8 +11,10 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from forecast.headline import HEADLINE_YEARS
+from forecast.record.published import load_published
+from forecast.record.runs import load_runs
+from outputs.plots.axes import save_figure
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
-from outputs.plots.forecast import save_figure
 from outputs.style import plot_style
 from outputs.tables import to_markdown, to_text
 from outputs.text import flop_label, format_probability
@@ -195,7 +197,7 @@ def write_comparison(comparison: xr.Dataset, folder: str | Path, *, formats=("pn
     written = [nc, csv, md]
     with plot_style():
         figure = Figure()
-        plot_compare_fan(comparison, ax=figure.add_subplot())
+        plot_compare_fan(comparison, ax=figure.add_subplot(), record=load_runs(), published=load_published())
         written += save_figure(figure, folder, "compare_fan", formats=formats)
         written += save_figure(_timeline_grid(comparison), folder, "compare_timeline", formats=formats)
     return written

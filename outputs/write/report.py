@@ -21,9 +21,12 @@ import pandas as pd
 
 from forecast import ForecastResult, load
 from forecast.headline import headline_table
+from forecast.record.published import load_published
+from forecast.record.runs import load_runs
 from outputs.folder import write_via_memory
 from outputs.markdown import html_page, markdown_to_html
-from outputs.plots.forecast import caption, default_kinds, save_plots
+from outputs.plots.axes import caption
+from outputs.plots.forecast import default_kinds, save_plots
 from outputs.provenance import run_metadata, sha256_file
 from outputs.tables import (
     RESOURCES,
@@ -383,7 +386,8 @@ def write_report(
     headline_frame(saved, years=years).to_csv(headline, float_format="%.10g", na_rep="")
     written.append(headline)
     kinds_formats = tuple(dict.fromkeys((*REPORT_FORMATS, *formats)))
-    written += save_plots(saved, folder, kinds=default_kinds(saved), formats=kinds_formats)
+    written += save_plots(saved, folder, record=load_runs(), published=load_published(), kinds=default_kinds(saved),
+                          formats=kinds_formats)
     for section in all_sections:
         _copy_section_images(section, folder)
 

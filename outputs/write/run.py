@@ -6,8 +6,11 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from forecast.record.published import load_published
+from forecast.record.runs import load_runs
 from outputs.folder import write_via_memory
-from outputs.plots.forecast import save_figure, save_plots
+from outputs.plots.axes import save_figure
+from outputs.plots.forecast import save_plots
 from outputs.plots.labs import plot_labs
 from outputs.style import plot_style
 from outputs.tables import write_tables
@@ -34,7 +37,7 @@ def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
     # in memory first: HDF5 crashes on a disk that fills while it writes
     written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
-    written += save_plots(result, folder, formats=tuple(formats))
+    written += save_plots(result, folder, record=load_runs(), published=load_published(), formats=tuple(formats))
     if len(result.labs) > 1:  # who gets there first
         with plot_style():
             figure = Figure(figsize=(8, 4.2), layout="constrained")

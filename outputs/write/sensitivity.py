@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecast.sensitivity.analysis import SensitivityResult
 from forecast.sensitivity.worlds import OUTPUTS
-from outputs.plots.forecast import save_figure
+from outputs.plots.axes import save_figure
 from outputs.plots.sensitivity import (
     plot_sensitivity_by_year,
     plot_sobol,

@@ -13,7 +13,7 @@ import xarray as xr
 from forecast.headline import mc_half_width
 from forecast.conditioning import K_HAT_LIMIT
 from forecast.sweep import crossings
-from outputs.plots.forecast import save_figure
+from outputs.plots.axes import save_figure
 from outputs.plots.sweep import CONTOUR_LEVELS, plot_sweep, question, sweep_caption
 from outputs.style import plot_style
 from outputs.tables import format_prior_table, prior_table, to_text

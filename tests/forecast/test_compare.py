@@ -166,7 +166,9 @@ def test_hindcast_is_a_source_and_compares(hindcasts):
 
 
 def test_hindcast_chart_draws_the_record_over_its_years(hindcasts):
-    ax = plot_compare_fan(compare(list(hindcasts)))
+    from forecast.record.runs import load_runs
+
+    ax = plot_compare_fan(compare(list(hindcasts)), record=load_runs())
     (record,) = [line for line in ax.get_lines() if line.get_gid() == "record"]
     drawn = set(np.asarray(record.get_xdata(), dtype=int).tolist())
     assert {2022, 2023, 2024, 2025} <= drawn  # what happened, over the forecast's years

@@ -12,6 +12,8 @@ import pytest
 import xarray as xr
 
 from forecast.compare import compare
+from forecast.record.published import load_published
+from forecast.record.runs import load_runs
 from outputs.plots.compare import compare_ylim, plot_compare_fan
 from outputs.write.comparison import (
     BOTTOM_UP,
@@ -64,13 +66,13 @@ def test_published_forecasts_drawn_and_labelled(comparison):
 
 
 def test_published_forecasts_absent_when_off(comparison):
-    ax = plot_compare_fan(comparison, published=False)
+    ax = plot_compare_fan(comparison)
     assert _published_marks(ax) == []
     assert not [t for t in ax.texts if t.get_gid() == "published-label"]
 
 
-def test_published_default_reads_the_file(comparison):
-    ax = plot_compare_fan(comparison)  # published=True: forecast.record.published's table
+def test_the_shipped_published_forecasts_are_drawn(comparison):
+    ax = plot_compare_fan(comparison, published=load_published())  # the caller reads the file
     assert _published_marks(ax)
 
 
@@ -81,7 +83,7 @@ def test_ylim_leaves_out_the_outlying_band_and_marks_it(comparison):
     assert clipped == {"trend, NUTS fit to the record": "top"}
     assert top >= float(default["interval"].sel(bound="upper").max())
     assert top < float(trend["interval"].sel(bound="upper").max()) - 2
-    ax = plot_compare_fan(comparison, published=False, record=False)
+    ax = plot_compare_fan(comparison)
     assert ax.get_ylim() == pytest.approx((bottom, top))
     notes = [t.get_text() for t in ax.texts if t.get_gid() == "clipped"]
     assert len(notes) == 1 and notes[0].startswith("↑ trend") and "continues to" in notes[0]
@@ -91,24 +93,24 @@ def test_ylim_leaves_out_the_outlying_band_and_marks_it(comparison):
 
 
 def test_each_method_has_its_own_colour_and_none_is_a_published_markers(comparison):
-    from outputs.plots.forecast import PUBLISHED_STYLES, record_points
+    from outputs.plots.marks import PUBLISHED_STYLES, record_points
     from outputs.style import METHOD_COLORS
     published = {style["color"].lower() for style in PUBLISHED_STYLES.values()}
     assert not published & {c.lower() for c in METHOD_COLORS.values()}
     assert len(set(METHOD_COLORS.values())) == len(METHOD_COLORS)
-    ax = plot_compare_fan(comparison, published=False)
+    ax = plot_compare_fan(comparison, record=load_runs())
     legend = dict(zip([t.get_text() for t in ax.get_legend().get_texts()], ax.get_legend().legend_handles))
     assert legend["default"].get_color() == METHOD_COLORS["default"]
     assert legend["trend, NUTS fit to the record (cut at the edge)"].get_color() == METHOD_COLORS["trend"]
     # the record is drawn, the years before the forecasts
     (record,) = [line for line in ax.lines if line.get_gid() == "record"]
-    years, values = record_points(int(comparison["year"].min()) - 7, int(comparison["year"].min()))
+    years, values = record_points(load_runs(), int(comparison["year"].min()) - 7, int(comparison["year"].min()))
     np.testing.assert_allclose(record.get_ydata(), values)
     assert "largest run known (record)" in legend
 
 
 def test_no_clipping_when_asked_or_when_forecasts_agree(comparison, small_run):
-    ax = plot_compare_fan(comparison, published=False, clip=False)
+    ax = plot_compare_fan(comparison, clip=False)
     assert ax.get_ylim()[1] >= float(comparison["interval"].max())
     assert not [t for t in ax.texts if t.get_gid() == "clipped"]
     plt.close("all")

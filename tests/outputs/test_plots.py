@@ -6,9 +6,11 @@ display units after a draw, colour limits, figure size) rather than comparing im
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.colors as mcolors
@@ -21,19 +23,15 @@ from PIL import Image
 
 import forecast
 from forecast.evaluation.backtest import BacktestResult, bootstrap_ranking, summarize_backtest
+from forecast.record.published import load_published
 from forecast.record.runs import load_runs, yearly_frontier
+from outputs.plots.axes import caption as forecast_caption
+from outputs.plots.axes import save_figure
 from outputs.plots.backtest import plot_backtest
-from outputs.plots.forecast import (
-    PLOTS,
-    RESOURCE_PANELS,
-    plot_constraints,
-    plot_fan,
-    plot_resources,
-    plot_timeline,
-    save_figure,
-    save_plots,
-)
-from outputs.plots.forecast import caption as forecast_caption
+from outputs.plots.fan import plot_fan
+from outputs.plots.forecast import PLOTS, save_plots
+from outputs.plots.resources import RESOURCE_PANELS, plot_resources
+from outputs.plots.timeline import plot_constraints, plot_timeline
 from outputs.plots.sensitivity import plot_sensitivity_by_year
 from outputs.style import REFERENCE_POINTS, plot_style
 from outputs.tables import RESOURCES
@@ -49,7 +47,14 @@ def other_run():
     return forecast.run("power_wall", samples=1000, seed=7)
 
 
+#: The shipped record and published forecasts: plots take them as tables, never read them.
+RECORD = load_runs()
+PUBLISHED = load_published()
+
+
 def _drawn_fan(result, **kwargs):
+    kwargs.setdefault("record", RECORD)
+    kwargs.setdefault("published", PUBLISHED)
     with plot_style():
         figure = Figure(layout="constrained")
         ax = plot_fan(result, ax=figure.add_subplot(), **kwargs)
@@ -145,7 +150,7 @@ def test_fan_draws_the_record_before_the_forecast(small_run):
     bottom, _ = ax.get_ylim()
     assert bottom <= values.min()
 
-    plain = _drawn_fan(small_run, record=False)
+    plain = _drawn_fan(small_run, record=None)
     assert "largest run known (record)" not in _legend_labels(plain)
     assert plain.get_xlim()[0] > 2023
 
@@ -154,8 +159,8 @@ def test_two_fans_on_one_axes_compose(small_run, other_run):
     with plot_style():
         figure = Figure(layout="constrained")
         ax = figure.add_subplot()
-        plot_fan(small_run, ax=ax)
-        plot_fan(other_run, ax=ax)
+        plot_fan(small_run, ax=ax, record=RECORD)
+        plot_fan(other_run, ax=ax, record=RECORD)
         figure.draw_without_rendering()
     captions = [t for t in ax.texts if "worlds" in t.get_text()]
     assert len(captions) == 1
@@ -182,9 +187,9 @@ def test_two_fans_on_one_axes_compose(small_run, other_run):
 def _drawn_resources(result, **kwargs):
     with plot_style():
         figure = Figure(figsize=(7.0, 5.8), layout="constrained")
-        axes = plot_resources(result, figure=figure, **kwargs)
+        assert plot_resources(result, fig=figure, **kwargs) is figure
         figure.draw_without_rendering()
-    return axes
+    return figure.axes[:len(RESOURCE_PANELS)]  # the panels, then the legend's row
 
 
 def _tick_labels(ax) -> list[str]:
@@ -238,9 +243,11 @@ def test_resources_have_one_legend_and_caption_under_even_columns(small_run):
 
 def test_two_forecasts_of_resources_compose(small_run, other_run):
     with plot_style():
-        axes = plot_resources(small_run, figure=Figure(layout="constrained"))
-        plot_resources(other_run, axes=axes)
-        axes[0].figure.draw_without_rendering()
+        figure = plot_resources(small_run, fig=Figure(layout="constrained"))
+        assert plot_resources(other_run, fig=figure) is figure  # drawn over the same panels
+        figure.draw_without_rendering()
+    assert len(figure.axes) == len(RESOURCE_PANELS) + 1
+    axes = figure.axes[:len(RESOURCE_PANELS)]
     for ax in axes:
         colors = {mcolors.to_hex(line.get_color()) for line in ax.get_lines()}
         assert len(colors) == 2
@@ -411,7 +418,7 @@ def _fake_backtest(cutoffs=(2016, 2018, 2020, 2022), last_year=2025):
 
 def test_backtest_of_four_cutoffs_is_a_grid_not_a_strip(tmp_path):
     result = _fake_backtest()
-    axes = plot_backtest(result)
+    axes = plot_backtest(result).axes
     assert len(axes) == 4
     width, height = axes[0].figure.get_size_inches()
     assert width / height < 2
@@ -427,8 +434,8 @@ def test_backtest_of_four_cutoffs_is_a_grid_not_a_strip(tmp_path):
 
 def test_backtest_legend_fits_its_figure():
     result = _fake_backtest()
-    axes = plot_backtest(result)
-    figure = axes[0].figure
+    figure = plot_backtest(result)
+    axes = figure.axes
     figure.savefig(io.BytesIO(), format="png")
     legends = figure.legends + [ax.get_legend() for ax in axes if ax.get_legend() is not None]
     assert len(legends) == 1
@@ -469,3 +476,57 @@ def test_the_fan_marks_the_as_of_date_and_shows_the_record_before_it(small_run):
     earlier = _drawn_fan(_as_of(small_run, "2024-06-30"))
     assert "record published after 2024-06-30" in _legend_labels(earlier)
     assert not [ln for ln in _drawn_fan(small_run).get_lines() if ln.get_gid() == "as-of"]
+
+
+# --- the house rules of the plots -----------------------------------------------------------
+
+PLOTS_DIR = Path(__file__).parents[2] / "outputs" / "plots"
+#: Functions and methods that read a file (or a saved forecast) by any name we use.
+READERS = {"open", "load", "load_runs", "load_published", "load_dataset", "open_dataset", "load_prior_set",
+           "read_csv", "read_text", "read_bytes", "imread"}
+
+
+def _readers_used(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            names.add(func.id if isinstance(func, ast.Name) else getattr(func, "attr", ""))
+    return names & READERS
+
+
+def test_readers_used_finds_a_reader(tmp_path):
+    source = tmp_path / "plot.py"
+    source.write_text("from forecast.record.runs import load_runs\nimport pandas as pd\n"
+                      "def f():\n    return pd.read_csv('x'), open('y')\n")
+    assert _readers_used(source) == {"load_runs", "read_csv", "open"}
+
+
+def test_no_plot_reads_a_file():
+    readers = {path.name: sorted(_readers_used(path)) for path in sorted(PLOTS_DIR.glob("*.py"))}
+    assert {name: used for name, used in readers.items() if used} == {}
+
+
+def _plot_functions():
+    import importlib
+    import inspect
+
+    for path in sorted(PLOTS_DIR.glob("*.py")):
+        module = importlib.import_module(f"outputs.plots.{path.stem}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("plot_") and function.__module__ == module.__name__:
+                yield pytest.param(function, id=f"{path.stem}.{name}")
+
+
+@pytest.mark.parametrize("plot", list(_plot_functions()))
+def test_every_plot_takes_its_data_first_then_ax_or_fig(plot):
+    import inspect
+
+    first, *rest = inspect.signature(plot).parameters.values()
+    assert first.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in rest)
+    names = {p.name for p in rest}
+    assert len(names & {"ax", "fig"}) == 1 and not names & {"axes", "figure"}

@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 
 from forecast.record.published import COLUMNS, DEFAULT_PATH, KINDS, load_published
 from outputs import plot_style
-from outputs.plots.forecast import PUBLISHED_STYLES, plot_fan
+from outputs.plots.fan import plot_fan
+from outputs.plots.marks import PUBLISHED_STYLES
 from tests.outputs.test_plots import _drawn_fan
 
 HEADER = ",".join(COLUMNS)
@@ -152,7 +153,7 @@ def test_fan_marks_each_published_forecast_inside_its_years(small_run):
 
 
 def test_fan_without_published_forecasts(small_run):
-    ax = _drawn_fan(small_run, published=False)
+    ax = _drawn_fan(small_run, published=None)
     assert _marks(ax) == []
     assert not [t for t in ax.texts if t.get_gid() == "published-label"]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -170,8 +171,8 @@ def test_two_fans_mark_each_published_forecast_once(small_run):
     with plot_style():
         figure = Figure(layout="constrained")
         ax = figure.add_subplot()
-        plot_fan(small_run, ax=ax)
-        plot_fan(small_run, ax=ax)
+        plot_fan(small_run, ax=ax, published=load_published())
+        plot_fan(small_run, ax=ax, published=load_published())
         figure.draw_without_rendering()
     keys = [(m.get_xdata()[0], m.get_ydata()[0]) for m in _marks(ax)]
     assert keys and len(keys) == len(set(keys))

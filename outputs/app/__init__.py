@@ -6,7 +6,8 @@ engine's own API, so the page's numbers are ``forecast run``'s at equal settings
 page's state lives in its URL (:mod:`outputs.app.state`).
 """
 
-from outputs.app.server import App, make_server, serve
+from outputs.app.application import App
+from outputs.app.server import make_server, serve
 from outputs.app.state import AppState, from_query, to_query
 
 __all__ = ["App", "AppState", "from_query", "make_server", "serve", "to_query"]

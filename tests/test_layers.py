@@ -168,7 +168,7 @@ def test_private_imports_sees_each_form():
     source = ROOT / "forecast" / "evaluation" / "example.py"  # parsed from text, never written
     text = ("import numpy as np\nimport os.path\nfrom a.b import _c, d\nfrom . import _e\n"
             "from .backtest import _f\nfrom x._y import z\nfrom forecast._normal import g\n"
-            "from forecast.evaluation._mine import h\nfrom priors._precision import float64\n"
+            "from forecast.evaluation._mine import h\nfrom priors.precision import float64\n"
             "from __future__ import annotations\n"
             "np._secret(1); os.path._joinrealpath; self._mine; d._f; np.linalg.__name__\n")
     original = Path.read_text

@@ -92,11 +92,10 @@ PRIVATE_ALLOWED = {
     # The standard library's documented names that start with an underscore.
     ("outputs/app/server.py", "os._exit"),
     ("outputs/cli.py", "_thread"),
-    # The engine benchmark times the engine's inner step and the Beta family's grid by hand;
-    # they go when bench/ and forecast/engine.py (helper h-speed's) give them public names.
+    # The engine benchmark times the engine's inner step by hand; these go when bench/ and
+    # forecast/engine.py (helper h-speed's) give the step and the scores public names.
     ("bench/engine.py", "forecast._normal"),
     ("bench/engine.py", "forecast.engine._draw_and_push"),
-    ("bench/engine.py", "priors.families._BETA_Z_GRID"),
 }
 
 
@@ -128,8 +127,8 @@ def _absolute(path: Path, level: int, module: str | None) -> str:
 
 def _owned(name: str, module: str) -> bool:
     """Whether ``module`` may use the private ``name``: it lies in the module or package
-    that the name's first private part belongs to (``priors._precision`` belongs to
-    ``priors``, so ``priors.families`` may use it, ``forecast.engine`` may not)."""
+    that the name's first private part belongs to (``forecast._normal`` belongs to
+    ``forecast``, so ``forecast.engine`` may use it, ``bench.engine`` may not)."""
     parts = name.split(".")
     owner = ".".join(parts[:next(i for i, part in enumerate(parts) if _private(part))])
     return bool(owner) and (module == owner or module.startswith(owner + "."))
@@ -168,7 +167,7 @@ def test_private_imports_sees_each_form():
     source = ROOT / "forecast" / "evaluation" / "example.py"  # parsed from text, never written
     text = ("import numpy as np\nimport os.path\nfrom a.b import _c, d\nfrom . import _e\n"
             "from .backtest import _f\nfrom x._y import z\nfrom forecast._normal import g\n"
-            "from forecast.evaluation._mine import h\nfrom priors.precision import float64\n"
+            "from forecast.evaluation._mine import h\nfrom priors._secret import s\n"
             "from __future__ import annotations\n"
             "np._secret(1); os.path._joinrealpath; self._mine; d._f; np.linalg.__name__\n")
     original = Path.read_text
@@ -178,7 +177,7 @@ def test_private_imports_sees_each_form():
     finally:
         Path.read_text = original
     # forecast._normal and forecast.evaluation._e/_mine are the forecast package's own
-    assert found == {"a.b._c", "forecast.evaluation.backtest._f", "x._y", "priors._precision",
+    assert found == {"a.b._c", "forecast.evaluation.backtest._f", "x._y", "priors._secret",
                      "numpy._secret", "os.path._joinrealpath"}
 
 

@@ -366,12 +366,11 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, fig: F
     """
     groups = [g for g in prior_groups(prior_set) if blocks is None or g[0] in blocks]
     rows = [max(1, math.ceil(len(priors) / columns)) for _, priors in groups]
-    figure = fig
-    if figure is None:
+    if fig is None:
         height = _height(rows)
-        figure = Figure(figsize=(7.0, height), layout="constrained")
+        fig = Figure(figsize=(7.0, height), layout="constrained")
     heights = [0.3] + [r * _ROW_HEIGHT + 0.3 for r in rows] + [0.3]
-    key, *blocks, notes = figure.subfigures(len(groups) + 2, 1, height_ratios=heights, squeeze=False)[:, 0]
+    key, *blocks, notes = fig.subfigures(len(groups) + 2, 1, height_ratios=heights, squeeze=False)[:, 0]
     key.text(0.0, 0.5, _KEY, ha="left", va="center", fontsize=7, color=CAPTION_COLOR, gid="key")
     for subfigure, (block, priors), n_rows in zip(blocks, groups, rows):
         subfigure.suptitle(block, x=0.0, ha="left", fontsize=9, fontweight="bold", color=_TEXT_COLOR)
@@ -383,9 +382,9 @@ def plot_prior_densities(prior_set: PriorSet, *, columns: int = _COLUMNS, fig: F
     notes.text(0.0, 0.5, textwrap.fill(_fixed_note(prior_set), 130), ha="left", va="center",
                fontsize=7, color=CAPTION_COLOR, gid="fixed")
     if title is not False:
-        figure.suptitle(f"The priors: {prior_set.name}" if title is None or title is True else title,
-                        x=0.0, ha="left", fontweight="bold", fontsize=11)
-    return figure
+        fig.suptitle(f"The priors: {prior_set.name}" if title is None or title is True else title,
+                     x=0.0, ha="left", fontweight="bold", fontsize=11)
+    return fig
 
 
 #: How to read :func:`plot_prior_densities`, under its title.
@@ -425,11 +424,10 @@ def plot_correlations(prior_set: PriorSet, *, fig: Figure | None = None,
     index = [latent.index(name) for name in names]
     matrix = prior_set.rank_correlation()[np.ix_(index, index)]
     n = len(names)
-    figure = fig
-    if figure is None:
+    if fig is None:
         side = min(max(2.6 + 0.42 * n, 4.0), 9.0)
-        figure = Figure(figsize=(7.0, side), layout="constrained")
-    ax = figure.add_subplot()
+        fig = Figure(figsize=(7.0, side), layout="constrained")
+    ax = fig.add_subplot()
     # The diagonal (each prior with itself) in grey, so that the eye goes to the pairs.
     shown = np.ma.masked_array(matrix, mask=np.eye(n, dtype=bool))
     cmap = mpl.colormaps["RdBu_r"].with_extremes(bad="#e6e6e6")
@@ -460,7 +458,7 @@ def plot_correlations(prior_set: PriorSet, *, fig: Figure | None = None,
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    colorbar = figure.colorbar(image, ax=ax, shrink=0.75, aspect=25, pad=0.02)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.75, aspect=25, pad=0.02)
     colorbar.set_label("Spearman rank correlation")
     colorbar.outline.set_visible(False)
     if title is not False:
@@ -473,7 +471,7 @@ def plot_correlations(prior_set: PriorSet, *, fig: Figure | None = None,
             f"different groups, a pair shown as 0 and the {others} other uncertain priors are independent."
             + (f" Pairs as written in {', '.join(origins)}." if origins else ""))
     ax.set_xlabel(textwrap.fill(note, 88), fontsize=7, color=CAPTION_COLOR, loc="left", labelpad=6)
-    return figure
+    return fig
 
 
 # --- the prior predictive ----------------------------------------------------------------------
@@ -523,10 +521,9 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, fig: Figu
     q_low, q_high = np.quantile(values, [0.001, 0.999])
     left = math.floor(min(q_low, *levels, low) - 0.3)
     right = math.ceil(max(q_high, *levels, high) + 0.3)
-    figure = fig
-    if figure is None:
-        figure = Figure(figsize=(7.0, 4.6), layout="constrained")
-    ax = figure.add_subplot()
+    if fig is None:
+        fig = Figure(figsize=(7.0, 4.6), layout="constrained")
+    ax = fig.add_subplot()
     bins = np.arange(left, right + 0.05, 0.1)
     counts, edges, bars = ax.hist(np.clip(values, left, right), bins=bins, density=True, color=BAND_COLOR,
                                   linewidth=0, gid="histogram")
@@ -564,7 +561,7 @@ def plot_prior_predictive(result: ForecastResult, *, year: int = 2030, fig: Figu
     labels = [f"median: {_flop(median)} FLOP", f"90% of worlds: {_flop(low)} to {_flop(high)} FLOP",
               "the other 10%"]
     legend_and_caption(ax, result, caption, handles, labels)
-    return figure
+    return fig
 
 
 def _flop(log10_value: float) -> str:

@@ -100,6 +100,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast.summaries import best_so_far
 from priors.errors import InputError
 
 __all__ = [
@@ -658,7 +659,7 @@ def frontier_series(runs: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("runs is empty: there is no frontier to take")
     ordered = _with_derived(runs)
     compute = ordered["training_compute_flop"].to_numpy(dtype=float)
-    previous_max = np.concatenate([[-np.inf], np.maximum.accumulate(compute)[:-1]])
+    previous_max = np.concatenate([[-np.inf], best_so_far(compute)[:-1]])
     records = ordered.loc[compute > previous_max]
     # two records on one day: only the day's largest (last, by the sort) stands
     records = records.drop_duplicates(subset="date", keep="last")

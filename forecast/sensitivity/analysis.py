@@ -141,7 +141,7 @@ def sobol_analysis(
     log10_c = push_log10_compute(priors, ndtri(u), years, base_year, world_index=np.arange(len(u)) % n_base)
 
     t = years.index(target_year)
-    compute = as_dataarray(log10_c, years)
+    compute = as_dataarray(log10_c, years, dims=("sample", "year"))
     crossing = crossing_year_or_after(compute, threshold).values
     hit = reached_by(compute, threshold).sel(year=target_year).values.astype(float)
     stacked = np.stack([log10_c[:, t], crossing, hit], axis=-1)

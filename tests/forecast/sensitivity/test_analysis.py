@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import forecast.timeline
+import forecast.summaries
 from forecast.sensitivity.analysis import sensitivity, sobol_analysis
 from forecast.sensitivity.local import prior_swaps, tornado
 from forecast.sensitivity.worlds import OUTPUTS, crossing_year_or_after, headline_numbers
@@ -132,7 +132,7 @@ def test_first_crossing_year_by_hand():
     crossing = crossing_year_or_after(log10_c, 1e28)
     np.testing.assert_array_equal(crossing, [2026, 2028, 2025])
     # the same kernel as the timeline's, which marks "never" as NaN
-    timeline = forecast.timeline.first_crossing_year(log10_c, [1e28]).squeeze("threshold")
+    timeline = forecast.summaries.first_crossing_year(log10_c, [1e28]).squeeze("threshold")
     np.testing.assert_array_equal(timeline.fillna(2028), crossing)
     numbers = headline_numbers(log10_c, 1e28)
     np.testing.assert_allclose(numbers["probability"], [1 / 3, 2 / 3, 2 / 3])

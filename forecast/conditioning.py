@@ -317,7 +317,8 @@ def gpd_fit(exceedances: np.ndarray) -> tuple[float, float]:
     b += 1 / x[-1]
     k = np.log1p(-b[:, None] * x).mean(axis=1)
     profile = n * (np.log(-(b / k)) - k - 1)  # the profile log likelihood of each b
-    weights = 1 / np.exp(profile - profile[:, None]).sum(axis=1)
+    with np.errstate(over="ignore"):  # exp(+large): a weight of 0, as it should be
+        weights = 1 / np.exp(profile - profile[:, None]).sum(axis=1)
     keep = weights >= 10 * np.finfo(float).eps  # negligible weights dropped
     weights, b = weights[keep], b[keep]
     weights /= weights.sum()

@@ -83,8 +83,10 @@ def weighted_quantile_kernel(values, weights, probs, axis: int = -1) -> np.ndarr
     cumulative = np.cumsum(np.take_along_axis(weights, order, axis=-1), axis=-1)
     total = cumulative[..., -1:]
     target = probs.reshape(probs.shape + (1,) * values.ndim) * total  # (probs..., ..., 1)
-    # the first position whose cumulative weight reaches the target (searchsorted, side left)
-    position = np.minimum((cumulative < target).sum(axis=-1, keepdims=True), values.shape[-1] - 1)
+    # the first position whose cumulative weight reaches the target (searchsorted, side left),
+    # past any worlds of weight 0 at the bottom (q = 0: the smallest value of positive weight)
+    below = (cumulative < target) | (cumulative <= 0)
+    position = np.minimum(below.sum(axis=-1, keepdims=True), values.shape[-1] - 1)
     out = np.take_along_axis(np.broadcast_to(ranked, position.shape[:-1] + ranked.shape[-1:]), position,
                              axis=-1)[..., 0]
     return np.where(total[..., 0] > 0, out, np.nan)

@@ -3,7 +3,7 @@ importance weights, and check the model against what happened (MODEL.md v3, "Wha
 published").
 
 **What is observed.** The record as it was public on the as-of date ``d``
-(:func:`forecast.record.runs.record_as_known`), read by lab and year
+(:func:`forecast.record.frontier.record_as_known`), read by lab and year
 (:func:`evidence_of`). Every modelled lab and every forecast year up to ``d``'s is an
 observed *lab-year*:
 
@@ -22,14 +22,14 @@ organizations outside the prior set's labs for the frontier ``C(y)`` (the run na
 a note). No other run bounds anything: the modelled labs' other runs are modelled.
 
 **Derived estimates.** Rows with the same derivation root
-(:func:`forecast.record.runs.derivation_roots`: Grok 4's estimate is Grok 3's
+(:func:`forecast.record.lab_years.derivation_roots`: Grok 4's estimate is Grok 3's
 pre-training plus RL) are one independent estimate: the run keeps one per root, the one that
 says most about its lab-year (marked ``yes``, else ``unknown``, else ``no``; among those the
 most recently published), and drops the others (named in the model check).
 
 **The error of a row.** ``s`` is the row's stated 90% interval where it has one
-(:func:`forecast.record.runs.interval_sd`), else its Epoch AI label
-(:func:`forecast.record.runs.measurement_sd`), and for a row with neither the world's
+(:func:`forecast.record.lab_years.interval_sd`), else its Epoch AI label
+(:func:`forecast.record.lab_years.measurement_sd`), and for a row with neither the world's
 draw of ``estimate_sd_dex`` (which is also the error of estimates not yet published, in the
 published probability of :mod:`forecast.record.questions`).
 
@@ -65,14 +65,8 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp, ndtr
 
-from forecast.record.runs import (
-    LAB_ALIASES,
-    decimal_year,
-    derivation_roots,
-    finish_years,
-    labs_of,
-    measurement_sd,
-)
+from forecast.record.lab_years import LAB_ALIASES, derivation_roots, finish_years, labs_of, measurement_sd
+from forecast.record.runs import decimal_year
 from forecast.stream import chunk_dims
 from models.evidence import LIKELIHOOD_SITES, TARGET, Evidence, disclosed_by, record_log_likelihood, world_arrays
 from priors import InputError
@@ -146,7 +140,8 @@ def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, dt.d
     """The record as known on the as-of date (the shipped record when ``record`` is None),
     and the date: ``as_of`` a :class:`datetime.date`, or ``"record"`` for the record's
     checked date (:func:`forecast.record.runs.record_checked_date`)."""
-    from forecast.record.runs import load_runs, record_as_known, record_checked_date
+    from forecast.record.frontier import record_as_known
+    from forecast.record.runs import load_runs, record_checked_date
 
     runs = load_runs() if record is None else record
     date = record_checked_date(runs) if as_of == "record" else as_of
@@ -158,7 +153,7 @@ def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, dt.d
 def _row_sd(row) -> float:
     """The sd of a row: its stated interval, else its Epoch label, else NaN (the world's
     ``estimate_sd_dex``)."""
-    from forecast.record.runs import interval_sd
+    from forecast.record.lab_years import interval_sd
 
     low, high = row.get("flop_low_90", np.nan), row.get("flop_high_90", np.nan)
     if pd.notna(low) and pd.notna(high):
@@ -399,7 +394,7 @@ def condition(out, labs, years, runs: pd.DataFrame, *, as_of: dt.date, seed: int
 
     The in-memory form of what :func:`forecast.run` does a chunk at a time.
     """
-    from forecast.record.runs import record_as_known
+    from forecast.record.frontier import record_as_known
 
     known = record_as_known(runs, as_of)
     evidence, observed, notes = evidence_of(known, labs, years, as_of)

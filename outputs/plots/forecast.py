@@ -30,7 +30,8 @@ from matplotlib.transforms import ScaledTranslation
 from forecast import ForecastResult, load
 from forecast.record.published import load_published
 from forecast.conditioning import day_end
-from forecast.record.runs import load_runs, record_as_known, yearly_frontier
+from forecast.record.frontier import record_as_known, yearly_frontier
+from forecast.record.runs import load_runs
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,

@@ -31,6 +31,7 @@ import forecast.summaries
 from forecast.sensitivity.analysis import sensitivity, sobol_analysis
 from forecast.sensitivity.local import prior_swaps, tornado
 from forecast.sensitivity.worlds import OUTPUTS, crossing_year_or_after, headline_numbers
+from forecast.settings import RunSettings
 from outputs import cli
 from priors import InputError
 from tests.forecast.sensitivity.neutral import NEUTRAL, neutral_priors, tiny_spread
@@ -52,8 +53,8 @@ def product_of_lognormals():
 def small_default():
     """The default priors through the whole pipeline at tiny sizes (shared by plots and dims)."""
     return sensitivity(
-        None, years=YEARS, target_year=2028, threshold=1e28, n_base=64, samples=500,
-        swaps=["max_epochs=lognormal 1 to 5"], n_bootstrap=50, seed=1,
+        RunSettings(years=YEARS, samples=500, seed=1, as_of=None), target_year=2028, threshold=1e28, n_base=64,
+        swaps=["max_epochs=lognormal 1 to 5"], n_bootstrap=50,
     )
 
 
@@ -221,7 +222,7 @@ def test_swap_file_takes_only_the_files_own_priors(tmp_path, default_priors):
 )
 def test_bad_input_is_refused(kwargs, match):
     with pytest.raises(InputError, match=match):
-        sensitivity(None, **kwargs)
+        sensitivity(RunSettings(as_of=None), **kwargs)
 
 
 # --------------------------------------------------------------------------- plots

@@ -35,8 +35,9 @@ published probability of :mod:`forecast.record.questions`).
 
 **The weights.** Each world's weight is its likelihood (:func:`models.evidence.log_likelihood`,
 the same function ``forecast calibrate`` samples). The log weights are Pareto-smoothed
-(:func:`arviz.psislw`, Vehtari et al. 2024), which also estimates the shape ``k`` of their
-tail. ``k > 0.7`` means the weights are dominated by a few worlds and the conditioned
+(PSIS, Vehtari et al. 2024: :func:`smooth_tail`, with the generalized-Pareto fit of Zhang
+and Stephens 2009 in :func:`gpd_fit`, number for number what :func:`arviz.psislw` does),
+which also estimates the shape ``k`` of their tail. ``k > 0.7`` means the weights are dominated by a few worlds and the conditioned
 numbers cannot be trusted: draw more worlds, or calibrate with NUTS (``forecast calibrate``).
 The effective sample size is ``1 / sum(w^2)``.
 
@@ -44,8 +45,8 @@ The effective sample size is ``1 / sum(w^2)``.
 over all the worlds (:mod:`forecast.stream`), and the worlds it keeps are resampled in
 proportion to their smoothed weights (systematic resampling, seeded). Pareto smoothing only
 ever looks at the largest ``tail_length(n)`` weights and the one below them; a run keeps
-those, chunk by chunk, smooths them as :func:`arviz.psislw` would (:func:`smooth_tail`), and
-weighs every world on a second pass over the same chunks, so memory stays flat in the
+those, chunk by chunk, smooths them (:func:`smooth_tail`, the one PSIS kernel of every
+weighted path), and weighs every world on a second pass over the same chunks, so memory stays flat in the
 number of worlds. :func:`condition` is the same in memory, for worlds already drawn.
 
 **The model check.** Before conditioning, where does each observed row fall in the prior

@@ -172,35 +172,36 @@ def crossing_year_quantiles(reach: xr.DataArray, probs=(0.05, 0.5, 0.95)) -> xr.
     return years.where(reach >= q).min("year").rename("crossing_year")
 
 
-def equal_tailed_interval(samples: xr.DataArray, prob: float) -> xr.DataArray:
-    """Equal-tailed interval over ``sample`` (as ArviZ's summary computes its ETI)."""
+def equal_tailed_interval(samples: xr.DataArray, prob: float, dim: str = "sample") -> xr.DataArray:
+    """Equal-tailed interval over ``dim`` (as ArviZ's summary computes its ETI)."""
     tail = (1 - prob) / 2
-    eti = samples.quantile([tail, 1 - tail], dim="sample")
+    eti = samples.quantile([tail, 1 - tail], dim=dim)
     return eti.rename(quantile="bound").assign_coords(bound=["lower", "upper"])
 
 
-def highest_density_interval(samples: xr.DataArray, prob: float) -> xr.DataArray:
-    """Highest-density interval over ``sample``, by ArviZ."""
+def highest_density_interval(samples: xr.DataArray, prob: float, dim: str = "sample") -> xr.DataArray:
+    """Highest-density interval over ``dim``, by ArviZ."""
     import arviz as az  # on use: importing the record or the kernels needs no ArviZ
 
-    hdi = az.hdi(samples, hdi_prob=prob, input_core_dims=[["sample"]])
+    hdi = az.hdi(samples, hdi_prob=prob, input_core_dims=[[dim]])
     da = hdi[samples.name] if isinstance(hdi, xr.Dataset) else hdi
     return da.rename(hdi="bound").assign_coords(bound=["lower", "upper"])
 
 
-def interval_table(samples: xr.DataArray, probs=(0.5, 0.9)) -> xr.Dataset:
-    """Median and credible intervals per year: ``eti`` and ``hdi`` with dims prob, year, bound."""
+def interval_table(samples: xr.DataArray, probs=(0.5, 0.9), dim: str = "sample") -> xr.Dataset:
+    """Median and credible intervals over ``dim`` per year: ``eti`` and ``hdi`` with dims
+    prob, year, bound (then any other, e.g. ``lab``)."""
     prob = xr.DataArray(list(probs), dims="prob", coords={"prob": list(probs)})
-    eti = xr.concat([equal_tailed_interval(samples, p) for p in probs], dim=prob)
-    hdi = xr.concat([highest_density_interval(samples, p) for p in probs], dim=prob)
-    order = ("prob", "year", "bound")
+    eti = xr.concat([equal_tailed_interval(samples, p, dim) for p in probs], dim=prob)
+    hdi = xr.concat([highest_density_interval(samples, p, dim) for p in probs], dim=prob)
+    order = ("prob", "year", "bound", ...)
     return xr.Dataset(
-        {"median": samples.median("sample"), "eti": eti.transpose(*order), "hdi": hdi.transpose(*order)}
+        {"median": samples.median(dim), "eti": eti.transpose(*order), "hdi": hdi.transpose(*order)}
     )
 
 
-def constraint_shares(binding: xr.DataArray) -> xr.DataArray:
-    """Share of worlds bound by each constraint, per year (dims ``constraint, year``)."""
+def constraint_shares(binding: xr.DataArray, dim: str = "sample") -> xr.DataArray:
+    """Share of worlds (``dim``) bound by each constraint, per year (dims ``constraint, year``)."""
     names = list(CONSTRAINTS)
     codes = xr.DataArray([CONSTRAINTS.index(n) for n in names], dims="constraint", coords={"constraint": names})
-    return (binding == codes).mean("sample").transpose("constraint", "year").rename("share")
+    return (binding == codes).mean(dim).transpose("constraint", "year", ...).rename("share")

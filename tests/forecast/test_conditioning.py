@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy import integrate, stats
 from scipy.special import logsumexp
 
@@ -21,6 +22,7 @@ from forecast.conditioning import (
     gpd_fit,
     gpd_quantile,
     record_as_of,
+    record_weights,
     smooth_tail,
     smoothed_log_weights,
     tail_length,
@@ -32,6 +34,26 @@ from tests.worlds import NEUTRAL_WORLD
 LABS = ("openai", "google_deepmind", "xai", "anthropic", "meta", "china")
 
 # --- the kernels -------------------------------------------------------------------------
+
+
+def test_record_weights_read_their_dims_by_name():
+    # two sets of 300 worlds of the frontier: a steady climb from 1e25 in 2023 at 0.5 dex a
+    # year, each world shifted by its own offset
+    rng = np.random.default_rng(5)
+    years = [2023, 2024, 2025]
+    offsets = rng.normal(0.0, 0.7, size=(2, 300))
+    values = 25.0 + 0.5 * np.arange(3) + offsets[..., None]
+    compute = xr.DataArray(values, dims=("run", "sample", "year"), coords={"year": years})
+    weights, ks = record_weights(compute, None, dt.date(2025, 12, 31))
+    assert weights.dims == ("run", "sample") and ks.dims == ("run",)
+    assert weights.sum("sample").values == pytest.approx([1.0, 1.0])
+    # the same worlds with their dims in another order: the same weights, by name
+    again, ks_again = record_weights(compute.transpose("year", "run", "sample"), None, dt.date(2025, 12, 31))
+    np.testing.assert_allclose(again.transpose("run", "sample").values, weights.values, rtol=1e-12)
+    np.testing.assert_array_equal(ks_again.values, ks.values)
+    # one set alone is the first set of the two
+    one, _ = record_weights(compute.isel(run=0), None, dt.date(2025, 12, 31))
+    np.testing.assert_allclose(one.values, weights.isel(run=0).values, rtol=1e-12)
 
 
 def test_gpd_quantiles_by_hand():

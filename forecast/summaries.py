@@ -78,7 +78,7 @@ def weighted_quantile_kernel(values, weights, probs, axis: int = -1) -> np.ndarr
     else:
         weights = np.broadcast_to(np.moveaxis(weights, axis, -1), values.shape)
     probs = np.asarray(probs, dtype=float)
-    order = np.argsort(values, axis=-1, kind="stable")
+    order = np.argsort(values, axis=-1)  # ties: any order gives the same value
     ranked = np.take_along_axis(values, order, axis=-1)
     cumulative = np.cumsum(np.take_along_axis(weights, order, axis=-1), axis=-1)
     total = cumulative[..., -1:]

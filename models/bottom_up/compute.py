@@ -431,7 +431,7 @@ def lab_world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -
     """The frontier of several labs: :func:`world_compute` per lab, then the largest run.
 
     ``params``: a shared parameter has shape ``batch``, a lab-scoped one ``batch + (labs,)``,
-    a lab-year one ``batch + (labs, years)`` (:meth:`priors.prior_set.WorldTransform.model_params`).
+    a lab-year one ``batch + (labs, years)`` (:meth:`priors.transform.WorldTransform.model_params`).
     Returns the outputs of :data:`OUTPUT_UNITS` for the leading lab's run of each year
     (``batch + (years,)``; ``log10_training_compute`` is ``max_k C_k(y)``), and
     :data:`LAB_OUTPUT_UNITS`: every lab's compute (``batch + (labs, years)``) and the

@@ -49,7 +49,7 @@ from outputs.flags import in_flags
 from outputs.text import flop_label
 from priors import InputError, builtin_prior_files
 from priors.labs import ALTERNATIVES
-from priors.prior_set import resolve_prior_path
+from priors.files import resolve_prior_path
 
 __all__ = ["CACHE_SIZE", "ENGINE_WAIT_S", "PLOT_DPI", "PLOT_KINDS", "PLOT_SIZES", "PNG_CACHE_SIZE", "QUICK_SAMPLES",
            "TORNADO_SAMPLES", "TORNADO_TOP", "App", "Busy"]

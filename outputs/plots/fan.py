@@ -82,7 +82,7 @@ def _draw_bands(ax, result: ForecastResult, interval: str, index: int,
 def draw_interval_table(ax, years, table, interval: str, index: int,
                         median_kwargs: Mapping | None, band_kwargs: Mapping | None,
                         scale: Callable = lambda values: values):
-    """The median, 50% and 90% bands of an :func:`forecast.timeline.interval_table`, each
+    """The median, 50% and 90% bands of an :func:`forecast.summaries.interval_table`, each
     value through ``scale`` (``10 ** x`` for a log axis), in the colours of the ``index``-th
     forecast on the axes: legend entries and ``(low, high)``."""
     median_kwargs, median_label, band_kwargs, alpha90 = _fan_styles(

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
 
-from forecast.record.runs import record_as_known, yearly_frontier
+from forecast.record.frontier import record_as_known, yearly_frontier
 from outputs.plots.axes import RECORD_COLOR, points
 from outputs.style import REFERENCE_POINTS
 

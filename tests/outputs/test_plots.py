@@ -23,8 +23,9 @@ from PIL import Image
 
 import forecast
 from forecast.evaluation.backtest import BacktestResult, bootstrap_ranking, summarize_backtest
+from forecast.record.frontier import yearly_frontier
 from forecast.record.published import load_published
-from forecast.record.runs import load_runs, yearly_frontier
+from forecast.record.runs import load_runs
 from outputs.plots.axes import caption as forecast_caption
 from outputs.plots.axes import save_figure
 from outputs.plots.backtest import plot_backtest

@@ -22,7 +22,7 @@ from forecast._normal import root_key
 from forecast.engine import CHUNK_SIZE, _draw_and_push
 from models import OUTPUT_UNITS
 from priors import load_prior_set
-from priors.families import _BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform
+from priors.families import BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform
 from tests.numpy_model import numpy_log_world_compute
 
 YEARS = tuple(range(2025, 2036))
@@ -45,7 +45,7 @@ def numpy_draw(priors, n: int, rng: np.random.Generator) -> dict:
 
             values[prior.name] = family.low + (family.high - family.low) * ndtr(next(scores))
         elif isinstance(family, Beta):
-            values[prior.name] = np.interp(next(scores), _BETA_Z_GRID, family.leaves()[0])
+            values[prior.name] = np.interp(next(scores), BETA_Z_GRID, family.leaves()[0])
         else:
             raise TypeError(f"no NumPy quantile for {family}")
     return values

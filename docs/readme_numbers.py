@@ -344,10 +344,9 @@ def extract_sweep_labs(stdout: str, folder: Path) -> dict[str, str]:
 
 def markdown_rows(text: str, header_start: str) -> list[dict[str, str]]:
     """The rows of a Markdown table of ``text`` as column -> cell (spaces stripped)."""
-    lines = markdown_table(text, header_start).splitlines()
-    split = lambda line: [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]  # noqa: E731
-    columns = split(lines[0])
-    return [dict(zip(columns, split(line))) for line in lines[2:]]
+    from outputs.markdown import table_rows
+
+    return table_rows(markdown_table(text, header_start))
 
 
 #: The backtest's methods, in the README's order; the bottom-up hindcast runs at some cutoffs only.

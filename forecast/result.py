@@ -58,10 +58,12 @@ from priors.correlations import Correlation
 from priors.labs import Labs
 
 #: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
-#: forecast was conditioned on, and the command line that draws the same worlds again
-#: (when it is not the plain ``forecast run`` of the recorded settings).
+#: forecast was conditioned on, the command line that draws the same worlds again (when it
+#: is not the plain ``forecast run`` of the recorded settings), and the settings a rerun
+#: needs that the prior set does not hold (``--record``; with ``--repair-correlations``,
+#: the ``--correlate`` pairs as given, since the prior set holds them repaired).
 METADATA_KEYS = ("calibrated_on", "command", "as_of", "conditioned_on", "pareto_k", "ess", "record_check",
-                 "record_notes", "questions")
+                 "record_notes", "questions", "record", "repair_correlations")
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,10 @@ def run_settings(
     else:
         runs, as_of = conditioning
         arrays, tally, metadata = _stream_conditioned(prior_set, settings, counted, engine, runs, as_of, questions)
+    if settings.record is not None:
+        metadata["record"] = settings.record
+    if settings.repair_correlations:  # the pairs as given: repaired again, they give the same worlds
+        metadata["repair_correlations"] = json.dumps(list(settings.correlate))
     worlds = to_dataset(arrays, prior_set, years)
     if conditioning is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "

@@ -368,6 +368,7 @@ class RunSettings:
             thresholds=[float(t) for t in meta["thresholds"]],
             as_of=meta.get("as_of"),  # None: the prior forecast
             keep=int(meta.get("kept", DEFAULT_KEEP)),  # recorded since RunSettings
+            record=meta.get("record"), repair_correlations=bool(meta.get("repair_correlations")),
         )
 
     def replace(self, **changes) -> RunSettings:

@@ -273,15 +273,19 @@ def record_log_likelihood(out: Mapping, labs, evidence: Evidence):
     return log_likelihood(w.lab_compute, w.frontier, w.probability, w.delay, w.estimate_sd, evidence)
 
 
-def published_max_cdf(log10_compute, disclosed, sd, x):
-    """The distribution of the largest public estimate among several runs, in each world.
+def published_max_cdf(log10_compute, disclosed, sd, x, floor=-math.inf):
+    """The distribution of the largest public estimate, in each world: the largest of
+    ``floor`` (what is already public, e.g. the largest run known at a cutoff) and the
+    estimates of several runs.
 
     Each run ``j`` (the last axis) gets a public estimate with probability ``disclosed_j``
     (:func:`disclosed_by`), independently given the world, and an estimate is
-    ``log10 C_j + eps``, ``eps ~ N(0, sd)``. So the largest estimate is ``<= x`` with
-    probability ``F(x) = prod_j (1 - disclosed_j * Phi((log10 C_j - x) / sd))`` (no run
-    public counts as below every ``x``), whose density is
-    ``f(x) = F(x) sum_j disclosed_j phi((log10 C_j - x) / sd) / sd / (1 - q_j(x))``.
+    ``log10 C_j + eps``, ``eps ~ N(0, sd)`` (:func:`share_at_least`, :func:`log_estimate`).
+    So the largest is ``<= x`` with probability ``F(x) = prod_j (1 - disclosed_j *
+    Phi((log10 C_j - x) / sd))`` for ``x >= floor``, and 0 below it (the mass of "no run
+    public above the floor" sits at the floor). The density of its continuous part is
+    ``f(x) = F(x) sum_j disclosed_j phi((log10 C_j - x) / sd) / sd / (1 - q_j(x))`` above
+    the floor.
 
     Parameters
     ----------
@@ -291,29 +295,31 @@ def published_max_cdf(log10_compute, disclosed, sd, x):
         ``(...)``: the world's estimate error (``estimate_sd_dex``).
     x
         Broadcast against ``(...)``: where to evaluate, log10 FLOP.
+    floor
+        Broadcast against ``(...)``: the value already public (none by default).
 
     Returns
     -------
     cdf, density
         ``F(x)`` and ``f(x)``, shape ``(...)``.
     """
-    xp, special = _xp(log10_compute, disclosed, sd, x)
+    xp, _ = _xp(log10_compute, disclosed, sd, x)
+    x = xp.asarray(x, dtype=float)
     sd = xp.asarray(sd, dtype=float)[..., None]
-    z = (log10_compute - xp.asarray(x, dtype=float)[..., None]) / sd
-    q = disclosed * special.ndtr(z)
-    cdf = xp.exp(xp.sum(xp.log1p(-xp.minimum(q, 1.0 - 1e-15)), axis=-1))
-    hazard = disclosed * xp.exp(-0.5 * z * z - _LOG_SQRT_2PI) / sd / xp.maximum(1.0 - q, 1e-15)
-    return cdf, cdf * xp.sum(hazard, axis=-1)
+    q = disclosed * share_at_least(log10_compute, x[..., None], sd)
+    above = x >= floor
+    cdf = xp.where(above, xp.exp(xp.sum(xp.log1p(-xp.minimum(q, 1.0 - 1e-15)), axis=-1)), 0.0)
+    hazard = disclosed * xp.exp(log_estimate(log10_compute, x[..., None], sd)) / xp.maximum(1.0 - q, 1e-15)
+    return cdf, xp.where(x > floor, cdf * xp.sum(hazard, axis=-1), 0.0)
 
 
-def published_max_draws(log10_compute, disclosed, sd, uniform, normal, floor):
-    """Draws of the largest public estimate among several runs (as :func:`published_max_cdf`):
-    run ``j`` is public where ``uniform_j < disclosed_j``, its estimate ``log10 C_j + sd *
-    normal_j``; ``floor`` where no run is public.
+def published_max_draws(log10_compute, disclosed, sd, uniform, normal, floor=-math.inf):
+    """Draws of the largest public estimate (as :func:`published_max_cdf`): run ``j`` is
+    public where ``uniform_j < disclosed_j``, its estimate ``log10 C_j + sd * normal_j``; the
+    draw is the largest of those and ``floor``.
 
     ``log10_compute, disclosed, uniform, normal``: ``(..., runs)``; ``sd, floor``: ``(...)``.
     """
     xp, _ = _xp(log10_compute, disclosed, sd, uniform, normal)
     estimate = log10_compute + xp.asarray(sd, dtype=float)[..., None] * normal
-    largest = xp.max(xp.where(uniform < disclosed, estimate, -xp.inf), axis=-1)
-    return xp.where(xp.isfinite(largest), largest, floor)
+    return xp.maximum(xp.max(xp.where(uniform < disclosed, estimate, -xp.inf), axis=-1), floor)

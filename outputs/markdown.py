@@ -16,7 +16,7 @@ import html
 import re
 from pathlib import Path
 
-__all__ = ["image_data_uri", "markdown_to_html", "html_page", "safe_url"]
+__all__ = ["image_data_uri", "markdown_to_html", "html_page", "safe_url", "split_row", "table_rows"]
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
          ".gif": "image/gif"}
@@ -90,7 +90,8 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
-def _split_row(line: str) -> list[str]:
+def split_row(line: str) -> list[str]:
+    """The cells of one Markdown table row, stripped, with ``\\|`` unescaped."""
     line = line.strip()
     if line.startswith("|"):
         line = line[1:]
@@ -100,16 +101,23 @@ def _split_row(line: str) -> list[str]:
     return [c.strip().replace("\\|", "|") for c in cells]
 
 
+def table_rows(table: str) -> list[dict[str, str]]:
+    """The body rows of a Markdown table (its header, rule and rows) as column -> cell."""
+    lines = table.strip().splitlines()
+    columns = split_row(lines[0])
+    return [dict(zip(columns, split_row(line))) for line in lines[2:]]
+
+
 def _alignments(rule: str) -> list[str]:
     aligns = []
-    for cell in _split_row(rule):
+    for cell in split_row(rule):
         left, right = cell.startswith(":"), cell.endswith(":")
         aligns.append("center" if left and right else "right" if right else "left")
     return aligns
 
 
 def _table(lines: list[str]) -> str:
-    header, aligns, body = _split_row(lines[0]), _alignments(lines[1]), [_split_row(l) for l in lines[2:]]
+    header, aligns, body = split_row(lines[0]), _alignments(lines[1]), [split_row(l) for l in lines[2:]]
     def cell(tag, text, i):
         align = aligns[i] if i < len(aligns) else "left"
         style = f' style="text-align:{align}"' if align != "left" else ""

@@ -184,6 +184,8 @@ def run_metadata(
         overrides = overrides_of(result)
     elif not isinstance(overrides, Mapping):
         overrides = dict(str(item).split("=", 1) for item in overrides)
+    # repaired correlations are recorded as given, with the flag that repairs them again
+    repaired = result.metadata.get("repair_correlations")
     meta = {
         "package": PACKAGE,
         "version": package_version(),
@@ -194,10 +196,12 @@ def run_metadata(
         "priors_builtin": _builtin_name(result.priors.source) if result.priors.source else None,
         "priors_sha256": result.priors.fingerprint(),
         "overrides": dict(overrides) if overrides is not None else None,
-        "correlate": correlate_of(result),
+        "correlate": json.loads(repaired) if repaired else correlate_of(result),
         "labs": labs_of(result),
         "correlations": {c.key: c.rank for c in result.priors.correlations},
         "as_of": result.metadata.get("as_of"),
+        "record": result.metadata.get("record"),
+        "repair_correlations": repaired is not None,
         "conditioning": {key: result.metadata.get(key) for key in ("pareto_k", "ess", "record_check")}
         if result.metadata.get("as_of") is not None else None,
         "seed": int(result.seed),

@@ -15,7 +15,8 @@ from priors.families import (
     Truncated,
     Uniform,
 )
-from priors.prior_set import DomainWarning, Prior, PriorSet, builtin_prior_files, load_prior_set
+from priors.files import builtin_prior_files, load_prior_set
+from priors.prior_set import DomainWarning, Prior, PriorSet
 from priors.spec import parse_spec
 
 __all__ = [

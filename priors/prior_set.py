@@ -1,42 +1,16 @@
-"""Prior sets: the named priors of one forecast, read from a TOML file.
-
-A file holds a few optional top-level keys and one table per prior::
-
-    name = "power_wall"
-    description = "The 5 GW systems are not approved."
-    inherit = "default"            # "default" (the default), another file, or "none"
-
-    [priors.power_limit_growth]
-    spec = "lognormal 1.2 to 1.8"  # see priors.spec
-    unit = "x/yr"
-    source = "..."
-
-A prior may also be written as one line, ``[priors] mfu = "beta 0.3 to 0.5"``. A file that
-inherits names only what it changes.
-
-Priors that move together are joined by Spearman rank correlations (see
-:mod:`priors.correlations`); a file inherits its parent's pairs and may change or remove
-(``= 0``) any of them::
-
-    [correlations]
-    chip_growth.power_limit_growth = 0.6
-"""
+"""Prior sets: the named priors of one forecast (:class:`Prior`, :class:`PriorSet`), their
+correlations and labs, validated; read from TOML files by :mod:`priors.files`."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
 import math
-import os
-import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from importlib import resources
-from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtri
@@ -47,12 +21,12 @@ from priors._precision import float64
 from priors.correlations import Correlation, CorrelationWarning
 from priors.domains import Domain
 from priors.errors import PriorError
-from priors.families import Z_MAX, Family
-from priors.labs import ALTERNATIVES, LAB, LAB_YEAR, NEUTRAL, SHARED, Labs
+from priors.families import Family
+from priors.labs import ALTERNATIVES, LAB, LAB_YEAR, SHARED, Labs
 from priors.spec import parse_spec
+from priors.transform import WorldTransform
 
 _PRIOR_KEYS = {"spec", "unit", "source", "description"}
-_TOP_KEYS = {"name", "description", "inherit", "priors", "correlations", "labs"}
 
 
 class DomainWarning(UserWarning):
@@ -368,9 +342,9 @@ class PriorSet:
         """Apply command-line style overrides: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``."""
         if not overrides:
             return self
-        pairs = _override_pairs(overrides)
+        pairs = override_pairs(overrides)
         common = [(name, spec) for name, spec in pairs if "[" not in name]
-        changed = [_make_prior(name, {"spec": spec}, "--set") for name, spec in common]
+        changed = [make_prior(name, {"spec": spec}, "--set") for name, spec in common]
         result = self.with_priors(changed, name=f"{self.name} (+{len(pairs)} set)")
         own = []
         for key, spec in pairs:
@@ -386,7 +360,7 @@ class PriorSet:
             if lab not in result.labs.names:
                 raise PriorError(f"unknown lab {lab!r}; the labs are {', '.join(result.labs.names)}",
                                  source="--set", key=key)
-            own.append((lab, _make_prior(name, {"spec": spec}, "--set")))
+            own.append((lab, make_prior(name, {"spec": spec}, "--set")))
         if not own:
             return result
         kept = tuple(item for item in result.labs.overrides
@@ -471,110 +445,7 @@ class PriorSet:
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
-class WorldTransform:
-    """Normal scores -> prior values, split into static structure and traced numbers.
-
-    The structure (names, families, which priors are fixed) is static; the numbers are
-    pytree leaves. A jitted model taking a transform therefore compiles once per structure:
-    changing an interval, pinning a value or swapping a scenario that keeps the families
-    reuses the compiled code (tornado runs, scenario comparisons, live prior tweaking).
-    """
-
-    names: tuple[str, ...]
-    kernels: tuple
-    latent: tuple[bool, ...]
-    leaves: tuple[tuple, ...]
-    #: Cholesky factor ``L`` of the scores' correlation matrix, or None for independent priors.
-    mixing: object = None
-
-    #: ``(lab names, ((prior name, lab index or -1) per column))``: how columns make the
-    #: model's parameters (:meth:`model_params`).
-    layout: tuple = ((), ())
-    #: Lab-year priors, lab by lab within each prior: ``(name, kernel, uncertain)``.
-    lab_year_static: tuple = ()
-    lab_year_leaves: tuple = ()
-
-    @property
-    def n_latent(self) -> int:
-        return sum(self.latent)
-
-    @property
-    def n_labs(self) -> int:
-        return max(len(self.layout[0]), 1)
-
-    @property
-    def n_lab_year(self) -> int:
-        """Rows of lab-year scores a world draws per year (uncertain lab-year columns)."""
-        return sum(uncertain for _, _, uncertain in self.lab_year_static)
-
-    def tree_flatten(self):
-        return ((self.leaves, self.mixing, self.lab_year_leaves),
-                (self.names, self.kernels, self.latent, self.layout, self.lab_year_static))
-
-    @classmethod
-    def tree_unflatten(cls, static, children):
-        names, kernels, latent, layout, lab_year_static = static
-        leaves, mixing, lab_year_leaves = children
-        return cls(names=names, kernels=kernels, latent=latent, leaves=leaves, mixing=mixing, layout=layout,
-                   lab_year_static=lab_year_static, lab_year_leaves=lab_year_leaves)
-
-    def correlate(self, e):
-        """Independent scores ``e`` -> the priors' scores ``z = L e`` (the Gaussian copula).
-
-        ``e`` is clipped to +/- Z_MAX first, as ``z`` is afterwards: an infinite score would
-        otherwise meet a zero of ``L`` (0 * inf = NaN).
-        """
-        e = jnp.asarray(e, dtype=float)
-        if self.mixing is None:
-            return e
-        return jnp.clip(e, -Z_MAX, Z_MAX) @ jnp.asarray(self.mixing).T
-
-    def values_from_normal(self, e) -> dict:
-        """Prior values from independent scores ``e``: :meth:`correlate`, then each family."""
-        e = jnp.asarray(e, dtype=float)
-        if e.shape[-1:] != (self.n_latent,):
-            raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {e.shape}")
-        z = self.correlate(e)
-        # clipped one prior at a time: XLA then fuses each clip into its kernel instead of
-        # writing a clipped copy of the whole of z
-        scores = (jnp.clip(column, -Z_MAX, Z_MAX) for column in jnp.moveaxis(z, -1, 0))
-        at_median = jnp.zeros(z.shape[:-1])  # fixed priors take the batch shape
-        return {
-            name: kernel(leaves, next(scores) if latent else at_median)
-            for name, kernel, latent, leaves in zip(self.names, self.kernels, self.latent, self.leaves)
-        }
-
-    def lab_year_values(self, e_lab_year, batch_shape, n_years: int) -> dict:
-        """Lab-year priors from their own independent scores ``e_lab_year`` (``batch +
-        (n_lab_year, n_years)``; None when none is uncertain): name -> ``batch + (labs, years)``."""
-        rows = iter(()) if e_lab_year is None else iter(jnp.moveaxis(jnp.asarray(e_lab_year), -2, 0))
-        at_median = jnp.zeros(tuple(batch_shape) + (n_years,))
-        per_lab: dict[str, list] = {}
-        for (name, kernel, uncertain), leaves in zip(self.lab_year_static, self.lab_year_leaves):
-            score = jnp.clip(next(rows), -Z_MAX, Z_MAX) if uncertain else at_median
-            per_lab.setdefault(name, []).append(kernel(leaves, score))
-        return {name: jnp.stack(values, axis=-2) for name, values in per_lab.items()}
-
-    def model_params(self, values: Mapping, lab_year: Mapping) -> dict:
-        """The model's parameters from the columns' ``values`` (:meth:`values_from_normal`) and
-        :meth:`lab_year_values`: a shared prior ``batch``, a lab-scoped one ``batch + (labs,)``,
-        a lab-year one ``batch + (labs, years)``."""
-        columns: dict[str, list] = {}
-        for column_name, (name, lab) in zip(self.names, self.layout[1]):
-            columns.setdefault(name, []).append((lab, values[column_name]))
-        params = {}
-        for name, items in columns.items():
-            if items[0][0] < 0:
-                params[name] = items[0][1]
-            else:
-                params[name] = jnp.stack([jnp.broadcast_to(v, jnp.shape(items[0][1])) for _, v in items], axis=-1)
-        params.update(lab_year)
-        return params
-
-
-def _override_pairs(overrides) -> list[tuple[str, str]]:
+def override_pairs(overrides) -> list[tuple[str, str]]:
     if isinstance(overrides, Mapping):
         return [(str(k), str(v)) for k, v in overrides.items()]
     pairs = []
@@ -586,7 +457,7 @@ def _override_pairs(overrides) -> list[tuple[str, str]]:
     return pairs
 
 
-def _make_prior(name: str, entry, origin: str) -> Prior:
+def make_prior(name: str, entry, origin: str) -> Prior:
     if isinstance(entry, (str, int, float)) and not isinstance(entry, bool):
         entry = {"spec": entry}
     if not isinstance(entry, dict):
@@ -606,148 +477,3 @@ def _make_prior(name: str, entry, origin: str) -> Prior:
         raise err.located(source=origin, key=name) from None
     fields = {k: str(entry.get(k, "")) for k in ("unit", "source", "description")}
     return Prior(name=name, spec=str(entry["spec"]), family=family, origin=origin, **fields)
-
-
-DEFAULT_NAME = "default"
-
-
-def builtin_prior_files() -> dict[str, Path]:
-    """The prior sets shipped with the package, by name: ``default`` and the scenarios."""
-    root = resources.files("priors")
-    files = {DEFAULT_NAME: Path(str(root / "default.toml"))}
-    for entry in sorted((root / "scenarios").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            files[entry.name.removesuffix(".toml")] = Path(str(entry))
-    return files
-
-
-def _looks_like_path(text: str) -> bool:
-    """Whether a prior argument names a file rather than a built-in set: it ends in
-    ``.toml`` or holds a path separator."""
-    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
-    return text.lower().endswith(".toml") or any(sep in text for sep in separators)
-
-
-def resolve_prior_path(path_or_name: str | Path | None) -> Path:
-    """A file path, or the name of a built-in set (``default``, ``moe``, ...).
-
-    A built-in name wins over a file or folder of the same name in the working folder
-    (``forecast run --out default`` must not hide the default priors); write
-    ``./default`` or ``default.toml`` to mean a file. A folder is never a prior file.
-    """
-    if path_or_name is None:
-        path_or_name = DEFAULT_NAME
-    builtin = builtin_prior_files()
-    text = str(path_or_name)
-    if text in builtin and not _looks_like_path(text):
-        return builtin[text]
-    path = Path(path_or_name)
-    if path.is_dir():
-        raise PriorError("is a folder, not a prior file (a .toml file or a built-in set: "
-                         f"{', '.join(builtin)})", source=text)
-    if not path.is_file():
-        raise PriorError(f"no such prior file (built-in sets: {', '.join(builtin)})", source=text)
-    return path
-
-
-def load_prior_set(
-    path_or_name: str | Path | None = None,
-    *,
-    overrides: Mapping[str, str] | Iterable[str] | None = None,
-    correlate: Iterable[str] | Mapping | None = None,
-    repair_correlations: bool = False,
-    labs: int | str | Iterable[str] | None = None,
-    lab_correlation: float | str | None = None,
-) -> PriorSet:
-    """Read a prior file (or a built-in set by name), resolve inheritance, apply overrides.
-
-    Parameters
-    ----------
-    overrides
-        Priors replaced, as ``--set`` gives them: ``{"mfu": "0.45"}`` or ``["mfu=0.45"]``.
-    correlate
-        Rank correlations added or replaced, as ``--correlate`` gives them:
-        ``["chip_growth,power_limit_growth=0.6"]``.
-    repair_correlations
-        Replace a matrix of correlations that is not positive definite by the nearest valid
-        one (a :class:`~priors.correlations.CorrelationWarning` says what changed) instead
-        of refusing it.
-    labs, lab_correlation
-        ``--labs N`` (N identical labs) and ``--lab-correlation R``: see :meth:`PriorSet.with_labs`.
-
-    Raises
-    ------
-    PriorError
-        For anything wrong in the file, with the file and the key in the message.
-    """
-    prior_set = _read(path_or_name, ()).with_labs(labs, correlation=lab_correlation).with_overrides(overrides)
-    return prior_set.with_correlations(corr.parse_flags(correlate), repair=repair_correlations)
-
-
-def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
-    """One prior file with what it inherits. Its correlations are not checked as a whole
-    yet, and still hold the pairs of priors the file pins (dropped, and said so, once)."""
-    path = resolve_prior_path(path_or_name)
-    where = str(path)
-    if path.resolve() in _seen:
-        raise PriorError("files inherit from each other in a cycle", source=where)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise PriorError(f"invalid TOML: {err}", source=where) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise PriorError(f"cannot read: {err}", source=where) from None
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise PriorError(
-            f"unknown top-level key(s) {', '.join(sorted(unknown))}; "
-            f"use {', '.join(sorted(_TOP_KEYS))} and one [priors.NAME] table per prior",
-            source=where,
-        )
-    table = data.get("priors", {})
-    if not isinstance(table, dict):
-        raise PriorError("'priors' must be a table: [priors.NAME]", source=where)
-    own = [_make_prior(name, entry, where) for name, entry in table.items()]
-    own_pairs = corr.parse_table(data.get("correlations", {}), where)
-    lab_names, lab_correlation, own_labs = lab_scope.parse_table(
-        data.get("labs", {}), where, _make_prior,
-        known=lambda name: True)  # names are checked once the parent is resolved
-    name = str(data.get("name", path.stem))
-    description = str(data.get("description", ""))
-    is_default = path.resolve() == builtin_prior_files()[DEFAULT_NAME].resolve()
-    parent = str(data.get("inherit", "none" if is_default else DEFAULT_NAME))
-    if parent == "none":
-        neutral = [_make_prior(n, entry, "neutral value") for n, entry in NEUTRAL.items()
-                   if n not in table]
-        prior_set = PriorSet(name=name, priors=tuple(own) + tuple(neutral), description=description, source=where)
-    else:
-        parent_path = parent if parent in builtin_prior_files() else path.parent / parent
-        if parent not in builtin_prior_files() and not Path(parent_path).is_file():
-            raise PriorError(f"no such prior file {str(parent_path)!r} (inherit names a built-in set: "
-                             f"{', '.join(builtin_prior_files())}, a file beside this one, or 'none')",
-                             source=where, key="inherit")
-        base = _read(parent_path, _seen + (path.resolve(),))
-        unchecked = replace(base, correlations=())
-        prior_set = replace(unchecked.with_priors(own, name=name), description=description, source=where,
-                            correlations=base.correlations)
-    corr.check_names(own_pairs, prior_set.names)
-    prior_set = replace(prior_set, correlations=corr.merge(prior_set.correlations, own_pairs))
-    return _with_file_labs(prior_set, lab_names, lab_correlation, own_labs, where)
-
-
-def _with_file_labs(prior_set: PriorSet, names, correlation, own, where: str) -> PriorSet:
-    """A prior set with a file's ``[labs]`` on top of what it inherits: new names keep the
-    inherited overrides of labs that remain; the file's own overrides replace them."""
-    for lab, prior in own:
-        if prior.name not in prior_set:
-            raise PriorError("unknown prior name", source=where, key=f"labs.{lab}.priors.{prior.name}")
-    labs = prior_set.labs
-    if names is not None:
-        labs = replace(labs, names=names, overrides=tuple(i for i in labs.overrides if i[0] in names))
-    if correlation is not None:
-        labs = replace(labs, correlation=correlation)
-    lab_scope.check_override_labs(labs, own, where)
-    replaced = {(lab, p.name) for lab, p in own}
-    labs = replace(labs, overrides=tuple(i for i in labs.overrides if (i[0], i[1].name) not in replaced)
-                   + tuple(own))
-    return replace(prior_set, labs=labs)

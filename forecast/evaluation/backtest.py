@@ -78,6 +78,7 @@ __all__ = [
     "forecast_quantiles",
     "known_at_cutoff",
     "published_growth_before",
+    "rankings",
     "run_backtest",
     "trend_priors_before",
     "summarize_backtest",
@@ -501,7 +502,7 @@ def run_backtest(
         diag_rows.append(diag_row)
 
     scores = pd.concat(score_frames, ignore_index=True)
-    ranking = _rankings(scores, seed=seed)
+    ranking = rankings(scores, seed=seed)
     return BacktestResult(
         scores=scores,
         summary=summarize_backtest(scores),
@@ -515,7 +516,7 @@ def run_backtest(
     )
 
 
-def _rankings(scores: pd.DataFrame, *, seed: int) -> dict:
+def rankings(scores: pd.DataFrame, *, seed: int) -> dict:
     """The pooled rankings (:attr:`BacktestResult.ranking`): every case, by CRPS and log
     score, of the methods scored at every cutoff; and, where a method (the bottom-up
     hindcast) was scored at some cutoffs only, every method on the cases of those cutoffs."""

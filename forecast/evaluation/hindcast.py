@@ -111,6 +111,9 @@ class Hindcast:
         of a public estimate by the resolution date; simulated years ``base_year ..``.
     estimate_sd
         ``(worlds,)``: each world's estimate error (dex).
+    floor
+        The largest run known at the cutoff (log10 FLOP): already public, so the published
+        frontier of every year is at least this.
     pareto_k, ess
         Of the importance weights (:mod:`forecast.conditioning`).
     """
@@ -123,6 +126,7 @@ class Hindcast:
     disclosed: np.ndarray = field(repr=False)
     estimate_sd: np.ndarray = field(repr=False)
     priors: PriorSet = field(repr=False)
+    floor: float = -np.inf
     pareto_k: float = float("nan")
     ess: float = float("nan")
     resolved: dt.date | None = None
@@ -138,7 +142,7 @@ class Hindcast:
         cdf, density = np.empty(len(x)), np.empty(len(x))
         for i, (year, value) in enumerate(zip(self.years, x)):
             compute, disclosed = self._runs_by(year)
-            f, d = published_max_cdf(compute, disclosed, self.estimate_sd, np.full(len(compute), value))
+            f, d = published_max_cdf(compute, disclosed, self.estimate_sd, np.full(len(compute), value), self.floor)
             cdf[i], density[i] = float(np.mean(f)), float(np.mean(d))
         return cdf, density
 
@@ -198,7 +202,7 @@ def hindcast(
     disclosed = disclosed_by(np.asarray(w.probability)[..., None], np.asarray(w.delay)[..., None],
                              np.asarray(sim_years, dtype=float), day_end(resolved))
     estimate_sd = np.asarray(w.estimate_sd, dtype=float)
-    # a draw's value in a world where no run is public: the largest run known at the cutoff
+    # what is public already: no world's published frontier is below the largest known run
     floor = float(known["log10_compute"].max()) if len(known) else -np.inf
     rng = np.random.default_rng([seed, cutoff])
     uniform = rng.uniform(size=lab_compute.shape)
@@ -210,5 +214,5 @@ def hindcast(
                                           estimate_sd,
                                           *(_through(a, year, base_year) for a in (uniform, normal)), floor)
     return Hindcast(cutoff=cutoff, base_year=base_year, years=years, draws=draws, lab_compute=lab_compute,
-                    disclosed=disclosed, estimate_sd=estimate_sd, priors=priors, pareto_k=info.pareto_k,
+                    disclosed=disclosed, estimate_sd=estimate_sd, priors=priors, floor=floor, pareto_k=info.pareto_k,
                     ess=info.ess, resolved=resolved)

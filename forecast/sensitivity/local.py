@@ -57,7 +57,7 @@ from forecast.settings import (
 from models import BASE_YEAR, PARAMETERS
 from priors import InputError, Prior, PriorError, PriorSet, load_prior_set, parse_spec
 from priors.labs import ALTERNATIVES, base_name
-from priors.prior_set import resolve_prior_path
+from priors.files import resolve_prior_path
 
 __all__ = [
     "PINNING_CONDITIONAL", "PINNING_INDEPENDENT", "conditional_pin", "parse_swap", "pin_scores",

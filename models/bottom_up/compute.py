@@ -98,59 +98,57 @@ class Constraints:
     the outputs ``binding_constraint`` and ``chips_cap`` (and so in saved files, whose
     ``flag_values``/``flag_meanings`` attributes name the codes).
 
-    A code keeps its meaning for good: a new constraint takes a new code, and code asks for
-    a group by name (:attr:`chip_caps`), never for positions. Iterating gives the names in
-    code order; ``CONSTRAINTS[code]`` is a code's name and ``CONSTRAINTS.index(name)`` its code.
+    A constraint's code is its position in ``names``, which only ever grows at the end: a
+    new constraint takes a new code, and code asks for a group by name (:attr:`chip_caps`),
+    never for positions. Iterating gives the names in code order; ``CONSTRAINTS[code]`` is a
+    code's name and ``CONSTRAINTS.index(name)`` its code.
     """
 
-    codes: Mapping[str, int]
+    #: Every constraint, in code order (append only: saved files hold the codes).
+    names: tuple[str, ...]
     #: The caps on the chips of the largest system: the codes of ``chips_cap``.
     chip_caps: tuple[str, ...]
     #: The walls on what one run can use of the system: the data and the latency wall.
     walls: tuple[str, ...]
 
     def __post_init__(self):
-        if sorted(self.codes.values()) != list(range(len(self.codes))):  # counted with bincount
-            raise ValueError(f"constraint codes must be 0..{len(self.codes) - 1}, got {dict(self.codes)}")
-        if set(self.chip_caps) | set(self.walls) != set(self.codes):
-            raise ValueError("every constraint is a chip cap or a wall")
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"constraint names must be unique, got {self.names}")
+        if sorted(self.chip_caps + self.walls) != sorted(self.names):
+            raise ValueError("every constraint is either a chip cap or a wall")
 
     def index(self, name: str) -> int:
         """The code of constraint ``name``."""
-        return self.codes[name]
+        return self.names.index(name)
 
     def __getitem__(self, code) -> str:
         if isinstance(code, slice):
             raise TypeError("constraints are asked for by name (CONSTRAINTS.chip_caps), not by position")
         return self.names[int(code)]
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(sorted(self.codes, key=self.codes.get))
-
     def __iter__(self):
         return iter(self.names)
 
     def __len__(self) -> int:
-        return len(self.codes)
+        return len(self.names)
 
     def __contains__(self, name) -> bool:
-        return name in self.codes
+        return name in self.names
 
     def flags(self, names=None) -> dict:
         """CF attributes naming the codes of ``names`` (every constraint by default)."""
         names = self.names if names is None else tuple(names)
-        return {"flag_values": [self.codes[n] for n in names], "flag_meanings": " ".join(names)}
+        return {"flag_values": [self.index(n) for n in names], "flag_meanings": " ".join(names)}
 
     def unit(self, names=None) -> str:
         """``"code: 0=supply, 1=power, ..."``: the unit of an output holding ``names``' codes."""
         names = self.names if names is None else tuple(names)
-        return "code: " + ", ".join(f"{self.codes[n]}={n}" for n in names)
+        return "code: " + ", ".join(f"{self.index(n)}={n}" for n in names)
 
 
-#: The constraints of the model. Saved files hold these codes: never renumber one.
+#: The constraints of the model. Saved files hold these codes (positions): never reorder.
 CONSTRAINTS = Constraints(
-    codes={"supply": 0, "power": 1, "funding": 2, "data": 3, "latency": 4},
+    names=("supply", "power", "funding", "data", "latency"),
     chip_caps=("supply", "power", "funding"),
     walls=("data", "latency"),
 )
@@ -298,9 +296,9 @@ def _chips(p: Mapping, t):
     supply, power, funding, log_watts, log_capex_per_chip = chip_caps(p, t)
     log_chips = jnp.minimum(jnp.minimum(supply, power), funding)
     # first cap attaining the minimum (as argmin would), without stacking the three arrays
-    code = CONSTRAINTS.codes
-    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), code["supply"],
-                          jnp.where(power <= funding, code["power"], code["funding"]))
+    code = CONSTRAINTS.index
+    chips_cap = jnp.where(supply <= jnp.minimum(power, funding), code("supply"),
+                          jnp.where(power <= funding, code("power"), code("funding")))
     return log_chips, chips_cap, log_watts, log_capex_per_chip
 
 
@@ -433,7 +431,7 @@ def lab_world_compute(params: Mapping, years, *, base_year: float = BASE_YEAR) -
     """The frontier of several labs: :func:`world_compute` per lab, then the largest run.
 
     ``params``: a shared parameter has shape ``batch``, a lab-scoped one ``batch + (labs,)``,
-    a lab-year one ``batch + (labs, years)`` (:meth:`priors.prior_set.WorldTransform.model_params`).
+    a lab-year one ``batch + (labs, years)`` (:meth:`priors.transform.WorldTransform.model_params`).
     Returns the outputs of :data:`OUTPUT_UNITS` for the leading lab's run of each year
     (``batch + (years,)``; ``log10_training_compute`` is ``max_k C_k(y)``), and
     :data:`LAB_OUTPUT_UNITS`: every lab's compute (``batch + (labs, years)``) and the

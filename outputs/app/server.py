@@ -78,7 +78,7 @@ from outputs.flags import in_flags
 from outputs.text import flop_label
 from priors import InputError, builtin_prior_files
 from priors.labs import ALTERNATIVES
-from priors.prior_set import resolve_prior_path
+from priors.files import resolve_prior_path
 
 __all__ = ["PLOT_KINDS", "QUICK_SAMPLES", "TORNADO_SAMPLES", "App", "make_server", "serve"]
 

@@ -25,7 +25,7 @@ from outputs.cli import main
 from outputs.folder import staged_folder
 from outputs.provenance import run_metadata
 from priors import InputError, builtin_prior_files, load_prior_set
-from priors.prior_set import resolve_prior_path
+from priors.files import resolve_prior_path
 from tests.terminal import cli_as_in_a_terminal
 
 REPO = Path(outputs.__file__).resolve().parents[1]

@@ -63,3 +63,31 @@ def test_the_app_command_line_rebuilds_the_page_settings():
     line = command_line(state)
     assert parsed(line) == run_settings_of(state)
     assert "--thresholds" in line  # the page's threshold is not one of the defaults: the timeline has it
+
+
+def test_a_saved_run_reruns_with_its_record_and_repaired_correlations(tmp_path):
+    """metadata.json keeps ``--record`` and ``--repair-correlations``: without them its
+    command would read another record, or refuse the correlations the run repaired."""
+    import warnings
+
+    import forecast
+    from outputs.provenance import run_metadata
+    from priors.correlations import CorrelationWarning
+
+    record = tmp_path / "runs.csv"
+    record.write_text("model,organization,date,training_compute_flop,confidence,source\n"
+                      "Big Run,Lab,2026-03-01,2e27,reported,https://example.org/big\n", encoding="utf-8")
+    # no correlation matrix has a and b together, both with c, yet a against c: repaired
+    pairs = ["chip_growth,power_limit_growth=0.9", "chip_growth,capex_limit_growth=0.9",
+             "power_limit_growth,capex_limit_growth=-0.9"]
+    settings = RunSettings(correlate=pairs, repair_correlations=True, record=str(record), samples=1000, seed=5,
+                           years="2025:2027", keep=10, as_of=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorrelationWarning)
+        result = forecast.run_settings(settings)
+    meta = run_metadata(result)
+    assert meta["record"] == str(record) and meta["repair_correlations"] is True
+    assert RunSettings.from_metadata(meta) == settings
+    assert parsed(reproduce_command(meta)) == settings
+    result.to_netcdf(tmp_path / "samples.nc")
+    assert RunSettings.from_metadata(run_metadata(forecast.load(tmp_path / "samples.nc"))) == settings

@@ -262,3 +262,33 @@ def test_synthetic_record_line_intervals_cover(synthetic, method):
         # binomial error, widened by 3: the cases of one cutoff share one fit
         tolerance = 3 * math.sqrt(level * (1 - level) / n)
         assert abs(rows[column].mean() - level) < tolerance, column
+
+
+def test_a_method_scored_at_some_cutoffs_is_ranked_on_those_cutoffs_only():
+    # trend and last_value at 2018 and 2020, bottom_up at 2020 only: the pooled ranking
+    # leaves bottom_up out (it lacks the 2018 cases); a second one ranks all three on 2020's
+    rows = []
+    for cutoff, crps in ((2018, {"trend": 1.0, "last_value": 3.0}),
+                         (2020, {"trend": 2.0, "last_value": 1.0, "bottom_up": 0.5})):
+        for method, value in crps.items():
+            for year, extra in ((cutoff, 0.0), (cutoff + 1, 1.0)):
+                rows.append({"method": method, "cutoff": cutoff, "year": year, "crps": value + extra,
+                             "log_score": -(value + extra)})
+    ranking = backtest.rankings(pd.DataFrame(rows), seed=0)
+    assert set(ranking["crps"].index) == {"trend", "last_value"}
+    assert ranking["crps"]["n"].iloc[0] == 4
+    # trend: (1 + 2 + 2 + 3) / 4 = 2.0; last_value: (3 + 4 + 1 + 2) / 4 = 2.5
+    assert ranking["crps"].loc["trend", "mean"] == pytest.approx(2.0)
+    assert ranking["crps"].loc["last_value", "mean"] == pytest.approx(2.5)
+    shared = ranking["crps_hindcast"]
+    assert list(shared.index) == ["bottom_up", "last_value", "trend"]  # best first
+    assert shared["n"].iloc[0] == 2
+    # on 2020's two cases: bottom_up (0.5 + 1.5) / 2, last_value (1 + 2) / 2, trend (2 + 3) / 2
+    assert shared["mean"].tolist() == pytest.approx([1.0, 1.5, 2.5])
+    assert list(ranking["log_score_hindcast"].index)[0] == "bottom_up"  # higher is better there
+
+
+def test_no_second_ranking_when_every_method_has_every_cutoff():
+    rows = [{"method": m, "cutoff": c, "year": c, "crps": 1.0 + i, "log_score": -1.0 - i}
+            for c in (2018, 2020) for i, m in enumerate(("trend", "bottom_up"))]
+    assert set(backtest.rankings(pd.DataFrame(rows), seed=0)) == {"crps", "log_score"}

@@ -25,7 +25,8 @@ import arviz as az  # noqa: E402
 import jax  # noqa: E402
 from numpyro.infer import MCMC, NUTS  # noqa: E402
 
-from forecast.record.runs import frontier_series, load_runs  # noqa: E402
+from forecast.record.frontier import frontier_series  # noqa: E402
+from forecast.record.runs import load_runs  # noqa: E402
 from forecast.evaluation.trend_fit import fit_trend  # noqa: E402
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model  # noqa: E402
 

@@ -3,7 +3,7 @@ importance weights, and check the model against what happened (MODEL.md v3, "Wha
 published").
 
 **What is observed.** The record as it was public on the as-of date ``d``
-(:func:`forecast.record.runs.record_as_known`), read by lab and year
+(:func:`forecast.record.frontier.record_as_known`), read by lab and year
 (:func:`evidence_of`). Every modelled lab and every forecast year up to ``d``'s is an
 observed *lab-year*:
 
@@ -22,21 +22,22 @@ organizations outside the prior set's labs for the frontier ``C(y)`` (the run na
 a note). No other run bounds anything: the modelled labs' other runs are modelled.
 
 **Derived estimates.** Rows with the same derivation root
-(:func:`forecast.record.runs.derivation_roots`: Grok 4's estimate is Grok 3's
+(:func:`forecast.record.lab_years.derivation_roots`: Grok 4's estimate is Grok 3's
 pre-training plus RL) are one independent estimate: the run keeps one per root, the one that
 says most about its lab-year (marked ``yes``, else ``unknown``, else ``no``; among those the
 most recently published), and drops the others (named in the model check).
 
 **The error of a row.** ``s`` is the row's stated 90% interval where it has one
-(:func:`forecast.record.runs.interval_sd`), else its Epoch AI label
-(:func:`forecast.record.runs.measurement_sd`), and for a row with neither the world's
+(:func:`forecast.record.lab_years.interval_sd`), else its Epoch AI label
+(:func:`forecast.record.lab_years.measurement_sd`), and for a row with neither the world's
 draw of ``estimate_sd_dex`` (which is also the error of estimates not yet published, in the
 published probability of :mod:`forecast.record.questions`).
 
 **The weights.** Each world's weight is its likelihood (:func:`models.evidence.log_likelihood`,
 the same function ``forecast calibrate`` samples). The log weights are Pareto-smoothed
-(:func:`arviz.psislw`, Vehtari et al. 2024), which also estimates the shape ``k`` of their
-tail. ``k > 0.7`` means the weights are dominated by a few worlds and the conditioned
+(PSIS, Vehtari et al. 2024: :func:`smooth_tail`, with the generalized-Pareto fit of Zhang
+and Stephens 2009 in :func:`gpd_fit`, number for number what :func:`arviz.psislw` does),
+which also estimates the shape ``k`` of their tail. ``k > 0.7`` means the weights are dominated by a few worlds and the conditioned
 numbers cannot be trusted: draw more worlds, or calibrate with NUTS (``forecast calibrate``).
 The effective sample size is ``1 / sum(w^2)``.
 
@@ -44,8 +45,8 @@ The effective sample size is ``1 / sum(w^2)``.
 over all the worlds (:mod:`forecast.stream`), and the worlds it keeps are resampled in
 proportion to their smoothed weights (systematic resampling, seeded). Pareto smoothing only
 ever looks at the largest ``tail_length(n)`` weights and the one below them; a run keeps
-those, chunk by chunk, smooths them as :func:`arviz.psislw` would (:func:`smooth_tail`), and
-weighs every world on a second pass over the same chunks, so memory stays flat in the
+those, chunk by chunk, smooths them (:func:`smooth_tail`, the one PSIS kernel of every
+weighted path), and weighs every world on a second pass over the same chunks, so memory stays flat in the
 number of worlds. :func:`condition` is the same in memory, for worlds already drawn.
 
 **The model check.** Before conditioning, where does each observed row fall in the prior
@@ -62,23 +63,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy.special import logsumexp, ndtr
 
-from forecast.record.runs import (
-    LAB_ALIASES,
-    decimal_year,
-    derivation_roots,
-    finish_years,
-    labs_of,
-    measurement_sd,
-)
+from forecast.record.lab_years import LAB_ALIASES, derivation_roots, finish_years, labs_of, measurement_sd
+from forecast.record.runs import decimal_year
+from forecast.stream import chunk_dims
 from models.evidence import LIKELIHOOD_SITES, TARGET, Evidence, disclosed_by, record_log_likelihood, world_arrays
 from priors import InputError
 
 __all__ = [
     "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "check_sums", "chunk_log_likelihood", "day_end",
     "condition", "evidence_of", "record_as_of", "record_weights", "resampling_points", "smooth_tail",
-    "smoothed_log_weights", "systematic_picks", "tail_length",
+    "smoothed_log_weights", "systematic_picks", "tail_length", "gpd_fit", "gpd_quantile",
 ]
 
 #: Pareto k above which importance weights are unreliable (Vehtari et al. 2024).
@@ -144,7 +141,8 @@ def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, dt.d
     """The record as known on the as-of date (the shipped record when ``record`` is None),
     and the date: ``as_of`` a :class:`datetime.date`, or ``"record"`` for the record's
     checked date (:func:`forecast.record.runs.record_checked_date`)."""
-    from forecast.record.runs import load_runs, record_as_known, record_checked_date
+    from forecast.record.frontier import record_as_known
+    from forecast.record.runs import load_runs, record_checked_date
 
     runs = load_runs() if record is None else record
     date = record_checked_date(runs) if as_of == "record" else as_of
@@ -156,7 +154,7 @@ def record_as_of(record: pd.DataFrame | None, as_of) -> tuple[pd.DataFrame, dt.d
 def _row_sd(row) -> float:
     """The sd of a row: its stated interval, else its Epoch label, else NaN (the world's
     ``estimate_sd_dex``)."""
-    from forecast.record.runs import interval_sd
+    from forecast.record.lab_years import interval_sd
 
     low, high = row.get("flop_low_90", np.nan), row.get("flop_high_90", np.nan)
     if pd.notna(low) and pd.notna(high):
@@ -293,17 +291,65 @@ def tail_length(n: int) -> int:
     return int(np.ceil(min(n / 5.0, 3 * np.sqrt(n))))
 
 
+def gpd_fit(exceedances: np.ndarray) -> tuple[float, float]:
+    """Shape ``k`` and scale ``sigma`` of a generalized Pareto distribution fitted to
+    ``exceedances`` (sorted ascending, positive): the empirical Bayes estimate of Zhang and
+    Stephens (2009, "A new and efficient estimation method for the generalized Pareto
+    distribution", Technometrics 51: 316-325), with the weakly informative prior on ``k``
+    of Vehtari et al. (2024, "Pareto smoothed importance sampling", JMLR 25(72), appendix
+    C), as :func:`arviz.psislw` fits it.
+
+    Zhang and Stephens write the GPD with ``b = -k / sigma`` and average the profile
+    likelihood's ``b`` over a grid of ``m = 30 + sqrt(n)`` points, each weighted by its
+    likelihood; ``k`` is then ``mean(log(1 - b x))`` at the averaged ``b``, shrunk towards
+    0.5 by a prior worth 10 observations. In this parametrization ``k > 0`` is a heavy tail.
+    """
+    x = np.asarray(exceedances, dtype=float)
+    n = x.size
+    m = 30 + int(n**0.5)
+    # the grid of b: quantiles of a prior over b centred on the first quartile's scale
+    b = 1 - np.sqrt(m / (np.arange(1, m + 1, dtype=float) - 0.5))
+    b /= 3 * x[int(n / 4 + 0.5) - 1]
+    b += 1 / x[-1]
+    k = np.log1p(-b[:, None] * x).mean(axis=1)
+    profile = n * (np.log(-(b / k)) - k - 1)  # the profile log likelihood of each b
+    with np.errstate(over="ignore"):  # exp(+large): a weight of 0, as it should be
+        weights = 1 / np.exp(profile - profile[:, None]).sum(axis=1)
+    keep = weights >= 10 * np.finfo(float).eps  # negligible weights dropped
+    weights, b = weights[keep], b[keep]
+    weights /= weights.sum()
+    b_post = np.sum(b * weights)
+    k_post = np.log1p(-b_post * x).mean()
+    sigma = -k_post / b_post
+    return float((n * k_post + 10 * 0.5) / (n + 10)), float(sigma)
+
+
+def gpd_quantile(probs: np.ndarray, k: float, sigma: float) -> np.ndarray:
+    """Quantiles of the generalized Pareto distribution (shape ``k``, scale ``sigma``) at
+    ``probs`` in (0, 1): ``sigma ((1 - p)^-k - 1) / k`` (``-sigma log(1 - p)`` at ``k = 0``);
+    NaN for a scale that is not positive."""
+    probs = np.asarray(probs, dtype=float)
+    if not sigma > 0:
+        return np.full_like(probs, np.nan)
+    if abs(k) < np.finfo(float).eps:
+        return -np.log1p(-probs) * sigma
+    return np.expm1(-k * np.log1p(-probs)) / k * sigma  # this order: ArviZ's floats
+
+
 def smooth_tail(top: np.ndarray) -> tuple[np.ndarray, float]:
-    """Pareto-smooth the largest log weights of a run.
+    """Pareto-smooth the largest log weights of a run (PSIS, Vehtari et al. 2024).
 
     ``top``: the ``tail_length(n) + 1`` largest log weights of all ``n`` worlds, in any
     order. Returns them smoothed (same order) and the Pareto shape ``k``. The smallest of
-    them is the cutoff and stays as it is; this is exactly what :func:`arviz.psislw` does
-    to the same worlds, which only ever looks at the tail above its cutoff (a test checks
-    the two agree), so a run needs to keep only its largest weights, never all of them.
+    them is the cutoff and stays as it is; the weights above it, less the cutoff's weight,
+    are fitted by a generalized Pareto distribution (:func:`gpd_fit`) and replaced by its
+    quantiles at ``(i - 1/2) / M`` in their order, capped at the largest raw weight. With
+    4 weights or fewer above the cutoff ``k`` is infinite and nothing is smoothed. This is
+    what :func:`arviz.psislw` does to the same worlds, which only ever looks at the tail
+    above its cutoff (a test checks the two agree), so a run needs to keep only its
+    largest weights, never all of them. Every weighted path (the streamed run in
+    :mod:`forecast.result`, :func:`condition`, :func:`record_weights`) smooths here.
     """
-    from arviz.stats.stats import _psislw
-
     top = np.asarray(top, dtype=float)
     if not np.isfinite(top).any():  # every weight zero: normalizing them gives NaN everywhere
         raise InputError(
@@ -311,9 +357,20 @@ def smooth_tail(top: np.ndarray) -> tuple[np.ndarray, float]:
             "in every world: do the priors allow runs as large as the known ones, and a "
             "disclosure probability above 0 for every lab with a public estimate?); change the "
             "priors, or use --as-of none for the prior forecast")
-    with np.errstate(over="ignore", invalid="ignore"):  # psislw's own exp of its length scales; harmless
-        smoothed, k = _psislw(top.copy(), 0, np.log(np.finfo(float).tiny), False)
-    return smoothed, float(np.asarray(k))
+    largest = np.max(top)
+    x = top - largest
+    cutoff = max(np.min(x), np.log(np.finfo(float).tiny))
+    (tail,) = np.nonzero(x > cutoff)
+    if tail.size <= 4:  # too few weights to fit a tail
+        return x + largest, float("inf")
+    tail = tail[np.argsort(x[tail])]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # the fit's grid: harmless
+        k, sigma = gpd_fit(np.exp(x[tail]) - np.exp(cutoff))
+        if np.isfinite(k):  # a failed fit smooths nothing
+            quantiles = gpd_quantile(np.arange(0.5, tail.size) / tail.size, k, sigma)
+            x[tail] = np.log(quantiles + np.exp(cutoff))
+            x[x > 0] = 0  # no smoothed weight above the largest raw one
+    return x + largest, k
 
 
 def systematic_picks(weights: np.ndarray, offset: float, points: np.ndarray) -> np.ndarray:
@@ -338,11 +395,11 @@ def condition(out, labs, years, runs: pd.DataFrame, *, as_of: dt.date, seed: int
 
     The in-memory form of what :func:`forecast.run` does a chunk at a time.
     """
-    from forecast.record.runs import record_as_known
+    from forecast.record.frontier import record_as_known
 
     known = record_as_known(runs, as_of)
     evidence, observed, notes = evidence_of(known, labs, years, as_of)
-    n = np.asarray(out[TARGET]).shape[0]
+    n = np.shape(out[TARGET])[chunk_dims(TARGET).index("sample")]
     observed = observed.assign(percentile=100 * check_sums(out, labs, evidence) / n)
     log_weights, k_hat = smoothed_log_weights(chunk_log_likelihood(out, labs, evidence))
     weights = np.exp(log_weights)
@@ -352,28 +409,33 @@ def condition(out, labs, years, runs: pd.DataFrame, *, as_of: dt.date, seed: int
     return keep, info
 
 
-def record_weights(log10_compute: np.ndarray, years, runs: pd.DataFrame, as_of) -> tuple[np.ndarray, np.ndarray]:
-    """Importance weights given the record for several sets of worlds of the frontier only
-    (the tornado and the swaps, which keep no lab outputs).
+def record_weights(log10_compute: xr.DataArray, runs: pd.DataFrame, as_of) -> tuple[xr.DataArray, xr.DataArray]:
+    """Importance weights given the record for sets of worlds of the frontier only (the
+    tornado and the swaps, which keep no lab outputs).
 
-    ``log10_compute``: ``(sets, worlds, years)``. With no lab outputs the record is read for
-    one lab, the frontier, every row of it a lower bound on the frontier (the estimates'
-    information about each lab's run, and disclosure, need the lab outputs: approximate).
-    Returns the normalized, Pareto-smoothed weights ``(sets, worlds)`` and each set's ``k``.
+    ``log10_compute``: the frontier, dims ``sample`` and ``year`` (with its coordinate) and
+    any others (``run``: one set of worlds each), by name. With no lab outputs the record is
+    read for one lab, the frontier, every row of it a lower bound on the frontier (the
+    estimates' information about each lab's run, and disclosure, need the lab outputs:
+    approximate). Returns the normalized, Pareto-smoothed weights (dims of
+    ``log10_compute`` less ``year``, summing to 1 over ``sample``) and each set's ``k``
+    (its dims less ``sample`` and ``year``).
     """
     from dataclasses import replace
 
     known, date = record_as_of(runs, as_of)
-    evidence, _, _ = evidence_of(known, ("__frontier__",), years, date)
+    evidence, _, _ = evidence_of(known, ("__frontier__",), log10_compute["year"].values, date)
     no_cells = np.zeros(0, dtype=int)
     evidence = replace(evidence, cell_lab=no_cells, cell_year=no_cells, cell_finish=np.zeros(0),
                        cell_public=np.zeros(0, dtype=bool))
-    weights, ks = [], []
-    for worlds in np.asarray(log10_compute, dtype=float):
+
+    def weigh(worlds):  # (sample, year)
         log_weights, k = smoothed_log_weights(chunk_log_likelihood({TARGET: worlds}, ("__frontier__",), evidence))
-        weights.append(np.exp(log_weights))
-        ks.append(k)
-    return np.stack(weights), np.asarray(ks)
+        return np.exp(log_weights), k
+
+    weights, ks = xr.apply_ufunc(weigh, log10_compute.astype(float), input_core_dims=[["sample", "year"]],
+                                 output_core_dims=[["sample"], []], vectorize=True)
+    return weights, ks
 
 
 def resampling_points(n: int, seed: int) -> np.ndarray:

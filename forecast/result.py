@@ -44,7 +44,7 @@ from forecast.stream import (
     sum_tallies,
     tally_chunk,
 )
-from forecast.timeline import (
+from forecast.summaries import (
     constraint_shares,
     crossing_year_quantiles,
     first_crossing_year,

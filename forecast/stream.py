@@ -39,13 +39,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from forecast.timeline import best_so_far, reached_kernel
+from forecast.summaries import best_so_far, reached_kernel
 from models import CONSTRAINTS
 
 __all__ = [
     "FRONTIER", "HIST_LOW", "HIST_SPAN", "HIST_WIDTH", "TARGET", "frontier_below", "hist_quantiles",
     "interval_table_from_tally", "lab_summary", "lab_tally", "reach_from_tally", "shares_from_tally",
-    "sum_tallies", "tally_chunk",
+    "sum_tallies", "tally_chunk", "CHUNK_DIMS", "chunk_dims",
 ]
 
 #: The quantity every headline number is about.
@@ -71,23 +71,38 @@ HIST_LOW = {
 
 #: The model's sites :func:`tally_chunk` reads (with several labs, :func:`lab_tally`'s too).
 SUMMARY_SITES = frozenset({TARGET, *HIST_LOW, "binding_constraint", "log10_lab_training_compute", "leading_lab"})
+#: The dims of a chunk's raw outputs, by name (as :func:`forecast.engine.to_dataset` labels
+#: them): every axis a tally reduces is looked up here, never assumed from a shape.
+CHUNK_DIMS = {"log10_lab_training_compute": ("sample", "lab", "year")}
+_PER_YEAR = ("sample", "year")
+
+
+def chunk_dims(name: str) -> tuple[str, ...]:
+    """The dims of a chunk's output ``name``: :data:`CHUNK_DIMS`, else ``sample, year``."""
+    return CHUNK_DIMS.get(name, _PER_YEAR)
+
+
+def _ordered(out: Mapping[str, np.ndarray], name: str, *dims: str) -> np.ndarray:
+    """Output ``name`` of a chunk with its axes in the order of ``dims`` (by name)."""
+    have = chunk_dims(name)
+    return np.moveaxis(np.asarray(out[name]), [have.index(d) for d in dims], range(len(dims)))
 
 
 def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], thresholds: Sequence[float],
                 weights: np.ndarray | None = None, quantities: Sequence[str] | None = None) -> xr.Dataset:
-    """The tally of one chunk of worlds: ``out`` maps each model output to its
-    ``(worlds, years)`` array (years ascending); ``weights`` per world (default 1);
+    """The tally of one chunk of worlds: ``out`` maps each model output to its array, dims
+    by name as :func:`chunk_dims` (years ascending); ``weights`` per world (default 1);
     histograms of ``quantities`` (default: those of :data:`HIST_LOW` that ``out`` has)."""
-    target = np.asarray(out[TARGET], dtype=float)
+    target = np.asarray(_ordered(out, TARGET, "sample", "year"), dtype=float)
     n, n_years = target.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    frontier = best_so_far(target)
+    frontier = best_so_far(target, axis=1)  # (sample, year)
     quantities = [q for q in (HIST_LOW if quantities is None else quantities) if q == FRONTIER or q in out]
     # one bincount over every (quantity, year, bin): flat index (q * years + y) * bins + bin,
     # computed in place (a chunk's histogram costs about what its model call does)
     scaled = np.empty((len(quantities), n, n_years))
     for i, q in enumerate(quantities):
-        np.subtract(frontier if q == FRONTIER else out[q], HIST_LOW[q], out=scaled[i])
+        np.subtract(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), HIST_LOW[q], out=scaled[i])
     scaled *= _BINS_PER_DEX
     np.clip(scaled, 0, _N_BINS - 1, out=scaled)
     flat = scaled.astype(np.int64)  # truncation: the floor of a non-negative number
@@ -102,7 +117,7 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     hits = reached_kernel(frontier, log10_t)  # (world, threshold, year)
     reach = hits.sum(0).astype(float) if weights is None else np.einsum("n,nty->ty", w, hits)
     reach_sq = reach if weights is None else np.einsum("n,nty->ty", w**2, hits)
-    codes = np.asarray(out["binding_constraint"]).astype(np.int64)
+    codes = _ordered(out, "binding_constraint", "sample", "year").astype(np.int64)
     binding = np.bincount((codes * n_years + np.arange(n_years)).ravel(),
                           weights=np.broadcast_to(w[:, None], codes.shape).ravel(),
                           minlength=len(CONSTRAINTS) * n_years)
@@ -129,13 +144,13 @@ def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray,
               *, weights_are_one: bool = False) -> dict:
     """The lab statistics of a chunk (module docstring): ``lead``, ``labs_at_least`` and
     ``first``, weighted by ``w``; ``frontier`` is the running maximum (world, year)."""
-    lab_compute = np.asarray(out["log10_lab_training_compute"], dtype=float)  # (world, lab, year)
+    lab_compute = np.asarray(_ordered(out, "log10_lab_training_compute", "sample", "lab", "year"), dtype=float)
     n, n_labs, n_years = lab_compute.shape
-    leader = np.asarray(out["leading_lab"]).astype(np.int64)  # (world, year)
+    leader = _ordered(out, "leading_lab", "sample", "year").astype(np.int64)
     lead = np.bincount((leader * n_years + np.arange(n_years)).ravel(),
                        weights=np.broadcast_to(w[:, None], leader.shape).ravel(), minlength=n_labs * n_years)
     # the c-th largest of the labs' best runs so far is >= t where c labs or more have reached t
-    ranked = -np.sort(-best_so_far(lab_compute), axis=1)  # (world, rank, year)
+    ranked = -np.sort(-best_so_far(lab_compute, axis=2), axis=1)  # (world, rank, year)
     n_t = log10_t.size
     at_least = np.empty((n_labs, n_t, n_years))
     for j, t in enumerate(log10_t):  # one threshold at a time: (world, rank, year) booleans
@@ -275,7 +290,7 @@ def _shortest(cdf_row: np.ndarray, low: float, prob: float) -> tuple[float, floa
 
 
 def interval_table_from_tally(tally: xr.Dataset, quantity: str = TARGET, probs=(0.5, 0.9)) -> xr.Dataset:
-    """As :func:`forecast.timeline.interval_table`, from a tally's histogram: ``median``,
+    """As :func:`forecast.summaries.interval_table`, from a tally's histogram: ``median``,
     ``eti`` and ``hdi`` (dims prob, year, bound), each within :data:`HIST_WIDTH`."""
     probs = list(probs)
     tails = [t for p in probs for t in ((1 - p) / 2, (1 + p) / 2)]

@@ -12,8 +12,9 @@ numbers of the compiled model, so the whole grid reuses one compiled program.
 As with ``--set``, a pinned prior loses its rank correlations: its partners are drawn from
 their own distributions (a ``CorrelationWarning`` says which pairs were dropped).
 
+    >>> from forecast import RunSettings
     >>> from forecast.sweep import sweep
-    >>> grid = sweep(vary=["chip_growth=1.5:3.5:5"], threshold=1e28, year=2028, samples=20_000)
+    >>> grid = sweep(RunSettings(samples=20_000), ["chip_growth=1.5:3.5:5"], threshold=1e28, year=2028)
     >>> grid.probability                                               # doctest: +SKIP
 """
 
@@ -23,7 +24,6 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -31,11 +31,9 @@ from tqdm.auto import tqdm
 
 from forecast.result import run_settings
 from forecast.settings import (
-    DEFAULT_SEED,
     DEFAULT_TARGET_YEAR,
     DEFAULT_THRESHOLD,
     RunSettings,
-    as_items,
     check_target_year,
     parse_threshold,
 )
@@ -226,46 +224,42 @@ def _coordinate(axis: Axis) -> xr.DataArray:
 
 
 def sweep(
-    priors: PriorSet | str | Path | None = None,
-    vary: Iterable[str | Axis] = (),
+    settings: RunSettings,
+    vary: Iterable[str | Axis],
     *,
     threshold: float | str = DEFAULT_THRESHOLD,
     year: int = DEFAULT_TARGET_YEAR,
-    overrides: Mapping[str, str] | Iterable[str] | None = None,
-    samples: int = DEFAULT_SWEEP_SAMPLES,
-    seed: int = DEFAULT_SEED,
-    years: str | Iterable[int] | None = None,
-    as_of: int | str | None = "record",
+    prior_set: PriorSet | None = None,
     record=None,
     baseline: bool = True,
     progress: bool = False,
-    settings: RunSettings | None = None,
 ) -> xr.Dataset:
     """P(largest run >= ``threshold`` by ``year``) at every point of a grid of pinned priors.
 
     Parameters
     ----------
-    priors
-        A :class:`~priors.PriorSet`, a prior file or a built-in set's name; the default priors
-        when None. ``overrides`` are applied first (``--set``); a varied prior may not be one.
+    settings
+        The runs' :class:`~forecast.settings.RunSettings` (the command line's): priors and
+        their options, ``samples`` (per grid point; :data:`DEFAULT_SWEEP_SAMPLES` is the
+        command's default), ``seed``, ``years``, ``as_of`` (``"record"`` conditions every
+        grid point on the record, as ``forecast run`` does), the record and the
+        ``scheduler`` (a Dask cluster runs every point). Every grid point draws the same
+        worlds of the other priors (the same seed), which makes neighbouring points
+        comparable. A sweep keeps no worlds. A varied prior may not be one of the settings'
+        ``overrides``.
     vary
         One or two grids, ``"NAME=LO:HI:N"`` (see :func:`parse_vary`), or :class:`Axis` objects.
     threshold, year
-        The question: a run of at least ``threshold`` FLOP by ``year`` (one of ``years``).
-    samples, seed, years, as_of, record
-        As :func:`forecast.run`; every grid point draws the same worlds of the other priors
-        (the same seed), which makes neighbouring points comparable. ``as_of="record"``
-        conditions every grid point on the record, as ``forecast run`` does.
+        The question: a run of at least ``threshold`` FLOP by ``year`` (one of the years).
+    prior_set
+        The prior set the settings describe, built already (``settings.prior_set()`` by default).
+    record
+        The record of runs as a table (the settings' record by default).
     baseline
         Also run the prior set itself (no prior pinned): attrs ``baseline_probability``
         and ``baseline_mcse``.
     progress
         A progress bar over the grid points.
-    settings
-        A :class:`~forecast.settings.RunSettings` (the command line's) in place of
-        ``samples``, ``seed``, ``years``, ``as_of`` and the record (and with its ``scheduler``,
-        a Dask cluster runs every point); its prior options are those ``priors`` was built
-        with (a prior set) or are applied to it. A sweep keeps no worlds.
 
     Returns
     -------
@@ -280,15 +274,13 @@ def sweep(
     priors.InputError
         For a bad grid or setting, before any model runs.
     """
+    if not isinstance(settings, RunSettings):
+        raise TypeError(f"sweep: settings must be a RunSettings, got {type(settings).__name__}")
     threshold = parse_threshold(threshold)
-    if settings is None:
-        settings = RunSettings(priors=None if isinstance(priors, PriorSet) else priors, samples=samples,
-                               seed=seed, years=years, as_of=as_of)
     settings = settings.replace(thresholds=(threshold,), keep=_KEPT_WORLDS)
-    base = priors if isinstance(priors, PriorSet) else settings.prior_set()
+    base = settings.prior_set() if prior_set is None else prior_set
     axes = grid_axes(vary, base)
-    check_not_set(axes, [*settings.overrides, *as_items(overrides)])
-    base = base.with_overrides(overrides)
+    check_not_set(axes, settings.overrides)
     years, seed, as_of = settings.years, settings.seed, settings.as_of
     try:
         year = check_target_year(year, years)

@@ -274,18 +274,18 @@ def record_log_likelihood(out: Mapping, labs, evidence: Evidence):
 
 
 def published_max_cdf(log10_compute, disclosed, sd, x, floor=-math.inf):
-    """The distribution of the largest public estimate, in each world: the largest of
-    ``floor`` (what is already public, e.g. the largest run known at a cutoff) and the
-    estimates of several runs.
+    """The distribution of the largest public estimate among several runs, in each world,
+    or ``floor`` where none of them is public.
 
     Each run ``j`` (the last axis) gets a public estimate with probability ``disclosed_j``
     (:func:`disclosed_by`), independently given the world, and an estimate is
     ``log10 C_j + eps``, ``eps ~ N(0, sd)`` (:func:`share_at_least`, :func:`log_estimate`).
-    So the largest is ``<= x`` with probability ``F(x) = prod_j (1 - disclosed_j *
-    Phi((log10 C_j - x) / sd))`` for ``x >= floor``, and 0 below it (the mass of "no run
-    public above the floor" sits at the floor). The density of its continuous part is
-    ``f(x) = F(x) sum_j disclosed_j phi((log10 C_j - x) / sd) / sd / (1 - q_j(x))`` above
-    the floor.
+    So the largest is ``<= x`` with probability ``P(x) = prod_j (1 - disclosed_j *
+    Phi((log10 C_j - x) / sd))``, which counts "no run public" as below every ``x``. That
+    case has probability ``P0 = prod_j (1 - disclosed_j)`` and its value is ``floor`` (in a
+    hindcast, the largest run known at the cutoff), so ``F(x) = P(x)`` for ``x >= floor``
+    and ``P(x) - P0`` below it. The density of the continuous part is ``P'(x) = P(x) sum_j
+    disclosed_j phi((log10 C_j - x) / sd) / sd / (1 - q_j(x))`` either way.
 
     Parameters
     ----------
@@ -296,30 +296,32 @@ def published_max_cdf(log10_compute, disclosed, sd, x, floor=-math.inf):
     x
         Broadcast against ``(...)``: where to evaluate, log10 FLOP.
     floor
-        Broadcast against ``(...)``: the value already public (none by default).
+        Broadcast against ``(...)``: the value where no run is public (-inf by default).
 
     Returns
     -------
     cdf, density
-        ``F(x)`` and ``f(x)``, shape ``(...)``.
+        ``F(x)`` and the density of its continuous part, shape ``(...)``.
     """
     xp, _ = _xp(log10_compute, disclosed, sd, x)
     x = xp.asarray(x, dtype=float)
     sd = xp.asarray(sd, dtype=float)[..., None]
     q = disclosed * share_at_least(log10_compute, x[..., None], sd)
-    above = x >= floor
-    cdf = xp.where(above, xp.exp(xp.sum(xp.log1p(-xp.minimum(q, 1.0 - 1e-15)), axis=-1)), 0.0)
+    below_x = xp.exp(xp.sum(xp.log1p(-xp.minimum(q, 1.0 - 1e-15)), axis=-1))
+    none_public = xp.exp(xp.sum(xp.log1p(-xp.minimum(disclosed, 1.0)), axis=-1))
+    cdf = xp.where(x >= floor, below_x, xp.maximum(below_x - none_public, 0.0))
     hazard = disclosed * xp.exp(log_estimate(log10_compute, x[..., None], sd)) / xp.maximum(1.0 - q, 1e-15)
-    return cdf, xp.where(x > floor, cdf * xp.sum(hazard, axis=-1), 0.0)
+    return cdf, below_x * xp.sum(hazard, axis=-1)
 
 
 def published_max_draws(log10_compute, disclosed, sd, uniform, normal, floor=-math.inf):
-    """Draws of the largest public estimate (as :func:`published_max_cdf`): run ``j`` is
-    public where ``uniform_j < disclosed_j``, its estimate ``log10 C_j + sd * normal_j``; the
-    draw is the largest of those and ``floor``.
+    """Draws of the largest public estimate among several runs (as :func:`published_max_cdf`):
+    run ``j`` is public where ``uniform_j < disclosed_j``, its estimate ``log10 C_j + sd *
+    normal_j``; ``floor`` where no run is public.
 
     ``log10_compute, disclosed, uniform, normal``: ``(..., runs)``; ``sd, floor``: ``(...)``.
     """
     xp, _ = _xp(log10_compute, disclosed, sd, uniform, normal)
     estimate = log10_compute + xp.asarray(sd, dtype=float)[..., None] * normal
-    return xp.maximum(xp.max(xp.where(uniform < disclosed, estimate, -xp.inf), axis=-1), floor)
+    largest = xp.max(xp.where(uniform < disclosed, estimate, -xp.inf), axis=-1)
+    return xp.where(xp.isfinite(largest), largest, floor)

@@ -42,10 +42,13 @@ def sobol() -> xr.Dataset:
     from dataclasses import replace
 
     from forecast.sensitivity.analysis import sensitivity
+    from forecast.settings import RunSettings
     from priors import load_prior_set
 
+    question = {k: v for k, v in SOBOL.items() if k not in ("priors", "years", "seed")}
+    settings = RunSettings(priors=SOBOL["priors"], years=SOBOL["years"], seed=SOBOL["seed"], as_of=None)
     independent = replace(load_prior_set(SOBOL["priors"]), correlations=())
-    return sensitivity(**{**SOBOL, "priors": independent}).sobol.drop_attrs()
+    return sensitivity(settings, prior_set=independent, **question).sobol.drop_attrs()
 
 
 def main() -> None:

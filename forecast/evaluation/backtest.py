@@ -7,7 +7,7 @@ then (AlphaGo Zero reads 3.4e23 at the 2018 cutoff, its value until Epoch AI rev
 6.5e20). Each method forecasts the frontier at the end of each year ``c .. last_year`` (the
 ``year_fraction`` convention of :meth:`forecast.trend_fit.TrendFit.predict`); the forecast
 is scored against the **current** record: the largest current public estimate of a run
-published by 31 December of that year (:func:`forecast.record.runs.yearly_frontier`), in log10
+published by 31 December of that year (:func:`forecast.record.frontier.yearly_frontier`), in log10
 FLOP.
 
 Nothing a method uses comes from after the cutoff:
@@ -42,13 +42,8 @@ import xarray as xr
 from scipy import stats
 
 from forecast.evaluation.hindcast import DEFAULT_SAMPLES, hindcast, hindcast_cutoffs
-from forecast.record.runs import (
-    frontier_series,
-    record_as_known,
-    record_checked_date,
-    runs_before,
-    yearly_frontier,
-)
+from forecast.record.frontier import frontier_series, record_as_known, runs_before, yearly_frontier
+from forecast.record.runs import record_checked_date
 from forecast.evaluation.scoring import (
     bootstrap_ranking,
     coverage_curve,
@@ -322,7 +317,7 @@ def _check_settings(runs, cutoffs, last_year) -> tuple[int, ...]:
 def known_at_cutoff(runs: pd.DataFrame, cutoff: int) -> pd.DataFrame:
     """The record as it was known on 31 December before ``cutoff``: what a forecaster had.
 
-    Only rows public by that day (:func:`forecast.record.runs.record_as_known`: a row
+    Only rows public by that day (:func:`forecast.record.frontier.record_as_known`: a row
     whose estimate was published later is left out; a row revised later reads the value
     public then) and dated before 1 January of ``cutoff``.
     """
@@ -344,6 +339,14 @@ def _at_cutoff(runs, observed_table, cutoff, last_year, year_fraction) -> _Cutof
         t=years + float(year_fraction),
         observed=observed_table.loc[years, "log10_compute"].to_numpy(dtype=float),
     )
+
+
+def _sample_quantiles(draws: np.ndarray, axis: int) -> dict[float, np.ndarray]:
+    """Quantiles of a sample forecast's ``draws`` over ``axis`` (its draws) at every
+    probability a method is scored and drawn at (numpy's, linear between draws, as
+    :func:`forecast_quantiles`)."""
+    qs = np.quantile(draws, _QUANTILE_PROBS, axis=axis)
+    return {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
 
 
 def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_fraction,
@@ -369,8 +372,7 @@ def _trend_forecast(c: _Cutoff, *, seed, chains, draws, warmup, hinge, year_frac
                 "divergences": d.divergences}
     pred = fit.predict(c.years, seed=seed, year_fraction=year_fraction)
     draws_arr = pred["log10_training_compute"].transpose("year", "sample").to_numpy()
-    qs = np.quantile(draws_arr, _QUANTILE_PROBS, axis=1)
-    quantiles = {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
+    quantiles = _sample_quantiles(draws_arr, axis=1)
     post = fit.posterior_samples()  # same draw order as the predictive's samples
     log_score, pit = student_t_mixture_scores(
         post["nu"], pred["log10_trend"].transpose("sample", "year").to_numpy(), post["sigma"], c.observed)
@@ -419,8 +421,7 @@ def _bottom_up_forecast(c: _Cutoff, *, resolved, samples, seed):
     its mixture CDF and density; and its diagnostics."""
     hc = hindcast(c.seen, c.cutoff, last_year=int(c.years[-1]), resolved=resolved, samples=samples,
                   seed=seed)
-    qs = np.quantile(hc.draws, _QUANTILE_PROBS, axis=0)
-    quantiles = {p: qs[i] for i, p in enumerate(_QUANTILE_PROBS)}
+    quantiles = _sample_quantiles(hc.draws, axis=0)
     pit, density = hc.cdf_density(c.observed)
     with np.errstate(divide="ignore"):
         log_score = np.log(density)

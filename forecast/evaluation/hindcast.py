@@ -112,8 +112,8 @@ class Hindcast:
     estimate_sd
         ``(worlds,)``: each world's estimate error (dex).
     floor
-        The largest run known at the cutoff (log10 FLOP): already public, so the published
-        frontier of every year is at least this.
+        The largest run known at the cutoff (log10 FLOP): the published frontier of a world
+        in which no simulated run is public (in the draws and the CDF alike).
     pareto_k, ess
         Of the importance weights (:mod:`forecast.conditioning`).
     """
@@ -202,7 +202,7 @@ def hindcast(
     disclosed = disclosed_by(np.asarray(w.probability)[..., None], np.asarray(w.delay)[..., None],
                              np.asarray(sim_years, dtype=float), day_end(resolved))
     estimate_sd = np.asarray(w.estimate_sd, dtype=float)
-    # what is public already: no world's published frontier is below the largest known run
+    # a world's value where no run is public: the largest run known at the cutoff
     floor = float(known["log10_compute"].max()) if len(known) else -np.inf
     rng = np.random.default_rng([seed, cutoff])
     uniform = rng.uniform(size=lab_compute.shape)

@@ -8,7 +8,7 @@ FLOP in calendar years as an ``xarray.Dataset`` with dims ``(sample, year)`` and
 
 Which point of a calendar year a forecast means: by default the *end* of the year
 (``year_fraction=1.0``, i.e. decimal year ``y + 1``). That matches what the backtests score
-against, the largest run known by 31 December of ``y`` (:func:`forecast.record.runs.yearly_frontier`),
+against, the largest run known by 31 December of ``y`` (:func:`forecast.record.frontier.yearly_frontier`),
 and the bottom-up quantity, the largest run finished in year ``y``. Pass
 ``year_fraction=0.5`` for mid-year.
 
@@ -30,7 +30,8 @@ import xarray as xr
 from numpyro.infer import MCMC, NUTS, Predictive
 
 from forecast.evaluation.nuts import NutsDiagnostics, nuts_diagnostics
-from forecast.record.runs import decimal_year, frontier_series, runs_before
+from forecast.record.frontier import frontier_series, runs_before
+from forecast.record.runs import decimal_year
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
 from priors._precision import float64
 
@@ -213,7 +214,7 @@ def fit_trend(
     ----------
     runs_or_series : pandas.DataFrame
         Runs from :func:`forecast.record.runs.load_runs` or a frontier series from
-        :func:`forecast.record.runs.frontier_series` (taking the frontier of a frontier
+        :func:`forecast.record.frontier.frontier_series` (taking the frontier of a frontier
         changes nothing).
     cutoff : int, optional
         Fit only on runs published before 1 January of this year (backtests).

@@ -74,7 +74,7 @@ def record_resolves(runs: pd.DataFrame | None, question: Question) -> bool:
     threshold, public by the question's date, of a run finished in its year or before."""
     if runs is None or not len(runs):
         return False
-    from forecast.record.runs import finish_years
+    from forecast.record.lab_years import finish_years
 
     published = pd.to_datetime(runs["published"] if "published" in runs.columns else runs["date"])
     published = published.fillna(pd.to_datetime(runs["date"]))

@@ -23,7 +23,7 @@ labs, marked). Lines starting with ``#`` are comments; one of them,
 - ``lab``: the modelled lab the run belongs to (``openai``, ``google_deepmind``, ``xai``,
   ``anthropic``, ``meta``, ``china``, or another lab name of a prior set), blank for
   other organizations. Where blank, the lab is read from ``organization``
-  (:func:`lab_from_organization`);
+  (:func:`forecast.record.lab_years.lab_from_organization`);
 - ``finish_year``: the year the run finished, where known. Where blank, the rule is
   :data:`FINISH_YEAR_RULE`: the year of the publication date (the run is counted in the year
   it was published; judgement: the lag from the end of training to release is not public for
@@ -50,39 +50,21 @@ AI Models snapshot with rows to 2026-04-24, as mirrored in
 AlphaStar, GNMT, Megatron-Turing NLG, Seq2seq LSTM, T5-11B, Claude 3.5 Sonnet, Grok 3) keep
 their earlier value in ``revisions``; where the date of the revision is not known, the
 current value is dated by the first snapshot that shows it (2026-01-26), so the record read
-on an earlier date gives the earlier value (:func:`record_as_known`).
+on an earlier date gives the earlier value (:func:`forecast.record.frontier.record_as_known`).
 
-Measurement error of Epoch's labels
------------------------------------
-Epoch AI's documentation ("AI Models Documentation", estimation page, section
-"Estimating confidence", https://epoch.ai/data/ai-models-documentation/estimation) gives
-each label as a 90% confidence interval around the estimate: Confident within a factor of
-3, Likely within a factor of 10, Speculative within a factor of 31 (either way). The page
-itself could not be retrieved here; the factors are as quoted from it by two independent
-public projects. Read as a normal error in log10 FLOP with that 90% interval
-(+-1.645 sd), :func:`measurement_sd` gives::
+This module loads and validates the record: :func:`load_runs` (one file),
+:func:`load_record` (a user's file merged over the shipped one, :func:`merge_runs`),
+:func:`parse_revisions` and :func:`record_checked_date` (the default as-of date). What is
+derived from it lives beside it:
 
-    Confident    log10(3)  / 1.645 = 0.290
-    Likely       log10(10) / 1.645 = 0.608
-    Speculative  log10(31) / 1.645 = 0.907
-
-A row without an Epoch label is a stated judgement: a ``reported`` number counts as
-Confident, an ``estimated`` one as Likely (:func:`measurement_sds`).
-
-This module loads and validates the record (:func:`load_runs`; :func:`load_record` merges
-a user's file over the shipped one) and derives what the trend model, the backtests, the
-conditioning and ``forecast record`` use:
-
-- :func:`frontier_series`, the runs that set a new record (the running maximum by date);
-- :func:`yearly_frontier`, the largest run known by the end of each calendar year, the
-  quantity a backtest scores a forecast against;
-- :func:`frontier_by_year`, the same with the holder's organization, label and source;
-- for an observation model by lab and year: :func:`lab_from_organization`,
-  :func:`lab_of` and :func:`labs_of` (a row's lab among a prior set's labs),
-  :func:`finish_years`, :func:`interval_sd` and :func:`estimate_sds` (the sd of each
-  estimate, from its stated 90% interval, else from its label), :func:`derivation_roots`
-  (which rows share one independent estimate), :func:`record_as_known` (the record as
-  known on a date) and :func:`record_checked_date`.
+- :mod:`forecast.record.frontier`: the frontier by date and as known on a date
+  (:func:`~forecast.record.frontier.frontier_series`, the runs that set a new record;
+  :func:`~forecast.record.frontier.yearly_frontier` and
+  :func:`~forecast.record.frontier.frontier_by_year`, the largest run known by the end of
+  each year; :func:`~forecast.record.frontier.runs_before` and
+  :func:`~forecast.record.frontier.record_as_known`);
+- :mod:`forecast.record.lab_years`: the record by lab and year, as an observation model
+  reads it, and the measurement error of each estimate.
 
 Bad input raises :class:`priors.InputError` (a ``ValueError``) in one line that names the
 file, the line and the column, e.g.
@@ -93,7 +75,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 import re
 from pathlib import Path
 
@@ -108,31 +89,18 @@ __all__ = [
     "DEFAULT_PATH",
     "EPOCH_CONFIDENCE_LEVELS",
     "FINISH_YEAR_RULE",
-    "LAB_ALIASES",
     "LARGEST_LEVELS",
     "OPTIONAL_COLUMNS",
     "POST_TRAINING_LEVELS",
     "REQUIRED_COLUMNS",
+    "check_runs",
     "decimal_year",
-    "derivation_roots",
-    "estimate_sds",
-    "finish_years",
-    "frontier_by_year",
-    "frontier_series",
-    "interval_sd",
-    "lab_from_organization",
-    "lab_of",
-    "labs_of",
     "load_record",
     "load_runs",
-    "measurement_sd",
-    "measurement_sds",
     "merge_runs",
     "parse_revisions",
-    "record_as_known",
     "record_checked_date",
-    "runs_before",
-    "yearly_frontier",
+    "with_derived",
 ]
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "frontier_runs.csv"
@@ -148,77 +116,9 @@ LARGEST_LEVELS = ("yes", "no", "unknown")
 #: How a blank ``finish_year`` is read (see the module docstring).
 FINISH_YEAR_RULE = "the year of the publication date (judgement; the release lag is not public for most runs)"
 
-#: Organization names (lower case, as Epoch AI and papers write them) -> lab name of the
-#: default prior set. Microsoft is not OpenAI: a run Microsoft publishes (Megatron-Turing
-#: NLG, Phi) is another organization's, though OpenAI trains on Microsoft's clusters.
-#: Chinese developers are one ``china`` aggregate.
-LAB_ALIASES = {
-    "openai": "openai",
-    "google": "google_deepmind", "deepmind": "google_deepmind", "google deepmind": "google_deepmind",
-    "google brain": "google_deepmind", "google research": "google_deepmind",
-    "xai": "xai", "x.ai": "xai",
-    "anthropic": "anthropic",
-    "meta": "meta", "meta ai": "meta", "facebook": "meta", "facebook ai research": "meta",
-    "facebook ai": "meta", "fair": "meta",
-    "deepseek": "china", "alibaba": "china", "qwen": "china", "alibaba cloud": "china",
-    "moonshot": "china", "moonshot ai": "china", "zhipu ai": "china", "z.ai (zhipu ai)": "china",
-    "z.ai": "china", "zhipu": "china", "bytedance": "china", "tencent": "china", "baidu": "china",
-    "huawei": "china", "minimax": "china", "ant group": "china", "meituan inc": "china",
-    "meituan": "china", "xiaomi corp": "china", "xiaomi": "china", "stepfun": "china",
-    "01.ai": "china", "sensetime": "china", "iflytek": "china", "kuaishou": "china",
-    "shanghai ai lab": "china", "china telecom": "china",
-}
-
-#: z of the upper end of a central 90% interval of a normal.
-_Z90 = 1.6448536269514722
-#: Epoch's 90% intervals, as a factor either way (see the module docstring).
-_EPOCH_CI90_FACTOR = {"Confident": 3.0, "Likely": 10.0, "Speculative": 31.0}
-#: The label a row without one is treated as, by its ``confidence``.
-_UNLABELED_AS = {"reported": "Confident", "estimated": "Likely"}
 _LAB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _REVISION = re.compile(r"^\s*(?P<value>[0-9][0-9.]*(?:[eE][+-]?[0-9]+)?)\s+from\s+(?P<date>\S+)\s*(?:\((?P<note>.*)\))?\s*$")
 _CHECKED = re.compile(r"^#\s*checked:\s*(?P<date>\S+)\s*$")
-
-
-def measurement_sd(confidence_label: str | None) -> float:
-    """The sd in log10 FLOP of an estimate with Epoch AI's ``confidence_label``.
-
-    ``Confident`` 0.290, ``Likely`` 0.608, ``Speculative`` 0.907: Epoch's 90% intervals
-    (a factor of 3, 10, 31 either way) read as normal errors in log10. Case and surrounding
-    space are ignored. A blank or ``None`` label (a row Epoch did not label) is treated as
-    Likely; for a whole record prefer :func:`measurement_sds`, which counts a ``reported``
-    row as Confident.
-
-    Raises
-    ------
-    priors.InputError
-        For any other label.
-    """
-    text = "" if confidence_label is None else str(confidence_label).strip()
-    if not text:
-        text = "Likely"
-    for label, factor in _EPOCH_CI90_FACTOR.items():
-        if text.lower() == label.lower():
-            return math.log10(factor) / _Z90
-    raise InputError(
-        f"epoch_confidence: unknown label {confidence_label!r}; use "
-        f"{', '.join(EPOCH_CONFIDENCE_LEVELS)} or leave it blank"
-    )
-
-
-def measurement_sds(runs: pd.DataFrame) -> np.ndarray:
-    """The measurement sd (log10 FLOP) of every row of ``runs``, in order.
-
-    Epoch's label where the row has one (:func:`measurement_sd`); otherwise a ``reported``
-    number counts as Confident and an ``estimated`` one as Likely.
-    """
-    labels = runs["epoch_confidence"] if "epoch_confidence" in runs.columns else pd.Series([""] * len(runs))
-    kinds = runs["confidence"] if "confidence" in runs.columns else pd.Series(["estimated"] * len(runs))
-    out = []
-    for label, kind in zip(labels.fillna("").astype(str), kinds.fillna("").astype(str)):
-        label = label.strip() or _UNLABELED_AS.get(kind.strip(), "Likely")
-        out.append(measurement_sd(label))
-    return np.asarray(out, dtype=float)
 
 
 def decimal_year(dates) -> np.ndarray:
@@ -538,7 +438,7 @@ def _frame(records) -> pd.DataFrame:
     for column in ("flop_low_90", "flop_high_90"):
         runs[column] = runs[column].astype(float)
     runs["finish_year"] = runs["finish_year"].astype("Int64")
-    return _with_derived(runs)
+    return with_derived(runs)
 
 
 def merge_runs(shipped: pd.DataFrame, user: pd.DataFrame) -> pd.DataFrame:
@@ -551,7 +451,7 @@ def merge_runs(shipped: pd.DataFrame, user: pd.DataFrame) -> pd.DataFrame:
     """
     kept = shipped.loc[~shipped["model"].isin(set(user["model"]))]
     columns = [c for c in COLUMNS if c in shipped.columns and c in user.columns]
-    merged = _with_derived(pd.concat([kept.loc[:, columns], user.loc[:, columns]], ignore_index=True))
+    merged = with_derived(pd.concat([kept.loc[:, columns], user.loc[:, columns]], ignore_index=True))
     checked = user.attrs.get("checked")
     if checked is None:
         dates = [d for d in (shipped.attrs.get("checked"), user["date"].max(),
@@ -597,7 +497,7 @@ def record_checked_date(runs: pd.DataFrame | None = None) -> dt.date:
     return pd.Timestamp(checked).date()
 
 
-def _with_derived(runs: pd.DataFrame) -> pd.DataFrame:
+def with_derived(runs: pd.DataFrame) -> pd.DataFrame:
     """Sorted copy with ``year_frac`` and ``log10_compute`` columns (attrs kept)."""
     attrs = dict(runs.attrs)
     out = runs.sort_values(["date", "training_compute_flop"], kind="stable").reset_index(drop=True)
@@ -607,290 +507,10 @@ def _with_derived(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _check_runs(runs: pd.DataFrame) -> None:
+def check_runs(runs: pd.DataFrame) -> None:
+    """Refuse a frame that lacks the columns every derived series needs (ValueError)."""
     missing = [c for c in ("model", "date", "training_compute_flop") if c not in runs.columns]
     if missing:
         raise ValueError(f"runs lacks column(s) {missing}; pass the frame load_runs returns")
 
 
-def runs_before(runs: pd.DataFrame, cutoff: int | float) -> pd.DataFrame:
-    """Runs published strictly before 1 January of the year ``cutoff``.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        As returned by :func:`load_runs`.
-    cutoff : int
-        Calendar year; runs dated on or after ``cutoff``-01-01 are dropped.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy holding only the earlier runs.
-    """
-    _check_runs(runs)
-    if int(cutoff) != cutoff:
-        raise ValueError(f"cutoff must be a whole year, got {cutoff}")
-    limit = pd.Timestamp(year=int(cutoff), month=1, day=1)
-    return runs.loc[pd.to_datetime(runs["date"]) < limit].reset_index(drop=True)
-
-
-def frontier_series(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs that set a new compute record when published.
-
-    A run is kept when its compute is strictly larger than every earlier run's (runs on
-    the same date are taken in increasing compute, so only the largest of a day can be a
-    record). The result is the running maximum of compute by date.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        As returned by :func:`load_runs` (needs ``model``, ``date``,
-        ``training_compute_flop``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The record-setting rows, sorted by date, with ``year_frac`` and ``log10_compute``.
-    """
-    _check_runs(runs)
-    if runs.empty:
-        raise ValueError("runs is empty: there is no frontier to take")
-    ordered = _with_derived(runs)
-    compute = ordered["training_compute_flop"].to_numpy(dtype=float)
-    previous_max = np.concatenate([[-np.inf], np.maximum.accumulate(compute)[:-1]])
-    records = ordered.loc[compute > previous_max]
-    # two records on one day: only the day's largest (last, by the sort) stands
-    records = records.drop_duplicates(subset="date", keep="last")
-    return records.reset_index(drop=True)
-
-
-def yearly_frontier(
-    runs: pd.DataFrame, *, first_year: int | None = None, last_year: int | None = None
-) -> pd.DataFrame:
-    """The largest run known by the end of each calendar year.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        As returned by :func:`load_runs`.
-    first_year, last_year : int, optional
-        Years to report; default from the first run's year to the last run's year. Years
-        before the first run are refused (nothing is known there).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``year``, columns ``training_compute_flop``, ``log10_compute`` (of the
-        running maximum up to 31 December of that year), ``model`` (the run holding it) and
-        ``new_record`` (whether a record was set during that year).
-    """
-    frontier = frontier_series(runs)
-    years_of_records = frontier["date"].dt.year.to_numpy()
-    first = int(years_of_records[0]) if first_year is None else int(first_year)
-    last = int(pd.to_datetime(runs["date"]).dt.year.max()) if last_year is None else int(last_year)
-    if first < years_of_records[0]:
-        raise ValueError(f"first_year {first} precedes the first run ({years_of_records[0]})")
-    if last < first:
-        raise ValueError(f"last_year {last} precedes first_year {first}")
-    rows = []
-    for year in range(first, last + 1):
-        held = frontier.loc[years_of_records <= year].iloc[-1]
-        rows.append(
-            {
-                "year": year,
-                "training_compute_flop": float(held["training_compute_flop"]),
-                "log10_compute": float(held["log10_compute"]),
-                "model": held["model"],
-                "new_record": bool(np.any(years_of_records == year)),
-            }
-        )
-    return pd.DataFrame(rows).set_index("year")
-
-
-def frontier_by_year(
-    runs: pd.DataFrame, *, first_year: int | None = None, last_year: int | None = None
-) -> pd.DataFrame:
-    """The largest run known by the end of each calendar year, with who ran it and why we
-    believe the number (``forecast record``).
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        As returned by :func:`load_runs` or :func:`load_record`.
-    first_year, last_year : int, optional
-        As for :func:`yearly_frontier`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``year``: ``model, organization, date, training_compute_flop,
-        log10_compute, confidence, epoch_confidence, includes_post_training, source,
-        new_record`` of the run holding the record at the end of that year (columns the
-        frame lacks are left out).
-    """
-    table = yearly_frontier(runs, first_year=first_year, last_year=last_year)
-    details = [c for c in ("organization", "date", "confidence", "epoch_confidence",
-                           "includes_post_training", "source") if c in runs.columns]
-    by_model = runs.drop_duplicates("model", keep="last").set_index("model")[details]
-    out = table.join(by_model, on="model")
-    order = ["model", "organization", "date", "training_compute_flop", "log10_compute",
-             "confidence", "epoch_confidence", "includes_post_training", "source", "new_record"]
-    return out[[c for c in order if c in out.columns]]
-
-
-# --- by lab and year: what an observation model reads ---------------------------------------
-
-
-def lab_from_organization(organization: str | None) -> str | None:
-    """The default prior set's lab name of an organization, or None for another one.
-
-    Aliases (:data:`LAB_ALIASES`, case and surrounding space ignored): Google, DeepMind,
-    Google DeepMind, Google Brain and Google Research are ``google_deepmind``; Meta, Meta AI
-    and Facebook AI Research are ``meta``; DeepSeek, Alibaba, Moonshot, Zhipu, ByteDance,
-    Tencent, Baidu and other Chinese developers are ``china``. Several organizations
-    (``"Microsoft/NVIDIA"``, ``"Google Research,DeepMind"``: separated by ``,``, ``/``, ``;``
-    or ``&``) map to the first one that has a lab.
-    """
-    for part in re.split(r"[,/;&]", str(organization or "")):
-        lab = LAB_ALIASES.get(" ".join(part.split()).lower())
-        if lab is not None:
-            return lab
-    return None
-
-
-def lab_of(row, labs) -> str | None:
-    """The lab of a record row among ``labs`` (a prior set's lab names), or None.
-
-    The row's ``lab`` column where given, else its organization read through
-    :func:`lab_from_organization`. A row whose lab is not among ``labs`` (another
-    organization, or a prior set with other labs) maps to None: it bounds the frontier, not
-    a lab's run.
-    """
-    labs = tuple(labs)
-    given = str(row.get("lab", "") or "").strip() if hasattr(row, "get") else ""
-    lab = given or lab_from_organization(row.get("organization") if hasattr(row, "get") else None)
-    return lab if lab in labs else None
-
-
-def labs_of(runs: pd.DataFrame, labs) -> pd.Series:
-    """:func:`lab_of` of every row of ``runs`` (None where not among ``labs``), indexed like it."""
-    labs = tuple(labs)
-    return pd.Series([lab_of(row, labs) for _, row in runs.iterrows()], index=runs.index,
-                     name="lab", dtype=object)
-
-
-def finish_years(runs: pd.DataFrame) -> pd.Series:
-    """The year each run finished: its ``finish_year`` where given, else by
-    :data:`FINISH_YEAR_RULE` (the publication year). Integers, indexed like ``runs``."""
-    published_year = pd.to_datetime(runs["date"]).dt.year
-    if "finish_year" not in runs.columns:
-        return published_year.astype(int).rename("finish_year")
-    given = pd.to_numeric(runs["finish_year"], errors="coerce")
-    return given.fillna(published_year).astype(int).rename("finish_year")
-
-
-def interval_sd(low: float, high: float) -> float:
-    """The sd in log10 FLOP of a normal error whose central 90% interval is ``[low, high]``:
-    ``(log10 high - log10 low) / (2 * 1.645)``. GPT-4.5's 2.7e26 to 5.4e26 gives 0.0915."""
-    low, high = float(low), float(high)
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
-        raise ValueError(f"not a 90% interval of positive FLOP: [{low}, {high}]")
-    return (math.log10(high) - math.log10(low)) / (2 * _Z90)
-
-
-def estimate_sds(runs: pd.DataFrame) -> np.ndarray:
-    """The sd (log10 FLOP) of each row's estimate, in order: from its stated 90% interval
-    (:func:`interval_sd`) where it has one, else from its label (:func:`measurement_sds`).
-
-    A stated interval is asymmetric in log10 where the estimate is not its geometric
-    midpoint (GPT-5: 6.6e25 in 2e25 to 2e26); the sd takes the interval's width only.
-    """
-    fallback = measurement_sds(runs)
-    if "flop_low_90" not in runs.columns or "flop_high_90" not in runs.columns:
-        return fallback
-    low = runs["flop_low_90"].to_numpy(dtype=float)
-    high = runs["flop_high_90"].to_numpy(dtype=float)
-    stated = np.isfinite(low) & np.isfinite(high)
-    out = fallback.copy()
-    out[stated] = (np.log10(high[stated]) - np.log10(low[stated])) / (2 * _Z90)
-    return out
-
-
-def derivation_roots(runs: pd.DataFrame) -> pd.Series:
-    """For each row, the model its estimate ultimately derives from (following
-    ``derived_from`` through chains; the row's own model where blank), indexed like ``runs``.
-
-    Rows with the same root share one independent estimate: an observation model counts
-    them once (Grok 4's estimate is Grok 3's pre-training plus RL, so both have root
-    Grok 3). A ``derived_from`` naming no row of ``runs`` stops the chain there; a cycle
-    raises ValueError.
-    """
-    parent = {}
-    if "derived_from" in runs.columns:
-        parent = {m: str(p).strip() for m, p in zip(runs["model"], runs["derived_from"].fillna(""))
-                  if str(p).strip()}
-    models = set(runs["model"])
-    roots = []
-    for model in runs["model"]:
-        seen, current = {model}, model
-        while current in parent and parent[current] in models:
-            current = parent[current]
-            if current in seen:
-                raise ValueError(f"derived_from: a cycle through {model!r}")
-            seen.add(current)
-        roots.append(current)
-    return pd.Series(roots, index=runs.index, name="derivation_root")
-
-
-def record_as_known(runs: pd.DataFrame, date) -> pd.DataFrame:
-    """The record as it was known on ``date``: the rows whose first value was public by then
-    (``published``, or the oldest entry of ``revisions``), each with the value public on
-    that date.
-
-    A row whose current value was published after ``date`` reads the latest earlier value
-    public by then (:func:`parse_revisions`), with no stated interval (earlier intervals
-    are not kept), its Epoch label as it is now (judgement: earlier labels are not kept
-    either) and ``published`` the earlier value's date. Rows are re-sorted;
-    ``attrs["checked"]`` is ``date``. A frame without a ``published`` column is taken as
-    public from each row's ``date``.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        As returned by :func:`load_runs` or :func:`load_record`.
-    date : date-like
-        Anything :class:`pandas.Timestamp` reads (``"2025-06-30"``, a ``datetime.date``).
-    """
-    _check_runs(runs)
-    when = pd.Timestamp(date)
-    published = pd.to_datetime(runs["published"]) if "published" in runs.columns else pd.to_datetime(runs["date"])
-    revisions = runs["revisions"].fillna("") if "revisions" in runs.columns else pd.Series([""] * len(runs), index=runs.index)
-    rows = []
-    for (index, row), public_from, text in zip(runs.iterrows(), published, revisions):
-        if public_from <= when:
-            rows.append(row)
-            continue
-        earlier = [r for r in parse_revisions(text) if r[1] <= when]
-        if not earlier:
-            continue  # not public yet
-        value, since, _ = earlier[-1]
-        row = row.copy()
-        row["training_compute_flop"] = value
-        if "flop_low_90" in row.index:
-            row["flop_low_90"] = np.nan
-            row["flop_high_90"] = np.nan
-        row["published"] = since
-        rows.append(row)
-    if rows:
-        out = pd.DataFrame(rows).reset_index(drop=True)
-    else:
-        out = runs.iloc[0:0].copy()
-    for column in ("date", "published"):
-        if column in out.columns:
-            out[column] = pd.to_datetime(out[column])
-    if "finish_year" in out.columns:
-        out["finish_year"] = out["finish_year"].astype("Int64")
-    out = _with_derived(out) if len(out) else out
-    out.attrs["checked"] = when
-    return out

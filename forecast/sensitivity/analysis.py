@@ -36,7 +36,7 @@ Computation only: labelled Datasets in, labelled Datasets out; no files, no prin
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +49,6 @@ from forecast.sensitivity.local import parse_swap, prior_swaps, swap_file_set, t
 from forecast.sensitivity.sobol import ZeroVarianceWarning, saltelli_design, sobol_analyze
 from forecast.sensitivity.worlds import (
     DEFAULT_N_BASE,
-    DEFAULT_SWAP_SAMPLES,
     OUTPUTS,
     as_dataarray,
     crossing_year_or_after,
@@ -141,7 +140,7 @@ def sobol_analysis(
     log10_c = push_log10_compute(priors, ndtri(u), years, base_year, world_index=np.arange(len(u)) % n_base)
 
     t = years.index(target_year)
-    compute = as_dataarray(log10_c, years)
+    compute = as_dataarray(log10_c, years, dims=("sample", "year"))
     crossing = crossing_year_or_after(compute, threshold).values
     hit = reached_by(compute, threshold).sel(year=target_year).values.astype(float)
     stacked = np.stack([log10_c[:, t], crossing, hit], axis=-1)
@@ -292,71 +291,54 @@ class SensitivityResult:
 
 
 def sensitivity(
-    priors: PriorSet | str | Path | None = None,
+    settings: RunSettings,
     *,
-    overrides: Mapping[str, str] | Iterable[str] | None = None,
-    correlate: Iterable[str] | Mapping | None = None,
-    repair_correlations: bool = False,
-    years: str | Iterable[int] | None = None,
+    prior_set: PriorSet | None = None,
     target_year: int = DEFAULT_TARGET_YEAR,
     threshold: float | str = DEFAULT_THRESHOLD,
     n_base: int = DEFAULT_N_BASE,
-    samples: int = DEFAULT_SWAP_SAMPLES,
-    seed: int = DEFAULT_SEED,
     swaps: Iterable[str] = (),
     swap_files: Iterable[str | Path] = (),
     n_bootstrap: int = 500,
     with_tornado: bool = True,
     base_year: float = BASE_YEAR,
-    as_of: int | str | None = None,
     record=None,
-    settings: RunSettings | None = None,
 ) -> SensitivityResult:
     """Sobol' indices, tornado and prior swaps of one prior set, in one call.
 
     Parameters
     ----------
-    priors
-        A :class:`~priors.PriorSet`, a prior file or a built-in set's name; None: default.
-    overrides
-        ``--set`` style changes applied before the analysis.
-    correlate, repair_correlations
-        ``--correlate`` style rank correlations added (``["chip_growth,power_limit_growth=0.6"]``)
-        after the overrides, and whether to repair a set of them that cannot hold together.
-        Correlated priors are attributed as a group in the Sobol' indices and move with a
-        pinned partner in the tornado.
-    years
-        Forecast years (``"2025:2035"``); the target year must be one of them.
+    settings
+        The :class:`~forecast.settings.RunSettings` (the command line's): the priors and
+        their options (``overrides``, ``correlate``: correlated priors are attributed as a
+        group in the Sobol' indices and move with a pinned partner in the tornado),
+        ``years`` (the target year must be one of them), ``samples`` (worlds per tornado end
+        and per swap; :data:`~forecast.sensitivity.worlds.DEFAULT_SWAP_SAMPLES` is the
+        command's default), ``seed`` (of every draw), and ``as_of`` and the record: the
+        tornado's and the swaps' worlds are weighed by the record up to ``as_of``, as
+        :func:`forecast.run` conditions a forecast (None: not weighed). The Sobol' indices
+        stay those of the prior forecast: a variance decomposition of importance-weighted
+        worlds is not what Saltelli's estimators compute.
+    prior_set
+        The prior set the settings describe, built already (``settings.prior_set()`` by
+        default; ``settings.prior_set(base)`` applies the settings' prior options to a set).
     target_year, threshold
         The year and the FLOP threshold of the headline outputs.
     n_base
         Base rows of the Saltelli design (a power of two); ``(k + 2) * n_base`` worlds.
-    samples, seed
-        Worlds per tornado end and per swap, and the seed of every draw.
     swaps, swap_files
         ``"NAME=SPEC"`` strings and prior files; each is one alternative.
-    as_of, record
-        Weigh the tornado's and the swaps' worlds by the record up to ``as_of`` (``"record"``:
-        its last year; the CLI's default), as :func:`forecast.run` conditions a forecast.
-        The Sobol' indices stay those of the prior forecast: a variance decomposition of
-        importance-weighted worlds is not what Saltelli's estimators compute.
-    settings
-        A :class:`~forecast.settings.RunSettings` (the command line's) in place of the prior
-        options, ``years``, ``samples``, ``seed`` and ``as_of``; ``priors``, if a prior set,
-        is the one its prior options describe.
+    record
+        The record of runs as a table (the settings' record by default).
 
     Raises
     ------
     priors.InputError
         For any bad input, before any model is run.
     """
-    if settings is None:
-        settings = RunSettings(priors=None if isinstance(priors, PriorSet) else priors, overrides=overrides,
-                               correlate=correlate, repair_correlations=repair_correlations, years=years,
-                               samples=samples, seed=seed, as_of=as_of)
-        prior_set = settings.prior_set(priors if isinstance(priors, PriorSet) else None)
-    else:
-        prior_set = priors if isinstance(priors, PriorSet) else settings.prior_set()
+    if not isinstance(settings, RunSettings):
+        raise TypeError(f"sensitivity: settings must be a RunSettings, got {type(settings).__name__}")
+    prior_set = settings.prior_set() if prior_set is None else prior_set
     years, seed, samples = settings.years, settings.seed, settings.samples
     target_year = check_target_year(target_year, years)
     threshold = parse_threshold(threshold)

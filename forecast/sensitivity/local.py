@@ -241,11 +241,12 @@ def tornado(
                                  world_index=np.tile(np.arange(samples), 1 + 2 * k))
     log10_c = log10_c.reshape(1 + 2 * k, samples, len(years))
 
+    log10_c = as_dataarray(log10_c, years, dims=("run", "sample", "year"))
     weights = ks = None
     if conditioning is not None:
-        weights, ks = record_weights(log10_c, years, *conditioning)
-    numbers = headline_numbers(as_dataarray(log10_c, years, dims=("run", "sample", "year")), threshold,
-                               weights).sel(year=target_year)
+        weights, ks = record_weights(log10_c, *conditioning)
+        ks = ks.values
+    numbers = headline_numbers(log10_c, threshold, weights).sel(year=target_year)
     median, prob = numbers["median"].values, numbers["probability"].values
     # each prior's own value at the pinned score: its quantile function, no copula
     marginal = replace(priors, correlations=(), labs=replace(priors.labs, correlation=0.0))
@@ -383,11 +384,12 @@ def prior_swaps(
         prior_set.validate(PARAMETERS)  # its errors name --swap or the file, and the prior
         z = swap_scores(priors, prior_set, scores)
         log10_c = push_log10_compute(prior_set, z, years, base_year, world_index=np.arange(samples))
+        log10_c = as_dataarray(log10_c, years, dims=("sample", "year"))
         weights = None
         if conditioning is not None:
-            weights, ks = record_weights(log10_c[None], years, *conditioning)
-            weights, worst[0] = weights[0], max(worst[0], float(ks[0]))
-        return headline_numbers(as_dataarray(log10_c, years), threshold, weights)
+            weights, k = record_weights(log10_c, *conditioning)
+            worst[0] = max(worst[0], float(k))
+        return headline_numbers(log10_c, threshold, weights)
 
     base = headline(priors, "base")
     swapped = xr.concat([headline(s, label) for label, s in items], dim="swap")

@@ -23,7 +23,7 @@ from scipy.linalg import solve_triangular
 
 from forecast._normal import root_key, standard_normal
 from forecast.engine import CHUNK_SIZE, push_worlds
-from forecast.timeline import first_crossing_year, reach_probability, reached
+from forecast.summaries import first_crossing_year, reach_probability, reached, weighted_quantile
 from priors import PriorSet
 from priors.labs import ALTERNATIVES, base_name
 
@@ -151,9 +151,10 @@ def independent_scores(priors: PriorSet, z: np.ndarray) -> np.ndarray:
     return e
 
 
-def as_dataarray(log10_compute: np.ndarray, years: Sequence[int], dims: Sequence[str] = ("sample", "year")) -> xr.DataArray:
+def as_dataarray(log10_compute: np.ndarray, years: Sequence[int], *, dims: Sequence[str]) -> xr.DataArray:
     """log10 compute with its dims named by the caller (``sample, year``, or ``run, sample,
-    year`` for pinned runs): the shape is checked against them, never read as names."""
+    year`` for pinned runs; no default: a shape is never read as names), checked against
+    the shape."""
     if np.ndim(log10_compute) != len(dims) or "year" not in dims:
         raise ValueError(f"log10 compute of shape {np.shape(log10_compute)} does not have the dims {tuple(dims)}")
     return xr.DataArray(log10_compute, dims=tuple(dims), coords={"year": np.asarray(years, dtype=int)})
@@ -171,37 +172,21 @@ def reached_by(log10_compute: xr.DataArray, threshold: float) -> xr.DataArray:
     return reached(log10_compute, [threshold]).squeeze("threshold", drop=True)
 
 
-def headline_numbers(log10_compute: xr.DataArray, threshold: float, weights=None) -> xr.Dataset:
-    """Median log10 compute and P(run >= threshold by year), per year; weighted by
-    ``weights`` (dims of ``log10_compute`` less ``year``, summing to 1 over ``sample``),
-    e.g. the importance weights of the record, where given."""
-    if weights is not None:
-        return _weighted_headline(log10_compute, threshold, weights)
-    probability = reach_probability(log10_compute, [threshold])["probability"].squeeze("threshold", drop=True)
-    return xr.Dataset(
-        {
-            "median": log10_compute.median("sample").assign_attrs(units="log10 FLOP"),
-            "probability": probability.assign_attrs(long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
-        },
-    )
-
-
-
-
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
-
-
-def _weighted_headline(log10_compute: xr.DataArray, threshold: float, weights) -> xr.Dataset:
-    weights = xr.DataArray(np.asarray(weights), dims=[d for d in log10_compute.dims if d != "year"])
-    probability = (reached_by(log10_compute, threshold) * weights).sum("sample")
-    median = xr.apply_ufunc(_weighted_median, log10_compute, weights, input_core_dims=[["sample"], ["sample"]],
-                            vectorize=True)
+def headline_numbers(log10_compute: xr.DataArray, threshold: float, weights: xr.DataArray | None = None) -> xr.Dataset:
+    """Median log10 compute and P(run >= threshold by year), per year, over ``sample``;
+    weighted by ``weights`` (named dims: those of ``log10_compute`` less ``year``, summing
+    to 1 over ``sample``), e.g. the importance weights of the record, where given. The
+    weighted median is the inverted weighted CDF (:func:`forecast.summaries.weighted_quantile`);
+    the unweighted one is numpy's (linear between the middle worlds)."""
+    probability = reach_probability(log10_compute, [threshold], weights=weights)["probability"]
+    if weights is None:
+        median = log10_compute.median("sample")
+    else:
+        median = weighted_quantile(log10_compute, 0.5, weights=weights, dim="sample").drop_vars("quantile")
     return xr.Dataset(
         {
             "median": median.assign_attrs(units="log10 FLOP"),
-            "probability": probability.assign_attrs(long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
+            "probability": probability.squeeze("threshold", drop=True).assign_attrs(
+                long_name=f"P(run >= {threshold:.3g} FLOP by year)"),
         },
     )

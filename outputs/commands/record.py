@@ -11,7 +11,8 @@ backtest' and 'forecast calibrate'.
 
 from __future__ import annotations
 
-from forecast.record.runs import frontier_by_year, load_record, record_checked_date
+from forecast.record.frontier import frontier_by_year
+from forecast.record.runs import load_record, record_checked_date
 from outputs.commands.common import add_record_option
 from outputs.tables import format_frontier
 

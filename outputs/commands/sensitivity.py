@@ -90,7 +90,7 @@ def main(args) -> int:
     target = check_target(args.out, force=args.force) if args.out else None
 
     result = sensitivity(
-        settings.prior_set(), settings=settings, target_year=target_year, threshold=threshold,
+        settings, target_year=target_year, threshold=threshold,
         n_base=args.n_base, swaps=args.swap, swap_files=args.swap_file, n_bootstrap=args.bootstrap,
         with_tornado=args.tornado,
     )

@@ -70,7 +70,7 @@ def main(args) -> int:
     check_not_set(grid_axes(args.vary, priors), settings.overrides)
     target = check_target(args.out, force=args.force) if args.out else None
 
-    grid = sweep(priors, args.vary, threshold=threshold, year=year, settings=settings, baseline=args.baseline,
+    grid = sweep(settings, args.vary, threshold=threshold, year=year, prior_set=priors, baseline=args.baseline,
                  progress=sys.stderr.isatty())
     target = target or new_folder_name(f"sweep-{priors.name.split()[0]}")
     with staged_folder(target, force=args.force) as staging:

@@ -30,7 +30,8 @@ from matplotlib.transforms import ScaledTranslation
 from forecast import ForecastResult, load
 from forecast.record.published import load_published
 from forecast.conditioning import day_end
-from forecast.record.runs import load_runs, record_as_known, yearly_frontier
+from forecast.record.frontier import record_as_known, yearly_frontier
+from forecast.record.runs import load_runs
 from outputs.style import (
     BAND_COLOR,
     MEDIAN_COLOR,
@@ -220,7 +221,7 @@ def _draw_bands(ax, result: ForecastResult, interval: str, index: int,
 def _draw_interval_table(ax, years, table, interval: str, index: int,
                          median_kwargs: Mapping | None, band_kwargs: Mapping | None,
                          scale: Callable = lambda values: values):
-    """The median, 50% and 90% bands of an :func:`forecast.timeline.interval_table`, each
+    """The median, 50% and 90% bands of an :func:`forecast.summaries.interval_table`, each
     value through ``scale`` (``10 ** x`` for a log axis): legend entries and ``(low, high)``."""
     median_kwargs, median_label, band_kwargs, alpha90 = _fan_styles(
         index, median_kwargs, band_kwargs)

@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 from scipy import special
 
 from forecast import ForecastResult
-from forecast.timeline import reach_probability
+from forecast.summaries import reach_probability
 from outputs.plots.forecast import legend_and_caption, save_figure
 from outputs.style import (
     BAND_COLOR,

@@ -12,9 +12,21 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy import integrate, stats
+from scipy.special import logsumexp
 
-from forecast.conditioning import day_end, evidence_of, record_as_of
+from forecast.conditioning import (
+    day_end,
+    evidence_of,
+    gpd_fit,
+    gpd_quantile,
+    record_as_of,
+    record_weights,
+    smooth_tail,
+    smoothed_log_weights,
+    tail_length,
+)
 from models.evidence import Evidence, disclosed_by, log_likelihood, published_by
 from outputs.cli import main
 from tests.worlds import NEUTRAL_WORLD
@@ -22,6 +34,73 @@ from tests.worlds import NEUTRAL_WORLD
 LABS = ("openai", "google_deepmind", "xai", "anthropic", "meta", "china")
 
 # --- the kernels -------------------------------------------------------------------------
+
+
+def test_record_weights_read_their_dims_by_name():
+    # two sets of 300 worlds of the frontier: a steady climb from 1e25 in 2023 at 0.5 dex a
+    # year, each world shifted by its own offset
+    rng = np.random.default_rng(5)
+    years = [2023, 2024, 2025]
+    offsets = rng.normal(0.0, 0.7, size=(2, 300))
+    values = 25.0 + 0.5 * np.arange(3) + offsets[..., None]
+    compute = xr.DataArray(values, dims=("run", "sample", "year"), coords={"year": years})
+    weights, ks = record_weights(compute, None, dt.date(2025, 12, 31))
+    assert weights.dims == ("run", "sample") and ks.dims == ("run",)
+    assert weights.sum("sample").values == pytest.approx([1.0, 1.0])
+    # the same worlds with their dims in another order: the same weights, by name
+    again, ks_again = record_weights(compute.transpose("year", "run", "sample"), None, dt.date(2025, 12, 31))
+    np.testing.assert_allclose(again.transpose("run", "sample").values, weights.values, rtol=1e-12)
+    np.testing.assert_array_equal(ks_again.values, ks.values)
+    # one set alone is the first set of the two
+    one, _ = record_weights(compute.isel(run=0), None, dt.date(2025, 12, 31))
+    np.testing.assert_allclose(one.values, weights.isel(run=0).values, rtol=1e-12)
+
+
+def test_gpd_quantiles_by_hand():
+    # sigma ((1 - p)^-k - 1) / k: k = 0.5, sigma = 2, p = 0.75 -> 2 (2 - 1) / 0.5 = 4
+    assert gpd_quantile(np.array([0.75]), 0.5, 2.0)[0] == pytest.approx(4.0)
+    # k = 0: the exponential, -sigma log(1 - p); at p = 1 - 1/e that is sigma
+    assert gpd_quantile(np.array([1 - math.exp(-1)]), 0.0, 2.0)[0] == pytest.approx(2.0)
+    assert np.isnan(gpd_quantile(np.array([0.5]), 0.5, 0.0)).all()
+
+
+@pytest.mark.parametrize("k", [0.2, 0.8])
+def test_the_tail_fit_finds_the_shape_of_a_generalized_pareto_sample(k):
+    # 4000 draws: the estimate's sd is about (1 + k) / sqrt(n) < 0.03; the prior (worth 10
+    # draws, at 0.5) moves it by < 0.001
+    x = np.sort(stats.genpareto.rvs(k, scale=1.5, size=4000, random_state=np.random.default_rng(3)))
+    k_hat, sigma = gpd_fit(x)
+    assert k_hat == pytest.approx(k, abs=0.1)
+    assert sigma == pytest.approx(1.5, rel=0.15)
+
+
+def test_pareto_smoothing_reads_the_shape_of_heavy_tailed_weights():
+    # weights drawn from a GPD of shape 0.6: their tail above any cutoff has shape 0.6, and
+    # PSIS's k estimates it (the tail holds 3 sqrt(n) = 949 weights: sd about 0.05)
+    weights = stats.genpareto.rvs(0.6, size=100_000, random_state=np.random.default_rng(4))
+    log_weights, k_hat = smoothed_log_weights(np.log(weights))
+    assert k_hat == pytest.approx(0.6, abs=0.15)
+    assert np.exp(log_weights).sum() == pytest.approx(1.0)
+    # smoothing keeps the weights' order
+    assert np.all(np.diff(log_weights[np.argsort(weights)]) >= -1e-12)
+
+
+@pytest.mark.parametrize("n, scale", [(50, 1.0), (1000, 1.0), (20_000, 3.0), (3, 1.0)])
+def test_pareto_smoothing_is_arviz_psislw(n, scale):
+    import arviz as az
+
+    log_weights = np.random.default_rng(n).normal(size=n) * scale
+    ours, k = smoothed_log_weights(log_weights)
+    theirs, k_arviz = az.psislw(log_weights, reff=1.0)
+    assert k == pytest.approx(float(k_arviz), abs=1e-12) or (np.isinf(k) and np.isinf(k_arviz))
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    # smooth_tail needs only the tail_length + 1 largest, in any order (here descending)
+    top = np.argsort(log_weights)[-(tail_length(n) + 1):][::-1]
+    smoothed, k_top = smooth_tail(log_weights[top])
+    full = log_weights.copy()
+    full[top] = smoothed
+    np.testing.assert_allclose(full - logsumexp(full), theirs, atol=1e-12)
+    assert k_top == k or (np.isinf(k_top) and np.isinf(k))
 
 
 @pytest.mark.parametrize("p, months, year, date", [

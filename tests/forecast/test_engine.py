@@ -12,7 +12,7 @@ import xarray as xr
 import forecast
 from forecast import engine
 from forecast.engine import CHUNK_SIZE, _push, chunk_plan, push_worlds
-from forecast.timeline import (
+from forecast.summaries import (
     crossing_year_quantiles,
     first_crossing_year,
     reach_probability,

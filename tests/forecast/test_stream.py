@@ -17,7 +17,7 @@ from forecast.conditioning import condition
 from forecast.record.runs import load_runs
 from forecast.stream import HIST_WIDTH, reach_from_tally, sum_tallies, tally_chunk
 from forecast.settings import parse_years
-from forecast.timeline import interval_table, reach_probability
+from forecast.summaries import interval_table, reach_probability
 from priors import InputError, load_prior_set
 
 YEARS = "2025:2028"

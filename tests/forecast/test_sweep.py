@@ -10,11 +10,13 @@ import pytest
 from jax import monitoring
 
 import forecast
+from forecast.settings import RunSettings
 from forecast.sweep import crossings, grid_axes, parse_vary, sweep
 from priors import InputError
 
 #: Small and shared: every test of this file compiles the same structure once.
-SMALL = {"samples": 2000, "seed": 7, "years": "2025:2028", "threshold": 1e28, "year": 2028}
+SMALL = RunSettings(samples=2000, seed=7, years="2025:2028")
+QUESTION = {"threshold": 1e28, "year": 2028}
 _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
 
@@ -23,7 +25,7 @@ def curve():
     """One prior (log-scale), conditioned on the record, with the baseline run."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sweep(vary=["chip_growth=1.2:4:4"], **SMALL)
+        return sweep(SMALL, ["chip_growth=1.2:4:4"], **QUESTION)
 
 
 def test_grid_spec_spacing_and_rounding(default_priors):
@@ -91,7 +93,7 @@ def test_more_chip_growth_never_lowers_the_probability(curve):
 def test_the_grid_reuses_one_compiled_model():
     """A sweep over new values of a prior already swept compiles nothing: the pinned
     numbers are traced leaves, not part of the compiled program."""
-    kwargs = dict(SMALL, as_of=None, baseline=False)
+    settings = SMALL.replace(as_of=None)
     events = []
 
     def count(name, _secs, **_kw):
@@ -100,10 +102,10 @@ def test_the_grid_reuses_one_compiled_model():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sweep(vary=["chip_growth=1.5:3.5:2"], **kwargs)  # compiles chip_growth pinned (if not done yet)
+        sweep(settings, ["chip_growth=1.5:3.5:2"], baseline=False, **QUESTION)  # compiles chip_growth pinned (if not done yet)
         monitoring.register_event_duration_secs_listener(count)
         try:
-            grid = sweep(vary=["chip_growth=1.1:5:4"], **kwargs)
+            grid = sweep(settings, ["chip_growth=1.1:5:4"], baseline=False, **QUESTION)
         finally:
             monitoring.unregister_event_duration_listener(count)
     assert events == [], f"{len(events)} compilations for a sweep of 4 new values"
@@ -113,8 +115,8 @@ def test_the_grid_reuses_one_compiled_model():
 def test_two_priors_make_a_grid_named_after_them():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grid = sweep(vary=["mfu=0.2:0.6:2", "chip_growth=1.2:4:3"], as_of=None, baseline=False,
-                     **{k: v for k, v in SMALL.items()})
+        grid = sweep(SMALL.replace(as_of=None), ["mfu=0.2:0.6:2", "chip_growth=1.2:4:3"], baseline=False,
+                     **QUESTION)
     assert grid["probability"].dims == ("mfu", "chip_growth")
     assert grid["probability"].shape == (2, 3) and "pareto_k" not in grid
     assert grid["chip_growth"].attrs["spacing"] == "log" and grid["mfu"].attrs["spacing"] == "linear"
@@ -124,9 +126,9 @@ def test_two_priors_make_a_grid_named_after_them():
 
 def test_year_outside_years_and_set_conflicts_are_refused():
     with pytest.raises(InputError, match="^year: 2030 is outside"):
-        sweep(vary=["mfu=0.2:0.6:2"], **dict(SMALL, year=2030))
+        sweep(SMALL, ["mfu=0.2:0.6:2"], **dict(QUESTION, year=2030))
     with pytest.raises(InputError, match="both varied and set"):
-        sweep(vary=["mfu=0.2:0.6:2"], overrides={"mfu": "0.4"}, **SMALL)
+        sweep(SMALL.replace(overrides=("mfu=0.4",)), ["mfu=0.2:0.6:2"], **QUESTION)
 
 
 def test_crossings_interpolate_in_the_prior_scale(curve):
@@ -141,7 +143,7 @@ def test_a_lab_correlation_grid_point_is_the_run_at_that_correlation(default_pri
     """--vary lab_correlation=LO:HI:N: each point is forecast.run with --lab-correlation set
     (the rank correlation between labs is a setting of the prior set, not a prior)."""
     small = dict(samples=2000, seed=7, years="2025:2028", as_of=None)
-    grid = sweep(vary=["lab_correlation=0:0.8:3"], threshold=1e28, year=2028, baseline=False, **small)
+    grid = sweep(RunSettings(**small), ["lab_correlation=0:0.8:3"], baseline=False, **QUESTION)
     assert grid["probability"].dims == ("lab_correlation",)
     assert list(grid["lab_correlation"].values) == [0.0, 0.4, 0.8]
     assert grid["lab_correlation"].attrs["varies"] == "setting"

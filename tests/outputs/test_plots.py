@@ -21,7 +21,8 @@ from PIL import Image
 
 import forecast
 from forecast.evaluation.backtest import BacktestResult, bootstrap_ranking, summarize_backtest
-from forecast.record.runs import load_runs, yearly_frontier
+from forecast.record.frontier import yearly_frontier
+from forecast.record.runs import load_runs
 from outputs.plots.backtest import plot_backtest
 from outputs.plots.forecast import (
     PLOTS,

@@ -229,7 +229,7 @@ def test_trend_slope_prior_is_the_growth_published_before_the_cutoff(cutoff, slo
 
 @pytest.fixture(scope="module")
 def synthetic():
-    from forecast.record.runs import frontier_series
+    from forecast.record.frontier import frontier_series
 
     rng = np.random.default_rng(11)
     dates = pd.to_datetime([f"{y}-12-20" for y in range(1996, 2026)])

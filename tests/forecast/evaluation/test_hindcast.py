@@ -127,22 +127,23 @@ def test_published_max_draws_follow_the_cdf():
 
 
 def test_the_floor_is_one_distribution_for_the_cdf_and_the_draws():
-    # what is public already (a floor of 24.6) bounds the published maximum from below, in
-    # the CDF (0 below it, the product above it) and in the draws (the larger of the two)
+    # where no run is public (probability 0.5 * 0.1 = 0.05) the draw is the floor, 24.6; the
+    # CDF puts that mass there too: P(x) - 0.05 below the floor, P(x) at and above it
     rng = np.random.default_rng(6)
     n = 200_000
     c, p, s, floor = np.array([24.0, 25.0]), np.array([0.5, 0.9]), 0.3, 24.6
     draws = published_max_draws(np.tile(c, (n, 1)), np.tile(p, (n, 1)), np.full(n, s),
                                 rng.uniform(size=(n, 2)), rng.standard_normal((n, 2)), floor)
-    assert draws.min() == floor
-    below, density_below = published_max_cdf(c[None], p[None], np.array([s]), np.array([24.5]), floor)
-    assert below[0] == 0.0 and density_below[0] == 0.0
-    at_floor = (1 - 0.5 * stats.norm.cdf((24 - floor) / s)) * (1 - 0.9 * stats.norm.cdf((25 - floor) / s))
-    cdf, _ = published_max_cdf(c[None], p[None], np.array([s]), np.array([floor]), floor)
-    assert cdf[0] == pytest.approx(at_floor)
-    for x in (floor, 24.8, 25.3):
-        cdf, _ = published_max_cdf(c[None], p[None], np.array([s]), np.array([x]), floor)
+
+    def by_hand(x):
+        return (1 - 0.5 * stats.norm.cdf((24 - x) / s)) * (1 - 0.9 * stats.norm.cdf((25 - x) / s))
+
+    for x in (24.0, 24.5, floor, 24.8, 25.3):
+        cdf, density = published_max_cdf(c[None], p[None], np.array([s]), np.array([x]), floor)
+        assert cdf[0] == pytest.approx(by_hand(x) - (0.5 * 0.1 if x < floor else 0.0))
         assert np.mean(draws <= x) == pytest.approx(cdf[0], abs=5 * math.sqrt(cdf[0] * (1 - cdf[0]) / n))
+        _, no_floor = published_max_cdf(c[None], p[None], np.array([s]), np.array([x]))
+        assert density[0] == no_floor[0]  # the floor is a point mass: the density is the same
 
 
 # --- the backtest's bottom-up rows, and no look-ahead -------------------------------------------

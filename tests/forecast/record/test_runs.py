@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forecast.record.frontier import frontier_by_year, frontier_series, runs_before, yearly_frontier
+from forecast.record.lab_years import measurement_sd, measurement_sds
 from forecast.record.runs import (
     COLUMNS,
     DEFAULT_PATH,
@@ -15,14 +17,8 @@ from forecast.record.runs import (
     POST_TRAINING_LEVELS,
     REQUIRED_COLUMNS,
     decimal_year,
-    frontier_by_year,
-    frontier_series,
     load_record,
     load_runs,
-    measurement_sd,
-    measurement_sds,
-    runs_before,
-    yearly_frontier,
 )
 from outputs.cli import main as cli_main
 from priors import InputError

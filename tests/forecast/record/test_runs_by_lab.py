@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.record.runs import (
-    DEFAULT_PATH,
+from forecast.record.frontier import record_as_known
+from forecast.record.lab_years import (
     derivation_roots,
     estimate_sds,
     finish_years,
@@ -18,12 +18,8 @@ from forecast.record.runs import (
     lab_from_organization,
     lab_of,
     labs_of,
-    load_record,
-    load_runs,
-    parse_revisions,
-    record_as_known,
-    record_checked_date,
 )
+from forecast.record.runs import DEFAULT_PATH, load_record, load_runs, parse_revisions, record_checked_date
 from outputs.cli import main as cli_main
 from priors import InputError
 

@@ -27,10 +27,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import forecast.timeline
+import forecast.summaries
 from forecast.sensitivity.analysis import sensitivity, sobol_analysis
 from forecast.sensitivity.local import prior_swaps, tornado
 from forecast.sensitivity.worlds import OUTPUTS, crossing_year_or_after, headline_numbers
+from forecast.settings import RunSettings
 from outputs import cli
 from priors import InputError
 from tests.forecast.sensitivity.neutral import NEUTRAL, neutral_priors, tiny_spread
@@ -52,8 +53,8 @@ def product_of_lognormals():
 def small_default():
     """The default priors through the whole pipeline at tiny sizes (shared by plots and dims)."""
     return sensitivity(
-        None, years=YEARS, target_year=2028, threshold=1e28, n_base=64, samples=500,
-        swaps=["max_epochs=lognormal 1 to 5"], n_bootstrap=50, seed=1,
+        RunSettings(years=YEARS, samples=500, seed=1, as_of=None), target_year=2028, threshold=1e28, n_base=64,
+        swaps=["max_epochs=lognormal 1 to 5"], n_bootstrap=50,
     )
 
 
@@ -132,7 +133,7 @@ def test_first_crossing_year_by_hand():
     crossing = crossing_year_or_after(log10_c, 1e28)
     np.testing.assert_array_equal(crossing, [2026, 2028, 2025])
     # the same kernel as the timeline's, which marks "never" as NaN
-    timeline = forecast.timeline.first_crossing_year(log10_c, [1e28]).squeeze("threshold")
+    timeline = forecast.summaries.first_crossing_year(log10_c, [1e28]).squeeze("threshold")
     np.testing.assert_array_equal(timeline.fillna(2028), crossing)
     numbers = headline_numbers(log10_c, 1e28)
     np.testing.assert_allclose(numbers["probability"], [1 / 3, 2 / 3, 2 / 3])
@@ -221,7 +222,7 @@ def test_swap_file_takes_only_the_files_own_priors(tmp_path, default_priors):
 )
 def test_bad_input_is_refused(kwargs, match):
     with pytest.raises(InputError, match=match):
-        sensitivity(None, **kwargs)
+        sensitivity(RunSettings(as_of=None), **kwargs)
 
 
 # --------------------------------------------------------------------------- plots

@@ -19,7 +19,7 @@ YEARS = tuple(range(2025, 2029))
 def test_weighted_headline_numbers_by_hand():
     log10 = xr.DataArray([[26.0, 27.0], [28.0, 28.5], [25.0, 26.0]], dims=("sample", "year"),
                          coords={"year": [2025, 2026]})
-    weights = np.array([0.2, 0.5, 0.3])
+    weights = xr.DataArray([0.2, 0.5, 0.3], dims="sample")
     numbers = headline_numbers(log10, 1e27, weights)
     # P(>= 1e27 by 2026): worlds 0 and 1 -> 0.7; by 2025: world 1 -> 0.5
     assert numbers["probability"].values.tolist() == pytest.approx([0.5, 0.7])

@@ -51,6 +51,7 @@ from forecast.sensitivity.worlds import (
     latent_scores,
     scores_by_name,
 )
+from forecast.settings import RunSettings
 from outputs.write.sensitivity import sensitivity_markdown
 from priors import load_prior_set
 from priors.correlations import CorrelationWarning, pearson_from_rank
@@ -82,8 +83,8 @@ def example_priors():
 
 @pytest.fixture(scope="module")
 def example_result(example_priors):
-    return sensitivity(example_priors, years=YEARS, target_year=2028, threshold=1e28, n_base=512,
-                       n_bootstrap=100, seed=2, with_tornado=False)
+    return sensitivity(RunSettings(years=YEARS, seed=2, as_of=None), prior_set=example_priors, target_year=2028,
+                       threshold=1e28, n_base=512, n_bootstrap=100, with_tornado=False)
 
 
 # --------------------------------------------------------------------------- group Sobol'
@@ -151,7 +152,8 @@ def test_report_says_correlated_priors_are_grouped(example_result):
 
 def test_sensitivity_takes_correlate_pairs(example_priors):
     independent = replace(example_priors, correlations=())
-    priors = sensitivity(independent, correlate=PAIRS, years=YEARS, target_year=2028, n_base=2,
+    settings = RunSettings(correlate=PAIRS, years=YEARS, as_of=None)
+    priors = sensitivity(settings, prior_set=settings.prior_set(independent), target_year=2028, n_base=2,
                          n_bootstrap=2, with_tornado=False).priors
     assert priors.correlation_blocks() == example_priors.correlation_blocks()
 

@@ -20,23 +20,23 @@ class Timing(NamedTuple):
 
 
 def timed_command(args: list[str], *, cache: Path | None = None, cwd: Path | None = None,
-                  cores: int | None = None) -> Timing:
+                  cores: int | None = None, root: Path = ROOT) -> Timing:
     """Wall time, peak memory and CPU time of ``forecast ARGS`` in a new process: with the
     JAX compile cache in ``cache`` (``XDG_CACHE_HOME``; the user's own where None), pinned
     to the first ``cores`` cores where given. A failing command ends the benchmark."""
     env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
     if cache is not None:
         env["XDG_CACHE_HOME"] = str(cache)
-    return timed_process(["-m", "outputs.cli", *args], env=env, cwd=cwd, cores=cores)
+    return timed_process(["-m", "outputs.cli", *args], env=env, cwd=cwd, cores=cores, root=root)
 
 
 def timed_process(args: list[str], *, env: dict | None = None, cwd: Path | None = None,
-                  cores: int | None = None) -> Timing:
+                  cores: int | None = None, root: Path = ROOT) -> Timing:
     """Wall time, peak memory and CPU time of ``python ARGS`` in a new process, with this
-    repository first on its path (:func:`timed_command` for ``forecast``). A failing
-    command ends the benchmark."""
+    repository (or the checkout ``root``) first on its path (:func:`timed_command` for
+    ``forecast``). A failing command ends the benchmark."""
     env = dict(os.environ if env is None else env)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     command = [sys.executable, *args]
     if cores:
         command = ["taskset", "-c", ",".join(str(i) for i in range(cores)), *command]

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
+from forecast import _export
 from priors.precision import float64
 
 __all__ = ["root_key", "standard_normal"]
@@ -70,6 +71,13 @@ def _normal_of_count(key, worlds, shape: tuple[int, ...]):
     return (jnp.asarray(np.sqrt(2), jnp.float64) * jax.lax.erf_inv(uniform)).reshape(shape)
 
 
+def _kept(function):
+    """``function`` called through a program kept on disk where the CLI keeps its compiled
+    code (:mod:`forecast._export`): a warm run does not trace it again."""
+    name = f"_normal.{function.__name__}"
+    return lambda key, *args, shape: _export.call(name, function, (key, *args), static={"shape": shape})
+
+
 @functools.cache
 def _counters_match() -> bool:
     """With JAX's partitionable counters: whether :func:`_normal_of_count` draws the numbers
@@ -77,8 +85,8 @@ def _counters_match() -> bool:
     of 8). It copies JAX's arithmetic, so a JAX release that draws otherwise falls back to drawing each count at its own width
     (a compile per count, the same numbers) rather than to other worlds."""
     key = root_key(0)  # called in float64 (standard_normal's)
-    wide = _normal_of_count(key, np.uint64(5), (3, 8))[:, :5]
-    return bool(jnp.array_equal(wide, _normal(key, (3, 5))))
+    wide = _kept(_normal_of_count)(key, np.uint64(5), shape=(3, 8))[:, :5]
+    return bool(jnp.array_equal(wide, _kept(_normal)(key, shape=(3, 5))))
 
 
 @float64
@@ -91,11 +99,11 @@ def standard_normal(key, shape: tuple[int, ...], *, worlds: int | None = None):
     """
     shape = tuple(int(n) for n in shape)
     if worlds is None or worlds == shape[-1]:
-        return _normal(key, shape)
+        return _kept(_normal)(key, shape=shape)
     if not 0 < worlds <= shape[-1]:
         raise ValueError(f"worlds={worlds} outside 1..{shape[-1]}")
     if not (jax.config.jax_threefry_partitionable and _counters_match()):
         # JAX's older counters, or a JAX that draws otherwise: drawn at their own width
         narrow = _normal(key, shape[:-1] + (worlds,))
         return jnp.pad(narrow, [(0, 0)] * (len(shape) - 1) + [(0, shape[-1] - worlds)])
-    return _normal_of_count(key, np.uint64(worlds), shape)
+    return _kept(_normal_of_count)(key, np.uint64(worlds), shape=shape)

@@ -262,10 +262,11 @@ class ForecastResult:
         return path
 
 
-#: How the worlds are compressed in ``samples.nc``: zlib level 1 wrote 100,000 worlds of the
-#: default about 20% faster than ArviZ's level 4 (2 cores), for a file 5% larger (the
-#: resampled worlds of a conditioned run repeat, so either level shrinks it about 5x).
-SAMPLES_ENCODING = {"zlib": True, "complevel": 1}
+#: How the worlds are stored in ``samples.nc``: uncompressed. With six labs the worlds are
+#: nearly all distinct random floats, which zlib (level 1) shrank by 12% only (277 -> 244 MB
+#: for the default run's 100,000 worlds) for 7x the CPU time of the whole write (1.2 -> 9
+#: CPU-s on 2 loaded cores; zlib with the shuffle filter: 221 MB, 6.2 CPU-s). bench/netcdf.py.
+SAMPLES_ENCODING: dict = {}
 
 
 def _priors_from_attrs(attrs: Mapping) -> PriorSet:
@@ -568,7 +569,10 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     hold = (keep >= samples or samples <= CHUNK_SIZE) and engine["scheduler"] is None
     pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
                               evidence=evidence, tail=tail, hold=hold)
-    found = map_chunks(prior_set, pass1, **engine, desc="worlds (1/2)", combine=_TailFold(tail))
+    # pass 1 reads the likelihood's sites only (unless it holds the chunks for pass 2): the
+    # compiled model computes and copies only those
+    first = engine if hold else {**engine, "wanted": LIKELIHOOD_SITES}
+    found = map_chunks(prior_set, pass1, **first, desc="worlds (1/2)", combine=_TailFold(tail))
     raw, index = found["values"], found["index"]
     smoothed_values, k_hat = smooth_tail(raw)
     order = np.argsort(index)

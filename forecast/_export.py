@@ -1,0 +1,185 @@
+"""Traced programs kept on disk between runs (``jax.export``), so a warm run does not trace.
+
+JAX's persistent compilation cache (the CLI's ``~/.cache/forecast/jax``) keeps compiled
+code, but a jitted function is traced and lowered on every run before the cache is even
+asked: for the bottom-up model through NumPyro's ``Predictive``, 2-3 CPU-s of a default
+run. :func:`call` serializes the traced and lowered program (``jax.export``) into
+``~/.cache/forecast/exported`` the first time and deserializes it on later runs, so they
+only parse the program (~0.1 s) before the compile cache hands back the machine code.
+
+Off unless a folder is set (:func:`use_folder`; the CLI sets it beside its compile cache,
+``FORECAST_NO_COMPILE_CACHE=1`` leaves it off, as the tests do). A program is kept under a
+key of everything that changes it: the function, its static arguments, the structure of its
+arguments (the prior set's families and layout; the numbers are traced) and their shapes
+and dtypes, x64, the JAX, jaxlib and NumPyro versions and a hash of the source of
+``models/``, ``priors/`` and the engine. An entry that cannot be read, or that JAX refuses,
+is traced again and rewritten: a run never fails for the cache. The numbers are those of the
+plain jitted call, bit for bit (``tests/forecast/test_engine.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import os
+import tempfile
+from pathlib import Path
+
+import jax
+import numpy as np
+
+__all__ = ["call", "use_folder"]
+
+#: Where the programs are kept; None: off (every call traces, as plain ``jax.jit``).
+_FOLDER: Path | None = None
+#: Programs loaded or exported in this process, by key.
+_LOADED: dict[str, object] = {}
+#: The packages whose source the traced programs are made of.
+_SOURCE_PACKAGES = ("models", "priors")
+
+
+def use_folder(folder: str | Path | None) -> None:
+    """Keep exported programs in ``folder`` (made if need be), or none (None)."""
+    global _FOLDER
+    _FOLDER = None if folder is None else Path(folder)
+
+
+def folder() -> Path | None:
+    return _FOLDER
+
+
+@functools.cache
+def _source_hash() -> str:
+    """A hash of the source the programs are traced from, and of the versions that trace them."""
+    import numpyro
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"{jax.__version__} {jax.lib.__version__} {numpyro.__version__}".encode())
+    files = [root / "forecast" / "engine.py", root / "forecast" / "_normal.py", Path(__file__)]
+    for package in _SOURCE_PACKAGES:
+        files += sorted((root / package).rglob("*.py"))
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Unkeyable(Exception):
+    """A static value without a name that holds from one process to the next."""
+
+
+def _stable(value) -> str:
+    """A text for ``value`` that is the same in every process (functions by their qualified
+    name, containers item by item); :class:`_Unkeyable` for an object with no stable text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = tuple(getattr(value, field.name) for field in dataclasses.fields(value))
+        return f"{type(value).__module__}.{type(value).__qualname__}{_stable(fields)}"
+    if isinstance(value, (tuple, list)):
+        return type(value).__qualname__ + "(" + ",".join(_stable(v) for v in value) + ")"
+    if isinstance(value, (frozenset, set)):
+        return "{" + ",".join(sorted(_stable(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_stable(k)}:{_stable(v)}" for k, v in sorted(value.items(), key=str)) + "}"
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return repr(value)
+    if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
+        return f"{value.__module__}.{value.__qualname__}"
+    text = repr(value)
+    if " at 0x" in text or "object at" in text:
+        raise _Unkeyable(text)
+    return f"{type(value).__module__}.{type(value).__qualname__}:{text}"
+
+
+def _key(name: str, treedef, leaves, static: dict) -> str:
+    """The file name of a program: a hash of everything that changes it."""
+    structure = _stable([node for node in _tree_statics(treedef)])
+    shapes = ";".join(str(_spec(leaf)) for leaf in leaves)
+    text = "\n".join([name, structure, str(treedef.num_leaves), shapes, _stable(static),
+                      f"x64={jax.config.jax_enable_x64}", f"backend={jax.default_backend()}", _source_hash()])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _tree_statics(treedef) -> list:
+    """The structure of a pytree as stable values: node types and their static data."""
+    out = []
+
+    def walk(node):
+        data = node.node_data()
+        if data is not None:
+            kind, aux = data
+            out.append((kind, aux))
+        for child in node.children():
+            walk(child)
+
+    walk(treedef)
+    return out
+
+
+def call(name: str, function, args: tuple, *, static: dict, compiler_options: dict | None = None):
+    """``function(*args, **static)`` through a program traced once and kept on disk (or, with
+    no folder set, or on several devices, ``jax.jit``'s own call). ``function`` is a jitted
+    function; ``name`` names it in the key; ``static``: its static keyword arguments."""
+    if _FOLDER is None or len(jax.local_devices()) > 1:
+        return function(*args, **static)
+    leaves, treedef = jax.tree_util.tree_flatten(args)
+    try:
+        key = _key(name, treedef, leaves, static)
+    except _Unkeyable:
+        return function(*args, **static)
+    program = _LOADED.get(key)
+    if program is None:
+        program = _LOADED[key] = _load_or_export(key, function, treedef, leaves, static, compiler_options)
+    return program(*leaves)
+
+
+def _load_or_export(key, function, treedef, leaves, static, compiler_options):
+    """The compiled call of a kept program: read from its file, or traced, exported and
+    written; or, where JAX cannot export it, the plain jitted call."""
+    path = _FOLDER / f"{key}.jaxexport"
+    specs = [_spec(leaf) for leaf in leaves]
+    try:
+        exported = jax.export.deserialize(bytearray(path.read_bytes()))
+        if _fits(exported, specs):
+            return jax.jit(exported.call, compiler_options=compiler_options).lower(*specs).compile()
+    except Exception:  # none kept, or a corrupt, stale or foreign entry: traced again below
+        pass
+    traced = getattr(function, "__wrapped__", function)  # the jit's options apply to the call below
+
+    def flat(*flat_leaves):
+        return traced(*jax.tree_util.tree_unflatten(treedef, flat_leaves), **static)
+
+    try:
+        exported = jax.export.export(jax.jit(flat))(*specs)
+        compiled = jax.jit(exported.call, compiler_options=compiler_options).lower(*specs).compile()
+        blob = exported.serialize()
+    except Exception:  # a program JAX cannot export (or serialize): the plain jitted call
+        return lambda *flat_leaves: function(*jax.tree_util.tree_unflatten(treedef, flat_leaves), **static)
+    _write(path, blob)
+    return compiled
+
+
+def _spec(leaf) -> jax.ShapeDtypeStruct:
+    """A leaf's shape, dtype and weak type (a Python number's, as ``jax.jit`` sees it)."""
+    aval = jax.typeof(leaf)
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
+
+
+def _fits(exported, specs) -> bool:
+    """Whether a program read from disk takes these arguments (a stale or foreign entry does not)."""
+    return len(exported.in_avals) == len(specs) and all(
+        (aval.shape, aval.dtype) == (spec.shape, spec.dtype) for aval, spec in zip(exported.in_avals, specs))
+
+
+def _write(path: Path, blob: bytes) -> None:
+    """Write ``blob`` to ``path`` whole or not at all (a rename); a folder that cannot be
+    written is passed over."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            file.write(bytes(blob))
+        os.replace(temporary, path)
+    except OSError:  # a read-only cache: traced again next time
+        pass

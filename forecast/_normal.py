@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
-from forecast import _export
+from forecast import exported
 from priors.precision import float64
 
 __all__ = ["root_key", "standard_normal"]
@@ -73,9 +73,9 @@ def _normal_of_count(key, worlds, shape: tuple[int, ...]):
 
 def _kept(function):
     """``function`` called through a program kept on disk where the CLI keeps its compiled
-    code (:mod:`forecast._export`): a warm run does not trace it again."""
+    code (:mod:`forecast.exported`): a warm run does not trace it again."""
     name = f"_normal.{function.__name__}"
-    return lambda key, *args, shape: _export.call(name, function, (key, *args), static={"shape": shape})
+    return lambda key, *args, shape: exported.call(name, function, (key, *args), static={"shape": shape})
 
 
 @functools.cache

@@ -24,7 +24,7 @@ import xarray as xr
 from numpyro.infer import Predictive
 from tqdm.auto import tqdm
 
-from forecast import _export
+from forecast import exported
 from forecast._normal import root_key, standard_normal
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
@@ -108,8 +108,8 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
                                      (transform.n_lab_year, len(years), width), worlds=n_worlds)
     if z_lab_year is not None:
         z_lab_year = _across_devices(z_lab_year)
-    # traced once and kept on disk where the CLI keeps its compiled code (forecast._export)
-    return _export.call("engine._push", _push, (transform, _across_devices(z_by_prior), z_lab_year),
+    # traced once and kept on disk where the CLI keeps its compiled code (forecast.exported)
+    return exported.call("engine._push", _push, (transform, _across_devices(z_by_prior), z_lab_year),
                         static=dict(years=years, base_year=base_year, wanted=wanted),
                         compiler_options=_MODEL_OPTIONS)
 

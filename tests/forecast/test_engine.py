@@ -186,18 +186,18 @@ def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):
 
 
 def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, monkeypatch):
-    # forecast._export: the first run traces and writes the programs, the next (a new
+    # forecast.exported: the first run traces and writes the programs, the next (a new
     # process: nothing loaded) reads them, one whose files are corrupt traces them again
-    from forecast import _export
+    from forecast import exported
 
     def run():
         result = forecast.run(samples=700, seed=5, years="2030", keep="all")
         return result.samples, result.tally
 
     traced = run()
-    monkeypatch.setattr(_export, "_FOLDER", tmp_path)
+    monkeypatch.setattr(exported, "_FOLDER", tmp_path)
     for _ in range(2):
-        monkeypatch.setattr(_export, "_LOADED", {})
+        monkeypatch.setattr(exported, "_LOADED", {})
         kept = run()
         xr.testing.assert_equal(kept[0], traced[0])
         xr.testing.assert_equal(kept[1], traced[1])
@@ -205,7 +205,7 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
     assert files  # the model and the draws
     for path in files:
         path.write_bytes(b"not a program")
-    monkeypatch.setattr(_export, "_LOADED", {})
+    monkeypatch.setattr(exported, "_LOADED", {})
     again = run()
     xr.testing.assert_equal(again[0], traced[0])
     for path in files:  # rewritten whole

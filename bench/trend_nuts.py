@@ -3,7 +3,7 @@
 4 chains x 1000 draws (+1000 warmup) by default. Prints, in seconds: the first run (JAX
 compilation included), a second run of the same compiled sampler with a new seed (sampling
 only; compile = first - second), the conversion to ArviZ and its diagnostics, and the whole
-:func:`forecast.trend_fit.fit_trend` call as users see it; then the diagnostics.
+:func:`forecast.evaluation.trend_fit.fit_trend` call as users see it; then the diagnostics.
 
     python bench/trend_nuts.py [--chains 4] [--draws 1000] [--warmup 1000]
                                [--chain-method vectorized|sequential] [--hinge]

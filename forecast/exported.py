@@ -11,7 +11,7 @@ Off unless a folder is set (:func:`use_folder`; the CLI sets it beside its compi
 ``FORECAST_NO_COMPILE_CACHE=1`` leaves it off, as the tests do). A program is kept under a
 key of everything that changes it: the function, its static arguments, the structure of its
 arguments (the prior set's families and layout; the numbers are traced) and their shapes
-and dtypes, x64, the JAX, jaxlib and NumPyro versions and a hash of the source of
+and dtypes, x64, the draws' counter scheme, the JAX, jaxlib and NumPyro versions and a hash of the source of
 ``models/``, ``priors/`` and the engine. An entry that cannot be read, or that JAX refuses,
 is traced again and rewritten: a run never fails for the cache. The numbers are those of the
 plain jitted call, bit for bit (``tests/forecast/test_engine.py``).
@@ -44,10 +44,6 @@ def use_folder(folder: str | Path | None) -> None:
     """Keep exported programs in ``folder`` (made if need be), or none (None)."""
     global _FOLDER
     _FOLDER = None if folder is None else Path(folder)
-
-
-def folder() -> Path | None:
-    return _FOLDER
 
 
 @functools.cache
@@ -97,7 +93,10 @@ def _key(name: str, treedef, leaves, static: dict) -> str:
     structure = _stable([node for node in _tree_statics(treedef)])
     shapes = ";".join(str(_spec(leaf)) for leaf in leaves)
     text = "\n".join([name, structure, str(treedef.num_leaves), shapes, _stable(static),
-                      f"x64={jax.config.jax_enable_x64}", f"backend={jax.default_backend()}", _source_hash()])
+                      f"x64={jax.config.jax_enable_x64}", f"backend={jax.default_backend()}",
+                      # settings that change what a traced program computes (the draws' counters)
+                      f"threefry_partitionable={jax.config.jax_threefry_partitionable}",
+                      f"matmul_precision={jax.config.jax_default_matmul_precision}", _source_hash()])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -1,8 +1,9 @@
 """Summaries of labelled worlds: one kernel each, reduced by dimension name.
 
 Each summary has one NumPy kernel over an axis (:func:`best_so_far`, :func:`reached_kernel`,
-:func:`weighted_quantile_kernel`): the streamed tallies (:mod:`forecast.stream`) call it on
-raw arrays with an axis they derive from the arrays' dimension names. The public functions
+:func:`weighted_quantile_kernel`), which takes an axis: the streamed tallies
+(:mod:`forecast.stream`) call the running maximum and reach kernels on raw arrays, with the
+axis they derive from the arrays' dimension names. The public functions
 lift the kernels to xarray by dimension name (``sample``, ``lab``, ``year``,
 ``threshold``), never by axis number, so a ``(sample, lab, year)`` array works wherever a
 ``(sample, year)`` one does: the running maximum of each lab is ``running_max(x)``, the

@@ -308,7 +308,7 @@ def published_max_cdf(log10_compute, disclosed, sd, x, floor=-math.inf):
     sd = xp.asarray(sd, dtype=float)[..., None]
     q = disclosed * share_at_least(log10_compute, x[..., None], sd)
     below_x = xp.exp(xp.sum(xp.log1p(-xp.minimum(q, 1.0 - 1e-15)), axis=-1))
-    none_public = xp.exp(xp.sum(xp.log1p(-xp.minimum(disclosed, 1.0)), axis=-1))
+    none_public = xp.exp(xp.sum(xp.log1p(-xp.minimum(disclosed, 1.0 - 1e-15)), axis=-1))
     cdf = xp.where(x >= floor, below_x, xp.maximum(below_x - none_public, 0.0))
     hazard = disclosed * xp.exp(log_estimate(log10_compute, x[..., None], sd)) / xp.maximum(1.0 - q, 1e-15)
     return cdf, below_x * xp.sum(hazard, axis=-1)

@@ -6,7 +6,7 @@ NumPyro models (:func:`trend_model`, :func:`hinge_trend_model`) only sample and 
 
 Observed data come last and default to ``None``, so one function serves prior predictive,
 fit and forecast: with ``log10_compute=None`` the site ``log10_compute`` is sampled, which is
-how :mod:`forecast.trend_fit` draws the posterior predictive at future years. The line
+how :mod:`forecast.evaluation.trend_fit` draws the posterior predictive at future years. The line
 itself leaves through ``numpyro.deterministic("mu", ...)``.
 
 No I/O, no printing, no global configuration: precision is whatever JAX is set to.

@@ -5,7 +5,7 @@ For each cutoff year ``c`` every method sees the record **as it was known** on 3
 of ``c - 1`` (:func:`known_at_cutoff`): only rows public by then, each with the value public
 then (AlphaGo Zero reads 3.4e23 at the 2018 cutoff, its value until Epoch AI revised it to
 6.5e20). Each method forecasts the frontier at the end of each year ``c .. last_year`` (the
-``year_fraction`` convention of :meth:`forecast.trend_fit.TrendFit.predict`); the forecast
+``year_fraction`` convention of :meth:`forecast.evaluation.trend_fit.TrendFit.predict`); the forecast
 is scored against the **current** record: the largest current public estimate of a run
 published by 31 December of that year (:func:`forecast.record.frontier.yearly_frontier`), in log10
 FLOP.
@@ -464,7 +464,7 @@ def run_backtest(
     year_fraction : float
         Point of each year forecast (1.0 = year end, matching the scoring target).
     chain_method : str
-        Passed to :func:`forecast.trend_fit.fit_trend`.
+        Passed to :func:`forecast.evaluation.trend_fit.fit_trend`.
     bottom_up : bool
         Also score the bottom-up hindcast at the cutoffs that have a hindcast prior file
         (:func:`forecast.evaluation.hindcast.hindcast_cutoffs`).

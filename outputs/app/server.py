@@ -257,7 +257,7 @@ class AppServer(HTTPServer):
                 with self._count_lock:
                     self.in_flight -= 1
 
-    def handlepage_error(self, request, client_address) -> None:
+    def handle_error(self, request, client_address) -> None:
         pass  # a client that went away is not an error of the server
 
 

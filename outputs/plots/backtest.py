@@ -80,8 +80,8 @@ def plot_backtest(
 
     Parameters
     ----------
-    backtest_result : forecast.backtest.BacktestResult
-        What :func:`forecast.backtest.run_backtest` returned.
+    backtest_result : forecast.evaluation.backtest.BacktestResult
+        What :func:`forecast.evaluation.backtest.run_backtest` returned.
     fig : matplotlib.figure.Figure, optional
         An empty figure to lay the panels out on (:func:`backtest_axes`; best with
         constrained layout, sized by :func:`backtest_figsize`); a new pyplot figure when None.

@@ -3,8 +3,8 @@ essays' reference estimates and the published forecasts, each labelled.
 
 The record and the published forecasts come in as tables (the caller loads them with
 :func:`forecast.record.runs.load_runs` and :func:`forecast.record.published.load_published`):
-no plot reads a file. What a chart drew is kept in a ``state`` dict (see
-:func:`outputs.plots.fan.fan_state`) so that a second forecast on the same axes composes.
+no plot reads a file. What a chart drew is kept in a ``state`` dict on its axes, so that a
+second forecast on the same axes composes (the record and marks are drawn once).
 """
 
 from __future__ import annotations

@@ -196,9 +196,14 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
 
     traced = run()
     monkeypatch.setattr(exported, "_FOLDER", tmp_path)
-    for _ in range(2):
+    exports = []
+    export = jax.export.export
+    monkeypatch.setattr(jax.export, "export", lambda *a, **k: exports.append(1) or export(*a, **k))
+    for expected_exports in (True, False):  # the first run exports; the second only reads back
         monkeypatch.setattr(exported, "_LOADED", {})
+        exports.clear()
         kept = run()
+        assert bool(exports) == expected_exports
         xr.testing.assert_equal(kept[0], traced[0])
         xr.testing.assert_equal(kept[1], traced[1])
     files = sorted(tmp_path.glob("*.jaxexport"))

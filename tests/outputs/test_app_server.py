@@ -374,3 +374,18 @@ def test_forecast_app_stops_cleanly_on_sigterm(tmp_path):
         process.kill()
     assert process.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err and "FATAL" not in err, err
+
+
+def test_a_client_that_goes_away_prints_no_traceback(capsys):
+    # socketserver's own handle_error prints a traceback to stderr; the app's server
+    # overrides it (a client that leaves mid-request is not an error of the server)
+    import socketserver
+
+    from outputs.app.server import AppServer
+
+    assert AppServer.handle_error is not socketserver.BaseServer.handle_error
+    try:
+        raise ConnectionResetError("client went away")
+    except ConnectionResetError:
+        AppServer.handle_error(None, None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == ""

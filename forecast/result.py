@@ -61,9 +61,9 @@ from priors.labs import Labs
 #: forecast was conditioned on, the command line that draws the same worlds again (when it
 #: is not the plain ``forecast run`` of the recorded settings), and the settings a rerun
 #: needs that the prior set does not hold (``--record``; with ``--repair-correlations``,
-#: the ``--correlate`` pairs as given, since the prior set holds them repaired).
+#: the ``--correlate`` pairs as given, ``repaired_from``, since the prior set holds them repaired).
 METADATA_KEYS = ("calibrated_on", "command", "as_of", "conditioned_on", "pareto_k", "ess", "record_check",
-                 "record_notes", "questions", "record", "repair_correlations")
+                 "record_notes", "questions", "record", "repaired_from")
 
 
 @dataclass(frozen=True)
@@ -433,7 +433,7 @@ def run_settings(
     if settings.record is not None:
         metadata["record"] = settings.record
     if settings.repair_correlations:  # the pairs as given: repaired again, they give the same worlds
-        metadata["repair_correlations"] = json.dumps(list(settings.correlate))
+        metadata["repaired_from"] = json.dumps(list(settings.correlate))
     worlds = to_dataset(arrays, prior_set, years)
     if conditioning is not None:
         worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "

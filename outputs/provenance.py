@@ -185,7 +185,7 @@ def run_metadata(
     elif not isinstance(overrides, Mapping):
         overrides = dict(str(item).split("=", 1) for item in overrides)
     # repaired correlations are recorded as given, with the flag that repairs them again
-    repaired = result.metadata.get("repair_correlations")
+    repaired = result.metadata.get("repaired_from")  # the --correlate pairs before repair
     meta = {
         "package": PACKAGE,
         "version": package_version(),

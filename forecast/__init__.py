@@ -5,25 +5,40 @@
     >>> result.timeline.probability.sel(threshold=1e28, year=2028)
 """
 
-import warnings
+from __future__ import annotations
 
-with warnings.catch_warnings():
-    # ArviZ 0.2x announces its 1.0 refactor on import; users of this package can't act on it.
-    warnings.simplefilter("ignore", FutureWarning)
-    import arviz  # noqa: F401
+import importlib
 
-from forecast.result import ForecastResult, load, run, run_settings
-from forecast.settings import (
-    DEFAULT_SAMPLES,
-    DEFAULT_SEED,
-    DEFAULT_THRESHOLDS,
-    DEFAULT_YEARS,
-    RunSettings,
-    parse_thresholds,
-    parse_years,
-)
+#: Each public name and the module it comes from: imported on first use (PEP 562), so that
+#: ``import forecast`` (and every ``forecast.x`` submodule, such as the settings a command
+#: line parses) loads neither JAX nor ArviZ until a forecast is run or read.
+_LAZY = {
+    "ForecastResult": "forecast.result",
+    "load": "forecast.result",
+    "run": "forecast.result",
+    "run_settings": "forecast.result",
+    "DEFAULT_SAMPLES": "forecast.settings",
+    "DEFAULT_SEED": "forecast.settings",
+    "DEFAULT_THRESHOLDS": "forecast.settings",
+    "DEFAULT_YEARS": "forecast.settings",
+    "RunSettings": "forecast.settings",
+    "parse_thresholds": "forecast.settings",
+    "parse_years": "forecast.settings",
+}
 
 __all__ = [
     "DEFAULT_SAMPLES", "DEFAULT_SEED", "DEFAULT_THRESHOLDS", "DEFAULT_YEARS", "ForecastResult",
     "RunSettings", "load", "parse_thresholds", "parse_years", "run", "run_settings",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'forecast' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

@@ -23,8 +23,6 @@ from __future__ import annotations
 import functools
 import re
 
-import jax
-
 from priors import InputError
 
 __all__ = ["SCHEDULER_ENV", "map_chunks_on_cluster"]
@@ -79,11 +77,15 @@ def check_address(scheduler) -> str:
 @functools.lru_cache(maxsize=4)
 def _transform(priors):
     """The prior set's transform, made once per worker process and prior set."""
+    import jax  # on a worker: the command line reads SCHEDULER_ENV without JAX
+
     return jax.device_put(priors.transform())
 
 
 def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, base_year: float, wanted=None):
     """One task: draw and push chunk ``index`` on this worker, and reduce it."""
+    import jax
+
     from forecast._normal import root_key
     from forecast.engine import chunk_plan, chunk_worlds
 

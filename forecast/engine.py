@@ -21,13 +21,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from numpyro.infer import Predictive
 from tqdm.auto import tqdm
 
 from forecast import exported
 from forecast._normal import root_key, standard_normal
 from forecast.settings import check_samples, check_seed, parse_years
-from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS, bottom_up_model
+from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
 from priors import PriorSet
 from priors.precision import float64
 
@@ -73,6 +72,10 @@ def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], bas
     ``(n_lab_year, n_years, n_worlds)`` where the prior set has uncertain lab-year priors.
     ``wanted``: the sites to return (:func:`output_sites`); all by default.
     """
+    from numpyro.infer import Predictive  # when traced: a program kept on disk needs no NumPyro
+
+    from models import bottom_up_model
+
     sites = output_sites(transform, wanted)
     given = {"z": z_by_prior.T}
     if z_lab_year is not None:

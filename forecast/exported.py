@@ -25,6 +25,7 @@ import hashlib
 import inspect
 import os
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import jax
@@ -49,10 +50,8 @@ def use_folder(folder: str | Path | None) -> None:
 @functools.cache
 def _source_hash() -> str:
     """A hash of the source the programs are traced from, and of the versions that trace them."""
-    import numpyro
-
     root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"{jax.__version__} {jax.lib.__version__} {numpyro.__version__}".encode())
+    digest = hashlib.sha256(f"{jax.__version__} {jax.lib.__version__} {metadata.version('numpyro')}".encode())
     files = [root / "forecast" / "engine.py", root / "forecast" / "_normal.py", Path(__file__)]
     for package in _SOURCE_PACKAGES:
         files += sorted((root / package).rglob("*.py"))

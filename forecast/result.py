@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
+from forecast._arviz import arviz
 from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset
 from forecast.conditioning import (
     K_HAT_LIMIT,
@@ -56,6 +57,9 @@ from models.evidence import LIKELIHOOD_SITES
 from priors import InputError, Prior, PriorSet, parse_spec
 from priors.correlations import Correlation
 from priors.labs import Labs
+
+if TYPE_CHECKING:
+    import arviz as az
 
 #: Metadata a result keeps through ``to_netcdf`` and ``load``: the years a calibrated
 #: forecast was conditioned on, the command line that draws the same worlds again (when it
@@ -231,6 +235,10 @@ class ForecastResult:
 
     def to_inference_data(self) -> az.InferenceData:
         """The worlds as ArviZ InferenceData: group ``prior`` with dims (chain=1, draw, year)."""
+        return arviz().InferenceData(prior=self._prior_group())
+
+    def _prior_group(self) -> xr.Dataset:
+        """The worlds as ArviZ's group ``prior``: dims (chain=1, draw, year), the run's attributes."""
         # Outputs are log10 values and fractions: float32 keeps ~1e-6 of them and halves the file.
         outputs = {
             name: var.astype("float32")
@@ -239,7 +247,7 @@ class ForecastResult:
         }
         worlds = self.samples.assign(outputs)
         prior = worlds.rename(sample="draw").expand_dims(chain=[0]).transpose("chain", "draw", ...)
-        return az.InferenceData(prior=prior.assign_attrs(self._attrs()))
+        return prior.assign_attrs(self._attrs())
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write the samples (group ``prior``) and the per-year summary (root group).
@@ -248,13 +256,14 @@ class ForecastResult:
         give the worlds; ``xarray.open_dataset(path)`` gives the summary tables.
         """
         path = Path(path)
-        idata = self.to_inference_data()
-        for var in idata.prior.variables.values():  # ArviZ's compress=True is zlib level 4
+        prior = self._prior_group()
+        for var in prior.variables.values():  # ArviZ's compress=True is zlib level 4
             if var.dtype.kind in "fiub":
                 var.encoding.update(SAMPLES_ENCODING)
         summary = self.summary()
         summary.attrs["thresholds"] = np.asarray(self.thresholds)
-        idata.to_netcdf(str(path), engine="h5netcdf", compress=False)
+        # the file InferenceData.to_netcdf(compress=False) writes, without importing ArviZ
+        prior.to_netcdf(path, mode="w", group="prior", engine="h5netcdf")
         summary.to_netcdf(path, mode="a", engine="h5netcdf")
         if self.tally is not None:  # the streamed statistics of every world: summaries on load
             encoding = {"hist": {"zlib": True, "complevel": 1, "chunksizes": (1, 1, self.tally.sizes["bin"])}}
@@ -294,8 +303,9 @@ def load(path: str | Path) -> ForecastResult:
     if not path.is_file():
         raise InputError(f"{path}: no such forecast file (expected a run folder or its samples.nc)")
     try:
-        idata = az.from_netcdf(str(path))
-        prior = idata.prior.load()
+        # the group arviz.from_netcdf(path).prior reads, without importing ArviZ
+        with xr.open_dataset(path, group="prior", engine="h5netcdf") as group:
+            prior = group.load()
     except (OSError, AttributeError, KeyError) as err:
         raise InputError(f"{path}: not a forecast NetCDF ({err})") from None
     samples = prior.squeeze("chain", drop=True).rename(draw="sample")

@@ -182,7 +182,9 @@ def equal_tailed_interval(samples: xr.DataArray, prob: float, dim: str = "sample
 
 def highest_density_interval(samples: xr.DataArray, prob: float, dim: str = "sample") -> xr.DataArray:
     """Highest-density interval over ``dim``, by ArviZ."""
-    import arviz as az  # on use: importing the record or the kernels needs no ArviZ
+    from forecast._arviz import arviz  # on use: importing the record or the kernels needs no ArviZ
+
+    az = arviz()
 
     hdi = az.hdi(samples, hdi_prob=prob, input_core_dims=[[dim]])
     da = hdi[samples.name] if isinstance(hdi, xr.Dataset) else hdi

@@ -31,12 +31,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from priors import correlations as corr
 from priors import labs as lab_scope
 from priors.errors import PriorError
 from priors.labs import NEUTRAL
-from priors.prior_set import PriorSet, make_prior
+
+if TYPE_CHECKING:  # imported where a file is read: listing the files needs no JAX
+    from priors.prior_set import PriorSet
 
 _TOP_KEYS = {"name", "description", "inherit", "priors", "correlations", "labs"}
 #: The prior set a run uses unless told otherwise.
@@ -119,6 +122,8 @@ def load_prior_set(
 def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
     """One prior file with what it inherits. Its correlations are not checked as a whole
     yet, and still hold the pairs of priors the file pins (dropped, and said so, once)."""
+    from priors.prior_set import PriorSet, make_prior
+
     path = resolve_prior_path(path_or_name)
     where = str(path)
     if path.resolve() in _seen:

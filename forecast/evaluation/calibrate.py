@@ -20,13 +20,13 @@ import datetime as dt
 import warnings
 from dataclasses import dataclass, field
 
-import arviz as az
 import jax
 import numpy as np
 import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS
 
+from forecast._arviz import arviz
 from forecast._normal import root_key, standard_normal
 from forecast.engine import push_worlds, to_dataset
 from forecast.conditioning import evidence_of, record_as_of
@@ -38,6 +38,8 @@ from models.calibration import calibration_model
 from models.evidence import LAB_TARGET, TARGET
 from priors import InputError, PriorSet, load_prior_set
 from priors.precision import float64
+
+az = arviz()
 
 __all__ = [
     "MAX_TREE_DEPTH", "MOVED_SD_RATIO", "MOVED_SHIFT", "Calibration", "CalibrationWarning", "calibrate",

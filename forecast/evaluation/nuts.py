@@ -6,8 +6,11 @@ import math
 
 from dataclasses import dataclass, field
 
-import arviz as az
 import pandas as pd
+
+from forecast._arviz import arviz
+
+az = arviz()
 
 __all__ = ["NutsDiagnostics", "nuts_diagnostics"]
 

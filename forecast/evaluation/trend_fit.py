@@ -22,18 +22,20 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import arviz as az
 import jax
 import numpy as np
 import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS, Predictive
 
+from forecast._arviz import arviz
 from forecast.evaluation.nuts import NutsDiagnostics, nuts_diagnostics
 from forecast.record.frontier import frontier_series, runs_before
 from forecast.record.runs import decimal_year
 from models.trend import HingePriors, TrendPriors, hinge_trend_model, trend_model
 from priors.precision import float64
+
+az = arviz()
 
 __all__ = [
     "TrendFit",

@@ -1,6 +1,10 @@
 """The bottom-up model (docs/model.md, v3): ``compute`` is the arithmetic (pure JAX, the
 constraints as a named registry), ``model`` the NumPyro model that wraps it."""
 
+from __future__ import annotations
+
+import importlib
+
 from models.bottom_up.compute import (
     BASE_YEAR,
     CODED_OUTPUTS,
@@ -13,7 +17,22 @@ from models.bottom_up.compute import (
     world_compute,
     world_sites,
 )
-from models.bottom_up.model import bottom_up_model, latent_scores
 
 __all__ = ["BASE_YEAR", "CODED_OUTPUTS", "CONSTRAINTS", "LAB_OUTPUT_UNITS", "OUTPUT_UNITS", "PARAMETERS", "Constraints",
            "bottom_up_model", "lab_world_compute", "latent_scores", "world_compute", "world_sites"]
+
+#: The NumPyro model (models.bottom_up.model), imported on first use (PEP 562): the
+#: arithmetic needs no NumPyro.
+_LAZY = {"bottom_up_model": "models.bottom_up.model", "latent_scores": "models.bottom_up.model"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

@@ -8,7 +8,6 @@ the priors, and the plots (fan, timeline, constraints, resources).
 
 from __future__ import annotations
 
-from outputs import format_terminal_table, write_run
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -20,6 +19,8 @@ from outputs.commands.common import (
 )
 from outputs.folder import new_folder_name, staged_folder
 
+# the tables and plots (pandas, matplotlib) are imported where a run is written: --help needs none
+
 
 def add_arguments(parser) -> None:
     add_forecast_options(parser)
@@ -27,6 +28,8 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    from outputs import format_terminal_table, write_run
+
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")

@@ -8,10 +8,12 @@ Numbers only: :mod:`outputs.text` words them (digits set by the Monte Carlo erro
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import xarray as xr
 
-from forecast.result import ForecastResult
+if TYPE_CHECKING:
+    from forecast.result import ForecastResult
 
 __all__ = ["HEADLINE_YEARS", "MC_INTERVAL", "headline_table", "headline_years", "mc_half_width"]
 

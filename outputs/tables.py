@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from forecast import ForecastResult
 from outputs.text import conditioning_sentences, flop_label, format_number, format_probability
-from priors import InputError, PriorSet
+from priors import InputError
+
+if TYPE_CHECKING:  # the tables need no engine
+    from forecast.result import ForecastResult
+    from priors import PriorSet
 
 __all__ = [
     "RESOURCES", "crossing_display", "crossing_table", "format_lab_table", "format_prior_table",

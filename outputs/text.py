@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from forecast.headline import MC_INTERVAL, headline_table, mc_half_width
-from forecast.result import ForecastResult
+
+if TYPE_CHECKING:  # the text needs no engine
+    from forecast.result import ForecastResult
 
 __all__ = [
     "crossing_phrase", "crossing_sentence", "crossing_texts", "decimals_for", "flop_label",

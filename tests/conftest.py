@@ -27,8 +27,11 @@ if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
 import jax
 import pytest
 
-import forecast  # noqa: F401  (silences ArviZ's import warning once for the session)
+import forecast  # noqa: F401
+from forecast._arviz import arviz
 from priors import PriorSet, load_prior_set
+
+arviz()  # ArviZ's import warning silenced once for the session (some tests import it directly)
 
 if _OWN_CACHE is not None:  # also where something imported JAX before this file set them
     jax.config.update("jax_compilation_cache_dir", _OWN_CACHE)

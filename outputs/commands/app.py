@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 
-from outputs.app import App, serve
 from priors import builtin_prior_files
 
 
@@ -42,5 +41,7 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    from outputs.app import App, serve
+
     app = App(args.priors)
     return serve(app, port=args.port, open_browser=args.browser)

@@ -25,11 +25,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import pandas as pd
-
-from forecast.evaluation.backtest import run_backtest
 from forecast.evaluation.hindcast import DEFAULT_SAMPLES
-from forecast.record.runs import load_record
 from outputs.commands.common import (
     add_output_options,
     add_record_option,
@@ -38,7 +34,6 @@ from outputs.commands.common import (
     print_written,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.backtest import backtest_text, write_backtest
 from priors import InputError
 
 
@@ -89,6 +84,12 @@ def parse_cutoffs(text: str, *, last_year: int, first_year: int) -> tuple[int, .
 
 
 def main(args) -> int:
+    import pandas as pd
+
+    from forecast.evaluation.backtest import run_backtest
+    from forecast.record.runs import load_record
+    from outputs.write.backtest import backtest_text, write_backtest
+
     # Everything that can be refused is refused before any fit runs.
     formats = parse_formats(args.format)
     runs = load_record(args.record)

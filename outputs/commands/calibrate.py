@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from forecast.evaluation.calibrate import calibrated_forecast
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -32,7 +31,6 @@ from outputs.commands.common import (
     print_written,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.calibration import calibration_text, write_calibration
 
 
 def add_arguments(parser) -> None:
@@ -48,6 +46,9 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    from forecast.evaluation.calibrate import calibrated_forecast
+    from outputs.write.calibration import calibration_text, write_calibration
+
     formats = parse_formats(args.format)
     settings = forecast_settings(args)  # with --as-of: refused where no forecast year is observed
     runs = settings.runs() if settings.record else None  # refused before any fit

@@ -24,7 +24,6 @@ from outputs.commands.common import (
     print_written,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.comparison import comparison_text, with_assumptions, write_comparison
 from priors import InputError
 
 
@@ -37,6 +36,8 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    from outputs.write.comparison import comparison_text, with_assumptions, write_comparison
+
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     if len(args.sources) < 2:

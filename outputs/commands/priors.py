@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from forecast.result import run_settings
 from forecast.settings import DEFAULT_SEED, RunSettings
-from outputs import format_correlations, format_prior_table
 from outputs.commands.common import (
     add_output_options,
     add_prior_options,
@@ -22,7 +20,6 @@ from outputs.commands.common import (
     print_written,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.plots.priors import correlated_blocks, save_prior_plots
 from priors import InputError
 
 
@@ -56,7 +53,10 @@ def _check_plot_options(args) -> None:
 
 
 def main(args) -> int:
+    from forecast.result import run_settings
     from models import PARAMETERS
+    from outputs import format_correlations, format_prior_table
+    from outputs.plots.priors import correlated_blocks, save_prior_plots
 
     _check_plot_options(args)
     formats = parse_formats(args.format) if args.plot else ()

@@ -12,10 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from forecast.record.questions import Question, parse_by
-from forecast.result import run_settings
 from forecast.settings import parse_threshold
-from outputs.checks import check_finite
 from outputs.commands.common import add_forecast_options, forecast_settings
 from outputs.text import flop_label
 
@@ -41,6 +38,9 @@ def question_line(answer: dict) -> list[str]:
 
 def answer_question(settings, question: Question) -> tuple[dict, object]:
     """The answer and the run it came from (no worlds kept)."""
+    from forecast.result import run_settings
+    from outputs.checks import check_finite
+
     result = check_finite(run_settings(settings.replace(keep=0), progress=sys.stderr.isatty(),
                                        questions=[question]))
     answer = json.loads(result.metadata["questions"])[0]
@@ -48,6 +48,8 @@ def answer_question(settings, question: Question) -> tuple[dict, object]:
 
 
 def main(args) -> int:
+    from forecast.record.questions import Question, parse_by
+
     question = Question(parse_threshold(args.threshold), parse_by(args.by))
     settings = forecast_settings(args)
     answer, result = answer_question(settings, question)

@@ -11,10 +11,7 @@ backtest' and 'forecast calibrate'.
 
 from __future__ import annotations
 
-from forecast.record.frontier import frontier_by_year
-from forecast.record.runs import load_record, record_checked_date
 from outputs.commands.common import add_record_option
-from outputs.tables import format_frontier
 
 
 def add_arguments(parser) -> None:
@@ -23,6 +20,10 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    from forecast.record.frontier import frontier_by_year
+    from forecast.record.runs import load_record, record_checked_date
+    from outputs.tables import format_frontier
+
     runs = load_record(args.record)
     origin = f"shipped record with {args.record} merged over it" if args.record else "shipped record"
     origin += f", checked {record_checked_date(runs).isoformat()}"

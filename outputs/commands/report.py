@@ -27,9 +27,6 @@ from outputs.commands.common import (
 )
 from outputs.commands.plot import check_not_source
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.provenance import run_metadata
-from outputs.text import headline_sentences
-from outputs.write.report import check_same_priors, find_sections, write_report
 from priors import InputError
 
 
@@ -66,6 +63,10 @@ def _include(paths) -> list:
 
 
 def main(args) -> int:
+    from outputs.provenance import run_metadata
+    from outputs.text import headline_sentences
+    from outputs.write.report import check_same_priors, find_sections, write_report
+
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     sections = _include(args.include)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 
-from forecast.sensitivity.analysis import sensitivity
 from forecast.sensitivity.worlds import DEFAULT_N_BASE, DEFAULT_SWAP_SAMPLES
 from forecast.settings import (
     DEFAULT_SEED,
@@ -44,7 +43,6 @@ from outputs.commands.common import (
     print_written,
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
-from outputs.write.sensitivity import sensitivity_text, write_sensitivity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args) -> int:
+    from forecast.sensitivity.analysis import sensitivity
+    from outputs.write.sensitivity import sensitivity_text, write_sensitivity
+
     # Everything that can be refused is refused before any model runs.
     formats = parse_formats(args.format)
     settings = forecast_settings(args)

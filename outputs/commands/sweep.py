@@ -29,7 +29,6 @@ from outputs.commands.common import (
 )
 from outputs.folder import check_target, new_folder_name, staged_folder
 from outputs.text import flop_label
-from outputs.write.sweep import sweep_text, write_sweep
 from priors import InputError
 
 
@@ -61,6 +60,8 @@ def _year(text: str, years) -> int:
 
 
 def main(args) -> int:
+    from outputs.write.sweep import sweep_text, write_sweep
+
     # Everything that can be refused is refused before any model runs.
     formats = parse_formats(args.format)
     settings = forecast_settings(args, keep=0)

@@ -1,0 +1,54 @@
+"""What importing costs: ``import forecast`` and ``forecast run --help`` load no engine, and a
+run loads no library it does not call (each was ~0.3-1.2 s of every command; issue 25)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+#: Libraries a forecast run does not call: ArviZ (matplotlib.pyplot and scipy.stats come
+#: with it) where no InferenceData is built, scipy.stats where no beta is fitted by its
+#: percentiles, Dask's distributed where no --scheduler is given.
+NOT_IN_A_RUN = ("arviz", "scipy.stats", "matplotlib", "distributed")
+
+
+def loaded_after(code: str, *modules: str) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint('loaded:' + ','.join(m for m in {modules!r} if m in sys.modules))\n"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.splitlines()[-1]
+    return [name for name in line.removeprefix("loaded:").split(",") if name]
+
+
+def test_importing_the_packages_loads_no_engine():
+    # each public name of forecast, priors and outputs is imported on first use (PEP 562)
+    heavy = ("jax", "numpyro", "xarray", "pandas", "scipy", "dask", *NOT_IN_A_RUN)
+    assert loaded_after("import forecast, priors, outputs, outputs.cli", *heavy) == []
+
+
+def test_the_engine_loads_no_arviz_nor_plots():
+    # forecast.ForecastResult: the engine, the conditioning, the summaries of a run
+    assert loaded_after("import forecast\nforecast.ForecastResult", *NOT_IN_A_RUN, "numpyro") == []
+
+
+def test_run_help_loads_no_engine():
+    code = ("import sys\nfrom outputs import cli\nsys.argv = ['forecast', 'run', '--help']\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n")
+    assert loaded_after(code, "jax", "xarray", "pandas", "matplotlib", *NOT_IN_A_RUN) == []
+
+
+def test_a_run_loads_only_the_libraries_it_calls(tmp_path):
+    """A run, written and read back, builds no InferenceData and draws no plot; with the
+    CLI's folders (forecast.exported), a second run reads the traced programs and never
+    traces the NumPyro model, so it does not import NumPyro."""
+    code = (f"from pathlib import Path\nfrom outputs.cli import use_compile_cache\n"
+            f"use_compile_cache(Path({str(tmp_path / 'jax')!r}))\n"
+            f"import forecast\nresult = forecast.run(samples=50, years='2030', seed=1)\n"
+            f"forecast.load(result.to_netcdf({str(tmp_path / 'samples.nc')!r}))\n")
+    modules = ("arviz", "scipy.stats", "matplotlib", "numpyro")
+    assert loaded_after(code, *modules) == ["numpyro"]  # the first run traces the model
+    assert loaded_after(code, *modules) == []

@@ -14,8 +14,6 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from priors import InputError
 
 DEFAULT_SAMPLES = 100_000
@@ -46,6 +44,8 @@ def default_years_text() -> str:
 
 
 def _whole_number(value, name: str) -> int:
+    import numpy as np  # here: the command line's options are read without NumPy
+
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InputError(f"{name}: must be a whole number, got {value!r}")
     return int(value)
@@ -242,6 +242,8 @@ def check_target_year(target_year, years: Sequence[int]) -> int:
 
 def check_n_base(n_base) -> int:
     """Base rows of a Saltelli design: a power of two >= 2 (Sobol' balance)."""
+    import numpy as np
+
     if isinstance(n_base, bool) or not isinstance(n_base, (int, np.integer)) or n_base < 2 or n_base & (n_base - 1):
         raise InputError(f"n_base: must be a power of two >= 2 such as 1024 or 8192, got {n_base!r}")
     return int(n_base)

@@ -33,12 +33,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from priors import correlations as corr
-from priors import labs as lab_scope
 from priors.errors import PriorError
-from priors.labs import NEUTRAL
 
-if TYPE_CHECKING:  # imported where a file is read: listing the files needs no JAX
+# the prior sets (JAX) and correlations (NumPy) are imported where a file is read: listing
+# the files (every command line's --help) needs neither
+if TYPE_CHECKING:
     from priors.prior_set import PriorSet
 
 _TOP_KEYS = {"name", "description", "inherit", "priors", "correlations", "labs"}
@@ -116,12 +115,17 @@ def load_prior_set(
         For anything wrong in the file, with the file and the key in the message.
     """
     prior_set = _read(path_or_name, ()).with_labs(labs, correlation=lab_correlation).with_overrides(overrides)
+    from priors import correlations as corr
+
     return prior_set.with_correlations(corr.parse_flags(correlate), repair=repair_correlations)
 
 
 def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
     """One prior file with what it inherits. Its correlations are not checked as a whole
     yet, and still hold the pairs of priors the file pins (dropped, and said so, once)."""
+    from priors import correlations as corr
+    from priors import labs as lab_scope
+    from priors.labs import NEUTRAL
     from priors.prior_set import PriorSet, make_prior
 
     path = resolve_prior_path(path_or_name)
@@ -175,6 +179,8 @@ def _read(path_or_name, _seen: tuple[Path, ...]) -> PriorSet:
 def _with_file_labs(prior_set: PriorSet, names, correlation, own, where: str) -> PriorSet:
     """A prior set with a file's ``[labs]`` on top of what it inherits: new names keep the
     inherited overrides of labs that remain; the file's own overrides replace them."""
+    from priors import labs as lab_scope
+
     for lab, prior in own:
         if prior.name not in prior_set:
             raise PriorError("unknown prior name", source=where, key=f"labs.{lab}.priors.{prior.name}")

@@ -38,7 +38,7 @@ def test_the_engine_loads_no_arviz_nor_plots():
 def test_run_help_loads_no_engine():
     code = ("import sys\nfrom outputs import cli\nsys.argv = ['forecast', 'run', '--help']\n"
             "try:\n    cli.main()\nexcept SystemExit:\n    pass\n")
-    assert loaded_after(code, "jax", "xarray", "pandas", "matplotlib", *NOT_IN_A_RUN) == []
+    assert loaded_after(code, "numpy", "jax", "xarray", "pandas", "matplotlib", *NOT_IN_A_RUN) == []
 
 
 def test_a_run_loads_only_the_libraries_it_calls(tmp_path):

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from forecast.cluster import SCHEDULER_ENV
 from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings, default_years_text, disk_needed
-from outputs.checks import check_finite
 from priors import InputError, builtin_prior_files
 
 if TYPE_CHECKING:  # the engine is imported where a forecast is run or read: --help needs no JAX
@@ -101,6 +100,7 @@ def forecast_settings(args: argparse.Namespace, **changes) -> RunSettings:
 def result_from_settings(settings: RunSettings) -> ForecastResult:
     """The forecast of ``settings``, checked for non-finite numbers."""
     from forecast.result import run_settings
+    from outputs.checks import check_finite
 
     return check_finite(run_settings(settings, progress=sys.stderr.isatty()))
 

@@ -119,11 +119,22 @@ class ForecastResult:
             return reach_from_tally(self.tally, thresholds)
         return reach_probability(self.log10_compute, thresholds)
 
+    @cached_property
+    def _computed(self) -> dict:
+        """Summaries computed once per result (the tables, the terminal and the plots read
+        the same ones): ``(method, arguments) -> value``."""
+        return {}
+
+    def _once(self, key: tuple, compute):
+        if key not in self._computed:
+            self._computed[key] = compute()
+        return self._computed[key]
+
     def interval_table(self, variable: str = TARGET) -> xr.Dataset:
         """Median, equal-tailed and highest-density 50% and 90% intervals of ``variable``
         (a log10 output), from every world where the run streamed it."""
         if self.tally is not None and variable in self.tally["quantity"].values:
-            return interval_table_from_tally(self.tally, variable)
+            return self._once(("interval_table", variable), lambda: interval_table_from_tally(self.tally, variable))
         return interval_table(self.samples[variable].astype(float).transpose("sample", "year"))
 
     @property
@@ -167,7 +178,8 @@ class ForecastResult:
         (:func:`forecast.stream.lab_summary`); ``None`` for a forecast of one lab."""
         if len(self.labs) == 1 or self.tally is None or "lead" not in self.tally:
             return None
-        return lab_summary(self.tally, self.labs, self.thresholds if thresholds is None else thresholds)
+        thresholds = tuple(self.thresholds if thresholds is None else thresholds)
+        return self._once(("lab_summary", thresholds), lambda: lab_summary(self.tally, self.labs, thresholds))
 
     @property
     def main_constraint(self) -> list[str]:

@@ -8,13 +8,16 @@ module's private helpers.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import PercentFormatter
@@ -25,7 +28,7 @@ from forecast.conditioning import day_end
 
 __all__ = ["CAPTION_COLOR", "COLUMN_SPACING", "HANDLE_LENGTH", "RECORD_COLOR", "add_caption", "as_of_position",
            "below_xaxis", "caption", "figure_title", "legend_and_caption", "legend_below", "legend_columns",
-           "mark_as_of", "new_axes", "points", "result_as_of", "save_figure", "share_axis", "year_axis",
+           "mark_as_of", "new_axes", "png_bytes", "points", "result_as_of", "save_figure", "share_axis", "year_axis",
            "years_after"]
 
 #: The grey of the line under a plot.
@@ -214,11 +217,46 @@ def figure_title(figure: Figure) -> str:
 
 def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
     """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths.
-    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``)."""
+    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``).
+    A PNG is drawn once (:func:`png_bytes`), other formats through ``savefig``."""
     written = []
     title = figure_title(figure)
     for fmt in formats:
         path = Path(folder) / f"{stem}.{fmt}"
-        figure.savefig(path, format=fmt, metadata={**NO_TIMESTAMP[fmt], **({"Title": title} if title else {})})
+        metadata = {**NO_TIMESTAMP[fmt], **({"Title": title} if title else {})}
+        if fmt == "png":
+            path.write_bytes(png_bytes(figure, metadata=metadata))
+        else:
+            figure.savefig(path, format=fmt, metadata=metadata)
         written.append(path)
     return written
+
+
+def png_bytes(figure: Figure, *, metadata: dict | None = None) -> bytes:
+    """The PNG file ``figure.savefig(..., format="png")`` writes, byte for byte, drawn once.
+
+    ``savefig`` of a figure with a layout engine (constrained layout, the project style's
+    default) draws it twice: once, rendering nothing, to run the layout, then again to
+    render with the layout turned off. Drawing on an Agg canvas at the ``savefig.dpi`` runs
+    the layout at the start of the one draw that renders, which is what the second draw
+    sees: the same pixels for ~10% less time. Only ``savefig.bbox: standard`` (the
+    project's) is drawn so; a ``tight`` box goes through ``savefig``.
+    """
+    if mpl.rcParams["savefig.bbox"] not in (None, "standard"):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata=metadata)
+        return buffer.getvalue()
+    dpi = mpl.rcParams["savefig.dpi"]
+    dpi = figure.dpi if dpi == "figure" else dpi
+    colors = {prop: mpl.rcParams[f"savefig.{prop}"] for prop in ("facecolor", "edgecolor")}
+    colors = {prop: color for prop, color in colors.items() if not (isinstance(color, str) and color == "auto")}
+    canvas, kept = figure.canvas, {"dpi": figure.dpi, "facecolor": figure.get_facecolor(),
+                                   "edgecolor": figure.get_edgecolor()}
+    buffer = io.BytesIO()
+    try:
+        figure.set(dpi=dpi, **colors)
+        FigureCanvasAgg(figure).print_png(buffer, metadata=metadata)
+    finally:
+        figure.set(**kept)
+        figure.set_canvas(canvas)
+    return buffer.getvalue()

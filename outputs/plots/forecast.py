@@ -21,7 +21,7 @@ from outputs.plots.resources import RESOURCES_FIGSIZE, has_resources, plot_resou
 from outputs.plots.timeline import plot_constraints, plot_timeline
 from outputs.style import plot_style
 
-__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "plot_files", "save_plots"]
+__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "draw_plots", "save_plots"]
 
 #: Plot kinds by name, for ``forecast plot --kind`` and the report.
 PLOTS: dict[str, Callable] = {
@@ -72,11 +72,11 @@ def save_plots(
     :class:`~matplotlib.figure.Figure` objects, so no window opens and nothing is left in
     pyplot's figure list; the kinds of :data:`PLOT_FIGURES` lay out their own figure.
     """
-    files = plot_files(result, record=record, published=published, kinds=kinds, formats=formats)
+    files = draw_plots(result, record=record, published=published, kinds=kinds, formats=formats)
     return write_files(folder, files)
 
 
-def plot_files(
+def draw_plots(
     result: ForecastResult,
     *,
     record=None,

@@ -12,7 +12,7 @@ from forecast.record.runs import load_runs
 from forecast.stream import TARGET
 from outputs.folder import write_via_memory
 from outputs.plots.axes import figure_files, write_files
-from outputs.plots.forecast import default_kinds, plot_files
+from outputs.plots.forecast import default_kinds, draw_plots
 from outputs.plots.labs import plot_labs
 from outputs.plots.resources import RESOURCE_PANELS
 from outputs.style import plot_style
@@ -66,9 +66,9 @@ def write_run(result, folder: str | Path, *, formats=("png",), worker: PlotWorke
 
 def run_plot_files(result, formats=("png",)) -> list[tuple[str, bytes]]:
     """The plots of a run folder, drawn but not written: ``(name, bytes)`` pairs in order
-    (:func:`outputs.plots.forecast.plot_files`, and ``labs`` for a forecast of several labs)."""
+    (:func:`outputs.plots.forecast.draw_plots`, and ``labs`` for a forecast of several labs)."""
     formats = tuple(formats)
-    files = plot_files(result, record=load_runs(), published=load_published(), formats=formats)
+    files = draw_plots(result, record=load_runs(), published=load_published(), formats=formats)
     if len(result.labs) > 1:  # who gets there first
         with plot_style():
             figure = Figure(figsize=(8, 4.2), layout="constrained")

@@ -1,5 +1,6 @@
 """The run folder's plots drawn in a second process (outputs.write.worker) and a PNG drawn
-once (outputs.plots.axes.png_bytes): the same files, the same errors, nothing left running."""
+once (outputs.plots.axes.png_bytes): the same files (the same pixels as savefig's), the same
+errors, nothing left running."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import dataclasses
 import io
 import warnings
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from PIL import Image
 
 import outputs.write.worker as worker_module
 from outputs.cli import main
@@ -35,8 +38,20 @@ def test_a_png_drawn_once_is_the_png_savefig_writes(small_run, kind):
         buffer = io.BytesIO()
         drawn().savefig(buffer, format="png", metadata={"Title": "t"})
         figure = drawn()
-        assert png_bytes(figure, metadata={"Title": "t"}) == buffer.getvalue()
+        data = png_bytes(figure, metadata={"Title": "t"})
         assert figure.dpi == 100 and figure.get_layout_engine() is not None  # as it was
+    with Image.open(io.BytesIO(data)) as ours, Image.open(buffer) as theirs:
+        assert ours.mode == "RGB" and theirs.mode == "RGBA"  # opaque: no alpha channel
+        assert ours.info == theirs.info and ours.info["Title"] == "t"  # savefig's metadata and dpi
+        assert np.array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs))  # the same pixels
+    assert len(data) < len(buffer.getvalue())
+
+
+def test_a_transparent_png_keeps_its_alpha():
+    figure = Figure(figsize=(2, 1), facecolor="none")
+    figure.add_subplot().plot([0, 1])
+    with Image.open(io.BytesIO(png_bytes(figure))) as image:
+        assert image.mode == "RGBA" and np.asarray(image)[0, 0, 3] == 0
 
 
 def test_the_worker_draws_the_run_folder_from_the_summaries_alone(small_run, tmp_path):

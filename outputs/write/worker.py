@@ -11,9 +11,14 @@ Design, kept small on purpose:
   for one job on its stdin (read by a thread from the start, so the main process never
   blocks on a full pipe while the worker imports).
 * One job: a module-level function and its arguments, pickled (so only what the job
-  needs travels: for the plots, the result *without its worlds*, a few MB, never the
-  100,000 worlds). The answer is its return value, or the exception it raised (re-raised
-  here as it is: the same one-line errors), and the warnings it gave (warned again here).
+  needs travels: for the plots, the result *without its worlds*, ~13 MB of streamed
+  statistics, never the worlds). The answer is its return value, or the exception it
+  raised (re-raised here as it is: the same one-line errors), and the warnings it gave
+  (warned again here). A job that does not pickle, or a worker that cannot import or
+  read it, or that dies, is :class:`WorkerLost`: the caller then does the job itself.
+* What it costs: the worker's imports, ~2-3 CPU-s today (``forecast.result`` brings
+  arviz, scipy and JAX along with matplotlib), on the core the main process leaves idle
+  while it draws the worlds; hence only for runs of :data:`DRAW_ASIDE_FROM` worlds or more.
 * The worker writes no file. It returns the files' bytes and the main process writes
   them, so a stopped run cannot find a file written into its folder after the folder was
   removed, and a full disk is met by the main process's ordinary writes.
@@ -21,8 +26,7 @@ Design, kept small on purpose:
   stops the worker (``SIGKILL``, then waits for it) when :func:`plot_worker` ends, for
   any reason. If the main process dies, the worker reads the end of its stdin, or fails
   to write its answer, and exits. Its stderr goes nowhere: whatever goes wrong in it comes
-  back as an exception or, if it dies, as :class:`WorkerLost`, on which the caller draws
-  in its own process instead.
+  back as an exception or as :class:`WorkerLost`.
 """
 
 from __future__ import annotations
@@ -66,24 +70,32 @@ class PlotWorker:
         self._submitted = False
 
     def submit(self, function, *args) -> None:
-        """Send ``function(*args)`` to the worker (``function`` at a module's top level)."""
+        """Send ``function(*args)`` to the worker (``function`` at a module's top level);
+        :class:`WorkerLost` if it cannot take it."""
         if self._submitted:
             raise RuntimeError("a PlotWorker takes one job")
         self._submitted = True
         try:
-            pickle.dump((function, args), self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            job = pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as err:  # noqa: BLE001 -- something that does not pickle: done here instead
+            raise WorkerLost(f"the job does not pickle ({type(err).__name__}: {err})") from None
+        try:
+            self._process.stdin.write(job)
             self._process.stdin.close()
         except (OSError, ValueError) as err:  # a broken pipe; a closed one (stopped)
             raise WorkerLost(f"the plot worker is gone ({err})") from None
 
     def result(self):
-        """The job's return value; its exception re-raised; :class:`WorkerLost` if it died."""
+        """The job's return value; its exception re-raised; :class:`WorkerLost` if the
+        worker died or failed before the job ran."""
         try:
             status, value, caught = pickle.load(self._process.stdout)
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+        except Exception as err:  # noqa: BLE001 -- no answer, or none that can be read here
             raise WorkerLost(f"the plot worker ended without an answer ({type(err).__name__})") from None
         finally:
             self.stop()
+        if status == "lost":
+            raise WorkerLost(value)
         for category, message in caught:
             warnings.warn(message, category, stacklevel=2)
         if status == "error":
@@ -116,20 +128,26 @@ def plot_worker(enabled: bool = True):
 
 
 def serve() -> None:
-    """The worker's side: import ``sys.argv[1:]`` while stdin is read, run the job, answer."""
+    """The worker's side: import ``sys.argv[1:]`` while stdin is read, run the job, answer
+    ``("ok", value, warnings)``, ``("error", exception, warnings)`` for an exception of the
+    job, or ``("lost", why, [])`` where the job could not be run (the caller then runs it)."""
     received: list[bytes] = []
     reader = threading.Thread(target=lambda: received.append(sys.stdin.buffer.read()), daemon=True)
     reader.start()
+    caught = []
     try:
         for module in sys.argv[1:]:
             __import__(module)
         reader.join()
-        with warnings.catch_warnings(record=True) as caught:
-            function, args = pickle.loads(received[0])
-            answer = ("ok", function(*args))
-    except BaseException as err:  # noqa: BLE001 -- every failure goes back to the caller
-        answer = ("error", _picklable(err))
-        caught = []
+        function, args = pickle.loads(received[0])
+    except BaseException as err:  # noqa: BLE001 -- no job to run: the caller runs it
+        answer = ("lost", f"the plot worker could not take its job ({type(err).__name__}: {err})")
+    else:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                answer = ("ok", function(*args))
+        except BaseException as err:  # noqa: BLE001 -- every failure of the job goes back to the caller
+            answer = ("error", _picklable(err))
     kept = [(w.category, str(w.message)) for w in caught]
     try:
         pickle.dump((*answer, kept), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)

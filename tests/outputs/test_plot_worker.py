@@ -19,7 +19,7 @@ from outputs.plots.axes import png_bytes
 from outputs.plots.forecast import draw_plot
 from outputs.style import plot_style
 from outputs.write.run import summaries_only, write_run
-from outputs.write.worker import PlotWorker, plot_worker
+from outputs.write.worker import PlotWorker, WorkerLost, plot_worker
 from priors import parse_spec
 
 
@@ -92,6 +92,17 @@ def test_an_error_in_the_worker_is_raised_here_as_it_was():
             worker.result()
     assert str(there.value) == str(here.value) and "bogus" in str(there.value)
     assert "in the plot worker" in there.value.__notes__[0]
+
+
+def test_a_job_the_worker_cannot_take_is_left_to_this_process():
+    with plot_worker() as worker:
+        with pytest.raises(WorkerLost, match="does not pickle"):
+            worker.submit(lambda: 1)  # a lambda does not pickle
+    worker = PlotWorker(preload=("outputs.no_such_module",))
+    worker.submit(parse_spec, "normal 0 1")
+    with pytest.raises(WorkerLost, match="no_such_module"):
+        worker.result()
+    assert worker._process.poll() is not None
 
 
 def test_warnings_of_the_worker_are_warned_here():

@@ -19,7 +19,6 @@ from outputs.commands.common import (
     result_from_settings,
 )
 from outputs.folder import new_folder_name, staged_folder
-from outputs.write.worker import DRAW_ASIDE_FROM, plot_worker
 
 
 def add_arguments(parser) -> None:
@@ -31,13 +30,10 @@ def main(args) -> int:
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")
-    # the plots are drawn in a second process while this one writes (started now: its imports
-    # overlap the draw of the worlds)
-    with plot_worker(settings.samples >= DRAW_ASIDE_FROM) as worker:
-        result = result_from_settings(settings)
-        target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
-        with staged_folder(target, force=args.force) as staging:
-            write_run(result, staging, formats=formats, worker=worker)
+    result = result_from_settings(settings)
+    target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
+    with staged_folder(target, force=args.force) as staging:
+        write_run(result, staging, formats=formats)
     print(format_terminal_table(result))
     print_written(target)
     return 0

@@ -15,13 +15,13 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from forecast import ForecastResult
-from outputs.plots.axes import figure_files, write_files
+from outputs.plots.axes import save_figure
 from outputs.plots.fan import plot_fan
 from outputs.plots.resources import RESOURCES_FIGSIZE, has_resources, plot_resources
 from outputs.plots.timeline import plot_constraints, plot_timeline
 from outputs.style import plot_style
 
-__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "draw_plots", "save_plots"]
+__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "save_plots"]
 
 #: Plot kinds by name, for ``forecast plot --kind`` and the report.
 PLOTS: dict[str, Callable] = {
@@ -72,31 +72,18 @@ def save_plots(
     :class:`~matplotlib.figure.Figure` objects, so no window opens and nothing is left in
     pyplot's figure list; the kinds of :data:`PLOT_FIGURES` lay out their own figure.
     """
-    files = draw_plots(result, record=record, published=published, kinds=kinds, formats=formats)
-    return write_files(folder, files)
-
-
-def draw_plots(
-    result: ForecastResult,
-    *,
-    record=None,
-    published=None,
-    kinds: Iterable[str] | None = None,
-    formats: Iterable[str] = ("png",),
-) -> list[tuple[str, bytes]]:
-    """The files of :func:`save_plots`, drawn but not written: ``(<kind>.<format>, bytes)``
-    pairs in order (:func:`outputs.plots.axes.figure_files`)."""
+    folder = Path(folder)
     kinds = default_kinds(result) if kinds is None else tuple(kinds)
     unknown = [k for k in kinds if k not in PLOTS]
     if unknown:
         raise ValueError(f"unknown plot kind(s) {', '.join(unknown)}; use {', '.join(PLOTS)}")
-    files = []
+    written = []
     with plot_style():
         for kind in kinds:
             figure = Figure(figsize=PLOT_FIGURES.get(kind), layout="constrained")
             draw_plot(kind, result, figure, record=record, published=published)
-            files += figure_files(figure, kind, formats=formats)
-    return files
+            written += save_figure(figure, folder, kind, formats=formats)
+    return written
 
 
 def default_kinds(result: ForecastResult) -> tuple[str, ...]:

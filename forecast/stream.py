@@ -98,28 +98,28 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     frontier = best_so_far(target, axis=1)  # (sample, year)
     quantities = [q for q in (HIST_LOW if quantities is None else quantities) if q == FRONTIER or q in out]
-    # one bincount over every (quantity, year, bin): flat index (q * years + y) * bins + bin,
-    # computed in place (a chunk's histogram costs about what its model call does)
-    scaled = np.empty((len(quantities), n, n_years))
+    # one bincount per quantity over its (year, bin): flat index year * bins + bin, computed in
+    # place in one buffer, every quantity with the same weights (a chunk's histogram costs
+    # about what its model call does)
+    size = n_years * _N_BINS
+    per_cell = None if weights is None else np.repeat(w, n_years)  # w of each (world, year)
+    scaled = np.empty((n, n_years))
+    index = np.empty((n, n_years), dtype=np.int64)
+    hist = np.empty((len(quantities), size))
     for i, q in enumerate(quantities):
-        np.subtract(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), HIST_LOW[q], out=scaled[i])
-    scaled *= _BINS_PER_DEX
-    np.clip(scaled, 0, _N_BINS - 1, out=scaled)
-    flat = scaled.astype(np.int64)  # truncation: the floor of a non-negative number
-    flat += (np.arange(len(quantities))[:, None, None] * n_years + np.arange(n_years)) * _N_BINS
-    size = len(quantities) * n_years * _N_BINS
-    if weights is None:
-        hist = np.bincount(flat.ravel(), minlength=size).astype(float)
-    else:
-        hist = np.bincount(flat.ravel(), weights=np.broadcast_to(w[None, :, None], flat.shape).ravel(),
-                           minlength=size)
+        np.subtract(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), HIST_LOW[q], out=scaled)
+        scaled *= _BINS_PER_DEX
+        np.clip(scaled, 0, _N_BINS - 1, out=scaled)
+        index[...] = scaled  # truncation: the floor of a non-negative number
+        index += np.arange(n_years) * _N_BINS
+        hist[i] = np.bincount(index.ravel(), weights=per_cell, minlength=size)
     log10_t = np.log10(np.asarray(thresholds, dtype=float))
     hits = reached_kernel(frontier, log10_t)  # (world, threshold, year)
     reach = hits.sum(0).astype(float) if weights is None else np.einsum("n,nty->ty", w, hits)
     reach_sq = reach if weights is None else np.einsum("n,nty->ty", w**2, hits)
     codes = _ordered(out, "binding_constraint", "sample", "year").astype(np.int64)
     binding = np.bincount((codes * n_years + np.arange(n_years)).ravel(),
-                          weights=np.broadcast_to(w[:, None], codes.shape).ravel(),
+                          weights=np.repeat(w, n_years) if per_cell is None else per_cell,
                           minlength=len(CONSTRAINTS) * n_years)
     year = np.asarray(years, dtype=int)
     labs = (lab_tally(out, w, log10_t, frontier, weights_are_one=weights is None)

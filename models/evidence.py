@@ -40,6 +40,7 @@ __all__ = [
     "Evidence",
     "WorldArrays",
     "disclosed_by",
+    "disclosed_cells",
     "log_estimate",
     "log_likelihood",
     "log_lower_bound",
@@ -261,6 +262,18 @@ def _row_sd(xp, stated, default):
     return xp.where(np.isfinite(stated), np.nan_to_num(stated, nan=1.0), default[..., None])
 
 
+def disclosed_cells(probability, delay_months, evidence: Evidence):
+    """:func:`disclosed_by` of each observed lab-year of ``evidence`` (its cells) at its as-of
+    date, ``(..., cell)``, from each lab's disclosure priors ``(..., lab)``; NumPy's through a
+    :class:`DisclosureGrid` (the same numbers)."""
+    ev = evidence
+    xp, _ = _xp(probability, delay_months)
+    if xp is np:
+        years, column = np.unique(ev.cell_finish, return_inverse=True)
+        return DisclosureGrid(probability, delay_months).by(ev.as_of, years)[..., ev.cell_lab, column]
+    return disclosed_by(probability[..., ev.cell_lab], delay_months[..., ev.cell_lab], ev.cell_finish, ev.as_of)
+
+
 def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd, evidence: Evidence):
     """Log likelihood of the record in each world.
 
@@ -285,7 +298,7 @@ def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd
     ev = evidence
     total = xp.zeros(xp.shape(frontier)[:-1])
     if ev.cell_lab.size:
-        public = disclosed_by(probability[..., ev.cell_lab], delay_months[..., ev.cell_lab], ev.cell_finish, ev.as_of)
+        public = disclosed_cells(probability, delay_months, ev)
         # log 0 where a row is public in a world whose lab never discloses: that world is ruled out
         with np.errstate(divide="ignore"):
             terms = xp.where(ev.cell_public, xp.log(public), xp.log1p(-public))

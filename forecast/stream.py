@@ -122,7 +122,7 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
                           weights=np.repeat(w, n_years) if per_cell is None else per_cell,
                           minlength=len(CONSTRAINTS) * n_years)
     year = np.asarray(years, dtype=int)
-    labs = (lab_tally(out, w, log10_t, frontier, weights_are_one=weights is None)
+    labs = (lab_tally(out, w, log10_t, hits, weights_are_one=weights is None)
             if "log10_lab_training_compute" in out else {})
     return xr.Dataset(
         {
@@ -140,23 +140,26 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     )
 
 
-def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray, frontier: np.ndarray,
+def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray, crossed: np.ndarray,
               *, weights_are_one: bool = False) -> dict:
     """The lab statistics of a chunk (module docstring): ``lead``, ``labs_at_least`` and
-    ``first``, weighted by ``w``; ``frontier`` is the running maximum (world, year)."""
+    ``first``, weighted by ``w``; ``crossed`` (world, threshold, year): whether the frontier
+    has reached each of ``log10_t`` by the year (:func:`reached_kernel`, as the chunk's
+    ``reach`` reads it)."""
     lab_compute = np.asarray(_ordered(out, "log10_lab_training_compute", "sample", "lab", "year"), dtype=float)
     n, n_labs, n_years = lab_compute.shape
     leader = _ordered(out, "leading_lab", "sample", "year").astype(np.int64)
     lead = np.bincount((leader * n_years + np.arange(n_years)).ravel(),
                        weights=np.broadcast_to(w[:, None], leader.shape).ravel(), minlength=n_labs * n_years)
     # the c-th largest of the labs' best runs so far is >= t where c labs or more have reached t
-    ranked = -np.sort(-best_so_far(lab_compute, axis=2), axis=1)  # (world, rank, year)
+    best = best_so_far(lab_compute, axis=2)
+    best.sort(axis=1)
+    ranked = best[:, ::-1]  # (world, rank, year): the largest first
     n_t = log10_t.size
     at_least = np.empty((n_labs, n_t, n_years))
     for j, t in enumerate(log10_t):  # one threshold at a time: (world, rank, year) booleans
         hits = ranked >= t
         at_least[:, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
-    crossed = reached_kernel(frontier, log10_t)  # (world, threshold, year)
     first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: masked below)
     first_lab = np.take_along_axis(leader, first_year, axis=1)  # (world, threshold)
     ever = crossed.any(axis=2)

@@ -152,20 +152,19 @@ def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray,
     lead = np.bincount((leader * n_years + np.arange(n_years)).ravel(),
                        weights=np.broadcast_to(w[:, None], leader.shape).ravel(), minlength=n_labs * n_years)
     # the c-th largest of the labs' best runs so far is >= t where c labs or more have reached t
-    best = best_so_far(lab_compute, axis=2)
-    best.sort(axis=1)
-    ranked = best[:, ::-1]  # (world, rank, year): the largest first
+    ranked = best_so_far(lab_compute, axis=2)
+    ranked.sort(axis=1)  # (world, rank, year), the largest last
     n_t = log10_t.size
     at_least = np.empty((n_labs, n_t, n_years))
     for j, t in enumerate(log10_t):  # one threshold at a time: (world, rank, year) booleans
         hits = ranked >= t
-        at_least[:, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
-    first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: masked below)
+        at_least[::-1, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
+    first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: left out below)
     first_lab = np.take_along_axis(leader, first_year, axis=1)  # (world, threshold)
-    ever = crossed.any(axis=2)
-    first = np.bincount((first_lab * n_t + np.arange(n_t)).ravel()[ever.ravel()],
-                        weights=np.broadcast_to(w[:, None], ever.shape).ravel()[ever.ravel()],
-                        minlength=n_labs * n_t)
+    # a world that never reaches a threshold (not by the last year: the frontier is a running
+    # maximum) counts in one bin past the labs', dropped
+    cell = np.where(crossed[:, :, -1], first_lab * n_t + np.arange(n_t), n_labs * n_t)
+    first = np.bincount(cell.ravel(), weights=np.repeat(w, n_t), minlength=n_labs * n_t + 1)[:-1]
     return {
         "lead": (("lab", "year"), lead.reshape(n_labs, n_years)),
         "labs_at_least": (("count", "threshold", "year"), at_least),

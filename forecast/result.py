@@ -367,7 +367,7 @@ def run(
         The record to condition on (:func:`forecast.record.runs.load_runs`); the shipped
         one by default.
     keep
-        Worlds kept in :attr:`ForecastResult.samples` (default 100,000; ``"all"`` or
+        Worlds kept in :attr:`ForecastResult.samples` (default 10,000; ``"all"`` or
         ``None``: every world). Every summary uses all ``samples`` worlds, streamed chunk
         by chunk (:mod:`forecast.stream`), so memory grows with ``keep``, not ``samples``.
     scheduler
@@ -552,7 +552,8 @@ def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shi
 
 def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: dict, runs, as_of, questions):
     """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
-    holding is not; a run that keeps every world holds them and draws once).
+    holding is not; a run of at most :data:`HOLD_WORLDS` worlds, or one that keeps every
+    world, holds them and draws once).
 
     Pass 1 keeps the run's ``tail_length + 1`` largest log weights and each chunk's
     log-sum-exp. Those are Pareto-smoothed as :func:`arviz.psislw` would smooth them
@@ -565,8 +566,9 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     labs = prior_set.labs.names
     evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1
-    # one chunk is held anyway: pass 2 reads it rather than drawing it again
-    hold = (keep >= samples or samples <= CHUNK_SIZE) and engine["scheduler"] is None
+    # a run of a few chunks (the default's 100,000 worlds: two) holds them, and pass 2 reads
+    # them rather than drawing them again; so does a run that keeps every world anyway
+    hold = (keep >= samples or samples <= HOLD_WORLDS) and engine["scheduler"] is None
     pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
                               evidence=evidence, tail=tail, hold=hold)
     # pass 1 reads the likelihood's sites only (unless it holds the chunks for pass 2): the
@@ -609,6 +611,12 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     metadata = _conditioning_metadata(info, samples)
     metadata["questions"] = json.dumps(answers_from_sums(sums, questions))
     return _concat(kept), tally, metadata
+
+
+#: The most worlds a conditioned run holds in memory between its two passes (instead of
+#: drawing them again): two chunks, the default run's 100,000 worlds. Held, every output of
+#: a chunk of 65,536 worlds of six labs takes about 0.4 GB.
+HOLD_WORLDS = 2 * CHUNK_SIZE
 
 
 class _PerChunk:

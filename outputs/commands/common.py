@@ -74,7 +74,7 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, prior_options: bool
     if scale and keep:
         group.add_argument("--keep", default=str(DEFAULT_KEEP), metavar="N|all",
                            help=f"worlds to keep in samples.nc (default {DEFAULT_KEEP:,}; every summary "
-                                "uses all --samples worlds, streamed, so memory grows with --keep only)")
+                                "uses all --samples worlds, streamed)")
     if scale:
         group.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV) or None, metavar="ADDRESS",
                            help="run the chunks on a Dask distributed cluster, e.g. tcp://host:8786 "

@@ -206,6 +206,31 @@ def test_the_streamed_conditioning_equals_the_in_memory_one_over_several_chunks(
     np.testing.assert_allclose(p, weights @ reached, atol=1e-12)
 
 
+def test_a_run_that_holds_its_chunks_equals_one_that_draws_them_twice(monkeypatch):
+    """A conditioned run of a few chunks holds them between its passes (one draw) whatever
+    it keeps; a larger one draws each chunk twice. Both give the same numbers (pass 1 of
+    the second computes only the likelihood's outputs: equal to the last bits)."""
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 700)
+    monkeypatch.setattr(result_module, "CHUNK_SIZE", 700)
+    draws = []
+    real = engine.map_chunks
+
+    def counted(*args, **kwargs):
+        draws.append(kwargs.get("desc"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(result_module, "map_chunks", counted)
+    monkeypatch.setattr(result_module, "HOLD_WORLDS", 3000)
+    held = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep=400)
+    assert len(draws) == 1  # one pass over the chunks, though it keeps 400 of 3,000 worlds
+    monkeypatch.setattr(result_module, "HOLD_WORLDS", 2999)
+    twice = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep=400)
+    assert len(draws) == 3
+    xr.testing.assert_allclose(held.tally, twice.tally, rtol=1e-12, atol=1e-12)
+    xr.testing.assert_allclose(held.samples, twice.samples, rtol=1e-12, atol=0)
+    assert held.n_kept == 400 and held.metadata["ess"] == pytest.approx(twice.metadata["ess"], rel=1e-12)
+
+
 def test_the_chunks_run_on_a_dask_cluster_give_the_same_numbers():
     distributed = pytest.importorskip("distributed")
     samples = engine.CHUNK_SIZE + 2000  # two chunks, two tasks (the workers' chunk size is the real one)

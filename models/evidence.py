@@ -100,8 +100,9 @@ def _span_after(xp, finish_year, date):
 def _disclosed(xp, probability, span, in_year, after_year, rate, out=None):
     """``p * clip(L + expm1(-r L) exp(-r (d - y - L)) / r, 0, 1)``, from the run's two decay
     factors ``in_year = expm1(-r L)`` and ``after_year = exp(-r (d - y - L))``. NumPy may
-    write it into ``out``: the same operations in place, no temporaries (a chunk's arrays
-    of 1 MB or more are fresh pages from the system each, :func:`outputs.cli.return_large_blocks`)."""
+    write it into ``out``: the same operations in place, no temporaries (where every large
+    block is mapped fresh from the system, a temporary of a chunk's size costs several
+    times its arithmetic in page faults)."""
     if out is None:
         return probability * xp.clip(span + in_year * after_year / rate, 0.0, 1.0)
     np.multiply(in_year, after_year, out=out)
@@ -133,7 +134,7 @@ def disclosed_by(probability, delay_months, finish_year, date):
 
 class DisclosureGrid:
     """:func:`disclosed_by` of each lab's run of each year, in a batch of worlds (NumPy), at
-    dates known as the caller asks: what a chunk's record and its questions read.
+    whatever dates the caller asks: what a chunk's record and its questions read.
 
     The same numbers as broadcasting :func:`disclosed_by` over ``(..., lab, year)``, bit for
     bit, for less: ``L`` and ``d - y - L`` are numbers per (year, date), so each exponential

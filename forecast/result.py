@@ -119,11 +119,22 @@ class ForecastResult:
             return reach_from_tally(self.tally, thresholds)
         return reach_probability(self.log10_compute, thresholds)
 
+    @cached_property
+    def _computed(self) -> dict:
+        """Summaries computed once per result (the tables, the terminal and the plots read
+        the same ones): ``(method, arguments) -> value``."""
+        return {}
+
+    def _once(self, key: tuple, compute):
+        if key not in self._computed:
+            self._computed[key] = compute()
+        return self._computed[key]
+
     def interval_table(self, variable: str = TARGET) -> xr.Dataset:
         """Median, equal-tailed and highest-density 50% and 90% intervals of ``variable``
         (a log10 output), from every world where the run streamed it."""
         if self.tally is not None and variable in self.tally["quantity"].values:
-            return interval_table_from_tally(self.tally, variable)
+            return self._once(("interval_table", variable), lambda: interval_table_from_tally(self.tally, variable))
         return interval_table(self.samples[variable].astype(float).transpose("sample", "year"))
 
     @property
@@ -167,7 +178,8 @@ class ForecastResult:
         (:func:`forecast.stream.lab_summary`); ``None`` for a forecast of one lab."""
         if len(self.labs) == 1 or self.tally is None or "lead" not in self.tally:
             return None
-        return lab_summary(self.tally, self.labs, self.thresholds if thresholds is None else thresholds)
+        thresholds = tuple(self.thresholds if thresholds is None else thresholds)
+        return self._once(("lab_summary", thresholds), lambda: lab_summary(self.tally, self.labs, thresholds))
 
     @property
     def main_constraint(self) -> list[str]:
@@ -254,13 +266,18 @@ class ForecastResult:
                 var.encoding.update(SAMPLES_ENCODING)
         summary = self.summary()
         summary.attrs["thresholds"] = np.asarray(self.thresholds)
-        idata.to_netcdf(str(path), engine="h5netcdf", compress=False)
-        summary.to_netcdf(path, mode="a", engine="h5netcdf")
+        idata.to_netcdf(str(path), engine=NETCDF_ENGINE, compress=False)
+        summary.to_netcdf(path, mode="a", engine=NETCDF_ENGINE)
         if self.tally is not None:  # the streamed statistics of every world: summaries on load
             encoding = {"hist": {"zlib": True, "complevel": 1, "chunksizes": (1, 1, self.tally.sizes["bin"])}}
-            self.tally.to_netcdf(path, mode="a", group="tally", engine="h5netcdf", encoding=encoding)
+            self.tally.to_netcdf(path, mode="a", group="tally", engine=NETCDF_ENGINE, encoding=encoding)
         return path
 
+
+#: The NetCDF writer of ``samples.nc``: Unidata's netCDF4 (the C library) creates a variable
+#: in about 1 ms where h5netcdf (pure Python over h5py) takes about 10: the default run's 67
+#: kept variables took 0.08 against 0.6-0.8 s (bench/netcdf.py). Any NetCDF reader opens it.
+NETCDF_ENGINE = "netcdf4"
 
 #: How the worlds are stored in ``samples.nc``: uncompressed. With six labs the worlds are
 #: nearly all distinct random floats, which zlib (level 1) shrank by 12% only (277 -> 244 MB

@@ -33,10 +33,19 @@ def _call(kernel, leaves, values):
 _compiled_call = jax.jit(_call, static_argnums=0)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _compiled_quantile(kernel, leaves, u):
-    """:meth:`Family.quantile` as one compiled program per kernel and shape."""
-    return kernel(leaves, ndtri(jnp.clip(u, jnp.finfo(u.dtype).tiny, 1.0 - jnp.finfo(u.dtype).epsneg)))
+#: :meth:`Family.value_range` and :meth:`Family.ppf` evaluate the kernel at blocks of this
+#: many scores: one compiled program per kernel serves both (a program costs a command tens
+#: of ms to trace and load from JAX's cache, and a run reads both of every family).
+_PROBE = 8
+
+
+def _values_at(family, z) -> np.ndarray:
+    """``family``'s quantile function at the scores ``z``, in NumPy float64, through
+    :func:`_compiled_call` on ``z`` padded to a multiple of :data:`_PROBE`."""
+    z = np.asarray(z, dtype=float).ravel()
+    padded = np.zeros(max(_PROBE, -(-z.size // _PROBE) * _PROBE))
+    padded[: z.size] = z
+    return np.asarray(_compiled_call(family.static_kernel, family.leaves(), padded), dtype=float)[: z.size]
 
 
 @dataclass(frozen=True)
@@ -65,8 +74,7 @@ class Family:
     @float64
     def value_range(self) -> tuple[float, float]:
         """Smallest and largest value any world can take: the quantiles at z = -/+ Z_MAX."""
-        low, high = np.asarray(_compiled_call(self.static_kernel, self.leaves(), jnp.array([-Z_MAX, Z_MAX])),
-                               dtype=float)
+        low, high = _values_at(self, [-Z_MAX, Z_MAX])
         return float(low), float(high)
 
     def leaves(self) -> tuple:
@@ -138,9 +146,10 @@ class Family:
     @float64
     def ppf(self, q) -> np.ndarray:
         """Quantiles in NumPy float64, for tables and validation: one compiled call per
-        family and shape (op by op, a first table of the default's 118 priors took 3.5 s)."""
-        return np.asarray(_compiled_quantile(self.static_kernel, self.leaves(), jnp.asarray(q, dtype=float)),
-                          dtype=float)
+        kernel (op by op, a first table of the default's 118 priors took 3.5 s)."""
+        q = np.asarray(q, dtype=float)
+        z = special.ndtri(np.clip(q, np.finfo(float).tiny, 1.0 - np.finfo(float).epsneg))
+        return _values_at(self, z).reshape(q.shape)
 
     def describe(self) -> str:
         raise NotImplementedError

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from models import PARAMETERS
 from priors import (
@@ -21,6 +21,8 @@ from priors import (
     load_prior_set,
     parse_spec,
 )
+
+from priors.families import Z_MAX
 
 Z95 = float(stats.norm.ppf(0.95))
 
@@ -210,3 +212,29 @@ def test_a_full_file_without_inherit_must_name_every_prior(tmp_path):
     path = write(tmp_path, 'inherit = "none"\n[priors]\nmfu = "0.4"')
     with pytest.raises(PriorError, match="missing priors: lag_years"):
         load_prior_set(path).validate(PARAMETERS)
+
+
+def test_value_range_and_ppf_share_one_compiled_program_per_kernel():
+    """A command reads the range and the quantiles of every family: one compiled program
+    per kernel serves both (each program costs tens of ms to trace and load), and the
+    quantiles are those of the kernel at Phi^-1(q), by hand for a normal."""
+    from dataclasses import dataclass
+
+    normal = parse_spec("normal 1 to 3")  # 90% interval: mean 2, sd 1 / z95
+    traces = []
+
+    @dataclass(frozen=True)
+    class Counted(type(normal)):  # a kernel of its own: compiled afresh, its traces counted
+        @staticmethod
+        def kernel(leaves, z):
+            traces.append(z.shape)
+            return type(normal).kernel(leaves, z)
+
+    family = Counted(mu=normal.mu, sigma=normal.sigma)
+    low, high = family.value_range()
+    values = family.ppf([0.05, 0.5, 0.95])
+    family.ppf([0.25, 0.75])
+    assert traces == [(8,)]  # one block of scores, one program
+    sd = 1 / special.ndtri(0.95)
+    np.testing.assert_allclose(values, 2 + sd * special.ndtri([0.05, 0.5, 0.95]), rtol=1e-13)
+    assert (low, high) == pytest.approx((2 - sd * Z_MAX, 2 + sd * Z_MAX), rel=1e-13)

@@ -69,7 +69,7 @@ from scipy.special import logsumexp, ndtr
 from forecast.record.lab_years import LAB_ALIASES, derivation_roots, finish_years, labs_of, measurement_sd
 from forecast.record.runs import decimal_year
 from forecast.stream import chunk_dims
-from models.evidence import LIKELIHOOD_SITES, TARGET, Evidence, disclosed_by, record_log_likelihood, world_arrays
+from models.evidence import LIKELIHOOD_SITES, TARGET, Evidence, disclosed_cells, record_log_likelihood, world_arrays
 from priors import InputError
 
 __all__ = [
@@ -279,8 +279,7 @@ def check_sums(out, labs, evidence: Evidence) -> np.ndarray:
         below(w.frontier[:, ev.frontier_year], ev.frontier_value, np.broadcast_to(ev.frontier_sd, (1, ev.frontier_sd.size))),
     ]
     missing = ~ev.cell_public
-    hidden = 1.0 - disclosed_by(w.probability[:, ev.cell_lab[missing]], w.delay[:, ev.cell_lab[missing]],
-                                ev.cell_finish[missing], ev.as_of)
+    hidden = 1.0 - disclosed_cells(w.probability, w.delay, ev)[:, missing]
     parts.append(hidden.sum(axis=0))
     return np.concatenate(parts)
 

@@ -98,31 +98,31 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     frontier = best_so_far(target, axis=1)  # (sample, year)
     quantities = [q for q in (HIST_LOW if quantities is None else quantities) if q == FRONTIER or q in out]
-    # one bincount over every (quantity, year, bin): flat index (q * years + y) * bins + bin,
-    # computed in place (a chunk's histogram costs about what its model call does)
-    scaled = np.empty((len(quantities), n, n_years))
+    # one bincount per quantity over its (year, bin): flat index year * bins + bin, computed in
+    # place in one buffer, every quantity with the same weights (a chunk's histogram costs
+    # about what its model call does)
+    size = n_years * _N_BINS
+    per_cell = None if weights is None else np.repeat(w, n_years)  # w of each (world, year)
+    scaled = np.empty((n, n_years))
+    index = np.empty((n, n_years), dtype=np.int64)
+    hist = np.empty((len(quantities), size))
     for i, q in enumerate(quantities):
-        np.subtract(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), HIST_LOW[q], out=scaled[i])
-    scaled *= _BINS_PER_DEX
-    np.clip(scaled, 0, _N_BINS - 1, out=scaled)
-    flat = scaled.astype(np.int64)  # truncation: the floor of a non-negative number
-    flat += (np.arange(len(quantities))[:, None, None] * n_years + np.arange(n_years)) * _N_BINS
-    size = len(quantities) * n_years * _N_BINS
-    if weights is None:
-        hist = np.bincount(flat.ravel(), minlength=size).astype(float)
-    else:
-        hist = np.bincount(flat.ravel(), weights=np.broadcast_to(w[None, :, None], flat.shape).ravel(),
-                           minlength=size)
+        np.subtract(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), HIST_LOW[q], out=scaled)
+        scaled *= _BINS_PER_DEX
+        np.clip(scaled, 0, _N_BINS - 1, out=scaled)
+        index[...] = scaled  # truncation: the floor of a non-negative number
+        index += np.arange(n_years) * _N_BINS
+        hist[i] = np.bincount(index.ravel(), weights=per_cell, minlength=size)
     log10_t = np.log10(np.asarray(thresholds, dtype=float))
     hits = reached_kernel(frontier, log10_t)  # (world, threshold, year)
     reach = hits.sum(0).astype(float) if weights is None else np.einsum("n,nty->ty", w, hits)
     reach_sq = reach if weights is None else np.einsum("n,nty->ty", w**2, hits)
     codes = _ordered(out, "binding_constraint", "sample", "year").astype(np.int64)
     binding = np.bincount((codes * n_years + np.arange(n_years)).ravel(),
-                          weights=np.broadcast_to(w[:, None], codes.shape).ravel(),
+                          weights=np.repeat(w, n_years) if per_cell is None else per_cell,
                           minlength=len(CONSTRAINTS) * n_years)
     year = np.asarray(years, dtype=int)
-    labs = (lab_tally(out, w, log10_t, frontier, weights_are_one=weights is None)
+    labs = (lab_tally(out, w, log10_t, hits, weights_are_one=weights is None)
             if "log10_lab_training_compute" in out else {})
     return xr.Dataset(
         {
@@ -140,29 +140,31 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     )
 
 
-def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray, frontier: np.ndarray,
+def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray, crossed: np.ndarray,
               *, weights_are_one: bool = False) -> dict:
     """The lab statistics of a chunk (module docstring): ``lead``, ``labs_at_least`` and
-    ``first``, weighted by ``w``; ``frontier`` is the running maximum (world, year)."""
+    ``first``, weighted by ``w``; ``crossed`` (world, threshold, year): whether the frontier
+    has reached each of ``log10_t`` by the year (:func:`reached_kernel`, as the chunk's
+    ``reach`` reads it)."""
     lab_compute = np.asarray(_ordered(out, "log10_lab_training_compute", "sample", "lab", "year"), dtype=float)
     n, n_labs, n_years = lab_compute.shape
     leader = _ordered(out, "leading_lab", "sample", "year").astype(np.int64)
     lead = np.bincount((leader * n_years + np.arange(n_years)).ravel(),
                        weights=np.broadcast_to(w[:, None], leader.shape).ravel(), minlength=n_labs * n_years)
     # the c-th largest of the labs' best runs so far is >= t where c labs or more have reached t
-    ranked = -np.sort(-best_so_far(lab_compute, axis=2), axis=1)  # (world, rank, year)
+    ranked = best_so_far(lab_compute, axis=2)
+    ranked.sort(axis=1)  # (world, rank, year), the largest last
     n_t = log10_t.size
     at_least = np.empty((n_labs, n_t, n_years))
     for j, t in enumerate(log10_t):  # one threshold at a time: (world, rank, year) booleans
         hits = ranked >= t
-        at_least[:, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
-    crossed = reached_kernel(frontier, log10_t)  # (world, threshold, year)
-    first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: masked below)
+        at_least[::-1, j] = hits.sum(0) if weights_are_one else np.einsum("n,nky->ky", w, hits)
+    first_year = np.argmax(crossed, axis=2)  # first year reached (0 where never: left out below)
     first_lab = np.take_along_axis(leader, first_year, axis=1)  # (world, threshold)
-    ever = crossed.any(axis=2)
-    first = np.bincount((first_lab * n_t + np.arange(n_t)).ravel()[ever.ravel()],
-                        weights=np.broadcast_to(w[:, None], ever.shape).ravel()[ever.ravel()],
-                        minlength=n_labs * n_t)
+    # a world that never reaches a threshold (not by the last year: the frontier is a running
+    # maximum) counts in one bin past the labs', dropped
+    cell = np.where(crossed[:, :, -1], first_lab * n_t + np.arange(n_t), n_labs * n_t)
+    first = np.bincount(cell.ravel(), weights=np.repeat(w, n_t), minlength=n_labs * n_t + 1)[:-1]
     return {
         "lead": (("lab", "year"), lead.reshape(n_labs, n_years)),
         "labs_at_least": (("count", "threshold", "year"), at_least),

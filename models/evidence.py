@@ -36,15 +36,18 @@ from priors.labs import column
 
 __all__ = [
     "LIKELIHOOD_SITES",
+    "DisclosureGrid",
     "Evidence",
     "WorldArrays",
     "disclosed_by",
+    "disclosed_cells",
     "log_estimate",
     "log_likelihood",
     "log_lower_bound",
     "published_by",
     "published_max_cdf",
     "published_max_draws",
+    "published_since",
     "record_log_likelihood",
     "share_at_least",
     "world_arrays",
@@ -82,6 +85,34 @@ def _xp(*arrays):
     return np, sp
 
 
+def _rate(xp, delay_months):
+    """The delay's rate per year, ``r = 12 ln 2 / m`` (``m`` the median in months; 0 is at once)."""
+    return 12.0 * math.log(2.0) / xp.maximum(xp.asarray(delay_months, dtype=float), 12.0 * _MIN_DELAY_YEARS)
+
+
+def _span_after(xp, finish_year, date):
+    """The share of the finish year gone by ``date``, ``L = clip(d - y, 0, 1)``, and the time
+    from the year's end to ``date``, ``max(d - y - L, 0)``."""
+    span = xp.clip(xp.asarray(date, dtype=float) - finish_year, 0.0, 1.0)
+    return span, xp.maximum(xp.asarray(date, dtype=float) - finish_year - span, 0.0)
+
+
+def _disclosed(xp, probability, span, in_year, after_year, rate, out=None):
+    """``p * clip(L + expm1(-r L) exp(-r (d - y - L)) / r, 0, 1)``, from the run's two decay
+    factors ``in_year = expm1(-r L)`` and ``after_year = exp(-r (d - y - L))``. NumPy may
+    write it into ``out``: the same operations in place, no temporaries (where every large
+    block is mapped fresh from the system, a temporary of a chunk's size costs several
+    times its arithmetic in page faults)."""
+    if out is None:
+        return probability * xp.clip(span + in_year * after_year / rate, 0.0, 1.0)
+    np.multiply(in_year, after_year, out=out)
+    out /= rate
+    out += span
+    np.clip(out, 0.0, 1.0, out=out)
+    out *= probability
+    return out
+
+
 def disclosed_by(probability, delay_months, finish_year, date):
     """P(the largest run of ``finish_year`` has a public estimate by ``date``).
 
@@ -96,11 +127,58 @@ def disclosed_by(probability, delay_months, finish_year, date):
         The date, as a decimal year (2027-06-01 is about 2027.41).
     """
     xp, _ = _xp(probability, delay_months, finish_year, date)
-    rate = 12.0 * math.log(2.0) / xp.maximum(xp.asarray(delay_months, dtype=float), 12.0 * _MIN_DELAY_YEARS)
-    span = xp.clip(xp.asarray(date, dtype=float) - finish_year, 0.0, 1.0)
-    after = xp.maximum(xp.asarray(date, dtype=float) - finish_year - span, 0.0)  # from the year's end to d
-    share = span + xp.expm1(-rate * span) * xp.exp(-rate * after) / rate
-    return probability * xp.clip(share, 0.0, 1.0)
+    rate = _rate(xp, delay_months)
+    span, after = _span_after(xp, finish_year, date)
+    return _disclosed(xp, probability, span, xp.expm1(-rate * span), xp.exp(-rate * after), rate)
+
+
+class DisclosureGrid:
+    """:func:`disclosed_by` of each lab's run of each year, in a batch of worlds (NumPy), at
+    whatever dates the caller asks: what a chunk's record and its questions read.
+
+    The same numbers as broadcasting :func:`disclosed_by` over ``(..., lab, year)``, bit for
+    bit, for less: ``L`` and ``d - y - L`` are numbers per (year, date), so each exponential
+    of the worlds' rates is computed once per (world, lab) and distinct exponent and shared
+    by every year and date that reads it (every whole year before ``d`` reads ``expm1(-r)``;
+    the year of ``d`` reads ``exp(-r 0) = 1``, not computed; a year not begun by ``d`` is 0),
+    where broadcasting computes both per (world, lab, year) and per date.
+
+    Parameters
+    ----------
+    probability, delay_months
+        Each lab's ``disclosure_probability`` and ``disclosure_delay_months``, ``(..., lab)``.
+    """
+
+    def __init__(self, probability, delay_months):
+        self.probability = np.asarray(probability, dtype=float)
+        self.rate = _rate(np, delay_months)
+        self._decay = {}  # (function, exponent) -> its value per (world, lab)
+
+    def _factor(self, function, exponent):
+        key = (function.__name__, float(exponent))
+        if key not in self._decay:
+            scaled = np.multiply(self.rate, -exponent)
+            self._decay[key] = function(scaled, out=scaled)
+        return self._decay[key]
+
+    def by(self, date, finish_years):
+        """P(public by ``date``) of each lab's run of each of ``finish_years``, ``(..., lab, year)``
+        (each year's values contiguous)."""
+        public = np.zeros((len(finish_years), *self.probability.shape))
+        for i, year in enumerate(np.asarray(finish_years, dtype=float)):
+            span, after = _span_after(np, year, date)
+            if span > 0:  # else 0: the year has not begun
+                after_year = self._factor(np.exp, after) if after > 0 else 1.0
+                _disclosed(np, self.probability, span, self._factor(np.expm1, span), after_year, self.rate,
+                           out=public[i])
+        return np.moveaxis(public, 0, -1)
+
+
+def published_since(now, before):
+    """P(public by ``d`` | not public by ``s``) from P(public by ``d``) and P(public by ``s``)
+    (:func:`disclosed_by` at both dates, ``s`` before ``d``)."""
+    xp, _ = _xp(now, before)
+    return xp.clip((now - before) / xp.maximum(1.0 - before, 1e-300), 0.0, 1.0)
 
 
 def published_by(probability, delay_months, finish_year, date, since=None):
@@ -109,9 +187,7 @@ def published_by(probability, delay_months, finish_year, date, since=None):
     now = disclosed_by(probability, delay_months, finish_year, date)
     if since is None:
         return now
-    xp, _ = _xp(now)
-    before = disclosed_by(probability, delay_months, finish_year, since)
-    return xp.clip((now - before) / xp.maximum(1.0 - before, 1e-300), 0.0, 1.0)
+    return published_since(now, disclosed_by(probability, delay_months, finish_year, since))
 
 
 def log_estimate(log10_compute, log10_estimate, sd):
@@ -127,10 +203,15 @@ def log_lower_bound(log10_compute, log10_estimate, sd):
     return special.log_ndtr((log10_compute - log10_estimate) / sd)
 
 
-def share_at_least(log10_compute, log10_threshold, sd):
-    """P(an estimate of a run of ``C`` is >= t) = Phi((log10 C - log10 t) / s)."""
+def share_at_least(log10_compute, log10_threshold, sd, out=None):
+    """P(an estimate of a run of ``C`` is >= t) = Phi((log10 C - log10 t) / s) (NumPy may
+    write it into ``out``, as :func:`_disclosed`)."""
     _, special = _xp(log10_compute, log10_threshold, sd)
-    return special.ndtr((log10_compute - log10_threshold) / sd)
+    if out is None:
+        return special.ndtr((log10_compute - log10_threshold) / sd)
+    np.subtract(log10_compute, log10_threshold, out=out)
+    out /= sd
+    return special.ndtr(out, out=out)
 
 
 @dataclass(frozen=True)
@@ -182,6 +263,18 @@ def _row_sd(xp, stated, default):
     return xp.where(np.isfinite(stated), np.nan_to_num(stated, nan=1.0), default[..., None])
 
 
+def disclosed_cells(probability, delay_months, evidence: Evidence):
+    """:func:`disclosed_by` of each observed lab-year of ``evidence`` (its cells) at its as-of
+    date, ``(..., cell)``, from each lab's disclosure priors ``(..., lab)``; NumPy's through a
+    :class:`DisclosureGrid` (the same numbers)."""
+    ev = evidence
+    xp, _ = _xp(probability, delay_months)
+    if xp is np:
+        years, column = np.unique(ev.cell_finish, return_inverse=True)
+        return DisclosureGrid(probability, delay_months).by(ev.as_of, years)[..., ev.cell_lab, column]
+    return disclosed_by(probability[..., ev.cell_lab], delay_months[..., ev.cell_lab], ev.cell_finish, ev.as_of)
+
+
 def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd, evidence: Evidence):
     """Log likelihood of the record in each world.
 
@@ -206,7 +299,7 @@ def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd
     ev = evidence
     total = xp.zeros(xp.shape(frontier)[:-1])
     if ev.cell_lab.size:
-        public = disclosed_by(probability[..., ev.cell_lab], delay_months[..., ev.cell_lab], ev.cell_finish, ev.as_of)
+        public = disclosed_cells(probability, delay_months, ev)
         # log 0 where a row is public in a world whose lab never discloses: that world is ruled out
         with np.errstate(divide="ignore"):
             terms = xp.where(ev.cell_public, xp.log(public), xp.log1p(-public))

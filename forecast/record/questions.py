@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.conditioning import day_end
-from models.evidence import Evidence, published_by, share_at_least, world_arrays
+from models.evidence import DisclosureGrid, Evidence, published_since, share_at_least, world_arrays
 from priors import InputError
 
 __all__ = ["HEADLINE_QUESTIONS", "QUESTIONS_PATH", "Question", "answers_from_sums", "day_end", "load_questions", "parse_by", "question_sums",
@@ -84,9 +84,20 @@ def record_resolves(runs: pd.DataFrame | None, question: Question) -> bool:
     return bool(hit.any())
 
 
-def _world_answers(out, labs, years, question: Question, evidence: Evidence | None, resolved: bool):
-    """Per world: (true, published) probabilities of ``question``."""
-    w = world_arrays(out, labs)
+def _public_rows(evidence: Evidence | None, years, n_labs: int) -> np.ndarray:
+    """``(lab, year)``: the lab-years of ``years`` with a public row by the as-of date."""
+    public_row = np.zeros((n_labs, len(years)), dtype=bool)
+    if evidence is not None:
+        cells = evidence.cell_public & (evidence.cell_year < len(years))
+        public_row[evidence.cell_lab[cells], evidence.cell_year[cells]] = True
+    return public_row
+
+
+def _world_answers(w, disclosure: DisclosureGrid, years, question: Question, evidence: Evidence | None,
+                   public_row: np.ndarray, resolved: bool):
+    """Per world: (true, published) probabilities of ``question``; ``w`` the worlds' arrays
+    (:func:`~models.evidence.world_arrays`), ``disclosure`` their :class:`DisclosureGrid`
+    (shared by the chunk's questions), ``public_row`` (:func:`_public_rows`)."""
     years = np.asarray(years, dtype=int)
     end = day_end(question.by)
     year = question.by.year
@@ -102,21 +113,21 @@ def _world_answers(out, labs, years, question: Question, evidence: Evidence | No
         true = hit_before.astype(float)
     if resolved:
         return true, np.ones(n)
-    upto = years <= year
-    compute = w.lab_compute[:, :, upto]  # (n, lab, y)
-    finish = years[upto].astype(float)[None, None, :]
-    public_row = np.zeros(compute.shape[1:], dtype=bool)  # lab-years with a row by the as-of date
+    upto = int(np.count_nonzero(years <= year))  # years ascending: the first ``upto``
+    # P(public by the end of d), and for a lab-year begun by the as-of date a, given none by a
+    # (a later one is surely not public by a: P(by d | not by a) = P(by d))
+    public = disclosure.by(end, years[:upto])  # (n, lab, y)
     if evidence is not None:
-        index = {y: i for i, y in enumerate(years[upto])}
-        for k, yi, public in zip(evidence.cell_lab, evidence.cell_year, evidence.cell_public):
-            if public and years[yi] in index:
-                public_row[k, index[years[yi]]] = True
-    # not public by the as-of date (a lab-year after it: P(public by then) = 0, no condition)
-    p_public = published_by(w.probability[:, :, None], w.delay[:, :, None], finish, end,
-                            since=None if evidence is None else min(evidence.as_of, end))
-    q = np.where(public_row[None], 0.0, p_public * share_at_least(compute, log_t, w.estimate_sd[:, None, None]))
-    published = 1.0 - np.prod(1.0 - q, axis=(1, 2))
-    return true, published
+        since = min(evidence.as_of, end)
+        begun = int(np.count_nonzero(years[:upto] < since))
+        public[..., :begun] = published_since(public[..., :begun], disclosure.by(since, years[:begun]))
+    # a lab-year with a public row has its estimate out (below t, or the record resolves the
+    # question): 1 - q = 1, left out of the product
+    lab, y = np.nonzero(~public_row[:, :upto])
+    compute = w.lab_compute[:, lab, y]  # (n, lab-year), a copy: the share is written over it
+    q = public[:, lab, y] * share_at_least(compute, log_t, w.estimate_sd[:, None], out=compute)
+    np.subtract(1.0, q, out=q)
+    return true, 1.0 - np.prod(q, axis=1)
 
 
 def question_sums(out, labs, years, questions, *, weights=None, evidence: Evidence | None = None,
@@ -127,8 +138,13 @@ def question_sums(out, labs, years, questions, *, weights=None, evidence: Eviden
     n = np.asarray(out["log10_training_compute"]).shape[0]
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     sums = np.zeros((len(questions) + 1, 2, 3))
+    if questions:
+        worlds = world_arrays(out, labs)
+        disclosure = DisclosureGrid(worlds.probability, worlds.delay)
+        public_row = _public_rows(evidence, years, len(labs))
     for i, question in enumerate(questions):
-        answers = _world_answers(out, labs, years, question, evidence, bool(resolved[i]) if resolved else False)
+        answers = _world_answers(worlds, disclosure, years, question, evidence, public_row,
+                                 bool(resolved[i]) if resolved else False)
         for j, x in enumerate(answers):
             sums[i, j] = [np.sum(w * x), np.sum(w * w * x), np.sum(w * w * x * x)]
     sums[-1, 0, :2] = [w.sum(), np.sum(w * w)]

@@ -112,6 +112,31 @@ def test_a_weighted_tally_gives_the_weighted_proportion_and_its_standard_error()
     assert float(got["mcse"]) == pytest.approx(se, rel=1e-9)
 
 
+def test_a_weighted_lab_tally_counts_each_world_as_its_labs_show():
+    # 200 worlds of 3 labs over 4 years, weighted: each count worked out world by world
+    rng = np.random.default_rng(2)
+    lab_compute = rng.normal(27, 0.8, size=(200, 3, 4))
+    frontier = lab_compute.max(axis=1)
+    out = {"log10_training_compute": frontier, "binding_constraint": np.zeros((200, 4), int),
+           "log10_lab_training_compute": lab_compute, "leading_lab": lab_compute.argmax(axis=1)}
+    w = rng.uniform(0, 1, 200)
+    thresholds = [1e26, 1e27, 3e27, 1e28]
+    tally = tally_chunk(out, years=[2025, 2026, 2027, 2028], thresholds=thresholds, weights=w)
+    at_least = np.zeros((3, 4, 4))  # count 1..3, threshold, year
+    first = np.zeros((3, 4))  # lab, threshold
+    for i in range(200):
+        for j, t in enumerate(np.log10(thresholds)):
+            for y in range(4):
+                reached = sum(lab_compute[i, k, : y + 1].max() >= t for k in range(3))
+                for c in range(reached):
+                    at_least[c, j, y] += w[i]
+            years_reached = [y for y in range(4) if frontier[i, : y + 1].max() >= t]
+            if years_reached:
+                first[lab_compute[i, :, years_reached[0]].argmax(), j] += w[i]
+    np.testing.assert_allclose(tally["labs_at_least"].values, at_least, rtol=1e-12)
+    np.testing.assert_allclose(tally["first"].values, first, rtol=1e-12)
+
+
 def test_tallies_merge_by_addition():
     rng = np.random.default_rng(1)
     target = rng.normal(27, 1, size=(300, 3))

@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
-from forecast._arviz import arviz
+from forecast.arviz_loader import arviz
 from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset
 from forecast.conditioning import (
     K_HAT_LIMIT,

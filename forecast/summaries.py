@@ -182,7 +182,7 @@ def equal_tailed_interval(samples: xr.DataArray, prob: float, dim: str = "sample
 
 def highest_density_interval(samples: xr.DataArray, prob: float, dim: str = "sample") -> xr.DataArray:
     """Highest-density interval over ``dim``, by ArviZ."""
-    from forecast._arviz import arviz  # on use: importing the record or the kernels needs no ArviZ
+    from forecast.arviz_loader import arviz  # on use: importing the record or the kernels needs no ArviZ
 
     az = arviz()
 

@@ -28,7 +28,7 @@ import jax
 import pytest
 
 import forecast  # noqa: F401
-from forecast._arviz import arviz
+from forecast.arviz_loader import arviz
 from priors import PriorSet, load_prior_set
 
 arviz()  # ArviZ's import warning silenced once for the session (some tests import it directly)

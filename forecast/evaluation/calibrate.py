@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS
 
-from forecast._arviz import arviz
+from forecast.arviz_loader import arviz
 from forecast._normal import root_key, standard_normal
 from forecast.engine import push_worlds, to_dataset
 from forecast.conditioning import evidence_of, record_as_of

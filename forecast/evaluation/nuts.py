@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from forecast._arviz import arviz
+from forecast.arviz_loader import arviz
 
 az = arviz()
 

@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS, Predictive
 
-from forecast._arviz import arviz
+from forecast.arviz_loader import arviz
 from forecast.evaluation.nuts import NutsDiagnostics, nuts_diagnostics
 from forecast.record.frontier import frontier_series, runs_before
 from forecast.record.runs import decimal_year

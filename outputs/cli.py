@@ -253,8 +253,12 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)  # usage errors and --help: argparse prints and exits
+    from outputs.folder import signals_held
     from priors import InputError
     name = f"forecast {args.command}"
+    with signals_held():  # JAX's native parts, Ctrl-C held back until they are loaded
+        import jax  # noqa: F401 -- a KeyboardInterrupt inside jaxlib's initialisation aborts the process
+
     use_compile_cache(compile_cache_folder())
     return_large_blocks()
     try:
@@ -288,8 +292,19 @@ def os_error_line(err: OSError) -> str:
     return f"{err.filename}: {reason}" if getattr(err, "filename", None) else reason
 
 
+def entry() -> None:
+    """The ``forecast`` program: :func:`main`, then exit with its code. Once the command is
+    done, Ctrl-C and termination are ignored: Python resets their handlers while it shuts
+    down (JAX's threads and caches take a few tenths of a second), and a signal then would
+    kill the finished command with no word and a failing status. Not in :func:`main`, which
+    tests and other programs call in their own process."""
+    code = main()
+    _ignore_further_signals()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
     # run as outputs.cli, not __main__: one Terminated class for the command and the app
     from outputs import cli
 
-    sys.exit(cli.main())
+    cli.entry()

@@ -178,7 +178,7 @@ def _remove_unfinished(staging: Path) -> None:
     or, when delivered anyway, the removal goes on)."""
     for _ in range(10):
         try:
-            with _signals_held():
+            with signals_held():
                 shutil.rmtree(staging, ignore_errors=True)
             return
         except BaseException:  # noqa: BLE001 -- the command is stopping already; finish this first
@@ -190,7 +190,7 @@ _HELD = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") 
 
 
 @contextlib.contextmanager
-def _signals_held():
+def signals_held():
     """Hold back Ctrl-C and termination signals (they arrive once this ends)."""
     try:
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)

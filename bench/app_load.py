@@ -4,7 +4,7 @@ Starts ``forecast app`` (a process of its own), has it compute one state once (w
 asks for first), then sends ``--requests`` requests at the same moment from as many threads: the
 forecast JSON, the fan chart and summary.csv of that cached state, in turn. Prints how many
 were answered, answered "busy" (503), reset or failed; whether every answer equals the
-CLI's (the headline computed from ``forecast run``'s own ``result_from_args``, its
+CLI's (the headline computed from ``forecast run``'s own ``result_from_settings``, its
 summary.csv, one PNG for all fan charts); and the median, 95th percentile and slowest time
 of each kind.
 
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from outputs.cli import build_parser
-from outputs.commands.common import result_from_args
+from outputs.commands.common import forecast_settings, result_from_settings
 from outputs.tables import write_tables
 
 
@@ -44,7 +44,7 @@ def _get(port: int, path: str) -> tuple[int, bytes, float]:
 
 def _cli_answers(samples: int) -> tuple[str, bytes]:
     """The headline line and summary.csv of ``forecast run --samples N`` (the page's state)."""
-    result = result_from_args(build_parser().parse_args(["run", "--samples", str(samples)]))
+    result = result_from_settings(forecast_settings(build_parser().parse_args(["run", "--samples", str(samples)])))
     cell = result.timeline.sel(threshold=1e28, year=2028)
     p, mcse = float(cell["probability"]), float(cell["mcse"])
     headline = f"P(≥1e28 FLOP by 2028) = {100 * p:.1f}% ± {100 * mcse:.1f}%"

@@ -37,6 +37,11 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    try:  # a submodule, as ``import forecast; forecast.engine`` found it when the package loaded them all
+        return importlib.import_module(f"forecast.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"forecast.{name}":
+            raise
     raise AttributeError(f"module 'forecast' has no attribute {name!r}")
 
 

@@ -34,7 +34,15 @@ from forecast.conditioning import (
     tail_length,
 )
 from forecast.record.questions import HEADLINE_QUESTIONS, answers_from_sums, question_sums, record_resolves
-from forecast.settings import DEFAULT_KEEP, DEFAULT_SAMPLES, DEFAULT_SEED, RunSettings, check_keep
+from forecast.settings import (
+    DEFAULT_KEEP,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    RunSettings,
+    available_memory,
+    check_keep,
+    memory_needed,
+)
 from forecast.stream import (
     SUMMARY_SITES,
     TARGET,
@@ -269,7 +277,7 @@ class ForecastResult:
         """
         path = Path(path)
         prior = self._prior_group()
-        for var in prior.variables.values():  # ArviZ's compress=True is zlib level 4
+        for var in prior.variables.values():
             if var.dtype.kind in "fiub":
                 var.encoding.update(SAMPLES_ENCODING)
         summary = self.summary()
@@ -533,8 +541,8 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
 def _likelihood_chunk(index, start, out, *, years, thresholds, labs, evidence, tail, hold):
     """Pass 1 of a conditioned run: the model check's sums over the prior forecast, the
     chunk's largest log weights (candidates for the run's tail) and the log-sum-exp of all
-    its weights, and the chunk's outputs if ``hold`` (every world is kept anyway: pass 2
-    needs no second draw)."""
+    its weights, and the chunk's outputs if ``hold`` (every world is kept anyway, or the
+    run is small enough to hold: pass 2 needs no second draw)."""
     loglik = chunk_log_likelihood(out, labs, evidence)
     top = np.argsort(loglik)[-tail:]
     return (check_sums(out, labs, evidence), loglik[top],
@@ -595,7 +603,8 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     tail = tail_length(samples) + 1
     # a run of a few chunks (the default's 100,000 worlds: two) holds them, and pass 2 reads
     # them rather than drawing them again; so does a run that keeps every world anyway
-    hold = (keep >= samples or samples <= HOLD_WORLDS) and engine["scheduler"] is None
+    hold = (keep >= samples or (samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set)))
+            ) and engine["scheduler"] is None
     pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
                               evidence=evidence, tail=tail, hold=hold)
     # pass 1 reads the likelihood's sites only (unless it holds the chunks for pass 2): the
@@ -644,6 +653,12 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
 #: drawing them again): two chunks, the default run's 100,000 worlds. Held, every output of
 #: a chunk of 65,536 worlds of six labs takes about 0.4 GB.
 HOLD_WORLDS = 2 * CHUNK_SIZE
+
+
+def _fits(worlds: int, n_years: int, n_priors: int) -> bool:
+    """Whether ``worlds`` worlds can be held in the memory available (unknown: yes)."""
+    have = available_memory()
+    return have is None or memory_needed(worlds, n_years=n_years, n_priors=n_priors) <= have
 
 
 class _PerChunk:

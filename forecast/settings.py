@@ -21,6 +21,8 @@ DEFAULT_SEED = 2024
 #: Worlds a run keeps in memory and in samples.nc (its summaries use all of them): 10,000
 #: resampled worlds describe the posterior to a percent, in a file of 28 MB instead of 280.
 DEFAULT_KEEP = 10_000
+#: What a run kept by default before (metadata that does not say what it kept).
+LEGACY_KEEP = 100_000
 DEFAULT_YEARS = range(2025, 2036)
 #: Thresholds of the default timeline, in FLOP.
 DEFAULT_THRESHOLDS = (1e26, 1e27, 1e28, 1e29, 1e30)
@@ -370,7 +372,7 @@ class RunSettings:
             samples=int(meta["samples"]), seed=int(meta["seed"]), years=[int(y) for y in meta["years"]],
             thresholds=[float(t) for t in meta["thresholds"]],
             as_of=meta.get("as_of"),  # None: the prior forecast
-            keep=int(meta.get("kept", DEFAULT_KEEP)),  # recorded since RunSettings
+            keep=int(meta.get("kept", LEGACY_KEEP)),  # recorded since RunSettings
             record=meta.get("record"), repair_correlations=bool(meta.get("repair_correlations")),
         )
 

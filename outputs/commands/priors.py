@@ -61,7 +61,8 @@ def main(args) -> int:
     _check_plot_options(args)
     formats = parse_formats(args.format) if args.plot else ()
     target = check_target(args.out, force=args.force) if args.plot and args.out else None
-    settings = RunSettings.from_args(args, samples=args.samples or PLOT_SAMPLES, as_of=None)  # the prior forecast
+    # the prior forecast, every world kept: the plot's histogram and probabilities read them
+    settings = RunSettings.from_args(args, samples=args.samples or PLOT_SAMPLES, as_of=None, keep="all")
     prior_set = settings.prior_set().validate(PARAMETERS)
     print(format_prior_table(prior_set, markdown=args.markdown))
     correlations = format_correlations(prior_set, markdown=args.markdown)

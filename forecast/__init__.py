@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-import importlib
+from priors.lazy import lazy_exports
 
 #: Each public name and the module it comes from: imported on first use (PEP 562), so that
 #: ``import forecast`` (and every ``forecast.x`` submodule, such as the settings a command
@@ -32,18 +32,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    try:  # a submodule, as ``import forecast; forecast.engine`` found it when the package loaded them all
-        return importlib.import_module(f"forecast.{name}")
-    except ModuleNotFoundError as err:
-        if err.name != f"forecast.{name}":
-            raise
-    raise AttributeError(f"module 'forecast' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

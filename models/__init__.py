@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from priors.lazy import lazy_exports
 
 from models.bottom_up import (
     BASE_YEAR,
@@ -23,13 +23,4 @@ __all__ = ["BASE_YEAR", "CODED_OUTPUTS", "CONSTRAINTS", "LAB_OUTPUT_UNITS", "OUT
 _LAZY = {"bottom_up_model": "models.bottom_up.model"}
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -7,7 +7,7 @@ with :func:`plot_style` (the writers here do so themselves).
 
 from __future__ import annotations
 
-import importlib
+from priors.lazy import lazy_exports
 
 #: Each public name and the module it comes from: imported on first use (PEP 562), so that
 #: ``import outputs.cli`` loads neither the engine nor matplotlib and the command line
@@ -56,13 +56,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'outputs' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

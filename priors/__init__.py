@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from priors.lazy import lazy_exports
 
 from priors.domains import FRACTION, NON_NEGATIVE, POSITIVE, REAL, UNIT_INTERVAL, Domain
 from priors.errors import InputError, PriorError
@@ -28,13 +28,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'priors' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -203,6 +203,16 @@ def signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _netcdf_write(write, path: Path) -> None:
+    """``write(path)``, where the netCDF4 library's failures (a full disk among them: it
+    reports "NetCDF: HDF error") come as RuntimeError: an OSError naming the file instead,
+    which the commands print as one line."""
+    try:
+        write(path)
+    except RuntimeError as err:
+        raise OSError(errno.EIO, f"could not write {path.name} ({err}: a full disk?)", str(path)) from None
+
+
 #: A file system in memory (Linux): HDF5 files are written there first.
 MEMORY_FOLDER = Path("/dev/shm")
 
@@ -224,11 +234,11 @@ def write_via_memory(write, path: Path | str, *, size: int | None = None) -> Pat
     except OSError:
         scratch = None
     if scratch is None:
-        write(path)
+        _netcdf_write(write, path)
         return path
     try:
         staged = Path(scratch) / path.name
-        write(staged)
+        _netcdf_write(write, staged)
         shutil.copyfile(staged, path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -256,6 +256,21 @@ def test_a_disk_that_fills_while_writing_is_one_line_and_leaves_nothing(tmp_path
         assert list(small.iterdir()) == []
 
 
+def test_a_disk_that_fills_under_the_netcdf_library_is_one_line(tmp_path, capsys, monkeypatch):
+    """Where memory has no room for the file, samples.nc is written in place: the netCDF4
+    library reports the full disk as a RuntimeError, which must still be one line."""
+    import outputs.folder
+
+    monkeypatch.setattr(outputs.folder, "MEMORY_FOLDER", tmp_path / "no-memory-folder")
+    with _tmpfs(tmp_path / "small", "1m") as small:
+        real = outputs.folder.shutil.disk_usage
+        monkeypatch.setattr(outputs.folder.shutil, "disk_usage",
+                            lambda p: real(p)._replace(free=1 << 40) if str(p).startswith(str(small)) else real(p))
+        assert main(["run", *SMALL, "--out", str(small / "X")]) == 2
+        _one_line(capsys.readouterr().err, "--out", "samples.nc", "nothing was written")
+        assert list(small.iterdir()) == []
+
+
 def test_a_write_error_midway_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     """The same without a small file system: the plots' writer raises ENOSPC after the
     samples and tables are written."""

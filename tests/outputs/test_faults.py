@@ -243,14 +243,18 @@ def test_a_full_disk_is_refused_before_any_work(tmp_path, capsys):
         assert list(small.iterdir()) == []
 
 
-def test_a_disk_that_fills_while_writing_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+def _room_seen(monkeypatch, small: Path) -> None:
+    """The free-space check sees plenty of room on the small file system ``small``."""
     import outputs.folder
 
+    real = outputs.folder.shutil.disk_usage
+    monkeypatch.setattr(outputs.folder.shutil, "disk_usage",
+                        lambda p: real(p)._replace(free=1 << 40) if str(p).startswith(str(small)) else real(p))
+
+
+def test_a_disk_that_fills_while_writing_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     with _tmpfs(tmp_path / "small", "1m") as small:
-        # the disk fills after the check (another program writes): the check sees room
-        real = outputs.folder.shutil.disk_usage
-        monkeypatch.setattr(outputs.folder.shutil, "disk_usage",
-                            lambda p: real(p)._replace(free=1 << 40) if str(p).startswith(str(small)) else real(p))
+        _room_seen(monkeypatch, small)  # the disk fills after the check (another program writes)
         assert main(["run", *SMALL, "--out", str(small / "X")]) == 2
         _one_line(capsys.readouterr().err, "--out", "No space left on device", "nothing was written")
         assert list(small.iterdir()) == []
@@ -263,9 +267,7 @@ def test_a_disk_that_fills_under_the_netcdf_library_is_one_line(tmp_path, capsys
 
     monkeypatch.setattr(outputs.folder, "MEMORY_FOLDER", tmp_path / "no-memory-folder")
     with _tmpfs(tmp_path / "small", "1m") as small:
-        real = outputs.folder.shutil.disk_usage
-        monkeypatch.setattr(outputs.folder.shutil, "disk_usage",
-                            lambda p: real(p)._replace(free=1 << 40) if str(p).startswith(str(small)) else real(p))
+        _room_seen(monkeypatch, small)
         assert main(["run", *SMALL, "--out", str(small / "X")]) == 2
         _one_line(capsys.readouterr().err, "--out", "samples.nc", "nothing was written")
         assert list(small.iterdir()) == []

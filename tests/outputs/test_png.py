@@ -42,6 +42,18 @@ def test_a_transparent_png_keeps_its_alpha():
         assert image.mode == "RGBA" and np.asarray(image)[0, 0, 3] == 0
 
 
+def test_savefig_transparent_is_savefig_s_png():
+    """With ``savefig.transparent`` set, an opaque figure's PNG is transparent, as savefig
+    writes it (png_bytes leaves it to savefig)."""
+    import matplotlib as mpl
+
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().plot([0, 1])
+    with mpl.rc_context({"savefig.transparent": True}):
+        with Image.open(io.BytesIO(png_bytes(figure))) as image:
+            assert image.mode == "RGBA" and np.asarray(image)[0, 0, 3] == 0
+
+
 def test_save_figure_writes_a_png_and_an_svg_with_the_title(small_run, tmp_path):
     with plot_style():
         figure = Figure(layout="constrained")

@@ -36,7 +36,7 @@ from jax.extend.random import threefry_2x32
 from forecast import exported
 from priors.precision import float64
 
-__all__ = ["root_key", "standard_normal"]
+__all__ = ["root_key", "standard_normal", "standard_normal_at"]
 
 
 def root_key(seed: int):
@@ -56,26 +56,42 @@ def _normal_of_count(key, worlds, shape: tuple[int, ...]):
     rows, width = math.prod(shape[:-1]), shape[-1]
     counter = (jnp.arange(rows, dtype=jnp.uint64)[:, None] * jnp.asarray(worlds, jnp.uint64)
                + jnp.arange(width, dtype=jnp.uint64)[None, :]).ravel()
+    return _normal_of_counters(key, counter).reshape(shape)
+
+
+@functools.partial(jax.jit, static_argnames=("rows",))
+def _normal_at(key, worlds, columns, rows: int):
+    """Columns ``columns`` of ``jax.random.normal(key, (rows, worlds))``, drawn alone:
+    ``(rows, columns.size)``, element ``(i, c)`` hashing ``i * worlds + columns[c]``."""
+    counter = (jnp.arange(rows, dtype=jnp.uint64)[:, None] * jnp.asarray(worlds, jnp.uint64)
+               + columns.astype(jnp.uint64)[None, :]).ravel()
+    return _normal_of_counters(key, counter).reshape(rows, columns.shape[0])
+
+
+def _normal_of_counters(key, counter):
+    """The standard-normal score of each of ``counter`` (uint64) under ``key``: JAX's own
+    arithmetic for ``jax.random.normal``, elementwise, so a score depends only on its counter."""
+    n = counter.shape[0]
     high = jax.lax.convert_element_type(counter >> 32, jnp.uint32)
     low = jax.lax.convert_element_type(counter & 0xFFFFFFFF, jnp.uint32)
     # threefry_2x32 hashes the pairs (first half, second half) of its counts
     hashed = threefry_2x32(jax.random.key_data(key), jnp.concatenate([high, low]))
-    bits = (jax.lax.convert_element_type(hashed[: rows * width], jnp.uint64) << 32) \
-        | jax.lax.convert_element_type(hashed[rows * width:], jnp.uint64)
+    bits = (jax.lax.convert_element_type(hashed[:n], jnp.uint64) << 32) \
+        | jax.lax.convert_element_type(hashed[n:], jnp.uint64)
     # jax.random.uniform(key, shape, float64, nextafter(-1, 0), 1): 52 random mantissa bits
     one = jnp.asarray(np.array(1.0).view(np.uint64), jnp.uint64)
     floats = jax.lax.bitcast_convert_type((bits >> 12) | one, jnp.float64) - jnp.asarray(1.0, jnp.float64)
     low_end = jnp.asarray(np.nextafter(-1.0, 0.0), jnp.float64)
     high_end = jnp.asarray(1.0, jnp.float64)
     uniform = jax.lax.max(low_end, floats * (high_end - low_end) + low_end)
-    return (jnp.asarray(np.sqrt(2), jnp.float64) * jax.lax.erf_inv(uniform)).reshape(shape)
+    return jnp.asarray(np.sqrt(2), jnp.float64) * jax.lax.erf_inv(uniform)
 
 
 def _kept(function):
     """``function`` called through a program kept on disk where the CLI keeps its compiled
     code (:mod:`forecast.exported`): a warm run does not trace it again."""
     name = f"_normal.{function.__name__}"
-    return lambda key, *args, shape: exported.call(name, function, (key, *args), static={"shape": shape})
+    return lambda key, *args, **static: exported.call(name, function, (key, *args), static=static)
 
 
 @functools.cache
@@ -107,3 +123,29 @@ def standard_normal(key, shape: tuple[int, ...], *, worlds: int | None = None):
         narrow = _normal(key, shape[:-1] + (worlds,))
         return jnp.pad(narrow, [(0, 0)] * (len(shape) - 1) + [(0, shape[-1] - worlds)])
     return _kept(_normal_of_count)(key, np.uint64(worlds), shape=shape)
+
+
+@float64
+def standard_normal_at(key, rows: int, worlds: int, columns) -> np.ndarray:
+    """Columns ``columns`` (indices below ``worlds``, any order, repeats allowed) of
+    ``standard_normal(key, (rows, worlds))``, ``(rows, len(columns))`` as NumPy: the scores
+    of chosen worlds of a chunk, drawn without the others' (the engine's kept worlds,
+    :func:`forecast.engine.worlds_at`). The columns are padded to a power of 2 (at least
+    :data:`_FIRST_COLUMNS`), so that a handful of compiled shapes serve every count."""
+    columns = np.asarray(columns, dtype=np.int64)
+    if columns.size and not (0 <= columns.min() and columns.max() < worlds):
+        raise ValueError(f"columns outside 0..{worlds - 1}")
+    if not (jax.config.jax_threefry_partitionable and _counters_match()):
+        # JAX's older counters, or a JAX that draws otherwise: the whole chunk, then its columns
+        return np.asarray(standard_normal(key, (rows, worlds)))[:, columns]
+    width = _FIRST_COLUMNS
+    while width < columns.size:
+        width *= 2
+    padded = np.zeros(width, dtype=np.uint64)
+    padded[: columns.size] = columns
+    scores = _kept(_normal_at)(key, np.uint64(worlds), padded, rows=int(rows))
+    return np.asarray(scores)[:, : columns.size]
+
+
+#: The fewest columns :func:`standard_normal_at` draws in one compiled call.
+_FIRST_COLUMNS = 256

@@ -24,7 +24,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from forecast import exported
-from forecast._normal import root_key, standard_normal
+from forecast._normal import root_key, standard_normal, standard_normal_at
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
 from priors import PriorSet
@@ -178,6 +178,49 @@ def chunk_worlds(transform, root, index: int, *, samples: int, years, base_year,
     out = _draw_and_push(transform, root, index, n_worlds=plan.worlds, width=plan.width, years=tuple(years),
                          base_year=float(base_year), wanted=wanted)
     return _trimmed(out, index * plan.worlds, min(samples, (index + 1) * plan.worlds))
+
+
+@float64
+def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_year: float = BASE_YEAR) -> dict:
+    """Every output (and prior) of the worlds ``worlds`` of a run of ``samples`` worlds, as
+    NumPy arrays, one row per index of ``worlds`` (any order, repeats allowed): the numbers
+    :func:`map_chunks` computes for them, drawn and computed for those worlds alone.
+
+    A world's scores depend only on the seed, its chunk and its place in the chunk
+    (:func:`chunk_plan`), so its scores are drawn by their counters
+    (:func:`forecast._normal.standard_normal_at`) and the model computes it in a call of
+    its own width; every world goes through the same arithmetic whatever the width. What a
+    run that summarises every world but keeps a few uses for the few (the summaries' pass
+    computes only the outputs they read).
+    """
+    years = tuple(int(y) for y in parse_years(years))
+    samples, seed = check_samples(samples), check_seed(seed)
+    worlds = np.asarray(worlds, dtype=np.int64).ravel()
+    if worlds.size and not (0 <= worlds.min() and worlds.max() < samples):
+        raise ValueError(f"world indices outside 0..{samples - 1}")
+    plan = chunk_plan(samples)
+    transform = jax.device_put(priors.transform())
+    root = root_key(seed)
+    parts = []
+    for begin in range(0, max(worlds.size, 1), CHUNK_SIZE):  # a compiled call of at most a chunk's width
+        batch = worlds[begin:begin + CHUNK_SIZE]
+        width = chunk_width(max(batch.size, 1))
+        z = np.zeros((transform.n_latent, width))
+        z_lab_year = np.zeros((transform.n_lab_year, len(years), width)) if transform.n_lab_year else None
+        chunk_of, column = np.divmod(batch, plan.worlds)
+        for chunk in np.unique(chunk_of):
+            where = np.flatnonzero(chunk_of == chunk)
+            key = _chunk_key(root, int(chunk))
+            z[:, where] = standard_normal_at(key, transform.n_latent, plan.worlds, column[where])
+            if z_lab_year is not None:
+                rows = transform.n_lab_year * len(years)
+                scores = standard_normal_at(_chunk_key(key, _LAB_YEAR_STREAM), rows, plan.worlds, column[where])
+                z_lab_year[..., where] = scores.reshape(transform.n_lab_year, len(years), where.size)
+        out = exported.call("engine._push", _push, (transform, z, z_lab_year),
+                            static=dict(years=years, base_year=float(base_year), wanted=None),
+                            compiler_options=_MODEL_OPTIONS)
+        parts.append(_trimmed(out, 0, batch.size))
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def _trimmed(out: dict, start: int, stop: int) -> dict:

@@ -20,7 +20,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from forecast.arviz_loader import arviz
-from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset
+from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset, worlds_at
 from forecast.conditioning import (
     K_HAT_LIMIT,
     Conditioning,
@@ -50,6 +50,7 @@ from forecast.stream import (
     lab_summary,
     reach_from_tally,
     shares_from_tally,
+    reweighted,
     sum_tallies,
     tally_chunk,
 )
@@ -538,120 +539,184 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
     return _concat(kept), sum_tallies([tally]), answers_from_sums(sums, questions)
 
 
-def _likelihood_chunk(index, start, out, *, years, thresholds, labs, evidence, tail, hold):
-    """Pass 1 of a conditioned run: the model check's sums over the prior forecast, the
-    chunk's largest log weights (candidates for the run's tail) and the log-sum-exp of all
-    its weights, and the chunk's outputs if ``hold`` (every world is kept anyway, or the
-    run is small enough to hold: pass 2 needs no second draw)."""
-    loglik = chunk_log_likelihood(out, labs, evidence)
-    top = np.argsort(loglik)[-tail:]
-    return (check_sums(out, labs, evidence), loglik[top],
-            start + top, logsumexp(loglik), (start, out, loglik) if hold else None)
-
-
-class _TailFold:
-    """Fold of pass-1 results: the prior tally, the run's ``tail`` largest log weights so far
-    (with their worlds' indices), each chunk's log-sum-exp, and the held outputs."""
-
-    def __init__(self, tail: int):
-        self.tail = tail
-
-    def __call__(self, acc, item):
-        tally, values, index, lse, held = item
-        if acc is None:
-            acc = {"tally": None, "values": values[:0], "index": index[:0], "lse": [], "held": []}
-        acc["tally"] = tally if acc["tally"] is None else acc["tally"] + tally  # the check's sums
-        values, index = np.concatenate([acc["values"], values]), np.concatenate([acc["index"], index])
-        top = np.argsort(values, kind="stable")[-self.tail:]
-        acc["values"], acc["index"] = values[top], index[top]
-        acc["lse"].append(lse)
-        if held is not None:
-            acc["held"].append(held)
-        return acc
-
-
-def _weighted_chunk(index, start, out, *, years, thresholds, labs, evidence, shift, smoothed,
-                    offset, points, questions, resolved, loglik=None):
-    """Pass 2: the chunk's worlds weighted (tail smoothed) and the resampled worlds it holds
-    (``loglik``: their log likelihood, where pass 1 held it)."""
-    loglik = chunk_log_likelihood(out, labs, evidence) if loglik is None else loglik.copy()
-    positions = np.arange(start, start + loglik.size)
-    in_tail = np.isin(positions, smoothed[0])
-    loglik[in_tail] = smoothed[1][np.searchsorted(smoothed[0], positions[in_tail])]
-    weights = np.exp(loglik - shift)
-    picked = systematic_picks(weights, offset, points)
-    kept = {name: value[picked] for name, value in out.items()} if picked.size or start == 0 else None
-    return (tally_chunk(out, years=years, thresholds=thresholds, weights=weights), kept,
+def _weighted_sums(out, weights, *, years, thresholds, labs, evidence, questions, resolved):
+    """The tally and the question sums of worlds ``out`` with ``weights`` (their ``n`` counts
+    the rows given, whatever their weights)."""
+    return (tally_chunk(out, years=years, thresholds=thresholds, weights=weights),
             question_sums(out, labs, years, questions, weights=weights, evidence=evidence, resolved=resolved))
 
 
-def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: dict, runs, as_of, questions):
-    """Two passes over the chunks (the second draws the same worlds again: drawing is cheap,
-    holding is not; a run of at most :data:`HOLD_WORLDS` worlds, or one that keeps every
-    world, holds them and draws once).
+def _rescaled(tally, sums, factor: float):
+    """A tally and question sums (:func:`question_sums`: sums over ``w x``, ``w^2 x``,
+    ``w^2 x^2``) with every weight times ``factor``."""
+    return reweighted(tally, factor), sums * np.array([factor, factor**2, factor**2])
 
-    Pass 1 keeps the run's ``tail_length + 1`` largest log weights and each chunk's
-    log-sum-exp. Those are Pareto-smoothed as :func:`arviz.psislw` would smooth them
-    (:func:`~forecast.conditioning.smooth_tail`), which fixes every chunk's total
-    weight (its raw total, less its worlds' raw tail weights, plus their smoothed ones), so
-    the systematic-resampling points that fall in each chunk are known. Pass 2 weighs every
-    world (the tail smoothed), tallies the weighted worlds, and picks the ``keep``
-    resampled ones. Memory: the tail, one number per chunk, the kept worlds."""
+
+def _reference(loglik: np.ndarray) -> float:
+    """The log weight a chunk's weights are relative to: its largest finite one (0 if none)."""
+    finite = loglik[np.isfinite(loglik)]
+    return float(finite.max()) if finite.size else 0.0
+
+
+@dataclass
+class _ChunkPass:
+    """A chunk of a conditioned run's one pass (:func:`_conditioned_chunk`)."""
+
+    check: np.ndarray  # the model check's sums over the prior forecast
+    ref: float  # the weights below are exp(loglik - ref)
+    tally: xr.Dataset  # every world but the candidates, weighted
+    sums: np.ndarray  # the questions' sums of the same worlds
+    values: np.ndarray  # the candidates' log weights: the chunk's ``tail`` largest
+    index: np.ndarray  # their worlds' indices in the run
+    rows: dict  # their outputs
+    loglik: np.ndarray  # every world's log weight, for the resampling
+    held: dict | None  # the chunk's outputs, where the run keeps them from the pass
+
+
+def _conditioned_chunk(index, start, out, *, weigh, labs, evidence, tail, hold):
+    """The one pass of a conditioned run, a chunk at a time (:class:`_ChunkPass`): each world
+    weighted by its likelihood, relative to the chunk's largest; all but the chunk's
+    ``tail`` largest weights tallied and summed for the questions (``weigh``:
+    :func:`_weighted_sums` with the run's settings). Those are candidates for the run's
+    tail, whose weights are smoothed once the pass has seen every world."""
+    loglik = chunk_log_likelihood(out, labs, evidence)
+    top = np.argsort(loglik)[-tail:]
+    ref = _reference(loglik)
+    weights = np.exp(loglik - ref)
+    weights[top] = 0.0  # weighed once the run knows which are in its tail
+    tally, sums = weigh(out, weights)
+    return _ChunkPass(check=check_sums(out, labs, evidence), ref=ref, tally=tally, sums=sums, values=loglik[top],
+                      index=start + top, rows={name: value[top] for name, value in out.items()}, loglik=loglik,
+                      held=out if hold else None)
+
+
+class _ConditionedFold:
+    """Fold of :class:`_ChunkPass` results, in chunk order: tallies and sums added (relative
+    to the largest log weight so far), the run's ``tail`` largest log weights so far kept as
+    candidates with their outputs; a candidate that drops out of them is tallied with its
+    own weight (no world is counted twice or left out); each chunk's log weights (and held
+    outputs) listed."""
+
+    def __init__(self, tail: int, weigh):
+        self.tail, self.weigh = tail, weigh
+
+    def __call__(self, acc, item: _ChunkPass):
+        if acc is None:
+            return {"ref": item.ref, "tally": item.tally, "sums": item.sums, "check": item.check,
+                    "values": item.values, "index": item.index, "rows": item.rows,
+                    "loglik": [item.loglik], "held": [item.held]}
+        ref = max(acc["ref"], item.ref)
+        tally, sums = _rescaled(acc["tally"], acc["sums"], np.exp(acc["ref"] - ref))
+        more, more_sums = _rescaled(item.tally, item.sums, np.exp(item.ref - ref))
+        tally, sums = tally + more, sums + more_sums
+        values = np.concatenate([acc["values"], item.values])
+        index = np.concatenate([acc["index"], item.index])
+        rows = {name: np.concatenate([acc["rows"][name], item.rows[name]]) for name in acc["rows"]}
+        order = np.argsort(values, kind="stable")
+        top, dropped = order[-self.tail:], order[:-self.tail]
+        if dropped.size:
+            out, out_sums = self.weigh({name: value[dropped] for name, value in rows.items()},
+                                       np.exp(values[dropped] - ref))
+            tally, sums = tally + out, sums + out_sums
+        acc.update(ref=ref, tally=tally, sums=sums, check=acc["check"] + item.check, values=values[top],
+                   index=index[top], rows={name: value[top] for name, value in rows.items()})
+        acc["loglik"].append(item.loglik)
+        acc["held"].append(item.held)
+        return acc
+
+
+def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: dict, runs, as_of, questions):
+    """One pass over the chunks, then the kept worlds (``engine``: :func:`map_chunks`' keywords).
+
+    The pass weighs every world by its likelihood and keeps the run's ``tail_length + 1``
+    largest log weights as candidates (with their outputs), tallying every other world as
+    it goes (:class:`_ConditionedFold`). The candidates are then Pareto-smoothed as
+    :func:`arviz.psislw` would smooth them (:func:`~forecast.conditioning.smooth_tail`) and
+    tallied with their smoothed weights: the tally of every world, weighted, in one draw.
+    Each chunk's total weight (its raw total, less its tail worlds' raw weights, plus their
+    smoothed ones) places the systematic-resampling points, and so the ``keep`` resampled
+    worlds, whose every output is then computed for them alone
+    (:func:`~forecast.engine.worlds_at`; the pass computes only what the summaries and the
+    likelihood read). A run of at most :data:`HOLD_WORLDS` worlds, or one that keeps every
+    world, computes every output in the pass and keeps its worlds from it. Memory: the
+    tally, the candidates, one log weight per world, the kept worlds."""
     years, samples, keep = settings.years, settings.samples, settings.keep
     labs = prior_set.labs.names
     evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1
-    # a run of a few chunks (the default's 100,000 worlds: two) holds them, and pass 2 reads
-    # them rather than drawing them again; so does a run that keeps every world anyway
-    hold = (keep >= samples or (samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set)))
-            ) and engine["scheduler"] is None
-    pass1 = functools.partial(_likelihood_chunk, years=years, thresholds=thresholds, labs=labs,
-                              evidence=evidence, tail=tail, hold=hold)
-    # pass 1 reads the likelihood's sites only (unless it holds the chunks for pass 2): the
-    # compiled model computes and copies only those
-    first = engine if hold else {**engine, "wanted": LIKELIHOOD_SITES}
-    found = map_chunks(prior_set, pass1, **first, desc="worlds (1/2)", combine=_TailFold(tail))
-    raw, index = found["values"], found["index"]
+    weigh = functools.partial(_weighted_sums, years=years, thresholds=thresholds, labs=labs, evidence=evidence,
+                              questions=questions, resolved=[record_resolves(runs, q) for q in questions])
+    hold = keep > 0 and (keep >= samples or (samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set)))
+                         ) and engine["scheduler"] is None
+    reduce = functools.partial(_conditioned_chunk, weigh=weigh, labs=labs, evidence=evidence, tail=tail, hold=hold)
+    # the pass computes and copies only what the summaries and the likelihood read, unless
+    # it keeps its worlds
+    first = engine if hold else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
+    found = map_chunks(prior_set, reduce, **first, combine=_ConditionedFold(tail, weigh))
+    raw, index, ref = found["values"], found["index"], found["ref"]
     smoothed_values, k_hat = smooth_tail(raw)
-    order = np.argsort(index)
-    smoothed = (index[order], smoothed_values[order])
-    # each chunk's total weight, exp(shift) = 1: its raw total, its tail worlds smoothed
-    shift = float(max(np.max(found["lse"]), smoothed_values.max()))
-    totals = np.exp(np.asarray(found["lse"]) - shift)
-    chunk_of = index // CHUNK_SIZE  # chunk i holds worlds i * CHUNK_SIZE ...
-    np.add.at(totals, chunk_of, np.exp(smoothed_values - shift) - np.exp(raw - shift))
-    totals = np.maximum(totals, 0.0)  # a chunk of tail worlds only: 0, not -1e-17
-    edges = np.concatenate([[0.0], np.cumsum(totals)])
-    shift += float(np.log(edges[-1]))  # weights sum to 1
-    edges /= edges[-1]
-    points = resampling_points(keep, settings.seed)
-    per_chunk = np.searchsorted(points, edges, side="left")
-    chunks = [dict(offset=edges[i], points=points[per_chunk[i]:per_chunk[i + 1]]) for i in range(totals.size)]
-    pass2 = _PerChunk(functools.partial(_weighted_chunk, years=years, thresholds=thresholds,
-                                        labs=labs, evidence=evidence, shift=shift,
-                                        smoothed=smoothed, questions=questions,
-                                        resolved=[record_resolves(runs, q) for q in questions]), chunks)
+    more, more_sums = weigh(found["rows"], np.exp(smoothed_values - ref))
+    tally, sums = found["tally"] + more, found["sums"] + more_sums
+    tally, sums = _rescaled(tally, sums, 1.0 / float(tally["weight"]))  # weights that sum to 1
+    tally = sum_tallies([tally.assign(n=samples)])
+    picked = _resampled(found["loglik"], raw, index, smoothed_values, keep=keep, seed=settings.seed)
     if hold:
-        acc = None
-        for i, (start, out, loglik) in enumerate(found["held"]):
-            acc = _tally_and_kept(acc, pass2(i, start, out, loglik=loglik))
-        tally, kept, sums = acc
-    else:
-        tally, kept, sums = map_chunks(prior_set, pass2, **engine, desc="worlds (2/2)", combine=_tally_and_kept)
-    tally = sum_tallies([tally])
+        starts = np.cumsum([0] + [ll.size for ll in found["loglik"]])
+        kept = _concat([{name: value[picked[(picked >= begin) & (picked < begin + ll.size)] - begin]
+                         for name, value in out.items()}
+                        for out, ll, begin in zip(found["held"], found["loglik"], starts)])
+    elif picked.size:
+        kept = worlds_at(prior_set, picked, years=years, samples=samples, seed=settings.seed,
+                         base_year=engine["base_year"])
+    else:  # no world kept: the outputs' names, from the pass
+        kept = {name: value[:0] for name, value in found["rows"].items()}
     info = Conditioning(
-        observed=observed.assign(percentile=100 * np.asarray(found["tally"], dtype=float) / samples),
+        observed=observed.assign(percentile=100 * np.asarray(found["check"], dtype=float) / samples),
         log_weights=None, pareto_k=k_hat, ess=float(tally["weight"] ** 2 / tally["weight_sq"]),
         as_of=as_of, notes=notes,
     )
     metadata = _conditioning_metadata(info, samples)
     metadata["questions"] = json.dumps(answers_from_sums(sums, questions))
-    return _concat(kept), tally, metadata
+    return kept, tally, metadata
 
 
-#: The most worlds a conditioned run holds in memory between its two passes (instead of
-#: drawing them again): two chunks, the default run's 100,000 worlds. Held, every output of
-#: a chunk of 65,536 worlds of six labs takes about 0.4 GB.
+def _resampled(logliks: list, raw, index, smoothed_values, *, keep: int, seed: int) -> np.ndarray:
+    """The indices of the ``keep`` worlds systematic resampling picks (sorted), given each
+    chunk's log weights (``logliks``) and the run's tail (``raw`` log weights of worlds
+    ``index``, ``smoothed_values`` once smoothed).
+
+    Each chunk's total weight, ``exp(shift)`` = 1, is its raw total less its tail worlds'
+    raw weights plus their smoothed ones; the points that fall in each chunk are picked
+    from its weights, the tail smoothed."""
+    order = np.argsort(index)
+    smoothed = (index[order], smoothed_values[order])
+    lse = np.array([logsumexp(loglik) for loglik in logliks])
+    shift = float(max(np.max(lse), smoothed_values.max()))
+    totals = np.exp(lse - shift)
+    starts = np.cumsum([0] + [loglik.size for loglik in logliks])
+    chunk_of = np.searchsorted(starts, index, side="right") - 1
+    np.add.at(totals, chunk_of, np.exp(smoothed_values - shift) - np.exp(raw - shift))
+    totals = np.maximum(totals, 0.0)  # a chunk of tail worlds only: 0, not -1e-17
+    edges = np.concatenate([[0.0], np.cumsum(totals)])
+    shift += float(np.log(edges[-1]))  # weights sum to 1
+    edges /= edges[-1]
+    points = resampling_points(keep, seed)
+    per_chunk = np.searchsorted(points, edges, side="left")
+    picks = []
+    for i, loglik in enumerate(logliks):
+        positions = np.arange(starts[i], starts[i + 1])
+        in_tail = np.isin(positions, smoothed[0])
+        loglik = loglik.copy()
+        loglik[in_tail] = smoothed[1][np.searchsorted(smoothed[0], positions[in_tail])]
+        picked = systematic_picks(np.exp(loglik - shift), edges[i], points[per_chunk[i]:per_chunk[i + 1]])
+        picks.append(starts[i] + picked)
+    return np.concatenate(picks).astype(np.int64)
+
+
+#: The most worlds a conditioned run computes every output of in its pass, keeping its
+#: worlds from it (a larger one computes only the summaries' outputs and then its kept
+#: worlds alone): two chunks, the default run's 100,000 worlds. Held, every output of a
+#: chunk of 65,536 worlds of six labs takes about 0.4 GB.
 HOLD_WORLDS = 2 * CHUNK_SIZE
 
 
@@ -659,16 +724,6 @@ def _fits(worlds: int, n_years: int, n_priors: int) -> bool:
     """Whether ``worlds`` worlds can be held in the memory available (unknown: yes)."""
     have = available_memory()
     return have is None or memory_needed(worlds, n_years=n_years, n_priors=n_priors) <= have
-
-
-class _PerChunk:
-    """A reduce function with arguments of its own for each chunk (picklable for Dask)."""
-
-    def __init__(self, reduce, per_chunk: list[dict]):
-        self.reduce, self.per_chunk = reduce, per_chunk
-
-    def __call__(self, index, start, out, **extra):
-        return self.reduce(index, start, out, **self.per_chunk[index], **extra)
 
 
 def _conditioning_metadata(info: Conditioning, samples: int) -> dict:

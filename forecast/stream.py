@@ -45,7 +45,7 @@ from models import CONSTRAINTS
 __all__ = [
     "FRONTIER", "HIST_LOW", "HIST_SPAN", "HIST_WIDTH", "TARGET", "frontier_below", "hist_quantiles",
     "interval_table_from_tally", "lab_summary", "lab_tally", "reach_from_tally", "shares_from_tally",
-    "sum_tallies", "tally_chunk", "CHUNK_DIMS", "chunk_dims",
+    "sum_tallies", "tally_chunk", "CHUNK_DIMS", "chunk_dims", "reweighted", "SQUARED_SUMS",
 ]
 
 #: The quantity every headline number is about.
@@ -196,6 +196,18 @@ def lab_summary(tally: xr.Dataset, labs, thresholds=None) -> xr.Dataset:
         "first_probability": first, "first_probability_mcse": se(first),
         "labs_reached": counts, "at_least_two": two, "at_least_two_mcse": se(two),
     })
+
+
+#: The sums of a tally over ``w^2`` (:func:`reweighted` scales them by the square); ``n``
+#: counts worlds and is never weighted; every other sum is over ``w``.
+SQUARED_SUMS = ("weight_sq", "reach_sq")
+
+
+def reweighted(tally: xr.Dataset, factor: float) -> xr.Dataset:
+    """The tally of the same worlds with every weight times ``factor``: sums over ``w``
+    times ``factor``, over ``w^2`` (:data:`SQUARED_SUMS`) times its square, ``n`` as it is."""
+    return tally.assign({name: tally[name] * (factor**2 if name in SQUARED_SUMS else factor)
+                         for name in tally.data_vars if name != "n"})
 
 
 def sum_tallies(tallies) -> xr.Dataset:

@@ -163,6 +163,24 @@ def test_a_run_in_a_wider_call_has_the_worlds_of_a_call_of_its_own_size(monkeypa
     xr.testing.assert_equal(wide.tally, own.tally)
 
 
+def test_worlds_computed_alone_are_the_worlds_of_their_chunks(default_priors):
+    # two chunks of 65,536 worlds computed at their width; a few of them alone, at 1,024
+    samples, picks = CHUNK_SIZE + 300, np.array([CHUNK_SIZE + 299, 5, CHUNK_SIZE, 5, CHUNK_SIZE - 1, 0])
+    rows = {}
+
+    def chosen(index, start, out):
+        for i in np.flatnonzero((picks >= start) & (picks < start + out["log10_training_compute"].shape[0])):
+            rows[i] = {name: value[picks[i] - start] for name, value in out.items()}
+
+    engine.map_chunks(default_priors, chosen, years="2030:2031", samples=samples, seed=7)
+    alone = engine.worlds_at(default_priors, picks, years="2030:2031", samples=samples, seed=7)
+    assert set(alone) == set(rows[0]) and alone["log10_lab_training_compute"].shape[0] == picks.size
+    for name, value in alone.items():  # the same bits: the same arithmetic at another width
+        np.testing.assert_array_equal(value, np.stack([rows[i][name] for i in range(picks.size)]), err_msg=name)
+    with pytest.raises(ValueError, match="world indices outside"):
+        engine.worlds_at(default_priors, [samples], years="2030:2031", samples=samples, seed=7)
+
+
 def test_sample_counts_of_one_width_share_one_compiled_model():
     forecast.run(samples=300, seed=1, years="2030", keep=0)
     compiled = _push._cache_size()

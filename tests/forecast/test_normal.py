@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast._normal import _counters_match, root_key, standard_normal
+from forecast._normal import _counters_match, root_key, standard_normal, standard_normal_at
 from forecast.engine import _chunk_key
 from forecast.settings import MAX_SEED
 
@@ -83,3 +83,17 @@ def test_with_jaxs_older_counters_a_count_still_gets_its_own_scores():
         wide = np.asarray(standard_normal(key, (3, 1024), worlds=500))
         narrow = np.asarray(standard_normal(key, (3, 500)))
     np.testing.assert_array_equal(wide[:, :500], narrow)
+
+
+@pytest.mark.parametrize("width", [777, 1024])  # a count in a wider call, and a full chunk
+def test_chosen_columns_are_drawn_alone_with_the_scores_of_the_whole_draw(width):
+    key = _chunk_key(root_key(4), 2)
+    columns = np.array([776, 0, 5, 5, 300])  # any order, repeats
+    whole = np.asarray(standard_normal(key, (3, 1024), worlds=width))[:, :width]
+    np.testing.assert_array_equal(standard_normal_at(key, 3, width, columns), whole[:, columns])
+    with jax.threefry_partitionable(False):  # the fallback: the whole chunk, then its columns
+        np.testing.assert_array_equal(standard_normal_at(key, 3, width, columns),
+                                      np.asarray(standard_normal(key, (3, width)))[:, columns])
+    assert standard_normal_at(key, 3, width, []).shape == (3, 0)
+    with pytest.raises(ValueError, match="columns outside 0..776"):
+        standard_normal_at(key, 3, 777, [777])

@@ -206,29 +206,41 @@ def test_the_streamed_conditioning_equals_the_in_memory_one_over_several_chunks(
     np.testing.assert_allclose(p, weights @ reached, atol=1e-12)
 
 
-def test_a_run_that_holds_its_chunks_equals_one_that_draws_them_twice(monkeypatch):
-    """A conditioned run of a few chunks holds them between its passes (one draw) whatever
-    it keeps; a larger one draws each chunk twice. Both give the same numbers (pass 1 of
-    the second computes only the likelihood's outputs: equal to the last bits)."""
+def test_a_conditioned_run_draws_once_whether_it_holds_its_worlds_or_computes_its_kept_ones_alone(monkeypatch):
+    """A conditioned run makes one pass over the chunks. A run of a few chunks computes every
+    output in it and keeps its resampled worlds from it; a larger one computes only what the
+    summaries read, then its kept worlds alone (engine.worlds_at). Both give the same
+    numbers, and the second weighs every world as the in-memory conditioning does."""
     monkeypatch.setattr(engine, "CHUNK_SIZE", 700)
     monkeypatch.setattr(result_module, "CHUNK_SIZE", 700)
-    draws = []
-    real = engine.map_chunks
+    draws, alone = [], []
+    real, real_at = engine.map_chunks, engine.worlds_at
 
     def counted(*args, **kwargs):
-        draws.append(kwargs.get("desc"))
+        draws.append(kwargs.get("wanted"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(result_module, "map_chunks", counted)
+    monkeypatch.setattr(result_module, "worlds_at", lambda *a, **k: alone.append(len(a[1])) or real_at(*a, **k))
     monkeypatch.setattr(result_module, "HOLD_WORLDS", 3000)
     held = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep=400)
-    assert len(draws) == 1  # one pass over the chunks, though it keeps 400 of 3,000 worlds
+    assert draws == [None] and alone == []  # one pass, every output, the kept worlds from it
     monkeypatch.setattr(result_module, "HOLD_WORLDS", 2999)
-    twice = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep=400)
-    assert len(draws) == 3
-    xr.testing.assert_allclose(held.tally, twice.tally, rtol=1e-12, atol=1e-12)
-    xr.testing.assert_allclose(held.samples, twice.samples, rtol=1e-12, atol=0)
-    assert held.n_kept == 400 and held.metadata["ess"] == pytest.approx(twice.metadata["ess"], rel=1e-12)
+    apart = forecast.run(samples=3000, seed=3, years=YEARS, as_of=2025, keep=400)
+    assert len(draws) == 2 and "mfu" not in draws[1] and alone == [400]
+    xr.testing.assert_allclose(held.tally, apart.tally, rtol=1e-12, atol=1e-12)
+    xr.testing.assert_allclose(held.samples, apart.samples, rtol=1e-12, atol=0)
+    assert held.n_kept == 400 and held.metadata["ess"] == pytest.approx(apart.metadata["ess"], rel=1e-12)
+    # the tally of every world, each with its smoothed importance weight
+    worlds = engine.simulate(load_prior_set(), years=YEARS, samples=3000, seed=3)
+    _, info = condition(worlds, load_prior_set().labs.names, parse_years(YEARS), load_runs(),
+                        as_of=dt.date(2025, 12, 31), seed=3)
+    weights = np.exp(info.log_weights)
+    reached = np.maximum.accumulate(worlds["log10_training_compute"].values, axis=1) >= 27
+    np.testing.assert_allclose(apart.timeline["probability"].sel(threshold=1e27).values, weights @ reached,
+                               atol=1e-12)
+    assert float(apart.tally["weight"]) == pytest.approx(1.0, rel=1e-12) and int(apart.tally["n"]) == 3000
+    assert float(apart.tally["weight_sq"]) == pytest.approx(float(weights @ weights), rel=1e-9)
 
 
 def test_the_chunks_run_on_a_dask_cluster_give_the_same_numbers():

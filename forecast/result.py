@@ -533,10 +533,29 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
     """One pass over the chunks (``engine``: :func:`map_chunks`' keywords): the tally of
     every world at ``thresholds``, the first ``settings.keep`` worlds, and the answers to
     ``questions``."""
-    reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=settings.keep,
+    keep = settings.keep
+    full = _computes_every_output(keep, settings.samples, settings.years, prior_set, engine)
+    reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=keep if full else 0,
                                labs=prior_set.labs.names, questions=questions)
-    tally, kept, sums = map_chunks(prior_set, reduce, **engine, combine=_tally_and_kept)
-    return _concat(kept), sum_tallies([tally]), answers_from_sums(sums, questions)
+    first = engine if full else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
+    tally, kept, sums = map_chunks(prior_set, reduce, **first, combine=_tally_and_kept)
+    kept = _concat(kept)
+    if not full and keep:  # the first keep worlds, computed alone
+        kept = worlds_at(prior_set, np.arange(keep), years=settings.years, samples=settings.samples,
+                         seed=settings.seed, base_year=engine["base_year"])
+    return kept, sum_tallies([tally]), answers_from_sums(sums, questions)
+
+
+def _computes_every_output(keep: int, samples: int, years, prior_set, engine: dict) -> bool:
+    """Whether a run computes every output of its worlds in its pass over the chunks, and
+    takes the ``keep`` worlds it keeps from there: where it keeps every world, or it is of
+    at most :data:`HOLD_WORLDS` worlds (that fit in memory, and run here). Otherwise the
+    pass computes only what the summaries and the likelihood read, and the kept worlds are
+    computed alone afterwards (:func:`~forecast.engine.worlds_at`); a run that keeps none
+    computes only those either way."""
+    if keep == 0 or engine["scheduler"] is not None:
+        return False
+    return keep >= samples or (samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set)))
 
 
 def _weighted_sums(out, weights, *, years, thresholds, labs, evidence, questions, resolved):
@@ -646,8 +665,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     tail = tail_length(samples) + 1
     weigh = functools.partial(_weighted_sums, years=years, thresholds=thresholds, labs=labs, evidence=evidence,
                               questions=questions, resolved=[record_resolves(runs, q) for q in questions])
-    hold = keep > 0 and (keep >= samples or (samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set)))
-                         ) and engine["scheduler"] is None
+    hold = _computes_every_output(keep, samples, years, prior_set, engine)
     reduce = functools.partial(_conditioned_chunk, weigh=weigh, labs=labs, evidence=evidence, tail=tail, hold=hold)
     # the pass computes and copies only what the summaries and the likelihood read, unless
     # it keeps its worlds

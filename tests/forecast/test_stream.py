@@ -148,7 +148,9 @@ def test_tallies_merge_by_addition():
     xr.testing.assert_equal(whole, parts)
 
 
-def test_a_run_keeps_keep_worlds_and_summarises_all_of_them(everything):
+@pytest.mark.parametrize("hold", [True, False])  # kept from the pass, or computed alone after it
+def test_a_run_keeps_keep_worlds_and_summarises_all_of_them(everything, hold, monkeypatch):
+    monkeypatch.setattr(result_module, "HOLD_WORLDS", 6000 if hold else 0)
     kept = forecast.run(samples=6000, seed=5, years=YEARS, keep=1000)
     assert kept.n_kept == 1000 and kept.n_samples == 6000
     xr.testing.assert_equal(kept.timeline, everything.timeline)  # every world, not the kept ones

@@ -22,7 +22,7 @@ from forecast._normal import root_key
 from forecast.engine import CHUNK_SIZE, _draw_and_push
 from models import OUTPUT_UNITS
 from priors import load_prior_set
-from priors.families import BETA_Z_GRID, Beta, Fixed, LogNormal, Normal, Uniform
+from priors.families import BETA_Z_GRID, Beta, Fixed, LogNormal, Mixture, Normal, Uniform
 from tests.numpy_model import numpy_log_world_compute
 
 YEARS = tuple(range(2025, 2036))
@@ -30,25 +30,32 @@ YEARS = tuple(range(2025, 2036))
 
 def numpy_draw(priors, n: int, rng: np.random.Generator) -> dict:
     """The default priors' quantile functions, in NumPy (the same families as the engine)."""
-    scores = iter(rng.standard_normal((priors.n_latent, n)))  # one contiguous row per prior
-    values = {}
-    for prior in priors:
-        family = prior.family
-        if isinstance(family, Fixed):
-            values[prior.name] = np.full(n, family.value)
-        elif isinstance(family, LogNormal):
-            values[prior.name] = np.exp(family.mu + family.sigma * next(scores))
-        elif isinstance(family, Normal):
-            values[prior.name] = family.mu + family.sigma * next(scores)
-        elif isinstance(family, Uniform):
-            from scipy.special import ndtr
+    scores = iter(rng.standard_normal((len(priors), n)))  # one contiguous row per prior
+    return {prior.name: _numpy_value(prior.family, scores, n) for prior in priors}
 
-            values[prior.name] = family.low + (family.high - family.low) * ndtr(next(scores))
-        elif isinstance(family, Beta):
-            values[prior.name] = np.interp(next(scores), BETA_Z_GRID, family.leaves()[0])
-        else:
-            raise TypeError(f"no NumPy quantile for {family}")
-    return values
+
+def _numpy_value(family, scores, n: int) -> np.ndarray:
+    """Values of ``family`` from the next row of ``scores``. A mixture draws each component
+    from one score and picks by a uniform of the same score: the arithmetic of a mixture's
+    draw, for timing, not its distribution."""
+    from scipy.special import ndtr
+
+    if isinstance(family, Fixed):
+        return np.full(n, family.value)
+    if isinstance(family, LogNormal):
+        return np.exp(family.mu + family.sigma * next(scores))
+    if isinstance(family, Normal):
+        return family.mu + family.sigma * next(scores)
+    if isinstance(family, Uniform):
+        return family.low + (family.high - family.low) * ndtr(next(scores))
+    if isinstance(family, Beta):
+        return np.interp(next(scores), BETA_Z_GRID, family.leaves()[0])
+    if isinstance(family, Mixture):
+        score = next(scores)
+        parts = [_numpy_value(component, iter([score]), n) for component in family.components]
+        pick = np.searchsorted(np.cumsum(family.weights), ndtr(score) * sum(family.weights))
+        return np.choose(np.minimum(pick, len(parts) - 1), parts)
+    raise TypeError(f"no NumPy quantile for {family}")
 
 
 def time_numpy(priors, n: int, seed: int) -> float:

@@ -5,7 +5,9 @@
 cluster's workers as one task. A task draws its chunk with the key ``fold_in(seed, chunk)``,
 pushes it through the compiled model (each worker process compiles once and reuses it for
 every later task) and returns only what the run keeps of it: the chunk's mergeable tally
-(:mod:`forecast.stream`) and its share of the kept worlds. The client merges the results in
+(:mod:`forecast.stream`), and its worlds where the run keeps every world or the first ones
+(a run that keeps some of its worlds by weight computes those few on the client once the
+chunks are in: :func:`forecast.engine.worlds_at`). The client merges the results in
 chunk order, so the numbers are the same as a local run's with the same seed, bit for bit,
 whatever the number of workers or the order the tasks finish in.
 

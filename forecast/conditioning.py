@@ -47,7 +47,8 @@ proportion to their smoothed weights (systematic resampling, seeded). Pareto smo
 ever looks at the largest ``tail_length(n)`` weights and the one below them; a run keeps
 those, chunk by chunk, with their outputs, weighs and tallies every other world as it goes,
 then smooths them (:func:`smooth_tail`, the one PSIS kernel of every weighted path) and
-tallies them with their smoothed weights: one pass, and memory flat in the number of worlds. :func:`condition` is the same in memory, for worlds already drawn.
+tallies them with their smoothed weights: one pass, holding one log weight per world (for
+the resampling) beside the candidates. :func:`condition` is the same in memory, for worlds already drawn.
 
 **The model check.** Before conditioning, where does each observed row fall in the prior
 forecast? For a row, the prior predictive probability that an estimate of its run falls

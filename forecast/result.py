@@ -534,7 +534,9 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
     every world at ``thresholds``, the first ``settings.keep`` worlds, and the answers to
     ``questions``."""
     keep = settings.keep
-    full = _computes_every_output(keep, settings.samples, settings.years, prior_set, engine)
+    # the kept worlds are the first ones, kept as the pass goes: where they are a good share
+    # of the run, computing every output of every world costs less than computing them again
+    full = keep > 0 and (3 * keep >= settings.samples or settings.samples <= HOLD_WORLDS)
     reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=keep if full else 0,
                                labs=prior_set.labs.names, questions=questions)
     first = engine if full else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
@@ -547,15 +549,18 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
 
 
 def _computes_every_output(keep: int, samples: int, years, prior_set, engine: dict) -> bool:
-    """Whether a run computes every output of its worlds in its pass over the chunks, and
-    takes the ``keep`` worlds it keeps from there: where it keeps every world, or it is of
-    at most :data:`HOLD_WORLDS` worlds (that fit in memory, and run here). Otherwise the
-    pass computes only what the summaries and the likelihood read, and the kept worlds are
-    computed alone afterwards (:func:`~forecast.engine.worlds_at`); a run that keeps none
-    computes only those either way."""
-    if keep == 0 or engine["scheduler"] is not None:
+    """Whether a conditioned run computes every output of its worlds in its pass over the
+    chunks and holds them, taking the ``keep`` resampled worlds from there: where it keeps
+    every world (on a cluster too: the workers send their chunks back), or it is of at most
+    :data:`HOLD_WORLDS` worlds (that fit in memory, and run here). Otherwise the pass
+    computes only what the summaries and the likelihood read, and the kept worlds are
+    computed alone afterwards (:func:`~forecast.engine.worlds_at`, on this machine); a run
+    that keeps none computes only those either way."""
+    if keep == 0:
         return False
-    return keep >= samples or (samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set)))
+    if keep >= samples:
+        return True
+    return engine["scheduler"] is None and samples <= HOLD_WORLDS and _fits(samples, len(years), len(prior_set))
 
 
 def _weighted_sums(out, weights, *, years, thresholds, labs, evidence, questions, resolved):
@@ -572,9 +577,17 @@ def _rescaled(tally, sums, factor: float):
 
 
 def _reference(loglik: np.ndarray) -> float:
-    """The log weight a chunk's weights are relative to: its largest finite one (0 if none)."""
+    """The log weight a chunk's weights are relative to: its largest finite one (-inf where
+    every world of it is impossible)."""
     finite = loglik[np.isfinite(loglik)]
-    return float(finite.max()) if finite.size else 0.0
+    return float(finite.max()) if finite.size else -np.inf
+
+
+def _relative(log_weights, ref: float):
+    """``exp(log_weights - ref)``: weights relative to the log weight ``ref``; 0 where ``ref``
+    is -inf (every such weight is 0: no NaN from -inf - -inf)."""
+    log_weights = np.asarray(log_weights, dtype=float)
+    return np.exp(log_weights - ref) if np.isfinite(ref) else np.zeros_like(log_weights)
 
 
 @dataclass
@@ -601,7 +614,7 @@ def _conditioned_chunk(index, start, out, *, weigh, labs, evidence, tail, hold):
     loglik = chunk_log_likelihood(out, labs, evidence)
     top = np.argsort(loglik)[-tail:]
     ref = _reference(loglik)
-    weights = np.exp(loglik - ref)
+    weights = _relative(loglik, ref)
     weights[top] = 0.0  # weighed once the run knows which are in its tail
     tally, sums = weigh(out, weights)
     return _ChunkPass(check=check_sums(out, labs, evidence), ref=ref, tally=tally, sums=sums, values=loglik[top],
@@ -625,8 +638,8 @@ class _ConditionedFold:
                     "values": item.values, "index": item.index, "rows": item.rows,
                     "loglik": [item.loglik], "held": [item.held]}
         ref = max(acc["ref"], item.ref)
-        tally, sums = _rescaled(acc["tally"], acc["sums"], np.exp(acc["ref"] - ref))
-        more, more_sums = _rescaled(item.tally, item.sums, np.exp(item.ref - ref))
+        tally, sums = _rescaled(acc["tally"], acc["sums"], _relative(acc["ref"], ref))
+        more, more_sums = _rescaled(item.tally, item.sums, _relative(item.ref, ref))
         tally, sums = tally + more, sums + more_sums
         values = np.concatenate([acc["values"], item.values])
         index = np.concatenate([acc["index"], item.index])
@@ -635,7 +648,7 @@ class _ConditionedFold:
         top, dropped = order[-self.tail:], order[:-self.tail]
         if dropped.size:
             out, out_sums = self.weigh({name: value[dropped] for name, value in rows.items()},
-                                       np.exp(values[dropped] - ref))
+                                       _relative(values[dropped], ref))
             tally, sums = tally + out, sums + out_sums
         acc.update(ref=ref, tally=tally, sums=sums, check=acc["check"] + item.check, values=values[top],
                    index=index[top], rows={name: value[top] for name, value in rows.items()})
@@ -673,7 +686,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     found = map_chunks(prior_set, reduce, **first, combine=_ConditionedFold(tail, weigh))
     raw, index, ref = found["values"], found["index"], found["ref"]
     smoothed_values, k_hat = smooth_tail(raw)
-    more, more_sums = weigh(found["rows"], np.exp(smoothed_values - ref))
+    more, more_sums = weigh(found["rows"], _relative(smoothed_values, ref))
     tally, sums = found["tally"] + more, found["sums"] + more_sums
     tally, sums = _rescaled(tally, sums, 1.0 / float(tally["weight"]))  # weights that sum to 1
     tally = sum_tallies([tally.assign(n=samples)])

@@ -91,9 +91,9 @@ def test_chosen_columns_are_drawn_alone_with_the_scores_of_the_whole_draw(width)
     columns = np.array([776, 0, 5, 5, 300])  # any order, repeats
     whole = np.asarray(standard_normal(key, (3, 1024), worlds=width))[:, :width]
     np.testing.assert_array_equal(standard_normal_at(key, 3, width, columns), whole[:, columns])
-    with jax.threefry_partitionable(False):  # the fallback: the whole chunk, then its columns
+    with jax.threefry_partitionable(False):  # the fallback: the scores the chunk's draw has there
         np.testing.assert_array_equal(standard_normal_at(key, 3, width, columns),
-                                      np.asarray(standard_normal(key, (3, width)))[:, columns])
+                                      np.asarray(standard_normal(key, (3, 1024), worlds=width))[:, columns])
     assert standard_normal_at(key, 3, width, []).shape == (3, 0)
     with pytest.raises(ValueError, match="columns outside 0..776"):
         standard_normal_at(key, 3, 777, [777])

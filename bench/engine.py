@@ -13,6 +13,7 @@ hits both alike.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import jax
@@ -52,7 +53,7 @@ def _numpy_value(family, scores, n: int) -> np.ndarray:
         return np.interp(next(scores), BETA_Z_GRID, family.leaves()[0])
     if isinstance(family, Mixture):
         score = next(scores)
-        parts = [_numpy_value(component, iter([score]), n) for component in family.components]
+        parts = [_numpy_value(component, itertools.repeat(score), n) for component in family.components]
         pick = np.searchsorted(np.cumsum(family.weights), ndtr(score) * sum(family.weights))
         return np.choose(np.minimum(pick, len(parts) - 1), parts)
     raise TypeError(f"no NumPy quantile for {family}")

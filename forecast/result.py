@@ -41,6 +41,7 @@ from forecast.settings import (
     RunSettings,
     available_memory,
     check_keep,
+    check_weights_fit,
     memory_needed,
 )
 from forecast.stream import (
@@ -673,6 +674,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     world, computes every output in the pass and keeps its worlds from it. Memory: the
     tally, the candidates, one log weight per world, the kept worlds."""
     years, samples, keep = settings.years, settings.samples, settings.keep
+    check_weights_fit(samples)
     labs = prior_set.labs.names
     evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1

@@ -122,6 +122,22 @@ def check_keep(keep, samples: int, *, n_years: int, n_priors: int = 30) -> int:
     return keep
 
 
+#: Bytes a run conditioned on the record holds for each world it draws: its log weight,
+#: which the resampling reads once every world is weighed (forecast.result).
+BYTES_PER_WEIGHT = 8
+
+
+def check_weights_fit(samples: int) -> None:
+    """Refuse, before any work, a conditioned run whose log weights (one per world) would
+    not fit in the memory available."""
+    need, have = BYTES_PER_WEIGHT * samples, available_memory()
+    if have is not None and need > have:
+        raise InputError(
+            f"samples: a run conditioned on the record holds one log weight per world: {samples:,} worlds "
+            f"need about {_size(need)} of memory, and {_size(have)} is available; use fewer worlds"
+        )
+
+
 def disk_needed(keep: int, *, n_years: int, n_priors: int) -> int:
     """Bytes of samples.nc for ``keep`` worlds (outputs in float32, priors in float64)."""
     from models import OUTPUT_UNITS

@@ -179,6 +179,15 @@ def test_a_run_that_keeps_no_world_computes_only_what_its_summaries_read(monkeyp
         f"disclosure_probability[{lab}]" for lab in load_prior_set().labs.names}
 
 
+def test_a_conditioned_run_whose_log_weights_do_not_fit_is_refused_before_any_work(monkeypatch):
+    import forecast.settings as settings
+
+    monkeypatch.setattr(settings, "available_memory", lambda: 7_999_999)  # 1e6 weights: 8,000,000 bytes
+    monkeypatch.setattr(result_module, "map_chunks", lambda *a, **k: pytest.fail("drew worlds"))
+    with pytest.raises(InputError, match=r"samples: .* one log weight per world: 1,000,000 worlds need about 8\.0 MB"):
+        forecast.run(samples=1_000_000, as_of="record", keep=0)
+
+
 def test_keep_is_checked(monkeypatch):
     with pytest.raises(InputError, match="keep: a number of worlds or 'all'"):
         forecast.run(samples=100, keep="some")

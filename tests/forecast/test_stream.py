@@ -330,13 +330,13 @@ def test_the_one_pass_fold_counts_every_world_once_with_its_weight(monkeypatch):
     every = {name: np.concatenate([out[name] for out in outs]) for name in outs[0]}
     direct = tally_chunk(every, years=[2025, 2026], thresholds=(1e26, 1e27),
                          weights=np.exp(every["loglik"] - np.max(logliks[2])))
-    assert acc["ref"] == np.max(logliks[2]) and sorted(acc["index"]) == sorted(start_top(logliks, tail))
+    assert acc["ref"] == np.max(logliks[2]) and sorted(acc["index"]) == sorted(_largest(logliks, tail))
     for name in direct.data_vars:
         if name != "n":
             np.testing.assert_allclose(folded[name].values, direct[name].values, rtol=1e-12, atol=0, err_msg=name)
 
 
-def start_top(logliks, tail):
+def _largest(logliks, tail):
     """The indices of the ``tail`` largest of the run's log weights."""
     every = np.concatenate(logliks)
     return np.argsort(every, kind="stable")[-tail:]

@@ -20,11 +20,12 @@ class Timing(NamedTuple):
 
 
 def timed_command(args: list[str], *, cache: Path | None = None, cwd: Path | None = None,
-                  cores: int | None = None, root: Path = ROOT) -> Timing:
-    """Wall time, peak memory and CPU time of ``forecast ARGS`` in a new process: with the
-    JAX compile cache in ``cache`` (``XDG_CACHE_HOME``; the user's own where None), pinned
-    to the first ``cores`` cores where given. A failing command ends the benchmark."""
-    env = {k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}
+                  cores: int | None = None, root: Path = ROOT, env: dict | None = None) -> Timing:
+    """Wall time, peak memory and CPU time of ``forecast ARGS`` in a new process (and the
+    processes it waited for): with the JAX compile cache in ``cache`` (``XDG_CACHE_HOME``;
+    the user's own where None), pinned to the first ``cores`` cores where given, with the
+    variables ``env`` set. A failing command ends the benchmark."""
+    env = {**{k: v for k, v in os.environ.items() if k != "FORECAST_NO_COMPILE_CACHE"}, **(env or {})}
     if cache is not None:
         env["XDG_CACHE_HOME"] = str(cache)
     return timed_process(["-m", "outputs.cli", *args], env=env, cwd=cwd, cores=cores, root=root)

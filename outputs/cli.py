@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _thread
 import argparse
+import atexit
 import contextlib
 import importlib
 import io
@@ -294,13 +295,25 @@ def os_error_line(err: OSError) -> str:
 
 def entry() -> None:
     """The ``forecast`` program: :func:`main`, then exit with its code. Once the command is
-    done, Ctrl-C and termination are ignored: Python resets their handlers while it shuts
-    down (JAX's threads and caches take a few tenths of a second), and a signal then would
-    kill the finished command with no word and a failing status. Not in :func:`main`, which
-    tests and other programs call in their own process."""
+    done, Ctrl-C and termination are ignored, and the process ends at once (:func:`_exit`).
+    Not in :func:`main`, which tests and other programs call in their own process."""
     code = main()
     _ignore_further_signals()
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """End the finished command now: flush its output, run the exit handlers, and leave
+    without tearing the interpreter down. Python's own shutdown frees every module and
+    JAX's runtime one object at a time, about 0.7 s on 2 cores after a 4 s run, with
+    nothing left to write; every file the command writes is closed by then."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: the command's code stands
+            pass
+    atexit._run_exitfuncs()  # logging, Dask's client, multiprocessing: what sys.exit would run
+    os._exit(code)
 
 
 if __name__ == "__main__":

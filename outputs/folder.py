@@ -243,3 +243,13 @@ def write_via_memory(write, path: Path | str, *, size: int | None = None) -> Pat
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return path
+
+
+def write_files(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
+    """Write each of ``files`` (name: bytes) into ``folder``, in their order; the paths."""
+    written = []
+    for name, data in files.items():
+        path = Path(folder) / name
+        path.write_bytes(data)
+        written.append(path)
+    return written

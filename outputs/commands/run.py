@@ -18,6 +18,7 @@ from outputs.commands.common import (
     result_from_settings,
 )
 from outputs.folder import new_folder_name, staged_folder
+from outputs.write.plot_process import plot_process
 
 # the tables and plots (pandas, matplotlib) are imported where a run is written: --help needs none
 
@@ -33,10 +34,11 @@ def main(args) -> int:
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")
-    result = result_from_settings(settings)
-    target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
-    with staged_folder(target, force=args.force) as staging:
-        write_run(result, staging, formats=formats)
+    with plot_process() as plots:  # draws the plots beside the engine, where it can (see its module)
+        result = result_from_settings(settings)
+        target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
+        with staged_folder(target, force=args.force) as staging:
+            write_run(result, staging, formats=formats, plots=plots)
     print(format_terminal_table(result))
     print_written(target)
     return 0

@@ -27,9 +27,10 @@ from matplotlib.transforms import ScaledTranslation
 
 from forecast import ForecastResult
 from forecast.conditioning import day_end
+from outputs.folder import write_files
 
 __all__ = ["CAPTION_COLOR", "COLUMN_SPACING", "HANDLE_LENGTH", "RECORD_COLOR", "add_caption", "as_of_position",
-           "below_xaxis", "caption", "figure_title", "legend_and_caption", "legend_below", "legend_columns",
+           "below_xaxis", "caption", "figure_files", "figure_title", "legend_and_caption", "legend_below", "legend_columns",
            "mark_as_of", "new_axes", "png_bytes", "points", "result_as_of", "save_figure", "share_axis", "year_axis",
            "years_after"]
 
@@ -218,20 +219,27 @@ def figure_title(figure: Figure) -> str:
 
 
 def save_figure(figure: Figure, folder: str | Path, stem: str, *, formats: Iterable[str] = ("png",)) -> list[Path]:
-    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format; the paths.
-    Each file records the figure's title (:func:`figure_title`) in its metadata (``Title``).
-    A PNG is drawn once (:func:`png_bytes`), other formats through ``savefig``."""
-    written = []
+    """Write ``figure`` as ``<stem>.<format>`` into ``folder`` for each format
+    (:func:`figure_files`); the paths."""
+    return write_files(folder, figure_files(figure, stem, formats=formats))
+
+
+def figure_files(figure: Figure, stem: str, *, formats: Iterable[str] = ("png",)) -> dict[str, bytes]:
+    """The files of ``figure``, ``{"<stem>.<format>": bytes}`` for each format, as
+    :func:`save_figure` writes them. Each file records the figure's title
+    (:func:`figure_title`) in its metadata (``Title``). A PNG is drawn once
+    (:func:`png_bytes`), other formats through ``savefig``."""
+    files = {}
     title = figure_title(figure)
     for fmt in formats:
-        path = Path(folder) / f"{stem}.{fmt}"
         metadata = {**NO_TIMESTAMP[fmt], **({"Title": title} if title else {})}
         if fmt == "png":
-            path.write_bytes(png_bytes(figure, metadata=metadata))
+            files[f"{stem}.{fmt}"] = png_bytes(figure, metadata=metadata)
         else:
-            figure.savefig(path, format=fmt, metadata=metadata)
-        written.append(path)
-    return written
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, metadata=metadata)
+            files[f"{stem}.{fmt}"] = buffer.getvalue()
+    return files
 
 
 def png_bytes(figure: Figure, *, metadata: dict | None = None) -> bytes:

@@ -1,5 +1,6 @@
 """The plots of one forecast by name (``forecast plot --kind``, the run folder, the report,
-the app) and :func:`save_plots`, which draws and writes them.
+the app), :func:`drawn_plots`, which draws them, :func:`save_plots`, which writes them, and
+:func:`run_plot_files`, the plots of a run folder.
 
 The charts themselves live in :mod:`outputs.plots.fan`, :mod:`outputs.plots.timeline` and
 :mod:`outputs.plots.resources`. No matplotlib setting changes at import: :func:`save_plots`
@@ -15,13 +16,16 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from forecast import ForecastResult
-from outputs.plots.axes import save_figure
+from outputs.folder import write_files
+from outputs.plots.axes import figure_files
 from outputs.plots.fan import plot_fan
+from outputs.plots.labs import plot_labs
 from outputs.plots.resources import RESOURCES_FIGSIZE, has_resources, plot_resources
 from outputs.plots.timeline import plot_constraints, plot_timeline
 from outputs.style import plot_style
 
-__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "save_plots"]
+__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "drawn_plots", "run_plot_files", "run_plot_names",
+           "save_plots"]
 
 #: Plot kinds by name, for ``forecast plot --kind`` and the report.
 PLOTS: dict[str, Callable] = {
@@ -63,27 +67,62 @@ def save_plots(
     kinds: Iterable[str] | None = None,
     formats: Iterable[str] = ("png",),
 ) -> list[Path]:
-    """Draw each plot kind in the project style and write ``<kind>.<format>`` into ``folder``.
+    """Draw each plot kind in the project style and write ``<kind>.<format>`` into ``folder``
+    (:func:`drawn_plots`); the written paths."""
+    return write_files(folder, drawn_plots(result, record=record, published=published, kinds=kinds, formats=formats))
+
+
+def drawn_plots(
+    result: ForecastResult,
+    *,
+    record=None,
+    published=None,
+    kinds: Iterable[str] | None = None,
+    formats: Iterable[str] = ("png",),
+) -> dict[str, bytes]:
+    """Each plot kind drawn in the project style: ``{"<kind>.<format>": bytes}``.
 
     ``record`` and ``published``: the record of frontier runs and the published forecasts to
     draw on the fan chart (tables the caller loaded; None draws none). ``kinds``: all of
     :data:`PLOTS` by default (less ``resources`` for a forecast saved before the model
-    recorded them). Returns the written paths. Figures are plain
-    :class:`~matplotlib.figure.Figure` objects, so no window opens and nothing is left in
-    pyplot's figure list; the kinds of :data:`PLOT_FIGURES` lay out their own figure.
+    recorded them). Figures are plain :class:`~matplotlib.figure.Figure` objects, so no
+    window opens and nothing is left in pyplot's figure list; the kinds of
+    :data:`PLOT_FIGURES` lay out their own figure.
     """
-    folder = Path(folder)
     kinds = default_kinds(result) if kinds is None else tuple(kinds)
     unknown = [k for k in kinds if k not in PLOTS]
     if unknown:
         raise ValueError(f"unknown plot kind(s) {', '.join(unknown)}; use {', '.join(PLOTS)}")
-    written = []
+    files = {}
     with plot_style():
         for kind in kinds:
             figure = Figure(figsize=PLOT_FIGURES.get(kind), layout="constrained")
             draw_plot(kind, result, figure, record=record, published=published)
-            written += save_figure(figure, folder, kind, formats=formats)
-    return written
+            files |= figure_files(figure, kind, formats=formats)
+    return files
+
+
+def run_plot_names(result: ForecastResult) -> tuple[str, ...]:
+    """The plots of a run folder, in order: :func:`default_kinds`, and with several labs
+    ``labs`` (who gets there first)."""
+    return default_kinds(result) + (("labs",) if len(result.labs) > 1 else ())
+
+
+def run_plot_files(result: ForecastResult, *, record=None, published=None, formats: Iterable[str] = ("png",),
+                   names: Iterable[str] | None = None) -> dict[str, bytes]:
+    """The plots of a run folder (``forecast run``), ``{"<name>.<format>": bytes}``, in the
+    order of :func:`run_plot_names`: the kinds of :func:`drawn_plots` (``record`` and
+    ``published`` on the fan chart, as there), and ``labs``. ``names``: those of them only."""
+    formats = tuple(formats)
+    names = run_plot_names(result) if names is None else tuple(names)
+    kinds = [name for name in names if name in PLOTS]
+    files = drawn_plots(result, record=record, published=published, kinds=kinds, formats=formats)
+    if "labs" in names:
+        with plot_style():
+            figure = Figure(figsize=(8, 4.2), layout="constrained")
+            if plot_labs(result, ax=figure.add_subplot()) is not None:  # None: no lab summary to draw
+                files |= figure_files(figure, "labs", formats=formats)
+    return files
 
 
 def default_kinds(result: ForecastResult) -> tuple[str, ...]:

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from forecast.record.published import load_published
 from forecast.record.runs import load_runs
-from outputs.folder import write_via_memory
-from outputs.plots.axes import save_figure
-from outputs.plots.forecast import save_plots
-from outputs.plots.labs import plot_labs
-from outputs.style import plot_style
+from outputs.folder import write_files, write_via_memory
 from outputs.tables import write_tables
 
-__all__ = ["write_run"]
+__all__ = ["run_plots", "write_run"]
 
 
-def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
+def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> list[Path]:
     """Write a forecast's files into an existing (staging) folder.
 
     ``samples.nc`` (every world; :func:`forecast.load` reads it back), ``summary.csv`` and
     ``summary.md`` (per-year table), ``timeline.csv``, ``crossing.csv``, ``priors.csv`` and
     ``priors.md``, with several labs ``labs.csv`` and ``lab_counts.csv``, and the plots ``fan``,
-    ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each format.
+    ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each
+    format (:func:`run_plots`). ``plots``: a
+    :class:`~outputs.write.plot_process.PlotProcess` that draws them meanwhile; None: they
+    are drawn here, after the rest.
 
     Returns
     -------
@@ -34,13 +31,20 @@ def write_run(result, folder: str | Path, *, formats=("png",)) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: the output folder must exist (see outputs.folder.staged_folder)")
+    formats = tuple(formats)
+    if plots is not None:
+        plots.submit(result, formats=formats)
     # in memory first: HDF5 crashes on a disk that fills while it writes
     written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
-    written += save_plots(result, folder, record=load_runs(), published=load_published(), formats=tuple(formats))
-    if len(result.labs) > 1:  # who gets there first
-        with plot_style():
-            figure = Figure(figsize=(8, 4.2), layout="constrained")
-            if plot_labs(result, ax=figure.add_subplot()) is not None:  # None: no lab summary to draw
-                written += save_figure(figure, folder, "labs", formats=tuple(formats))
-    return written
+    files = plots.files() if plots is not None else run_plots(result, formats=formats)
+    return written + write_files(folder, files)
+
+
+def run_plots(result, *, formats=("png",)) -> dict[str, bytes]:
+    """The plots of a run folder, ``{"<name>.<format>": bytes}``: those of
+    :func:`outputs.plots.forecast.run_plot_files`, with the record of frontier runs and the
+    published forecasts on the fan chart."""
+    from outputs.plots.forecast import run_plot_files  # matplotlib: only where the plots are drawn
+
+    return run_plot_files(result, record=load_runs(), published=load_published(), formats=formats)

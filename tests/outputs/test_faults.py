@@ -280,11 +280,12 @@ def test_a_write_error_midway_is_one_line_and_leaves_nothing(tmp_path, capsys, m
 
     import outputs.write.run
 
-    def full(result, folder, **kwargs):
+    def full(folder, files):
+        assert "fan.png" in files
         (Path(folder) / "fan.png").write_bytes(b"\0" * 1000)
         raise OSError(errno.ENOSPC, "No space left on device", str(Path(folder) / "fan.png"))
 
-    monkeypatch.setattr(outputs.write.run, "save_plots", full)
+    monkeypatch.setattr(outputs.write.run, "write_files", full)
     assert main(["run", *SMALL, "--out", str(tmp_path / "X")]) == 2
     _one_line(capsys.readouterr().err, "--out", "No space left on device")
     assert list(tmp_path.iterdir()) == []

@@ -5,12 +5,16 @@ A small run takes as long to draw its plots as to compute them (about a second o
 and 0.7 s more to import matplotlib), and neither waits on the other until the files are
 written. ``forecast run`` therefore forks, before JAX starts its threads, a process that
 imports the plotting code and draws a first small figure (:func:`_warm_up`: fonts, mathtext,
-the PNG encoder) while the engine runs, at a lower priority (``nice`` 10: a run that keeps
-both cores busy is not slowed). It then receives the result (pickled: 40 MB and 30 ms for the
-default run), draws the plots and sends back their bytes, which the command writes into its
-folder itself: the second process writes no file, so a run that stops leaves nothing of it
-behind. Measured (``bench/fixed_cost.py --plots-here``): ``--samples 1000`` about 0.45 s faster; the
-default run, whose engine keeps both cores busy, about the same.
+the PNG encoder) while the engine runs, at a lower priority (``nice`` 10). It then receives
+the result (pickled, some tens of milliseconds), draws the plots and sends back their bytes,
+which the command writes into its folder itself: the second process writes no file, so a
+run that stops leaves nothing of it behind.
+
+Only for small runs (:data:`PLOT_PROCESS_WORLDS`): measured with ``bench/fixed_cost.py
+--plots-here`` (2 cores, median of 5), ``--samples 1000`` took 4.10 s against 4.69 s with
+the plots drawn in the command's own process, but the default run (100,000 worlds, whose
+engine keeps both cores busy for seconds) 7.27 s against 6.98 s: the second process spends
+about 1.5 CPU-s more (its imports, a first figure, the summaries the plots read, the pickle).
 
 Only where forking is safe: a process with no other Python thread and no JAX backend
 started (JAX's runtime threads would not survive a fork). Elsewhere (a test or a notebook
@@ -37,12 +41,16 @@ __all__ = ["PlotProcess", "plot_process"]
 
 #: The drawing process's niceness: it takes what CPU the engine leaves.
 NICENESS = 10
+#: The largest run drawn in a second process: where the engine's part takes about a second
+#: on 2 cores. Larger runs keep both cores busy longer than the plots take to draw.
+PLOT_PROCESS_WORLDS = 20_000
 
 
 @contextlib.contextmanager
-def plot_process():
-    """A :class:`PlotProcess` started now, or None where a fork is not safe; stopped on exit."""
-    process = PlotProcess.start() if _fork_is_safe() else None
+def plot_process(worlds: int):
+    """A :class:`PlotProcess` started now for a run of ``worlds`` worlds, or None for a larger
+    run (:data:`PLOT_PROCESS_WORLDS`) or where a fork is not safe; stopped on exit."""
+    process = PlotProcess.start() if worlds <= PLOT_PROCESS_WORLDS and _fork_is_safe() else None
     try:
         yield process
     finally:

@@ -19,7 +19,7 @@ import jax
 import pytest
 
 import outputs
-from outputs.write.plot_process import _fork_is_safe, plot_process
+from outputs.write.plot_process import PLOT_PROCESS_WORLDS, _fork_is_safe, plot_process
 from tests.terminal import cli_as_in_a_terminal
 
 REPO = Path(outputs.__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ import json, os, signal, sys
 from outputs.write.plot_process import PlotProcess, _fork_is_safe, plot_process
 
 found = {"safe_before_jax_ran": _fork_is_safe()}
-with plot_process() as plots, plot_process() as failing, plot_process() as killed:
+with plot_process(300) as plots, plot_process(300) as failing, plot_process(300) as killed:
     found["started"] = all(p is not None for p in (plots, failing, killed))
     import forecast
     from outputs.write.run import run_plots
@@ -84,9 +84,12 @@ def test_it_forks_before_jax_runs_and_not_after(found):
     assert _fork_is_safe() is False
 
 
-def test_off_where_asked(monkeypatch):
+def test_off_where_asked_and_for_large_runs(monkeypatch):
     monkeypatch.setenv("FORECAST_PLOT_PROCESS", "0")
-    with plot_process() as plots:
+    with plot_process(300) as plots:
+        assert plots is None
+    monkeypatch.setattr("outputs.write.plot_process._fork_is_safe", lambda: True)
+    with plot_process(PLOT_PROCESS_WORLDS + 1) as plots:  # would fork where it were started
         assert plots is None
 
 
@@ -135,7 +138,7 @@ def _running(pid: int) -> bool:
 def test_ctrl_c_in_a_terminal_stops_both_quietly(tmp_path):
     """Ctrl-C reaches the whole foreground group: the drawing process ignores it, the command
     stops, removes its unfinished folder and the drawing process; one line, no traceback."""
-    proc = subprocess.Popen(cli_as_in_a_terminal("run", "--samples", "200000", "--out", "X"), cwd=tmp_path,
+    proc = subprocess.Popen(cli_as_in_a_terminal("run", "--samples", "20000", "--out", "X"), cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=_env(FORECAST_PLOT_PROCESS="1"))
     try:

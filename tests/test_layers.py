@@ -92,9 +92,12 @@ PRIVATE_ALLOWED = {
     ("outputs/cli.py", "_thread"),
     ("outputs/cli.py", "os._exit"),
     ("outputs/write/plot_process.py", "os._exit"),
-    # The command's exit handlers, run before it leaves through os._exit (what sys.exit runs):
-    # the standard library has no public name for that.
+    # The command's exit handlers, run before it leaves through os._exit (what sys.exit runs),
+    # and, in the drawing process, cleared after the fork: the standard library has no
+    # public name for either.
     ("outputs/cli.py", "atexit._run_exitfuncs"),
+    ("outputs/write/plot_process.py", "atexit._run_exitfuncs"),
+    ("outputs/write/plot_process.py", "atexit._clear"),
     # Whether JAX's runtime (and its threads) started, before a fork: JAX has no public name
     # for it; where the name is gone, the plots are drawn in the command's own process.
     ("outputs/write/plot_process.py", "jax._src.xla_bridge"),
@@ -102,6 +105,7 @@ PRIVATE_ALLOWED = {
     # forecast/engine.py (helper h-speed's) give the step and the scores public names.
     ("bench/engine.py", "forecast._normal"),
     ("bench/engine.py", "forecast.engine._draw_and_push"),
+    ("bench/floor.py", "forecast.engine._push"),
 }
 
 

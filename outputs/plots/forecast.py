@@ -3,8 +3,8 @@ the app), :func:`drawn_plots`, which draws them, :func:`save_plots`, which write
 :func:`run_plot_files`, the plots of a run folder.
 
 The charts themselves live in :mod:`outputs.plots.fan`, :mod:`outputs.plots.timeline` and
-:mod:`outputs.plots.resources`. No matplotlib setting changes at import: :func:`save_plots`
-applies the project's look (:func:`outputs.plot_style`), drawing on plain
+:mod:`outputs.plots.resources`. No matplotlib setting changes at import: :func:`drawn_plots`
+and :func:`run_plot_files` apply the project's look (:func:`outputs.plot_style`), drawing on plain
 :class:`matplotlib.figure.Figure` objects (no pyplot, no display needed).
 """
 
@@ -108,13 +108,13 @@ def run_plot_names(result: ForecastResult) -> tuple[str, ...]:
     return default_kinds(result) + (("labs",) if len(result.labs) > 1 else ())
 
 
-def run_plot_files(result: ForecastResult, *, record=None, published=None, formats: Iterable[str] = ("png",),
-                   names: Iterable[str] | None = None) -> dict[str, bytes]:
+def run_plot_files(result: ForecastResult, *, record=None, published=None,
+                   formats: Iterable[str] = ("png",)) -> dict[str, bytes]:
     """The plots of a run folder (``forecast run``), ``{"<name>.<format>": bytes}``, in the
     order of :func:`run_plot_names`: the kinds of :func:`drawn_plots` (``record`` and
-    ``published`` on the fan chart, as there), and ``labs``. ``names``: those of them only."""
+    ``published`` on the fan chart, as there), and ``labs``."""
     formats = tuple(formats)
-    names = run_plot_names(result) if names is None else tuple(names)
+    names = run_plot_names(result)
     kinds = [name for name in names if name in PLOTS]
     files = drawn_plots(result, record=record, published=published, kinds=kinds, formats=formats)
     if "labs" in names:

@@ -1,14 +1,15 @@
-"""The plots of a run folder drawn in a second process, while the command's own computes the
-forecast and writes samples.nc and the tables.
+"""The plots of a small run folder drawn in a second process, while the command's own computes
+the forecast and writes samples.nc and the tables.
 
 A small run takes as long to draw its plots as to compute them (about a second on 2 cores,
 and 0.7 s more to import matplotlib), and neither waits on the other until the files are
 written. ``forecast run`` therefore forks, before JAX starts its threads, a process that
 imports the plotting code and draws a first small figure (:func:`_warm_up`: fonts, mathtext,
-the PNG encoder) while the engine runs, at a lower priority (``nice`` 10). It then receives
-the result (pickled, some tens of milliseconds), draws the plots and sends back their bytes,
-which the command writes into its folder itself: the second process writes no file, so a
-run that stops leaves nothing of it behind.
+the PNG encoder) while the engine runs. Once the result is computed, the command hands it
+over (pickled, some tens of milliseconds, once the second process is ready for it), writes
+samples.nc and the tables while the plots are drawn, and then writes the plots' bytes into
+its folder itself: the second process writes no file of the run, so a run that stops leaves
+nothing of it behind.
 
 Only for small runs (:data:`PLOT_PROCESS_WORLDS`): measured with ``bench/fixed_cost.py
 --plots-here`` (2 cores, median of 5), ``--samples 1000`` took 4.10 s against 4.69 s with
@@ -16,42 +17,52 @@ the plots drawn in the command's own process, but the default run (100,000 world
 engine keeps both cores busy for seconds) 7.27 s against 6.98 s: the second process spends
 about 1.5 CPU-s more (its imports, a first figure, the summaries the plots read, the pickle).
 
-Only where forking is safe: a process with no other Python thread and no JAX backend
-started (JAX's runtime threads would not survive a fork). Elsewhere (a test or a notebook
-calling the command's ``main``, ``FORECAST_PLOT_PROCESS=0``, a platform without ``fork``)
-:func:`plot_process` yields None and the caller draws in its own process: the same bytes.
+Never a reason for a run to fail: where a fork is not safe (another Python thread, a JAX
+backend started: a test or a notebook calling the command's ``main``), not possible (no
+``fork``, no process or file descriptor left) or turned off (``FORECAST_PLOT_PROCESS=0``),
+:func:`plot_process` yields None; and where the second process ends without the plots (an
+error, a signal, out of memory), :meth:`PlotProcess.files` says so with None. Either way the
+command draws them itself: the same bytes, and any error as it would raise it.
 
-The drawing process ignores Ctrl-C (the command decides what happens then) and dies silently
-of SIGTERM; the command kills and reaps it whenever it stops, and it leaves on its own when
-the command's end of its pipe closes.
+Signals: the fork happens with Ctrl-C and termination held back, so that neither process
+sees one before its handlers are set. The second process ignores Ctrl-C (the command decides
+what happens then), ignores a hangup or a termination where the command does (``nohup``),
+and otherwise ends on them, quietly; the command stops (SIGKILL) and reaps it whenever it
+stops, and it leaves on its own when the command's end of its pipe closes. Its warnings are handed back
+and raised in the command, as if the plots had been drawn there.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
-import pickle
 import signal
 import sys
 import threading
-import traceback
+import warnings
 from multiprocessing import Pipe
 
-__all__ = ["PlotProcess", "plot_process"]
+from outputs.folder import signals_held
 
-#: The drawing process's niceness: it takes what CPU the engine leaves.
-NICENESS = 10
+__all__ = ["PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
+
 #: The largest run drawn in a second process: where the engine's part takes about a second
 #: on 2 cores. Larger runs keep both cores busy longer than the plots take to draw.
 PLOT_PROCESS_WORLDS = 20_000
+#: The signals the second process handles (those the command holds back around the fork).
+_STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def plot_process(worlds: int):
-    """A :class:`PlotProcess` started now for a run of ``worlds`` worlds, or None for a larger
-    run (:data:`PLOT_PROCESS_WORLDS`) or where a fork is not safe; stopped on exit."""
-    process = PlotProcess.start() if worlds <= PLOT_PROCESS_WORLDS and _fork_is_safe() else None
+    """A :class:`PlotProcess` started now for a run of ``worlds`` worlds, or None (a larger
+    run, :data:`PLOT_PROCESS_WORLDS`, or where a fork is not safe or fails); stopped on exit."""
+    process = None
     try:
+        if worlds <= PLOT_PROCESS_WORLDS and _fork_is_safe():
+            with signals_held():  # no Ctrl-C between the fork and either side's handlers
+                process = PlotProcess.start()
         yield process
     finally:
         if process is not None:
@@ -82,36 +93,49 @@ class PlotProcess:
         self._reaped = False
 
     @classmethod
-    def start(cls) -> PlotProcess:
-        ours, theirs = Pipe()
+    def start(cls) -> PlotProcess | None:
+        """Fork the drawing process (call with the stopping signals held back); None where
+        the system has no process or file descriptor to spare."""
+        try:
+            ours, theirs = Pipe()
+        except OSError:
+            return None
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             stream.flush()
-        pid = os.fork()
-        if pid == 0:  # the drawing process: never returns into the command's code
+        try:
+            pid = os.fork()
+        except OSError:
             ours.close()
-            _serve(theirs)
+            theirs.close()
+            return None
+        if pid == 0:  # the drawing process: never returns into the command's code
+            try:
+                _serve(theirs, ours)
+            finally:
+                os._exit(1)
         theirs.close()
         return cls(pid, ours)
 
     def submit(self, result, *, formats=("png",)) -> None:
-        """Hand ``result`` over to be drawn in each of ``formats``. A drawing process that
-        ended already is told in :meth:`files`."""
+        """Hand ``result`` over to be drawn in each of ``formats`` (once the drawing process
+        is ready for it). A drawing process that ended already is told by :meth:`files`."""
         with contextlib.suppress(OSError):  # a broken pipe: it ended
             self._connection.send((result, tuple(formats)))
 
-    def files(self) -> dict[str, bytes]:
+    def files(self) -> dict[str, bytes] | None:
         """The drawn plots, ``{"<name>.<format>": bytes}``, as
-        :func:`outputs.write.run.run_plots` gives them; waits for them. An error in
-        the drawing process is raised here; a process that ended without them (killed, out
-        of memory) as a :class:`ChildProcessError` that says how it ended."""
+        :func:`outputs.write.run.run_plots` gives them; waits for them. None where the
+        drawing process ended without them: the caller draws them itself. Its warnings are
+        raised here."""
         try:
-            kind, payload = self._connection.recv()
+            reply = self._connection.recv()
         except (EOFError, OSError):
-            raise ChildProcessError(f"the process drawing the plots ended {self._how_it_ended()} "
-                                    "before it sent them; nothing was written") from None
-        if kind == "error":
-            raise payload
-        return payload
+            self._reap()
+            return None
+        kind, files, caught = reply
+        for message, category in caught:
+            warnings.warn(message, category, stacklevel=2)
+        return files if kind == "files" else None
 
     def close(self) -> None:
         """Stop the drawing process (if it still runs) and reap it."""
@@ -121,22 +145,15 @@ class PlotProcess:
                 os.kill(self.pid, signal.SIGKILL)
             self._reap()
 
-    def _reap(self) -> int:
-        while True:
+    def _reap(self) -> None:
+        while not self._reaped:
             try:
-                _, status = os.waitpid(self.pid, 0)
+                os.waitpid(self.pid, 0)
             except InterruptedError:
                 continue
             except ChildProcessError:  # reaped elsewhere
-                status = 0
+                pass
             self._reaped = True
-            return status
-
-    def _how_it_ended(self) -> str:
-        status = self._reap()
-        if os.WIFSIGNALED(status):
-            return f"by {signal.Signals(os.WTERMSIG(status)).name}"
-        return f"with status {os.waitstatus_to_exitcode(status)}"
 
 
 def _warm_up() -> None:
@@ -159,44 +176,39 @@ def _warm_up() -> None:
         png_bytes(figure)
 
 
-def _portable(err: Exception) -> Exception:
-    """``err`` as the command will raise it: with this process's traceback as a note, or,
-    where it does not survive pickling, as a RuntimeError of that traceback."""
-    text = "".join(traceback.format_exception(err)).strip()
-    err.add_note(f"(drawn in the plot process)\n{text}")
-    try:
-        pickle.loads(pickle.dumps(err))
-        return err
-    except Exception:  # noqa: BLE001 -- any error of the error itself
-        return RuntimeError(text)
-
-
-def _serve(connection) -> None:
-    """The drawing process: import the plotting code, draw the one result sent, send the files
-    (or the error) back, and leave without running any of the command's exit code."""
+def _serve(connection, commands_end) -> None:
+    """The drawing process: import the plotting code, draw the one result sent, send the
+    files and the warnings back (or word that it could not), and leave without running any
+    of the command's code: its own exit handlers only (matplotlib's, where it made a
+    temporary config folder), then ``os._exit``."""
     code = 0
     try:
+        atexit._clear()  # the command's handlers are the command's
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        os.nice(NICENESS)
-        for name in ("SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                signal.signal(getattr(signal, name), signal.SIG_DFL)
-        try:
-            from outputs.write.run import run_plots  # matplotlib and the plots, while the engine runs
+        for signum in _STOPPING[1:]:  # they end it, quietly; ignored where the command ignores them
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+        commands_end.close()
+        from outputs.write.run import run_plots  # matplotlib and the plots, while the engine runs
 
-            with contextlib.suppress(Exception):  # a failure here shows where the plots are drawn
-                _warm_up()
+        with contextlib.suppress(Exception):  # where the plots cannot be drawn, the command tells why
+            _warm_up()
+        try:
             result, formats = connection.recv()
         except EOFError:  # the command stopped before it had a result
             return
-        try:
-            reply = ("files", run_plots(result, formats=formats))
-        except Exception as err:  # noqa: BLE001 -- raised again in the command
-            reply = ("error", _portable(err))
-        connection.send(reply)
-    except BaseException:  # noqa: BLE001 -- the command's end is gone (a broken pipe) or anything else
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                reply = ("files", run_plots(result, formats=formats))
+            except Exception:  # noqa: BLE001 -- the command draws them again and raises it there
+                reply = ("failed", None)
+        connection.send((*reply, [(str(w.message), w.category) for w in caught]))
+    except BaseException:  # noqa: BLE001 -- a signal, the command's end gone, anything: the command draws them
         code = 1
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()
             sys.stderr.flush()
         os._exit(code)

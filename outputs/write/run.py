@@ -20,8 +20,8 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     ``priors.md``, with several labs ``labs.csv`` and ``lab_counts.csv``, and the plots ``fan``,
     ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each
     format (:func:`run_plots`). ``plots``: a
-    :class:`~outputs.write.plot_process.PlotProcess` that draws them meanwhile; None: they
-    are drawn here, after the rest.
+    :class:`~outputs.write.plot_process.PlotProcess` that draws them meanwhile; None (or a
+    process that could not draw them): they are drawn here, after the rest.
 
     Returns
     -------
@@ -37,7 +37,9 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     # in memory first: HDF5 crashes on a disk that fills while it writes
     written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
-    files = plots.files() if plots is not None else run_plots(result, formats=formats)
+    files = plots.files() if plots is not None else None
+    if files is None:  # no second process, or one that could not draw them
+        files = run_plots(result, formats=formats)
     return written + write_files(folder, files)
 
 

@@ -460,3 +460,21 @@ def test_scheduler_address_on_the_cli_path(tmp_path, capsys):
     assert main(["run", *SMALL, "--out", str(tmp_path / "L")]) == 0
     for name in ("summary.csv", "timeline.csv", "crossing.csv"):
         assert (tmp_path / "D" / name).read_text() == (tmp_path / "L" / name).read_text()
+
+
+# -- the finished command ends at once, but as Python does under a profiler ----------------------
+def test_a_finished_command_ends_with_its_output_and_its_code(tmp_path):
+    done = subprocess.run(_cli("priors"), cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env())
+    assert done.returncode == 0 and done.stdout.rstrip().count("\n") > 10, done.stderr  # flushed to a pipe
+    bad = subprocess.run(_cli("priors", "--priors", "nonesuch"), cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, env=_env())
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_a_profiled_command_still_writes_its_profile(tmp_path):
+    """``python -m cProfile -o F -m outputs.cli``: cProfile writes F once the program has
+    exited as Python does, which the command's quick exit would skip."""
+    command = [sys.executable, "-m", "cProfile", "-o", str(tmp_path / "run.prof"), "-m", "outputs.cli", "priors"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "run.prof").stat().st_size > 0

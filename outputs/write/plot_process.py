@@ -12,10 +12,11 @@ its folder itself: the second process writes no file of the run, so a run that s
 nothing of it behind.
 
 Only for small runs (:data:`PLOT_PROCESS_WORLDS`): measured with ``bench/fixed_cost.py
---plots-here`` (2 cores, median of 5), ``--samples 1000`` took 4.10 s against 4.69 s with
+--plots-here`` (2 cores, median of 5), ``--samples 1000`` took 4.35 s against 4.79 s with
 the plots drawn in the command's own process, but the default run (100,000 worlds, whose
-engine keeps both cores busy for seconds) 7.27 s against 6.98 s: the second process spends
-about 1.5 CPU-s more (its imports, a first figure, the summaries the plots read, the pickle).
+engine keeps both cores busy for seconds) 7.27 s against 6.98 s when it used one: the second
+process spends more than a CPU-second more (its imports, a first figure, the summaries the
+plots read, the pickle).
 
 Never a reason for a run to fail: where a fork is not safe (another Python thread, a JAX
 backend started: a test or a notebook calling the command's ``main``), not possible (no

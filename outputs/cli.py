@@ -265,7 +265,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         with _termination_raises(), _one_line_warnings(name):
             code = int(args.handler(args) or 0)
-            sys.stdout.flush()
+            if sys.stdout is not None:  # None: started with its output closed (``>&-``)
+                sys.stdout.flush()
         return code
     except InputError as err:
         print(f"{name}: error: {in_flags(str(err))}", file=sys.stderr)
@@ -307,18 +308,27 @@ def _exit(code: int) -> None:
     without tearing the interpreter down. Python's own shutdown frees every module and
     JAX's runtime one object at a time, about 0.7 s on 2 cores after a 4 s run, with
     nothing left to write; every file the command writes is closed by then. Under a profiler
-    or a tracer (``python -m cProfile``, coverage), or with a thread that Python would wait
-    for, it exits as Python does."""
+    or a tracer (``python -m cProfile``, coverage: :func:`_observed`), or with a non-daemon
+    thread that Python would wait for, it exits as Python does."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed or broken pipe: the command's code stands
+        except (OSError, ValueError, AttributeError):  # a closed, broken or missing stream: the code stands
             pass
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if sys.getprofile() is not None or sys.gettrace() is not None or any(t.is_alive() for t in others):
+    if _observed() or any(t.is_alive() for t in others):
         sys.exit(code)  # a profiler's or a tracer's report, a thread to join: Python's own exit
     atexit._run_exitfuncs()  # logging, Dask's client, multiprocessing: the exit handlers sys.exit runs
     os._exit(code)
+
+
+def _observed() -> bool:
+    """Whether a profiler or a tracer watches the process: ``sys.setprofile``/``settrace``,
+    or, from Python 3.12, a tool of ``sys.monitoring`` (cProfile's and coverage's way there)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6))
 
 
 if __name__ == "__main__":

@@ -22,14 +22,16 @@ Never a reason for a run to fail: where a fork is not safe (another Python threa
 backend started: a test or a notebook calling the command's ``main``), not possible (no
 ``fork``, no process or file descriptor left) or turned off (``FORECAST_PLOT_PROCESS=0``),
 :func:`plot_process` yields None; and where the second process ends without the plots (an
-error, a signal, out of memory), :meth:`PlotProcess.files` says so with None. Either way the
+error, a signal, out of memory, a result that does not pickle), :meth:`PlotProcess.files`
+says so with None. Either way the
 command draws them itself: the same bytes, and any error as it would raise it.
 
 Signals: the fork happens with Ctrl-C and termination held back, so that neither process
 sees one before its handlers are set. The second process ignores Ctrl-C (the command decides
 what happens then), ignores a hangup or a termination where the command does (``nohup``),
-and otherwise ends on them, quietly; the command stops (SIGKILL) and reaps it whenever it
-stops, and it leaves on its own when the command's end of its pipe closes. Its warnings are handed back
+and otherwise ends on them, quietly; the command reaps it (killed, unless it has answered
+and is only leaving) whenever it stops, and it leaves on its own when the command's end of
+its pipe closes. Its warnings are handed back
 and raised in the command, as if the plots had been drawn there.
 """
 
@@ -41,6 +43,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from multiprocessing import Pipe
 
@@ -53,6 +56,8 @@ __all__ = ["PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
 PLOT_PROCESS_WORLDS = 20_000
 #: The signals the second process handles (those the command holds back around the fork).
 _STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+#: Of those, the ones that end it (where the command does not ignore them).
+_ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
@@ -92,7 +97,8 @@ class PlotProcess:
         self.pid = pid
         self._connection = connection
         self._reaped = False
-
+        self._failed = False  # it cannot be handed the result, or its answer cannot be read
+        self._answered = False  # it sent its answer: it is only leaving
     @classmethod
     def start(cls) -> PlotProcess | None:
         """Fork the drawing process (call with the stopping signals held back); None where
@@ -102,9 +108,12 @@ class PlotProcess:
         except OSError:
             return None
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            stream.flush()
+            with contextlib.suppress(Exception):  # None (a closed descriptor), a broken pipe
+                stream.flush()
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():  # Python 3.12's word on a fork beside library threads
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
         except OSError:
             ours.close()
             theirs.close()
@@ -119,42 +128,55 @@ class PlotProcess:
 
     def submit(self, result, *, formats=("png",)) -> None:
         """Hand ``result`` over to be drawn in each of ``formats`` (once the drawing process
-        is ready for it). A drawing process that ended already is told by :meth:`files`."""
-        with contextlib.suppress(OSError):  # a broken pipe: it ended
+        is ready for it). Where it cannot (the process ended, the result does not pickle),
+        :meth:`files` says so."""
+        try:
             self._connection.send((result, tuple(formats)))
+        except Exception:  # noqa: BLE001 -- a broken pipe, a result that does not pickle: drawn here
+            self._failed = True
 
     def files(self) -> dict[str, bytes] | None:
         """The drawn plots, ``{"<name>.<format>": bytes}``, as
         :func:`outputs.write.run.run_plots` gives them; waits for them. None where the
-        drawing process ended without them: the caller draws them itself. Its warnings are
-        raised here."""
-        try:
-            reply = self._connection.recv()
-        except (EOFError, OSError):
-            self._reap()
+        drawing process could not give them: the caller draws them itself. The warnings of
+        the drawing are raised here."""
+        if self._failed:
             return None
-        kind, files, caught = reply
+        try:
+            kind, files, caught = self._connection.recv()
+        except Exception:  # noqa: BLE001 -- it ended (EOF), or its answer cannot be read: drawn here
+            self._failed = True
+            return None
+        self._answered = True
+        if kind != "files":  # the caller draws them, and meets the warnings itself
+            return None
         for message, category in caught:
             warnings.warn(message, category, stacklevel=2)
-        return files if kind == "files" else None
+        return files
 
     def close(self) -> None:
-        """Stop the drawing process (if it still runs) and reap it."""
+        """Stop the drawing process and reap it: one that has answered is given a second to
+        run its exit handlers; any other is killed."""
         self._connection.close()
-        if not self._reaped:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._reap()
+        if self._reaped:
+            return
+        if self._answered:
+            for _ in range(100):
+                if self._reap(block=False):
+                    return
+                time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        self._reap()
 
-    def _reap(self) -> None:
-        while not self._reaped:
-            try:
-                os.waitpid(self.pid, 0)
-            except InterruptedError:
-                continue
-            except ChildProcessError:  # reaped elsewhere
-                pass
-            self._reaped = True
+    def _reap(self, block: bool = True) -> bool:
+        """Wait for the drawing process to end (or only look: ``block=False``); whether it has."""
+        try:
+            pid, _ = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            pid = self.pid
+        self._reaped = pid == self.pid
+        return self._reaped
 
 
 def _warm_up() -> None:
@@ -186,7 +208,7 @@ def _serve(connection, commands_end) -> None:
     try:
         atexit._clear()  # the command's handlers are the command's
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for signum in _STOPPING[1:]:  # they end it, quietly; ignored where the command ignores them
+        for signum in _ENDING:  # they end it, quietly; ignored where the command ignores them
             if signal.getsignal(signum) is not signal.SIG_IGN:
                 signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)

@@ -469,6 +469,9 @@ def test_a_finished_command_ends_with_its_output_and_its_code(tmp_path):
     bad = subprocess.run(_cli("priors", "--priors", "nonesuch"), cwd=tmp_path, capture_output=True, text=True,
                          timeout=120, env=_env())
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    closed = subprocess.run(["bash", "-c", f"{' '.join(_cli('priors'))} >&-"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, env=_env())
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr  # started with stdout closed
 
 
 def test_a_profiled_command_still_writes_its_profile(tmp_path):

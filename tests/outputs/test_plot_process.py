@@ -32,11 +32,20 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc").is_
 
 #: Run in a fresh interpreter: the cases of the second process, their findings as JSON.
 _SCRIPT = r"""
-import json, os, signal, sys, warnings
+import json, os, signal, sys, time, warnings
 import outputs.write.run as writer
 from outputs.write.plot_process import PlotProcess, _fork_is_safe, plot_process
 
 found = {"safe_before_jax_ran": _fork_is_safe()}
+
+def ignored(pid):  # the signals a process ignores, once it blocks none (its handlers set)
+    for _ in range(3000):
+        status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines())
+        if int(status["SigBlk"], 16) == 0:
+            ign = int(status["SigIgn"], 16)
+            return [name for name in ("SIGHUP", "SIGINT", "SIGTERM") if ign >> (getattr(signal, name) - 1) & 1]
+        time.sleep(0.01)
+    return "still blocked"
 drawn_here = writer.run_plots
 
 def careful(result, *, formats):  # what a process forked now draws: a warning and one file
@@ -50,6 +59,8 @@ with plot_process(300) as warner:
     with plot_process(300) as plots, plot_process(300) as failing, plot_process(300) as killed:
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
         found["started"] = all(p is not None for p in (warner, plots, failing, killed))
+        found["ignored"] = {"default": ignored(warner.pid), "nohup": ignored(plots.pid)}
+        found["held_here"] = sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))
         real_fork = os.fork
         os.fork = lambda: (_ for _ in ()).throw(OSError(11, "Resource temporarily unavailable"))
         with plot_process(300) as none:
@@ -135,6 +146,13 @@ def test_its_warnings_are_raised_in_the_command(found):
 
 def test_a_hangup_ignored_by_the_command_is_ignored_by_it(found):
     assert found["same_bytes"]  # drawn after its SIGHUP
+
+
+def test_its_signals_once_started(found):
+    """Ctrl-C ignored, a hangup or a termination ending it unless the command ignores them
+    (nohup); nothing left held back in it or in the command."""
+    assert found["ignored"] == {"default": ["SIGINT"], "nohup": ["SIGHUP", "SIGINT"]}
+    assert found["held_here"] == []
 
 
 def test_no_fork_no_process(found):

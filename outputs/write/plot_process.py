@@ -99,6 +99,7 @@ class PlotProcess:
         self._reaped = False
         self._failed = False  # it cannot be handed the result, or its answer cannot be read
         self._answered = False  # it sent its answer: it is only leaving
+
     @classmethod
     def start(cls) -> PlotProcess | None:
         """Fork the drawing process (call with the stopping signals held back); None where

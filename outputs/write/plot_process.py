@@ -22,8 +22,8 @@ Never a reason for a run to fail: where a fork is not safe (another Python threa
 backend started: a test or a notebook calling the command's ``main``), not possible (no
 ``fork``, no process or file descriptor left) or turned off (``FORECAST_PLOT_PROCESS=0``),
 :func:`plot_process` yields None; and where the second process ends without the plots (an
-error, a signal, out of memory, a result that does not pickle), :meth:`PlotProcess.files`
-says so with None. Either way the
+error, a signal, out of memory, a result that does not pickle, no answer within
+:data:`PLOT_TIMEOUT`), :meth:`PlotProcess.files` says so with None. Either way the
 command draws them itself: the same bytes, and any error as it would raise it.
 
 Signals: the fork happens with Ctrl-C and termination held back, so that neither process
@@ -54,6 +54,10 @@ __all__ = ["PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
 #: The largest run drawn in a second process: where the engine's part takes about a second
 #: on 2 cores. Larger runs keep both cores busy longer than the plots take to draw.
 PLOT_PROCESS_WORLDS = 20_000
+#: Seconds the command waits for the plots once it has written the rest (they take about
+#: 1.5 s): a drawing process that has not answered by then is killed, and the command draws
+#: them itself.
+PLOT_TIMEOUT = 120.0
 #: The signals the second process handles (those the command holds back around the fork).
 _STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 #: Of those, the ones that end it (where the command does not ignore them).
@@ -144,8 +148,10 @@ class PlotProcess:
         if self._failed:
             return None
         try:
+            if not self._connection.poll(PLOT_TIMEOUT):  # hung: close() kills it
+                raise TimeoutError(f"no plots after {PLOT_TIMEOUT:g} s")
             kind, files, caught = self._connection.recv()
-        except Exception:  # noqa: BLE001 -- it ended (EOF), or its answer cannot be read: drawn here
+        except Exception:  # noqa: BLE001 -- it ended (EOF), hung, or its answer cannot be read: drawn here
             self._failed = True
             return None
         self._answered = True

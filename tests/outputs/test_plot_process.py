@@ -52,6 +52,18 @@ def careful(result, *, formats):  # what a process forked now draws: a warning a
     warnings.warn("drawn with care", UserWarning)
     return {"x.png": b"1"}
 
+def hung(result, *, formats):
+    time.sleep(600)
+
+import outputs.write.plot_process as module
+writer.run_plots = hung
+with plot_process(300) as hanging:
+    writer.run_plots = drawn_here
+    hanging.submit("a result")
+    module.PLOT_TIMEOUT, timeout = 0.5, module.PLOT_TIMEOUT
+    found["hung"] = hanging.files()
+    module.PLOT_TIMEOUT = timeout
+found["hung_left"] = os.path.exists(f"/proc/{hanging.pid}")
 writer.run_plots = careful
 with plot_process(300) as warner:
     writer.run_plots = drawn_here
@@ -138,6 +150,7 @@ def test_the_second_process_draws_the_same_bytes(found):
 
 def test_a_process_that_could_not_draw_leaves_them_to_the_command(found):
     assert found["failed"] and found["killed"]  # None: the command draws them itself
+    assert found["hung"] is None and not found["hung_left"]  # no answer in time: killed
 
 
 def test_its_warnings_are_raised_in_the_command(found):

@@ -125,7 +125,8 @@ def main(argv=None) -> None:
     with jax.enable_x64(True):
         time_jax(priors, min(args.worlds, 65_536), seed=0)  # compiled first
         engine = time_jax(priors, args.worlds, seed=0)
-    print(f"the engine's compiled chunks (draws and model, no summaries): {engine:.2f} s, {engine / seconds:.1f}x the floor")
+    print(f"the engine's compiled chunks (draws and model, no summaries): {engine:.2f} s, "
+          f"{engine / seconds:.1f}x the floor")
 
 
 if __name__ == "__main__":

@@ -186,14 +186,14 @@ def _remove_unfinished(staging: Path) -> None:
 
 
 #: Signals held back while an unfinished folder is removed.
-_HELD = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def signals_held():
     """Hold back Ctrl-C and termination signals (they arrive once this ends)."""
     try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     except (AttributeError, ValueError, OSError):
         yield
         return

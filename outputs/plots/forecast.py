@@ -24,7 +24,7 @@ from outputs.plots.resources import RESOURCES_FIGSIZE, has_resources, plot_resou
 from outputs.plots.timeline import plot_constraints, plot_timeline
 from outputs.style import plot_style
 
-__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "drawn_plots", "run_plot_files", "run_plot_names",
+__all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "drawn_plots", "run_plot_files",
            "save_plots"]
 
 #: Plot kinds by name, for ``forecast plot --kind`` and the report.
@@ -102,22 +102,14 @@ def drawn_plots(
     return files
 
 
-def run_plot_names(result: ForecastResult) -> tuple[str, ...]:
-    """The plots of a run folder, in order: :func:`default_kinds`, and with several labs
-    ``labs`` (who gets there first)."""
-    return default_kinds(result) + (("labs",) if len(result.labs) > 1 else ())
-
-
 def run_plot_files(result: ForecastResult, *, record=None, published=None,
                    formats: Iterable[str] = ("png",)) -> dict[str, bytes]:
-    """The plots of a run folder (``forecast run``), ``{"<name>.<format>": bytes}``, in the
-    order of :func:`run_plot_names`: the kinds of :func:`drawn_plots` (``record`` and
-    ``published`` on the fan chart, as there), and ``labs``."""
+    """The plots of a run folder (``forecast run``), ``{"<name>.<format>": bytes}``: those of
+    :func:`drawn_plots` (``record`` and ``published`` on the fan chart, as there), then, with
+    several labs, ``labs`` (who gets there first)."""
     formats = tuple(formats)
-    names = run_plot_names(result)
-    kinds = [name for name in names if name in PLOTS]
-    files = drawn_plots(result, record=record, published=published, kinds=kinds, formats=formats)
-    if "labs" in names:
+    files = drawn_plots(result, record=record, published=published, formats=formats)
+    if len(result.labs) > 1:
         with plot_style():
             figure = Figure(figsize=(8, 4.2), layout="constrained")
             if plot_labs(result, ax=figure.add_subplot()) is not None:  # None: no lab summary to draw

@@ -47,7 +47,7 @@ import time
 import warnings
 from multiprocessing import Pipe
 
-from outputs.folder import signals_held
+from outputs.folder import HELD_SIGNALS, signals_held
 
 __all__ = ["PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
 
@@ -58,9 +58,8 @@ PLOT_PROCESS_WORLDS = 20_000
 #: 1.5 s): a drawing process that has not answered by then is killed, and the command draws
 #: them itself.
 PLOT_TIMEOUT = 120.0
-#: The signals the second process handles (those the command holds back around the fork).
-_STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-#: Of those, the ones that end it (where the command does not ignore them).
+#: Of the signals held around the fork (:data:`outputs.folder.HELD_SIGNALS`), those that end
+#: the drawing process (where the command does not ignore them).
 _ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -218,7 +217,7 @@ def _serve(connection, commands_end) -> None:
         for signum in _ENDING:  # they end it, quietly; ignored where the command ignores them
             if signal.getsignal(signum) is not signal.SIG_IGN:
                 signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)  # held since the fork
         commands_end.close()
         from outputs.write.run import run_plots  # matplotlib and the plots, while the engine runs
 

@@ -11,6 +11,7 @@ import _thread
 import argparse
 import atexit
 import contextlib
+import gc
 import importlib
 import io
 import os
@@ -201,15 +202,20 @@ def use_compile_cache(folder: Path | None) -> None:
     exported.use_folder(folder.parent / "exported")
 
 
-#: glibc's M_MMAP_THRESHOLD (mallopt), and the size from which the CLI maps memory directly.
-_M_MMAP_THRESHOLD, _MMAP_FROM = -3, 1 << 20
+#: glibc's M_MMAP_THRESHOLD (mallopt), and the size from which the CLI maps memory directly:
+#: 32 MB, the largest threshold glibc itself moves to on 64-bit systems, but fixed.
+_M_MMAP_THRESHOLD, _MMAP_FROM = -3, 32 << 20
 
 
 def return_large_blocks() -> None:
-    """Have glibc map every block of 1 MB or more directly, so a freed chunk's arrays go
-    back to the system. Left to itself, glibc raises that threshold after the first large
-    free and serves later chunks from a heap that fragments: a conditioned run of 1e7
-    worlds then grew to 3 GB, against 1.5 GB with this (measured in bench/end_to_end.py).
+    """Have glibc map every block of 32 MB or more directly, so that the largest of a
+    chunk's arrays go back to the system once freed, and serve smaller ones from its heap.
+    Left to itself, glibc raises that threshold after the first large free, up to 32 MB,
+    and serves later chunks from a heap that fragments: a conditioned run of 1e7 worlds
+    then grew to 3 GB (measured in bench/end_to_end.py). A threshold of 1 MB kept it at
+    1.15 GB, but every chunk's arrays (4-26 MB each) were then fresh pages from the system,
+    zeroed and faulted in one by one: at 1e7 worlds 70 CPU-s in the kernel, against 46 s
+    with this threshold (156 s against 145 s wall, 1.25 GB peak; six labs, 2 cores).
     The CLI's process only; a no-op where libc has no ``mallopt``."""
     import ctypes
     import ctypes.util
@@ -237,10 +243,13 @@ def _interruptions_kept():
         sys.unraisablehook = previous
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, program: bool = False) -> int:
+    """Run the command ``argv`` (``sys.argv[1:]`` by default) and return its exit code.
+    ``program``: as the ``forecast`` program, which owns its process (:func:`entry`): a
+    command that runs on this machine does so without Dask (:func:`_without_dask`)."""
     try:
         with _interruptions_kept():
-            return _main(argv)
+            return _main(argv, program=program)
     except KeyboardInterrupt:  # while the engine was imported or the options parsed
         _ignore_further_signals()
         print("forecast: interrupted", file=sys.stderr)
@@ -251,9 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + err.signum
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, *, program: bool = False) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)  # usage errors and --help: argparse prints and exits
+    if program:
+        _without_dask(args)
     from outputs.folder import signals_held
     from priors import InputError
     name = f"forecast {args.command}"
@@ -294,13 +305,49 @@ def os_error_line(err: OSError) -> str:
     return f"{err.filename}: {reason}" if getattr(err, "filename", None) else reason
 
 
+#: The cyclic garbage collector's thresholds in the ``forecast`` program (Python's own: 700,
+#: 10, 10). A command imports JAX, xarray, pandas and matplotlib, about a million objects
+#: that live as long as the process, and Python's thresholds go through them again and
+#: again as they are made: 0.2-0.4 s of a run on 2 cores, measured with ``perf``. These
+#: collect the young objects every 20,000 allocations and the old ones rarely; what a run
+#: frees, it frees by reference counting (a chunk's arrays, as soon as they are folded).
+GC_THRESHOLDS = (20_000, 20, 20)
+#: Set for the program where the user has not set them: OpenBLAS (NumPy's and SciPy's, a copy
+#: each) starts a thread per core as it loads, and those threads spin, waiting for work,
+#: before they sleep: 0.3-0.4 CPU-s of a run on 2 cores, measured with ``perf``. The
+#: program's matrices are small (the copula's, a few dozen rows), which OpenBLAS computes in
+#: the calling thread anyway: the same numbers.
+PROGRAM_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
+
+
 def entry() -> None:
-    """The ``forecast`` program: :func:`main`, then exit with its code. Once the command is
-    done, Ctrl-C and termination are ignored, and the process ends at once (:func:`_exit`).
-    Not in :func:`main`, which tests and other programs call in their own process."""
-    code = main()
+    """The ``forecast`` program: :func:`main`, then exit with its code. It collects cyclic
+    garbage less often (:data:`GC_THRESHOLDS`), keeps OpenBLAS to the calling thread
+    (:data:`PROGRAM_ENVIRONMENT`, before NumPy loads) and runs a command on this machine
+    without Dask (:func:`_without_dask`). Once the command is done, Ctrl-C and termination
+    are ignored, and the process ends at once (:func:`_exit`). Not in :func:`main`, which
+    tests and other programs call in their own process."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    for name, value in PROGRAM_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    code = main(program=True)
     _ignore_further_signals()
     _exit(code)
+
+
+def _without_dask(args: argparse.Namespace) -> None:
+    """Hide Dask from a command that runs on this machine (no ``--scheduler``, nor
+    ``$FORECAST_SCHEDULER``): as though it were not installed, as it is not without the
+    ``cluster`` extra. xarray imports ``dask.array`` at its first Dataset and
+    ``dask.distributed`` in ``to_netcdf``, only to see whether the data are Dask's: 0.4-0.8 s
+    of every command on 2 cores, for nothing. ``sys.modules[name] = None`` is Python's own
+    way to say a module cannot be imported (:func:`importlib.util.find_spec` gives None for it).
+    The program's process only (:func:`entry`), and only before xarray is imported: xarray
+    keeps what it found (``module_available`` is cached), and would then fail to import Dask."""
+    if getattr(args, "scheduler", None) or "xarray" in sys.modules:
+        return
+    for name in ("dask", "distributed"):
+        sys.modules.setdefault(name, None)
 
 
 def _exit(code: int) -> None:

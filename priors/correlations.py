@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from priors.errors import PriorError
+from priors.linalg import serial_blas
 
 __all__ = [
     "Correlation", "CorrelationWarning", "blocks", "check_valid", "merge", "nearest_valid",
@@ -185,10 +186,12 @@ def score_matrix(names: Sequence[str], pairs: Iterable[Correlation]) -> np.ndarr
     return matrix
 
 
+@serial_blas
 def smallest_eigenvalue(matrix: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(matrix)[0]) if len(matrix) else 1.0
 
 
+@serial_blas
 def check_valid(names: Sequence[str], pairs: Sequence[Correlation], *, source: str = "") -> None:
     """Refuse pairs whose matrix is not positive definite, naming the pairs involved.
 
@@ -213,6 +216,7 @@ def check_valid(names: Sequence[str], pairs: Sequence[Correlation], *, source: s
     )
 
 
+@serial_blas
 def nearest_valid(matrix: np.ndarray, *, iterations: int = 200) -> np.ndarray:
     """The nearest correlation matrix with eigenvalues >= ``10 * MIN_EIGENVALUE``.
 

@@ -36,6 +36,7 @@ import numpy as np
 
 from priors.correlations import pearson_from_rank
 from priors.errors import PriorError
+from priors.linalg import serial_blas
 
 SHARED, LAB, LAB_YEAR = "shared", "lab", "lab-year"
 
@@ -210,6 +211,7 @@ def check_override_labs(labs: Labs, own_overrides, where: str) -> None:
 # --------------------------------------------------------------------------- the copula
 
 
+@serial_blas
 def expanded_score_matrix(within: np.ndarray, is_lab: Sequence[bool], columns: Sequence[tuple[int, int | None]],
                           rho: float) -> np.ndarray:
     """The normal-score correlation of the expanded columns (module docstring).

@@ -17,6 +17,7 @@ from jax.scipy.special import ndtri
 
 from priors import correlations as corr
 from priors import labs as lab_scope
+from priors.linalg import serial_blas
 from priors.precision import float64
 from priors.correlations import Correlation, CorrelationWarning
 from priors.domains import Domain
@@ -263,7 +264,7 @@ class PriorSet:
         between_labs = len(self.labs) > 1 and self.labs.correlation != 0
         if self.correlations or between_labs:
             self.check_correlations()
-            mixing = np.linalg.cholesky(self.score_correlation())
+            mixing = serial_blas(np.linalg.cholesky)(self.score_correlation())
         columns = self.columns
         lab_year = [(name, lab, self.for_lab(name, lab)) for name in self.lab_year_priors
                     for lab in self.labs.names]

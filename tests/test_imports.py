@@ -3,6 +3,8 @@ run loads no library it does not call (each was ~0.3-1.2 s of every command; iss
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +54,28 @@ def test_a_run_loads_only_the_libraries_it_calls(tmp_path):
     modules = ("arviz", "scipy.stats", "matplotlib", "numpyro")
     assert loaded_after(code, *modules) == ["numpyro"]  # the first run traces the model
     assert loaded_after(code, *modules) == []
+
+
+def _dask_after(tmp_path, *argv: str, before: str = "") -> tuple[int, list[str]]:
+    """The exit code of ``argv`` run as the ``forecast`` program runs it, in a fresh
+    interpreter (after the code ``before``), and which of Dask's modules it had loaded then."""
+    code = (f"{before}\nfrom outputs import cli\ncode = cli.main({list(argv)!r}, program=True)\nimport sys\n"
+            "print(code, [m for m in ('dask', 'dask.array', 'distributed') if sys.modules.get(m) is not None])\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "FORECAST_NO_COMPILE_CACHE": "1"})
+    last = done.stdout.splitlines()[-1]
+    return int(last.split()[0]), ast.literal_eval(last.split(" ", 1)[1])
+
+
+def test_the_program_runs_a_local_command_without_dask(tmp_path):
+    """xarray imports dask.array at its first Dataset and dask.distributed in to_netcdf (a
+    third of a second or more) only to see whether the data are Dask's: the program hides
+    Dask from a command that runs here, and leaves it to one given --scheduler."""
+    run = ["run", "--samples", "100", "--years", "2026:2027"]
+    assert _dask_after(tmp_path, *run, "--out", "here") == (0, [])
+    assert (tmp_path / "here" / "samples.nc").is_file()
+    code, loaded = _dask_after(tmp_path, *run, "--scheduler", "tcp://127.0.0.1:9", "--out", "there")
+    assert code == 2 and "distributed" in loaded  # tried, and could not reach it
+    # xarray imported first has seen Dask (duck_array_ops): hidden then, xarray's imports of it would fail
+    code, loaded = _dask_after(tmp_path, *run, "--out", "again", before="import xarray")
+    assert code == 0 and "dask.array" in loaded

@@ -218,3 +218,25 @@ def test_saved_runs_record_the_matrix(correlated_draws):
     assert float(matrix.sel(prior_name="capex_limit_growth", other_prior_name="power_limit_growth")) == \
         pytest.approx(0.5)
     assert float(matrix.sel(prior_name="mfu", other_prior_name="chip_growth")) == 0.0
+
+
+def test_the_copula_is_the_same_on_any_number_of_blas_threads():
+    """OpenBLAS splits the Cholesky factor of the six-lab copula (131 x 131) over its
+    threads, and its last bits moved with their number: so did every world. The priors'
+    linear algebra runs on one thread (priors.linalg): the same factor, bit for bit, and
+    the same repaired matrix, however many threads the machine's BLAS has."""
+    from threadpoolctl import threadpool_limits
+
+    from priors import load_prior_set
+    from priors.correlations import nearest_valid
+
+    prior_set = load_prior_set()
+    matrix = prior_set.score_correlation()
+    assert len(matrix) > 100  # large enough for OpenBLAS to use its threads
+    rough = matrix + 0.05 * (np.ones_like(matrix) - np.eye(len(matrix)))  # a matrix to repair
+    found = []
+    for threads in (1, 2, 4):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            found.append((prior_set.transform().mixing, nearest_valid(rough, iterations=5)))
+    for mixing, repaired in found[1:]:
+        assert np.array_equal(mixing, found[0][0]) and np.array_equal(repaired, found[0][1])

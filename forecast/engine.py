@@ -204,9 +204,7 @@ def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_
     parts = []
     for begin in range(0, max(worlds.size, 1), CHUNK_SIZE):  # a compiled call of at most a chunk's width
         batch = worlds[begin:begin + CHUNK_SIZE]
-        width = chunk_width(max(batch.size, 1))
-        z = np.zeros((transform.n_latent, width))
-        z_lab_year = np.zeros((transform.n_lab_year, len(years), width)) if transform.n_lab_year else None
+        z, z_lab_year = _score_buffers(transform, len(years), chunk_width(max(batch.size, 1)))
         chunk_of, column = np.divmod(batch, plan.worlds)
         for chunk in np.unique(chunk_of):
             where = np.flatnonzero(chunk_of == chunk)
@@ -221,6 +219,26 @@ def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_
                             compiler_options=_MODEL_OPTIONS)
         parts.append(_trimmed(out, 0, batch.size))
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+def _score_buffers(transform, n_years: int, width: int):
+    """Zeros for the scores of ``width`` worlds: ``z`` and ``z_lab_year`` (None where the
+    prior set has no uncertain lab-year prior), as :func:`_push` takes them."""
+    z = np.zeros((transform.n_latent, width))
+    return z, (np.zeros((transform.n_lab_year, n_years, width)) if transform.n_lab_year else None)
+
+
+@float64
+def prepare_worlds_at(priors: PriorSet, count: int, *, years, base_year: float = BASE_YEAR) -> None:
+    """Start loading the compiled model that :func:`worlds_at` will run for ``count`` worlds
+    (the width of its first call), in a thread of its own (:func:`forecast.exported.prepare`):
+    a run that computes its kept worlds after its pass over the chunks loads it meanwhile."""
+    years = tuple(int(y) for y in parse_years(years))
+    transform = jax.device_put(priors.transform())
+    z, z_lab_year = _score_buffers(transform, len(years), chunk_width(min(max(count, 1), CHUNK_SIZE)))
+    exported.prepare("engine._push", _push, (transform, z, z_lab_year),
+                     static=dict(years=years, base_year=float(base_year), wanted=None),
+                     compiler_options=_MODEL_OPTIONS)
 
 
 def _trimmed(out: dict, start: int, stop: int) -> dict:

@@ -19,23 +19,25 @@ plain jitted call, bit for bit (``tests/forecast/test_engine.py``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import hashlib
 import inspect
 import os
 import tempfile
+import threading
 from importlib import metadata
 from pathlib import Path
 
 import jax
 import numpy as np
 
-__all__ = ["call", "use_folder"]
+__all__ = ["call", "prepare", "use_folder"]
 
 #: Where the programs are kept; None: off (every call traces, as plain ``jax.jit``).
 _FOLDER: Path | None = None
-#: Programs loaded or exported in this process, by key.
+#: Programs loaded or exported in this process, by key (a Future while :func:`prepare` loads one).
 _LOADED: dict[str, object] = {}
 #: The packages whose source the traced programs are made of.
 _SOURCE_PACKAGES = ("models", "priors")
@@ -127,22 +129,68 @@ def call(name: str, function, args: tuple, *, static: dict, compiler_options: di
     except _Unkeyable:
         return function(*args, **static)
     program = _LOADED.get(key)
+    if isinstance(program, concurrent.futures.Future):  # being loaded (prepare): waited for
+        try:
+            program = _LOADED[key] = program.result()
+        except Exception:  # noqa: BLE001 -- the load failed in its thread: loaded here, or traced again
+            program = None
     if program is None:
         program = _LOADED[key] = _load_or_export(key, function, treedef, leaves, static, compiler_options)
     return program(*leaves)
 
 
+def prepare(name: str, function, args: tuple, *, static: dict, compiler_options: dict | None = None) -> None:
+    """Start loading, in a thread of its own, the program :func:`call` will run for
+    arguments shaped as ``args`` (their values are not read), and go on: XLA links a
+    program's machine code in its own threads (0.3-0.4 s for the model on 2 cores), which
+    then overlaps the caller's work. :func:`call` waits for it where it is not done, and
+    traces it itself where none is kept (tracing is left to the calling thread). A no-op
+    where :func:`call` keeps no program (no folder, several devices) or it is loaded."""
+    if _FOLDER is None or len(jax.local_devices()) > 1:
+        return
+    leaves, treedef = jax.tree_util.tree_flatten(args)
+    try:
+        key = _key(name, treedef, leaves, static)
+    except _Unkeyable:
+        return
+    if key in _LOADED:
+        return
+    future = _LOADED[key] = concurrent.futures.Future()
+    x64 = jax.config.jax_enable_x64  # the caller's (a thread-local setting): the program's dtypes
+    specs = [_spec(leaf) for leaf in leaves]
+
+    def load():
+        try:
+            with jax.enable_x64(x64):
+                future.set_result(_loaded(key, specs, compiler_options))  # None: call() traces it
+        except BaseException as err:  # noqa: BLE001 -- handed to call(), which loads it itself
+            future.set_exception(err)
+
+    # not a daemon: a process that ends meanwhile waits for it (a second at most), rather
+    # than tear the runtime down under it
+    threading.Thread(target=load, name=f"prepare {name}").start()
+
+
+def _loaded(key, specs, compiler_options):
+    """The compiled call of a program kept in its file, or None (none kept, or a corrupt,
+    stale or foreign entry). Traces nothing: safe in a thread of its own (NumPyro's
+    tracing is not)."""
+    try:
+        exported = jax.export.deserialize(bytearray((_FOLDER / f"{key}.jaxexport").read_bytes()))
+        if _fits(exported, specs):
+            return jax.jit(exported.call, compiler_options=compiler_options).lower(*specs).compile()
+    except Exception:  # noqa: BLE001 -- traced again by the caller
+        pass
+    return None
+
+
 def _load_or_export(key, function, treedef, leaves, static, compiler_options):
     """The compiled call of a kept program: read from its file, or traced, exported and
     written; or, where JAX cannot export it, the plain jitted call."""
-    path = _FOLDER / f"{key}.jaxexport"
     specs = [_spec(leaf) for leaf in leaves]
-    try:
-        exported = jax.export.deserialize(bytearray(path.read_bytes()))
-        if _fits(exported, specs):
-            return jax.jit(exported.call, compiler_options=compiler_options).lower(*specs).compile()
-    except Exception:  # none kept, or a corrupt, stale or foreign entry: traced again below
-        pass
+    compiled = _loaded(key, specs, compiler_options)
+    if compiled is not None:
+        return compiled
     traced = getattr(function, "__wrapped__", function)  # the jit's options apply to the call below
 
     def flat(*flat_leaves):
@@ -154,7 +202,7 @@ def _load_or_export(key, function, treedef, leaves, static, compiler_options):
         blob = exported.serialize()
     except Exception:  # a program JAX cannot export (or serialize): the plain jitted call
         return lambda *flat_leaves: function(*jax.tree_util.tree_unflatten(treedef, flat_leaves), **static)
-    _write(path, blob)
+    _write(_FOLDER / f"{key}.jaxexport", blob)
     return compiled
 
 

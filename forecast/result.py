@@ -20,7 +20,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from forecast.arviz_loader import arviz
-from forecast.engine import CHUNK_SIZE, map_chunks, to_dataset, worlds_at
+from forecast.engine import CHUNK_SIZE, map_chunks, prepare_worlds_at, to_dataset, worlds_at
 from forecast.conditioning import (
     K_HAT_LIMIT,
     Conditioning,
@@ -541,6 +541,8 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
     reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=keep if full else 0,
                                labs=prior_set.labs.names, questions=questions)
     first = engine if full else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
+    if not full and keep:  # the kept worlds' program loads during the pass
+        prepare_worlds_at(prior_set, keep, years=settings.years, base_year=engine["base_year"])
     tally, kept, sums = map_chunks(prior_set, reduce, **first, combine=_tally_and_kept)
     kept = _concat(kept)
     if not full and keep:  # the first keep worlds, computed alone
@@ -685,6 +687,8 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     # the pass computes and copies only what the summaries and the likelihood read, unless
     # it keeps its worlds
     first = engine if hold else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
+    if not hold and keep:  # the kept worlds' program loads during the pass
+        prepare_worlds_at(prior_set, keep, years=years, base_year=engine["base_year"])
     found = map_chunks(prior_set, reduce, **first, combine=_ConditionedFold(tail, weigh))
     raw, index, ref = found["values"], found["index"], found["ref"]
     smoothed_values, k_hat = smooth_tail(raw)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import arviz as az
 import jax
 import jax.numpy as jnp
@@ -233,3 +235,31 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
     xr.testing.assert_equal(again[0], traced[0])
     for path in files:  # rewritten whole
         assert jax.export.deserialize(bytearray(path.read_bytes())).in_avals
+
+
+def test_a_program_loaded_ahead_in_a_thread_is_the_one_the_call_runs(default_priors, tmp_path, monkeypatch):
+    """forecast.exported.prepare: the kept worlds' program of a run, loaded in a thread of
+    its own while the run's pass goes on, gives worlds_at the numbers of the traced call;
+    where none is kept on disk, the thread traces nothing (NumPyro's tracing is not safe in
+    two threads) and the call traces it in its own."""
+    from forecast import exported
+
+    worlds = np.array([3, 1, 4, 1, 5])
+    at = dict(years="2029:2030", samples=100, seed=9)
+    traced = engine.worlds_at(default_priors, worlds, **at)
+    monkeypatch.setattr(exported, "_FOLDER", tmp_path)
+    exports = []
+    export = jax.export.export
+    monkeypatch.setattr(jax.export, "export", lambda *a, **k: exports.append(1) or export(*a, **k))
+    for kept_on_disk in (False, True):  # nothing kept: the call traces; then kept: read back
+        monkeypatch.setattr(exported, "_LOADED", {})
+        exports.clear()
+        engine.prepare_worlds_at(default_priors, worlds.size, years=at["years"])
+        pending = [value for value in exported._LOADED.values() if isinstance(value, Future)]
+        assert len(pending) == 1
+        assert (pending[0].result(timeout=120) is not None) == kept_on_disk and not exports  # no trace there
+        out = engine.worlds_at(default_priors, worlds, **at)
+        assert bool(exports) == (not kept_on_disk)
+        assert out.keys() == traced.keys()
+        for name in traced:
+            np.testing.assert_array_equal(out[name], traced[name])

@@ -25,7 +25,7 @@ from outputs.plots.timeline import plot_constraints, plot_timeline
 from outputs.style import plot_style
 
 __all__ = ["PLOTS", "PLOT_FIGURES", "default_kinds", "draw_plot", "drawn_plots", "run_plot_files",
-           "save_plots"]
+           "run_plot_kinds", "save_plots"]
 
 #: Plot kinds by name, for ``forecast plot --kind`` and the report.
 PLOTS: dict[str, Callable] = {
@@ -102,14 +102,23 @@ def drawn_plots(
     return files
 
 
+def run_plot_kinds(result: ForecastResult) -> tuple[str, ...]:
+    """The plots of a run folder (``forecast run``): :func:`default_kinds`, then, with several
+    labs, ``labs`` (who gets there first)."""
+    return default_kinds(result) + (("labs",) if len(result.labs) > 1 else ())
+
+
 def run_plot_files(result: ForecastResult, *, record=None, published=None,
-                   formats: Iterable[str] = ("png",)) -> dict[str, bytes]:
-    """The plots of a run folder (``forecast run``), ``{"<name>.<format>": bytes}``: those of
-    :func:`drawn_plots` (``record`` and ``published`` on the fan chart, as there), then, with
-    several labs, ``labs`` (who gets there first)."""
+                   formats: Iterable[str] = ("png",), kinds: Iterable[str] | None = None) -> dict[str, bytes]:
+    """The plots of a run folder, ``{"<name>.<format>": bytes}``: those of
+    :func:`run_plot_kinds` (only those among ``kinds``, where given), in that order, drawn
+    by :func:`drawn_plots` (``record`` and ``published`` on the fan chart, as there)."""
     formats = tuple(formats)
-    files = drawn_plots(result, record=record, published=published, formats=formats)
-    if len(result.labs) > 1:
+    wanted = None if kinds is None else set(kinds)
+    kinds = [k for k in run_plot_kinds(result) if wanted is None or k in wanted]
+    files = drawn_plots(result, record=record, published=published, formats=formats,
+                        kinds=[k for k in kinds if k != "labs"])
+    if "labs" in kinds:
         with plot_style():
             figure = Figure(figsize=(8, 4.2), layout="constrained")
             if plot_labs(result, ax=figure.add_subplot()) is not None:  # None: no lab summary to draw

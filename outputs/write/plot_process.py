@@ -1,22 +1,22 @@
-"""The plots of a small run folder drawn in a second process, while the command's own computes
-the forecast and writes samples.nc and the tables.
+"""Most of a run folder's plots drawn in a second process, while the command's own computes
+the forecast, writes samples.nc and the tables, and draws the others.
 
-A small run takes as long to draw its plots as to compute them (about a second on 2 cores,
-and 0.7 s more to import matplotlib), and neither waits on the other until the files are
-written. ``forecast run`` therefore forks, before JAX starts its threads, a process that
-imports the plotting code and draws a first small figure (:func:`_warm_up`: fonts, mathtext,
-the PNG encoder) while the engine runs. Once the result is computed, the command hands it
-over (pickled, some tens of milliseconds, once the second process is ready for it), writes
-samples.nc and the tables while the plots are drawn, and then writes the plots' bytes into
-its folder itself: the second process writes no file of the run, so a run that stops leaves
-nothing of it behind.
+Drawing the five plots of a run folder takes about 1.4 s on 2 cores, after 0.5 s to import
+matplotlib and draw a first figure, and nothing else waits on them. ``forecast run``
+therefore forks, before JAX starts its threads, a process that imports the plotting code and
+draws a first small figure (:func:`_warm_up`: fonts, mathtext, the PNG encoder) while the
+command imports the engine on the other core. Once the result is computed, the command hands
+it over (pickled, about 0.15 s for the default run's 10,000 kept worlds, once the second
+process is ready for it), and the second process draws the costliest plots
+(:data:`DRAWN_THERE`) while the command writes samples.nc and the tables and draws the
+others; the command then writes every plot's bytes into its folder itself: the second
+process writes no file of the run, so a run that stops leaves nothing of it behind.
 
-Only for small runs (:data:`PLOT_PROCESS_WORLDS`): measured with ``bench/fixed_cost.py
---plots-here`` (2 cores, median of 5), ``--samples 1000`` took 4.35 s against 4.79 s with
-the plots drawn in the command's own process, but the default run (100,000 worlds, whose
-engine keeps both cores busy for seconds) 7.27 s against 6.98 s when it used one: the second
-process spends more than a CPU-second more (its imports, a first figure, the summaries the
-plots read, the pickle).
+Measured as whole commands, alternately (2 cores, medians): the default run (100,000 worlds)
+5.49 s against 6.06 s with every plot drawn in the command's process; ``--samples 1000``
+3.60 s against 3.76 s with every plot drawn in the second process, as before (median of 8).
+Only where the result is small enough to hand over (:data:`PLOT_PROCESS_WORLDS` kept worlds:
+a run that keeps a million would pickle gigabytes).
 
 Never a reason for a run to fail: where a fork is not safe (another Python thread, a JAX
 backend started: a test or a notebook calling the command's ``main``), not possible (no
@@ -49,11 +49,17 @@ from multiprocessing import Pipe
 
 from outputs.folder import HELD_SIGNALS, signals_held
 
-__all__ = ["PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
+__all__ = ["DRAWN_THERE", "PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
 
-#: The largest run drawn in a second process: where the engine's part takes about a second
-#: on 2 cores. Larger runs keep both cores busy longer than the plots take to draw.
+#: The most kept worlds a run hands over to a second process (the default keeps 10,000;
+#: about 5 KB each in the pickle: 52 MB).
 PLOT_PROCESS_WORLDS = 20_000
+#: The plots the second process draws, while the command writes samples.nc and the tables
+#: and draws the others (``timeline``, ``constraints``): about 1.1 of the 1.4 s the five
+#: take to draw on 2 cores (measured one by one: fan 0.39 s, resources 0.53, labs 0.23,
+#: timeline 0.14, constraints 0.15), since the command first writes its files and imports
+#: matplotlib (about 0.5 s).
+DRAWN_THERE = ("fan", "resources", "labs")
 #: Seconds the command waits for the plots once it has written the rest (they take about
 #: 1.5 s): a drawing process that has not answered by then is killed, and the command draws
 #: them itself.
@@ -65,8 +71,9 @@ _ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasat
 
 @contextlib.contextmanager
 def plot_process(worlds: int):
-    """A :class:`PlotProcess` started now for a run of ``worlds`` worlds, or None (a larger
-    run, :data:`PLOT_PROCESS_WORLDS`, or where a fork is not safe or fails); stopped on exit."""
+    """A :class:`PlotProcess` started now for a run that keeps ``worlds`` worlds, or None
+    (more than :data:`PLOT_PROCESS_WORLDS`, or where a fork is not safe or fails); stopped on
+    exit."""
     process = None
     try:
         if worlds <= PLOT_PROCESS_WORLDS and _fork_is_safe():
@@ -130,12 +137,12 @@ class PlotProcess:
         theirs.close()
         return cls(pid, ours)
 
-    def submit(self, result, *, formats=("png",)) -> None:
+    def submit(self, result, *, formats=("png",), kinds=None) -> None:
         """Hand ``result`` over to be drawn in each of ``formats`` (once the drawing process
-        is ready for it). Where it cannot (the process ended, the result does not pickle),
-        :meth:`files` says so."""
+        is ready for it): its run-folder plots, or those of them among ``kinds``. Where it
+        cannot (the process ended, the result does not pickle), :meth:`files` says so."""
         try:
-            self._connection.send((result, tuple(formats)))
+            self._connection.send((result, tuple(formats), None if kinds is None else tuple(kinds)))
         except Exception:  # noqa: BLE001 -- a broken pipe, a result that does not pickle: drawn here
             self._failed = True
 
@@ -224,13 +231,13 @@ def _serve(connection, commands_end) -> None:
         with contextlib.suppress(Exception):  # where the plots cannot be drawn, the command tells why
             _warm_up()
         try:
-            result, formats = connection.recv()
+            result, formats, kinds = connection.recv()
         except EOFError:  # the command stopped before it had a result
             return
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                reply = ("files", run_plots(result, formats=formats))
+                reply = ("files", run_plots(result, formats=formats, kinds=kinds))
             except Exception:  # noqa: BLE001 -- the command draws them again and raises it there
                 reply = ("failed", None)
         connection.send((*reply, [(str(w.message), w.category) for w in caught]))

@@ -7,6 +7,7 @@ from pathlib import Path
 from forecast.record.published import load_published
 from forecast.record.runs import load_runs
 from outputs.folder import write_files, write_via_memory
+from outputs.write.plot_process import DRAWN_THERE
 from outputs.tables import write_tables
 
 __all__ = ["run_plots", "write_run"]
@@ -20,8 +21,10 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     ``priors.md``, with several labs ``labs.csv`` and ``lab_counts.csv``, and the plots ``fan``,
     ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each
     format (:func:`run_plots`). ``plots``: a
-    :class:`~outputs.write.plot_process.PlotProcess` that draws them meanwhile; None (or a
-    process that could not draw them): they are drawn here, after the rest.
+    :class:`~outputs.write.plot_process.PlotProcess` that draws those of
+    :data:`~outputs.write.plot_process.DRAWN_THERE` meanwhile, while this process writes the
+    rest and draws the others; None (or a process that could not draw them): all are drawn
+    here, after the rest.
 
     Returns
     -------
@@ -33,20 +36,27 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
         raise FileNotFoundError(f"{folder}: the output folder must exist (see outputs.folder.staged_folder)")
     formats = tuple(formats)
     if plots is not None:
-        plots.submit(result, formats=formats)
+        plots.submit(result, formats=formats, kinds=DRAWN_THERE)
     # in memory first: HDF5 crashes on a disk that fills while it writes
     written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
-    files = plots.files() if plots is not None else None
-    if files is None:  # no second process, or one that could not draw them
-        files = run_plots(result, formats=formats)
+    from outputs.plots.forecast import run_plot_kinds  # matplotlib: some plots are drawn here
+
+    kinds = run_plot_kinds(result)
+    there = [k for k in kinds if k in DRAWN_THERE] if plots is not None else []
+    files = run_plots(result, formats=formats, kinds=[k for k in kinds if k not in there])
+    if there:
+        drawn = plots.files()
+        files |= drawn if drawn is not None else run_plots(result, formats=formats, kinds=there)
+    # in the order of run_plot_kinds, whichever process drew them
+    files = {name: files[name] for kind in kinds for name in files if name.rpartition(".")[0] == kind}
     return written + write_files(folder, files)
 
 
-def run_plots(result, *, formats=("png",)) -> dict[str, bytes]:
+def run_plots(result, *, formats=("png",), kinds=None) -> dict[str, bytes]:
     """The plots of a run folder, ``{"<name>.<format>": bytes}``: those of
-    :func:`outputs.plots.forecast.run_plot_files`, with the record of frontier runs and the
-    published forecasts on the fan chart."""
+    :func:`outputs.plots.forecast.run_plot_files` (only ``kinds``, where given), with the
+    record of frontier runs and the published forecasts on the fan chart."""
     from outputs.plots.forecast import run_plot_files  # matplotlib: only where the plots are drawn
 
-    return run_plot_files(result, record=load_runs(), published=load_published(), formats=formats)
+    return run_plot_files(result, record=load_runs(), published=load_published(), formats=formats, kinds=kinds)

@@ -48,11 +48,11 @@ def ignored(pid):  # the signals a process ignores, once it blocks none (its han
     return "still blocked"
 drawn_here = writer.run_plots
 
-def careful(result, *, formats):  # what a process forked now draws: a warning and one file
+def careful(result, *, formats, kinds=None):  # what a process forked now draws: a warning and one file
     warnings.warn("drawn with care", UserWarning)
     return {"x.png": b"1"}
 
-def hung(result, *, formats):
+def hung(result, *, formats, kinds=None):
     time.sleep(600)
 
 import outputs.write.plot_process as module
@@ -68,9 +68,10 @@ writer.run_plots = careful
 with plot_process(300) as warner:
     writer.run_plots = drawn_here
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
-    with plot_process(300) as plots, plot_process(300) as failing, plot_process(300) as killed:
+    with plot_process(300) as plots, plot_process(300) as failing, plot_process(300) as killed, \
+            plot_process(300) as split:
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
-        found["started"] = all(p is not None for p in (warner, plots, failing, killed))
+        found["started"] = all(p is not None for p in (warner, plots, failing, killed, split))
         found["ignored"] = {"default": ignored(warner.pid), "nohup": ignored(plots.pid)}
         found["held_here"] = sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))
         real_fork = os.fork
@@ -89,6 +90,15 @@ with plot_process(300) as warner:
         found["names"] = list(drawn)
         found["same_bytes"] = list(drawn) == list(here) and all(drawn[k] == here[k] for k in here)
 
+        import tempfile
+        from outputs.write.run import write_run
+        with tempfile.TemporaryDirectory() as beside, tempfile.TemporaryDirectory() as alone:
+            # some plots drawn there, the others here: the files of a run folder drawn in one process
+            names = [path.name for path in write_run(result, beside, formats=("png", "svg"), plots=split)]
+            found["split_names"] = names == [path.name for path in write_run(result, alone, formats=("png", "svg"))]
+            found["split_same"] = all(open(f"{beside}/{name}", "rb").read() == open(f"{alone}/{name}", "rb").read()
+                                      for name in names if name.endswith((".png", ".svg")))
+
         failing.submit(result, formats=("bmp",))  # no such format: it cannot draw them
         found["failed"] = failing.files() is None
 
@@ -101,7 +111,7 @@ with plot_process(300) as warner:
             warnings.simplefilter("always")
             found["warner"] = list(warner.files())
         found["warnings"] = [str(w.message) for w in caught]
-        pids = [p.pid for p in (warner, plots, failing, killed)]
+        pids = [p.pid for p in (warner, plots, failing, killed, split)]
 found["left"] = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
 print(json.dumps(found))
 """
@@ -146,6 +156,11 @@ def test_the_second_process_draws_the_same_bytes(found):
     kinds = ["fan", "timeline", "constraints", "resources", "labs"]
     assert found["names"] == [f"{kind}.{fmt}" for kind in kinds for fmt in ("png", "svg")]
     assert found["same_bytes"]
+
+
+def test_a_run_folder_drawn_in_two_processes_is_the_one_drawn_in_one(found):
+    # DRAWN_THERE there, the others in the command: the same files, in the same order, the same bytes
+    assert found["split_names"] and found["split_same"]
 
 
 def test_a_process_that_could_not_draw_leaves_them_to_the_command(found):

@@ -233,6 +233,8 @@ def prepare_worlds_at(priors: PriorSet, count: int, *, years, base_year: float =
     """Start loading the compiled model that :func:`worlds_at` will run for ``count`` worlds
     (the width of its first call), in a thread of its own (:func:`forecast.exported.prepare`):
     a run that computes its kept worlds after its pass over the chunks loads it meanwhile."""
+    if not exported.keeps_programs():  # nothing to load ahead: the prior set's factor is not worked out
+        return
     years = tuple(int(y) for y in parse_years(years))
     transform = jax.device_put(priors.transform())
     z, z_lab_year = _score_buffers(transform, len(years), chunk_width(min(max(count, 1), CHUNK_SIZE)))

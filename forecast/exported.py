@@ -121,7 +121,7 @@ def call(name: str, function, args: tuple, *, static: dict, compiler_options: di
     """``function(*args, **static)`` through a program traced once and kept on disk (or, with
     no folder set, or on several devices, ``jax.jit``'s own call). ``function`` is a jitted
     function; ``name`` names it in the key; ``static``: its static keyword arguments."""
-    if _FOLDER is None or len(jax.local_devices()) > 1:
+    if not keeps_programs():
         return function(*args, **static)
     leaves, treedef = jax.tree_util.tree_flatten(args)
     try:
@@ -146,7 +146,7 @@ def prepare(name: str, function, args: tuple, *, static: dict, compiler_options:
     then overlaps the caller's work. :func:`call` waits for it where it is not done, and
     traces it itself where none is kept (tracing is left to the calling thread). A no-op
     where :func:`call` keeps no program (no folder, several devices) or it is loaded."""
-    if _FOLDER is None or len(jax.local_devices()) > 1:
+    if not keeps_programs():
         return
     leaves, treedef = jax.tree_util.tree_flatten(args)
     try:
@@ -155,7 +155,7 @@ def prepare(name: str, function, args: tuple, *, static: dict, compiler_options:
         return
     if key in _LOADED:
         return
-    future = _LOADED[key] = concurrent.futures.Future()
+    future = concurrent.futures.Future()
     x64 = jax.config.jax_enable_x64  # the caller's (a thread-local setting): the program's dtypes
     specs = [_spec(leaf) for leaf in leaves]
 
@@ -168,7 +168,19 @@ def prepare(name: str, function, args: tuple, *, static: dict, compiler_options:
 
     # not a daemon: a process that ends meanwhile waits for it (a second at most), rather
     # than tear the runtime down under it
-    threading.Thread(target=load, name=f"prepare {name}").start()
+    thread = threading.Thread(target=load, name=f"prepare {name}")
+    try:
+        _LOADED[key] = future
+        thread.start()
+    except BaseException:  # no thread to be had, or an exception sent to this one: none pending
+        _LOADED.pop(key, None)
+        future.set_result(None)
+        raise
+
+
+def keeps_programs() -> bool:
+    """Whether :func:`call` keeps programs on disk here: a folder is set, on one device."""
+    return _FOLDER is not None and len(jax.local_devices()) == 1
 
 
 def _loaded(key, specs, compiler_options):

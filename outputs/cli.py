@@ -282,21 +282,45 @@ def _main(argv: list[str] | None, *, program: bool = False) -> int:
     except InputError as err:
         print(f"{name}: error: {in_flags(str(err))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        _ignore_further_signals()
-        print(f"{name}: interrupted; unfinished output was removed", file=sys.stderr)
-        return 130
-    except Terminated as err:
-        _ignore_further_signals()
-        print(f"{name}: terminated by {signal.Signals(err.signum).name}; "
-              "unfinished output was removed", file=sys.stderr)
-        return 128 + err.signum
+    except (KeyboardInterrupt, Terminated) as err:
+        return _stopped(name, err)
     except BrokenPipeError:
         _quiet_stdout()
         return 128 + getattr(signal, "SIGPIPE", 13)
     except OSError as err:  # a file the command reads or writes: one line, no traceback
         print(f"{name}: error: {os_error_line(err)}", file=sys.stderr)
         return 2
+    except Exception as err:
+        # a library's own error made of a Ctrl-C or a termination: a native module's import
+        # that one interrupts ends in "ImportError: initialization failed"
+        stop = _stopped_by(err)
+        if stop is None:
+            raise
+        return _stopped(name, stop)
+
+
+def _stopped(name: str, stop: BaseException) -> int:
+    """A command stopped by Ctrl-C (KeyboardInterrupt) or a termination signal (Terminated):
+    one line, and its exit code."""
+    _ignore_further_signals()
+    if isinstance(stop, Terminated):
+        print(f"{name}: terminated by {signal.Signals(stop.signum).name}; "
+              "unfinished output was removed", file=sys.stderr)
+        return 128 + stop.signum
+    print(f"{name}: interrupted; unfinished output was removed", file=sys.stderr)
+    return 130
+
+
+def _stopped_by(err: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or Terminated that ``err`` was raised from or while handling
+    (its cause or context, at any depth), or None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, (KeyboardInterrupt, Terminated)):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def os_error_line(err: OSError) -> str:
@@ -315,8 +339,8 @@ GC_THRESHOLDS = (20_000, 20, 20)
 #: Set for the program where the user has not set them: OpenBLAS (NumPy's and SciPy's, a copy
 #: each) starts a thread per core as it loads, and those threads spin, waiting for work,
 #: before they sleep: 0.3-0.4 CPU-s of a run on 2 cores, measured with ``perf``. The
-#: program's matrices are small (the copula's, a few dozen rows), which OpenBLAS computes in
-#: the calling thread anyway: the same numbers.
+#: program's matrices are small (the copula's: 131 rows with six labs), and the priors'
+#: linear algebra runs on one thread in any case (:mod:`priors.linalg`): the same numbers.
 PROGRAM_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 
 

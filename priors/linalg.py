@@ -6,14 +6,21 @@ the Cholesky factor of the six-lab copula (131 x 131) differed in its last bits 
 thread and two, and so did every world drawn through it. The priors' linear algebra (the
 copula's factor, the checks and the repair of correlation matrices, the lab expansion)
 therefore runs on one thread (:func:`serial_blas`): the same worlds on any machine, at no
-cost for matrices this small (13 microseconds a call to set and restore the count).
+cost for matrices this small (13 microseconds a call to set and restore the count, after a
+first call that finds the libraries, a few milliseconds). OpenBLAS's count is the library's,
+not a thread's: the calls take a lock, so that two threads' limits do not undo each other,
+and code of a user's that runs NumPy's BLAS in another thread meanwhile runs it on one
+thread too.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 
 __all__ = ["serial_blas"]
+
+_LOCK = threading.RLock()
 
 
 @functools.cache
@@ -32,7 +39,7 @@ def serial_blas(function):
 
     @functools.wraps(function)
     def on_one_thread(*args, **kwargs):
-        with _blas().limit(limits=1, user_api="blas"):
+        with _LOCK, _blas().limit(limits=1, user_api="blas"):
             return function(*args, **kwargs)
 
     return on_one_thread

@@ -34,7 +34,7 @@ def main(args) -> int:
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")
-    with plot_process(settings.keep) as plots:  # draws most plots beside the command
+    with plot_process(settings.keep, len(settings.years)) as plots:  # draws most plots beside the command
         result = result_from_settings(settings)
         target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
         with staged_folder(target, force=args.force) as staging:

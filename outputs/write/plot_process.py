@@ -15,8 +15,9 @@ process writes no file of the run, so a run that stops leaves nothing of it behi
 Measured as whole commands, alternately (2 cores, medians): the default run (100,000 worlds)
 5.49 s against 6.06 s with every plot drawn in the command's process; ``--samples 1000``
 3.60 s against 3.76 s with every plot drawn in the second process, as before (median of 8).
-Only where the result is small enough to hand over (:data:`PLOT_PROCESS_WORLDS` kept worlds:
-a run that keeps a million would pickle gigabytes).
+Only with two cores or more, and where the result is small enough to hand over
+(:data:`PLOT_PROCESS_CELLS` kept world-years: a run that keeps a million worlds would pickle
+gigabytes).
 
 Never a reason for a run to fail: where a fork is not safe (another Python thread, a JAX
 backend started: a test or a notebook calling the command's ``main``), not possible (no
@@ -49,11 +50,11 @@ from multiprocessing import Pipe
 
 from outputs.folder import HELD_SIGNALS, signals_held
 
-__all__ = ["DRAWN_THERE", "PLOT_PROCESS_WORLDS", "PlotProcess", "plot_process"]
+__all__ = ["DRAWN_THERE", "PLOT_PROCESS_CELLS", "PlotProcess", "plot_process"]
 
-#: The most kept worlds a run hands over to a second process (the default keeps 10,000;
-#: about 5 KB each in the pickle: 52 MB).
-PLOT_PROCESS_WORLDS = 20_000
+#: The most kept world-years a run hands over to a second process: 20,000 worlds over 11
+#: years (the default keeps 10,000: 52 MB pickled, and the pickle grows with both).
+PLOT_PROCESS_CELLS = 20_000 * 11
 #: The plots the second process draws, while the command writes samples.nc and the tables
 #: and draws the others (``timeline``, ``constraints``): about 1.1 of the 1.4 s the five
 #: take to draw on 2 cores (measured one by one: fan 0.39 s, resources 0.53, labs 0.23,
@@ -70,19 +71,28 @@ _ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasat
 
 
 @contextlib.contextmanager
-def plot_process(worlds: int):
-    """A :class:`PlotProcess` started now for a run that keeps ``worlds`` worlds, or None
-    (more than :data:`PLOT_PROCESS_WORLDS`, or where a fork is not safe or fails); stopped on
-    exit."""
+def plot_process(worlds: int, years: int = 11):
+    """A :class:`PlotProcess` started now for a run that keeps ``worlds`` worlds over
+    ``years`` years, or None (more than :data:`PLOT_PROCESS_CELLS` world-years, one core to
+    run on, or where a fork is not safe or fails); stopped on exit."""
     process = None
     try:
-        if worlds <= PLOT_PROCESS_WORLDS and _fork_is_safe():
+        if worlds * years <= PLOT_PROCESS_CELLS and _cores_to_spare() and _fork_is_safe():
             with signals_held():  # no Ctrl-C between the fork and either side's handlers
                 process = PlotProcess.start()
         yield process
     finally:
         if process is not None:
             process.close()
+
+
+def _cores_to_spare() -> bool:
+    """Whether a second process can draw beside this one: two cores or more to run on (or
+    ``FORECAST_PLOT_PROCESS=1``). On one, it would only add its own imports to the wait."""
+    if os.environ.get("FORECAST_PLOT_PROCESS") == "1":
+        return True
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores >= 2
 
 
 def _fork_is_safe() -> bool:

@@ -48,8 +48,8 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     if there:
         drawn = plots.files()
         files |= drawn if drawn is not None else run_plots(result, formats=formats, kinds=there)
-    # in the order of run_plot_kinds, whichever process drew them
-    files = {name: files[name] for kind in kinds for name in files if name.rpartition(".")[0] == kind}
+    # in the order of run_plot_kinds, whichever process drew them (any other file after them)
+    files = {name: files[name] for kind in kinds for name in files if name.rpartition(".")[0] == kind} | files
     return written + write_files(folder, files)
 
 

@@ -481,3 +481,26 @@ def test_a_profiled_command_still_writes_its_profile(tmp_path):
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env())
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run.prof").stat().st_size > 0
+
+
+@pytest.mark.parametrize("stop, code, line", [
+    (KeyboardInterrupt(), 130, "forecast record: interrupted; unfinished output was removed"),
+    (outputs.stopping.Terminated(signal.SIGTERM), 128 + signal.SIGTERM,
+     "forecast record: terminated by SIGTERM; unfinished output was removed"),
+])
+def test_a_stop_that_a_library_wrapped_is_a_stop(monkeypatch, capsys, stop, code, line):
+    """Ctrl-C (or a termination) during the import of a native module ends, once pybind11
+    has it, as "ImportError: initialization failed" raised from the KeyboardInterrupt: the
+    command stops as it would on the interrupt itself, with one line, not a traceback."""
+    import outputs.commands.record as record
+
+    def interrupted_import(args):
+        raise ImportError("initialization failed") from stop
+
+    monkeypatch.setattr(record, "main", interrupted_import)
+    monkeypatch.setattr("outputs.cli._ignore_further_signals", lambda: None)  # this test process's own
+    assert main(["record"]) == code
+    assert capsys.readouterr().err.strip() == line
+    monkeypatch.setattr(record, "main", lambda args: (_ for _ in ()).throw(ImportError("a real one")))
+    with pytest.raises(ImportError, match="a real one"):  # any other error is raised as it was
+        main(["record"])

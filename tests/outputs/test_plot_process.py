@@ -22,7 +22,7 @@ import jax
 import pytest
 
 import outputs
-from outputs.write.plot_process import PLOT_PROCESS_WORLDS, _fork_is_safe, plot_process
+from outputs.write.plot_process import PLOT_PROCESS_CELLS, _fork_is_safe, plot_process
 from tests.terminal import cli_as_in_a_terminal
 
 REPO = Path(outputs.__file__).resolve().parents[1]
@@ -96,6 +96,7 @@ with plot_process(300) as warner:
             # some plots drawn there, the others here: the files of a run folder drawn in one process
             names = [path.name for path in write_run(result, beside, formats=("png", "svg"), plots=split)]
             found["split_names"] = names == [path.name for path in write_run(result, alone, formats=("png", "svg"))]
+            found["split_answered"] = split._answered and not split._failed  # not drawn here after all
             found["split_same"] = all(open(f"{beside}/{name}", "rb").read() == open(f"{alone}/{name}", "rb").read()
                                       for name in names if name.endswith((".png", ".svg")))
 
@@ -145,10 +146,17 @@ def test_off_where_asked_and_for_large_runs(monkeypatch):
     monkeypatch.setattr("outputs.write.plot_process._fork_is_safe", lambda: True)
     started = types.SimpleNamespace(close=lambda: None)  # what a fork would give
     monkeypatch.setattr("outputs.write.plot_process.PlotProcess.start", lambda: started)
-    with plot_process(PLOT_PROCESS_WORLDS + 1) as plots:
+    monkeypatch.setenv("FORECAST_PLOT_PROCESS", "1")  # whatever this machine's cores
+    with plot_process(PLOT_PROCESS_CELLS // 11 + 1) as plots:  # 11 years
         assert plots is None
-    with plot_process(PLOT_PROCESS_WORLDS) as plots:
+    with plot_process(PLOT_PROCESS_CELLS // 11) as plots:
         assert plots is started
+    with plot_process(PLOT_PROCESS_CELLS // 11, years=12) as plots:  # more years, a larger result
+        assert plots is None
+    monkeypatch.delenv("FORECAST_PLOT_PROCESS")
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0}, raising=False)  # one core to run on
+    with plot_process(300) as plots:
+        assert plots is None
 
 
 def test_the_second_process_draws_the_same_bytes(found):
@@ -160,7 +168,7 @@ def test_the_second_process_draws_the_same_bytes(found):
 
 def test_a_run_folder_drawn_in_two_processes_is_the_one_drawn_in_one(found):
     # DRAWN_THERE there, the others in the command: the same files, in the same order, the same bytes
-    assert found["split_names"] and found["split_same"]
+    assert found["split_names"] and found["split_same"] and found["split_answered"]
 
 
 def test_a_process_that_could_not_draw_leaves_them_to_the_command(found):

@@ -224,7 +224,8 @@ def test_the_copula_is_the_same_on_any_number_of_blas_threads():
     """OpenBLAS splits the Cholesky factor of the six-lab copula (131 x 131) over its
     threads, and its last bits moved with their number: so did every world. The priors'
     linear algebra runs on one thread (priors.linalg): the same factor, bit for bit, and
-    the same repaired matrix, however many threads the machine's BLAS has."""
+    the same repaired matrix, however many threads the machine's BLAS has (on a machine of
+    one core, OpenBLAS has one thread whatever it is asked, and this cannot fail)."""
     from threadpoolctl import threadpool_limits
 
     from priors import load_prior_set

@@ -111,10 +111,18 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
                                      (transform.n_lab_year, len(years), width), worlds=n_worlds)
     if z_lab_year is not None:
         z_lab_year = _across_devices(z_lab_year)
-    # traced once and kept on disk where the CLI keeps its compiled code (forecast.exported)
-    return exported.call("engine._push", _push, (transform, _across_devices(z_by_prior), z_lab_year),
-                        static=dict(years=years, base_year=base_year, wanted=wanted),
-                        compiler_options=_MODEL_OPTIONS)
+    return _model(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year,
+                  wanted=wanted)
+
+
+def _model(transform, z, z_lab_year, *, years: tuple[int, ...], base_year: float,
+           wanted: frozenset[str] | None = None, ahead: bool = False):
+    """:func:`_push` on these scores, through its program traced once and kept on disk where
+    the CLI keeps its compiled code (:func:`forecast.exported.call`); ``ahead``: only start
+    loading that program (:func:`forecast.exported.prepare`), for scores shaped as these."""
+    run = exported.prepare if ahead else exported.call
+    return run("engine._push", _push, (transform, z, z_lab_year),
+               static=dict(years=years, base_year=float(base_year), wanted=wanted), compiler_options=_MODEL_OPTIONS)
 
 
 def _across_devices(z_by_prior):
@@ -214,9 +222,7 @@ def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_
                 rows = transform.n_lab_year * len(years)
                 scores = standard_normal_at(_chunk_key(key, _LAB_YEAR_STREAM), rows, plan.worlds, column[where])
                 z_lab_year[..., where] = scores.reshape(transform.n_lab_year, len(years), where.size)
-        out = exported.call("engine._push", _push, (transform, z, z_lab_year),
-                            static=dict(years=years, base_year=float(base_year), wanted=None),
-                            compiler_options=_MODEL_OPTIONS)
+        out = _model(transform, z, z_lab_year, years=years, base_year=base_year)
         parts.append(_trimmed(out, 0, batch.size))
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
@@ -238,9 +244,7 @@ def prepare_worlds_at(priors: PriorSet, count: int, *, years, base_year: float =
     years = tuple(int(y) for y in parse_years(years))
     transform = jax.device_put(priors.transform())
     z, z_lab_year = _score_buffers(transform, len(years), chunk_width(min(max(count, 1), CHUNK_SIZE)))
-    exported.prepare("engine._push", _push, (transform, z, z_lab_year),
-                     static=dict(years=years, base_year=float(base_year), wanted=None),
-                     compiler_options=_MODEL_OPTIONS)
+    _model(transform, z, z_lab_year, years=years, base_year=base_year, ahead=True)
 
 
 def _trimmed(out: dict, start: int, stop: int) -> dict:

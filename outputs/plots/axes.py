@@ -29,9 +29,10 @@ from forecast import ForecastResult
 from forecast.conditioning import day_end
 from outputs.folder import write_files
 
-__all__ = ["CAPTION_COLOR", "COLUMN_SPACING", "HANDLE_LENGTH", "RECORD_COLOR", "add_caption", "as_of_position",
-           "below_xaxis", "caption", "figure_files", "figure_title", "legend_and_caption", "legend_below",
-           "legend_columns", "mark_as_of", "new_axes", "png_bytes", "points", "result_as_of", "save_figure", "share_axis", "year_axis",
+__all__ = ["CAPTION_COLOR", "COLUMN_SPACING", "HANDLE_LENGTH", "RECORD_COLOR", "add_caption",
+           "as_of_position", "below_xaxis", "caption", "figure_files", "figure_title",
+           "legend_and_caption", "legend_below", "legend_columns", "mark_as_of", "new_axes",
+           "png_bytes", "points", "result_as_of", "save_figure", "share_axis", "year_axis",
            "years_after"]
 
 #: The grey of the line under a plot.

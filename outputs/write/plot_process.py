@@ -77,7 +77,7 @@ def plot_process(worlds: int, years: int = 11):
     run on, or where a fork is not safe or fails); stopped on exit."""
     process = None
     try:
-        if worlds * years <= PLOT_PROCESS_CELLS and _cores_to_spare() and _fork_is_safe():
+        if worlds * years <= PLOT_PROCESS_CELLS and _wanted() and _fork_is_safe():
             with signals_held():  # no Ctrl-C between the fork and either side's handlers
                 process = PlotProcess.start()
         yield process
@@ -86,17 +86,19 @@ def plot_process(worlds: int, years: int = 11):
             process.close()
 
 
-def _cores_to_spare() -> bool:
-    """Whether a second process can draw beside this one: two cores or more to run on (or
-    ``FORECAST_PLOT_PROCESS=1``). On one, it would only add its own imports to the wait."""
-    if os.environ.get("FORECAST_PLOT_PROCESS") == "1":
-        return True
+def _wanted() -> bool:
+    """Whether to draw in a second process: ``FORECAST_PLOT_PROCESS=0`` never, ``=1``
+    always, and otherwise with two cores or more to run on (on one, it would only add its
+    own imports to the wait)."""
+    setting = os.environ.get("FORECAST_PLOT_PROCESS")
+    if setting in ("0", "1"):
+        return setting == "1"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores >= 2
 
 
 def _fork_is_safe() -> bool:
-    if not hasattr(os, "fork") or os.environ.get("FORECAST_PLOT_PROCESS", "1") == "0":
+    if not hasattr(os, "fork"):
         return False
     if threading.active_count() != 1:
         return False

@@ -342,21 +342,87 @@ GC_THRESHOLDS = (20_000, 20, 20)
 #: program's matrices are small (the copula's: 131 rows with six labs), and the priors'
 #: linear algebra runs on one thread in any case (:mod:`priors.linalg`): the same numbers.
 PROGRAM_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
+#: The glibc tunable (2.35 and later) that has ``malloc`` ask the kernel for transparent huge
+#: pages (2 MB) for the memory it maps: :func:`_with_huge_pages`.
+HUGE_PAGES = "glibc.malloc.hugetlb=1"
 
 
 def entry() -> None:
-    """The ``forecast`` program: :func:`main`, then exit with its code. It collects cyclic
-    garbage less often (:data:`GC_THRESHOLDS`), keeps OpenBLAS to the calling thread
+    """The ``forecast`` program: :func:`main`, then exit with its code. It starts again with
+    glibc's ``malloc`` on huge pages where that helps (:func:`_with_huge_pages`), collects
+    cyclic garbage less often (:data:`GC_THRESHOLDS`), keeps OpenBLAS to the calling thread
     (:data:`PROGRAM_ENVIRONMENT`, before NumPy loads) and runs a command on this machine
     without Dask (:func:`_without_dask`). Once the command is done, Ctrl-C and termination
     are ignored, and the process ends at once (:func:`_exit`). Not in :func:`main`, which
     tests and other programs call in their own process."""
+    _with_huge_pages()
     gc.set_threshold(*GC_THRESHOLDS)
     for name, value in PROGRAM_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     code = main(program=True)
     _ignore_further_signals()
     _exit(code)
+
+
+def _with_huge_pages() -> None:
+    """Run the program again, in the same process (``exec``: same PID, arguments, streams),
+    with glibc's ``malloc`` on transparent huge pages (:data:`HUGE_PAGES` added to
+    ``$GLIBC_TUNABLES``, which glibc reads only as a process starts), where that changes
+    anything (:func:`_huge_pages_help`).
+
+    XLA takes every buffer of a chunk from ``malloc``, and the large ones (the model's
+    scratch memory, 254 MB a chunk in the default run; its scores and outputs) ``malloc``
+    maps fresh from the system on every call: the kernel then faults them in and zeroes
+    them 4 KB at a time, a fifth of the CPU time of the model on 2 cores (``perf``). With
+    2 MB pages that is 10x fewer faults (1.2 million to 0.11 million for eight chunks): a
+    chunk 0.65 s -> 0.55 s, ``forecast run --samples 1000000`` 20.3 s -> 18.8 s (median of
+    3), 5-9% more peak memory. Costs the start of a second interpreter, about 20 ms. Set
+    ``GLIBC_TUNABLES=glibc.malloc.hugetlb=0`` to run without; the numbers are the same.
+    Not under a profiler or a tracer (:func:`_observed`), which a new start would lose."""
+    if _observed() or not _huge_pages_help():
+        return
+    tunables = os.environ.get("GLIBC_TUNABLES")
+    os.environ["GLIBC_TUNABLES"] = f"{tunables}:{HUGE_PAGES}" if tunables else HUGE_PAGES
+    try:
+        os.execv(sys.executable, sys.orig_argv)
+    except OSError:  # not to be had (the interpreter moved, no memory): run as it is
+        if tunables is None:
+            del os.environ["GLIBC_TUNABLES"]
+        else:
+            os.environ["GLIBC_TUNABLES"] = tunables
+
+
+def _huge_pages_help(*, platform: str = sys.platform, tunables: str | None = None, libc: str | None = None,
+                     huge_pages: str | None = None) -> bool:
+    """Whether :func:`_with_huge_pages` starts the program again: on Linux with glibc 2.35 or
+    later (``libc``: ``os.confstr("CS_GNU_LIBC_VERSION")``), the kernel's transparent huge
+    pages given where asked for (``huge_pages``: the line of
+    ``/sys/kernel/mm/transparent_hugepage/enabled``, ``[madvise]`` chosen; with ``[always]``
+    every large mapping has them already), ``$GLIBC_TUNABLES`` (``tunables``) silent on
+    them (the user's choice, or this program's, started again). The arguments default to
+    this process's."""
+    if not platform.startswith("linux") or getattr(sys, "frozen", False) or not sys.executable:
+        return False
+    tunables = os.environ.get("GLIBC_TUNABLES", "") if tunables is None else tunables
+    if "glibc.malloc.hugetlb" in tunables:
+        return False
+    if libc is None:
+        try:
+            libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        except (AttributeError, ValueError, OSError):  # not glibc, or not POSIX
+            return False
+    name, _, version = libc.partition(" ")
+    try:
+        if name != "glibc" or tuple(int(part) for part in version.split(".")[:2]) < (2, 35):
+            return False
+    except ValueError:
+        return False
+    if huge_pages is None:
+        try:
+            huge_pages = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+        except OSError:  # no transparent huge pages in this kernel
+            return False
+    return "[madvise]" in huge_pages
 
 
 def _without_dask(args: argparse.Namespace) -> None:

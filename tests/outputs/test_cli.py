@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import forecast
+from outputs import cli
 from outputs.cli import main
+
+ROOT = Path(__file__).parents[2]
 
 #: A point-mass world on the command line: MODEL.md's "100K H100 cluster" case.
 H100_100K = [
@@ -176,3 +181,42 @@ def test_listing_the_commands_loads_no_engine():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert "sweep" in proc.stdout and "what would you need to believe" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "setting, starts_again",
+    [
+        (dict(), True),
+        (dict(huge_pages="always madvise [never]\n"), False),  # none to be had
+        (dict(huge_pages="[always] madvise never\n"), False),  # every large mapping has them already
+        (dict(libc="glibc 2.34"), False),  # no such tunable before 2.35
+        (dict(libc="glibc 2.40"), True),
+        (dict(libc="musl 1.2"), False),
+        (dict(libc="glibc"), False),
+        (dict(tunables="glibc.malloc.hugetlb=0"), False),  # the user's choice
+        (dict(tunables=f"glibc.malloc.arena_max=2:{cli.HUGE_PAGES}"), False),  # started again already
+        (dict(tunables="glibc.malloc.arena_max=2"), True),
+        (dict(platform="darwin"), False),
+    ],
+)
+def test_the_program_starts_again_on_huge_pages_only_where_it_helps(setting, starts_again):
+    machine = dict(platform="linux", tunables="", libc="glibc 2.36", huge_pages="always [madvise] never\n")
+    assert cli._huge_pages_help(**(machine | setting)) is starts_again
+
+
+def test_the_program_started_again_has_its_arguments_streams_and_process():
+    """Where the machine asks for it, the program starts again in its own process (same PID)
+    with the tunable added to the user's, and the same arguments; where it does not, it runs
+    on as it is. Either way once: the second start sees the tunable."""
+    code = ("import os, sys\nfrom outputs import cli\nprint('start', os.getpid(), flush=True)\n"
+            "cli._with_huge_pages()\nprint('run', os.getpid(), os.environ.get('GLIBC_TUNABLES'), sys.argv[1:])\n")
+    env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.arena_max=8"}
+    proc = subprocess.run([sys.executable, "-c", code, "a", "b c"], capture_output=True, text=True, check=True,
+                          env=env, cwd=ROOT)
+    lines = proc.stdout.splitlines()
+    pid = lines[0].split()[1]
+    if cli._huge_pages_help(tunables=""):
+        assert lines == [f"start {pid}", f"start {pid}",
+                         f"run {pid} glibc.malloc.arena_max=8:{cli.HUGE_PAGES} ['a', 'b c']"]
+    else:
+        assert lines == [f"start {pid}", f"run {pid} glibc.malloc.arena_max=8 ['a', 'b c']"]

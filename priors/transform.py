@@ -4,11 +4,13 @@ every prior set of the same shape."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from priors.families import Z_MAX
 
@@ -73,19 +75,34 @@ class WorldTransform:
         return jnp.clip(e, -Z_MAX, Z_MAX) @ jnp.asarray(self.mixing).T
 
     def values_from_normal(self, e) -> dict:
-        """Prior values from independent scores ``e``: :meth:`correlate`, then each family."""
+        """Prior values from independent scores ``e``: :meth:`correlate`, then each family.
+
+        The priors of an elementwise family (:func:`priors.families.base.elementwise`: the
+        lognormals, normals, uniforms) go through its kernel as one block, their leaves
+        stacked a row a prior: the same arithmetic for each value, one operation of the
+        compiled model a family instead of one a prior (the six-lab default has 101
+        lognormals). Its optimized program is a third shorter (17,552 lines of HLO to
+        11,846 for the kept worlds'), and XLA loads a program from its cache in time that
+        grows with its length: 0.53-0.66 s to 0.40-0.52 s."""
         e = jnp.asarray(e, dtype=float)
         if e.shape[-1:] != (self.n_latent,):
             raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {e.shape}")
         z = self.correlate(e)
-        # clipped one prior at a time: XLA then fuses each clip into its kernel instead of
-        # writing a clipped copy of the whole of z
-        scores = (jnp.clip(column, -Z_MAX, Z_MAX) for column in jnp.moveaxis(z, -1, 0))
+        columns = jnp.moveaxis(z, -1, 0)  # one row of scores a prior
         at_median = jnp.zeros(z.shape[:-1])  # fixed priors take the batch shape
-        return {
-            name: kernel(leaves, next(scores) if latent else at_median)
-            for name, kernel, latent, leaves in zip(self.names, self.kernels, self.latent, self.leaves)
-        }
+        values, blocks = {}, {}
+        rows = itertools.accumulate(self.latent, initial=0)  # each prior's row of scores
+        for name, kernel, latent, leaves, row in zip(self.names, self.kernels, self.latent, self.leaves, rows):
+            if latent and getattr(kernel, "elementwise", False):  # computed below, with its family's others
+                blocks.setdefault(kernel, []).append((name, row, leaves))
+            else:  # clipped one prior at a time: XLA fuses the clip into the kernel
+                values[name] = kernel(leaves, jnp.clip(columns[row], -Z_MAX, Z_MAX) if latent else at_median)
+        for kernel, priors in blocks.items():  # one operation a family (priors.families.base.elementwise)
+            names, rows, leaves = zip(*priors)
+            stacked = tuple(jnp.stack(leaf).reshape((-1,) + (1,) * (columns.ndim - 1)) for leaf in zip(*leaves))
+            block = kernel(stacked, jnp.clip(columns[np.asarray(rows)], -Z_MAX, Z_MAX))
+            values.update(zip(names, block))
+        return {name: values[name] for name in self.names}
 
     def lab_year_values(self, e_lab_year, batch_shape, n_years: int) -> dict:
         """Lab-year priors from their own independent scores ``e_lab_year`` (``batch +

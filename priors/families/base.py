@@ -26,6 +26,16 @@ from scipy import special
 from priors.precision import float64
 from priors.families.numeric import Z_MAX, BisectedScore, TailFromScore
 
+def elementwise(kernel):
+    """Mark a family's quantile kernel as elementwise in its leaves: it reads each leaf as a
+    number and broadcasts it with ``z``, so the columns of several priors of the family go
+    through it as one block, their leaves stacked one row a prior
+    (:meth:`priors.transform.WorldTransform.values_from_normal`): one operation of the
+    compiled model instead of one a prior, the same arithmetic for every world."""
+    kernel.elementwise = True
+    return kernel
+
+
 def _call(kernel, leaves, values):
     return kernel(leaves, values)
 

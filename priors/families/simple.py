@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import special
 
-from priors.families.base import Family
+from priors.families.base import Family, elementwise
 from priors.families.numeric import Z_MAX, phi, score_from_tails
 
 
@@ -56,6 +56,7 @@ class Normal(Family):
         return (self.mu, self.sigma)
 
     @staticmethod
+    @elementwise
     def kernel(leaves, z):
         mu, sigma = leaves
         return mu + sigma * z
@@ -81,6 +82,7 @@ class LogNormal(Family):
         return (self.mu, self.sigma)
 
     @staticmethod
+    @elementwise
     def kernel(leaves, z):
         mu, sigma = leaves
         return jnp.exp(mu + sigma * z)
@@ -105,6 +107,7 @@ class Uniform(Family):
         return (self.low, self.high)
 
     @staticmethod
+    @elementwise
     def kernel(leaves, z):
         low, high = leaves
         return low + (high - low) * phi(z)
@@ -133,6 +136,7 @@ class LogUniform(Family):
         return (math.log(self.low), math.log(self.high))
 
     @staticmethod
+    @elementwise
     def kernel(leaves, z):
         log_low, log_high = leaves
         return jnp.exp(log_low + (log_high - log_low) * phi(z))

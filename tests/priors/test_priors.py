@@ -238,3 +238,33 @@ def test_value_range_and_ppf_share_one_compiled_program_per_kernel():
     sd = 1 / special.ndtri(0.95)
     np.testing.assert_allclose(values, 2 + sd * special.ndtri([0.05, 0.5, 0.95]), rtol=1e-13)
     assert (low, high) == pytest.approx((2 - sd * Z_MAX, 2 + sd * Z_MAX), rel=1e-13)
+
+
+def test_a_familys_priors_go_through_its_kernel_as_one_block(default_priors):
+    """The world transform computes the priors of an elementwise family (lognormal, normal,
+    uniform, log-uniform) as one block, their leaves stacked: the numbers are each prior's
+    own quantile function at its own (correlated, clipped) score, bit for bit, in a batch of
+    any shape; and the compiled model has one such operation a family, not one a prior."""
+    import jax
+    import jax.numpy as jnp
+
+    from priors.families import Beta, LogNormal, Normal, Uniform
+
+    transform = default_priors.transform()
+    kinds = {type(prior.family) for _, _, _, prior in default_priors.columns}
+    assert {LogNormal, Uniform, Beta} <= kinds  # blocks and columns of their own both met
+    assert LogNormal.kernel.elementwise and Normal.kernel.elementwise and not hasattr(Beta.kernel, "elementwise")
+    e = np.random.default_rng(7).normal(size=(3, 5, transform.n_latent)) * 4  # past Z_MAX too
+    with jax.enable_x64(True):
+        values = jax.jit(transform.values_from_normal)(e)
+        z = np.clip(np.asarray(transform.correlate(e)), -Z_MAX, Z_MAX)
+        row = 0
+        for name, kernel, latent, leaves in zip(transform.names, transform.kernels, transform.latent,
+                                                transform.leaves):
+            expected = jax.jit(kernel)(leaves, z[..., row] if latent else jnp.zeros((3, 5)))
+            assert values[name].shape == (3, 5)
+            np.testing.assert_array_equal(values[name], expected, err_msg=name)
+            row += latent
+        text = jax.jit(transform.values_from_normal).lower(e).as_text()
+    n_lognormal = sum(k is LogNormal.kernel for k in transform.kernels)
+    assert n_lognormal > 50 and text.count("exponential") < 10  # one exp for the lognormals, not one each

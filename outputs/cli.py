@@ -345,6 +345,8 @@ PROGRAM_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 #: The glibc tunable (2.35 and later) that has ``malloc`` ask the kernel for transparent huge
 #: pages (2 MB) for the memory it maps: :func:`_with_huge_pages`.
 HUGE_PAGES = "glibc.malloc.hugetlb=1"
+#: Set for the program's second start only (:func:`_with_huge_pages`), and removed there.
+_STARTED_AGAIN = "_FORECAST_STARTED_AGAIN"
 
 
 def entry() -> None:
@@ -378,14 +380,21 @@ def _with_huge_pages() -> None:
     chunk 0.65 s -> 0.55 s, ``forecast run --samples 1000000`` 20.3 s -> 18.8 s (median of
     3), 5-9% more peak memory. Costs the start of a second interpreter, about 20 ms. Set
     ``GLIBC_TUNABLES=glibc.malloc.hugetlb=0`` to run without; the numbers are the same.
-    Not under a profiler or a tracer (:func:`_observed`), which a new start would lose."""
-    if _observed() or not _huge_pages_help():
-        return
+    Not under a profiler or a tracer (:func:`_observed`), which a new start would lose, and
+    once only (a mark in the environment, whatever glibc does with its tunables). The
+    tunable stays in the environment of the processes the command starts."""
+    if os.environ.pop(_STARTED_AGAIN, None) or _observed() or not sys.orig_argv or not _huge_pages_help():
+        return  # once: glibc drops the tunable itself from a privileged process (setuid, capabilities)
     tunables = os.environ.get("GLIBC_TUNABLES")
     os.environ["GLIBC_TUNABLES"] = f"{tunables}:{HUGE_PAGES}" if tunables else HUGE_PAGES
+    os.environ[_STARTED_AGAIN] = "1"
+    for stream in (sys.stdout, sys.stderr):  # nothing is written yet: nothing would be written twice
+        with contextlib.suppress(Exception):
+            stream.flush()
     try:
         os.execv(sys.executable, sys.orig_argv)
-    except OSError:  # not to be had (the interpreter moved, no memory): run as it is
+    except (OSError, ValueError):  # not to be had (the interpreter moved, no memory, embedded): run as it is
+        del os.environ[_STARTED_AGAIN]
         if tunables is None:
             del os.environ["GLIBC_TUNABLES"]
         else:

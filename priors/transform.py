@@ -78,12 +78,13 @@ class WorldTransform:
         """Prior values from independent scores ``e``: :meth:`correlate`, then each family.
 
         The priors of an elementwise family (:func:`priors.families.base.elementwise`: the
-        lognormals, normals, uniforms) go through its kernel as one block, their leaves
-        stacked a row a prior: the same arithmetic for each value, one operation of the
-        compiled model a family instead of one a prior (the six-lab default has 101
-        lognormals). Its optimized program is a third shorter (17,552 lines of HLO to
-        11,846 for the kept worlds'), and XLA loads a program from its cache in time that
-        grows with its length: 0.53-0.66 s to 0.40-0.52 s."""
+        lognormals, normals, uniforms, log-uniforms) whose numbers are scalars of one type
+        go through its kernel as one block, their leaves stacked a row a prior: the same
+        arithmetic for each value, one operation of the compiled model a family instead of
+        one a prior (the six-lab default has 101 lognormals). Its optimized program is a
+        third shorter (17,552 lines of HLO to 11,846 for the kept worlds'), and XLA loads a
+        program from its cache in time that grows with its length: 0.53-0.66 s to
+        0.40-0.52 s."""
         e = jnp.asarray(e, dtype=float)
         if e.shape[-1:] != (self.n_latent,):
             raise ValueError(f"z needs a last axis of {self.n_latent} scores, got {e.shape}")
@@ -93,15 +94,18 @@ class WorldTransform:
         values, blocks = {}, {}
         rows = itertools.accumulate(self.latent, initial=0)  # each prior's row of scores
         for name, kernel, latent, leaves, row in zip(self.names, self.kernels, self.latent, self.leaves, rows):
-            if latent and getattr(kernel, "elementwise", False):  # computed below, with its family's others
-                blocks.setdefault(kernel, []).append((name, row, leaves))
-            else:  # clipped one prior at a time: XLA fuses the clip into the kernel
-                values[name] = kernel(leaves, jnp.clip(columns[row], -Z_MAX, Z_MAX) if latent else at_median)
-        for kernel, priors in blocks.items():  # one operation a family (priors.families.base.elementwise)
+            if latent and getattr(kernel, "elementwise", False) and all(jnp.ndim(x) == 0 for x in leaves):
+                # below, with the family's others whose numbers have these types: the same promotions
+                types = tuple(jax.typeof(x) for x in leaves)
+                blocks.setdefault((kernel, types), []).append((name, row, leaves))
+            else:  # one prior, clipped on its own: XLA fuses the clip into the kernel
+                score = jnp.clip(columns[row], -Z_MAX, Z_MAX) if latent else at_median
+                values[name] = kernel(leaves, score)
+        shape = (-1,) + (1,) * (columns.ndim - 1)  # a row a prior, broadcast over the batch
+        for (kernel, _), priors in blocks.items():  # one operation (priors.families.base.elementwise)
             names, rows, leaves = zip(*priors)
-            stacked = tuple(jnp.stack(leaf).reshape((-1,) + (1,) * (columns.ndim - 1)) for leaf in zip(*leaves))
-            block = kernel(stacked, jnp.clip(columns[np.asarray(rows)], -Z_MAX, Z_MAX))
-            values.update(zip(names, block))
+            stacked = tuple(jnp.stack(leaf).reshape(shape) for leaf in zip(*leaves))
+            values.update(zip(names, kernel(stacked, jnp.clip(columns[np.asarray(rows)], -Z_MAX, Z_MAX))))
         return {name: values[name] for name in self.names}
 
     def lab_year_values(self, e_lab_year, batch_shape, n_years: int) -> dict:

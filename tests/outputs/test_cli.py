@@ -210,7 +210,8 @@ def test_the_program_started_again_has_its_arguments_streams_and_process():
     on as it is. Either way once: the second start sees the tunable."""
     code = ("import os, sys\nfrom outputs import cli\nprint('start', os.getpid(), flush=True)\n"
             "cli._with_huge_pages()\nprint('run', os.getpid(), os.environ.get('GLIBC_TUNABLES'), sys.argv[1:])\n")
-    env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.arena_max=8"}
+    env = {name: value for name, value in os.environ.items() if not name.startswith("COVERAGE")}
+    env["GLIBC_TUNABLES"] = "glibc.malloc.arena_max=8"
     proc = subprocess.run([sys.executable, "-c", code, "a", "b c"], capture_output=True, text=True, check=True,
                           env=env, cwd=ROOT)
     lines = proc.stdout.splitlines()
@@ -220,3 +221,28 @@ def test_the_program_started_again_has_its_arguments_streams_and_process():
                          f"run {pid} glibc.malloc.arena_max=8:{cli.HUGE_PAGES} ['a', 'b c']"]
     else:
         assert lines == [f"start {pid}", f"run {pid} glibc.malloc.arena_max=8 ['a', 'b c']"]
+
+
+def test_the_program_starts_again_once_whatever_glibc_keeps(monkeypatch):
+    """A privileged process (setuid, file capabilities) has glibc drop the tunable from the
+    environment: the second start knows itself by a mark of its own, removes it and runs on;
+    where exec fails, the environment is as it was."""
+    calls = []
+    monkeypatch.setattr(cli, "_huge_pages_help", lambda: True)
+    monkeypatch.setattr(cli, "_observed", lambda: False)
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(
+        (os.environ.get("GLIBC_TUNABLES"), os.environ.get(cli._STARTED_AGAIN))))
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    monkeypatch.setenv(cli._STARTED_AGAIN, "1")
+    cli._with_huge_pages()  # the second start, its tunable dropped by glibc
+    assert calls == [] and cli._STARTED_AGAIN not in os.environ
+
+    def refused(path, argv):
+        calls.append((os.environ.get("GLIBC_TUNABLES"), os.environ.get(cli._STARTED_AGAIN)))
+        raise ValueError("embedded")
+
+    monkeypatch.setattr(os, "execv", refused)
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    cli._with_huge_pages()  # the first start, exec refused: run on as it was
+    assert calls == [(f"glibc.malloc.arena_max=2:{cli.HUGE_PAGES}", "1")]
+    assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2" and cli._STARTED_AGAIN not in os.environ

@@ -268,3 +268,24 @@ def test_a_familys_priors_go_through_its_kernel_as_one_block(default_priors):
         text = jax.jit(transform.values_from_normal).lower(e).as_text()
     n_lognormal = sum(k is LogNormal.kernel for k in transform.kernels)
     assert n_lognormal > 50 and text.count("exponential") < 10  # one exp for the lognormals, not one each
+
+
+def test_a_block_holds_only_priors_whose_numbers_have_one_type():
+    """Stacking promotes: a prior whose numbers are of another type (float32 here), or not
+    scalars, is computed on its own, with the promotions of its own kernel call."""
+    import jax
+    import jax.numpy as jnp
+
+    from priors.families import Uniform
+    from priors.transform import WorldTransform
+
+    leaves = ((np.float32(0.1), np.float32(1.7)), (2.5, 3.1), (0.2, 0.9), (np.array([0.0, 1.0]), 4.0))
+    transform = WorldTransform(names=("a", "b", "c", "d"), kernels=(Uniform.kernel,) * 4,
+                               latent=(True,) * 4, leaves=leaves)
+    e = np.random.default_rng(3).normal(size=(2, 4))
+    with jax.enable_x64(True):
+        values = transform.values_from_normal(e)
+        for i, name in enumerate(transform.names):
+            expected = Uniform.kernel(leaves[i], jnp.clip(jnp.asarray(e[:, i]), -Z_MAX, Z_MAX))
+            assert values[name].dtype == expected.dtype
+            np.testing.assert_array_equal(values[name], expected, err_msg=name)

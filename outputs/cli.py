@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from outputs.flags import in_flags
-from outputs.stopping import Terminated
+from outputs.stopping import Terminated, flush_output
 
 # Standard library only above: the engine (JAX) and matplotlib are imported inside main(),
 # so that Ctrl-C while they load ends the command with one line, not an import traceback.
@@ -388,9 +388,7 @@ def _with_huge_pages() -> None:
     tunables = os.environ.get("GLIBC_TUNABLES")
     os.environ["GLIBC_TUNABLES"] = f"{tunables}:{HUGE_PAGES}" if tunables else HUGE_PAGES
     os.environ[_STARTED_AGAIN] = "1"
-    for stream in (sys.stdout, sys.stderr):  # nothing is written yet: nothing would be written twice
-        with contextlib.suppress(Exception):
-            stream.flush()
+    flush_output()  # nothing is written yet: nothing would be written twice
     try:
         os.execv(sys.executable, sys.orig_argv)
     except (OSError, ValueError):  # not to be had (the interpreter moved, no memory, embedded): run as it is
@@ -456,11 +454,7 @@ def _exit(code: int) -> None:
     nothing left to write; every file the command writes is closed by then. Under a profiler
     or a tracer (``python -m cProfile``, coverage: :func:`_observed`), or with a non-daemon
     thread that Python would wait for, it exits as Python does."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):  # a closed, broken or missing stream: the code stands
-            pass
+    flush_output()  # a closed, broken or missing stream: the code stands
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if _observed() or any(t.is_alive() for t in others):
         sys.exit(code)  # a profiler's or a tracer's report, a thread to join: Python's own exit

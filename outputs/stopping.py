@@ -1,8 +1,22 @@
-"""How a command is stopped by a signal: shared by the command line and the app's server."""
+"""How a command is stopped by a signal, and what its process does before it ends or hands
+over (exec, fork): shared by the command line, its drawing process and the app's server."""
 
 from __future__ import annotations
 
-__all__ = ["Terminated"]
+import sys
+
+__all__ = ["Terminated", "flush_output"]
+
+
+def flush_output() -> None:
+    """Flush the standard streams, passing over one that is closed, broken or missing: before
+    the process ends, or starts again (exec) or forks, so that nothing buffered is lost or
+    written twice."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a closed, broken or missing stream
+            pass
 
 
 class Terminated(BaseException):

@@ -49,6 +49,7 @@ import warnings
 from multiprocessing import Pipe
 
 from outputs.folder import HELD_SIGNALS, signals_held
+from outputs.stopping import flush_output
 
 __all__ = ["DRAWN_THERE", "PLOT_PROCESS_CELLS", "PlotProcess", "plot_process"]
 
@@ -130,9 +131,7 @@ class PlotProcess:
             ours, theirs = Pipe()
         except OSError:
             return None
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            with contextlib.suppress(Exception):  # None (a closed descriptor), a broken pipe
-                stream.flush()
+        flush_output()  # nothing buffered is written twice
         try:
             with warnings.catch_warnings():  # Python 3.12's word on a fork beside library threads
                 warnings.simplefilter("ignore", DeprecationWarning)

@@ -332,7 +332,9 @@ def test_a_computation_whose_page_has_gone_is_cancelled(server):
     import time
 
     app = server.RequestHandlerClass.app
-    query = "samples=150000&seed=99"  # not computed by any other test
+    # not computed by any other test; ten chunks, several seconds: far longer than the watch
+    # needs to see the page gone (0.2 s), even on a loaded machine (three chunks were not)
+    query = "samples=600000&seed=99"
     port = server.server_address[1]
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(f"GET /api/forecast?{query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
@@ -346,8 +348,8 @@ def test_a_computation_whose_page_has_gone_is_cancelled(server):
     assert app.lock.acquire(timeout=120)  # cancelled: the engine is free again
     app.lock.release()
     checked = app.valid(query)
-    assert not any(key[3] == 150000 and key[4] == 99 for key in app._results), "it ran to the end"
-    assert checked.state.samples == 150000
+    assert not any(key[3] == 600000 and key[4] == 99 for key in app._results), "it ran to the end"
+    assert checked.state.samples == 600000
 
 
 def test_forecast_app_stops_cleanly_on_sigterm(tmp_path):

@@ -14,9 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 
 #: Libraries a forecast run does not call: ArviZ (matplotlib.pyplot and scipy.stats come
-#: with it) where no InferenceData is built, scipy.stats where no beta is fitted by its
-#: percentiles, Dask's distributed where no --scheduler is given.
-NOT_IN_A_RUN = ("arviz", "scipy.stats", "matplotlib", "distributed")
+#: with it) where no InferenceData is built, scipy.stats and scipy.optimize where no beta is
+#: fitted by its percentiles (the default priors give their betas by mean), Dask's
+#: distributed where no --scheduler is given.
+NOT_IN_A_RUN = ("arviz", "scipy.stats", "scipy.optimize", "matplotlib", "distributed")
 
 
 def loaded_after(code: str, *modules: str) -> list[str]:

@@ -62,12 +62,14 @@ def test_interval_specs_hit_their_percentiles(spec, p5, p95):
     np.testing.assert_allclose(family.ppf([0.05, 0.95]), [p5, p95], rtol=2e-5)
 
 
-def test_beta_by_mean_puts_ninety_percent_in_the_interval():
-    family = parse_spec("beta mean 0.40, 0.30 to 0.50")
+@pytest.mark.parametrize("mean, p5, p95", [(0.40, 0.30, 0.50), (0.4, 0.1, 0.8), (0.2, 0.05, 0.4), (0.6, 0.35, 0.85)])
+def test_beta_by_mean_puts_ninety_percent_in_the_interval(mean, p5, p95):
+    family = parse_spec(f"beta mean {mean}, {p5} to {p95}")
     assert isinstance(family, Beta)
-    assert family.mean == pytest.approx(0.40, rel=1e-9)
+    assert family.mean == pytest.approx(mean, rel=1e-12)
     dist = stats.beta(family.alpha, family.beta)
-    assert dist.cdf(0.50) - dist.cdf(0.30) == pytest.approx(0.90, abs=1e-6)
+    # its concentration is the float nearest the root: the mass is 90% to rounding
+    assert dist.cdf(p95) - dist.cdf(p5) == pytest.approx(0.90, abs=1e-14)
 
 
 def test_beta_quantile_table_matches_scipy():

@@ -5,9 +5,12 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
+from jax.extend.random import threefry_2x32
 from scipy import stats
 
-from forecast._normal import _counters_match, root_key, standard_normal, standard_normal_at
+from forecast._normal import (
+    _counters_match, _threefry_2x32_pairs, root_key, standard_normal, standard_normal_at,
+)
 from forecast.engine import _chunk_key
 from forecast.settings import MAX_SEED
 
@@ -62,6 +65,30 @@ def test_scores_of_a_count_are_jaxs_own_normal_draw():
     with jax.enable_x64(True):
         expected = np.asarray(jax.random.normal(key, (4, 777), dtype=jax.numpy.float64))
     np.testing.assert_array_equal(np.asarray(standard_normal(key, (4, 1024), worlds=777))[:, :777], expected)
+
+
+@pytest.mark.parametrize("shape", [(4, 777), (1, 1), (3, 2, 65)])
+def test_a_full_width_draw_is_jaxs_own_normal_draw(shape):
+    # a draw without ``worlds`` goes through the counted arithmetic too: still JAX's bits
+    key = _chunk_key(root_key(11), 3)
+    with jax.enable_x64(True):
+        expected = np.asarray(jax.random.normal(key, shape, dtype=jax.numpy.float64))
+    np.testing.assert_array_equal(np.asarray(standard_normal(key, shape)), expected)
+
+
+def test_the_unrolled_threefry_hashes_as_jaxs_own():
+    # the words at both ends of uint32 and some in between, under keys at both ends
+    rng = np.random.default_rng(0)
+    edge = np.array([0, 1, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1], np.uint32)
+    words = np.concatenate([edge, rng.integers(0, 2**32, 250, dtype=np.uint32)])
+    x0, x1 = np.meshgrid(edge, edge)
+    x0 = np.concatenate([x0.ravel(), words])
+    x1 = np.concatenate([x1.ravel(), words[::-1]])
+    for key in ([0, 0], [2**32 - 1, 2**32 - 1], [0x1BD11BDA, 7], list(rng.integers(0, 2**32, 2))):
+        key = np.array(key, np.uint32)
+        hashed = np.asarray(threefry_2x32(key, np.concatenate([x0, x1])))
+        ours = np.asarray(jax.jit(_threefry_2x32_pairs)(key, x0, x1))
+        np.testing.assert_array_equal(ours, np.stack([hashed[: x0.size], hashed[x0.size:]]))
 
 
 def test_this_jax_draws_a_count_in_one_compiled_width():

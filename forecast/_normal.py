@@ -16,7 +16,8 @@ JAX draws element ``(i, j)`` of a ``(rows, n)`` array from the counter ``i * n +
 same key gives other numbers at another ``n``. ``standard_normal(key, shape, worlds=n)``
 draws the scores that ``(..., n)`` would have, in an array of the wider ``shape``, with
 ``n`` a traced number: one compiled draw serves every count up to the width (the engine's
-chunk widths, :func:`forecast.engine.chunk_plan`). It is JAX's own arithmetic for
+chunk widths, :func:`forecast.engine.chunk_plan`); ``first=f`` (traced too) draws columns
+``f, f + 1, ...`` of that ``(..., n)`` array, so a chunk can be drawn in narrower pieces. It is JAX's own arithmetic for
 ``jax.random.normal`` (threefry bits of the counter, a float in [-1, 1), ``erf_inv``)
 written out around a counter of our own; a test checks it against ``jax.random.normal``,
 bit for bit. (With JAX's older, non-partitionable counters, ``jax_threefry_partitionable``
@@ -49,12 +50,13 @@ def _normal(key, shape: tuple[int, ...]):
 
 
 @functools.partial(jax.jit, static_argnames=("shape",))
-def _normal_of_count(key, worlds, shape: tuple[int, ...]):
-    """``jax.random.normal(key, shape[:-1] + (worlds,))`` in the first ``worlds`` columns of
-    ``shape`` (threefry, partitionable counters: element ``(i, j)`` hashes ``i * worlds + j``)."""
+def _normal_of_count(key, worlds, first, shape: tuple[int, ...]):
+    """Columns ``first, first + 1, ...`` of ``jax.random.normal(key, shape[:-1] + (worlds,))``
+    in the columns of ``shape``, up to its column ``worlds - 1`` (threefry, partitionable
+    counters: element ``(i, j)`` hashes ``i * worlds + first + j``)."""
     rows, width = math.prod(shape[:-1]), shape[-1]
     counter = (jnp.arange(rows, dtype=jnp.uint64)[:, None] * jnp.asarray(worlds, jnp.uint64)
-               + jnp.arange(width, dtype=jnp.uint64)[None, :]).ravel()
+               + (jnp.asarray(first, jnp.uint64) + jnp.arange(width, dtype=jnp.uint64))[None, :]).ravel()
     return _normal_of_counters(key, counter).reshape(shape)
 
 
@@ -123,34 +125,41 @@ def _kept(function):
 def _counters_match() -> bool:
     """With JAX's partitionable counters: whether :func:`_normal_of_count` draws the numbers
     of ``jax.random.normal`` in this JAX (checked once a process, on 3 x 5 scores in a width
-    of 8). It copies JAX's arithmetic, so a JAX release that draws otherwise falls back to drawing each count at its own width
-    (a compile per count, the same numbers) rather than to other worlds."""
+    of 8). It copies JAX's arithmetic, so a JAX release that draws otherwise falls back to
+    drawing each count at its own width (a compile per count, the same numbers) rather than
+    to other worlds."""
     key = root_key(0)  # called in float64 (standard_normal's)
-    wide = _kept(_normal_of_count)(key, np.uint64(5), shape=(3, 8))[:, :5]
+    wide = _kept(_normal_of_count)(key, np.uint64(5), np.uint64(0), shape=(3, 8))[:, :5]
     return bool(jnp.array_equal(wide, _kept(_normal)(key, shape=(3, 5))))
 
 
 @float64
-def standard_normal(key, shape: tuple[int, ...], *, worlds: int | None = None):
+def standard_normal(key, shape: tuple[int, ...], *, worlds: int | None = None, first: int | None = None):
     """I.i.d. standard-normal scores of ``shape`` in float64, from a JAX key (:func:`root_key`).
 
     ``worlds`` (at most ``shape[-1]``): the first ``worlds`` entries of the last axis are
     those of ``standard_normal(key, shape[:-1] + (worlds,))``, the others more scores of the
-    key; compiled once per ``shape``, whatever ``worlds``.
+    key. With ``first`` (``0 <= first < worlds``), a piece of that draw: entry ``j`` is its
+    column ``first + j``, where that is below ``worlds``, and ``worlds`` may exceed the
+    width. Compiled once per ``shape``, whatever ``worlds`` and ``first``.
     """
     shape = tuple(int(n) for n in shape)
     if not shape or not math.prod(shape):  # nothing to count
         return _kept(_normal)(key, shape=shape)
     worlds = shape[-1] if worlds is None else worlds
-    if not 0 < worlds <= shape[-1]:
-        raise ValueError(f"worlds={worlds} outside 1..{shape[-1]}")
+    if first is None:
+        if not 0 < worlds <= shape[-1]:
+            raise ValueError(f"worlds={worlds} outside 1..{shape[-1]}")
+        first = 0
+    elif not 0 <= first < worlds:
+        raise ValueError(f"first={first} outside 0..{worlds - 1}")
     if not (jax.config.jax_threefry_partitionable and _counters_match()):
         # JAX's older counters, or a JAX that draws otherwise: drawn at their own width
-        if worlds == shape[-1]:
+        if worlds == shape[-1] and not first:
             return _kept(_normal)(key, shape=shape)
-        narrow = _normal(key, shape[:-1] + (worlds,))
-        return jnp.pad(narrow, [(0, 0)] * (len(shape) - 1) + [(0, shape[-1] - worlds)])
-    return _kept(_normal_of_count)(key, np.uint64(worlds), shape=shape)
+        narrow = _normal(key, shape[:-1] + (worlds,))[..., first:first + shape[-1]]
+        return jnp.pad(narrow, [(0, 0)] * (len(shape) - 1) + [(0, shape[-1] - narrow.shape[-1])])
+    return _kept(_normal_of_count)(key, np.uint64(worlds), np.uint64(first), shape=shape)
 
 
 @float64

@@ -94,21 +94,23 @@ def _chunk_key(root, chunk):
 
 
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float,
-                   wanted: frozenset[str] | None = None, width: int | None = None):
+                   wanted: frozenset[str] | None = None, width: int | None = None, first: int | None = None):
     """Plain Monte Carlo for chunk ``chunk`` of a run: i.i.d. normal scores, then the model.
 
     ``width`` (at least ``n_worlds``; the default): the worlds the compiled calls compute,
     the first ``n_worlds`` of them those of a chunk of ``n_worlds`` (:func:`chunk_plan`).
+    With ``first``, a piece of the chunk: its worlds ``first, first + 1, ...`` (``width``
+    of them, those past ``n_worlds`` not the chunk's), as :func:`_chunk_calls` computes it.
     Two compiled calls, not one: fused into the model, the scores are recomputed inside
     the consumers of ``z`` by XLA on CPU, which makes a chunk 3-4x slower.
     """
     width = width or n_worlds
     key = _chunk_key(root, chunk)
-    z_by_prior = standard_normal(key, (transform.n_latent, width), worlds=n_worlds)
+    z_by_prior = standard_normal(key, (transform.n_latent, width), worlds=n_worlds, first=first)
     z_lab_year = None
     if transform.n_lab_year:
         z_lab_year = standard_normal(_chunk_key(key, _LAB_YEAR_STREAM),
-                                     (transform.n_lab_year, len(years), width), worlds=n_worlds)
+                                     (transform.n_lab_year, len(years), width), worlds=n_worlds, first=first)
     if z_lab_year is not None:
         z_lab_year = _across_devices(z_lab_year)
     return _model(transform, _across_devices(z_by_prior), z_lab_year, years=years, base_year=base_year,
@@ -144,23 +146,34 @@ class ChunkPlan(NamedTuple):
 
     worlds: int  # worlds per chunk: chunk i holds worlds i * worlds ...
     chunks: int  # number of chunks
-    width: int  # worlds each compiled call computes (>= worlds; the rest are dropped)
+    width: int  # worlds each compiled call computes (a chunk takes ceil(worlds / width) calls;
+    # the worlds past its last are dropped)
 
 
-#: The compiled widths of a run's chunks: powers of 2 from 1,024 up to :data:`CHUNK_SIZE`,
-#: so that seven compiled shapes serve every sample count. A run under 65,536 worlds
-#: computes at most twice its worlds (1.6x for the app's 5,000 and 20,000), far less time
+#: The compiled widths of a run's calls: powers of 2 from 1,024 up to :data:`CALL_WIDTH`,
+#: so that five compiled shapes serve every sample count. A run of over 1,024 worlds
+#: computes under twice its worlds (1.6x for the app's 5,000 and 20,000), far less time
 #: than a compile (~10 CPU-s); powers of 4 (four shapes) cost the app's edits 3.3x.
 FIRST_WIDTH = 1024
+#: The widest compiled call: a chunk of :data:`CHUNK_SIZE` worlds is drawn and computed in
+#: calls of a quarter of its width, each a piece of its draw (the same numbers, put
+#: together before the chunk is reduced). A call's buffers are a quarter of a chunk's, so
+#: a run touches less memory fresh from the system, which the kernel zeroes (on a VM, up
+#: to 2.5 s per GB it had handed back to its host), and a partial last chunk computes
+#: whole calls, not a whole chunk (the default run's second chunk, 34,464 worlds: 49,152,
+#: not 65,536). Default run, paired against one call per chunk: 4.99 -> 4.42 s (8.18 -> 7.27
+#: CPU-s), peak memory 1.06 -> 0.87 GB; 1e6 worlds the same time, 1.25 -> 1.0 GB.
+CALL_WIDTH = 2**14
 
 
 def chunk_width(worlds: int) -> int:
     """The compiled width of a chunk of ``worlds`` worlds: the first power of 2 times
-    :data:`FIRST_WIDTH` that holds them, at most :data:`CHUNK_SIZE`."""
+    :data:`FIRST_WIDTH` that holds them, at most :data:`CALL_WIDTH` (wider chunks take
+    several calls)."""
     width = FIRST_WIDTH
     while width < worlds:
         width *= 2
-    return max(worlds, min(width, CHUNK_SIZE))
+    return min(width, CALL_WIDTH)
 
 
 def chunk_plan(samples: int) -> ChunkPlan:
@@ -172,7 +185,8 @@ def chunk_plan(samples: int) -> ChunkPlan:
     run of fewer) is computed in a wider compiled call (:func:`chunk_width`) that draws
     its worlds' scores as a call of their own number would
     (:func:`forecast._normal.standard_normal` with ``worlds``): the same numbers, a
-    handful of compiled shapes.
+    handful of compiled shapes. A chunk wider than :data:`CALL_WIDTH` takes several calls,
+    each drawing its piece of the chunk's scores (``first``): the same numbers again.
     """
     worlds = min(samples, CHUNK_SIZE)
     return ChunkPlan(worlds, math.ceil(samples / worlds), chunk_width(worlds))
@@ -183,9 +197,20 @@ def chunk_worlds(transform, root, index: int, *, samples: int, years, base_year,
     """Every output of chunk ``index`` of a run of ``samples`` worlds (or those ``wanted``)
     as NumPy arrays."""
     plan = chunk_plan(samples)
-    out = _draw_and_push(transform, root, index, n_worlds=plan.worlds, width=plan.width, years=tuple(years),
+    start, stop = index * plan.worlds, min(samples, (index + 1) * plan.worlds)
+    calls = _chunk_calls(transform, root, index, plan=plan, worlds=stop - start, years=tuple(years),
                          base_year=float(base_year), wanted=wanted)
-    return _trimmed(out, index * plan.worlds, min(samples, (index + 1) * plan.worlds))
+    return _trimmed(calls, start, stop)
+
+
+def _chunk_calls(transform, root, index: int, *, plan: ChunkPlan, worlds: int, years: tuple[int, ...],
+                 base_year: float, wanted: frozenset[str] | None) -> list:
+    """The first ``worlds`` worlds of chunk ``index``, dispatched as compiled calls of
+    ``plan.width`` worlds each (:func:`_draw_and_push`), in order: their outputs, a list
+    that :func:`_trimmed` puts together."""
+    return [_draw_and_push(transform, root, index, n_worlds=plan.worlds, width=plan.width, years=years,
+                           base_year=base_year, wanted=wanted, first=first)
+            for first in range(0, worlds, plan.width)]
 
 
 @float64
@@ -210,8 +235,8 @@ def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_
     transform = jax.device_put(priors.transform())
     root = root_key(seed)
     parts = []
-    for begin in range(0, max(worlds.size, 1), CHUNK_SIZE):  # a compiled call of at most a chunk's width
-        batch = worlds[begin:begin + CHUNK_SIZE]
+    for begin in range(0, max(worlds.size, 1), CALL_WIDTH):  # a compiled call of at most its width
+        batch = worlds[begin:begin + CALL_WIDTH]
         z, z_lab_year = _score_buffers(transform, len(years), chunk_width(max(batch.size, 1)))
         chunk_of, column = np.divmod(batch, plan.worlds)
         for chunk in np.unique(chunk_of):
@@ -223,7 +248,7 @@ def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_
                 scores = standard_normal_at(_chunk_key(key, _LAB_YEAR_STREAM), rows, plan.worlds, column[where])
                 z_lab_year[..., where] = scores.reshape(transform.n_lab_year, len(years), where.size)
         out = _model(transform, z, z_lab_year, years=years, base_year=base_year)
-        parts.append(_trimmed(out, 0, batch.size))
+        parts.append(_trimmed([out], 0, batch.size))
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
@@ -243,14 +268,20 @@ def prepare_worlds_at(priors: PriorSet, count: int, *, years, base_year: float =
         return
     years = tuple(int(y) for y in parse_years(years))
     transform = jax.device_put(priors.transform())
-    z, z_lab_year = _score_buffers(transform, len(years), chunk_width(min(max(count, 1), CHUNK_SIZE)))
+    z, z_lab_year = _score_buffers(transform, len(years), chunk_width(max(count, 1)))
     _model(transform, z, z_lab_year, years=years, base_year=base_year, ahead=True)
 
 
-def _trimmed(out: dict, start: int, stop: int) -> dict:
-    """A chunk's outputs as NumPy arrays, rows ``start:stop`` of the run (the chunk begins
-    at world ``start``; the rows past ``stop`` are dropped)."""
-    return {name: np.asarray(value)[: stop - start] for name, value in out.items()}
+def _trimmed(calls: list, start: int, stop: int) -> dict:
+    """A chunk's outputs as NumPy arrays (its calls', :func:`_chunk_calls`, put together),
+    rows ``start:stop`` of the run (the chunk begins at world ``start``; the rows past
+    ``stop`` are dropped)."""
+    if len(calls) == 1:
+        return {name: np.asarray(value)[: stop - start] for name, value in calls[0].items()}
+    width = len(next(iter(calls[0].values())))
+    return {name: np.concatenate([np.asarray(call[name])[: stop - start - i * width]
+                                  for i, call in enumerate(calls)])
+            for name in calls[0]}
 
 
 @float64
@@ -305,8 +336,9 @@ def map_chunks(
             # dispatched asynchronously: this chunk runs while the previous one is reduced
             out = None
             if index < plan.chunks:
-                out = _draw_and_push(transform, root, index, n_worlds=plan.worlds, width=plan.width, years=years,
-                                     base_year=float(base_year), wanted=wanted)
+                out = _chunk_calls(transform, root, index, plan=plan,
+                                   worlds=min(plan.worlds, samples - index * plan.worlds), years=years,
+                                   base_year=float(base_year), wanted=wanted)
             if previous is not None:
                 start = (index - 1) * plan.worlds
                 arrays = _trimmed(previous, start, min(samples, start + plan.worlds))

@@ -13,7 +13,7 @@ import xarray as xr
 
 import forecast
 from forecast import engine
-from forecast.engine import CHUNK_SIZE, _push, chunk_plan, push_worlds
+from forecast.engine import CALL_WIDTH, CHUNK_SIZE, _push, chunk_plan, push_worlds
 from forecast.summaries import (
     crossing_year_quantiles,
     first_crossing_year,
@@ -146,14 +146,15 @@ def test_bad_settings_raise_input_errors(kwargs, message):
 
 def test_every_sample_count_runs_in_one_of_a_few_compiled_widths():
     plans = {n: chunk_plan(n) for n in [*range(1, 70_000, 7), 100_000, 10**7]}
-    assert {plan.width for plan in plans.values()} == {1024, 2048, 4096, 8192, 16384, 32768, CHUNK_SIZE}
-    assert chunk_plan(5000).width == 8192 and chunk_plan(20_000).width == 32768  # the app's two passes
+    assert {plan.width for plan in plans.values()} == {1024, 2048, 4096, 8192, 16384}
+    assert chunk_plan(5000).width == 8192 and chunk_plan(20_000).width == 16384  # the app's two passes
     for n, plan in plans.items():
         assert plan.worlds == min(n, CHUNK_SIZE)  # chunk i holds worlds i * plan.worlds ...
-        assert plan.worlds <= plan.width <= max(1024, 2 * plan.worlds - 2)
+        assert min(plan.worlds, CALL_WIDTH) <= plan.width <= max(1024, 2 * plan.worlds - 2)
         assert (plan.chunks - 1) * plan.worlds < n <= plan.chunks * plan.worlds
-    # large runs: chunks of 65,536 worlds, computed at their own width, as before buckets
-    assert chunk_plan(100_000) == (CHUNK_SIZE, 2, CHUNK_SIZE)
+    # large runs: chunks of 65,536 worlds (the draw's unit, as before buckets), each
+    # computed in four calls of 16,384
+    assert chunk_plan(100_000) == (CHUNK_SIZE, 2, CALL_WIDTH) and CHUNK_SIZE == 4 * CALL_WIDTH
 
 
 def test_a_run_in_a_wider_call_has_the_worlds_of_a_call_of_its_own_size(monkeypatch):
@@ -166,8 +167,10 @@ def test_a_run_in_a_wider_call_has_the_worlds_of_a_call_of_its_own_size(monkeypa
 
 
 def test_worlds_computed_alone_are_the_worlds_of_their_chunks(default_priors):
-    # two chunks of 65,536 worlds computed at their width; a few of them alone, at 1,024
-    samples, picks = CHUNK_SIZE + 300, np.array([CHUNK_SIZE + 299, 5, CHUNK_SIZE, 5, CHUNK_SIZE - 1, 0])
+    # two chunks of 65,536 worlds, each computed in pieces of 16,384 (the second chunk's
+    # 300 worlds in one); a few of them alone, at 1,024: the ends of pieces
+    samples = CHUNK_SIZE + 300
+    picks = np.array([CHUNK_SIZE + 299, 5, CHUNK_SIZE, 5, CHUNK_SIZE - 1, 0, CALL_WIDTH - 1, CALL_WIDTH])
     rows = {}
 
     def chosen(index, start, out):

@@ -67,6 +67,18 @@ def test_scores_of_a_count_are_jaxs_own_normal_draw():
     np.testing.assert_array_equal(np.asarray(standard_normal(key, (4, 1024), worlds=777))[:, :777], expected)
 
 
+@pytest.mark.parametrize("worlds, width", [(1000, 512), (1024, 256), (700, 1024)])
+def test_a_draw_in_pieces_is_the_draw(worlds, width):
+    # the engine draws a wide chunk in pieces (``first``): put together, the chunk's scores
+    key = _chunk_key(root_key(3), 1)
+    whole = np.asarray(standard_normal(key, (2, 3, worlds)))
+    pieces = [np.asarray(standard_normal(key, (2, 3, width), worlds=worlds, first=first))
+              for first in range(0, worlds, width)]
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=-1)[..., :worlds], whole)
+    with pytest.raises(ValueError, match="first=1000"):
+        standard_normal(key, (2, 8), worlds=1000, first=1000)
+
+
 @pytest.mark.parametrize("shape", [(4, 777), (1, 1), (3, 2, 65)])
 def test_a_full_width_draw_is_jaxs_own_normal_draw(shape):
     # a draw without ``worlds`` goes through the counted arithmetic too: still JAX's bits

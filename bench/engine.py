@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from forecast._normal import root_key
-from forecast.engine import CHUNK_SIZE, _draw_and_push
+from forecast.engine import CHUNK_SIZE, _chunk_calls, chunk_plan
 from models import OUTPUT_UNITS
 from priors import load_prior_set
 from priors.families import BETA_Z_GRID, Beta, Fixed, LogNormal, Mixture, Normal, Uniform
@@ -72,11 +72,12 @@ def time_jax(priors, n: int, seed: int) -> float:
     each chunk is waited for once the next one is dispatched."""
     transform = jax.device_put(priors.transform())
     root = root_key(seed)
-    chunk = min(n, CHUNK_SIZE)
+    plan = chunk_plan(n)
     start = time.perf_counter()
     previous = None
-    for index in range(-(-n // chunk)):
-        out = _draw_and_push(transform, root, index, n_worlds=chunk, years=YEARS, base_year=2024.0)
+    for index in range(plan.chunks):
+        out = _chunk_calls(transform, root, index, plan=plan, worlds=min(plan.worlds, n - index * plan.worlds),
+                           years=YEARS, base_year=2024.0, wanted=None)
         jax.block_until_ready(previous)
         previous = out
     jax.block_until_ready(previous)

@@ -9,6 +9,10 @@ It is JAX's own ``jax.random.normal`` on a threefry key, in float64. A hand-writ
 of 1e6 worlds x 23 priors in 0.22 s against 0.49 s for this one on 2 cores, but
 ``forecast run --samples 1000000`` took the same time with either (about 90 s, most of it
 writing NetCDF: the scores are 0.3% of it), so the kernel did not pay for its 100 lines.
+Only the threefry rounds are written out here (:func:`_threefry_2x32_pairs`, JAX's bits):
+JAX's own loops over them on CPU, through memory, and the default's 131 scores x 65,536
+worlds of a chunk took 0.22 CPU-s that way, 0.17 unrolled, once a run's fixed costs had
+shrunk to where that showed.
 Float32 scores would save 0.2 s more but stop at |z| = 5.2-5.4 and get the far tails
 wrong; the priors' scores are clipped at +/- 9 and should be able to reach them.
 
@@ -16,8 +20,9 @@ JAX draws element ``(i, j)`` of a ``(rows, n)`` array from the counter ``i * n +
 same key gives other numbers at another ``n``. ``standard_normal(key, shape, worlds=n)``
 draws the scores that ``(..., n)`` would have, in an array of the wider ``shape``, with
 ``n`` a traced number: one compiled draw serves every count up to the width (the engine's
-chunk widths, :func:`forecast.engine.chunk_plan`); ``first=f`` (traced too) draws columns
-``f, f + 1, ...`` of that ``(..., n)`` array, so a chunk can be drawn in narrower pieces. It is JAX's own arithmetic for
+call widths, :func:`forecast.engine.chunk_plan`); ``first=f`` (traced too) draws columns
+``f, f + 1, ...`` of that ``(..., n)`` array instead, so a chunk is drawn in narrower
+pieces (and ``n`` may exceed the width). It is JAX's own arithmetic for
 ``jax.random.normal`` (threefry bits of the counter, a float in [-1, 1), ``erf_inv``)
 written out around a counter of our own; a test checks it against ``jax.random.normal``,
 bit for bit. (With JAX's older, non-partitionable counters, ``jax_threefry_partitionable``
@@ -122,6 +127,7 @@ def _kept(function):
 
 
 @functools.cache
+@jax.ensure_compile_time_eval()
 def _counters_match() -> bool:
     """With JAX's partitionable counters: whether :func:`_normal_of_count` draws the numbers
     of ``jax.random.normal`` in this JAX (checked once a process, on 3 x 5 scores in a width
@@ -151,6 +157,8 @@ def standard_normal(key, shape: tuple[int, ...], *, worlds: int | None = None, f
         if not 0 < worlds <= shape[-1]:
             raise ValueError(f"worlds={worlds} outside 1..{shape[-1]}")
         first = 0
+    elif worlds < 1:
+        raise ValueError(f"worlds={worlds} below 1")
     elif not 0 <= first < worlds:
         raise ValueError(f"first={first} outside 0..{worlds - 1}")
     if not (jax.config.jax_threefry_partitionable and _counters_match()):

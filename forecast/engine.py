@@ -4,9 +4,9 @@ A design of worlds is a matrix of standard-normal scores ``z`` (one row a world,
 an uncertain prior; MODEL.md "How worlds are drawn"). Plain Monte Carlo draws ``z`` i.i.d.
 in compiled calls of its own (random bits, then the inverse normal CDF); Sobol or
 Latin-hypercube designs pass their own ``z``. Either way NumPyro's ``Predictive`` runs the
-one bottom-up model, vectorized over the chunk and jit-compiled once per (prior-set
-structure, years, chunk width: :func:`chunk_plan`): the priors' numbers are traced, so new
-intervals or pinned values reuse the compiled code.
+one bottom-up model, vectorized over the worlds of a call and jit-compiled once per
+(prior-set structure, years, call width: :func:`chunk_plan`): the priors' numbers are
+traced, so new intervals or pinned values reuse the compiled code.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTP
 from priors import PriorSet
 from priors.precision import float64
 
-#: Worlds per compiled call: large enough to keep the vector units busy, small enough that
-#: one chunk of every output fits in memory on a laptop (2**16 x 11 years x 22 outputs).
+#: Worlds per chunk, the unit of the draw (chunk ``i``'s scores depend on ``i`` and this
+#: width) and of the reduce: small enough that one chunk of every output fits in memory on a
+#: laptop (2**16 x 11 years x 22 outputs). Computed in calls of :data:`CALL_WIDTH`.
 CHUNK_SIZE = 2**16
 
 #: XLA options for the engine's compiled calls (set per call, never as global flags):
@@ -97,10 +98,11 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
                    wanted: frozenset[str] | None = None, width: int | None = None, first: int | None = None):
     """Plain Monte Carlo for chunk ``chunk`` of a run: i.i.d. normal scores, then the model.
 
-    ``width`` (at least ``n_worlds``; the default): the worlds the compiled calls compute,
-    the first ``n_worlds`` of them those of a chunk of ``n_worlds`` (:func:`chunk_plan`).
-    With ``first``, a piece of the chunk: its worlds ``first, first + 1, ...`` (``width``
-    of them, those past ``n_worlds`` not the chunk's), as :func:`_chunk_calls` computes it.
+    ``width`` (``n_worlds`` by default): the worlds the compiled calls compute. Without
+    ``first``, at least ``n_worlds``, the first ``n_worlds`` of them those of a chunk of
+    ``n_worlds`` (:func:`chunk_plan`); with ``first``, a piece of the chunk: its worlds
+    ``first, first + 1, ...`` (those past ``n_worlds`` not the chunk's), as
+    :func:`_chunk_calls` computes it.
     Two compiled calls, not one: fused into the model, the scores are recomputed inside
     the consumers of ``z`` by XLA on CPU, which makes a chunk 3-4x slower.
     """
@@ -181,12 +183,13 @@ def chunk_plan(samples: int) -> ChunkPlan:
 
     The chunk is the unit of the draw (chunk ``i`` draws with key ``fold_in(seed, i)``), so
     a world's scores depend only on the seed, the worlds per chunk and its index: the same
-    on every scheduler and device count. A chunk of fewer worlds than :data:`CHUNK_SIZE` (a
-    run of fewer) is computed in a wider compiled call (:func:`chunk_width`) that draws
-    its worlds' scores as a call of their own number would
-    (:func:`forecast._normal.standard_normal` with ``worlds``): the same numbers, a
-    handful of compiled shapes. A chunk wider than :data:`CALL_WIDTH` takes several calls,
-    each drawing its piece of the chunk's scores (``first``): the same numbers again.
+    on every scheduler and device count. A chunk of at most :data:`CALL_WIDTH` worlds (a
+    run of so few) is computed in one compiled call at least as wide
+    (:func:`chunk_width`) that draws its worlds' scores as a call of their own number
+    would (:func:`forecast._normal.standard_normal` with ``worlds``): the same numbers, a
+    handful of compiled shapes. A wider chunk takes several calls of :data:`CALL_WIDTH`,
+    each drawing its piece of the chunk's scores (``first``; the last call's worlds past
+    the chunk's dropped): the same numbers again.
     """
     worlds = min(samples, CHUNK_SIZE)
     return ChunkPlan(worlds, math.ceil(samples / worlds), chunk_width(worlds))

@@ -308,9 +308,9 @@ def _beta_mean_interval(mean, p5, p95, cover=_NINETY):
     return Beta(mean * kappa, (1 - mean) * kappa)
 
 
-#: Halvings of the bracket in :func:`_where_rises_past_zero`: a bracket of 30 (the beta's
-#: log concentration, 1e-3..1e9) closes to 3e-17, below the spacing of floats around a root
-#: of magnitude 0.2 or more.
+#: Halvings of the bracket in :func:`_where_rises_past_zero`: the beta's log concentration,
+#: ln 1e-3 .. ln 1e9 (27.6 wide), closes to 2.4e-17, below the spacing of floats around a
+#: root of magnitude 0.125 or more.
 _HALVINGS = 60
 
 
@@ -318,8 +318,8 @@ def _where_rises_past_zero(f, low, high):
     """The root of ``f``, increasing on ``[low, high]`` and changing sign there, by
     bisection: :data:`_HALVINGS` halvings of the bracket, the upper end returned
     (``f >= 0`` there). Not ``scipy.optimize.brentq``: importing scipy.optimize costs every
-    command that parses a beta by its mean ~0.17 s, and bisection reaches the float
-    nearest the root, where brentq stops within its ``xtol``."""
+    command that parses a beta by its mean ~0.17 s, and bisection closes to within a float
+    of the root, where brentq stops within its ``xtol``."""
     for _ in range(_HALVINGS):
         middle = 0.5 * (low + high)
         if f(middle) >= 0:

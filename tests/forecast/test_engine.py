@@ -166,6 +166,16 @@ def test_a_run_in_a_wider_call_has_the_worlds_of_a_call_of_its_own_size(monkeypa
     xr.testing.assert_equal(wide.tally, own.tally)
 
 
+def test_a_chunk_in_calls_whose_last_is_partial_has_the_worlds_of_one_call(monkeypatch):
+    # 3,000 worlds, one chunk: one call of 4,096, or calls of 1,024 (the last with 952)
+    one = forecast.run(samples=3000, seed=5, years="2030", keep="all")
+    monkeypatch.setattr(engine, "CALL_WIDTH", 1024)
+    assert chunk_plan(3000) == (3000, 1, 1024)
+    calls = forecast.run(samples=3000, seed=5, years="2030", keep="all")
+    xr.testing.assert_equal(one.samples, calls.samples)
+    xr.testing.assert_equal(one.tally, calls.tally)
+
+
 def test_worlds_computed_alone_are_the_worlds_of_their_chunks(default_priors):
     # two chunks of 65,536 worlds, each computed in pieces of 16,384 (the second chunk's
     # 300 worlds in one); a few of them alone, at 1,024: the ends of pieces

@@ -77,6 +77,8 @@ def test_a_draw_in_pieces_is_the_draw(worlds, width):
     np.testing.assert_array_equal(np.concatenate(pieces, axis=-1)[..., :worlds], whole)
     with pytest.raises(ValueError, match="first=1000"):
         standard_normal(key, (2, 8), worlds=1000, first=1000)
+    with pytest.raises(ValueError, match="worlds=0"):
+        standard_normal(key, (2, 8), worlds=0, first=0)
 
 
 @pytest.mark.parametrize("shape", [(4, 777), (1, 1), (3, 2, 65)])
@@ -101,6 +103,17 @@ def test_the_unrolled_threefry_hashes_as_jaxs_own():
         hashed = np.asarray(threefry_2x32(key, np.concatenate([x0, x1])))
         ours = np.asarray(jax.jit(_threefry_2x32_pairs)(key, x0, x1))
         np.testing.assert_array_equal(ours, np.stack([hashed[: x0.size], hashed[x0.size:]]))
+
+
+def test_the_first_draw_of_a_process_may_be_traced():
+    # the check of the counters runs at a process's first draw, which may come inside jit
+    # and vmap (forecast.engine.push_worlds): it is evaluated then, not traced
+    key = _chunk_key(root_key(2), 0)
+    direct = np.asarray(standard_normal(key, (3, 40)))
+    _counters_match.cache_clear()
+    traced = jax.jit(jax.vmap(lambda k: standard_normal(k, (3, 40))))(jax.numpy.stack([key, key]))
+    np.testing.assert_array_equal(np.asarray(traced), np.stack([direct, direct]))
+    assert _counters_match()
 
 
 def test_this_jax_draws_a_count_in_one_compiled_width():

@@ -10,9 +10,9 @@ of 1e6 worlds x 23 priors in 0.22 s against 0.49 s for this one on 2 cores, but
 ``forecast run --samples 1000000`` took the same time with either (about 90 s, most of it
 writing NetCDF: the scores are 0.3% of it), so the kernel did not pay for its 100 lines.
 Only the threefry rounds are written out here (:func:`_threefry_2x32_pairs`, JAX's bits):
-JAX's own loops over them on CPU, through memory, and the default's 131 scores x 65,536
-worlds of a chunk took 0.22 CPU-s that way, 0.17 unrolled, once a run's fixed costs had
-shrunk to where that showed.
+JAX's own lowering loops over them on CPU, through memory, and the default's 131 scores x
+65,536 worlds of a chunk took 0.22 CPU-s that way, 0.17 unrolled, which showed once a
+run's fixed costs had shrunk.
 Float32 scores would save 0.2 s more but stop at |z| = 5.2-5.4 and get the far tails
 wrong; the priors' scores are clipped at +/- 9 and should be able to reach them.
 

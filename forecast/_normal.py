@@ -59,15 +59,18 @@ def _normal_of_count(key, worlds, first, shape: tuple[int, ...]):
     """Columns ``first, first + 1, ...`` of ``jax.random.normal(key, shape[:-1] + (worlds,))``
     in the columns of ``shape``, up to its column ``worlds - 1`` (threefry, partitionable
     counters: element ``(i, j)`` hashes ``i * worlds + first + j``)."""
-    rows, width = math.prod(shape[:-1]), shape[-1]
-    counter = (jnp.arange(rows, dtype=jnp.uint64)[:, None] * jnp.asarray(worlds, jnp.uint64)
-               + (jnp.asarray(first, jnp.uint64) + jnp.arange(width, dtype=jnp.uint64))[None, :]).ravel()
-    return _normal_of_counters(key, counter).reshape(shape)
+    columns = jnp.asarray(first, jnp.uint64) + jnp.arange(shape[-1], dtype=jnp.uint64)
+    return _normal_of_columns(key, worlds, columns, math.prod(shape[:-1])).reshape(shape)
 
 
 @functools.partial(jax.jit, static_argnames=("rows",))
 def _normal_at(key, worlds, columns, rows: int):
-    """Columns ``columns`` of ``jax.random.normal(key, (rows, worlds))``, drawn alone:
+    """Columns ``columns`` of ``jax.random.normal(key, (rows, worlds))``, drawn alone."""
+    return _normal_of_columns(key, worlds, columns, rows)
+
+
+def _normal_of_columns(key, worlds, columns, rows: int):
+    """Columns ``columns`` of ``jax.random.normal(key, (rows, worlds))``:
     ``(rows, columns.size)``, element ``(i, c)`` hashing ``i * worlds + columns[c]``."""
     counter = (jnp.arange(rows, dtype=jnp.uint64)[:, None] * jnp.asarray(worlds, jnp.uint64)
                + columns.astype(jnp.uint64)[None, :]).ravel()

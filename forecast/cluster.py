@@ -94,7 +94,7 @@ def _run_chunk(index: int, *, priors, reduce, years, samples: int, seed: int, ba
     with jax.enable_x64(True):
         out = chunk_worlds(_transform(priors), root_key(seed), index, samples=samples,
                            years=years, base_year=base_year, wanted=wanted)
-        return reduce(index, index * chunk_plan(samples).worlds, out)
+        return reduce(index, chunk_plan(samples).bounds(index, samples)[0], out)
 
 
 def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, base_year: float,

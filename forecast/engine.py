@@ -151,6 +151,11 @@ class ChunkPlan(NamedTuple):
     width: int  # worlds each compiled call computes (a chunk takes ceil(worlds / width) calls;
     # the worlds past its last are dropped)
 
+    def bounds(self, index: int, samples: int) -> tuple[int, int]:
+        """The worlds ``start:stop`` of chunk ``index`` of a run of ``samples`` worlds."""
+        start = index * self.worlds
+        return start, min(samples, start + self.worlds)
+
 
 #: The compiled widths of a run's calls: powers of 2 from 1,024 up to :data:`CALL_WIDTH`,
 #: so that five compiled shapes serve every sample count. A run of over 1,024 worlds
@@ -200,7 +205,7 @@ def chunk_worlds(transform, root, index: int, *, samples: int, years, base_year,
     """Every output of chunk ``index`` of a run of ``samples`` worlds (or those ``wanted``)
     as NumPy arrays."""
     plan = chunk_plan(samples)
-    start, stop = index * plan.worlds, min(samples, (index + 1) * plan.worlds)
+    start, stop = plan.bounds(index, samples)
     calls = _chunk_calls(transform, root, index, plan=plan, worlds=stop - start, years=tuple(years),
                          base_year=float(base_year), wanted=wanted)
     return _trimmed(calls, start, stop)
@@ -339,14 +344,14 @@ def map_chunks(
             # dispatched asynchronously: this chunk runs while the previous one is reduced
             out = None
             if index < plan.chunks:
-                out = _chunk_calls(transform, root, index, plan=plan,
-                                   worlds=min(plan.worlds, samples - index * plan.worlds), years=years,
+                start, stop = plan.bounds(index, samples)
+                out = _chunk_calls(transform, root, index, plan=plan, worlds=stop - start, years=years,
                                    base_year=float(base_year), wanted=wanted)
             if previous is not None:
-                start = (index - 1) * plan.worlds
-                arrays = _trimmed(previous, start, min(samples, start + plan.worlds))
+                start, stop = plan.bounds(index - 1, samples)
+                arrays = _trimmed(previous, start, stop)
                 results = combine(results, reduce(index - 1, start, arrays))
-                bar.update(len(next(iter(arrays.values()))))
+                bar.update(stop - start)
             previous = out
     return results
 

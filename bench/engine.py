@@ -76,8 +76,8 @@ def time_jax(priors, n: int, seed: int) -> float:
     start = time.perf_counter()
     previous = None
     for index in range(plan.chunks):
-        start, stop = plan.bounds(index, n)
-        out = _chunk_calls(transform, root, index, plan=plan, worlds=stop - start, years=YEARS, base_year=2024.0,
+        first, last = plan.bounds(index, n)
+        out = _chunk_calls(transform, root, index, plan=plan, worlds=last - first, years=YEARS, base_year=2024.0,
                            wanted=None)
         jax.block_until_ready(previous)
         previous = out

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from concurrent.futures import Future
+from pathlib import Path
 
 import arviz as az
 import jax
@@ -22,6 +26,8 @@ from forecast.summaries import (
 )
 from models import OUTPUT_UNITS
 from priors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_samples_have_named_dims_and_units(small_run):
@@ -219,8 +225,9 @@ def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):
 
 
 def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, monkeypatch):
-    # forecast.exported: the first run traces and writes the programs, the next (a new
-    # process: nothing loaded) reads them, one whose files are corrupt traces them again
+    # forecast.exported: the first run traces and writes the programs and their machine
+    # code, the next (a new process: nothing loaded) loads the machine code alone, and one
+    # whose files are corrupt traces them again and rewrites them
     from forecast import exported
 
     def run():
@@ -229,25 +236,63 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
 
     traced = run()
     monkeypatch.setattr(exported, "_FOLDER", tmp_path)
-    exports = []
-    export = jax.export.export
+    # as if JAX's compile cache (the session's) never had them: all compiled here, all kept
+    # (test_machine_code_is_kept_only_as_compiled_in_the_process: where it had them)
+    monkeypatch.setattr(exported, "_cache_hits", lambda: 0)
+    exports, reads = [], []
+    export, deserialize = jax.export.export, jax.export.deserialize
     monkeypatch.setattr(jax.export, "export", lambda *a, **k: exports.append(1) or export(*a, **k))
-    for expected_exports in (True, False):  # the first run exports; the second only reads back
+    monkeypatch.setattr(jax.export, "deserialize", lambda *a, **k: reads.append(1) or deserialize(*a, **k))
+    for expected_exports in (True, False):  # the first run exports; the second only loads back
         monkeypatch.setattr(exported, "_LOADED", {})
         exports.clear()
+        reads.clear()
         kept = run()
         assert bool(exports) == expected_exports
+        assert not reads  # the second: the machine code, not the program
         xr.testing.assert_equal(kept[0], traced[0])
         xr.testing.assert_equal(kept[1], traced[1])
-    files = sorted(tmp_path.glob("*.jaxexport"))
-    assert files  # the model and the draws
-    for path in files:
+    programs, code = sorted(tmp_path.glob("*.jaxexport")), sorted(tmp_path.glob("*.xla"))
+    assert programs and len(code) == len(programs)  # the model and the draws
+    for path in programs + code:
         path.write_bytes(b"not a program")
     monkeypatch.setattr(exported, "_LOADED", {})
     again = run()
     xr.testing.assert_equal(again[0], traced[0])
-    for path in files:  # rewritten whole
+    for path in programs:  # rewritten whole
         assert jax.export.deserialize(bytearray(path.read_bytes())).in_avals
+    assert [path.name for path in code if path.read_bytes() == b"not a program"] == []
+
+
+def test_machine_code_is_kept_only_as_compiled_in_the_process(tmp_path):
+    """XLA's CPU code loaded from JAX's compile cache serializes without its functions (a
+    later process fails to run it: "Function ... not found"): forecast.exported keeps the
+    machine code of a program it compiled itself, and where JAX's cache had the program,
+    keeps none and goes on from the program; every process gets the same numbers."""
+    code = (
+        "import sys, jax, numpy as np\n"
+        "jax.config.update('jax_compilation_cache_dir', sys.argv[1] + '/jax')\n"
+        "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
+        "from pathlib import Path\nfrom forecast import exported\n"
+        "exported.use_folder(Path(sys.argv[1]) / 'exported')\n"
+        "f = jax.jit(lambda x: jax.numpy.exp(x * 2.0 + 1.0) * jax.numpy.sin(x))\n"
+        "print(np.asarray(exported.call('f', f, (np.arange(8.0, dtype=np.float32),), static={})).tolist())\n"
+    )
+
+    def process() -> str:
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    first = process()  # traced, compiled (and put in JAX's cache), kept
+    kept = list((tmp_path / "exported").glob("*.xla"))
+    assert len(kept) == 1
+    assert process() == first  # loaded from the machine code
+    kept[0].unlink()
+    assert process() == first  # compiled from JAX's cache: no machine code kept
+    assert not list((tmp_path / "exported").glob("*.xla"))
+    assert process() == first
 
 
 def test_a_program_loaded_ahead_in_a_thread_is_the_one_the_call_runs(default_priors, tmp_path, monkeypatch):

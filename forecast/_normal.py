@@ -41,12 +41,29 @@ import numpy as np
 from forecast import exported
 from priors.precision import float64
 
-__all__ = ["root_key", "standard_normal", "standard_normal_at"]
+__all__ = ["fold_key", "root_key", "standard_normal", "standard_normal_at"]
 
 
+@float64
 def root_key(seed: int):
-    """The threefry key that every draw with this ``seed`` derives from."""
+    """The threefry key that every draw with this ``seed`` derives from (``jax.random.key``,
+    a 64-bit seed; through a kept program, :func:`_kept`: eager, it costs two programs a
+    process)."""
+    return _kept(_seeded)(np.int64(seed))
+
+
+@jax.jit
+def _seeded(seed):
     return jax.random.key(seed)
+
+
+def fold_key(key, data: int):
+    """``jax.random.fold_in(key, data)``, through a kept program (:func:`_kept`): the key of
+    a chunk of a run, or of a stream of a chunk."""
+    return _kept(_fold_in)(key, data)
+
+
+_fold_in = jax.jit(jax.random.fold_in)
 
 
 @functools.partial(jax.jit, static_argnames=("shape",))
@@ -138,8 +155,8 @@ def _counters_match() -> bool:
     drawing each count at its own width (a compile per count, the same numbers) rather than
     to other worlds."""
     key = root_key(0)  # called in float64 (standard_normal's)
-    wide = _kept(_normal_of_count)(key, np.uint64(5), np.uint64(0), shape=(3, 8))[:, :5]
-    return bool(jnp.array_equal(wide, _kept(_normal)(key, shape=(3, 5))))
+    wide = np.asarray(_kept(_normal_of_count)(key, np.uint64(5), np.uint64(0), shape=(3, 8)))[:, :5]
+    return bool(np.array_equal(wide, np.asarray(_kept(_normal)(key, shape=(3, 5)))))  # NumPy's: no program
 
 
 @float64

@@ -24,7 +24,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from forecast import exported
-from forecast._normal import root_key, standard_normal, standard_normal_at
+from forecast._normal import fold_key, root_key, standard_normal, standard_normal_at
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
 from priors import PriorSet
@@ -88,12 +88,6 @@ def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], bas
     )
 
 
-@jax.jit
-def _chunk_key(root, chunk):
-    """The key of chunk ``chunk`` of a run, in a call of its own (eager ``fold_in`` costs ms)."""
-    return jax.random.fold_in(root, chunk)
-
-
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float,
                    wanted: frozenset[str] | None = None, width: int | None = None, first: int | None = None):
     """Plain Monte Carlo for chunk ``chunk`` of a run: i.i.d. normal scores, then the model.
@@ -107,11 +101,11 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
     the consumers of ``z`` by XLA on CPU, which makes a chunk 3-4x slower.
     """
     width = width or n_worlds
-    key = _chunk_key(root, chunk)
+    key = fold_key(root, chunk)
     z_by_prior = standard_normal(key, (transform.n_latent, width), worlds=n_worlds, first=first)
     z_lab_year = None
     if transform.n_lab_year:
-        z_lab_year = standard_normal(_chunk_key(key, _LAB_YEAR_STREAM),
+        z_lab_year = standard_normal(fold_key(key, _LAB_YEAR_STREAM),
                                      (transform.n_lab_year, len(years), width), worlds=n_worlds, first=first)
     if z_lab_year is not None:
         z_lab_year = _across_devices(z_lab_year)
@@ -249,11 +243,11 @@ def worlds_at(priors: PriorSet, worlds, *, years, samples: int, seed: int, base_
         chunk_of, column = np.divmod(batch, plan.worlds)
         for chunk in np.unique(chunk_of):
             where = np.flatnonzero(chunk_of == chunk)
-            key = _chunk_key(root, int(chunk))
+            key = fold_key(root, int(chunk))
             z[:, where] = standard_normal_at(key, transform.n_latent, plan.worlds, column[where])
             if z_lab_year is not None:
                 rows = transform.n_lab_year * len(years)
-                scores = standard_normal_at(_chunk_key(key, _LAB_YEAR_STREAM), rows, plan.worlds, column[where])
+                scores = standard_normal_at(fold_key(key, _LAB_YEAR_STREAM), rows, plan.worlds, column[where])
                 z_lab_year[..., where] = scores.reshape(transform.n_lab_year, len(years), where.size)
         out = _model(transform, z, z_lab_year, years=years, base_year=base_year)
         parts.append(_trimmed([out], 0, batch.size))

@@ -128,11 +128,14 @@ def _tree_statics(treedef) -> list:
 
 def call(name: str, function, args: tuple, *, static: dict, compiler_options: dict | None = None):
     """``function(*args, **static)`` through a program traced once and kept on disk (or, with
-    no folder set, or on several devices, ``jax.jit``'s own call). ``function`` is a jitted
-    function; ``name`` names it in the key; ``static``: its static keyword arguments."""
+    no folder set, on several devices, or called inside a traced function, ``jax.jit``'s own
+    call). ``function`` is a jitted function; ``name`` names it in the key; ``static``: its
+    static keyword arguments."""
     if not keeps_programs():
         return function(*args, **static)
     leaves, treedef = jax.tree_util.tree_flatten(args)
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):  # inside a jit or vmap: traced into it
+        return function(*args, **static)
     try:
         key = _key(name, treedef, leaves, static)
     except _Unkeyable:
@@ -213,11 +216,14 @@ def _compiled_and_kept(key, exported, specs, compiler_options):
     """``exported`` compiled for ``specs``, its machine code kept for the next run where it
     was compiled here: XLA's CPU code loaded from JAX's compile cache serializes without its
     functions (a later process cannot run it), so a program found there is not kept. It is
-    compiled under a name of its own (``jit_kept``), which JAX's cache has not seen from
-    before this store kept machine code."""
+    compiled under a name of its key's (``jit_kept_<key>``), which JAX's cache has not seen
+    where the key is new, even where the program is one it holds under another key (the
+    same program after an edit of the source the key hashes)."""
 
     def kept(*flat_leaves):
         return exported.call(*flat_leaves)
+
+    kept.__name__ = kept.__qualname__ = f"kept_{key}"
 
     hits = _cache_hits()
     compiled = jax.jit(kept, compiler_options=compiler_options).lower(*specs).compile()

@@ -295,6 +295,30 @@ def test_machine_code_is_kept_only_as_compiled_in_the_process(tmp_path):
     assert process() == first
 
 
+def test_kept_programs_called_inside_a_traced_function_are_traced_into_it(default_priors, tmp_path, monkeypatch):
+    """With the CLI's folder set (forecast.exported), a draw inside a jit or vmap (the lab-year
+    scores of designed worlds: push_worlds, as `forecast sensitivity` calls it) is traced
+    into the caller, not run as a compiled program (which JAX refuses with tracers), and
+    the keys and draws are those of the plain calls."""
+    from forecast import exported
+    from forecast._normal import fold_key, root_key, standard_normal
+
+    z = np.zeros((3, default_priors.n_latent))
+    plain = push_worlds(default_priors, z, years=(2030,))
+    monkeypatch.setattr(exported, "_FOLDER", tmp_path)
+    monkeypatch.setattr(exported, "_LOADED", {})
+    kept = push_worlds(default_priors, z, years=(2030,))
+    for name in plain:
+        np.testing.assert_array_equal(kept[name], plain[name])
+    key = root_key(2**63 - 1)  # a 64-bit seed, as the engine's float64 entry points have it
+    with jax.enable_x64(True):
+        np.testing.assert_array_equal(jax.random.key_data(key), jax.random.key_data(jax.random.key(2**63 - 1)))
+    np.testing.assert_array_equal(jax.random.key_data(fold_key(key, 7)),
+                                  jax.random.key_data(jax.random.fold_in(key, 7)))
+    traced = jax.jit(lambda k: standard_normal(fold_key(k, 3), (2, 5)))(key)
+    np.testing.assert_array_equal(traced, standard_normal(fold_key(key, 3), (2, 5)))
+
+
 def test_a_program_loaded_ahead_in_a_thread_is_the_one_the_call_runs(default_priors, tmp_path, monkeypatch):
     """forecast.exported.prepare: the kept worlds' program of a run, loaded in a thread of
     its own while the run's pass goes on, gives worlds_at the numbers of the traced call;

@@ -11,12 +11,12 @@ from scipy import stats
 from forecast._normal import (
     _counters_match, _threefry_2x32_pairs, root_key, standard_normal, standard_normal_at,
 )
-from forecast.engine import _chunk_key
+from forecast._normal import fold_key
 from forecast.settings import MAX_SEED
 
 
 def draw(seed, chunk, shape=(2, 100_000)):
-    return np.asarray(standard_normal(_chunk_key(root_key(seed), chunk), shape))
+    return np.asarray(standard_normal(fold_key(root_key(seed), chunk), shape))
 
 
 def test_scores_are_standard_normal_and_repeat_with_their_key():
@@ -51,7 +51,7 @@ def test_drawing_leaves_jax_in_float32():
 def test_scores_of_a_count_in_a_wider_array_are_that_counts_scores(shape, worlds):
     # JAX hashes element (i, j) of a (rows, n) draw from i * n + j: another n, other scores;
     # drawn with ``worlds`` in a wider array, the first ``worlds`` columns are the narrow draw's
-    key = _chunk_key(root_key(9), 2)
+    key = fold_key(root_key(9), 2)
     wide = np.asarray(standard_normal(key, shape, worlds=worlds))
     narrow = np.asarray(standard_normal(key, shape[:-1] + (worlds,)))
     assert wide.shape == shape
@@ -61,7 +61,7 @@ def test_scores_of_a_count_in_a_wider_array_are_that_counts_scores(shape, worlds
 
 def test_scores_of_a_count_are_jaxs_own_normal_draw():
     # the counted draw writes out jax.random.normal's arithmetic: the same bits as JAX's own
-    key = _chunk_key(root_key(4), 0)
+    key = fold_key(root_key(4), 0)
     with jax.enable_x64(True):
         expected = np.asarray(jax.random.normal(key, (4, 777), dtype=jax.numpy.float64))
     np.testing.assert_array_equal(np.asarray(standard_normal(key, (4, 1024), worlds=777))[:, :777], expected)
@@ -70,7 +70,7 @@ def test_scores_of_a_count_are_jaxs_own_normal_draw():
 @pytest.mark.parametrize("worlds, width", [(1000, 512), (1024, 256), (700, 1024)])
 def test_a_draw_in_pieces_is_the_draw(worlds, width):
     # the engine draws a wide chunk in pieces (``first``): put together, the chunk's scores
-    key = _chunk_key(root_key(3), 1)
+    key = fold_key(root_key(3), 1)
     whole = np.asarray(standard_normal(key, (2, 3, worlds)))
     pieces = [np.asarray(standard_normal(key, (2, 3, width), worlds=worlds, first=first))
               for first in range(0, worlds, width)]
@@ -84,7 +84,7 @@ def test_a_draw_in_pieces_is_the_draw(worlds, width):
 @pytest.mark.parametrize("shape", [(4, 777), (1, 1), (3, 2, 65)])
 def test_a_full_width_draw_is_jaxs_own_normal_draw(shape):
     # a draw without ``worlds`` goes through the counted arithmetic too: still JAX's bits
-    key = _chunk_key(root_key(11), 3)
+    key = fold_key(root_key(11), 3)
     with jax.enable_x64(True):
         expected = np.asarray(jax.random.normal(key, shape, dtype=jax.numpy.float64))
     np.testing.assert_array_equal(np.asarray(standard_normal(key, shape)), expected)
@@ -108,7 +108,7 @@ def test_the_unrolled_threefry_hashes_as_jaxs_own():
 def test_the_first_draw_of_a_process_may_be_traced():
     # the check of the counters runs at a process's first draw, which may come inside jit
     # and vmap (forecast.engine.push_worlds): it is evaluated then, not traced
-    key = _chunk_key(root_key(2), 0)
+    key = fold_key(root_key(2), 0)
     direct = np.asarray(standard_normal(key, (3, 40)))
     _counters_match.cache_clear()
     traced = jax.jit(jax.vmap(lambda k: standard_normal(k, (3, 40))))(jax.numpy.stack([key, key]))
@@ -130,7 +130,7 @@ def test_a_count_wider_than_the_array_is_refused():
 
 
 def test_with_jaxs_older_counters_a_count_still_gets_its_own_scores():
-    key = _chunk_key(root_key(4), 1)
+    key = fold_key(root_key(4), 1)
     with jax.threefry_partitionable(False):
         wide = np.asarray(standard_normal(key, (3, 1024), worlds=500))
         narrow = np.asarray(standard_normal(key, (3, 500)))
@@ -139,7 +139,7 @@ def test_with_jaxs_older_counters_a_count_still_gets_its_own_scores():
 
 @pytest.mark.parametrize("width", [777, 1024])  # a count in a wider call, and a full chunk
 def test_chosen_columns_are_drawn_alone_with_the_scores_of_the_whole_draw(width):
-    key = _chunk_key(root_key(4), 2)
+    key = fold_key(root_key(4), 2)
     columns = np.array([776, 0, 5, 5, 300])  # any order, repeats
     whole = np.asarray(standard_normal(key, (3, 1024), worlds=width))[:, :width]
     np.testing.assert_array_equal(standard_normal_at(key, 3, width, columns), whole[:, columns])

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from forecast import exported
+from priors import exported
 from priors.precision import float64
 
 __all__ = ["fold_key", "root_key", "standard_normal", "standard_normal_at"]
@@ -141,7 +141,7 @@ def _threefry_2x32_pairs(key_words, x0, x1):
 
 def _kept(function):
     """``function`` called through a program kept on disk where the CLI keeps its compiled
-    code (:mod:`forecast.exported`): a warm run does not trace it again."""
+    code (:mod:`priors.exported`): a warm run does not trace it again."""
     name = f"_normal.{function.__name__}"
     return lambda key, *args, **static: exported.call(name, function, (key, *args), static=static)
 

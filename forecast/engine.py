@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from forecast import exported
+from priors import exported
 from forecast._normal import fold_key, root_key, standard_normal, standard_normal_at
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
@@ -116,8 +116,8 @@ def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[i
 def _model(transform, z, z_lab_year, *, years: tuple[int, ...], base_year: float,
            wanted: frozenset[str] | None = None, ahead: bool = False):
     """:func:`_push` on these scores, through its program traced once and kept on disk where
-    the CLI keeps its compiled code (:func:`forecast.exported.call`); ``ahead``: only start
-    loading that program (:func:`forecast.exported.prepare`), for scores shaped as these."""
+    the CLI keeps its compiled code (:func:`priors.exported.call`); ``ahead``: only start
+    loading that program (:func:`priors.exported.prepare`), for scores shaped as these."""
     run = exported.prepare if ahead else exported.call
     return run("engine._push", _push, (transform, z, z_lab_year),
                static=dict(years=years, base_year=float(base_year), wanted=wanted), compiler_options=_MODEL_OPTIONS)
@@ -264,7 +264,7 @@ def _score_buffers(transform, n_years: int, width: int):
 @float64
 def prepare_worlds_at(priors: PriorSet, count: int, *, years, base_year: float = BASE_YEAR) -> None:
     """Start loading the compiled model that :func:`worlds_at` will run for ``count`` worlds
-    (the width of its first call), in a thread of its own (:func:`forecast.exported.prepare`):
+    (the width of its first call), in a thread of its own (:func:`priors.exported.prepare`):
     a run that computes its kept worlds after its pass over the chunks loads it meanwhile."""
     if not exported.keeps_programs():  # nothing to load ahead: the prior set's factor is not worked out
         return

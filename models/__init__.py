@@ -19,7 +19,7 @@ __all__ = ["BASE_YEAR", "CODED_OUTPUTS", "CONSTRAINTS", "LAB_OUTPUT_UNITS", "OUT
            "lab_world_compute", "world_compute"]
 
 #: The NumPyro model, imported on first use (PEP 562): a run whose traced programs are kept
-#: on disk (forecast.exported) never traces it, and needs no NumPyro.
+#: on disk (priors.exported) never traces it, and needs no NumPyro.
 _LAZY = {"bottom_up_model": "models.bottom_up.model"}
 
 

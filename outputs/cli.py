@@ -183,7 +183,7 @@ def use_compile_cache(folder: Path | None) -> None:
     """Turn on JAX's persistent compilation cache in ``folder`` (a second run of a command
     loads its compiled models instead of compiling them again), and keep the engine's traced
     programs beside it, in ``exported`` (a second run does not trace them again:
-    :mod:`forecast.exported`). The CLI's process only: importing the package changes no setting."""
+    :mod:`priors.exported`). The CLI's process only: importing the package changes no setting."""
     if folder is None:
         return
     try:
@@ -197,7 +197,7 @@ def use_compile_cache(folder: Path | None) -> None:
     # draws, keys, tallies), ~0.5-1 s in all, which a cache read replaces
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    from forecast import exported
+    from priors import exported
 
     exported.use_folder(folder.parent / "exported")
 

@@ -48,7 +48,7 @@ def test_run_help_loads_no_engine():
 
 def test_a_run_loads_only_the_libraries_it_calls(tmp_path):
     """A run, written and read back, builds no InferenceData and draws no plot; with the
-    CLI's folders (forecast.exported), a second run reads the traced programs and never
+    CLI's folders (priors.exported), a second run reads the traced programs and never
     traces the NumPyro model, so it does not import NumPyro."""
     code = (f"from pathlib import Path\nfrom outputs.cli import use_compile_cache\n"
             f"use_compile_cache(Path({str(tmp_path / 'jax')!r}))\n"

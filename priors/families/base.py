@@ -23,6 +23,7 @@ import numpy as np
 from jax.scipy.special import ndtri
 from scipy import special
 
+from priors import exported
 from priors.precision import float64
 from priors.families.numeric import Z_MAX, BisectedScore, TailFromScore
 
@@ -36,11 +37,11 @@ def elementwise(kernel):
     return kernel
 
 
-def _call(kernel, leaves, values):
+def _call(leaves, values, *, kernel):
     return kernel(leaves, values)
 
 
-_compiled_call = jax.jit(_call, static_argnums=0)
+_compiled_call = jax.jit(_call, static_argnames=("kernel",))
 
 
 #: :meth:`Family.value_range` and :meth:`Family.ppf` evaluate the kernel at blocks of this
@@ -51,11 +52,14 @@ _PROBE = 8
 
 def _values_at(family, z) -> np.ndarray:
     """``family``'s quantile function at the scores ``z``, in NumPy float64, through
-    :func:`_compiled_call` on ``z`` padded to a multiple of :data:`_PROBE`."""
+    :func:`_compiled_call` on ``z`` padded to a multiple of :data:`_PROBE` (a kept program where
+    the CLI keeps them: :mod:`priors.exported`)."""
     z = np.asarray(z, dtype=float).ravel()
     padded = np.zeros(max(_PROBE, -(-z.size // _PROBE) * _PROBE))
     padded[: z.size] = z
-    return np.asarray(_compiled_call(family.static_kernel, family.leaves(), padded), dtype=float)[: z.size]
+    values = exported.call("families._compiled_call", _compiled_call, (family.leaves(), padded),
+                           static={"kernel": family.static_kernel})
+    return np.asarray(values, dtype=float)[: z.size]
 
 
 @dataclass(frozen=True)
@@ -132,14 +136,14 @@ class Family:
     def from_normal(self, z):
         """Quantile function at ``Phi(z)``, vectorized JAX."""
         call = _compiled_call if self.compiled else _call
-        return call(self.static_kernel, self.leaves(), jnp.asarray(z, dtype=float))
+        return call(self.leaves(), jnp.asarray(z, dtype=float), kernel=self.static_kernel)
 
     @float64
     def to_normal(self, x):
         """The normal score of values ``x``, ``Phi^-1(F(x))``, vectorized JAX: -inf below the
         values the family takes, +inf above them (``F`` counts ``X <= x``)."""
         call = _compiled_call if self.compiled else _call
-        return call(self.static_score, self.leaves(), jnp.asarray(x, dtype=float))
+        return call(self.leaves(), jnp.asarray(x, dtype=float), kernel=self.static_score)
 
     @float64
     def cdf(self, x) -> np.ndarray:

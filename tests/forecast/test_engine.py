@@ -225,10 +225,10 @@ def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):
 
 
 def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, monkeypatch):
-    # forecast.exported: the first run traces and writes the programs and their machine
+    # priors.exported: the first run traces and writes the programs and their machine
     # code, the next (a new process: nothing loaded) loads the machine code alone, and one
     # whose files are corrupt traces them again and rewrites them
-    from forecast import exported
+    from priors import exported
 
     def run():
         result = forecast.run(samples=700, seed=5, years="2030", keep="all")
@@ -266,14 +266,14 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
 
 def test_machine_code_is_kept_only_as_compiled_in_the_process(tmp_path):
     """XLA's CPU code loaded from JAX's compile cache serializes without its functions (a
-    later process fails to run it: "Function ... not found"): forecast.exported keeps the
+    later process fails to run it: "Function ... not found"): priors.exported keeps the
     machine code of a program it compiled itself, and where JAX's cache had the program,
     keeps none and goes on from the program; every process gets the same numbers."""
     code = (
         "import sys, jax, numpy as np\n"
         "jax.config.update('jax_compilation_cache_dir', sys.argv[1] + '/jax')\n"
         "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
-        "from pathlib import Path\nfrom forecast import exported\n"
+        "from pathlib import Path\nfrom priors import exported\n"
         "exported.use_folder(Path(sys.argv[1]) / 'exported')\n"
         "f = jax.jit(lambda x: jax.numpy.exp(x * 2.0 + 1.0) * jax.numpy.sin(x))\n"
         "print(np.asarray(exported.call('f', f, (np.arange(8.0, dtype=np.float32),), static={})).tolist())\n"
@@ -295,12 +295,27 @@ def test_machine_code_is_kept_only_as_compiled_in_the_process(tmp_path):
     assert process() == first
 
 
+def test_the_priors_checks_through_kept_programs_give_the_plain_calls_numbers(default_priors, tmp_path, monkeypatch):
+    """Every family's range (the check a prior file's spec passes, priors.spec._checked) read
+    through kept programs: traced and kept the first time, loaded the next, the numbers of
+    the plain call, bit for bit."""
+    from priors import exported
+
+    families = {type(prior.family).__name__: prior.family for prior in default_priors.priors}
+    plain = {name: family.value_range() for name, family in families.items()}
+    monkeypatch.setattr(exported, "_FOLDER", tmp_path)
+    for _ in range(2):  # traced and kept, then loaded
+        monkeypatch.setattr(exported, "_LOADED", {})
+        assert {name: family.value_range() for name, family in families.items()} == plain
+    assert len(list(tmp_path.glob("*.jaxexport"))) == len(families) > 3
+
+
 def test_kept_programs_called_inside_a_traced_function_are_traced_into_it(default_priors, tmp_path, monkeypatch):
-    """With the CLI's folder set (forecast.exported), a draw inside a jit or vmap (the lab-year
+    """With the CLI's folder set (priors.exported), a draw inside a jit or vmap (the lab-year
     scores of designed worlds: push_worlds, as `forecast sensitivity` calls it) is traced
     into the caller, not run as a compiled program (which JAX refuses with tracers), and
     the keys and draws are those of the plain calls."""
-    from forecast import exported
+    from priors import exported
     from forecast._normal import fold_key, root_key, standard_normal
 
     z = np.zeros((3, default_priors.n_latent))
@@ -320,11 +335,11 @@ def test_kept_programs_called_inside_a_traced_function_are_traced_into_it(defaul
 
 
 def test_a_program_loaded_ahead_in_a_thread_is_the_one_the_call_runs(default_priors, tmp_path, monkeypatch):
-    """forecast.exported.prepare: the kept worlds' program of a run, loaded in a thread of
+    """priors.exported.prepare: the kept worlds' program of a run, loaded in a thread of
     its own while the run's pass goes on, gives worlds_at the numbers of the traced call;
     where none is kept on disk, the thread traces nothing (NumPyro's tracing is not safe in
     two threads) and the call traces it in its own."""
-    from forecast import exported
+    from priors import exported
 
     worlds = np.array([3, 1, 4, 1, 5])
     at = dict(years="2029:2030", samples=100, seed=9)

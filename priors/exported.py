@@ -63,7 +63,7 @@ def _source_hash() -> str:
     """A hash of the source the programs are traced from, and of the versions that trace them."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"{jax.__version__} {jax.lib.__version__} {metadata.version('numpyro')}".encode())
-    files = [root / "forecast" / "engine.py", root / "forecast" / "_normal.py", Path(__file__)]
+    files = [root / "forecast" / "engine.py", root / "forecast" / "_normal.py"]  # and this package's
     for package in _SOURCE_PACKAGES:
         files += sorted((root / package).rglob("*.py"))
     for path in files:

@@ -23,11 +23,10 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from priors import exported
 from forecast._normal import fold_key, root_key, standard_normal, standard_normal_at
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
-from priors import PriorSet
+from priors import PriorSet, exported
 from priors.precision import float64
 
 #: Worlds per chunk, the unit of the draw (chunk ``i``'s scores depend on ``i`` and this

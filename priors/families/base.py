@@ -13,7 +13,6 @@ the scores of its bounds with it.
 Families are frozen dataclasses of floats: hashable, so a prior set can key a compile cache.
 """
 
-import functools
 from dataclasses import dataclass
 from typing import ClassVar
 

@@ -216,13 +216,13 @@ def return_large_blocks() -> None:
     1.15 GB, but every chunk's arrays (4-26 MB each) were then fresh pages from the system,
     zeroed and faulted in one by one: at 1e7 worlds 70 CPU-s in the kernel, against 46 s
     with this threshold (156 s against 145 s wall, 1.25 GB peak; six labs, 2 cores).
-    The CLI's process only; a no-op where libc has no ``mallopt``."""
+    The CLI's process only; a no-op where libc has no ``mallopt``. ``mallopt`` is looked up
+    among the symbols the process has loaded (``dlopen(NULL)``), not by name:
+    ``ctypes.util.find_library`` runs ``ldconfig -p`` in a child process."""
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM)
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM)
     except (OSError, AttributeError):
         pass
 

@@ -52,9 +52,7 @@ def root_key(seed: int):
     return _kept(_seeded)(np.int64(seed))
 
 
-@jax.jit
-def _seeded(seed):
-    return jax.random.key(seed)
+_seeded = jax.jit(jax.random.key)
 
 
 def fold_key(key, data: int):

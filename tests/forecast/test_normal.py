@@ -9,9 +9,8 @@ from jax.extend.random import threefry_2x32
 from scipy import stats
 
 from forecast._normal import (
-    _counters_match, _threefry_2x32_pairs, root_key, standard_normal, standard_normal_at,
+    _counters_match, _threefry_2x32_pairs, fold_key, root_key, standard_normal, standard_normal_at,
 )
-from forecast._normal import fold_key
 from forecast.settings import MAX_SEED
 
 

@@ -105,6 +105,7 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
     from distributed import as_completed
     from tqdm.auto import tqdm
 
+    from forecast.cancel import checkpoint
     from forecast.engine import chunk_plan
 
     client, owned = _client(scheduler)
@@ -123,6 +124,7 @@ def map_chunks_on_cluster(priors, reduce, *, years, samples: int, seed: int, bas
         with client.as_current(), tqdm(total=n_chunks, desc="chunks on the cluster",
                                        disable=not progress, delay=2.0) as bar:
             for future in as_completed(futures):
+                checkpoint()  # a caller that has given up stops here (owned: closed below)
                 waiting[index_of[future.key]] = future.result()
                 future.release()
                 while following in waiting:

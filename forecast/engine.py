@@ -24,6 +24,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from forecast._normal import fold_key, root_key, standard_normal, standard_normal_at
+from forecast.cancel import checkpoint
 from forecast.settings import check_samples, check_seed, parse_years
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
 from priors import PriorSet, exported
@@ -334,6 +335,7 @@ def map_chunks(
                disable=not progress or plan.chunks == 1 or not sys.stderr.isatty())
     with bar:
         for index in range(plan.chunks + 1):
+            checkpoint()  # a caller that has given up stops here, between chunks
             # dispatched asynchronously: this chunk runs while the previous one is reduced
             out = None
             if index < plan.chunks:

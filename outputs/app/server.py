@@ -53,6 +53,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from forecast.cancel import checked_by
 from outputs.app.application import PLOT_KINDS, QUICK_SAMPLES, TORNADO_SAMPLES, App, Busy
 from outputs.app.payloads import page_error
 from priors import InputError
@@ -278,6 +279,17 @@ class _Watch:
         self.lock = threading.Lock()
         self.active, self.fired = True, False
 
+    def stop_if_fired(self) -> None:
+        """Raise :class:`ClientGone` here if the watch has fired: called by the engine
+        between chunks, in the watched thread. The exception sent from outside may have
+        gone off where it was swallowed (a garbage-collection callback); if it is still
+        pending it is withdrawn, so only one goes off."""
+        with self.lock:
+            if not self.fired:
+                return
+            _clear_in(self.thread_id, None)
+        raise ClientGone
+
 
 _watches: set[_Watch] = set()
 _watches_lock = threading.Lock()
@@ -313,8 +325,10 @@ def _watch_loop() -> None:
 @contextlib.contextmanager
 def _cancelled_when_gone(connection):
     """While this block runs, a closed connection raises :class:`ClientGone` in this
-    thread (at its next Python instruction: a chunk of worlds, a chart), so a page that
-    moved on does not keep the engine computing for nobody."""
+    thread, so a page that moved on does not keep the engine computing for nobody: sent
+    from the watch's thread (it goes off at this thread's next Python instruction: in a
+    chart, say), and raised by the engine itself before its next chunk of worlds
+    (:mod:`forecast.cancel`), in case the one sent went off where it was swallowed."""
     global _watcher
     watch = _Watch(connection, threading.get_ident())
     with _watches_lock:
@@ -323,7 +337,8 @@ def _cancelled_when_gone(connection):
             _watcher = threading.Thread(target=_watch_loop, name="forecast-app-watch", daemon=True)
             _watcher.start()
     try:
-        yield
+        with checked_by(watch.stop_if_fired):  # the engine asks between chunks
+            yield
     finally:
         with _watches_lock:
             _watches.discard(watch)

@@ -17,6 +17,7 @@ from outputs.cli import main as cli
 from outputs.plots.compare import plot_compare_fan, plot_compare_timeline
 from outputs.write.comparison import probability_table
 from priors import InputError
+from tests.figures import check_figures
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,7 @@ def test_cli_compare_writes_tables_plots_and_data(tmp_path, capsys):
     names = {p.name for p in out.iterdir()}
     assert names == {"comparison.nc", "comparison.csv", "comparison.md", "compare_fan.png",
                      "compare_timeline.png"}
+    check_figures(out)
     csv = pd.read_csv(out / "comparison.csv")
     assert list(csv.columns) == ["threshold", "year", "default", "no_fp8"]
     # no 8-bit training can only lower the chance of a big run

@@ -14,6 +14,7 @@ import pytest
 import forecast
 from outputs import cli
 from outputs.cli import main
+from tests.figures import check_figures
 
 ROOT = Path(__file__).parents[2]
 
@@ -40,6 +41,7 @@ def test_run_writes_a_complete_folder(tmp_path, capsys):
             "timeline.png", "constraints.png"} <= names
     printed = capsys.readouterr().out
     assert "2030" in printed and str(out) in printed
+    check_figures(out)
     result = forecast.load(out)
     assert result.n_samples == 500 and list(result.years) == list(range(2025, 2031))
 

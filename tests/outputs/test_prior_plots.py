@@ -22,6 +22,7 @@ from outputs.plots.priors import (
 from outputs.style import plot_style
 from priors import load_prior_set, parse_spec
 from priors.families import Beta
+from tests.figures import check_figures
 
 #: Small forecasts: the tests check files and wiring, not Monte Carlo precision.
 FAST = ["--samples", "2000", "--seed", "7"]
@@ -42,6 +43,7 @@ def test_a_scenario_in_two_formats_in_a_new_folder(tmp_path, monkeypatch, capsys
     assert pages > 1  # the densities of every block would be too tall for one figure
     stems = ("priors", *(f"priors_{n}" for n in range(2, pages + 1)), "correlations", "prior_predictive")
     assert {p.name for p in folder.iterdir()} == {f"{s}.{fmt}" for s in stems for fmt in ("png", "pdf")}
+    check_figures(folder)
     printed = capsys.readouterr().out
     assert "chips_base" in printed and "Rank correlations" in printed  # the table, as before
     assert f"wrote {folder.name}/" in printed

@@ -9,6 +9,7 @@ import xarray as xr
 
 from outputs.cli import main
 from forecast.record.runs import record_checked_date  # the default --as-of
+from tests.figures import check_figures
 
 #: Small and shared with tests/forecast/test_sweep.py: the same compiled structures.
 SMALL = ["--samples", "2000", "--seed", "7", "--years", "2025:2028", "--threshold", "1e28", "--year", "2028"]
@@ -24,6 +25,7 @@ def curve_folder(tmp_path_factory):
 def test_sweep_writes_a_complete_folder(curve_folder, capsys):
     names = {p.name for p in curve_folder.iterdir()}
     assert {"sweep.csv", "sweep.nc", "sweep.png", "sweep.svg", "priors.csv", "priors.md"} <= names
+    check_figures(curve_folder)
     table = pd.read_csv(curve_folder / "sweep.csv")
     assert list(table.columns[:3]) == ["chip_growth", "probability", "mcse"] and len(table) == 3
     with xr.open_dataset(curve_folder / "sweep.nc", engine="h5netcdf") as grid:

@@ -23,6 +23,7 @@ from models.evidence import Evidence, log_likelihood
 from outputs.cli import main as cli
 from priors import InputError, load_prior_set
 from priors.labs import column
+from tests.figures import check_figures
 
 #: The model arithmetic is called directly here: in float64, as the engine calls it.
 pytestmark = pytest.mark.usefixtures("float64")
@@ -220,6 +221,7 @@ def test_cli_calibrate_writes_a_run_folder_with_the_calibration(tmp_path, capsys
     names = {p.name for p in out.iterdir()}
     assert {"samples.nc", "calibration.md", "calibration.csv", "posterior.nc", "comparison.csv",
             "calibrated_fan.png", "prior_posterior.png", "fan.png"} <= names
+    check_figures(out)
     printed = capsys.readouterr().out
     assert "max r_hat" in printed and "before and after" in printed and "GPT-4.5" in printed
     import forecast

@@ -35,6 +35,7 @@ from forecast.settings import RunSettings
 from outputs import cli
 from priors import InputError
 from tests.forecast.sensitivity.neutral import NEUTRAL, neutral_priors, tiny_spread
+from tests.figures import check_figures
 
 YEARS = tuple(range(2025, 2031))
 N_BASE = 2048
@@ -326,6 +327,7 @@ def test_cli_smoke(forecast_cli, capsys, tmp_path):
     assert {"sensitivity.md", "sobol.csv", "sobol_by_year.csv", "tornado.csv", "swaps.csv",
             "sensitivity.nc", "sobol_log10_compute.png", "tornado_median.png",
             "sensitivity_by_year.png"} <= names
+    check_figures(folder)
     report = (folder / "sensitivity.md").read_text()
     assert re.search(r"^\| prior +\| spec +\|", report, re.MULTILINE)
     assert "file power_wall" in report and "one past the last year" in report

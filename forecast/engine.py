@@ -62,16 +62,17 @@ def output_sites(transform, wanted: frozenset[str] | None = None) -> list[str]:
     return [site for site in sites if site in wanted or site.partition("[")[0] in wanted]
 
 
-@functools.partial(jax.jit, static_argnames=("years", "base_year", "wanted"), compiler_options=_MODEL_OPTIONS)
-def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], base_year: float,
-          wanted: frozenset[str] | None = None):
+@functools.partial(jax.jit, static_argnames=("base_year", "wanted"), compiler_options=_MODEL_OPTIONS)
+def _push(transform, z_by_prior, z_lab_year, years, *, base_year: float, wanted: frozenset[str] | None = None):
     """Every site of the bottom-up model for the worlds ``z_by_prior.T``; compiled once per structure.
 
     The scores come one row per prior, ``(n_latent, n_worlds)``: the model reads each prior's
     scores as a column of ``z``, and XLA fuses that slice into every consumer, so from a
     row-major ``z`` every column would be read through the whole of ``z``. ``z_lab_year``:
     ``(n_lab_year, n_years, n_worlds)`` where the prior set has uncertain lab-year priors.
-    ``wanted``: the sites to return (:func:`output_sites`); all by default.
+    ``years``: the calendar years, an array ``(n_years,)`` of floats, traced: one program
+    serves every range of years of one length. ``wanted``: the sites to return
+    (:func:`output_sites`); all by default.
     """
     from numpyro.infer import Predictive  # when traced: a program kept on disk needs no NumPyro
 
@@ -83,9 +84,7 @@ def _push(transform, z_by_prior, z_lab_year=None, *, years: tuple[int, ...], bas
         given["z_lab_year"] = jnp.moveaxis(z_lab_year, -1, 0)
     predictive = Predictive(bottom_up_model, posterior_samples=given, return_sites=sites, parallel=True)
     # Nothing is left to sample once z is given, so the key is never used.
-    return predictive(
-        jax.random.PRNGKey(0), transform, np.asarray(years, dtype=float), base_year=base_year
-    )
+    return predictive(jax.random.PRNGKey(0), transform, years, base_year=base_year)
 
 
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float,
@@ -119,8 +118,14 @@ def _model(transform, z, z_lab_year, *, years: tuple[int, ...], base_year: float
     the CLI keeps its compiled code (:func:`priors.exported.call`); ``ahead``: only start
     loading that program (:func:`priors.exported.prepare`), for scores shaped as these."""
     run = exported.prepare if ahead else exported.call
-    return run("engine._push", _push, (transform, z, z_lab_year),
-               static=dict(years=years, base_year=float(base_year), wanted=wanted), compiler_options=_MODEL_OPTIONS)
+    return run("engine._push", _push, (transform, z, z_lab_year, _years_array(years)),
+               static=dict(base_year=float(base_year), wanted=wanted), compiler_options=_MODEL_OPTIONS)
+
+
+def _years_array(years) -> np.ndarray:
+    """The years as :func:`_push` takes them: floats, an argument of the program, not a
+    constant in it."""
+    return np.asarray(years, dtype=np.float64)
 
 
 def _across_devices(z_by_prior):
@@ -417,9 +422,7 @@ def push_worlds(priors: PriorSet, z, *, years, base_year: float = BASE_YEAR, wor
         index = np.arange(z_by_prior.shape[1]) if world_index is None else np.asarray(world_index)
         z_lab_year = _lab_year_scores(root_key(_LAB_YEAR_STREAM), jnp.asarray(index, dtype=jnp.uint32),
                                       shape=(transform.n_lab_year, len(years)))
-    out = _push(
-        transform, z_by_prior, z_lab_year, years=tuple(int(y) for y in years), base_year=float(base_year),
-    )
+    out = _push(transform, z_by_prior, z_lab_year, _years_array([int(y) for y in years]), base_year=float(base_year))
     return jax.device_get(out)
 
 

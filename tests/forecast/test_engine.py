@@ -71,10 +71,10 @@ def test_compiler_options_change_no_number(default_priors, float64):
     # out to clipped and infinite scores
     z = np.random.default_rng(0).standard_normal((default_priors.n_latent, 2000)) * 4
     z[:, :50], z[:, 50:100], z[::2, 100:150] = np.inf, -np.inf, 12.0
-    z_by_prior, transform, years = jnp.asarray(z), default_priors.transform(), (2020, 2030, 2040)
-    plain = jax.jit(_push.__wrapped__, static_argnames=("years", "base_year"))
-    expected = plain(transform, z_by_prior, years=years, base_year=2024.0)
-    out = _push(transform, z_by_prior, years=years, base_year=2024.0)
+    z_by_prior, transform, years = jnp.asarray(z), default_priors.transform(), np.array([2020.0, 2030.0, 2040.0])
+    plain = jax.jit(_push.__wrapped__, static_argnames=("base_year",))
+    expected = plain(transform, z_by_prior, None, years, base_year=2024.0)
+    out = _push(transform, z_by_prior, None, years, base_year=2024.0)
     for name, value in out.items():
         np.testing.assert_array_equal(value, expected[name], err_msg=name)
         assert np.all(np.isfinite(value)), name

@@ -208,6 +208,10 @@ def test_sample_counts_of_one_width_share_one_compiled_model():
     for samples in (301, 1000, 1024):
         forecast.run(samples=samples, seed=1, years="2030", keep=0)
     assert _push._cache_size() == compiled
+    # and so do ranges of years of one length: the years are an argument of the program
+    other = forecast.run(samples=300, seed=1, years="2034", keep=0)
+    assert _push._cache_size() == compiled
+    assert list(other.years) == [2034]
 
 
 def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):

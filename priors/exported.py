@@ -20,6 +20,12 @@ and dtypes, x64, the draws' counter scheme, the JAX, jaxlib and NumPyro versions
 ``models/``, ``priors/`` and the engine. An entry that cannot be read, or that JAX refuses,
 is traced again and rewritten: a run never fails for the cache. The numbers are those of the
 plain jitted call, bit for bit (``tests/forecast/test_engine.py``).
+
+The folder is kept under :data:`MAX_BYTES`, and JAX's compile cache under
+:data:`JAX_CACHE_MAX_BYTES`: each time a program is kept, the files used longest ago go
+(:func:`prune`; a kept program is touched when it is loaded, JAX's entries count from when
+they were written), so a cache that gains a program for every new prior layout, width and
+source version stays bounded.
 """
 
 from __future__ import annotations
@@ -42,7 +48,11 @@ import jax
 import numpy as np
 from jax.experimental import serialize_executable
 
-__all__ = ["call", "prepare", "use_folder"]
+__all__ = ["JAX_CACHE_MAX_BYTES", "MAX_BYTES", "call", "prepare", "prune", "use_folder"]
+
+#: The most the folder of kept programs keeps, and JAX's compile cache (where one is set), in
+#: bytes: a default run's programs take about 5 MB here and 1 MB there.
+MAX_BYTES = JAX_CACHE_MAX_BYTES = 512 << 20
 
 #: Where the programs are kept; None: off (every call traces, as plain ``jax.jit``).
 _FOLDER: Path | None = None
@@ -204,8 +214,10 @@ def _loaded(key, specs, compiler_options):
     if compiled is not None:
         return compiled
     try:
-        exported = jax.export.deserialize(bytearray((_FOLDER / f"{key}.jaxexport").read_bytes()))
+        path = _FOLDER / f"{key}.jaxexport"
+        exported = jax.export.deserialize(bytearray(path.read_bytes()))
         if _fits(exported.in_avals, specs):
+            _touch(path)
             return _compiled_and_kept(key, exported, specs, compiler_options)
     except Exception:  # noqa: BLE001 -- traced again by the caller
         pass
@@ -263,9 +275,11 @@ def _machine_code(key, specs):
     an entry that cannot be loaded or takes other arguments). Like JAX's compile cache,
     this loads what the cache folder holds as trusted: it is the user's own."""
     try:
-        blob, in_tree, out_tree = pickle.loads(_machine_code_path(key).read_bytes())
+        path = _machine_code_path(key)
+        blob, in_tree, out_tree = pickle.loads(path.read_bytes())
         compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
         if _fits(jax.tree_util.tree_leaves(compiled.args_info), specs):
+            _touch(path)
             return compiled
     except Exception:  # noqa: BLE001 -- compiled again from the program
         pass
@@ -337,4 +351,43 @@ def _write(path: Path, blob: bytes) -> None:
             file.write(bytes(blob))
         os.replace(temporary, path)
     except OSError:  # a read-only cache: traced again next time
+        return
+    prune(path.parent, MAX_BYTES)
+    jax_cache = jax.config.jax_compilation_cache_dir
+    if jax_cache:  # what it gained with this program, as a rule
+        prune(Path(jax_cache), JAX_CACHE_MAX_BYTES)
+
+
+def _touch(path: Path) -> None:
+    """Mark a kept file as used now (its modification time: what :func:`prune` goes by)."""
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache, or pruned meanwhile by another process
         pass
+
+
+def prune(folder: Path, max_bytes: int) -> None:
+    """Remove the files of ``folder`` used longest ago (by modification time) until it holds
+    at most ``max_bytes``. What cannot be read or removed is passed over: another process
+    may be pruning it too, and a file gone is only compiled again when next needed."""
+    entries = []
+    try:
+        with os.scandir(folder) as found:
+            for entry in found:
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        stat = entry.stat(follow_symlinks=False)
+                        entries.append((stat.st_mtime_ns, stat.st_size, entry.path))
+                except OSError:  # removed meanwhile
+                    continue
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= max_bytes:
+            break
+        try:
+            os.unlink(path)
+        except OSError:  # removed meanwhile, or not ours to remove
+            pass
+        total -= size

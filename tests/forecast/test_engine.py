@@ -292,11 +292,31 @@ def test_machine_code_is_kept_only_as_compiled_in_the_process(tmp_path):
     first = process()  # traced, compiled (and put in JAX's cache), kept
     kept = list((tmp_path / "exported").glob("*.xla"))
     assert len(kept) == 1
-    assert process() == first  # loaded from the machine code
+    os.utime(kept[0], (1e9, 1e9))  # 2001
+    assert process() == first  # loaded from the machine code ...
+    assert kept[0].stat().st_mtime > 1e9  # ... and marked as used (what the cache's pruning goes by)
     kept[0].unlink()
     assert process() == first  # compiled from JAX's cache: no machine code kept
     assert not list((tmp_path / "exported").glob("*.xla"))
     assert process() == first
+
+
+def test_the_cache_folders_lose_the_files_used_longest_ago_beyond_their_size(tmp_path, monkeypatch):
+    from priors import exported
+
+    for age, name in enumerate(["d", "c", "b", "a"]):  # a: used longest ago
+        path = tmp_path / name
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (1e9 + 10 * (3 - age), 1e9 + 10 * (3 - age)))
+    exported.prune(tmp_path, 1000)  # under the size: nothing goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c", "d"]
+    exported.prune(tmp_path, 250)  # 400 bytes: the two used longest ago go
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "d"]
+    exported.prune(tmp_path / "missing", 0)  # nothing to prune, no error
+    # each program kept prunes its folder (JAX's compile cache too, under its own size)
+    monkeypatch.setattr(exported, "MAX_BYTES", 150)
+    exported._write(tmp_path / "new", b"y" * 100)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
 
 
 def test_the_priors_checks_through_kept_programs_give_the_plain_calls_numbers(default_priors, tmp_path, monkeypatch):

@@ -21,11 +21,11 @@ and dtypes, x64, the draws' counter scheme, the JAX, jaxlib and NumPyro versions
 is traced again and rewritten: a run never fails for the cache. The numbers are those of the
 plain jitted call, bit for bit (``tests/forecast/test_engine.py``).
 
-The folder is kept under :data:`MAX_BYTES`, and JAX's compile cache under
-:data:`JAX_CACHE_MAX_BYTES`: each time a program is kept, the files used longest ago go
-(:func:`prune`; a kept program is touched when it is loaded, JAX's entries count from when
-they were written), so a cache that gains a program for every new prior layout, width and
-source version stays bounded.
+The folder is kept under :data:`MAX_BYTES`, and JAX's compile cache beside it (the CLI's)
+under :data:`JAX_CACHE_MAX_BYTES`: each time a program is kept, the files used longest ago
+go (:func:`prune`; a kept program is touched when it is loaded, JAX's entries count from
+when they were written), so a cache that gains a program for every new prior layout, width
+and source version stays bounded.
 """
 
 from __future__ import annotations
@@ -353,9 +353,17 @@ def _write(path: Path, blob: bytes) -> None:
     except OSError:  # a read-only cache: traced again next time
         return
     prune(path.parent, MAX_BYTES)
-    jax_cache = jax.config.jax_compilation_cache_dir
-    if jax_cache:  # what it gained with this program, as a rule
-        prune(Path(jax_cache), JAX_CACHE_MAX_BYTES)
+    jax_cache = _jax_cache_folder()
+    # what it gained with this program, as a rule; only where it is the CLI's, beside this
+    # folder (a JAX cache of the user's own, shared with other work, is left alone)
+    if jax_cache is not None and jax_cache.parent == path.parent.parent:
+        prune(jax_cache, JAX_CACHE_MAX_BYTES)
+
+
+def _jax_cache_folder() -> Path | None:
+    """JAX's persistent compile cache folder, if one is set."""
+    folder = jax.config.jax_compilation_cache_dir
+    return Path(folder) if folder else None
 
 
 def _touch(path: Path) -> None:

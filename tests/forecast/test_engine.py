@@ -313,10 +313,22 @@ def test_the_cache_folders_lose_the_files_used_longest_ago_beyond_their_size(tmp
     exported.prune(tmp_path, 250)  # 400 bytes: the two used longest ago go
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "d"]
     exported.prune(tmp_path / "missing", 0)  # nothing to prune, no error
-    # each program kept prunes its folder (JAX's compile cache too, under its own size)
+    # each program kept prunes its folder, and JAX's compile cache beside it (the CLI's),
+    # under its own size; a JAX cache elsewhere (the user's own) is left alone
+    kept, jax_cache, elsewhere = tmp_path / "forecast" / "exported", tmp_path / "forecast" / "jax", tmp_path / "mine"
+    for folder in (kept, jax_cache, elsewhere):
+        folder.mkdir(parents=True)
+        for name in ("old", "older"):
+            (folder / name).write_bytes(b"x" * 100)
+            os.utime(folder / name, (1e9, 1e9))
     monkeypatch.setattr(exported, "MAX_BYTES", 150)
-    exported._write(tmp_path / "new", b"y" * 100)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+    monkeypatch.setattr(exported, "JAX_CACHE_MAX_BYTES", 100)
+    for folder in (elsewhere, jax_cache):
+        monkeypatch.setattr(exported, "_jax_cache_folder", lambda folder=folder: folder)
+        exported._write(kept / "new", b"y" * 100)
+        assert [p.name for p in kept.iterdir()] == ["new"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["old", "older"]
+    assert [p.name for p in jax_cache.iterdir()] == ["older"]  # of two as old, the first by name went
 
 
 def test_the_priors_checks_through_kept_programs_give_the_plain_calls_numbers(default_priors, tmp_path, monkeypatch):

@@ -50,8 +50,8 @@ from jax.experimental import serialize_executable
 
 __all__ = ["JAX_CACHE_MAX_BYTES", "MAX_BYTES", "call", "prepare", "prune", "use_folder"]
 
-#: The most the folder of kept programs keeps, and JAX's compile cache (where one is set), in
-#: bytes: a default run's programs take about 5 MB here and 1 MB there.
+#: The most the folder of kept programs keeps, and JAX's compile cache beside it (the CLI's),
+#: in bytes: a default run's programs take about 5 MB here and 1 MB there.
 MAX_BYTES = JAX_CACHE_MAX_BYTES = 512 << 20
 
 #: Where the programs are kept; None: off (every call traces, as plain ``jax.jit``).
@@ -280,6 +280,7 @@ def _machine_code(key, specs):
         compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
         if _fits(jax.tree_util.tree_leaves(compiled.args_info), specs):
             _touch(path)
+            _touch(_FOLDER / f"{key}.jaxexport")  # the program it came from: kept as long
             return compiled
     except Exception:  # noqa: BLE001 -- compiled again from the program
         pass

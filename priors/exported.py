@@ -17,7 +17,7 @@ Off unless a folder is set (:func:`use_folder`; the CLI sets it beside its compi
 key of everything that changes it: the function, its static arguments, the structure of its
 arguments (the prior set's families and layout; the numbers are traced) and their shapes
 and dtypes, x64, the draws' counter scheme, the JAX, jaxlib and NumPyro versions and a hash of the source of
-``models/``, ``priors/`` and the engine. An entry that cannot be read, or that JAX refuses,
+``models/``, ``priors/`` and the file that defines the function (the engine's, say). An entry that cannot be read, or that JAX refuses,
 is traced again and rewritten: a run never fails for the cache. The numbers are those of the
 plain jitted call, bit for bit (``tests/forecast/test_engine.py``).
 
@@ -69,17 +69,28 @@ def use_folder(folder: str | Path | None) -> None:
 
 
 @functools.cache
-def _source_hash() -> str:
-    """A hash of the source the programs are traced from, and of the versions that trace them."""
+def _source_hash(defined_in: str | None) -> str:
+    """A hash of the source a program is traced from (``models/``, ``priors/`` and the file
+    ``defined_in`` that defines the kept function), and of the versions that trace it."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"{jax.__version__} {jax.lib.__version__} {metadata.version('numpyro')}".encode())
-    files = [root / "forecast" / "engine.py", root / "forecast" / "_normal.py"]  # and this package's
+    files = [Path(defined_in)] if defined_in else []
     for package in _SOURCE_PACKAGES:
         files += sorted((root / package).rglob("*.py"))
     for path in files:
-        digest.update(str(path.relative_to(root)).encode())
+        digest.update((str(path.relative_to(root)) if path.is_relative_to(root) else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _defined_in(function) -> str | None:
+    """The source file of ``function`` (of the function a ``jax.jit`` wraps), or None (a
+    builtin, or code that is in no file)."""
+    try:
+        path = inspect.getsourcefile(inspect.unwrap(function))
+    except TypeError:  # a builtin
+        return None
+    return path if path and os.path.isfile(path) else None
 
 
 class _Unkeyable(Exception):
@@ -108,7 +119,7 @@ def _stable(value) -> str:
     return f"{type(value).__module__}.{type(value).__qualname__}:{text}"
 
 
-def _key(name: str, treedef, leaves, static: dict) -> str:
+def _key(name: str, function, treedef, leaves, static: dict) -> str:
     """The file name of a program: a hash of everything that changes it."""
     structure = _stable([node for node in _tree_statics(treedef)])
     shapes = ";".join(str(_spec(leaf)) for leaf in leaves)
@@ -116,7 +127,8 @@ def _key(name: str, treedef, leaves, static: dict) -> str:
                       f"x64={jax.config.jax_enable_x64}", f"backend={jax.default_backend()}",
                       # settings that change what a traced program computes (the draws' counters)
                       f"threefry_partitionable={jax.config.jax_threefry_partitionable}",
-                      f"matmul_precision={jax.config.jax_default_matmul_precision}", _source_hash()])
+                      f"matmul_precision={jax.config.jax_default_matmul_precision}",
+                      _source_hash(_defined_in(function))])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -147,7 +159,7 @@ def call(name: str, function, args: tuple, *, static: dict, compiler_options: di
     if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):  # inside a jit or vmap: traced into it
         return function(*args, **static)
     try:
-        key = _key(name, treedef, leaves, static)
+        key = _key(name, function, treedef, leaves, static)
     except _Unkeyable:
         return function(*args, **static)
     program = _LOADED.get(key)
@@ -172,7 +184,7 @@ def prepare(name: str, function, args: tuple, *, static: dict, compiler_options:
         return
     leaves, treedef = jax.tree_util.tree_flatten(args)
     try:
-        key = _key(name, treedef, leaves, static)
+        key = _key(name, function, treedef, leaves, static)
     except _Unkeyable:
         return
     if key in _LOADED:

@@ -22,7 +22,7 @@ from tests.figures import check_figures
 
 @pytest.fixture(scope="module")
 def two_forecasts():
-    default = forecast.run(samples=3000, seed=3, years="2025:2032", thresholds="1e27,1e28")
+    default = forecast.run(samples=3000, seed=3, thresholds="1e27,1e28")  # 2025-2035
     wall = forecast.run("power_wall", samples=2000, seed=4, years="2027:2035", thresholds="1e27,1e28")
     return default, wall
 
@@ -38,8 +38,8 @@ def test_comparison_holds_each_forecasts_own_numbers(two_forecasts):
     default, wall = two_forecasts
     table = compare([default, wall])
     assert list(table["forecast"].values) == ["default", "power_wall"]
-    assert list(table["year"].values) == list(range(2027, 2033))  # the years both cover
-    assert dict(table["probability"].sizes) == {"forecast": 2, "threshold": 2, "year": 6}
+    assert list(table["year"].values) == list(range(2027, 2036))  # the years both cover
+    assert dict(table["probability"].sizes) == {"forecast": 2, "threshold": 2, "year": 9}
     for result in (default, wall):
         for year in (2027, 2030):
             p = float(table["probability"].sel(forecast=result.name, threshold=1e28, year=year))
@@ -117,7 +117,7 @@ def test_plots_draw_every_forecast(two_forecasts):
 
 def test_cli_compare_writes_tables_plots_and_data(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code = cli(["compare", "default", "no_fp8", "--samples", "2000", "--years", "2025:2030",
+    code = cli(["compare", "default", "no_fp8", "--samples", "2000",
                 "--thresholds", "1e27,1e28", "--out", str(out)])
     assert code == 0
     names = {p.name for p in out.iterdir()}

@@ -263,7 +263,7 @@ def test_the_model_check_flags_a_lab_year_beyond_the_99th_percentile(tmp_path, c
     user.write_text("model,organization,date,training_compute_flop,confidence,source,epoch_confidence,"
                     "lab,finish_year,largest_of_lab_year\n"
                     'Huge,Anthropic,2026-06-01,3e29,estimated,"test",Confident,anthropic,2026,yes\n')
-    assert main(["run", "--record", str(user), "--years", "2025:2026", "--samples", "2000", "--keep", "0",
+    assert main(["run", "--record", str(user), "--samples", "2000", "--keep", "0",
                  "--out", str(tmp_path / "r")]) in (0,)
     out = capsys.readouterr().out
     assert "anthropic 2026: Huge" in out and "the model is surprised" in out

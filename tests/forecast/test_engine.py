@@ -18,6 +18,7 @@ import xarray as xr
 import forecast
 from forecast import engine
 from forecast.engine import CALL_WIDTH, CHUNK_SIZE, _push, chunk_plan, push_worlds
+from forecast.settings import DEFAULT_YEARS
 from forecast.summaries import (
     crossing_year_quantiles,
     first_crossing_year,
@@ -56,9 +57,9 @@ def test_samples_follow_the_priors(small_run, default_priors):
 
 
 def test_chunks_do_not_change_the_statistics(monkeypatch):
-    small = forecast.run(samples=3000, seed=3, years="2030")
+    small = forecast.run(samples=3000, seed=3)
     monkeypatch.setattr("forecast.engine.CHUNK_SIZE", 1024)  # 3 chunks, the last trimmed
-    chunked = forecast.run(samples=3000, seed=3, years="2030")
+    chunked = forecast.run(samples=3000, seed=3)
     assert chunked.n_samples == 3000
     a, b = small.log10_compute.values.ravel(), chunked.log10_compute.values.ravel()
     assert not np.array_equal(a, b)  # other worlds ...
@@ -69,9 +70,10 @@ def test_chunks_do_not_change_the_statistics(monkeypatch):
 def test_compiler_options_change_no_number(default_priors, float64):
     # min/max without NaN propagation and 512-bit vectors: the same outputs as plain XLA,
     # out to clipped and infinite scores
-    z = np.random.default_rng(0).standard_normal((default_priors.n_latent, 2000)) * 4
+    # (1,024 worlds and 11 years: the shape of the default priors' model other tests compile)
+    z = np.random.default_rng(0).standard_normal((default_priors.n_latent, 1024)) * 4
     z[:, :50], z[:, 50:100], z[::2, 100:150] = np.inf, -np.inf, 12.0
-    z_by_prior, transform, years = jnp.asarray(z), default_priors.transform(), np.array([2020.0, 2030.0, 2040.0])
+    z_by_prior, transform, years = jnp.asarray(z), default_priors.transform(), np.linspace(2020.0, 2040.0, 11)
     plain = jax.jit(_push.__wrapped__, static_argnames=("base_year",))
     expected = plain(transform, z_by_prior, None, years, base_year=2024.0)
     out = _push(transform, z_by_prior, None, years, base_year=2024.0)
@@ -82,10 +84,10 @@ def test_compiler_options_change_no_number(default_priors, float64):
 
 def test_designed_worlds_push_through_the_same_model(default_priors):
     z = np.zeros((2, default_priors.n_latent))
-    out = push_worlds(default_priors, z, years=[2025, 2030])
+    out = push_worlds(default_priors, z, years=DEFAULT_YEARS)
     # z = 0 is every prior at its median: xAI's chips_base median sqrt(8e4 x 2e5) (lognormal 8e4..2e5)
     np.testing.assert_allclose(out["chips_base[xai]"], (8e4 * 2e5) ** 0.5, rtol=1e-9)
-    assert out["log10_training_compute"].shape == (2, 2)
+    assert out["log10_training_compute"].shape == (2, len(DEFAULT_YEARS))
 
 
 def test_running_max_and_first_crossing_by_hand():
@@ -165,19 +167,19 @@ def test_every_sample_count_runs_in_one_of_a_few_compiled_widths():
 
 def test_a_run_in_a_wider_call_has_the_worlds_of_a_call_of_its_own_size(monkeypatch):
     # 700 worlds computed in the 1,024-wide program: the worlds a 700-wide program computes
-    wide = forecast.run(samples=700, seed=5, years="2030", keep="all")
+    wide = forecast.run(samples=700, seed=5, keep="all")
     monkeypatch.setattr(engine, "chunk_width", lambda worlds: worlds)
-    own = forecast.run(samples=700, seed=5, years="2030", keep="all")
+    own = forecast.run(samples=700, seed=5, keep="all")
     xr.testing.assert_equal(wide.samples, own.samples)
     xr.testing.assert_equal(wide.tally, own.tally)
 
 
 def test_a_chunk_in_calls_whose_last_is_partial_has_the_worlds_of_one_call(monkeypatch):
     # 3,000 worlds, one chunk: one call of 4,096, or calls of 1,024 (the last with 952)
-    one = forecast.run(samples=3000, seed=5, years="2030", keep="all")
+    one = forecast.run(samples=3000, seed=5, keep="all")
     monkeypatch.setattr(engine, "CALL_WIDTH", 1024)
     assert chunk_plan(3000) == (3000, 1, 1024)
-    calls = forecast.run(samples=3000, seed=5, years="2030", keep="all")
+    calls = forecast.run(samples=3000, seed=5, keep="all")
     xr.testing.assert_equal(one.samples, calls.samples)
     xr.testing.assert_equal(one.tally, calls.tally)
 
@@ -193,25 +195,25 @@ def test_worlds_computed_alone_are_the_worlds_of_their_chunks(default_priors):
         for i in np.flatnonzero((picks >= start) & (picks < start + out["log10_training_compute"].shape[0])):
             rows[i] = {name: value[picks[i] - start] for name, value in out.items()}
 
-    engine.map_chunks(default_priors, chosen, years="2030:2031", samples=samples, seed=7)
-    alone = engine.worlds_at(default_priors, picks, years="2030:2031", samples=samples, seed=7)
+    engine.map_chunks(default_priors, chosen, years=DEFAULT_YEARS, samples=samples, seed=7)
+    alone = engine.worlds_at(default_priors, picks, years=DEFAULT_YEARS, samples=samples, seed=7)
     assert set(alone) == set(rows[0]) and alone["log10_lab_training_compute"].shape[0] == picks.size
     for name, value in alone.items():  # the same bits: the same arithmetic at another width
         np.testing.assert_array_equal(value, np.stack([rows[i][name] for i in range(picks.size)]), err_msg=name)
     with pytest.raises(ValueError, match="world indices outside"):
-        engine.worlds_at(default_priors, [samples], years="2030:2031", samples=samples, seed=7)
+        engine.worlds_at(default_priors, [samples], years=DEFAULT_YEARS, samples=samples, seed=7)
 
 
 def test_sample_counts_of_one_width_share_one_compiled_model():
-    forecast.run(samples=300, seed=1, years="2030", keep=0)
+    forecast.run(samples=300, seed=1, keep=0)
     compiled = _push._cache_size()
     for samples in (301, 1000, 1024):
-        forecast.run(samples=samples, seed=1, years="2030", keep=0)
+        forecast.run(samples=samples, seed=1, keep=0)
     assert _push._cache_size() == compiled
     # and so do ranges of years of one length: the years are an argument of the program
-    other = forecast.run(samples=300, seed=1, years="2034", keep=0)
+    other = forecast.run(samples=300, seed=1, years="2026:2036", keep=0)
     assert _push._cache_size() == compiled
-    assert list(other.years) == [2034]
+    assert list(other.years) == list(range(2026, 2037))
 
 
 def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):
@@ -221,11 +223,12 @@ def test_a_chunk_on_a_cluster_worker_is_the_local_runs_chunk(default_priors):
     def keep(index, start, out):
         return index, start, out["log10_training_compute"]
 
-    local = engine.map_chunks(default_priors, keep, years="2030", samples=1500, seed=2)
-    task = _run_chunk(0, priors=default_priors, reduce=keep, years=(2030,), samples=1500, seed=2, base_year=2024.0)
+    local = engine.map_chunks(default_priors, keep, years=DEFAULT_YEARS, samples=1500, seed=2)
+    task = _run_chunk(0, priors=default_priors, reduce=keep, years=tuple(DEFAULT_YEARS), samples=1500, seed=2,
+                      base_year=2024.0)
     assert local[0][:2] == task[:2] == (0, 0)
     np.testing.assert_array_equal(task[2], local[0][2])
-    assert task[2].shape == (1500, 1)
+    assert task[2].shape == (1500, len(DEFAULT_YEARS))
 
 
 def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, monkeypatch):
@@ -235,7 +238,7 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
     from priors import exported
 
     def run():
-        result = forecast.run(samples=700, seed=5, years="2030", keep="all")
+        result = forecast.run(samples=700, seed=5, keep="all")
         return result.samples, result.tally
 
     traced = run()
@@ -355,10 +358,10 @@ def test_kept_programs_called_inside_a_traced_function_are_traced_into_it(defaul
     from forecast._normal import fold_key, root_key, standard_normal
 
     z = np.zeros((3, default_priors.n_latent))
-    plain = push_worlds(default_priors, z, years=(2030,))
+    plain = push_worlds(default_priors, z, years=DEFAULT_YEARS)
     monkeypatch.setattr(exported, "_FOLDER", tmp_path)
     monkeypatch.setattr(exported, "_LOADED", {})
-    kept = push_worlds(default_priors, z, years=(2030,))
+    kept = push_worlds(default_priors, z, years=DEFAULT_YEARS)
     for name in plain:
         np.testing.assert_array_equal(kept[name], plain[name])
     key = root_key(2**63 - 1)  # a 64-bit seed, as the engine's float64 entry points have it
@@ -378,7 +381,7 @@ def test_a_program_loaded_ahead_in_a_thread_is_the_one_the_call_runs(default_pri
     from priors import exported
 
     worlds = np.array([3, 1, 4, 1, 5])
-    at = dict(years="2029:2030", samples=100, seed=9)
+    at = dict(years=DEFAULT_YEARS, samples=100, seed=9)
     traced = engine.worlds_at(default_priors, worlds, **at)
     monkeypatch.setattr(exported, "_FOLDER", tmp_path)
     exports = []

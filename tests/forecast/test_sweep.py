@@ -15,7 +15,7 @@ from forecast.sweep import crossings, grid_axes, parse_vary, sweep
 from priors import InputError
 
 #: Small and shared: every test of this file compiles the same structure once.
-SMALL = RunSettings(samples=2000, seed=7, years="2025:2028")
+SMALL = RunSettings(samples=2000, seed=7, years="2025:2035")
 QUESTION = {"threshold": 1e28, "year": 2028}
 _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
@@ -72,7 +72,7 @@ def test_a_grid_point_is_the_run_with_that_override(curve, default_priors):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         single = forecast.run(default_priors, overrides=[f"chip_growth={value!r}"], samples=2000, seed=7,
-                              years="2025:2028", as_of="record")
+                              years="2025:2035", as_of="record")
     reach = single.timeline.sel(threshold=1e28, year=2028)
     assert float(curve["probability"][1]) == float(reach["probability"])
     assert float(curve["mcse"][1]) == float(reach["mcse"])
@@ -125,8 +125,8 @@ def test_two_priors_make_a_grid_named_after_them():
 
 
 def test_year_outside_years_and_set_conflicts_are_refused():
-    with pytest.raises(InputError, match="^year: 2030 is outside"):
-        sweep(SMALL, ["mfu=0.2:0.6:2"], **dict(QUESTION, year=2030))
+    with pytest.raises(InputError, match="^year: 2036 is outside"):
+        sweep(SMALL, ["mfu=0.2:0.6:2"], **dict(QUESTION, year=2036))
     with pytest.raises(InputError, match="both varied and set"):
         sweep(SMALL.replace(overrides=("mfu=0.4",)), ["mfu=0.2:0.6:2"], **QUESTION)
 
@@ -142,7 +142,7 @@ def test_crossings_interpolate_in_the_prior_scale(curve):
 def test_a_lab_correlation_grid_point_is_the_run_at_that_correlation(default_priors):
     """--vary lab_correlation=LO:HI:N: each point is forecast.run with --lab-correlation set
     (the rank correlation between labs is a setting of the prior set, not a prior)."""
-    small = dict(samples=2000, seed=7, years="2025:2028", as_of=None)
+    small = dict(samples=2000, seed=7, years="2025:2035", as_of=None)
     grid = sweep(RunSettings(**small), ["lab_correlation=0:0.8:3"], baseline=False, **QUESTION)
     assert grid["probability"].dims == ("lab_correlation",)
     assert list(grid["lab_correlation"].values) == [0.0, 0.4, 0.8]

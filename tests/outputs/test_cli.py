@@ -34,7 +34,7 @@ H100_100K = [
 
 def test_run_writes_a_complete_folder(tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["run", "--samples", "500", "--years", "2025:2030", "--out", str(out), "--format", "png,svg"])
+    code = main(["run", "--samples", "500", "--out", str(out), "--format", "png,svg"])
     assert code == 0
     names = {p.name for p in out.iterdir()}
     assert {"samples.nc", "summary.csv", "summary.md", "timeline.csv", "fan.png", "fan.svg",
@@ -43,7 +43,7 @@ def test_run_writes_a_complete_folder(tmp_path, capsys):
     assert "2030" in printed and str(out) in printed
     check_figures(out)
     result = forecast.load(out)
-    assert result.n_samples == 500 and list(result.years) == list(range(2025, 2031))
+    assert result.n_samples == 500 and list(result.years) == list(range(2025, 2036))
 
 
 @pytest.mark.parametrize(
@@ -123,14 +123,14 @@ def test_existing_folder_is_never_overwritten_without_force(tmp_path, capsys):
     assert main(["run", "--samples", "10", "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
-    assert main(["run", "--samples", "10", "--years", "2025:2026", "--out", str(out), "--force"]) == 0
+    assert main(["run", "--samples", "10", "--out", str(out), "--force"]) == 0
     assert not (out / "notes.txt").exists() and (out / "samples.nc").exists()
 
 
 def test_default_folder_name_is_new_each_time(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "--samples", "10", "--years", "2025:2025"]) == 0
-    assert main(["run", "--samples", "10", "--years", "2025:2025"]) == 0
+    assert main(["run", "--samples", "10"]) == 0
+    assert main(["run", "--samples", "10"]) == 0
     folders = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert len(folders) == 2 and all(p.name.startswith("forecast-default-") for p in folders)
     assert math.isfinite(float(forecast.load(folders[0]).log10_compute.max()))

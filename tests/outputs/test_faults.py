@@ -146,8 +146,8 @@ def tiny_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     sens, run = root / "S", root / "R"
     assert main(["sensitivity", "--n-base", "16", "--samples", "200", "--no-tornado", "--years",
-                 "2025:2031", "--priors", "power_wall", "--out", str(sens)]) == 0
-    assert main(["run", "--samples", "500", "--years", "2025:2031", "--out", str(run)]) == 0
+                 "2025:2035", "--priors", "power_wall", "--out", str(sens)]) == 0
+    assert main(["run", "--samples", "500", "--years", "2025:2035", "--out", str(run)]) == 0
     return sens, run
 
 
@@ -184,7 +184,7 @@ def test_report_includes_a_sensitivity_of_the_same_priors(tiny_runs, tmp_path):
     with xr.open_dataset(sens / "sensitivity.nc", group="sobol", engine="h5netcdf") as ds:
         assert ds.attrs["prior_set"] == "power_wall"
     power_run = tmp_path / "P"
-    assert main(["run", "--samples", "500", "--years", "2025:2031", "--priors", "power_wall",
+    assert main(["run", "--samples", "500", "--years", "2025:2035", "--priors", "power_wall",
                  "--out", str(power_run)]) == 0
     out = tmp_path / "report"
     assert main(["report", "--from", str(power_run), "--include", str(sens), "--out", str(out)]) == 0
@@ -213,7 +213,7 @@ def test_metadata_records_the_package_commit_not_the_working_folder(small_run, t
 
 
 # -- 7. issue 22: full disks, read-only folders, signals, the Dask path, damaged files ----------
-SMALL = ["--samples", "500", "--years", "2025:2031"]  # the tiny runs' compiled shapes
+SMALL = ["--samples", "500", "--years", "2025:2035"]  # the tiny runs' compiled shapes
 
 
 def _one_line(err: str, *words: str) -> None:

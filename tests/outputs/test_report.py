@@ -151,7 +151,8 @@ def test_headline_years_default(small_run):
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
-    result = forecast.run(samples=1500, seed=11, years="2025:2032", thresholds="1e26,1e28,3e28")
+    # eleven years, the default's count (its compiled model), but not 2035
+    result = forecast.run(samples=1500, seed=11, years="2024:2034", thresholds="1e26,1e28,3e28")
     folder = tmp_path_factory.mktemp("report")
     (folder / "extra").mkdir()
     write_report(result, folder, sections=[("Backtest", "Scores: **CRPS** 0.3.\n\n- one\n- two")])
@@ -170,7 +171,7 @@ def test_report_numbers_equal_those_recomputed_from_the_netcdf(report_dir):
     reach = _reach_from_samples(log10, years, thresholds)
     headline = pd.read_csv(report_dir / "headline.csv", index_col="threshold")
     assert list(headline.index) == list(thresholds)
-    for year in (2027, 2030):  # 2035 is outside 2025..2032
+    for year in (2027, 2030):  # 2035 is outside 2024..2034
         np.testing.assert_allclose(headline[f"probability_{year}"].values, reach[:, list(years).index(year)],
                                    rtol=1e-9, atol=0)
     assert not any(c.endswith("_2035") for c in headline.columns)
@@ -240,7 +241,7 @@ def test_report_files_and_sections(report_dir):
 def test_metadata_round_trips(report_dir):
     meta = json.loads((report_dir / "metadata.json").read_text())
     assert meta["samples"] == 1500 and meta["seed"] == 11
-    assert meta["years"] == list(range(2025, 2033)) and meta["thresholds"] == [1e26, 1e28, 3e28]
+    assert meta["years"] == list(range(2024, 2035)) and meta["thresholds"] == [1e26, 1e28, 3e28]
     assert meta["overrides"] == {} and meta["priors_builtin"] == "default"
     again = rerun(meta)
     log10, years, thresholds, prior = _samples_from_file(report_dir)
@@ -251,7 +252,7 @@ def test_metadata_round_trips(report_dir):
 
 
 def test_metadata_recovers_overrides_and_reruns(small_run, tmp_path):
-    result = forecast.run(samples=300, seed=3, overrides={"mfu": "0.45"}, years="2025:2027")
+    result = forecast.run(samples=300, seed=3, overrides={"mfu": "0.45"})
     meta = run_metadata(result)
     assert meta["overrides"] == {"mfu": "0.45"}
     assert "--set mfu=0.45" in meta["command"]
@@ -262,7 +263,7 @@ def test_metadata_recovers_overrides_and_reruns(small_run, tmp_path):
 def test_metadata_records_correlations_and_reruns_them():
     # one pair changed, one default pair removed: both must come back from the record
     pairs = ["chip_growth,power_limit_growth=0.3", "chip_flops_growth,duration_days_max=0"]
-    result = forecast.run(samples=300, seed=3, correlate=pairs, years="2025:2027")
+    result = forecast.run(samples=300, seed=3, correlate=pairs)
     meta = run_metadata(result)
     assert sorted(meta["correlate"]) == sorted(pairs)
     assert meta["correlations"]["chip_growth.power_limit_growth"] == 0.3

@@ -12,7 +12,7 @@ from forecast.record.runs import record_checked_date  # the default --as-of
 from tests.figures import check_figures
 
 #: Small and shared with tests/forecast/test_sweep.py: the same compiled structures.
-SMALL = ["--samples", "2000", "--seed", "7", "--years", "2025:2028", "--threshold", "1e28", "--year", "2028"]
+SMALL = ["--samples", "2000", "--seed", "7", "--years", "2025:2035", "--threshold", "1e28", "--year", "2028"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_a_grid_point_equals_forecast_run_with_set(curve_folder, tmp_path, capsy
     row = pd.read_csv(curve_folder / "sweep.csv").iloc[1]
     run_out = tmp_path / "run"
     args = ["run", "--set", f"chip_growth={text['chip_growth']}", "--samples", "2000", "--seed", "7",
-            "--years", "2025:2028", "--format", "png", "--out", str(run_out)]
+            "--years", "2025:2035", "--format", "png", "--out", str(run_out)]
     assert main(args) == 0
     with xr.open_dataset(run_out / "samples.nc", engine="h5netcdf") as summary:  # root: the summaries
         reach = summary["reach_probability"].sel(threshold=1e28, year=2028)
@@ -84,15 +84,15 @@ def test_two_priors_map(tmp_path, capsys):
          "--vary: a sweep varies at most 2 priors"),
         (["--vary", "chip_growth=1:2"], "--vary: expected NAME=LO:HI:N"),
         (["--vary", "chip_growth=1:2:3", "--set", "chip_growth=2"], "both varied and set"),
-        (["--vary", "chip_growth=1:2:3", "--year", "2031"], "--year: 2031 is outside the forecast years"),
+        (["--vary", "chip_growth=1:2:3", "--year", "2036"], "--year: 2036 is outside the forecast years"),
         (["--vary", "chip_growth=1:2:3", "--threshold", "big"], "--threshold: 'big' is not a number"),
     ],
 )
 def test_bad_grids_are_one_line_errors(tmp_path, capsys, vary, message):
     out = tmp_path / "out"
-    args = ["sweep", *vary, "--samples", "10", "--years", "2025:2028", "--year", "2028", "--out", str(out)]
+    args = ["sweep", *vary, "--samples", "10", "--years", "2025:2035", "--year", "2028", "--out", str(out)]
     if "--year" in vary:
-        args = ["sweep", *vary, "--samples", "10", "--years", "2025:2028", "--out", str(out)]
+        args = ["sweep", *vary, "--samples", "10", "--years", "2025:2035", "--out", str(out)]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err

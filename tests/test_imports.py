@@ -77,7 +77,7 @@ def test_the_program_runs_a_local_command_without_dask(tmp_path):
     third of a second or more) only to see whether the data are Dask's: the program hides
     Dask from a command that runs here, and leaves it to one given --scheduler."""
     pytest.importorskip("distributed")  # the cluster extra: without it there is no Dask to hide
-    run = ["run", "--samples", "100", "--years", "2026:2027"]
+    run = ["run", "--samples", "100"]
     assert _dask_after(tmp_path, *run, "--out", "here") == (0, [])
     assert (tmp_path / "here" / "samples.nc").is_file()
     code, loaded = _dask_after(tmp_path, *run, "--scheduler", "tcp://127.0.0.1:9", "--out", "there")

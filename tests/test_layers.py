@@ -76,7 +76,7 @@ def test_a_forecast_runs_in_float64_and_leaves_float32_behind():
 
     import forecast
 
-    result = forecast.run(samples=50, years="2030", seed=1)
+    result = forecast.run(samples=50, seed=1)
     assert result.samples["log10_training_compute"].dtype == "float64"
     assert not jax.config.jax_enable_x64
     assert jnp.ones(1).dtype == jnp.float32

@@ -244,10 +244,10 @@ def test_markdown_rows_read_a_table_with_escaped_bars():
 
 def test_a_small_default_run_gives_every_number_the_readme_takes_from_it(tmp_path):
     """The steps read what the commands print today: one small run through the default step."""
-    step = numbers.Step("run", ["run", "--samples", "500", "--years", "2025:2030", "--out", "{out}"],
+    step = numbers.Step("run", ["run", "--samples", "500", "--out", "{out}"],
                         numbers.extract_default)
     found = numbers.run_step(step, tmp_path)["numbers"]
-    assert numbers.shown_command(step) == "forecast run --samples 500 --years 2025:2030"
+    assert numbers.shown_command(step) == "forecast run --samples 500"
     assert found["run.block"].startswith("```\nForecast of the largest training run")
     for name in ("v3.median_2026", "v3.p1e27_2026", "v3.p1e28_2028", "v3.p1e29_2030", "v3.data_binds_2030",
                  "run.true_1e28_2028", "run.published_1e28_2028", "run.pareto_k", "run.ess"):

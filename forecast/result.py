@@ -442,12 +442,16 @@ def run_settings(
     label: str = "",
     progress: bool = False,
     questions=None,
+    on_summaries=None,
 ) -> ForecastResult:
     """Run the forecast ``settings`` describe (:class:`~forecast.settings.RunSettings`).
 
     ``prior_set``: the prior set the settings describe, built already
     (``settings.prior_set()`` by default); ``record``: the record of runs as a table (the
-    settings' record by default); the others as :func:`run`.
+    settings' record by default); ``on_summaries``: called with the forecast without its
+    kept worlds (every summary, the metadata, and samples of no world), as soon as the
+    pass over the worlds is done and before the kept worlds are computed (a command's
+    plots, read off the summaries, can be drawn meanwhile); the others as :func:`run`.
     """
     prior_set = settings.prior_set() if prior_set is None else prior_set
     years, samples = settings.years, settings.samples
@@ -462,24 +466,29 @@ def run_settings(
     questions = _questions(questions, years)
     conditioning = settings.conditioning(record)
     if conditioning is None:
-        arrays, tally, answers = _stream(prior_set, settings, counted, engine, questions)
+        kept_worlds, tally, answers = _stream(prior_set, settings, counted, engine, questions)
         metadata = {"questions": json.dumps(answers)}
     else:
         runs, as_of = conditioning
-        arrays, tally, metadata = _stream_conditioned(prior_set, settings, counted, engine, runs, as_of, questions)
+        kept_worlds, tally, metadata = _stream_conditioned(prior_set, settings, counted, engine, runs, as_of,
+                                                           questions)
     if settings.record is not None:
         metadata["record"] = settings.record
     if settings.repair_correlations:  # the pairs as given: repaired again, they give the same worlds
         metadata["repaired_from"] = json.dumps(list(settings.correlate))
-    worlds = to_dataset(arrays, prior_set, years)
-    if conditioning is not None:
-        worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
-                                  "Pareto-smoothed importance weights given the record "
-                                  "(forecast.conditioning); the summaries weigh all of them")
-    return ForecastResult(
-        samples=worlds, priors=prior_set, thresholds=settings.thresholds, seed=settings.seed, label=label,
-        metadata=metadata, tally=tally,
-    )
+
+    def result(arrays) -> ForecastResult:
+        worlds = to_dataset(arrays, prior_set, years)
+        if conditioning is not None:
+            worlds.attrs["worlds"] = (f"{keep:,} of the {samples:,} worlds, resampled in proportion to their "
+                                      "Pareto-smoothed importance weights given the record "
+                                      "(forecast.conditioning); the summaries weigh all of them")
+        return ForecastResult(samples=worlds, priors=prior_set, thresholds=settings.thresholds,
+                              seed=settings.seed, label=label, metadata=metadata, tally=tally)
+
+    if on_summaries is not None:
+        on_summaries(result({TARGET: np.empty((0, len(years)))}))
+    return result(kept_worlds())
 
 
 def _questions(questions, years) -> tuple:
@@ -531,8 +540,9 @@ def _tally_and_kept(acc, item):
 
 
 def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, questions):
-    """One pass over the chunks (``engine``: :func:`map_chunks`' keywords): the tally of
-    every world at ``thresholds``, the first ``settings.keep`` worlds, and the answers to
+    """One pass over the chunks (``engine``: :func:`map_chunks`' keywords): a function that
+    gives the first ``settings.keep`` worlds (computed when it is called, where the pass did
+    not keep them), the tally of every world at ``thresholds``, and the answers to
     ``questions``."""
     keep = settings.keep
     # the kept worlds are the first ones, kept as the pass goes: where they are a good share
@@ -545,10 +555,14 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
         prepare_worlds_at(prior_set, keep, years=settings.years, base_year=engine["base_year"])
     tally, kept, sums = map_chunks(prior_set, reduce, **first, combine=_tally_and_kept)
     kept = _concat(kept)
-    if not full and keep:  # the first keep worlds, computed alone
-        kept = worlds_at(prior_set, np.arange(keep), years=settings.years, samples=settings.samples,
-                         seed=settings.seed, base_year=engine["base_year"])
-    return kept, sum_tallies([tally]), answers_from_sums(sums, questions)
+
+    def kept_worlds():
+        if not full and keep:  # the first keep worlds, computed alone
+            return worlds_at(prior_set, np.arange(keep), years=settings.years, samples=settings.samples,
+                             seed=settings.seed, base_year=engine["base_year"])
+        return kept
+
+    return kept_worlds, sum_tallies([tally]), answers_from_sums(sums, questions)
 
 
 def _computes_every_output(keep: int, samples: int, years, prior_set, engine: dict) -> bool:
@@ -674,7 +688,8 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     (:func:`~forecast.engine.worlds_at`; the pass computes only what the summaries and the
     likelihood read). A run of at most :data:`HOLD_WORLDS` worlds, or one that keeps every
     world, computes every output in the pass and keeps its worlds from it. Memory: the
-    tally, the candidates, one log weight per world, the kept worlds."""
+    tally, the candidates, one log weight per world, the kept worlds. Returned: a function
+    that gives the kept worlds (computed when it is called), the tally and the metadata."""
     years, samples, keep = settings.years, settings.samples, settings.keep
     check_weights_fit(samples)
     labs = prior_set.labs.names
@@ -697,16 +712,18 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     tally, sums = _rescaled(tally, sums, 1.0 / float(tally["weight"]))  # weights that sum to 1
     tally = sum_tallies([tally.assign(n=samples)])
     picked = _resampled(found["loglik"], raw, index, smoothed_values, keep=keep, seed=settings.seed)
-    if hold:
-        starts = np.cumsum([0] + [ll.size for ll in found["loglik"]])
-        kept = _concat([{name: value[picked[(picked >= begin) & (picked < begin + ll.size)] - begin]
-                         for name, value in out.items()}
-                        for out, ll, begin in zip(found["held"], found["loglik"], starts)])
-    elif picked.size:
-        kept = worlds_at(prior_set, picked, years=years, samples=samples, seed=settings.seed,
-                         base_year=engine["base_year"])
-    else:  # no world kept: the outputs' names, from the pass
-        kept = {name: value[:0] for name, value in found["rows"].items()}
+
+    def kept_worlds():
+        if hold:
+            starts = np.cumsum([0] + [ll.size for ll in found["loglik"]])
+            return _concat([{name: value[picked[(picked >= begin) & (picked < begin + ll.size)] - begin]
+                             for name, value in out.items()}
+                            for out, ll, begin in zip(found["held"], found["loglik"], starts)])
+        if picked.size:
+            return worlds_at(prior_set, picked, years=years, samples=samples, seed=settings.seed,
+                             base_year=engine["base_year"])
+        return {name: value[:0] for name, value in found["rows"].items()}  # none kept: the names, from the pass
+
     info = Conditioning(
         observed=observed.assign(percentile=100 * np.asarray(found["check"], dtype=float) / samples),
         log_weights=None, pareto_k=k_hat, ess=float(tally["weight"] ** 2 / tally["weight_sq"]),
@@ -714,7 +731,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     )
     metadata = _conditioning_metadata(info, samples)
     metadata["questions"] = json.dumps(answers_from_sums(sums, questions))
-    return kept, tally, metadata
+    return kept_worlds, tally, metadata
 
 
 def _resampled(logliks: list, raw, index, smoothed_values, *, keep: int, seed: int) -> np.ndarray:

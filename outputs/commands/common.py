@@ -97,12 +97,13 @@ def forecast_settings(args: argparse.Namespace, **changes) -> RunSettings:
     return settings
 
 
-def result_from_settings(settings: RunSettings) -> ForecastResult:
-    """The forecast of ``settings``, checked for non-finite numbers."""
+def result_from_settings(settings: RunSettings, *, on_summaries=None) -> ForecastResult:
+    """The forecast of ``settings``, checked for non-finite numbers (``on_summaries``: as
+    :func:`forecast.result.run_settings`)."""
     from forecast.result import run_settings
     from outputs.checks import check_finite
 
-    return check_finite(run_settings(settings, progress=sys.stderr.isatty()))
+    return check_finite(run_settings(settings, progress=sys.stderr.isatty(), on_summaries=on_summaries))
 
 
 def check_output(args: argparse.Namespace, settings: RunSettings, *, prefix: str) -> Path | None:

@@ -8,6 +8,8 @@ the priors, and the plots (fan, timeline, constraints, resources).
 
 from __future__ import annotations
 
+import functools
+
 from outputs.commands.common import (
     add_forecast_options,
     add_output_options,
@@ -30,12 +32,14 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     from outputs import format_terminal_table, write_run
+    from outputs.write.run import submit_plots
 
     formats = parse_formats(args.format)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")
     with plot_process(settings.keep, len(settings.years)) as plots:  # draws most plots beside the command
-        result = result_from_settings(settings)
+        # handed the summaries as soon as the pass is done: drawn while the kept worlds are computed
+        result = result_from_settings(settings, on_summaries=functools.partial(submit_plots, plots, formats=formats))
         target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")
         with staged_folder(target, force=args.force) as staging:
             write_run(result, staging, formats=formats, plots=plots)

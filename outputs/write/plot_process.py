@@ -122,6 +122,7 @@ class PlotProcess:
         self._connection = connection
         self._reaped = False
         self._failed = False  # it cannot be handed the result, or its answer cannot be read
+        self.submitted = False  # it has been handed a result (:meth:`submit`)
         self._answered = False  # it sent its answer: it is only leaving
 
     @classmethod
@@ -153,6 +154,7 @@ class PlotProcess:
         """Hand ``result`` over to be drawn in each of ``formats`` (once the drawing process
         is ready for it): its run-folder plots, or those of them among ``kinds``. Where it
         cannot (the process ended, the result does not pickle), :meth:`files` says so."""
+        self.submitted = True
         try:
             self._connection.send((_to_draw(result), tuple(formats), None if kinds is None else tuple(kinds)))
         except Exception:  # noqa: BLE001 -- a broken pipe, a result that does not pickle: drawn here

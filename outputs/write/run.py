@@ -10,7 +10,7 @@ from outputs.folder import write_files, write_via_memory
 from outputs.write.plot_process import DRAWN_THERE
 from outputs.tables import write_tables
 
-__all__ = ["run_plots", "write_run"]
+__all__ = ["run_plots", "submit_plots", "write_run"]
 
 
 def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> list[Path]:
@@ -23,7 +23,8 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     format (:func:`run_plots`). ``plots``: a
     :class:`~outputs.write.plot_process.PlotProcess` that draws those of
     :data:`~outputs.write.plot_process.DRAWN_THERE` meanwhile, while this process writes the
-    rest and draws the others; None (or a process that could not draw them): all are drawn
+    rest and draws the others (handed ``result`` here, unless :func:`submit_plots` handed it
+    its summaries already); None (or a process that could not draw them): all are drawn
     here, after the rest.
 
     Returns
@@ -35,8 +36,7 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: the output folder must exist (see outputs.folder.staged_folder)")
     formats = tuple(formats)
-    if plots is not None:
-        plots.submit(result, formats=formats, kinds=DRAWN_THERE)
+    submit_plots(plots, result, formats=formats)
     # in memory first: HDF5 crashes on a disk that fills while it writes
     written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
@@ -51,6 +51,16 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     # in the order of run_plot_kinds, whichever process drew them (any other file after them)
     files = {name: files[name] for kind in kinds for name in files if name.rpartition(".")[0] == kind} | files
     return written + write_files(folder, files)
+
+
+def submit_plots(plots, result, *, formats=("png",)) -> None:
+    """Hand ``result`` to the drawing process ``plots`` (None: nothing to do) for the plots of
+    :data:`~outputs.write.plot_process.DRAWN_THERE`, unless it has a result already. The
+    plots read the summaries only, so a result whose kept worlds are not computed yet will
+    do (:func:`forecast.result.run_settings`' ``on_summaries``): they are drawn while the
+    command computes the kept worlds."""
+    if plots is not None and not plots.submitted:
+        plots.submit(result, formats=tuple(formats), kinds=DRAWN_THERE)
 
 
 def run_plots(result, *, formats=("png",), kinds=None) -> dict[str, bytes]:

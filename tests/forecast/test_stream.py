@@ -254,6 +254,30 @@ def test_a_conditioned_run_draws_once_whether_it_holds_its_worlds_or_computes_it
     assert float(apart.tally["weight_sq"]) == pytest.approx(float(weights @ weights), rel=1e-9)
 
 
+def test_the_summaries_are_handed_over_before_the_kept_worlds_are_computed(monkeypatch):
+    """run_settings' on_summaries (what the command's plots are drawn from meanwhile): the
+    run's every summary and its metadata, with samples of no world, handed over once the
+    pass is done and before worlds_at computes the kept worlds."""
+    from forecast.result import run_settings
+    from forecast.settings import RunSettings
+
+    events = []
+    real_at = engine.worlds_at
+    monkeypatch.setattr(result_module, "worlds_at", lambda *a, **k: events.append("kept") or real_at(*a, **k))
+    monkeypatch.setattr(result_module, "HOLD_WORLDS", 2999)  # the kept worlds computed alone
+    settings = RunSettings(samples=3000, seed=3, years=YEARS, as_of=2025, keep=400)
+    result = run_settings(settings, on_summaries=events.append)
+    early = events[0]
+    assert events[1:] == ["kept"]
+    assert early.n_kept == 0 and result.n_kept == 400
+    assert list(early.samples.data_vars) == list(result.samples.data_vars)
+    assert all(early.samples[name].dims == result.samples[name].dims for name in result.samples.data_vars)
+    assert early.samples.attrs == result.samples.attrs and early.metadata == result.metadata
+    xr.testing.assert_identical(early.tally, result.tally)
+    xr.testing.assert_identical(early.timeline, result.timeline)
+    xr.testing.assert_identical(early.interval_table("log10_power_gw"), result.interval_table("log10_power_gw"))
+
+
 def test_the_chunks_run_on_a_dask_cluster_give_the_same_numbers():
     distributed = pytest.importorskip("distributed")
     samples = engine.CHUNK_SIZE + 2000  # two chunks, two tasks (the workers' chunk size is the real one)

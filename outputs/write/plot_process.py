@@ -57,8 +57,9 @@ __all__ = ["DRAWN_THERE", "PLOT_PROCESS_CELLS", "PlotProcess", "plot_process"]
 #: The most kept world-years a run hands over to a second process: 20,000 worlds over 11
 #: years (the default keeps 10,000: 52 MB pickled, and the pickle grows with both).
 PLOT_PROCESS_CELLS = 20_000 * 11
-#: The plots the second process draws, while the command writes samples.nc and the tables
-#: and draws the others (``timeline``, ``constraints``): about 1.1 of the 1.4 s the five
+#: The plots the second process draws, while the command computes its kept worlds (handed
+#: the summaries first: :func:`outputs.write.run.submit_plots`), writes samples.nc and the
+#: tables and draws the others (``timeline``, ``constraints``): about 1.1 of the 1.4 s the five
 #: take to draw on 2 cores (measured one by one: fan 0.39 s, resources 0.53, labs 0.23,
 #: timeline 0.14, constraints 0.15), since the command first writes its files and imports
 #: matplotlib (about 0.5 s).

@@ -14,6 +14,9 @@ give the calibrated forecast. No I/O here.
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpyro
 
@@ -50,8 +53,23 @@ def calibration_model(priors, years, evidence: Evidence, *, base_year: float = B
     transform = priors.transform() if hasattr(priors, "priors") else priors
     years = jnp.asarray(years, dtype=float)
     z, z_lab_year = latent_scores(transform, years.shape[0])
+    world = functools.partial(_world, evidence=evidence, base_year=base_year)
+    if not isinstance(z, jax.core.Tracer):
+        # a run of the model on numbers, not traced: NumPyro's first, which finds its sites.
+        # Compiled as one program: run op by op, each of the world's few hundred operations
+        # would be compiled on its own (about 20 CPU-s for the default priors). Traced runs
+        # (NUTS, the initial values) trace the arithmetic itself, as ever.
+        world = jax.jit(world)
+    frontier, lab_compute, record = world(transform, z, z_lab_year, years)
+    numpyro.deterministic(TARGET, frontier)
+    if lab_compute is not None:
+        numpyro.deterministic(LAB_TARGET, lab_compute)
+    numpyro.factor("record", record)
+
+
+def _world(transform, z, z_lab_year, years, *, evidence: Evidence, base_year: float):
+    """The frontier, each lab's compute (None with one lab) and the record's log likelihood
+    of the world of scores ``z`` and ``z_lab_year``."""
     values, _, outputs = world_sites(transform, z, z_lab_year, years, base_year=base_year)
-    numpyro.deterministic(TARGET, outputs[TARGET])
-    if LAB_TARGET in outputs:
-        numpyro.deterministic(LAB_TARGET, outputs[LAB_TARGET])
-    numpyro.factor("record", record_log_likelihood({**values, **outputs}, labs_of(transform), evidence))
+    record = record_log_likelihood({**values, **outputs}, labs_of(transform), evidence)
+    return outputs[TARGET], outputs.get(LAB_TARGET), record

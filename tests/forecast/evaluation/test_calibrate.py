@@ -108,6 +108,33 @@ def test_lab_year_scores_are_sampled_as_the_bottom_up_model_samples_them(default
     assert float(sites["record"]["fn"].log_factor) == 0.0  # no observation: the prior
 
 
+def test_the_models_run_on_numbers_is_one_compiled_program(default_priors):
+    """NumPyro runs the model once on numbers to find its sites (initialize_model, in every
+    calibrate): the world's arithmetic runs there as one compiled program
+    (models.calibration), not operation by operation, which compiled each of its few
+    hundred operations on its own (about 20 CPU-s for the default priors). The NUTS
+    draws are the same bits either way (the traced runs trace the arithmetic as before)."""
+    from numpyro.handlers import seed, trace
+
+    transform = default_priors.transform()
+    years = np.arange(2025, 2028, dtype=float)
+    programs = []
+
+    def count(name, _secs, **_kw):
+        if name in ("/jax/core/compile/backend_compile_duration", "/jax/compilation_cache/cache_retrieval_time_sec"):
+            programs.append(name)
+
+    jax.clear_caches()  # every program compiled, or read from the compile cache, again
+    jax.monitoring.register_event_duration_secs_listener(count)
+    try:
+        sites = trace(seed(calibration_model, jax.random.PRNGKey(1))).get_trace(transform, years,
+                                                                              Evidence(as_of=2025.5))
+    finally:
+        jax.monitoring.unregister_event_duration_listener(count)
+    assert sites["log10_lab_training_compute"]["value"].shape == (len(default_priors.labs.names), len(years))
+    assert 0 < len(programs) < 20, f"{len(programs)} programs for one run of the model on numbers"
+
+
 # -- NUTS against importance sampling -----------------------------------------------------
 
 

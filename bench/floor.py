@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from bench.engine import YEARS, time_jax
-from forecast.engine import _push
+from forecast.engine import _push, _years_array
 from priors import load_prior_set
 
 #: Primitives that move or reshape data, or whose cost XLA folds away: not counted.
@@ -96,7 +96,7 @@ def floor(priors, worlds: int, *, width: int = 1024) -> tuple[float, dict]:
     z = np.zeros((transform.n_latent, width))
     z_lab_year = np.zeros((transform.n_lab_year, len(YEARS), width)) if transform.n_lab_year else None
     with jax.enable_x64(True):
-        jaxpr = _push.trace(transform, z, z_lab_year, np.asarray(YEARS, dtype=float), base_year=2024.0).jaxpr
+        jaxpr = _push.trace(transform, z, z_lab_year, _years_array(YEARS), base_year=2024.0).jaxpr
     elements = count_elements(jaxpr, width)
     scores = transform.n_latent + transform.n_lab_year * len(YEARS)
     parts = {

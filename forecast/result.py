@@ -20,7 +20,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from forecast.arviz_loader import arviz
-from forecast.engine import CHUNK_SIZE, map_chunks, prepare_worlds_at, to_dataset, worlds_at
+from forecast.engine import CHUNK_SIZE, map_chunks, prepare_chunks, prepare_worlds_at, to_dataset, worlds_at
 from forecast.conditioning import (
     K_HAT_LIMIT,
     Conditioning,
@@ -551,8 +551,7 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
     reduce = functools.partial(_plain_chunk, years=settings.years, thresholds=thresholds, keep=keep if full else 0,
                                labs=prior_set.labs.names, questions=questions)
     first = engine if full else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
-    if not full and keep:  # the kept worlds' program loads during the pass
-        prepare_worlds_at(prior_set, keep, years=settings.years, base_year=engine["base_year"])
+    _prepare(prior_set, first, keep=0 if full else keep)
     tally, kept, sums = map_chunks(prior_set, reduce, **first, combine=_tally_and_kept)
     kept = _concat(kept)
 
@@ -563,6 +562,18 @@ def _stream(prior_set, settings: RunSettings, thresholds, engine: dict, question
         return kept
 
     return kept_worlds, sum_tallies([tally]), answers_from_sums(sums, questions)
+
+
+def _prepare(prior_set, engine: dict, *, keep: int) -> None:
+    """Start loading, each in a thread of its own, the compiled programs a run will call
+    here (``engine``: :func:`map_chunks`' keywords): its pass's (unless its chunks run on a
+    cluster), while it reads its record and weighs the evidence, and, where it computes its
+    ``keep`` kept worlds after the pass (0: none), theirs, while the pass goes on."""
+    if engine["scheduler"] is None:
+        prepare_chunks(prior_set, years=engine["years"], samples=engine["samples"], base_year=engine["base_year"],
+                       wanted=engine.get("wanted"))
+    if keep:
+        prepare_worlds_at(prior_set, keep, years=engine["years"], base_year=engine["base_year"])
 
 
 def _computes_every_output(keep: int, samples: int, years, prior_set, engine: dict) -> bool:
@@ -692,18 +703,17 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     that gives the kept worlds (computed when it is called), the tally and the metadata."""
     years, samples, keep = settings.years, settings.samples, settings.keep
     check_weights_fit(samples)
+    hold = _computes_every_output(keep, samples, years, prior_set, engine)
+    # the pass computes and copies only what the summaries and the likelihood read, unless
+    # it keeps its worlds
+    first = engine if hold else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
+    _prepare(prior_set, first, keep=0 if hold else keep)
     labs = prior_set.labs.names
     evidence, observed, notes = evidence_of(runs, labs, years, as_of)
     tail = tail_length(samples) + 1
     weigh = functools.partial(_weighted_sums, years=years, thresholds=thresholds, labs=labs, evidence=evidence,
                               questions=questions, resolved=[record_resolves(runs, q) for q in questions])
-    hold = _computes_every_output(keep, samples, years, prior_set, engine)
     reduce = functools.partial(_conditioned_chunk, weigh=weigh, labs=labs, evidence=evidence, tail=tail, hold=hold)
-    # the pass computes and copies only what the summaries and the likelihood read, unless
-    # it keeps its worlds
-    first = engine if hold else {**engine, "wanted": SUMMARY_SITES | LIKELIHOOD_SITES}
-    if not hold and keep:  # the kept worlds' program loads during the pass
-        prepare_worlds_at(prior_set, keep, years=years, base_year=engine["base_year"])
     found = map_chunks(prior_set, reduce, **first, combine=_ConditionedFold(tail, weigh))
     raw, index, ref = found["values"], found["index"], found["ref"]
     smoothed_values, k_hat = smooth_tail(raw)

@@ -271,6 +271,35 @@ def test_a_run_from_programs_kept_on_disk_has_the_traced_runs_numbers(tmp_path, 
     assert [path.name for path in code if path.read_bytes() == b"not a program"] == []
 
 
+def test_the_pass_program_loaded_ahead_is_the_one_its_chunks_run(default_priors, tmp_path, monkeypatch):
+    """engine.prepare_chunks: the program of a run's pass, loaded in a thread of its own
+    while the run reads its record, is the one map_chunks' calls then run (the same key,
+    the same numbers as the traced call); where none is kept on disk, the thread traces
+    nothing and the first call traces it."""
+    from priors import exported
+
+    at = dict(years=DEFAULT_YEARS, samples=100, seed=9)
+    wanted = frozenset({"log10_training_compute", "binding_constraint"})
+    whole = lambda index, start, out: out  # noqa: E731 -- the chunk's outputs as they are
+    traced = engine.map_chunks(default_priors, whole, wanted=wanted, **at)[0]
+    monkeypatch.setattr(exported, "_FOLDER", tmp_path)
+    for kept_on_disk in (False, True):  # nothing kept: the call traces; then kept: read back
+        monkeypatch.setattr(exported, "_LOADED", {})
+        engine.prepare_chunks(default_priors, years=at["years"], samples=at["samples"], wanted=wanted)
+        pending = {key: value for key, value in exported._LOADED.items() if isinstance(value, Future)}
+        assert len(pending) == 1
+        [(key, future)] = pending.items()
+        loaded = future.result(timeout=120)
+        assert (loaded is not None) == kept_on_disk
+        out = engine.map_chunks(default_priors, whole, wanted=wanted, **at)[0]
+        assert exported._LOADED[key] is not future  # the call ran the program of that key
+        if kept_on_disk:
+            assert exported._LOADED[key] is loaded
+        assert out.keys() == traced.keys()
+        for name in traced:
+            np.testing.assert_array_equal(out[name], traced[name])
+
+
 def test_machine_code_is_kept_only_as_compiled_in_the_process(tmp_path):
     """XLA's CPU code loaded from JAX's compile cache serializes without its functions (a
     later process fails to run it: "Function ... not found"): priors.exported keeps the

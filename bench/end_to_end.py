@@ -3,8 +3,12 @@
 Each size runs ``forecast run --samples N`` in a fresh process with the default outputs
 (conditioned on the record, samples.nc with the default --keep, tables and plots) into a
 new folder, and records its wall time and peak resident memory. The first run uses an
-empty JAX compile cache, the second the cache the first filled (the start-up a user sees
-on a second run). The independent NumPy model (tests/numpy_model.py, one lab) computes 1e6
+empty JAX compile cache; every other is a user's second run of its size: one run of the
+same size before it, untimed, compiled the programs it calls. (A size's first run compiles
+what a smaller one did not call: the pass's own model above 65,536 worlds, where the
+10,000-world run keeps every world; the draws of the kept worlds, whose compiled width
+follows how many fall in each chunk. Timing those runs put a compile into the 100,000-world
+run and made the marginal cost 1.18 s per million worlds, one lab, where it is about 4.) The independent NumPy model (tests/numpy_model.py, one lab) computes 1e6
 worlds of the same priors and years in the same session: compute only, no summaries, no
 files; and :func:`bench.floor.floor` says what the same worlds cost at least on this machine.
 
@@ -47,6 +51,7 @@ def main() -> None:
         cold = timed_run(sizes[0], tmp / "cold", cache, extra=extra)
         rows = [(sizes[0], *cold[:2], "empty compile cache")]
         for n in sizes:
+            timed_run(n, tmp / f"warm-up-{n}", cache, extra=extra)  # its programs compiled
             rows.append((n, *timed_run(n, tmp / f"run-{n}", cache, extra=extra)[:2], "warm compile cache"))
     print(f"{'worlds':>12}  {'wall s':>8}  {'peak GB':>8}")
     for n, wall, rss, note in rows:

@@ -8,9 +8,12 @@ same size before it, untimed, compiled the programs it calls. (A size's first ru
 what a smaller one did not call: the pass's own model above 65,536 worlds, where the
 10,000-world run keeps every world; the draws of the kept worlds, whose compiled width
 follows how many fall in each chunk. Timing those runs put a compile into the 100,000-world
-run and made the marginal cost 1.18 s per million worlds, one lab, where it is about 4.) The independent NumPy model (tests/numpy_model.py, one lab) computes 1e6
-worlds of the same priors and years in the same session: compute only, no summaries, no
-files; and :func:`bench.floor.floor` says what the same worlds cost at least on this machine.
+run, 6.1 s where it takes 2.9 s warm, and made the marginal cost 1.18 s per million worlds,
+one lab, where it is 2.34.)
+
+The independent NumPy model (tests/numpy_model.py, one lab) computes 1e6 worlds of the same
+priors and years in the same session: compute only, no summaries, no files; and
+:func:`bench.floor.floor` says what the same worlds cost at least on this machine.
 
 Printed: start-up cost (the 1e4 run), marginal cost per million worlds (slope between the
 two largest sizes), and its ratios to NumPy's compute-only cost and to the floor, per million

@@ -266,33 +266,32 @@ def _score_buffers(transform, n_years: int, width: int):
     return z, (np.zeros((transform.n_lab_year, n_years, width)) if transform.n_lab_year else None)
 
 
-@float64
 def prepare_worlds_at(priors: PriorSet, count: int, *, years, base_year: float = BASE_YEAR) -> None:
     """Start loading the compiled model that :func:`worlds_at` will run for ``count`` worlds
     (the width of its first call), in a thread of its own (:func:`priors.exported.prepare`):
     a run that computes its kept worlds after its pass over the chunks loads it meanwhile."""
-    if not exported.keeps_programs():  # nothing to load ahead: the prior set's factor is not worked out
-        return
-    years = tuple(int(y) for y in parse_years(years))
-    transform = jax.device_put(priors.transform())
-    z, z_lab_year = _score_buffers(transform, len(years), chunk_width(max(count, 1)))
-    _model(transform, z, z_lab_year, years=years, base_year=base_year, ahead=True)
+    _prepare_model(priors, years=years, width=chunk_width(max(count, 1)), base_year=base_year, wanted=None)
 
 
-@float64
 def prepare_chunks(priors: PriorSet, *, years, samples: int, base_year: float = BASE_YEAR,
                    wanted: Iterable[str] | None = None) -> None:
     """Start loading the compiled model that :func:`map_chunks` will call for a run of
     ``samples`` worlds (at the width of its calls; ``wanted`` as there), in a thread of its
     own (:func:`priors.exported.prepare`): a run that reads its record and weighs its
     evidence before its first chunk loads it meanwhile (about 0.25 s of the default run)."""
-    if not exported.keeps_programs():  # nothing to load ahead
+    _prepare_model(priors, years=years, width=chunk_plan(check_samples(samples)).width, base_year=base_year,
+                   wanted=None if wanted is None else frozenset(wanted))
+
+
+@float64
+def _prepare_model(priors: PriorSet, *, years, width: int, base_year: float, wanted: frozenset[str] | None) -> None:
+    """Start loading :func:`_model`'s program for calls of ``width`` worlds (``wanted`` sites)."""
+    if not exported.keeps_programs():  # nothing to load ahead: the prior set's factor is not worked out
         return
     years = tuple(int(y) for y in parse_years(years))
     transform = jax.device_put(priors.transform())
-    z, z_lab_year = _score_buffers(transform, len(years), chunk_plan(check_samples(samples)).width)
-    _model(transform, z, z_lab_year, years=years, base_year=base_year,
-           wanted=None if wanted is None else frozenset(wanted), ahead=True)
+    z, z_lab_year = _score_buffers(transform, len(years), width)
+    _model(transform, z, z_lab_year, years=years, base_year=base_year, wanted=wanted, ahead=True)
 
 
 def _trimmed(calls: list, start: int, stop: int) -> dict:

@@ -600,7 +600,10 @@ def _weighted_sums(out, weights, *, years, thresholds, labs, evidence, questions
 
 def _rescaled(tally, sums, factor: float):
     """A tally and question sums (:func:`question_sums`: sums over ``w x``, ``w^2 x``,
-    ``w^2 x^2``) with every weight times ``factor``."""
+    ``w^2 x^2``) with every weight times ``factor``: as they are where it is 1 (in a fold,
+    the side with the largest log weight so far; its histograms are not copied)."""
+    if factor == 1.0:
+        return tally, sums
     return reweighted(tally, factor), sums * np.array([factor, factor**2, factor**2])
 
 

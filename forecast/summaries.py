@@ -36,8 +36,21 @@ def _threshold_coord(thresholds) -> xr.DataArray:
 def best_so_far(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """The kernel of the running maximum: the largest value up to each position along
     ``axis`` (the years, ascending; or the rows of a record, by date). The streamed tallies,
-    :func:`running_max` and the record's frontier use it."""
-    return np.maximum.accumulate(values, axis=axis)
+    :func:`running_max` and the record's frontier use it.
+
+    ``np.maximum.accumulate`` over the years of a chunk's worlds runs a loop of 11 a world
+    (``(world, lab, year)``: 100 ms a chunk of 65,536 worlds of six labs); the same maxima
+    taken a position at a time, each over every world at once, cost 11 ms: the same
+    ``maximum`` in the same order, so the same numbers (NaN included). A 1-D array (a
+    record's rows) is accumulated as it is."""
+    values = np.asarray(values)
+    if values.ndim < 2:
+        return np.maximum.accumulate(values, axis=axis)
+    best = values.copy()
+    along = np.moveaxis(best, axis, 0)  # a view: position i of the axis is along[i]
+    for i in range(1, along.shape[0]):
+        np.maximum(along[i - 1], along[i], out=along[i])
+    return best
 
 
 def reached_kernel(best: np.ndarray, log10_thresholds) -> np.ndarray:

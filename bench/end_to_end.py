@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench.engine import time_numpy
 from bench.floor import floor
-from bench.timing import Timing, timed_command
+from bench.timing import Timing, bytecode_note, timed_command
 from priors import load_prior_set
 
 
@@ -74,6 +74,7 @@ def main() -> None:
     print(f"ratio (end to end / NumPy compute): {marginal / numpy_1e6:.2f}x")
     print(f"floor (bench.floor), {len(priors.labs)} lab(s): {floor_1e6:.2f} s per million worlds")
     print(f"ratio (end to end / floor): {marginal / floor_1e6:.2f}x")
+    print(bytecode_note())
 
 
 if __name__ == "__main__":

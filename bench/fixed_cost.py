@@ -25,7 +25,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.timing import ROOT, timed_command
+from bench.timing import ROOT, bytecode_note, timed_command
 
 #: The cases: a name and the arguments of ``forecast run`` (besides ``--out``).
 CASES = {"default run (100,000 worlds)": [], "--samples 1000": ["--samples", "1000"]}
@@ -74,7 +74,7 @@ def main() -> None:
             print(f"{case:<30}{code:>11}{t.wall:>9.2f}{t.cpu:>8.2f}{t.peak_gb:>9.2f}"
                   f"{t.wall / base.wall:>12.2f}x{t.cpu / base.cpu:>11.2f}x{median:>13.2f}{median / base_median:>7.2f}x")
     print(f"\nfastest of {args.repeats} by CPU time (and the median wall time), whole processes, "
-          "each code's compile cache warm")
+          f"each code's compile cache warm; {bytecode_note()}")
 
 
 if __name__ == "__main__":

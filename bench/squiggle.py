@@ -178,7 +178,7 @@ def main() -> None:
     if args.model is not None:
         return squiggle_main(int(args.model), args.seed)
     _squigglepy()  # a clear message before any timing
-    from bench.timing import timed_command, timed_process
+    from bench.timing import bytecode_note, timed_command, timed_process
 
     sizes = [int(float(s)) for s in args.sizes.split(",")] + ([10**7] if args.huge else [])
     cases = {
@@ -212,7 +212,7 @@ def main() -> None:
             wall, peak, cpu = best[name, n]
             print(f"{name:<24}{n:>12,}{wall:>9.2f}{cpu:>8.2f}{peak:>9.2f}{wall / base_wall:>18.2f}x"
                   f"{cpu / base_cpu:>17.2f}x")
-    print(f"\nfastest of {args.repeats}, whole processes; forecast's compile cache warm")
+    print(f"\nfastest of {args.repeats}, whole processes; forecast's compile cache warm; {bytecode_note()}")
 
 
 if __name__ == "__main__":

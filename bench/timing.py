@@ -1,16 +1,33 @@
-"""One way to time a command as a user runs it: ``forecast ARGS`` (or ``python ARGS``) in a fresh process."""
+"""One way to time a command as a user runs it: ``forecast ARGS`` (or ``python ARGS``) in a fresh process.
+
+Python as a stock installation runs it: it caches the bytecode of the modules it compiles.
+A machine that sets ``PYTHONDONTWRITEBYTECODE`` (these development machines do) makes every
+process compile the project's modules again, about 0.15 s of each ``forecast`` command that
+an installed package (compiled at install) or a user's second run never pays, and that the
+installed libraries it is compared with (squigglepy, NumPy) do not pay either. So the timed
+processes cache bytecode in a folder of their own (``PYTHONPYCACHEPREFIX``: no file is
+written beside the sources), filled by each benchmark's untimed first runs.
+``FORECAST_BENCH_BYTECODE=as-set`` times them with the machine's setting instead;
+:func:`bytecode_note` says which, for a benchmark to print.
+"""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 #: The repository, put first on the command's path (a checkout run without installing).
 ROOT = Path(__file__).resolve().parents[1]
+#: ``FORECAST_BENCH_BYTECODE=as-set``: the timed processes write bytecode as this machine says.
+BYTECODE_ENV = "FORECAST_BENCH_BYTECODE"
 
 
 class Timing(NamedTuple):
@@ -36,7 +53,7 @@ def timed_process(args: list[str], *, env: dict | None = None, cwd: Path | None 
     """Wall time, peak memory and CPU time of ``python ARGS`` in a new process, with this
     repository (or the checkout ``root``) first on its path (:func:`timed_command` for
     ``forecast``). A failing command ends the benchmark."""
-    env = dict(os.environ if env is None else env)
+    env = _stock_python(dict(os.environ if env is None else env))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     command = [sys.executable, *args]
     if cores:
@@ -48,3 +65,32 @@ def timed_process(args: list[str], *, env: dict | None = None, cwd: Path | None 
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"python {' '.join(args)} failed: {process.stderr.read().decode()}")
     return Timing(wall, usage.ru_maxrss / 1e6, usage.ru_utime + usage.ru_stime)  # maxrss: kB on Linux
+
+
+def _caches_bytecode() -> bool:
+    """Whether the timed processes cache bytecode where this machine forbids it (module docstring)."""
+    return bool(os.environ.get("PYTHONDONTWRITEBYTECODE")) and os.environ.get(BYTECODE_ENV, "") != "as-set"
+
+
+def _stock_python(env: dict) -> dict:
+    """``env`` as a stock Python has it: bytecode cached (in :func:`_bytecode_folder`)."""
+    if _caches_bytecode():
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.setdefault("PYTHONPYCACHEPREFIX", str(_bytecode_folder()))
+    return env
+
+
+@functools.cache
+def _bytecode_folder() -> Path:
+    """A folder for the timed processes' bytecode, removed when the benchmark ends."""
+    folder = Path(tempfile.mkdtemp(prefix="forecast-bench-bytecode-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def bytecode_note() -> str:
+    """One line on how the timed processes treat bytecode (module docstring)."""
+    if _caches_bytecode():
+        return ("bytecode cached as a stock Python caches it (this machine sets PYTHONDONTWRITEBYTECODE; "
+                f"{BYTECODE_ENV}=as-set to time with it)")
+    return "bytecode as this machine sets it"

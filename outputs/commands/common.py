@@ -133,21 +133,28 @@ def load_forecast(source, *, flag: str) -> ForecastResult:
                          f"written by forecast run?): {reason}") from None
 
 
-def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png") -> None:
-    """--out, --force, --format."""
+def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png", plots_optional: bool = False) -> None:
+    """--out, --force, --format (``plots_optional``: ``--format none`` draws no plot)."""
     group = parser.add_argument_group("output")
     group.add_argument("--out", metavar="DIR", default=None,
                        help="output folder (default: a new folder named after the run and time)")
     group.add_argument("--force", action="store_true", help="replace --out if it exists")
-    group.add_argument("--format", default=formats, metavar="png,svg,pdf",
-                       help=f"image formats of the plots (default {formats})")
+    group.add_argument("--format", default=formats, metavar="png,svg,pdf" + ("|none" if plots_optional else ""),
+                       help=f"image formats of the plots (default {formats})"
+                            + ("; none: no plots, only the samples and tables (quicker where a script "
+                               "reads the numbers)" if plots_optional else ""))
 
 
-def parse_formats(text: str) -> tuple[str, ...]:
+def parse_formats(text: str, *, none: bool = False) -> tuple[str, ...]:
+    """The image formats of ``--format``; with ``none`` (a command whose plots are optional),
+    ``none`` gives no format: no plot is drawn."""
+    if none and text.strip().lower() == "none":
+        return ()
     formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad or not formats:
-        raise InputError(f"--format: unknown image format(s) {', '.join(bad) or '(none)'}; use png, svg, pdf")
+        raise InputError(f"--format: unknown image format(s) {', '.join(bad) or '(none)'}; use png, svg, pdf"
+                         + (", or none" if none else ""))
     return formats
 
 

@@ -3,11 +3,12 @@
 With no options: the default priors, 100,000 worlds, years 2025..2035, the default seed.
 The folder holds samples.nc (every world, ArviZ/xarray), summary.csv and summary.md (the
 per-year table, with what the run costs and the energy it uses), timeline.csv, crossing.csv,
-the priors, and the plots (fan, timeline, constraints, resources).
+the priors, and the plots (fan, timeline, constraints, resources; none with --format none).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from outputs.commands.common import (
@@ -27,17 +28,18 @@ from outputs.write.plot_process import plot_process
 
 def add_arguments(parser) -> None:
     add_forecast_options(parser)
-    add_output_options(parser)
+    add_output_options(parser, plots_optional=True)
 
 
 def main(args) -> int:
     from outputs import format_terminal_table, write_run
     from outputs.write.run import submit_plots
 
-    formats = parse_formats(args.format)
+    formats = parse_formats(args.format, none=True)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")
-    with plot_process(settings.keep, len(settings.years)) as plots:  # draws most plots beside the command
+    # draws most plots beside the command (none to draw: no second process)
+    with plot_process(settings.keep, len(settings.years)) if formats else contextlib.nullcontext() as plots:
         # handed the summaries as soon as the pass is done: drawn while the kept worlds are computed
         result = result_from_settings(settings, on_summaries=functools.partial(submit_plots, plots, formats=formats))
         target = target or new_folder_name(f"forecast-{result.priors.name.split()[0]}")

@@ -20,7 +20,7 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     ``summary.md`` (per-year table), ``timeline.csv``, ``crossing.csv``, ``priors.csv`` and
     ``priors.md``, with several labs ``labs.csv`` and ``lab_counts.csv``, and the plots ``fan``,
     ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each
-    format (:func:`run_plots`). ``plots``: a
+    format (:func:`run_plots`; none where ``formats`` is empty). ``plots``: a
     :class:`~outputs.write.plot_process.PlotProcess` that draws those of
     :data:`~outputs.write.plot_process.DRAWN_THERE` meanwhile, while this process writes the
     rest and draws the others (handed ``result`` here, unless :func:`submit_plots` handed it
@@ -40,6 +40,8 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     # in memory first: HDF5 crashes on a disk that fills while it writes
     written = [write_via_memory(result.to_netcdf, folder / "samples.nc", size=int(result.samples.nbytes))]
     written += write_tables(result, folder)
+    if not formats:  # no plot: matplotlib is not even imported
+        return written
     from outputs.plots.forecast import run_plot_kinds  # matplotlib: some plots are drawn here
 
     kinds = run_plot_kinds(result)

@@ -46,6 +46,26 @@ def test_run_writes_a_complete_folder(tmp_path, capsys):
     assert result.n_samples == 500 and list(result.years) == list(range(2025, 2036))
 
 
+def test_run_without_plots_writes_the_same_numbers_and_draws_nothing(tmp_path, monkeypatch):
+    """``--format none``: the folder of a run with plots less its plots, the same tables,
+    no plot drawn and no drawing process started."""
+    args = ["run", "--samples", "500", "--labs", "1", "--keep", "100"]
+    assert main([*args, "--out", str(tmp_path / "plots")]) == 0
+    from outputs.write import plot_process, run as write_run
+
+    def refused(*_, **__):
+        raise AssertionError("drawn")
+
+    monkeypatch.setattr(write_run, "run_plots", refused)
+    monkeypatch.setattr(plot_process.PlotProcess, "start", classmethod(refused))
+    assert main([*args, "--format", "none", "--out", str(tmp_path / "none")]) == 0
+    with_plots = {p.name for p in (tmp_path / "plots").iterdir()}
+    without = {p.name for p in (tmp_path / "none").iterdir()}
+    assert without == {name for name in with_plots if not name.endswith(".png")} and "summary.csv" in without
+    for name in without - {"samples.nc"}:
+        assert (tmp_path / "none" / name).read_bytes() == (tmp_path / "plots" / name).read_bytes(), name
+
+
 @pytest.mark.parametrize(
     "case, extra, expected",
     [
@@ -90,9 +110,10 @@ def test_priors_table_lists_every_prior(capsys):
         (["run", "--years", "2030:2025"], "reversed"),
         (["run", "--years", ":"], "START:END"),
         (["run", "--thresholds", "1e26,zero"], "not a number"),
+        (["run", "--format", "png,none"], "--format: unknown image format(s) none"),
     ],
     ids=["toml-syntax", "unknown-name", "unknown-distribution", "reversed-interval",
-         "negative-lognormal", "beta-range", "reversed-years", "empty-years", "bad-threshold"],
+         "negative-lognormal", "beta-range", "reversed-years", "empty-years", "bad-threshold", "none-among-formats"],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, capsys, args, message):
     (tmp_path / "bad.toml").write_text("[priors.mfu\nspec = 0.4\n")

@@ -205,38 +205,26 @@ def use_compile_cache(folder: Path | None) -> None:
 #: glibc's M_MMAP_THRESHOLD (mallopt), and the size from which the CLI maps memory directly:
 #: 32 MB, the largest threshold glibc itself moves to on 64-bit systems, but fixed.
 _M_MMAP_THRESHOLD, _MMAP_FROM = -3, 32 << 20
-#: glibc's M_TRIM_THRESHOLD (mallopt), and how much free memory the CLI's heaps keep for
-#: reuse before they give the rest back to the system.
-_M_TRIM_THRESHOLD, _KEEP_FREE = -1, 1 << 30
 
 
 def return_large_blocks() -> None:
     """Have glibc map every block of 32 MB or more directly, so that the largest of a
-    chunk's arrays go back to the system once freed, and serve smaller ones from its heaps,
-    which keep what is freed for the next chunk. Left to itself, glibc raises the mapping
-    threshold after the first large free, up to 32 MB, and serves later chunks from a heap
-    that fragments: a conditioned run of 1e7 worlds then grew to 3 GB (measured in
-    bench/end_to_end.py). A threshold of 1 MB kept it at 1.15 GB, but every chunk's arrays
-    (4-26 MB each) were then fresh pages from the system, zeroed and faulted in one by one:
-    at 1e7 worlds 70 CPU-s in the kernel, against 46 s with this threshold (156 s against
-    145 s wall, 1.25 GB peak; six labs, 2 cores).
-
-    Fixing the threshold also fixes the heaps' trim threshold at glibc's default, 128 kB:
-    each heap then gave its free top back to the system after nearly every chunk, and took
-    it again for the next, fresh pages the kernel zeroes (``clear_page_erms``, 7-10% of the
-    default run's CPU time under ``perf``). The heaps now keep up to :data:`_KEEP_FREE` free.
-
+    chunk's arrays go back to the system once freed, and serve smaller ones from its heap.
+    Left to itself, glibc raises that threshold after the first large free, up to 32 MB,
+    and serves later chunks from a heap that fragments: a conditioned run of 1e7 worlds
+    then grew to 3 GB (measured in bench/end_to_end.py). A threshold of 1 MB kept it at
+    1.15 GB, but every chunk's arrays (4-26 MB each) were then fresh pages from the system,
+    zeroed and faulted in one by one: at 1e7 worlds 70 CPU-s in the kernel, against 46 s
+    with this threshold (156 s against 145 s wall, 1.25 GB peak; six labs, 2 cores).
     The CLI's process only; a no-op where libc has no ``mallopt``. ``mallopt`` is looked up
     among the symbols the process has loaded (``dlopen(NULL)``), not by name:
     ``ctypes.util.find_library`` runs ``ldconfig -p`` in a child process."""
     import ctypes
 
     try:
-        mallopt = ctypes.CDLL(None).mallopt
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM)
     except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM)
-    mallopt(_M_TRIM_THRESHOLD, _KEEP_FREE)
+        pass
 
 
 @contextlib.contextmanager

@@ -133,7 +133,8 @@ def load_forecast(source, *, flag: str) -> ForecastResult:
                          f"written by forecast run?): {reason}") from None
 
 
-def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png", plots_optional: bool = False) -> None:
+def add_output_options(parser: argparse.ArgumentParser, *, formats: str = "png",
+                       plots_optional: bool = False) -> None:
     """--out, --force, --format (``plots_optional``: ``--format none`` draws no plot)."""
     group = parser.add_argument_group("output")
     group.add_argument("--out", metavar="DIR", default=None,

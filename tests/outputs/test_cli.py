@@ -269,23 +269,3 @@ def test_the_program_starts_again_once_whatever_glibc_keeps(monkeypatch):
     cli._with_huge_pages()  # the first start, exec refused: run on as it was
     assert calls == [(f"glibc.malloc.arena_max=2:{cli.HUGE_PAGES}", "1")]
     assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2" and cli._STARTED_AGAIN not in os.environ
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(os, "confstr")
-                    or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""), reason="glibc's malloc")
-def test_the_heaps_keep_what_a_chunk_frees_for_the_next():
-    """After :func:`cli.return_large_blocks`, a 16 MB block freed and taken again, as a
-    chunk's arrays are, comes from the heap's own pages, not fresh ones from the system
-    (none faulted in again; with glibc's default trim threshold, 4,096 a block)."""
-    code = ("import ctypes, resource\nfrom outputs import cli\ncli.return_large_blocks()\n"
-            "libc = ctypes.CDLL(None)\nlibc.malloc.restype = ctypes.c_void_p\n"
-            "size = ctypes.c_size_t(16 << 20)\n"
-            "def block():\n    p = libc.malloc(size)\n    libc.memset(ctypes.c_void_p(p), 1, size)\n"
-            "    libc.free(ctypes.c_void_p(p))\n"
-            "block()\nfaults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
-            "for _ in range(5):\n    block()\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)\n")
-    env = {name: value for name, value in os.environ.items() if name != "GLIBC_TUNABLES"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
-                          cwd=ROOT)
-    assert int(proc.stdout) < 8  # 5 blocks of fresh pages: 20,480 faults (40 on 2 MB pages)

@@ -2,7 +2,7 @@
 
 Python as a stock installation runs it: it caches the bytecode of the modules it compiles.
 A machine that sets ``PYTHONDONTWRITEBYTECODE`` (these development machines do) makes every
-process compile the project's modules again, about 0.15 s of each ``forecast`` command that
+process compile the project's modules again, 0.15-0.3 s of each ``forecast`` command that
 an installed package (compiled at install) or a user's second run never pays, and that the
 installed libraries it is compared with (squigglepy, NumPy) do not pay either. So the timed
 processes cache bytecode in a folder of their own (``PYTHONPYCACHEPREFIX``: no file is

@@ -57,6 +57,8 @@ def test_run_without_plots_writes_the_same_numbers_and_draws_nothing(tmp_path, m
         raise AssertionError("drawn")
 
     monkeypatch.setattr(write_run, "run_plots", refused)
+    monkeypatch.setenv("FORECAST_PLOT_PROCESS", "1")  # a drawing process wanted, and safe to fork:
+    monkeypatch.setattr(plot_process, "_fork_is_safe", lambda: True)  # but none is started
     monkeypatch.setattr(plot_process.PlotProcess, "start", classmethod(refused))
     assert main([*args, "--format", "none", "--out", str(tmp_path / "none")]) == 0
     with_plots = {p.name for p in (tmp_path / "plots").iterdir()}

@@ -79,6 +79,16 @@ def test_best_so_far_runs_along_the_axis_it_is_given():
     assert best_so_far(x, axis=0).tolist() == [[1.0, 3.0, 2.0], [5.0, 4.0, 6.0]]
 
 
+def test_best_so_far_of_worlds_labs_and_years_carries_a_nan_forward_and_keeps_its_input():
+    """A chunk's (world, lab, year) array, a position at a time: a NaN stays from where it
+    comes along the axis (as ``np.maximum.accumulate`` keeps it), and the input is not written."""
+    x = np.array([[[1.0, np.nan, 0.0], [2.0, 1.0, 3.0]]])
+    kept = x.copy()
+    np.testing.assert_array_equal(best_so_far(x, axis=2), [[[1.0, np.nan, np.nan], [2.0, 2.0, 3.0]]])
+    np.testing.assert_array_equal(best_so_far(x, axis=1), [[[1.0, np.nan, 0.0], [2.0, np.nan, 3.0]]])
+    np.testing.assert_array_equal(x, kept)
+
+
 def test_running_max_and_reach_keep_a_lab_dim_and_the_frontier_is_the_max_over_labs():
     # one world, two labs, three years; lab a leads, then lab b
     lab = xr.DataArray([[[26.0, 25.0, 25.5], [24.0, 27.0, 26.0]]], dims=("sample", "lab", "year"),

@@ -329,11 +329,14 @@ def test_a_chunk_split_over_two_devices_gives_the_same_numbers(tmp_path):
     np.testing.assert_allclose(two["reach"], one.tally["reach"].values, rtol=1e-12, atol=0)
 
 
-def test_the_one_pass_fold_counts_every_world_once_with_its_weight(monkeypatch):
+@pytest.mark.parametrize("dropped_worlds", [5, 10**9])
+def test_the_one_pass_fold_counts_every_world_once_with_its_weight(monkeypatch, dropped_worlds):
     """_ConditionedFold over chunks far below log weight 0, one of them all impossible and
     smaller than the tail: with the candidates left at the end tallied with their raw
     weights, the tally is the direct weighted tally of every world (no world twice, none
-    left out, no NaN from the rescaling)."""
+    left out, no NaN from the rescaling), whether the dropped candidates are tallied as the
+    fold goes (every 5) or all at the end."""
+    monkeypatch.setattr(result_module, "DROPPED_WORLDS", dropped_worlds)
     rng = np.random.default_rng(0)
     sizes, tail = (50, 3, 40), 10
     logliks = [rng.normal(-800, 3, 50), np.full(3, -np.inf), rng.normal(-790, 3, 40)]
@@ -349,8 +352,11 @@ def test_the_one_pass_fold_counts_every_world_once_with_its_weight(monkeypatch):
         acc = fold(acc, result_module._conditioned_chunk(i, start, out, weigh=weigh, labs=("a",), evidence=None,
                                                           tail=tail, hold=False))
         start += sizes[i]
-    more, _ = weigh(acc["rows"], result_module._relative(acc["values"], acc["ref"]))
-    folded = acc["tally"] + more
+    held = sum(values.size for values, _ in acc["dropped"])
+    # each chunk offers its tail largest (the impossible one its 3): 3 drop out, then 10
+    assert held == (0 if dropped_worlds == 5 else 3 + tail)
+    fold.flush(acc, acc["values"], acc["rows"])
+    folded = acc["tally"]
     every = {name: np.concatenate([out[name] for out in outs]) for name in outs[0]}
     direct = tally_chunk(every, years=[2025, 2026], thresholds=(1e26, 1e27),
                          weights=np.exp(every["loglik"] - np.max(logliks[2])))

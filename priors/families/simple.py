@@ -82,10 +82,14 @@ class LogNormal(Family):
         return (self.mu, self.sigma)
 
     @staticmethod
-    @elementwise
-    def kernel(leaves, z):
+    def log_kernel(leaves, z):
         mu, sigma = leaves
-        return jnp.exp(mu + sigma * z)
+        return mu + sigma * z
+
+    @staticmethod
+    @elementwise(log=log_kernel)
+    def kernel(leaves, z):
+        return jnp.exp(LogNormal.log_kernel(leaves, z))
 
     @staticmethod
     def score_kernel(leaves, x):
@@ -136,10 +140,14 @@ class LogUniform(Family):
         return (math.log(self.low), math.log(self.high))
 
     @staticmethod
-    @elementwise
-    def kernel(leaves, z):
+    def log_kernel(leaves, z):
         log_low, log_high = leaves
-        return jnp.exp(log_low + (log_high - log_low) * phi(z))
+        return log_low + (log_high - log_low) * phi(z)
+
+    @staticmethod
+    @elementwise(log=log_kernel)
+    def kernel(leaves, z):
+        return jnp.exp(LogUniform.log_kernel(leaves, z))
 
     @staticmethod
     def score_kernel(leaves, x):

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.conditioning import day_end
-from models.evidence import DisclosureGrid, Evidence, published_since, share_at_least, world_arrays
+from models.evidence import NEVER_REACHED, DisclosureGrid, Evidence, published_since, share_at_least, world_arrays
 from priors import InputError
 
 __all__ = ["HEADLINE_QUESTIONS", "QUESTIONS_PATH", "Question", "answers_from_sums", "day_end", "load_questions", "parse_by", "question_sums",
@@ -125,7 +125,7 @@ def _world_answers(w, disclosure: DisclosureGrid, years, question: Question, evi
     # question): 1 - q = 1, left out of the product
     lab, y = np.nonzero(~public_row[:, :upto])
     compute = w.lab_compute[:, lab, y]  # (n, lab-year), a copy: the share is written over it
-    q = public[:, lab, y] * share_at_least(compute, log_t, w.estimate_sd[:, None], out=compute)
+    q = public[:, lab, y] * share_at_least(compute, log_t, w.estimate_sd[:, None], out=compute, floor=NEVER_REACHED)
     np.subtract(1.0, q, out=q)
     return true, 1.0 - np.prod(q, axis=1)
 

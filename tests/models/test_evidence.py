@@ -35,3 +35,31 @@ def test_share_at_least_in_place_is_the_same_numbers():
     expected = share_at_least(compute, 27.3, sd)
     scratch = compute.copy()
     np.testing.assert_array_equal(share_at_least(scratch, 27.3, sd, out=scratch), expected)
+
+
+def test_a_floored_share_leaves_one_minus_p_times_it_bit_for_bit():
+    """With ``floor=NEVER_REACHED`` a share below the floor is 0, not computed; ``1 - p x
+    share`` is then the same float64 for every p in [0, 1], since the share it replaces is
+    below 2^-54; above the floor the share is computed; a NaN stays NaN; a Fortran-ordered
+    ``out`` (a fancy index's copy) is written in place, one neither C nor F ordered too."""
+    from scipy.special import ndtr
+
+    from models.evidence import NEVER_REACHED
+
+    assert ndtr(NEVER_REACHED) < 2.0**-54
+    rng = np.random.default_rng(5)
+    sd = rng.uniform(0.05, 0.5, (300, 1))
+    compute = 27.0 + sd * rng.uniform(-12, 3, (300, 6))
+    compute[0, 0] = 27.0 + sd[0, 0] * NEVER_REACHED  # on the floor: computed
+    compute[1, 1] = np.nan
+    p = rng.uniform(0, 1, compute.shape)
+    p[0, 1:] = 1.0
+    expected = share_at_least(compute, 27.0, sd)
+    for out in (compute.copy(), np.asfortranarray(compute), np.repeat(compute, 2, axis=1)[:, ::2]):
+        floored = share_at_least(out, 27.0, sd, out=out, floor=NEVER_REACHED)
+        assert floored is out
+        np.testing.assert_array_equal(1.0 - p * floored, 1.0 - p * expected)
+        below = (compute - 27.0) / sd < NEVER_REACHED
+        if out.flags.c_contiguous or out.flags.f_contiguous:
+            assert np.all(floored[below] == 0.0) and below.sum() > 300
+        assert floored[0, 0] == expected[0, 0] > 0 and np.isnan(floored[1, 1])

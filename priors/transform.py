@@ -105,11 +105,7 @@ class WorldTransform:
         for (kernel, _), priors in blocks.items():  # one operation (priors.families.base.elementwise)
             names, rows, leaves = zip(*priors)
             stacked = tuple(jnp.stack(leaf).reshape(shape) for leaf in zip(*leaves))
-            scores = jnp.clip(columns[np.asarray(rows)], -Z_MAX, Z_MAX)
-            if kernel.log is None:
-                values.update(zip(names, kernel(stacked, scores)))
-            else:  # exp of each prior's row: the model's log of a value is then its row
-                values.update((name, jnp.exp(row)) for name, row in zip(names, kernel.log(stacked, scores)))
+            values.update(zip(names, kernel(stacked, jnp.clip(columns[np.asarray(rows)], -Z_MAX, Z_MAX))))
         return {name: values[name] for name in self.names}
 
     def lab_year_values(self, e_lab_year, batch_shape, n_years: int) -> dict:

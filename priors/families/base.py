@@ -13,7 +13,6 @@ the scores of its bounds with it.
 Families are frozen dataclasses of floats: hashable, so a prior set can key a compile cache.
 """
 
-import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,25 +26,13 @@ from priors import exported
 from priors.precision import float64
 from priors.families.numeric import Z_MAX, BisectedScore, TailFromScore
 
-def elementwise(kernel=None, *, log=None):
+def elementwise(kernel):
     """Mark a family's quantile kernel as elementwise in its leaves: it reads each leaf as a
     number and broadcasts it with ``z``, so the columns of several priors of the family go
     through it as one block, their leaves stacked one row a prior
     (:meth:`priors.transform.WorldTransform.values_from_normal`): one operation of the
-    compiled model instead of one a prior, the same arithmetic for every world.
-
-    ``log``: for a kernel that is ``exp`` of another elementwise function of the same leaves
-    (a lognormal's, a log-uniform's), that function. The block then computes it, and each
-    prior's value is ``exp`` of its own row: the same values, bit for bit, and where the
-    model takes the log of a value, XLA reads the row itself (it rewrites ``log(exp(a))`` to
-    ``a``, which it cannot see through a row of an ``exp`` of the block). XLA computes a
-    float64 log with ``libm``, one value at a time: one lab's pass took 44 logs a world, now
-    16, its model call 8-13% less CPU time (six labs: 351 -> 336, as a lab-scoped prior's
-    values are stacked, then logged). Used as ``@elementwise`` or ``@elementwise(log=...)``."""
-    if kernel is None:
-        return functools.partial(elementwise, log=log)
+    compiled model instead of one a prior, the same arithmetic for every world."""
     kernel.elementwise = True
-    kernel.log = log
     return kernel
 
 

@@ -82,14 +82,10 @@ class LogNormal(Family):
         return (self.mu, self.sigma)
 
     @staticmethod
-    def log_kernel(leaves, z):
-        mu, sigma = leaves
-        return mu + sigma * z
-
-    @staticmethod
-    @elementwise(log=log_kernel)
+    @elementwise
     def kernel(leaves, z):
-        return jnp.exp(LogNormal.log_kernel(leaves, z))
+        mu, sigma = leaves
+        return jnp.exp(mu + sigma * z)
 
     @staticmethod
     def score_kernel(leaves, x):
@@ -140,14 +136,10 @@ class LogUniform(Family):
         return (math.log(self.low), math.log(self.high))
 
     @staticmethod
-    def log_kernel(leaves, z):
-        log_low, log_high = leaves
-        return log_low + (log_high - log_low) * phi(z)
-
-    @staticmethod
-    @elementwise(log=log_kernel)
+    @elementwise
     def kernel(leaves, z):
-        return jnp.exp(LogUniform.log_kernel(leaves, z))
+        log_low, log_high = leaves
+        return jnp.exp(log_low + (log_high - log_low) * phi(z))
 
     @staticmethod
     def score_kernel(leaves, x):

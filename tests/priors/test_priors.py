@@ -246,9 +246,7 @@ def test_a_familys_priors_go_through_its_kernel_as_one_block(default_priors):
     """The world transform computes the priors of an elementwise family (lognormal, normal,
     uniform, log-uniform) as one block, their leaves stacked: the numbers are each prior's
     own quantile function at its own (correlated, clipped) score, bit for bit, in a batch of
-    any shape; and the compiled model has one such operation a family, not one a prior,
-    except a lognormal's ``exp``, one a prior, so that XLA reads the log of a lognormal
-    value as its row of the block (no ``log`` left where the model takes one)."""
+    any shape; and the compiled model has one such operation a family, not one a prior."""
     import jax
     import jax.numpy as jnp
 
@@ -270,10 +268,8 @@ def test_a_familys_priors_go_through_its_kernel_as_one_block(default_priors):
             np.testing.assert_array_equal(values[name], expected, err_msg=name)
             row += latent
         text = jax.jit(transform.values_from_normal).lower(e).as_text()
-        lognormals = [name for name, k in zip(transform.names, transform.kernels) if k is LogNormal.kernel]
-        logs = jax.jit(lambda e: [jnp.log(transform.values_from_normal(e)[name]) for name in lognormals])
-        compiled = logs.lower(e).compile().as_text()
-    assert len(lognormals) > 50 and text.count("exponential") == len(lognormals) and " log(" not in compiled
+    n_lognormal = sum(k is LogNormal.kernel for k in transform.kernels)
+    assert n_lognormal > 50 and text.count("exponential") < 10  # one exp for the lognormals, not one each
 
 
 def test_a_block_holds_only_priors_whose_numbers_have_one_type():

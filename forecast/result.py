@@ -691,7 +691,7 @@ class _ConditionedFold:
                    index=index[top], rows={name: value[top] for name, value in rows.items()})
         acc["loglik"].append(item.loglik)
         acc["held"].append(item.held)
-        if sum(values.size for values, _ in acc["dropped"]) >= DROPPED_WORLDS:
+        if sum(log_weights.size for log_weights, _ in acc["dropped"]) >= DROPPED_WORLDS:
             self.flush(acc)
         return acc
 

@@ -8,8 +8,8 @@ same size before it, untimed, compiled the programs it calls. (A size's first ru
 what a smaller one did not call: the pass's own model above 65,536 worlds, where the
 10,000-world run keeps every world; the draws of the kept worlds, whose compiled width
 follows how many fall in each chunk. Timing those runs put a compile into the 100,000-world
-run, 6.1 s where it takes 2.9 s warm, and made the marginal cost 1.18 s per million worlds,
-one lab, where it is 2.34.)
+run, 6.1 s where it took 2.9 s warm, and made the marginal cost 1.18 s per million worlds,
+one lab, where it was 2.34 when this was found.)
 
 The independent NumPy model (tests/numpy_model.py, one lab) computes 1e6 worlds of the same
 priors and years in the same session: compute only, no summaries, no files; and

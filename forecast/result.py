@@ -695,10 +695,10 @@ class _ConditionedFold:
             self.flush(acc)
         return acc
 
-    def flush(self, acc, values=(), rows=None) -> None:
-        """Tally the dropped worlds (and ``rows`` with log weights ``values``, where given)
-        into ``acc``, with their weights relative to its reference log weight."""
-        parts = [*acc.pop("dropped"), *([(np.asarray(values), rows)] if rows is not None else [])]
+    def flush(self, acc, *more) -> None:
+        """Tally the dropped worlds, and ``more`` ``(log weights, rows)`` pairs as they are
+        held, into ``acc``, with their weights relative to its reference log weight."""
+        parts = [*acc["dropped"], *more]
         acc["dropped"] = []
         if not parts:
             return
@@ -747,7 +747,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     found = map_chunks(prior_set, reduce, **first, combine=fold)
     raw, index, ref = found["values"], found["index"], found["ref"]
     smoothed_values, k_hat = smooth_tail(raw)
-    fold.flush(found, smoothed_values, found["rows"])  # the dropped worlds, and the tail smoothed
+    fold.flush(found, (smoothed_values, found["rows"]))  # the dropped worlds, and the tail smoothed
     tally, sums = _rescaled(found["tally"], found["sums"], 1.0 / float(found["tally"]["weight"]))  # weights that sum to 1
     tally = sum_tallies([tally.assign(n=samples)])
     picked = _resampled(found["loglik"], raw, index, smoothed_values, keep=keep, seed=settings.seed)

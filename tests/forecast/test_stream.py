@@ -355,7 +355,7 @@ def test_the_one_pass_fold_counts_every_world_once_with_its_weight(monkeypatch, 
     held = sum(values.size for values, _ in acc["dropped"])
     # each chunk offers its tail largest (the impossible one its 3): 3 drop out, then 10
     assert held == (0 if dropped_worlds == 5 else 3 + tail)
-    fold.flush(acc, acc["values"], acc["rows"])
+    fold.flush(acc, (acc["values"], acc["rows"]))
     folded = acc["tally"]
     every = {name: np.concatenate([out[name] for out in outs]) for name in outs[0]}
     direct = tally_chunk(every, years=[2025, 2026], thresholds=(1e26, 1e27),

@@ -1,20 +1,27 @@
-"""Most of a run folder's plots drawn in a second process, while the command's own computes
-the forecast, writes samples.nc and the tables, and draws the others.
+"""A run folder's plots drawn in a second process (and its forks, with cores to spare), while
+the command's own computes the forecast and writes samples.nc and the tables.
 
-Drawing the five plots of a run folder takes about 1.4 s on 2 cores, after 0.5 s to import
+Drawing the five plots of a run folder takes about 1.4 s of CPU, after 0.5 s to import
 matplotlib and draw a first figure, and nothing else waits on them. ``forecast run``
 therefore forks, before JAX starts its threads, a process that imports the plotting code and
 draws a first small figure (:func:`_warm_up`: fonts, mathtext, the PNG encoder) while the
 command imports the engine on the other core. Once the result is computed, the command hands
 it over (pickled, without its kept worlds: :func:`_to_draw`; once the second process is
-ready for it), and the second process draws the costliest plots
-(:data:`DRAWN_THERE`) while the command writes samples.nc and the tables and draws the
-others; the command then writes every plot's bytes into its folder itself: the second
-process writes no file of the run, so a run that stops leaves nothing of it behind.
+ready for it), and the second process draws every plot while the command computes its kept
+worlds and writes samples.nc and the tables: with more than one core, it forks again as it
+is handed the result (warm, the result read already), and each process takes the next plot,
+the costliest first (:data:`DRAW_ORDER`), as it is free (:func:`_drawn`). The command then
+writes every plot's bytes into its folder itself: the drawing processes write no file of
+the run, so a run that stops leaves nothing of it behind, and the command never imports
+matplotlib.
 
-Measured as whole commands, alternately (2 cores, medians): the default run (100,000 worlds)
-5.49 s against 6.06 s with every plot drawn in the command's process; ``--samples 1000``
-3.60 s against 3.76 s with every plot drawn in the second process, as before (median of 8).
+Measured as whole commands, alternately (2 cores): the default run (100,000 worlds) 5.49 s
+against 6.06 s with every plot drawn in the command's process (medians, when the second
+process drew three of the five plots and the command the other two); with every plot drawn
+by two forks and none by the command, 3.34-3.80 s against 3.35-3.92 s for that split (six
+pairs, median 3.47 against 3.64 s), and one lab of 10,000 worlds (``--keep 0``) 1.81-2.14 s
+against 1.83-2.08 s (median 1.92 against 1.97 s).
+
 Only with two cores or more, and where the result is small enough to hand over
 (:data:`PLOT_PROCESS_CELLS` kept world-years: a run that keeps a million worlds would pickle
 gigabytes).
@@ -32,8 +39,9 @@ sees one before its handlers are set. The second process ignores Ctrl-C (the com
 what happens then), ignores a hangup or a termination where the command does (``nohup``),
 and otherwise ends on them, quietly; the command reaps it (killed, unless it has answered
 and is only leaving) whenever it stops, and it leaves on its own when the command's end of
-its pipe closes. Its warnings are handed back
-and raised in the command, as if the plots had been drawn there.
+its pipe closes. Its forks are killed as it ends (Linux's ``PR_SET_PDEATHSIG``; elsewhere it
+draws alone). Its warnings are handed back and raised in the command, as if the plots had
+been drawn there.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import importlib
 import os
 import signal
 import sys
@@ -52,18 +61,15 @@ from multiprocessing import Pipe
 from outputs.folder import HELD_SIGNALS, signals_held
 from outputs.stopping import flush_output
 
-__all__ = ["DRAWN_THERE", "PLOT_PROCESS_CELLS", "PlotProcess", "plot_process"]
+__all__ = ["DRAW_ORDER", "PLOT_PROCESS_CELLS", "PlotProcess", "plot_process"]
 
 #: The most kept world-years a run hands over to a second process: 20,000 worlds over 11
 #: years (the default keeps 10,000: 52 MB pickled, and the pickle grows with both).
 PLOT_PROCESS_CELLS = 20_000 * 11
-#: The plots the second process draws, while the command computes its kept worlds (handed
-#: the summaries first: :func:`outputs.write.run.submit_plots`), writes samples.nc and the
-#: tables and draws the others (``timeline``, ``constraints``): about 1.1 of the 1.4 s the five
-#: take to draw on 2 cores (measured one by one: fan 0.39 s, resources 0.53, labs 0.23,
-#: timeline 0.14, constraints 0.15), since the command first writes its files and imports
-#: matplotlib (about 0.5 s).
-DRAWN_THERE = ("fan", "resources", "labs")
+#: The order the drawing processes take the plots in: the costliest first (measured one by
+#: one on 2 cores: resources 0.53 s, fan 0.39, labs 0.23, constraints 0.15, timeline 0.14),
+#: so that the last one taken is short; any other kind after them.
+DRAW_ORDER = ("resources", "fan", "labs", "constraints", "timeline")
 #: Seconds the command waits for the plots once it has written the rest (they take about
 #: 1.5 s): a drawing process that has not answered by then is killed, and the command draws
 #: them itself.
@@ -96,8 +102,12 @@ def _wanted() -> bool:
     setting = os.environ.get("FORECAST_PLOT_PROCESS")
     if setting in ("0", "1"):
         return setting == "1"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores >= 2
+    return _cores() >= 2
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _fork_is_safe() -> bool:
@@ -238,6 +248,100 @@ def _warm_up() -> None:
         png_bytes(figure)
 
 
+def _drawn(result, formats, kinds, connection) -> tuple[dict[str, bytes], list]:
+    """The plots of ``result`` (:func:`outputs.write.run.run_plots`' files, in its order) and
+    the warnings drawing them raised, ``[(message, category)]``. Drawn one plot at a time, by
+    this process and, with cores to spare, by forks of it (:func:`_helpers`), each taking the
+    next plot of :data:`DRAW_ORDER` as it is free; a plot that a fork took and did not send
+    back (it ended) is drawn here. ``connection``: the command's end, which the forks close."""
+    from outputs.plots.forecast import run_plot_kinds
+    from outputs.write import run
+
+    kinds = run_plot_kinds(result) if kinds is None else tuple(kinds)
+    queue = sorted(kinds, key=lambda kind: DRAW_ORDER.index(kind) if kind in DRAW_ORDER else len(DRAW_ORDER))
+
+    def draw(kind):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            files = run.run_plots(result, formats=formats, kinds=[kind])
+        return files, [(str(w.message), w.category) for w in caught]
+
+    drawn = {}
+    taken, given = os.pipe()  # the plots to draw, by their place in the queue, one byte each
+    try:
+        os.write(given, bytes(range(len(queue))))
+    finally:
+        os.close(given)
+    try:
+        helpers = _helpers(min(len(queue), _cores()) - 1, taken, connection, lambda place: draw(queue[place]))
+        while place := os.read(taken, 1):
+            drawn[queue[place[0]]] = draw(queue[place[0]])
+    finally:
+        os.close(taken)
+    for answers in helpers:
+        with contextlib.closing(answers):
+            with contextlib.suppress(EOFError, OSError):  # it ended without them
+                for place, files, caught in answers.recv():
+                    drawn[queue[place]] = files, caught
+    with contextlib.suppress(ChildProcessError):  # the forks have ended: reap them
+        while os.waitpid(-1, 0)[0]:
+            pass
+    for kind in kinds:
+        if kind not in drawn:  # a fork took it and ended: drawn here (any error raised here)
+            drawn[kind] = draw(kind)
+    files = {name: data for kind in kinds for name, data in drawn[kind][0].items()}
+    return files, [warning for kind in kinds for warning in drawn[kind][1]]
+
+
+def _helpers(count: int, taken: int, connection, draw) -> list:
+    """Fork ``count`` processes that draw the plots whose places in the queue they read from
+    the pipe ``taken`` (:func:`_drawn`; ``draw(place)`` gives the files and the warnings)
+    and send them back, and leave once the queue is empty: their ends of the pipes they send
+    on, ``[]`` where they cannot fork. Linux only: each is killed as this process ends
+    (``PR_SET_PDEATHSIG``), however it ends, so that none is left behind when the command
+    kills this one."""
+    if count < 1 or not sys.platform.startswith("linux"):
+        return []
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return []
+    parent, helpers = os.getpid(), []
+    sys.stderr.flush()  # nothing buffered is written twice
+    for _ in range(count):
+        try:
+            ours, theirs = Pipe(duplex=False)
+        except OSError:
+            break
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            break
+        if pid == 0:  # a helper: never returns
+            code = 1
+            try:
+                for answers in (connection, ours, *helpers):  # not theirs to hold open
+                    answers.close()
+                prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: killed as soon as its parent ends
+                if os.getppid() == parent:  # (not ended before that)
+                    drawn = []
+                    while place := os.read(taken, 1):
+                        drawn.append((place[0], *draw(place[0])))
+                    theirs.send(drawn)  # at the end: its parent reads once the queue is empty
+                    code = 0
+            except BaseException:  # noqa: BLE001 -- the plot it took is drawn by its parent
+                pass
+            finally:
+                os._exit(code)  # none of its parent's exit handlers (matplotlib's folder is theirs)
+        theirs.close()
+        helpers.append(ours)
+    return helpers
+
+
 def _serve(connection, commands_end) -> None:
     """The drawing process: import the plotting code, draw the one result sent, send the
     files and the warnings back (or word that it could not), and leave without running any
@@ -252,7 +356,7 @@ def _serve(connection, commands_end) -> None:
                 signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)  # held since the fork
         commands_end.close()
-        from outputs.write.run import run_plots  # matplotlib and the plots, while the engine runs
+        importlib.import_module("outputs.write.run")  # matplotlib and the plots, while the engine runs
 
         with contextlib.suppress(Exception):  # where the plots cannot be drawn, the command tells why
             _warm_up()
@@ -260,13 +364,12 @@ def _serve(connection, commands_end) -> None:
             result, formats, kinds = connection.recv()
         except EOFError:  # the command stopped before it had a result
             return
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                reply = ("files", run_plots(result, formats=formats, kinds=kinds))
-            except Exception:  # noqa: BLE001 -- the command draws them again and raises it there
-                reply = ("failed", None)
-        connection.send((*reply, [(str(w.message), w.category) for w in caught]))
+        try:
+            files, caught = _drawn(result, formats, kinds, connection)
+            reply = ("files", files, caught)
+        except Exception:  # noqa: BLE001 -- the command draws them again and raises it there
+            reply = ("failed", None, [])
+        connection.send(reply)
     except BaseException:  # noqa: BLE001 -- a signal, the command's end gone, anything: the command draws them
         code = 1
     finally:

@@ -7,7 +7,6 @@ from pathlib import Path
 from forecast.record.published import load_published
 from forecast.record.runs import load_runs
 from outputs.folder import write_files, write_via_memory
-from outputs.write.plot_process import DRAWN_THERE
 from outputs.tables import write_tables
 
 __all__ = ["run_plots", "submit_plots", "write_run"]
@@ -21,10 +20,9 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     ``priors.md``, with several labs ``labs.csv`` and ``lab_counts.csv``, and the plots ``fan``,
     ``timeline``, ``constraints``, ``resources`` (and ``labs``: who gets there first) in each
     format (:func:`run_plots`; none where ``formats`` is empty). ``plots``: a
-    :class:`~outputs.write.plot_process.PlotProcess` that draws those of
-    :data:`~outputs.write.plot_process.DRAWN_THERE` meanwhile, while this process writes the
-    rest and draws the others (handed ``result`` here, unless :func:`submit_plots` handed it
-    its summaries already); None (or a process that could not draw them): all are drawn
+    :class:`~outputs.write.plot_process.PlotProcess` that draws them meanwhile, while this
+    process writes the rest (handed ``result`` here, unless :func:`submit_plots` handed it
+    its summaries already); None (or a process that could not draw them): they are drawn
     here, after the rest.
 
     Returns
@@ -42,27 +40,20 @@ def write_run(result, folder: str | Path, *, formats=("png",), plots=None) -> li
     written += write_tables(result, folder)
     if not formats:  # no plot: matplotlib is not even imported
         return written
-    from outputs.plots.forecast import run_plot_kinds  # matplotlib: some plots are drawn here
-
-    kinds = run_plot_kinds(result)
-    there = [k for k in kinds if k in DRAWN_THERE] if plots is not None else []
-    files = run_plots(result, formats=formats, kinds=[k for k in kinds if k not in there])
-    if there:
-        drawn = plots.files()
-        files |= drawn if drawn is not None else run_plots(result, formats=formats, kinds=there)
-    # in the order of run_plot_kinds, whichever process drew them (any other file after them)
-    files = {name: files[name] for kind in kinds for name in files if name.rpartition(".")[0] == kind} | files
+    files = plots.files() if plots is not None else None
+    if files is None:  # no drawing process, or one that could not draw them: drawn here
+        files = run_plots(result, formats=formats)
     return written + write_files(folder, files)
 
 
 def submit_plots(plots, result, *, formats=("png",)) -> None:
-    """Hand ``result`` to the drawing process ``plots`` (None: nothing to do) for the plots of
-    :data:`~outputs.write.plot_process.DRAWN_THERE`, unless it has a result already. The
+    """Hand ``result`` to the drawing process ``plots`` (None: nothing to do) for its run
+    folder's plots, unless it has a result already. The
     plots read the summaries only, so a result whose kept worlds are not computed yet will
     do (:func:`forecast.result.run_settings`' ``on_summaries``): they are drawn while the
     command computes the kept worlds."""
     if plots is not None and not plots.submitted:
-        plots.submit(result, formats=tuple(formats), kinds=DRAWN_THERE)
+        plots.submit(result, formats=tuple(formats))
 
 
 def run_plots(result, *, formats=("png",), kinds=None) -> dict[str, bytes]:

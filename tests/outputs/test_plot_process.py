@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import types
+import uuid
 from pathlib import Path
 
 import jax
@@ -32,11 +33,12 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc").is_
 
 #: Run in a fresh interpreter: the cases of the second process, their findings as JSON.
 _SCRIPT = r"""
-import json, os, signal, sys, time, warnings
+import contextlib, json, os, signal, sys, time, warnings
 import outputs.write.run as writer
 from outputs.write.plot_process import PlotProcess, _fork_is_safe, plot_process
 
 found = {"safe_before_jax_ran": _fork_is_safe()}
+script = os.getpid()
 
 def ignored(pid):  # the signals a process ignores, once it blocks none (its handlers set)
     for _ in range(3000):
@@ -48,9 +50,26 @@ def ignored(pid):  # the signals a process ignores, once it blocks none (its han
     return "still blocked"
 drawn_here = writer.run_plots
 
-def careful(result, *, formats, kinds=None):  # what a process forked now draws: a warning and one file
-    warnings.warn("drawn with care", UserWarning)
-    return {"x.png": b"1"}
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+def careful(result, *, formats, kinds=None):  # what a process forked now draws: a warning and a file a plot
+    time.sleep(0.5)  # whichever process took a plot, the other takes the next meanwhile
+    warnings.warn(f"{kinds[0]} drawn with care", UserWarning)
+    return {f"{kinds[0]}.png": str(os.getpid()).encode()}
+
+def dying(result, *, formats, kinds=None):  # a fork of it ends as it takes a plot: drawn by the process
+    if os.getppid() != script:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.5)  # meanwhile its fork takes the next plot
+    return {f"{kinds[0]}.png": str(os.getpid()).encode()}
 
 def hung(result, *, formats, kinds=None):
     time.sleep(600)
@@ -59,13 +78,21 @@ import outputs.write.plot_process as module
 writer.run_plots = hung
 with plot_process(300) as hanging:
     writer.run_plots = drawn_here
-    hanging.submit("a result")
+    hanging.submit("a result", kinds=("fan", "timeline"))  # it and its fork hang
+    for _ in range(3000):  # until its fork hangs too (on one core it has none)
+        found["hung_forked"] = bool(children(hanging.pid))
+        if found["hung_forked"] or len(os.sched_getaffinity(0)) < 2:
+            break
+        time.sleep(0.01)
     module.PLOT_TIMEOUT, timeout = 0.5, module.PLOT_TIMEOUT
     found["hung"] = hanging.files()
     module.PLOT_TIMEOUT = timeout
 found["hung_left"] = os.path.exists(f"/proc/{hanging.pid}")
-writer.run_plots = careful
-with plot_process(300) as warner:
+with contextlib.ExitStack() as started:  # each drawing process draws with what it was forked with
+    writer.run_plots = careful
+    warner = started.enter_context(plot_process(300))
+    writer.run_plots = dying
+    rescued = started.enter_context(plot_process(300))
     writer.run_plots = drawn_here
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     with plot_process(300) as plots, plot_process(300) as failing, plot_process(300) as killed, \
@@ -100,7 +127,7 @@ with plot_process(300) as warner:
                              on_summaries=functools.partial(submit_plots, split, formats=("png", "svg")))
         found["split_early"] = split.submitted
         with tempfile.TemporaryDirectory() as beside, tempfile.TemporaryDirectory() as alone:
-            # some plots drawn there, the others here: the files of a run folder drawn in one process
+            # the plots drawn there: the files of a run folder drawn in one process
             names = [path.name for path in write_run(again, beside, formats=("png", "svg"), plots=split)]
             found["split_names"] = names == [path.name for path in write_run(result, alone, formats=("png", "svg"))]
             found["split_answered"] = split._answered and not split._failed  # not drawn here after all
@@ -114,13 +141,38 @@ with plot_process(300) as warner:
         killed.submit(result)
         found["killed"] = killed.files() is None
 
-        warner.submit(result)
+        warner.submit(result, kinds=("fan", "timeline"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            found["warner"] = list(warner.files())
+            drawn = warner.files()
+        found["warner"] = list(drawn)
+        found["drawers"] = len(set(drawn.values()))
         found["warnings"] = [str(w.message) for w in caught]
-        pids = [p.pid for p in (warner, plots, failing, killed, split)]
+
+        rescued.submit(result, kinds=("fan", "timeline", "labs"))
+        found["rescued"] = {name: int(pid) == rescued.pid for name, pid in rescued.files().items()}
+        pids = [p.pid for p in (warner, rescued, plots, failing, killed, split)]
 found["left"] = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+
+def strays():  # processes of this run still running (a drawing process's forks are its grandchildren)
+    mine = f"FORECAST_TEST_RUN={os.environ['FORECAST_TEST_RUN']}".encode()  # this run's, not another's
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and int(entry) != os.getpid() \
+                    and mine in open(f"/proc/{entry}/environ", "rb").read().split(b"\0") \
+                    and open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+for _ in range(500):  # killed as their parent ends: the kernel's signal, then init reaps them
+    if not strays():
+        break
+    time.sleep(0.01)
+found["strays"] = strays()
+found["cores"] = len(os.sched_getaffinity(0))
 print(json.dumps(found))
 """
 
@@ -133,7 +185,7 @@ def _env(**changes) -> dict:
 @pytest.fixture(scope="module")
 def found() -> dict:
     done = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=300,
-                          env=_env(FORECAST_PLOT_PROCESS="1"))
+                          env=_env(FORECAST_PLOT_PROCESS="1", FORECAST_TEST_RUN=uuid.uuid4().hex))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -174,7 +226,7 @@ def test_the_second_process_draws_the_same_bytes(found):
 
 
 def test_a_run_folder_drawn_in_two_processes_is_the_one_drawn_in_one(found):
-    # DRAWN_THERE there, the others in the command: the same files, in the same order, the same bytes
+    # every plot drawn there, none in the command: the same files, in the same order, the same bytes
     # (handed the summaries alone, as `forecast run` hands them, before the kept worlds)
     assert found["split_early"]
     assert found["split_names"] and found["split_same"] and found["split_answered"]
@@ -186,7 +238,19 @@ def test_a_process_that_could_not_draw_leaves_them_to_the_command(found):
 
 
 def test_its_warnings_are_raised_in_the_command(found):
-    assert found["warner"] == ["x.png"] and found["warnings"] == ["drawn with care"]
+    # in the order of the plots, whichever process drew them
+    assert found["warner"] == ["fan.png", "timeline.png"]
+    assert found["warnings"] == ["fan drawn with care", "timeline drawn with care"]
+
+
+def test_with_cores_to_spare_its_fork_draws_beside_it(found):
+    # the process handed the result draws the first plot slowly: its fork takes the second
+    assert found["drawers"] == (2 if found["cores"] >= 2 else 1)
+
+
+def test_a_plot_its_fork_took_and_never_sent_is_drawn_by_it(found):
+    # every fork ends as it takes a plot: the process handed the result draws them all, in order
+    assert found["rescued"] == {"fan.png": True, "timeline.png": True, "labs.png": True}
 
 
 def test_a_hangup_ignored_by_the_command_is_ignored_by_it(found):
@@ -205,7 +269,9 @@ def test_no_fork_no_process(found):
 
 
 def test_none_is_left_running(found):
-    assert found["left"] == []
+    # nor the fork of the one that hung and was killed: killed with it
+    assert found["hung_forked"] == (found["cores"] >= 2)
+    assert found["left"] == [] and found["strays"] == []
 
 
 def _forks(pid: int) -> list[int]:

@@ -25,9 +25,8 @@ from forecast.conditioning import (
     K_HAT_LIMIT,
     Conditioning,
     ConditioningWarning,
-    check_sums,
-    chunk_log_likelihood,
     evidence_of,
+    likelihood_and_check,
     resampling_points,
     smooth_tail,
     systematic_picks,
@@ -645,13 +644,13 @@ def _conditioned_chunk(index, start, out, *, weigh, labs, evidence, tail, hold):
     ``tail`` largest weights tallied and summed for the questions (``weigh``:
     :func:`_weighted_sums` with the run's settings). Those are candidates for the run's
     tail, whose weights are smoothed once the pass has seen every world."""
-    loglik = chunk_log_likelihood(out, labs, evidence)
+    loglik, check = likelihood_and_check(out, labs, evidence)
     top = np.argsort(loglik)[-tail:]
     ref = _reference(loglik)
     weights = _relative(loglik, ref)
     weights[top] = 0.0  # weighed once the run knows which are in its tail
     tally, sums = weigh(out, weights)
-    return _ChunkPass(check=check_sums(out, labs, evidence), ref=ref, tally=tally, sums=sums, values=loglik[top],
+    return _ChunkPass(check=check, ref=ref, tally=tally, sums=sums, values=loglik[top],
                       index=start + top, rows={name: value[top] for name, value in out.items()}, loglik=loglik,
                       held=out if hold else None)
 
@@ -745,7 +744,7 @@ def _stream_conditioned(prior_set, settings: RunSettings, thresholds, engine: di
     reduce = functools.partial(_conditioned_chunk, weigh=weigh, labs=labs, evidence=evidence, tail=tail, hold=hold)
     fold = _ConditionedFold(tail, weigh)
     found = map_chunks(prior_set, reduce, **first, combine=fold)
-    raw, index, ref = found["values"], found["index"], found["ref"]
+    raw, index = found["values"], found["index"]
     smoothed_values, k_hat = smooth_tail(raw)
     fold.flush(found, (smoothed_values, found["rows"]))  # the dropped worlds, and the tail smoothed
     tally, sums = _rescaled(found["tally"], found["sums"], 1.0 / float(found["tally"]["weight"]))  # weights that sum to 1

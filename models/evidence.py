@@ -49,7 +49,9 @@ __all__ = [
     "published_max_draws",
     "published_since",
     "record_log_likelihood",
+    "record_terms",
     "share_at_least",
+    "summed_terms",
     "world_arrays",
 ]
 
@@ -316,23 +318,46 @@ def log_likelihood(lab_compute, frontier, probability, delay_months, estimate_sd
     array ``(...)``
     """
     xp, _ = _xp(lab_compute, frontier, probability, delay_months, estimate_sd)
+    terms = record_terms(lab_compute, frontier, probability, delay_months, estimate_sd, evidence)
+    return summed_terms(terms, evidence, xp.zeros(xp.shape(frontier)[:-1]))
+
+
+def record_terms(lab_compute, frontier, probability, delay_months, estimate_sd, evidence: Evidence) -> dict:
+    """The pieces of :func:`log_likelihood` in each world, by kind of row, those the record
+    has (the arguments as there): ``"public"``, P(public by the as-of date) of each observed
+    lab-year, ``(..., cell)`` (:func:`disclosed_cells`); ``"estimate"``, ``"bound"`` and
+    ``"frontier"``, the log likelihood of each estimate, lower bound and frontier bound row,
+    ``(..., row)`` (:func:`log_estimate`, :func:`log_lower_bound`)."""
+    xp, _ = _xp(lab_compute, frontier, probability, delay_months, estimate_sd)
     ev = evidence
-    total = xp.zeros(xp.shape(frontier)[:-1])
+    terms = {}
     if ev.cell_lab.size:
-        public = disclosed_cells(probability, delay_months, ev)
-        # log 0 where a row is public in a world whose lab never discloses: that world is ruled out
-        with np.errstate(divide="ignore"):
-            terms = xp.where(ev.cell_public, xp.log(public), xp.log1p(-public))
-        total = total + terms.sum(axis=-1)
+        terms["public"] = disclosed_cells(probability, delay_months, ev)
     if ev.estimate_lab.size:
         sd = _row_sd(xp, ev.estimate_sd, estimate_sd)
-        total = total + log_estimate(lab_compute[..., ev.estimate_lab, ev.estimate_year], ev.estimate_value, sd).sum(axis=-1)
+        terms["estimate"] = log_estimate(lab_compute[..., ev.estimate_lab, ev.estimate_year], ev.estimate_value, sd)
     if ev.bound_lab.size:
         sd = _row_sd(xp, ev.bound_sd, estimate_sd)
-        total = total + log_lower_bound(lab_compute[..., ev.bound_lab, ev.bound_year], ev.bound_value, sd).sum(axis=-1)
+        terms["bound"] = log_lower_bound(lab_compute[..., ev.bound_lab, ev.bound_year], ev.bound_value, sd)
     if ev.frontier_year.size:
         sd = _row_sd(xp, ev.frontier_sd, estimate_sd)
-        total = total + log_lower_bound(frontier[..., ev.frontier_year], ev.frontier_value, sd).sum(axis=-1)
+        terms["frontier"] = log_lower_bound(frontier[..., ev.frontier_year], ev.frontier_value, sd)
+    return terms
+
+
+def summed_terms(terms: dict, evidence: Evidence, total):
+    """:func:`log_likelihood` from its pieces (:func:`record_terms`), added to ``total`` (zeros
+    of the worlds' shape)."""
+    xp, _ = _xp(total, *terms.values())
+    if "public" in terms:
+        public = terms["public"]
+        # log 0 where a row is public in a world whose lab never discloses: that world is ruled out
+        with np.errstate(divide="ignore"):
+            cells = xp.where(evidence.cell_public, xp.log(public), xp.log1p(-public))
+        total = total + cells.sum(axis=-1)
+    for kind in ("estimate", "bound", "frontier"):
+        if kind in terms:
+            total = total + terms[kind].sum(axis=-1)
     return total
 
 

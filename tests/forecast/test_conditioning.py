@@ -17,10 +17,12 @@ from scipy import integrate, stats
 from scipy.special import logsumexp
 
 from forecast.conditioning import (
+    chunk_log_likelihood,
     day_end,
     evidence_of,
     gpd_fit,
     gpd_quantile,
+    likelihood_and_check,
     record_as_of,
     record_weights,
     smooth_tail,
@@ -148,6 +150,42 @@ def test_numpy_and_jax_give_the_same_log_likelihood(float64):
     assert got[0] == pytest.approx(by_hand, rel=1e-12)
     traced = jax.jit(lambda *a: log_likelihood(*a, ev))(*(jnp.asarray(a) for a in args))
     assert float(traced[0]) == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_the_likelihood_and_the_model_check_from_one_evaluation():
+    """likelihood_and_check: the likelihood bit for bit as chunk_log_likelihood gives it, and
+    the check's sums as their definition gives them (the share of estimates below each row,
+    Phi((e - C) / s); the chance of no row), though it reads a bound's share off its log
+    likelihood: also where that share is within 1e-300 of 0 or 1."""
+    from priors.labs import column
+
+    labs = ("openai", "google")
+    ev = Evidence(as_of=2026.5, cell_lab=np.array([0, 1, 1]), cell_year=np.array([0, 0, 1]),
+                  cell_finish=np.array([2025.0, 2025.0, 2026.0]), cell_public=np.array([True, False, False]),
+                  estimate_lab=np.array([0]), estimate_year=np.array([0]), estimate_value=np.array([26.5]),
+                  estimate_sd=np.array([np.nan]), bound_lab=np.array([1, 0]), bound_year=np.array([0, 1]),
+                  bound_value=np.array([25.0, 26.0]), bound_sd=np.array([0.3, np.nan]),
+                  frontier_year=np.array([1]), frontier_value=np.array([25.5]), frontier_sd=np.array([0.29]))
+    rng = np.random.default_rng(3)
+    lab = rng.normal(25.8, 1.0, (50, 2, 2))
+    lab[0, 1, 0], lab[1, 1, 0] = 40.0, 0.0  # a bound's share of 0, and of 1 (z of -50 and 83)
+    sd = rng.uniform(0.1, 0.4, 50)
+    p, months = rng.uniform(0.2, 0.9, (50, 2)), rng.uniform(1.0, 12.0, (50, 2))
+    out = {"log10_training_compute": lab.max(axis=1), "log10_lab_training_compute": lab, "estimate_sd_dex": sd,
+           **{column("disclosure_probability", name, 2): p[:, i] for i, name in enumerate(labs)},
+           **{column("disclosure_delay_months", name, 2): months[:, i] for i, name in enumerate(labs)}}
+    loglik, check = likelihood_and_check(out, labs, ev)
+    np.testing.assert_array_equal(loglik, chunk_log_likelihood(out, labs, ev))
+    from scipy.special import ndtr
+
+    def below(compute, value, row_sd):  # P(an estimate N(C, s) is below the row's value)
+        return ndtr((value - compute) / row_sd).sum()
+
+    hidden = [sum(1 - disclosed_by(p[w, i], months[w, i], year, 2026.5) for w in range(50))
+              for i, year in ((1, 2025), (1, 2026))]
+    expected = [below(lab[:, 0, 0], 26.5, sd), below(lab[:, 1, 0], 25.0, 0.3), below(lab[:, 0, 1], 26.0, sd),
+                below(lab.max(axis=1)[:, 1], 25.5, 0.29), *hidden]
+    np.testing.assert_allclose(check, expected, rtol=1e-12)
 
 
 # --- the record by lab and year ------------------------------------------------------------

@@ -343,8 +343,7 @@ def test_the_one_pass_fold_counts_every_world_once_with_its_weight(monkeypatch, 
     outs = [{"log10_training_compute": rng.normal(26, 1, (n, 2)),
              "binding_constraint": rng.integers(0, 3, (n, 2)).astype(np.int8), "loglik": ll}
             for n, ll in zip(sizes, logliks)]
-    monkeypatch.setattr(result_module, "chunk_log_likelihood", lambda out, labs, evidence: out["loglik"])
-    monkeypatch.setattr(result_module, "check_sums", lambda out, labs, evidence: np.zeros(1))
+    monkeypatch.setattr(result_module, "likelihood_and_check", lambda out, labs, evidence: (out["loglik"], np.zeros(1)))
     weigh = functools.partial(result_module._weighted_sums, years=[2025, 2026], thresholds=(1e26, 1e27),
                               labs=("a",), evidence=None, questions=(), resolved=())
     fold, acc, start = result_module._ConditionedFold(tail, weigh), None, 0

@@ -76,8 +76,9 @@ from priors import InputError
 
 __all__ = [
     "K_HAT_LIMIT", "Conditioning", "ConditioningWarning", "chunk_log_likelihood", "day_end",
-    "condition", "likelihood_and_check", "evidence_of", "record_as_of", "record_weights", "resampling_points", "smooth_tail",
-    "smoothed_log_weights", "systematic_picks", "tail_length", "gpd_fit", "gpd_quantile",
+    "condition", "evidence_of", "likelihood_and_check", "record_as_of", "record_weights",
+    "resampling_points", "smooth_tail", "smoothed_log_weights", "systematic_picks", "tail_length",
+    "gpd_fit", "gpd_quantile",
 ]
 
 #: Pareto k above which importance weights are unreliable (Vehtari et al. 2024).

@@ -211,7 +211,8 @@ _M_TRIM_THRESHOLD, _TRIM_FROM = -1, 64 << 20
 
 def return_large_blocks() -> None:
     """Have glibc map every block of 32 MB or more directly, so that the largest of a
-    chunk's arrays go back to the system once freed, and serve smaller ones from its heap.
+    chunk's arrays go back to the system once freed, and serve smaller ones from its heap,
+    which keeps up to 64 MB of free memory rather than give it back.
     Left to itself, glibc raises that threshold after the first large free, up to 32 MB,
     and serves later chunks from a heap that fragments: a conditioned run of 1e7 worlds
     then grew to 3 GB (measured in bench/end_to_end.py). A threshold of 1 MB kept it at

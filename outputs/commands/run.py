@@ -38,7 +38,7 @@ def main(args) -> int:
     formats = parse_formats(args.format, none=True)
     settings = forecast_settings(args)
     target = check_output(args, settings, prefix="forecast")
-    # draws most plots beside the command (none to draw: no second process)
+    # draws the plots beside the command (none to draw: no second process)
     with plot_process(settings.keep, len(settings.years)) if formats else contextlib.nullcontext() as plots:
         # handed the summaries as soon as the pass is done: drawn while the kept worlds are computed
         result = result_from_settings(settings, on_summaries=functools.partial(submit_plots, plots, formats=formats))

@@ -71,7 +71,15 @@ from scipy.special import logsumexp, ndtr
 from forecast.record.lab_years import LAB_ALIASES, derivation_roots, finish_years, labs_of, measurement_sd
 from forecast.record.runs import decimal_year
 from forecast.stream import chunk_dims
-from models.evidence import TARGET, Evidence, record_log_likelihood, record_terms, summed_terms, world_arrays
+from models.evidence import (
+    TARGET,
+    Evidence,
+    record_log_likelihood,
+    record_terms,
+    row_sd,
+    summed_terms,
+    world_arrays,
+)
 from priors import InputError
 
 __all__ = [
@@ -282,7 +290,7 @@ def likelihood_and_check(out, labs, evidence: Evidence) -> tuple[np.ndarray, np.
     ev = evidence
     terms = record_terms(w.lab_compute, w.frontier, w.probability, w.delay, w.estimate_sd, ev)
     loglik = np.asarray(summed_terms(terms, ev, np.zeros(w.frontier.shape[:-1])), dtype=float)
-    sd = np.where(np.isfinite(ev.estimate_sd), ev.estimate_sd, w.estimate_sd[:, None])
+    sd = row_sd(np, ev.estimate_sd, w.estimate_sd)
     estimates = ndtr((ev.estimate_value - w.lab_compute[:, ev.estimate_lab, ev.estimate_year]) / sd).sum(axis=0)
     below = [-np.expm1(terms[kind]).sum(axis=0) if kind in terms else np.zeros(0) for kind in ("bound", "frontier")]
     hidden = 1.0 - terms["public"][:, ~ev.cell_public] if "public" in terms else np.zeros((1, 0))

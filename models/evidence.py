@@ -50,6 +50,7 @@ __all__ = [
     "published_since",
     "record_log_likelihood",
     "record_terms",
+    "row_sd",
     "share_at_least",
     "summed_terms",
     "world_arrays",
@@ -279,7 +280,7 @@ class Evidence:
         return self.cell_lab.size == 0 and self.frontier_year.size == 0
 
 
-def _row_sd(xp, stated, default):
+def row_sd(xp, stated, default):
     """Each row's sd: its own where stated, else the world's ``estimate_sd_dex``."""
     stated = np.asarray(stated, dtype=float)
     return xp.where(np.isfinite(stated), np.nan_to_num(stated, nan=1.0), default[..., None])
@@ -334,13 +335,13 @@ def record_terms(lab_compute, frontier, probability, delay_months, estimate_sd, 
     if ev.cell_lab.size:
         terms["public"] = disclosed_cells(probability, delay_months, ev)
     if ev.estimate_lab.size:
-        sd = _row_sd(xp, ev.estimate_sd, estimate_sd)
+        sd = row_sd(xp, ev.estimate_sd, estimate_sd)
         terms["estimate"] = log_estimate(lab_compute[..., ev.estimate_lab, ev.estimate_year], ev.estimate_value, sd)
     if ev.bound_lab.size:
-        sd = _row_sd(xp, ev.bound_sd, estimate_sd)
+        sd = row_sd(xp, ev.bound_sd, estimate_sd)
         terms["bound"] = log_lower_bound(lab_compute[..., ev.bound_lab, ev.bound_year], ev.bound_value, sd)
     if ev.frontier_year.size:
-        sd = _row_sd(xp, ev.frontier_sd, estimate_sd)
+        sd = row_sd(xp, ev.frontier_sd, estimate_sd)
         terms["frontier"] = log_lower_bound(frontier[..., ev.frontier_year], ev.frontier_value, sd)
     return terms
 

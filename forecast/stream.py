@@ -114,9 +114,7 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
         index += np.arange(n_years) * _N_BINS
         hist[i] = np.bincount(index.ravel(), weights=per_cell, minlength=size)
     log10_t = np.log10(np.asarray(thresholds, dtype=float))
-    hits = reached_kernel(frontier, log10_t)  # (world, threshold, year)
-    reach = hits.sum(0).astype(float) if weights is None else np.einsum("n,nty->ty", w, hits)
-    reach_sq = reach.copy() if weights is None else np.einsum("n,nty->ty", w**2, hits)  # not one array: add_into
+    reach, reach_sq = _reach_sums(frontier, log10_t, per_cell, index)
     # flat index constraint * years + year, in the histograms' buffer (fresh arrays of a chunk's
     # size cost more than the arithmetic: 4.4 -> 1.6 ms a chunk of 65,536 worlds)
     np.multiply(_ordered(out, "binding_constraint", "sample", "year"), n_years, out=index)
@@ -124,7 +122,7 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     binding = np.bincount(index.ravel(), weights=np.repeat(w, n_years) if per_cell is None else per_cell,
                           minlength=len(CONSTRAINTS) * n_years)
     year = np.asarray(years, dtype=int)
-    labs = (lab_tally(out, w, log10_t, hits, weights_are_one=weights is None)
+    labs = (lab_tally(out, w, log10_t, reached_kernel(frontier, log10_t), weights_are_one=weights is None)
             if "log10_lab_training_compute" in out else {})
     return xr.Dataset(
         {
@@ -140,6 +138,33 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
                 "hist_low": ("quantity", [HIST_LOW[q] for q in quantities])},
         attrs={"hist_width": HIST_WIDTH},
     )
+
+
+def _reach_sums(frontier: np.ndarray, log10_t: np.ndarray, per_cell: np.ndarray | None,
+                index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``reach`` and ``reach_sq`` (threshold, year) of a chunk: the sums of ``w`` and ``w^2``
+    over its worlds whose ``frontier`` (world, year) is at least each of ``log10_t`` by the
+    year (:func:`reached_kernel`); ``per_cell``: ``w`` of each (world, year), None for 1;
+    ``index``: a (world, year) integer buffer to work in.
+
+    Each world-year's count of the thresholds it has reached (``searchsorted``, on the
+    thresholds in ascending order) is histogrammed by year, and a threshold's sum is that of
+    the counts above it: one pass over the chunk, not a (world, threshold, year) array of
+    booleans and two weighted sums over it (a chunk of 65,536 worlds, 16 -> 5 ms)."""
+    order = np.argsort(log10_t, kind="stable")
+    n_t, n_years = log10_t.size, frontier.shape[1]
+    index[...] = np.searchsorted(log10_t[order], frontier, side="right")  # thresholds <= the frontier
+    index *= n_years
+    index += np.arange(n_years)
+    sums = []
+    for weight in [None] if per_cell is None else [per_cell, per_cell * per_cell]:
+        counts = np.bincount(index.ravel(), weights=weight, minlength=(n_t + 1) * n_years).reshape(n_t + 1, n_years)
+        reach = np.empty((n_t, n_years))
+        reach[order] = np.cumsum(counts[::-1], axis=0)[::-1][1:]  # threshold j: the counts past j
+        sums.append(reach)
+    if per_cell is None:  # w^2 = w = 1, in an array of its own (add_into adds into each)
+        sums.append(sums[0].copy())
+    return sums[0], sums[1]
 
 
 def lab_tally(out: Mapping[str, np.ndarray], w: np.ndarray, log10_t: np.ndarray, crossed: np.ndarray,

@@ -284,6 +284,8 @@ def _main(argv: list[str] | None, *, program: bool = False) -> int:
     name = f"forecast {args.command}"
     with signals_held():  # JAX's native parts, Ctrl-C held back until they are loaded
         import jax  # noqa: F401 -- a KeyboardInterrupt inside jaxlib's initialisation aborts the process
+    if program:
+        _f2py_on_use()
 
     use_compile_cache(compile_cache_folder())
     return_large_blocks()
@@ -375,6 +377,10 @@ def entry() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     for name, value in PROGRAM_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    if os.environ["OPENBLAS_NUM_THREADS"] == "1" and "numpy" not in sys.modules:
+        from priors.linalg import blas_on_one_thread
+
+        blas_on_one_thread()  # the priors' linear algebra need not set the count (threadpoolctl)
     code = main(program=True)
     _ignore_further_signals()
     _exit(code)
@@ -459,6 +465,28 @@ def _without_dask(args: argparse.Namespace) -> None:
         return
     for name in ("dask", "distributed"):
         sys.modules.setdefault(name, None)
+
+
+def _f2py_on_use() -> None:
+    """Load NumPy's Fortran wrapper generator, ``numpy.f2py``, when something reads it, not
+    when SciPy looks at it: ``scipy.special`` (every command's) clones NumPy's namespace for
+    its array-API layer, attribute by attribute, and the lazily imported ``numpy.f2py`` is
+    one of them (56 ms of every command on 2 cores, most of it compiling f2py's regular
+    expressions). :class:`importlib.util.LazyLoader` puts a module in its place that runs
+    its code at its first attribute read. The program's process only (:func:`entry`), once
+    NumPy is imported, and only if nothing has imported ``numpy.f2py`` yet."""
+    import importlib.util
+
+    if "numpy.f2py" in sys.modules:
+        return
+    spec = importlib.util.find_spec("numpy.f2py")
+    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["numpy.f2py"] = module
+    spec.loader.exec_module(module)
+    sys.modules["numpy"].f2py = module  # as an import would set it (NumPy's __getattr__ would import it again)
 
 
 def _exit(code: int) -> None:

@@ -18,9 +18,20 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["serial_blas"]
+__all__ = ["blas_on_one_thread", "serial_blas"]
 
 _LOCK = threading.RLock()
+#: Whether NumPy's BLAS was started on one thread (:func:`blas_on_one_thread`).
+_ONE_THREAD = False
+
+
+def blas_on_one_thread() -> None:
+    """Say that NumPy's BLAS runs on one thread in this process whatever calls it: the
+    ``forecast`` program sets ``OPENBLAS_NUM_THREADS=1`` before NumPy loads, and changes it
+    nowhere. :func:`serial_blas` then calls its function as it is: finding the libraries
+    to set their count (threadpoolctl) took 20 ms of every command."""
+    global _ONE_THREAD
+    _ONE_THREAD = True
 
 
 @functools.cache
@@ -39,6 +50,8 @@ def serial_blas(function):
 
     @functools.wraps(function)
     def on_one_thread(*args, **kwargs):
+        if _ONE_THREAD:
+            return function(*args, **kwargs)
         with _LOCK, _blas().limit(limits=1, user_api="blas"):
             return function(*args, **kwargs)
 

@@ -85,3 +85,34 @@ def test_the_program_runs_a_local_command_without_dask(tmp_path):
     # xarray imported first has seen Dask (duck_array_ops): hidden then, xarray's imports of it would fail
     code, loaded = _dask_after(tmp_path, *run, "--out", "again", before="import xarray")
     assert code == 0 and "dask.array" in loaded
+
+
+def test_the_program_runs_numpys_fortran_wrapper_generator_only_when_read(tmp_path):
+    """scipy.special clones NumPy's namespace for its array-API layer, which imports the
+    lazily loaded numpy.f2py (tens of ms of compiled regular expressions): the program puts
+    a module there that runs its code when it is read, and then it works as it is."""
+    code = ("from outputs import cli\ncode = cli.main(['priors'], program=True)\nimport sys, numpy\n"
+            "import scipy.special\nbefore = 'numpy.f2py.crackfortran' in sys.modules\n"
+            "import numpy.f2py\nassert numpy.f2py is sys.modules['numpy.f2py'] and callable(numpy.f2py.run_main)\n"
+            "print(code, before, 'numpy.f2py.crackfortran' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "FORECAST_NO_COMPILE_CACHE": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "0 False True"  # not run by the command; run once read
+
+
+@pytest.mark.parametrize(("threads", "finds_blas"), [(None, False), ("2", True)])
+def test_the_program_sets_no_blas_count_where_it_started_blas_on_one_thread(tmp_path, threads, finds_blas):
+    """The priors' linear algebra runs on one thread (priors.linalg): the program starts
+    OpenBLAS on one (OPENBLAS_NUM_THREADS=1 before NumPy loads), so it need not find the
+    library to set its count (threadpoolctl, 20 ms); given another count, it does."""
+    code = ("import sys\nfrom outputs import cli\ncli._with_huge_pages = lambda: None\n"
+            "cli._exit = lambda code: print(code, 'threadpoolctl' in sys.modules)\n"
+            "sys.argv = ['forecast', 'priors']\ncli.entry()\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = threads
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(ROOT), "FORECAST_NO_COMPILE_CACHE": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"0 {finds_blas}"

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from forecast._normal import fold_key, root_key, standard_normal, standard_normal_at
 from forecast.cancel import checkpoint
 from forecast.settings import check_samples, check_seed, parse_years
+from forecast.stream import CELLS, FRONTIER, TARGET, hist_cells
 from models import BASE_YEAR, CODED_OUTPUTS, CONSTRAINTS, LAB_OUTPUT_UNITS, OUTPUT_UNITS, PARAMETERS
 from priors import PriorSet, exported
 from priors.precision import float64
@@ -72,19 +73,27 @@ def _push(transform, z_by_prior, z_lab_year, years, *, base_year: float, wanted:
     ``(n_lab_year, n_years, n_worlds)`` where the prior set has uncertain lab-year priors.
     ``years``: the calendar years, an array ``(n_years,)`` of floats, traced: one program
     serves every range of years of one length. ``wanted``: the sites to return
-    (:func:`output_sites`); all by default.
+    (:func:`output_sites`), and the histogram cells of the quantities named ``cells:NAME``
+    (:data:`forecast.stream.CELLS`: the values need not be returned for the tally to count
+    them, and their cells are worked out here, in the outputs' own loops over the worlds);
+    every site by default.
     """
     from numpyro.infer import Predictive  # when traced: a program kept on disk needs no NumPyro
 
     from models import bottom_up_model
 
+    cells = sorted(name.removeprefix(CELLS) for name in wanted or () if name.startswith(CELLS))
     sites = output_sites(transform, wanted)
+    computed = output_sites(transform, wanted and wanted | {TARGET if q == FRONTIER else q for q in cells})
     given = {"z": z_by_prior.T}
     if z_lab_year is not None:
         given["z_lab_year"] = jnp.moveaxis(z_lab_year, -1, 0)
-    predictive = Predictive(bottom_up_model, posterior_samples=given, return_sites=sites, parallel=True)
+    predictive = Predictive(bottom_up_model, posterior_samples=given, return_sites=computed, parallel=True)
     # Nothing is left to sample once z is given, so the key is never used.
-    return predictive(jax.random.PRNGKey(0), transform, years, base_year=base_year)
+    out = predictive(jax.random.PRNGKey(0), transform, years, base_year=base_year)
+    # the frontier: the running maximum of the years (forecast.summaries.best_so_far's maxima)
+    at = {q: jax.lax.cummax(out[TARGET], axis=1) if q == FRONTIER else out[q] for q in cells}
+    return {**{name: out[name] for name in sites}, **{CELLS + q: hist_cells(at[q], q, xp=jnp) for q in cells}}
 
 
 def _draw_and_push(transform, root, chunk: int, *, n_worlds: int, years: tuple[int, ...], base_year: float,

@@ -43,8 +43,8 @@ from forecast.summaries import best_so_far, reached_kernel
 from models import CONSTRAINTS
 
 __all__ = [
-    "FRONTIER", "HIST_LOW", "HIST_SPAN", "HIST_WIDTH", "TARGET", "frontier_below", "hist_quantiles",
-    "interval_table_from_tally", "lab_summary", "lab_tally", "reach_from_tally", "shares_from_tally",
+    "CELLS", "FRONTIER", "HIST_LOW", "HIST_SPAN", "HIST_WIDTH", "TARGET", "frontier_below", "hist_cells",
+    "hist_quantiles", "interval_table_from_tally", "lab_summary", "lab_tally", "reach_from_tally", "shares_from_tally",
     "sum_tallies", "tally_chunk", "CHUNK_DIMS", "chunk_dims", "reweighted", "add_into", "SQUARED_SUMS",
 ]
 
@@ -69,8 +69,14 @@ HIST_LOW = {
 }
 
 
-#: The model's sites :func:`tally_chunk` reads (with several labs, :func:`lab_tally`'s too).
-SUMMARY_SITES = frozenset({TARGET, *HIST_LOW, "binding_constraint", "log10_lab_training_compute", "leading_lab"})
+#: A chunk's output that holds a quantity's histogram cells (:func:`hist_cells`) instead of its
+#: values: ``cells:log10_power_gw``. The engine computes them in the compiled model where
+#: they are wanted (:func:`forecast.engine.map_chunks`), and :func:`tally_chunk` counts them.
+CELLS = "cells:"
+#: The outputs :func:`tally_chunk` reads (with several labs, :func:`lab_tally`'s too): the
+#: histograms' cells, not their quantities' values, but for the runs' compute itself.
+SUMMARY_SITES = frozenset({TARGET, *(CELLS + q for q in HIST_LOW), "binding_constraint",
+                           "log10_lab_training_compute", "leading_lab"})
 #: The dims of a chunk's raw outputs, by name (as :func:`forecast.engine.to_dataset` labels
 #: them): every axis a tally reduces is looked up here, never assumed from a shape.
 CHUNK_DIMS = {"log10_lab_training_compute": ("sample", "lab", "year")}
@@ -97,22 +103,19 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
     n, n_years = target.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     frontier = best_so_far(target, axis=1)  # (sample, year)
-    quantities = [q for q in (HIST_LOW if quantities is None else quantities) if q == FRONTIER or q in out]
-    # one bincount per quantity over its (year, bin): flat index year * bins + bin, computed in
-    # place in one buffer, every quantity with the same weights (a chunk's histogram costs
-    # about what its model call does)
+    quantities = [q for q in (HIST_LOW if quantities is None else quantities)
+                  if q == FRONTIER or q in out or CELLS + q in out]
+    # one bincount per quantity over its cells (year * bins + bin), every quantity with the
+    # same weights; the cells as the compiled model gave them, where it did (CELLS)
     size = n_years * _N_BINS
     per_cell = None if weights is None else np.repeat(w, n_years)  # w of each (world, year)
-    scaled = np.empty((n, n_years))
     index = np.empty((n, n_years), dtype=np.int64)
     hist = np.empty((len(quantities), size))
     for i, q in enumerate(quantities):
-        np.subtract(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), HIST_LOW[q], out=scaled)
-        scaled *= _BINS_PER_DEX
-        np.clip(scaled, 0, _N_BINS - 1, out=scaled)
-        index[...] = scaled  # truncation: the floor of a non-negative number
-        index += np.arange(n_years) * _N_BINS
-        hist[i] = np.bincount(index.ravel(), weights=per_cell, minlength=size)
+        cells = out.get(CELLS + q)
+        if cells is None:
+            cells = hist_cells(frontier if q == FRONTIER else _ordered(out, q, "sample", "year"), q)
+        hist[i] = np.bincount(np.asarray(cells).ravel(), weights=per_cell, minlength=size)  # (world, year)
     log10_t = np.log10(np.asarray(thresholds, dtype=float))
     reach, reach_sq = _reach_sums(frontier, log10_t, per_cell, index)
     # flat index constraint * years + year, in the histograms' buffer (fresh arrays of a chunk's
@@ -138,6 +141,16 @@ def tally_chunk(out: Mapping[str, np.ndarray], *, years: Sequence[int], threshol
                 "hist_low": ("quantity", [HIST_LOW[q] for q in quantities])},
         attrs={"hist_width": HIST_WIDTH},
     )
+
+
+def hist_cells(values, quantity: str, xp=np):
+    """The cells of ``values`` (world, year) of ``quantity`` in its histograms: ``year * bins +
+    bin``, the bin of ``(value - HIST_LOW) / HIST_WIDTH`` (truncated; the values outside the
+    grid in its first or last bin). In NumPy or, ``xp=jax.numpy``, inside a compiled program
+    (the engine's, :data:`CELLS`): the same operations on the same float64 numbers, the same
+    cells."""
+    scaled = xp.clip((values - HIST_LOW[quantity]) * _BINS_PER_DEX, 0, _N_BINS - 1)
+    return scaled.astype(xp.int64) + xp.arange(values.shape[-1]) * _N_BINS
 
 
 def _reach_sums(frontier: np.ndarray, log10_t: np.ndarray, per_cell: np.ndarray | None,

@@ -16,7 +16,7 @@ import forecast.engine as engine
 import forecast.result as result_module
 from forecast.conditioning import condition
 from forecast.record.runs import load_runs
-from forecast.stream import HIST_WIDTH, reach_from_tally, sum_tallies, tally_chunk
+from forecast.stream import CELLS, FRONTIER, HIST_WIDTH, hist_cells, reach_from_tally, sum_tallies, tally_chunk
 from forecast.settings import parse_years
 from forecast.summaries import interval_table, reach_probability
 from priors import InputError, load_prior_set
@@ -149,6 +149,24 @@ def test_tallies_merge_by_addition():
     xr.testing.assert_equal(whole, parts)
 
 
+def test_a_values_histogram_cell_is_its_year_and_bin_in_numpy_and_in_the_compiled_model():
+    """Cell = year * 24,000 + floor((value - low) / 0.001), clipped into the grid; the
+    compiled model's (engine._push, its XLA options) are NumPy's."""
+    import jax
+    import jax.numpy as jnp
+
+    values = np.array([[28.0, 16.0, 15.0, 41.0],  # a bin's lower edge, the grid's, below it, above it
+                       [np.nextafter(28.0, 0), 16.0005, 27.69897000433602, 39.9999]])
+    expected = np.array([[12000, 24000 + 0, 48000 + 0, 72000 + 23999],
+                         [11999, 24000 + 0, 48000 + 11698, 72000 + 23999]])
+    assert np.array_equal(hist_cells(values, FRONTIER), expected)
+    rng = np.random.default_rng(2)
+    many = np.concatenate([values, rng.normal(27, 3, (500, 4)), np.round(rng.normal(27, 3, (500, 4)), 3)])
+    compiled = jax.jit(lambda v: hist_cells(v, FRONTIER, xp=jnp), compiler_options=engine._MODEL_OPTIONS)
+    with jax.enable_x64(True):
+        assert np.array_equal(np.asarray(compiled(many)), hist_cells(many, FRONTIER))
+
+
 @pytest.mark.parametrize("hold", [True, False])  # kept from the pass, or computed alone after it
 def test_a_run_keeps_keep_worlds_and_summarises_all_of_them(everything, hold, monkeypatch):
     monkeypatch.setattr(result_module, "HOLD_WORLDS", 6000 if hold else 0)
@@ -168,9 +186,11 @@ def test_a_run_that_keeps_no_world_computes_only_what_its_summaries_read(monkeyp
     push = engine._draw_and_push
     monkeypatch.setattr(engine, "_draw_and_push", lambda *a, **k: seen.append(k.get("wanted")) or push(*a, **k))
     none = forecast.run(samples=1500, seed=4, years=YEARS, as_of="record", keep=0)
-    assert seen and all(w is not None and "mfu" not in w for w in seen)
+    assert seen and all(w is not None and "mfu" not in w and CELLS + FRONTIER in w for w in seen)
     every = forecast.run(samples=1500, seed=4, years=YEARS, as_of="record", keep="all")
     xr.testing.assert_equal(none.timeline, every.timeline)
+    # the histograms counted from the cells the compiled model gave, and from the values
+    xr.testing.assert_equal(none.tally["hist"], every.tally["hist"])
     assert none.metadata["questions"] == every.metadata["questions"]
     assert none.n_kept == 0 and set(none.samples.data_vars) == set(every.samples.data_vars)
     transform = load_prior_set().transform()

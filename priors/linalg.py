@@ -26,12 +26,25 @@ _ONE_THREAD = False
 
 
 def blas_on_one_thread() -> None:
-    """Say that NumPy's BLAS runs on one thread in this process whatever calls it: the
+    """Say that OpenBLAS runs on one thread in this process whatever calls it: the
     ``forecast`` program sets ``OPENBLAS_NUM_THREADS=1`` before NumPy loads, and changes it
-    nowhere. :func:`serial_blas` then calls its function as it is: finding the libraries
-    to set their count (threadpoolctl) took 20 ms of every command."""
+    nowhere. Where NumPy's BLAS is OpenBLAS (its build configuration says so),
+    :func:`serial_blas` then calls its function as it is: finding the libraries to set their
+    count (threadpoolctl) took 20 ms of every command."""
     global _ONE_THREAD
     _ONE_THREAD = True
+
+
+@functools.cache
+def _openblas() -> bool:
+    """Whether NumPy was built with OpenBLAS (``OPENBLAS_NUM_THREADS`` sets its count)."""
+    import numpy
+
+    try:
+        name = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    except Exception:  # noqa: BLE001 -- an older NumPy, or a build that does not say: set the count
+        return False
+    return "openblas" in str(name).lower()
 
 
 @functools.cache
@@ -50,7 +63,7 @@ def serial_blas(function):
 
     @functools.wraps(function)
     def on_one_thread(*args, **kwargs):
-        if _ONE_THREAD:
+        if _ONE_THREAD and _openblas():
             return function(*args, **kwargs)
         with _LOCK, _blas().limit(limits=1, user_api="blas"):
             return function(*args, **kwargs)

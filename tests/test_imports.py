@@ -115,4 +115,7 @@ def test_the_program_sets_no_blas_count_where_it_started_blas_on_one_thread(tmp_
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                           env={**env, "PYTHONPATH": str(ROOT), "FORECAST_NO_COMPILE_CACHE": "1"})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == f"0 {finds_blas}"
+    from priors.linalg import _openblas
+
+    # another BLAS than OpenBLAS (MKL, Accelerate) has its count set in any case
+    assert done.stdout.splitlines()[-1] == f"0 {finds_blas or not _openblas()}"

@@ -428,3 +428,31 @@ def test_a_program_loaded_ahead_in_a_thread_is_the_one_the_call_runs(default_pri
         assert out.keys() == traced.keys()
         for name in traced:
             np.testing.assert_array_equal(out[name], traced[name])
+
+
+def test_a_kept_programs_key_is_remembered_and_is_the_key_its_text_gives(monkeypatch):
+    """priors.exported._key: worked out once per program (a hash of its whole structure's
+    text), then looked up by what it is made of; another shape, static value or setting
+    is another key."""
+    from priors import exported
+
+    monkeypatch.setattr(exported, "_KEYS", {})
+    worked = []
+    text = exported._key_text
+    monkeypatch.setattr(exported, "_key_text", lambda *a: worked.append(a[0]) or text(*a))
+    f = jax.jit(lambda x, *, k: x * k, static_argnames="k")
+
+    def key(x, k=2.0):
+        leaves, treedef = jax.tree_util.tree_flatten((x,))
+        return exported._key("f", f, treedef, leaves, {"k": k})
+
+    first = key(np.zeros(4))
+    assert key(np.ones(4)) == first and len(worked) == 1  # the same program: looked up
+    settings = (jax.config.jax_enable_x64, jax.default_backend(), jax.config.jax_threefry_partitionable,
+                jax.config.jax_default_matmul_precision)
+    leaves, treedef = jax.tree_util.tree_flatten((np.zeros(4),))
+    assert first == text("f", f, treedef, leaves, {"k": 2.0}, settings)
+    others = {key(np.zeros(5)), key(np.zeros(4), k=3.0), key(np.zeros(4, dtype=np.int32))}
+    assert first not in others and len(others) == 3 and len(worked) == 4
+    with jax.enable_x64(not jax.config.jax_enable_x64):
+        assert key(np.zeros(4, dtype=np.float32)) not in {first, *others}

@@ -84,7 +84,8 @@ def _push(transform, z_by_prior, z_lab_year, years, *, base_year: float, wanted:
 
     cells = sorted(name.removeprefix(CELLS) for name in wanted or () if name.startswith(CELLS))
     sites = output_sites(transform, wanted)
-    computed = output_sites(transform, wanted and wanted | {TARGET if q == FRONTIER else q for q in cells})
+    needed = {TARGET if q == FRONTIER else q for q in cells}  # the values the cells are of
+    computed = output_sites(transform, None if wanted is None else wanted | needed)
     given = {"z": z_by_prior.T}
     if z_lab_year is not None:
         given["z_lab_year"] = jnp.moveaxis(z_lab_year, -1, 0)

@@ -454,5 +454,6 @@ def test_a_kept_programs_key_is_remembered_and_is_the_key_its_text_gives(monkeyp
     assert first == text("f", f, treedef, leaves, {"k": 2.0}, settings)
     others = {key(np.zeros(5)), key(np.zeros(4), k=3.0), key(np.zeros(4, dtype=np.int32))}
     assert first not in others and len(others) == 3 and len(worked) == 4
-    with jax.enable_x64(not jax.config.jax_enable_x64):
-        assert key(np.zeros(4, dtype=np.float32)) not in {first, *others}
+    single = key(np.zeros(4, dtype=np.float32))
+    with jax.enable_x64(not jax.config.jax_enable_x64):  # the same float32 leaf, the other x64 setting
+        assert key(np.zeros(4, dtype=np.float32)) not in {single, first, *others}
